@@ -1,0 +1,56 @@
+package dev.mpj.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the operator observed and decided; written only by the operator. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MixedPrecisionJobStatus {
+
+  @JsonPropertyDescription("Pending, Running, Restarting, Suspended, Succeeded or Failed.")
+  public JobPhase phase;
+
+  @JsonPropertyDescription(
+      "Standard conditions: Ready, Reconciling, Stalled (kstatus), and Running, Restarting, Succeeded, "
+          + "Failed, Suspended, PrecisionParity.")
+  public List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("The metadata.generation this status was computed from.")
+  public Long observedGeneration;
+
+  @JsonPropertyDescription("Replicas of the current attempt.")
+  public Integer replicas;
+
+  @JsonPropertyDescription("Replicas of the current attempt whose pod is running.")
+  public Integer readyReplicas;
+
+  @JsonPropertyDescription("Gang restarts so far.")
+  public int restarts;
+
+  @JsonPropertyDescription("The current attempt, from 1; each gang restart starts the next.")
+  public int attempt;
+
+  @JsonPropertyDescription("When the first attempt started (RFC 3339).")
+  public String startTime;
+
+  @JsonPropertyDescription("When the job Succeeded or Failed (RFC 3339).")
+  public String completionTime;
+
+  @JsonPropertyDescription("The sizing plan the pods were created from, with the FP32 plan beside it.")
+  public SizingStatus sizing;
+
+  @JsonPropertyDescription("Training progress as rank 0 last reported it.")
+  public ProgressStatus progress;
+
+  @JsonPropertyDescription("The newest complete checkpoint.")
+  public CheckpointStatus lastCheckpoint;
+
+  @JsonPropertyDescription("The last precision parity check.")
+  public ParityStatus parity;
+
+  @JsonPropertyDescription("A human-readable summary of the current state, or of the error.")
+  public String message;
+}

@@ -1,0 +1,25 @@
+package dev.mpj.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.Quantity;
+
+/** What each replica's pod asks for. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ResourcesSpec {
+  @Min(0)
+  @JsonPropertyDescription("nvidia.com/gpu per replica (default 1; 0 runs on CPU).")
+  public int gpusPerReplica = 1;
+
+  @JsonPropertyDescription(
+      "Memory of one GPU, e.g. 16Gi. Unset: the smallest nvidia.com/gpu.memory label of matching nodes, "
+          + "else the operator's default.")
+  public Quantity gpuMemory;
+
+  @JsonPropertyDescription("CPU request and limit of each replica, e.g. \"4\".")
+  public Quantity cpu;
+
+  @JsonPropertyDescription("Memory request and limit of each replica, e.g. 16Gi.")
+  public Quantity memory;
+}

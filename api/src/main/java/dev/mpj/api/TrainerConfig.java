@@ -1,0 +1,35 @@
+package dev.mpj.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/**
+ * The config the operator renders into each job's ConfigMap and the trainer reads with
+ * {@code --config}: the job's spec plus the operator's sizing decision for this attempt.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TrainerConfig {
+  public static final String API_VERSION = Crd.API_VERSION;
+  public static final String KIND = "TrainerConfig";
+
+  public String apiVersion = API_VERSION;
+  public String kind = KIND;
+
+  @JsonPropertyDescription("Name of the MixedPrecisionJob.")
+  public String jobName;
+
+  @JsonPropertyDescription("Namespace of the MixedPrecisionJob.")
+  public String namespace;
+
+  @JsonPropertyDescription("The job's spec, as applied.")
+  public MixedPrecisionJobSpec spec;
+
+  @JsonPropertyDescription("Replicas of this attempt (the world size).")
+  public int replicas = 1;
+
+  @JsonPropertyDescription("Samples per micro-batch on each replica.")
+  public int microBatch;
+
+  @JsonPropertyDescription("Micro-batches accumulated per optimizer step on each replica.")
+  public int gradientAccumulation = 1;
+}

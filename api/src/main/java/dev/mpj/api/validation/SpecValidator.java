@@ -1,0 +1,397 @@
+package dev.mpj.api.validation;
+
+import dev.mpj.api.CheckpointSpec;
+import dev.mpj.api.DataSpec;
+import dev.mpj.api.LossScalingSpec;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobSpec;
+import dev.mpj.api.ModelSpec;
+import dev.mpj.api.ParitySpec;
+import dev.mpj.api.Precision;
+import dev.mpj.api.ReplicasSpec;
+import dev.mpj.api.ResourcesSpec;
+import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.TrainingSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one validator of a job's spec, used by the operator and the trainer alike. It checks what the
+ * CRD schema cannot say (cross-field rules, what the DJL engine can run) and repeats the schema's
+ * ranges, because the trainer reads files that never passed an API server. Returns every violation,
+ * each naming its field.
+ */
+public final class SpecValidator {
+
+  private SpecValidator() {}
+
+  public static List<Violation> validate(MixedPrecisionJob job) {
+    List<Violation> violations = new ArrayList<>();
+    if (job.getMetadata() == null || isBlank(job.getMetadata().getName())) {
+      violations.add(new Violation("metadata.name", "is required"));
+    }
+    if (job.getSpec() == null) {
+      violations.add(new Violation("spec", "is required"));
+      return violations;
+    }
+    violations.addAll(validate(job.getSpec()));
+    return violations;
+  }
+
+  public static List<Violation> validate(MixedPrecisionJobSpec spec) {
+    Checks c = new Checks();
+    if (spec.precision == null) {
+      c.fail("spec.precision", "is required: fp32 or fp16-mixed");
+    } else if (spec.precision == Precision.BF16_MIXED) {
+      c.fail(
+          "spec.precision",
+          "bf16-mixed is not supported: the DJL PyTorch engine has no BF16 arrays; use fp16-mixed");
+    }
+    lossScaling(c, spec.lossScaling);
+    model(c, spec.model);
+    data(c, spec.data, spec.model);
+    training(c, spec.training);
+    replicas(c, spec.replicas);
+    resources(c, spec.resources);
+    checkpoint(c, spec.checkpoint);
+    runPolicy(c, spec.runPolicy);
+    parity(c, spec.parity, spec.precision);
+    if (spec.image != null && spec.image.isBlank()) {
+      c.fail("spec.image", "must not be empty");
+    }
+    return c.violations;
+  }
+
+  /** Throws {@link InvalidJobException} with every violation, if there are any. */
+  public static void requireValid(MixedPrecisionJob job) {
+    List<Violation> violations = validate(job);
+    if (!violations.isEmpty()) {
+      throw new InvalidJobException(violations);
+    }
+  }
+
+  private static void lossScaling(Checks c, LossScalingSpec s) {
+    if (s == null) {
+      return;
+    }
+    String f = "spec.lossScaling.";
+    c.require(s.mode != null, f + "mode", "must be dynamic or static");
+    c.positive(f + "initialScale", s.initialScale);
+    c.require(
+        Double.isFinite(s.growthFactor) && s.growthFactor > 1.0,
+        f + "growthFactor",
+        "must be greater than 1 (got " + s.growthFactor + ")");
+    c.require(
+        s.backoffFactor > 0.0 && s.backoffFactor < 1.0,
+        f + "backoffFactor",
+        "must be between 0 and 1, exclusive (got " + s.backoffFactor + ")");
+    c.atLeast(f + "growthInterval", s.growthInterval, 1);
+    c.require(
+        Double.isFinite(s.minScale) && s.minScale >= 0,
+        f + "minScale",
+        "must be zero or positive (got " + s.minScale + ")");
+    c.require(
+        s.minScale <= s.initialScale,
+        f + "minScale",
+        "must not exceed initialScale (" + s.minScale + " > " + s.initialScale + ")");
+  }
+
+  private static void model(Checks c, ModelSpec m) {
+    if (m == null) {
+      c.fail("spec.model", "is required: set model.architecture to mlp, cnn or transformer");
+      return;
+    }
+    if (m.architecture == null) {
+      c.fail("spec.model.architecture", "is required: mlp, cnn or transformer");
+      return;
+    }
+    switch (m.architecture) {
+      case MLP -> {
+        if (m.mlp != null) {
+          c.require(m.mlp.hiddenSizes != null, "spec.model.mlp.hiddenSizes", "is required");
+          if (m.mlp.hiddenSizes != null) {
+            for (int i = 0; i < m.mlp.hiddenSizes.size(); i++) {
+              Integer size = m.mlp.hiddenSizes.get(i);
+              c.require(
+                  size != null && size >= 1,
+                  "spec.model.mlp.hiddenSizes[" + i + "]",
+                  "must be at least 1 (got " + size + ")");
+            }
+          }
+          c.fraction("spec.model.mlp.dropout", m.mlp.dropout);
+        }
+      }
+      case CNN -> {
+        if (m.cnn != null) {
+          c.require(
+              m.cnn.channels != null && !m.cnn.channels.isEmpty(),
+              "spec.model.cnn.channels",
+              "must list at least one stage");
+          if (m.cnn.channels != null) {
+            for (int i = 0; i < m.cnn.channels.size(); i++) {
+              Integer ch = m.cnn.channels.get(i);
+              c.require(
+                  ch != null && ch >= 1,
+                  "spec.model.cnn.channels[" + i + "]",
+                  "must be at least 1 (got " + ch + ")");
+            }
+          }
+          c.atLeast("spec.model.cnn.blocksPerStage", m.cnn.blocksPerStage, 1);
+        }
+      }
+      case TRANSFORMER -> {
+        ModelSpec.Transformer t = m.transformer != null ? m.transformer : new ModelSpec.Transformer();
+        String f = "spec.model.transformer.";
+        c.atLeast(f + "layers", t.layers, 1);
+        c.atLeast(f + "hiddenSize", t.hiddenSize, 1);
+        c.atLeast(f + "heads", t.heads, 1);
+        c.atLeast(f + "vocabSize", t.vocabSize, 2);
+        c.atLeast(f + "sequenceLength", t.sequenceLength, 2);
+        c.fraction(f + "dropout", t.dropout);
+        if (t.heads >= 1 && t.hiddenSize % t.heads != 0) {
+          c.fail(
+              f + "hiddenSize",
+              "must be a multiple of heads (" + t.hiddenSize + " is not a multiple of " + t.heads + ")");
+        }
+      }
+    }
+    for (var other : List.of("mlp", "cnn", "transformer")) {
+      boolean set =
+          switch (other) {
+            case "mlp" -> m.mlp != null;
+            case "cnn" -> m.cnn != null;
+            default -> m.transformer != null;
+          };
+      if (set && !other.equals(m.architecture.name().toLowerCase())) {
+        c.fail(
+            "spec.model." + other,
+            "is set but model.architecture is " + m.architecture.name().toLowerCase());
+      }
+    }
+  }
+
+  private static void data(Checks c, DataSpec d, ModelSpec model) {
+    if (d == null) {
+      c.fail("spec.data", "is required");
+      return;
+    }
+    if (d.source == null) {
+      c.fail("spec.data.source", "is required: synthetic, csv or npz");
+      return;
+    }
+    switch (d.source) {
+      case SYNTHETIC -> {
+        DataSpec.Synthetic s = d.synthetic != null ? d.synthetic : new DataSpec.Synthetic();
+        c.require(s.task != null, "spec.data.synthetic.task", "must be classification, regression or sequence");
+        c.atLeast("spec.data.synthetic.samples", s.samples, 1);
+        c.atLeast("spec.data.synthetic.features", s.features, 1);
+        c.atLeast("spec.data.synthetic.classes", s.classes, 2);
+        boolean transformer = model != null && model.architecture == ModelSpec.Architecture.TRANSFORMER;
+        if (s.task == DataSpec.Task.SEQUENCE && model != null && model.architecture != null && !transformer) {
+          c.fail("spec.data.synthetic.task", "sequence data needs model.architecture transformer");
+        }
+        if (transformer && s.task != null && s.task != DataSpec.Task.SEQUENCE) {
+          c.fail("spec.data.synthetic.task", "the transformer trains on sequence data; set task: sequence");
+        }
+      }
+      case CSV -> {
+        if (d.csv == null) {
+          c.fail("spec.data.csv", "is required when data.source is csv");
+        } else {
+          c.require(!isBlank(d.csv.path), "spec.data.csv.path", "is required");
+          c.require(!isBlank(d.csv.labelColumn), "spec.data.csv.labelColumn", "must not be empty");
+        }
+      }
+      case NPZ -> {
+        if (d.npz == null) {
+          c.fail("spec.data.npz", "is required when data.source is npz");
+        } else {
+          c.require(!isBlank(d.npz.path), "spec.data.npz.path", "is required");
+          c.require(!isBlank(d.npz.features), "spec.data.npz.features", "must not be empty");
+          c.require(!isBlank(d.npz.labels), "spec.data.npz.labels", "must not be empty");
+        }
+      }
+    }
+    if (d.source != DataSpec.Source.SYNTHETIC && d.synthetic != null) {
+      c.fail("spec.data.synthetic", "is set but data.source is " + d.source.name().toLowerCase());
+    }
+    if (d.source != DataSpec.Source.CSV && d.csv != null) {
+      c.fail("spec.data.csv", "is set but data.source is " + d.source.name().toLowerCase());
+    }
+    if (d.source != DataSpec.Source.NPZ && d.npz != null) {
+      c.fail("spec.data.npz", "is set but data.source is " + d.source.name().toLowerCase());
+    }
+    c.require(
+        d.validationFraction >= 0 && d.validationFraction <= 0.9,
+        "spec.data.validationFraction",
+        "must be between 0 and 0.9 (got " + d.validationFraction + ")");
+    if (d.imageShape != null) {
+      boolean ok = d.imageShape.size() == 3 && d.imageShape.stream().allMatch(v -> v != null && v >= 1);
+      c.require(ok, "spec.data.imageShape", "must be [channels, height, width], each at least 1");
+      if (ok && d.source == DataSpec.Source.SYNTHETIC && d.synthetic != null) {
+        long product = (long) d.imageShape.get(0) * d.imageShape.get(1) * d.imageShape.get(2);
+        c.require(
+            product == d.synthetic.features,
+            "spec.data.imageShape",
+            "has " + product + " values per sample but data.synthetic.features is " + d.synthetic.features);
+      }
+    }
+  }
+
+  private static void training(Checks c, TrainingSpec t) {
+    if (t == null) {
+      c.fail("spec.training", "is required");
+      return;
+    }
+    String f = "spec.training.";
+    if (t.globalBatchSize == null) {
+      c.fail(f + "globalBatchSize", "is required");
+    } else {
+      c.atLeast(f + "globalBatchSize", t.globalBatchSize, 1);
+    }
+    if (t.steps == null && t.epochs == null) {
+      c.fail(f + "steps", "set steps or epochs");
+    }
+    if (t.steps != null) {
+      c.atLeast(f + "steps", t.steps, 1);
+    }
+    if (t.epochs != null) {
+      c.atLeast(f + "epochs", t.epochs, 1);
+    }
+    if (t.gradientClipNorm != null) {
+      c.require(
+          Double.isFinite(t.gradientClipNorm) && t.gradientClipNorm >= 0,
+          f + "gradientClipNorm",
+          "must be zero (off) or positive (got " + t.gradientClipNorm + ")");
+    }
+    TrainingSpec.Optimizer o = t.optimizer;
+    if (o == null) {
+      return;
+    }
+    c.require(o.type != null, f + "optimizer.type", "must be adam or sgd");
+    c.positive(f + "optimizer.learningRate", o.learningRate);
+    c.require(
+        Double.isFinite(o.weightDecay) && o.weightDecay >= 0,
+        f + "optimizer.weightDecay",
+        "must be zero or positive (got " + o.weightDecay + ")");
+    c.fraction(f + "optimizer.beta1", o.beta1);
+    c.fraction(f + "optimizer.beta2", o.beta2);
+    c.positive(f + "optimizer.epsilon", o.epsilon);
+    c.fraction(f + "optimizer.momentum", o.momentum);
+  }
+
+  private static void replicas(Checks c, ReplicasSpec r) {
+    if (r == null) {
+      return;
+    }
+    c.atLeast("spec.replicas.min", r.min, 1);
+    c.atLeast("spec.replicas.max", r.max, 1);
+    c.require(r.min <= r.max, "spec.replicas.min", "must not exceed replicas.max (" + r.min + " > " + r.max + ")");
+  }
+
+  private static void resources(Checks c, ResourcesSpec r) {
+    if (r == null) {
+      return;
+    }
+    c.atLeast("spec.resources.gpusPerReplica", r.gpusPerReplica, 0);
+    c.quantity("spec.resources.gpuMemory", r.gpuMemory);
+    c.quantity("spec.resources.cpu", r.cpu);
+    c.quantity("spec.resources.memory", r.memory);
+  }
+
+  private static void checkpoint(Checks c, CheckpointSpec k) {
+    if (k == null) {
+      return;
+    }
+    c.atLeast("spec.checkpoint.intervalSteps", k.intervalSteps, 1);
+    c.atLeast("spec.checkpoint.keep", k.keep, 1);
+    if (k.intervalSeconds != null) {
+      c.atLeast("spec.checkpoint.intervalSeconds", k.intervalSeconds, 1);
+    }
+    if (k.volume != null) {
+      boolean hasSize = k.volume.size != null;
+      boolean hasClaim = !isBlank(k.volume.claimName);
+      c.require(
+          hasSize != hasClaim,
+          "spec.checkpoint.volume",
+          "set exactly one of checkpoint.volume.size and checkpoint.volume.claimName");
+      c.quantity("spec.checkpoint.volume.size", k.volume.size);
+    }
+  }
+
+  private static void runPolicy(Checks c, RunPolicySpec p) {
+    if (p == null) {
+      return;
+    }
+    c.atLeast("spec.runPolicy.backoffLimit", p.backoffLimit, 0);
+    if (p.activeDeadlineSeconds != null) {
+      c.require(
+          p.activeDeadlineSeconds >= 1,
+          "spec.runPolicy.activeDeadlineSeconds",
+          "must be at least 1 (got " + p.activeDeadlineSeconds + ")");
+    }
+    if (p.ttlSecondsAfterFinished != null) {
+      c.atLeast("spec.runPolicy.ttlSecondsAfterFinished", p.ttlSecondsAfterFinished, 0);
+    }
+  }
+
+  private static void parity(Checks c, ParitySpec p, Precision precision) {
+    if (p == null) {
+      return;
+    }
+    c.require(
+        Double.isFinite(p.maxRelativeGap) && p.maxRelativeGap >= 0,
+        "spec.parity.maxRelativeGap",
+        "must be zero or positive (got " + p.maxRelativeGap + ")");
+    c.atLeast("spec.parity.intervalSteps", p.intervalSteps, 1);
+    c.require(p.action != null, "spec.parity.action", "must be warn or fail");
+    if (precision == Precision.FP32) {
+      c.fail("spec.parity", "compares FP16 with FP32 weights and needs precision fp16-mixed");
+    }
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  /** Collects violations; one small vocabulary of checks so that messages read alike. */
+  private static final class Checks {
+    final List<Violation> violations = new ArrayList<>();
+
+    void fail(String field, String message) {
+      violations.add(new Violation(field, message));
+    }
+
+    void require(boolean ok, String field, String message) {
+      if (!ok) {
+        fail(field, message);
+      }
+    }
+
+    void atLeast(String field, long value, long min) {
+      require(value >= min, field, "must be at least " + min + " (got " + value + ")");
+    }
+
+    void positive(String field, double value) {
+      require(Double.isFinite(value) && value > 0, field, "must be positive (got " + value + ")");
+    }
+
+    void fraction(String field, double value) {
+      require(value >= 0 && value < 1, field, "must be in [0, 1) (got " + value + ")");
+    }
+
+    void quantity(String field, Quantity q) {
+      if (q == null) {
+        return;
+      }
+      try {
+        if (Quantity.getAmountInBytes(q).signum() <= 0) {
+          fail(field, "must be positive (got " + q + ")");
+        }
+      } catch (IllegalArgumentException e) {
+        fail(field, "is not a Kubernetes quantity (got " + q + ")");
+      }
+    }
+  }
+}
