@@ -1,0 +1,12 @@
+package dev.mpj.operator.sizing;
+
+import dev.mpj.api.SizingStatus;
+
+/**
+ * The decision the operator acts on, and the figures it records in {@code status.sizing}.
+ *
+ * @param fits false when the job cannot run: it does not fit one GPU even at micro-batch 1, or the
+ *     cluster lacks the GPUs; {@code message} then says why, with the numbers
+ */
+public record SizingPlan(
+    boolean fits, int replicas, int microBatch, int gradientAccumulation, SizingStatus status, String message) {}
