@@ -3,6 +3,7 @@ package dev.mpj.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -53,22 +54,31 @@ public final class JobFiles {
 
   /** Parses a manifest without the semantic checks of {@link SpecValidator}. */
   public static MixedPrecisionJob parse(String yaml) {
-    MixedPrecisionJob job;
+    JsonNode tree;
     try {
-      job = YAML.readValue(yaml, MixedPrecisionJob.class);
-    } catch (JsonMappingException e) {
-      throw new InvalidJobException(path(e), reason(e));
+      tree = YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       throw new InvalidJobException("(document)", "not valid YAML: " + e.getOriginalMessage());
     }
-    if (job == null) {
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new InvalidJobException("(document)", "is empty");
     }
-    if (!Crd.API_VERSION.equals(job.getApiVersion())) {
-      throw new InvalidJobException("apiVersion", "must be " + Crd.API_VERSION + " (got " + job.getApiVersion() + ")");
+    // CustomResource fixes its kind and apiVersion from annotations, so check them on the document itself.
+    String apiVersion = tree.path("apiVersion").asText(null);
+    String kind = tree.path("kind").asText(null);
+    if (!Crd.API_VERSION.equals(apiVersion)) {
+      throw new InvalidJobException("apiVersion", "must be " + Crd.API_VERSION + " (got " + apiVersion + ")");
     }
-    if (!Crd.KIND.equals(job.getKind())) {
-      throw new InvalidJobException("kind", "must be " + Crd.KIND + " (got " + job.getKind() + ")");
+    if (!Crd.KIND.equals(kind)) {
+      throw new InvalidJobException("kind", "must be " + Crd.KIND + " (got " + kind + ")");
+    }
+    MixedPrecisionJob job;
+    try {
+      job = YAML.treeToValue(tree, MixedPrecisionJob.class);
+    } catch (JsonMappingException e) {
+      throw new InvalidJobException(path(e), reason(e));
+    } catch (JsonProcessingException e) {
+      throw new InvalidJobException("(document)", e.getOriginalMessage());
     }
     return job;
   }

@@ -1,0 +1,92 @@
+package dev.mpj.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionVersion;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import org.junit.jupiter.api.Test;
+
+class CrdTest {
+
+  private static final java.util.Set<String> KUBERNETES_TYPES = java.util.Set.of("affinity", "tolerations", "conditions");
+
+  @Test
+  void committedCrdIsTheGeneratedOne() throws IOException {
+    assertThat(TestManifests.GENERATED_CRD).exists();
+    assertThat(Files.readString(TestManifests.COMMITTED_CRD))
+        .as(
+            "crds/%s is stale: the API types changed. Regenerate it with"
+                + " `mvn -B -q -pl api package -DskipTests && cp api/target/classes/META-INF/fabric8/%s crds/`",
+            Crd.FILE_NAME,
+            Crd.FILE_NAME)
+        .isEqualTo(Files.readString(TestManifests.GENERATED_CRD));
+  }
+
+  @Test
+  void declaresNamesStatusSubresourceAndPrinterColumns() throws IOException {
+    CustomResourceDefinition crd = committedCrd();
+    assertThat(crd.getMetadata().getName()).isEqualTo("mixedprecisionjobs.mpj.dev");
+    assertThat(crd.getSpec().getScope()).isEqualTo("Namespaced");
+    assertThat(crd.getSpec().getNames().getShortNames()).containsExactly("mpj");
+    CustomResourceDefinitionVersion v1alpha1 = crd.getSpec().getVersions().get(0);
+    assertThat(v1alpha1.getName()).isEqualTo("v1alpha1");
+    assertThat(v1alpha1.getSubresources().getStatus()).isNotNull();
+    assertThat(v1alpha1.getAdditionalPrinterColumns())
+        .extracting(c -> c.getName())
+        .containsExactlyInAnyOrder(
+            "Phase", "Precision", "Replicas", "Step", "Loss", "Loss Scale", "Restarts", "Age");
+  }
+
+  @Test
+  void everySpecAndStatusFieldIsDescribed() throws IOException {
+    JSONSchemaProps root = committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
+    assertDescribed("spec", root.getProperties().get("spec"));
+    assertDescribed("status", root.getProperties().get("status"));
+  }
+
+  @Test
+  void immutableFieldsAndCrossFieldRulesAreCelRules() throws IOException {
+    JSONSchemaProps spec =
+        committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+    assertThat(rules(spec.getProperties().get("precision"))).contains("self == oldSelf");
+    assertThat(rules(spec.getProperties().get("model"))).contains("self == oldSelf");
+    assertThat(rules(spec.getProperties().get("replicas"))).contains("self.min <= self.max");
+    assertThat(spec.getProperties().get("precision").getEnum())
+        .extracting(Object::toString)
+        .containsExactlyInAnyOrder("\"fp32\"", "\"fp16-mixed\"", "\"bf16-mixed\"");
+  }
+
+  private static java.util.List<String> rules(JSONSchemaProps props) {
+    return props.getXKubernetesValidations().stream().map(ValidationRule::getRule).toList();
+  }
+
+  private static void assertDescribed(String path, JSONSchemaProps props) {
+    if (props.getProperties() == null) {
+      return;
+    }
+    props
+        .getProperties()
+        .forEach(
+            (name, child) -> {
+              String childPath = path + "." + name;
+              assertThat(child.getDescription()).as("description of %s", childPath).isNotBlank();
+              // Types that come from Kubernetes itself carry their own documentation.
+              if (KUBERNETES_TYPES.contains(name)) {
+                return;
+              }
+              assertDescribed(childPath, child);
+              if (child.getItems() != null && child.getItems().getSchema() != null) {
+                assertDescribed(childPath + "[]", child.getItems().getSchema());
+              }
+            });
+  }
+
+  static CustomResourceDefinition committedCrd() throws IOException {
+    return Serialization.unmarshal(Files.readString(TestManifests.COMMITTED_CRD), CustomResourceDefinition.class);
+  }
+}

@@ -1,0 +1,144 @@
+package dev.mpj.api.validation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.ModelSpec;
+import dev.mpj.api.Precision;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SpecValidatorTest {
+
+  private static final String VALID =
+      """
+      apiVersion: mpj.dev/v1alpha1
+      kind: MixedPrecisionJob
+      metadata: {name: digits-mlp}
+      spec:
+        precision: fp16-mixed
+        model: {architecture: mlp, mlp: {hiddenSizes: [64, 64]}}
+        data: {source: synthetic, synthetic: {task: classification, samples: 1024, features: 16, classes: 4}}
+        training: {globalBatchSize: 32, steps: 10}
+      """;
+
+  @Test
+  void aValidJobHasNoViolations() {
+    assertThat(SpecValidator.validate(JobFiles.parse(VALID))).isEmpty();
+  }
+
+  @Test
+  void negativeBatchSizeNamesTheField() {
+    assertThat(violations(job -> job.getSpec().training.globalBatchSize = -4))
+        .containsExactly(new Violation("spec.training.globalBatchSize", "must be at least 1 (got -4)"));
+  }
+
+  @Test
+  void unknownPrecisionIsRefusedWhileParsingWithTheAllowedValues() {
+    assertThatThrownBy(() -> JobFiles.parse(VALID.replace("precision: fp16-mixed", "precision: fp8")))
+        .isInstanceOfSatisfying(
+            InvalidJobException.class,
+            e -> {
+              assertThat(e.violations()).hasSize(1);
+              assertThat(e.violations().get(0).field()).isEqualTo("spec.precision");
+              assertThat(e.violations().get(0).message())
+                  .contains("fp8")
+                  .contains("fp32")
+                  .contains("fp16-mixed");
+            });
+  }
+
+  @Test
+  void missingModelNamesTheField() {
+    assertThat(violations(job -> job.getSpec().model = null))
+        .extracting(Violation::field)
+        .containsExactly("spec.model");
+  }
+
+  @Test
+  void bf16IsRefusedWithTheReason() {
+    List<Violation> v = violations(job -> job.getSpec().precision = Precision.BF16_MIXED);
+    assertThat(v).extracting(Violation::field).containsExactly("spec.precision");
+    assertThat(v.get(0).message()).contains("no BF16");
+  }
+
+  @Test
+  void everyViolationIsReportedNotOnlyTheFirst() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().training.globalBatchSize = 0;
+              job.getSpec().replicas.min = 4;
+              job.getSpec().replicas.max = 2;
+              job.getSpec().lossScaling.backoffFactor = 1.5;
+            });
+    assertThat(v)
+        .extracting(Violation::field)
+        .containsExactlyInAnyOrder(
+            "spec.training.globalBatchSize", "spec.replicas.min", "spec.lossScaling.backoffFactor");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "training: {globalBatchSize: 32, steps: 10}|training: {globalBatchSize: 32}|spec.training.steps",
+        "hiddenSizes: [64, 64]|hiddenSizes: [64, 0]|spec.model.mlp.hiddenSizes[1]",
+        "features: 16, classes: 4|features: 16, classes: 1|spec.data.synthetic.classes",
+        "source: synthetic, synthetic:|source: csv, synthetic:|spec.data.csv",
+      })
+  void badManifestsNameTheirField(String from, String to, String field) {
+    MixedPrecisionJob job = JobFiles.parse(VALID.replace(from, to));
+    assertThat(SpecValidator.validate(job)).extracting(Violation::field).contains(field);
+  }
+
+  @Test
+  void transformerHiddenSizeMustDivideByHeads() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().model.architecture = ModelSpec.Architecture.TRANSFORMER;
+              job.getSpec().model.mlp = null;
+              job.getSpec().model.transformer = new ModelSpec.Transformer();
+              job.getSpec().model.transformer.hiddenSize = 130;
+              job.getSpec().data.synthetic.task = dev.mpj.api.DataSpec.Task.SEQUENCE;
+            });
+    assertThat(v).extracting(Violation::field).containsExactly("spec.model.transformer.hiddenSize");
+  }
+
+  @Test
+  void checkpointVolumeNeedsExactlyOneOfSizeAndClaim() {
+    List<Violation> v =
+        violations(job -> job.getSpec().checkpoint.volume = new dev.mpj.api.CheckpointSpec.Volume());
+    assertThat(v).extracting(Violation::field).containsExactly("spec.checkpoint.volume");
+  }
+
+  @Test
+  void parityNeedsMixedPrecision() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().precision = Precision.FP32;
+              job.getSpec().parity = new dev.mpj.api.ParitySpec();
+            });
+    assertThat(v).extracting(Violation::field).containsExactly("spec.parity");
+  }
+
+  @Test
+  void badQuantityNamesTheField() {
+    List<Violation> v =
+        violations(job -> job.getSpec().resources.gpuMemory = new io.fabric8.kubernetes.api.model.Quantity("-16Gi"));
+    assertThat(v).extracting(Violation::field).containsExactly("spec.resources.gpuMemory");
+  }
+
+  private static List<Violation> violations(Consumer<MixedPrecisionJob> change) {
+    MixedPrecisionJob job = JobFiles.parse(VALID);
+    change.accept(job);
+    return SpecValidator.validate(job);
+  }
+}
