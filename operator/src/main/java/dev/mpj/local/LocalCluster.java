@@ -1,0 +1,115 @@
+package dev.mpj.local;
+
+import dev.mpj.api.Crd;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * An in-process Kubernetes API server (fabric8's mock server in CRUD mode) with the MixedPrecisionJob
+ * CRD installed and one Node for this machine, whose GPU labels come from the command line so that
+ * sizing sees a cluster as it would in production.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+  public static final String NODE_NAME = "mpj-local";
+  public static final String GPU_RESOURCE = "nvidia.com/gpu";
+  public static final String GPU_MEMORY_LABEL = "nvidia.com/gpu.memory";
+  public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
+  public static final String GPU_COUNT_LABEL = "nvidia.com/gpu.count";
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+
+  private LocalCluster(KubernetesMockServer server, KubernetesClient client) {
+    this.server = server;
+    this.client = client;
+  }
+
+  /** Starts the API server on a free loopback port, installs the CRD and registers this machine. */
+  public static LocalCluster start(int gpus, Quantity gpuMemory) {
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    server.init();
+    KubernetesClient client = server.createClient();
+    LocalCluster cluster = new LocalCluster(server, client);
+    try {
+      client.apiextensions().v1().customResourceDefinitions().resource(crd()).create();
+      client.nodes().resource(node(gpus, gpuMemory)).create();
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  static CustomResourceDefinition crd() {
+    String resource = "META-INF/fabric8/" + Crd.FILE_NAME;
+    try (InputStream in = LocalCluster.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("the CRD is not on the class path: " + resource);
+      }
+      return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(in, CustomResourceDefinition.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static io.fabric8.kubernetes.api.model.Node node(int gpus, Quantity gpuMemory) {
+    long mib = Quantity.getAmountInBytes(gpuMemory).longValue() / (1024L * 1024L);
+    Map<String, Quantity> resources =
+        Map.of(
+            "cpu", new Quantity(String.valueOf(Runtime.getRuntime().availableProcessors())),
+            "memory", new Quantity(String.valueOf(totalMemoryBytes())),
+            "pods", new Quantity("110"),
+            GPU_RESOURCE, new Quantity(String.valueOf(gpus)));
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(NODE_NAME)
+        .addToLabels("kubernetes.io/hostname", NODE_NAME)
+        .addToLabels("kubernetes.io/os", "linux")
+        .addToLabels(GPU_MEMORY_LABEL, String.valueOf(mib))
+        .addToLabels(GPU_PRODUCT_LABEL, "mpj-local-cpu")
+        .addToLabels(GPU_COUNT_LABEL, String.valueOf(gpus))
+        .endMetadata()
+        .withNewStatus()
+        .withCapacity(resources)
+        .withAllocatable(resources)
+        .addNewCondition()
+        .withType("Ready")
+        .withStatus("True")
+        .withReason("KubeletReady")
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+
+  private static long totalMemoryBytes() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getTotalMemorySize();
+    }
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}

@@ -1,0 +1,530 @@
+package dev.mpj.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.Crd;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The scheduler and kubelet of {@code mpj local}: it binds each new Pod to this machine, runs its
+ * container as a process with the pod's command, arguments and environment, maps its volumes to
+ * folders under the work dir, and reports phase and exit code back through the API as a kubelet
+ * would. Deleting a pod sends SIGTERM, then SIGKILL after the pod's grace period.
+ */
+public final class LocalKubelet implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long DEFAULT_GRACE_SECONDS = 30;
+
+  private final KubernetesClient client;
+  private final Path workDir;
+  private final Path trainerLauncher;
+  private final FailureInjection failure;
+  private final Consumer<String> log;
+  private final ExecutorService executor =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "mpj-local-kubelet");
+            t.setDaemon(true);
+            return t;
+          });
+  private final Map<String, Replica> running = new ConcurrentHashMap<>();
+  private final Map<String, Integer> coordinatorPorts = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+  private SharedIndexInformer<Pod> informer;
+
+  /** A pod's process and where it lives on this machine. */
+  record Replica(String key, String uid, Process process, Path dir, long graceSeconds, AtomicBoolean stopping) {}
+
+  public LocalKubelet(
+      KubernetesClient client, Path workDir, Path trainerLauncher, FailureInjection failure, Consumer<String> log) {
+    this.client = client;
+    this.workDir = workDir;
+    this.trainerLauncher = trainerLauncher;
+    this.failure = failure;
+    this.log = log;
+  }
+
+  public void start() {
+    informer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    executor.execute(() -> admit(pod));
+                  }
+
+                  @Override
+                  public void onUpdate(Pod oldPod, Pod pod) {}
+
+                  @Override
+                  public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+                    executor.execute(() -> terminate(pod));
+                  }
+                });
+  }
+
+  /** Processes running now, for tests and for the shutdown summary. */
+  public List<Process> processes() {
+    return running.values().stream().map(Replica::process).toList();
+  }
+
+  private void admit(Pod pod) {
+    if (closing || pod.getStatus() != null && pod.getStatus().getPhase() != null
+        && !"Pending".equals(pod.getStatus().getPhase())) {
+      return;
+    }
+    String key = key(pod);
+    if (running.containsKey(key)) {
+      return;
+    }
+    Map<String, String> selector = pod.getSpec().getNodeSelector();
+    Map<String, String> nodeLabels =
+        client.nodes().withName(LocalCluster.NODE_NAME).get().getMetadata().getLabels();
+    if (selector != null && !nodeLabels.entrySet().containsAll(selector.entrySet())) {
+      log.accept("pod " + key + " stays Pending: its nodeSelector " + selector + " matches no node");
+      return;
+    }
+    try {
+      start(pod);
+    } catch (RuntimeException | IOException e) {
+      log.accept("pod " + key + " could not start: " + e.getMessage());
+      reportFinished(pod, 128, "StartError", e.getMessage());
+    }
+  }
+
+  private void start(Pod pod) throws IOException {
+    String key = key(pod);
+    String attempt = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_ATTEMPT, "1");
+    Path dir = workDir.resolve("pods").resolve(pod.getMetadata().getName() + "-attempt-" + attempt);
+    Files.createDirectories(dir);
+    Container container = pod.getSpec().getContainers().get(0);
+
+    Map<String, Path> mounts = mountVolumes(pod, container, dir);
+    Map<String, String> env = resolveEnv(pod, container, mounts);
+    List<String> command = new ArrayList<>();
+    if (container.getCommand() != null) {
+      container.getCommand().forEach(c -> command.add(rewritePath(c, mounts)));
+    }
+    if (container.getArgs() != null) {
+      container.getArgs().forEach(a -> command.add(rewritePath(a, mounts)));
+    }
+    if (command.isEmpty()) {
+      throw new IllegalStateException("container " + container.getName() + " has no command");
+    }
+    if ("mpj-trainer".equals(command.get(0))) {
+      command.set(0, trainerLauncher.toString());
+    }
+    bindAndPublishPorts(pod, container, env);
+
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile());
+    Process process = builder.start();
+    Files.writeString(dir.resolve("pid"), String.valueOf(process.pid()));
+    long grace =
+        pod.getSpec().getTerminationGracePeriodSeconds() != null
+            ? pod.getSpec().getTerminationGracePeriodSeconds()
+            : DEFAULT_GRACE_SECONDS;
+    Replica replica = new Replica(key, pod.getMetadata().getUid(), process, dir, grace, new AtomicBoolean());
+    running.put(key, replica);
+    reportRunning(pod);
+    if (failure != null && isTarget(pod, attempt) && env.containsKey("MPJ_OUTPUT_DIR")) {
+      executor.execute(() -> killAtStep(replica, Path.of(env.get("MPJ_OUTPUT_DIR")).resolve("metrics.jsonl")));
+    }
+    executor.execute(() -> awaitExit(pod, replica));
+  }
+
+  private boolean isTarget(Pod pod, String attempt) {
+    String rank = pod.getMetadata().getLabels().get(Crd.LABEL_REPLICA_INDEX);
+    return "1".equals(attempt) && String.valueOf(failure.rank()).equals(rank);
+  }
+
+  private void killAtStep(Replica replica, Path metrics) {
+    while (replica.process().isAlive() && !closing) {
+      if (lastStep(metrics) >= failure.step()) {
+        log.accept("--fail: killing replica " + failure.rank() + " at step " + failure.step() + " (SIGKILL)");
+        replica.process().destroyForcibly();
+        return;
+      }
+      sleep(100);
+    }
+  }
+
+  private static long lastStep(Path metrics) {
+    if (!Files.exists(metrics)) {
+      return -1;
+    }
+    try {
+      List<String> lines = Files.readAllLines(metrics, StandardCharsets.UTF_8);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        try {
+          JsonNode step = JSON.readTree(lines.get(i)).get("step");
+          if (step != null) {
+            return step.asLong();
+          }
+        } catch (IOException partialLine) {
+          // The trainer may be half-way through writing the last line.
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  private void awaitExit(Pod pod, Replica replica) {
+    int exitCode;
+    try {
+      exitCode = replica.process().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    running.remove(replica.key(), replica);
+    if (replica.stopping().get() || closing) {
+      return;
+    }
+    // 137 = 128 + SIGKILL, as a container runtime reports a killed process.
+    String reason = exitCode == 0 ? "Completed" : exitCode == 137 ? "Killed" : "Error";
+    reportFinished(pod, exitCode, reason, lastLines(replica.dir().resolve("log.txt")));
+  }
+
+  private void terminate(Pod pod) {
+    Replica replica = running.get(key(pod));
+    if (replica == null || !Objects.equals(replica.uid(), pod.getMetadata().getUid())) {
+      return;
+    }
+    replica.stopping().set(true);
+    stopGracefully(List.of(replica));
+  }
+
+  private void stopGracefully(List<Replica> replicas) {
+    replicas.forEach(r -> r.process().destroy());
+    long deadline =
+        System.nanoTime()
+            + TimeUnit.SECONDS.toNanos(replicas.stream().mapToLong(Replica::graceSeconds).max().orElse(0));
+    for (Replica r : replicas) {
+      long left = deadline - System.nanoTime();
+      try {
+        if (left <= 0 || !r.process().waitFor(left, TimeUnit.NANOSECONDS)) {
+          log.accept("pod " + r.key() + " did not stop within its grace period: SIGKILL");
+          r.process().destroyForcibly();
+          r.process().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        r.process().destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private Map<String, Path> mountVolumes(Pod pod, Container container, Path dir) throws IOException {
+    Map<String, Volume> volumes = new HashMap<>();
+    if (pod.getSpec().getVolumes() != null) {
+      pod.getSpec().getVolumes().forEach(v -> volumes.put(v.getName(), v));
+    }
+    String ns = pod.getMetadata().getNamespace();
+    Map<String, Path> mounts = new LinkedHashMap<>();
+    if (container.getVolumeMounts() == null) {
+      return mounts;
+    }
+    for (VolumeMount mount : container.getVolumeMounts()) {
+      Volume volume = volumes.get(mount.getName());
+      if (volume == null) {
+        throw new IllegalStateException("volume " + mount.getName() + " is mounted but not declared");
+      }
+      Path local;
+      if (volume.getPersistentVolumeClaim() != null) {
+        // A claim outlives pods: every attempt of the job sees the same folder.
+        local = workDir.resolve("volumes").resolve(ns + "-" + volume.getPersistentVolumeClaim().getClaimName());
+      } else {
+        local = dir.resolve("volumes").resolve(volume.getName());
+      }
+      Files.createDirectories(local);
+      if (volume.getConfigMap() != null) {
+        ConfigMap cm = client.configMaps().inNamespace(ns).withName(volume.getConfigMap().getName()).get();
+        if (cm == null) {
+          throw new IllegalStateException("ConfigMap " + volume.getConfigMap().getName() + " not found");
+        }
+        for (var e : cm.getData().entrySet()) {
+          Files.writeString(local.resolve(e.getKey()), e.getValue());
+        }
+      } else if (volume.getSecret() != null) {
+        Secret secret = client.secrets().inNamespace(ns).withName(volume.getSecret().getSecretName()).get();
+        if (secret == null) {
+          throw new IllegalStateException("Secret " + volume.getSecret().getSecretName() + " not found");
+        }
+        for (var e : secretData(secret).entrySet()) {
+          Files.writeString(local.resolve(e.getKey()), e.getValue());
+        }
+      }
+      Path target = mount.getSubPath() != null && !mount.getSubPath().isEmpty() ? local.resolve(mount.getSubPath()) : local;
+      mounts.put(mount.getMountPath(), target);
+    }
+    return mounts;
+  }
+
+  private Map<String, String> resolveEnv(Pod pod, Container container, Map<String, Path> mounts) {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (container.getEnv() == null) {
+      return env;
+    }
+    String ns = pod.getMetadata().getNamespace();
+    for (EnvVar var : container.getEnv()) {
+      String value = var.getValue();
+      if (var.getValueFrom() != null) {
+        var from = var.getValueFrom();
+        if (from.getSecretKeyRef() != null) {
+          Secret secret = client.secrets().inNamespace(ns).withName(from.getSecretKeyRef().getName()).get();
+          value = secret == null ? null : secretData(secret).get(from.getSecretKeyRef().getKey());
+        } else if (from.getConfigMapKeyRef() != null) {
+          ConfigMap cm = client.configMaps().inNamespace(ns).withName(from.getConfigMapKeyRef().getName()).get();
+          value = cm == null ? null : cm.getData().get(from.getConfigMapKeyRef().getKey());
+        } else if (from.getFieldRef() != null) {
+          value =
+              switch (from.getFieldRef().getFieldPath()) {
+                case "metadata.name" -> pod.getMetadata().getName();
+                case "metadata.namespace" -> ns;
+                case "status.podIP", "status.hostIP" -> "127.0.0.1";
+                case "spec.nodeName" -> LocalCluster.NODE_NAME;
+                default -> null;
+              };
+        }
+      }
+      if (value == null) {
+        throw new IllegalStateException("environment variable " + var.getName() + " cannot be resolved");
+      }
+      env.put(var.getName(), rewriteHost(rewritePath(value, mounts)));
+    }
+    return env;
+  }
+
+  /**
+   * One machine has one set of ports: give each pod its own metrics port and each attempt of a job
+   * its own coordinator port, as hostPort assignment would, and write them into the pod's spec so
+   * that the operator and the replicas see the same numbers.
+   */
+  private void bindAndPublishPorts(Pod pod, Container container, Map<String, String> env) {
+    if (env.containsKey("MPJ_METRICS_PORT")) {
+      env.put("MPJ_METRICS_PORT", String.valueOf(freePort()));
+    }
+    if (env.containsKey("MPJ_COORDINATOR_PORT")) {
+      String job = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_JOB_NAME, pod.getMetadata().getName());
+      String attempt = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_ATTEMPT, "1");
+      int port =
+          coordinatorPorts.computeIfAbsent(
+              pod.getMetadata().getNamespace() + "/" + job + "/" + attempt, k -> freePort());
+      env.put("MPJ_COORDINATOR_PORT", String.valueOf(port));
+    }
+    String name = pod.getMetadata().getName();
+    String ns = pod.getMetadata().getNamespace();
+    client
+        .pods()
+        .inNamespace(ns)
+        .withName(name)
+        .edit(
+            p -> {
+              Container c = p.getSpec().getContainers().get(0);
+              for (EnvVar var : c.getEnv()) {
+                if (var.getValueFrom() == null && env.containsKey(var.getName())
+                    && var.getName().endsWith("_PORT")) {
+                  var.setValue(env.get(var.getName()));
+                }
+              }
+              if (c.getPorts() != null && env.containsKey("MPJ_METRICS_PORT")) {
+                for (ContainerPort port : c.getPorts()) {
+                  if ("metrics".equals(port.getName())) {
+                    port.setContainerPort(Integer.parseInt(env.get("MPJ_METRICS_PORT")));
+                  }
+                }
+              }
+              p.getSpec().setNodeName(LocalCluster.NODE_NAME);
+              return p;
+            });
+  }
+
+  private void reportRunning(Pod pod) {
+    String now = Instant.now().toString();
+    updateStatus(
+        pod,
+        p -> {
+          p.getStatus().setPhase("Running");
+          p.getStatus().setPodIP("127.0.0.1");
+          p.getStatus().setHostIP("127.0.0.1");
+          p.getStatus().setStartTime(now);
+          p.getStatus()
+              .setConditions(
+                  List.of(new PodConditionBuilder().withType("Ready").withStatus("True").withLastTransitionTime(now).build()));
+          p.getStatus()
+              .setContainerStatuses(
+                  List.of(
+                      new ContainerStatusBuilder()
+                          .withName(p.getSpec().getContainers().get(0).getName())
+                          .withReady(true)
+                          .withRestartCount(0)
+                          .withImage(p.getSpec().getContainers().get(0).getImage())
+                          .withNewState()
+                          .withNewRunning()
+                          .withStartedAt(now)
+                          .endRunning()
+                          .endState()
+                          .build()));
+        });
+  }
+
+  private void reportFinished(Pod pod, int exitCode, String reason, String message) {
+    String now = Instant.now().toString();
+    updateStatus(
+        pod,
+        p -> {
+          p.getStatus().setPhase(exitCode == 0 ? "Succeeded" : "Failed");
+          p.getStatus()
+              .setConditions(
+                  List.of(new PodConditionBuilder().withType("Ready").withStatus("False").withLastTransitionTime(now).build()));
+          p.getStatus()
+              .setContainerStatuses(
+                  List.of(
+                      new ContainerStatusBuilder()
+                          .withName(p.getSpec().getContainers().get(0).getName())
+                          .withReady(false)
+                          .withRestartCount(0)
+                          .withImage(p.getSpec().getContainers().get(0).getImage())
+                          .withNewState()
+                          .withNewTerminated()
+                          .withExitCode(exitCode)
+                          .withReason(reason)
+                          .withMessage(message)
+                          .withFinishedAt(now)
+                          .endTerminated()
+                          .endState()
+                          .build()));
+        });
+  }
+
+  /** Updates the status of this very pod; a newer pod of the same name (the next attempt) is left alone. */
+  private void updateStatus(Pod pod, Consumer<Pod> change) {
+    var resource = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName());
+    try {
+      Pod current = resource.get();
+      if (current == null || !Objects.equals(current.getMetadata().getUid(), pod.getMetadata().getUid())) {
+        return;
+      }
+      if (current.getStatus() == null) {
+        current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+      }
+      change.accept(current);
+      resource.updateStatus(current);
+    } catch (KubernetesClientException e) {
+      log.accept("could not report the status of pod " + key(pod) + ": " + e.getMessage());
+    }
+  }
+
+  private static Map<String, String> secretData(Secret secret) {
+    Map<String, String> data = new HashMap<>();
+    if (secret.getData() != null) {
+      secret.getData().forEach((k, v) -> data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+    }
+    if (secret.getStringData() != null) {
+      data.putAll(secret.getStringData());
+    }
+    return data;
+  }
+
+  private static String rewritePath(String value, Map<String, Path> mounts) {
+    String best = null;
+    for (String mountPath : mounts.keySet()) {
+      boolean under = value.equals(mountPath) || value.startsWith(mountPath.endsWith("/") ? mountPath : mountPath + "/");
+      if (under && (best == null || mountPath.length() > best.length())) {
+        best = mountPath;
+      }
+    }
+    return best == null ? value : mounts.get(best) + value.substring(best.length());
+  }
+
+  /** Cluster DNS names of Services resolve to this machine. */
+  private static String rewriteHost(String value) {
+    return value.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?\\.svc(\\.cluster\\.local)?") ? "127.0.0.1" : value;
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String lastLines(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static String key(Pod pod) {
+    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops every process gracefully (SIGTERM, then SIGKILL after the grace period) and the informer. */
+  @Override
+  public void close() {
+    closing = true;
+    if (informer != null) {
+      informer.close();
+    }
+    List<Replica> all = new ArrayList<>(running.values());
+    all.sort(Comparator.comparing(Replica::key));
+    all.forEach(r -> r.stopping().set(true));
+    stopGracefully(all);
+    executor.shutdownNow();
+  }
+}
