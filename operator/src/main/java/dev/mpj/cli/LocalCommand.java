@@ -1,14 +1,112 @@
 package dev.mpj.cli;
 
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.local.FailureInjection;
+import dev.mpj.local.LocalRun;
+import dev.mpj.local.OperatorLauncher;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code mpj local}. */
-@Command(name = "local", mixinStandardHelpOptions = true, description = "Run a job on this machine: an in-process API server, the operator, and trainer processes.")
+/** {@code mpj local}: the whole system on this machine. */
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a job on this machine: an in-process Kubernetes API server with a node for this machine,",
+      "the operator, and one trainer process per replica. Exits 0 when the job Succeeded, 1 when it",
+      "Failed, 2 on bad input."
+    })
 final class LocalCommand implements Callable<Integer> {
+
+  @Option(names = {"-f", "--filename"}, required = true, description = "The MixedPrecisionJob manifest.")
+  Path file;
+
+  @Option(names = "--work-dir", description = "Where replicas' outputs, checkpoints and job.yaml go (default .mpj-local/<job>).")
+  Path workDir;
+
+  @Option(names = "--fail", paramLabel = "RANK@STEP", description = "Kill that replica's first attempt (SIGKILL) at that step, to show recovery.")
+  String fail;
+
+  @Option(names = "--gpus", defaultValue = "4", description = "GPUs the local node offers (default ${DEFAULT-VALUE}).")
+  int gpus;
+
+  @Option(names = "--gpu-memory", defaultValue = "16Gi", description = "Memory of each GPU of the local node (default ${DEFAULT-VALUE}).")
+  String gpuMemory;
+
+  @Option(names = "--timeout", defaultValue = "PT30M", description = "Give up after this long, ISO-8601 (default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--trainer", hidden = true, description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
+  Path trainer;
+
+  /** How the operator is started; tests and other embeddings may replace it. */
+  static OperatorLauncher operatorLauncher = client -> {
+    throw new IllegalStateException("the operator is not part of this build yet");
+  };
+
   @Override
-  public Integer call() {
-    System.err.println("mpj local: not available in this build yet");
-    return 1;
+  public Integer call() throws Exception {
+    MixedPrecisionJob job = JobFiles.read(file);
+    FailureInjection failure = null;
+    if (fail != null) {
+      try {
+        failure = FailureInjection.parse(fail);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidJobException("--fail", e.getMessage());
+      }
+    }
+    Quantity memory;
+    try {
+      memory = new Quantity(gpuMemory);
+      if (Quantity.getAmountInBytes(memory).signum() <= 0) {
+        throw new IllegalArgumentException();
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidJobException("--gpu-memory", "must be a positive Kubernetes quantity such as 16Gi (got " + gpuMemory + ")");
+    }
+    if (gpus < 0) {
+      throw new InvalidJobException("--gpus", "must be zero or more (got " + gpus + ")");
+    }
+    Path launcher = trainer != null ? trainer : defaultTrainerLauncher();
+    if (!Files.isExecutable(launcher)) {
+      throw new InvalidJobException("--trainer", "no executable mpj-trainer launcher at " + launcher);
+    }
+    Path dir = workDir != null ? workDir : Path.of(".mpj-local", job.getMetadata().getName());
+
+    LocalRun run = new LocalRun(job, dir, System.out);
+    Thread stopOnInterrupt = new Thread(() -> {
+      System.out.println("\nmpj local: interrupted; stopping the trainers gracefully");
+      run.close();
+    }, "mpj-local-shutdown");
+    Runtime.getRuntime().addShutdownHook(stopOnInterrupt);
+    try {
+      Optional<MixedPrecisionJob> finished;
+      try {
+        finished = run.run(operatorLauncher, launcher, gpus, memory, failure, timeout);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidJobException("--work-dir", e.getMessage());
+      }
+      return finished.map(j -> j.getStatus().phase == dev.mpj.api.JobPhase.Succeeded ? 0 : 1).orElse(1);
+    } finally {
+      run.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopOnInterrupt);
+      } catch (IllegalStateException shuttingDown) {
+        // Already shutting down: the hook is running.
+      }
+    }
+  }
+
+  private static Path defaultTrainerLauncher() {
+    String home = System.getenv("MPJ_HOME");
+    return Path.of(home != null ? home : ".").resolve("bin").resolve("mpj-trainer");
   }
 }

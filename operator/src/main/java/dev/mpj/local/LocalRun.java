@@ -1,0 +1,180 @@
+package dev.mpj.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.SizingStatus;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * One {@code mpj local} run: the in-process cluster, the real operator, the local kubelet, the job
+ * applied, followed until it finishes, and what is left in the work dir for a person to read.
+ */
+public final class LocalRun implements AutoCloseable {
+
+  /** Marks a folder as an mpj local work dir, so that a rerun may clear it and nothing else. */
+  static final String MARKER = ".mpj-local-work-dir";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final MixedPrecisionJob job;
+  private final Path workDir;
+  private final PrintStream out;
+  private LocalCluster cluster;
+  private AutoCloseable operator;
+  private LocalKubelet kubelet;
+
+  public LocalRun(MixedPrecisionJob job, Path workDir, PrintStream out) {
+    this.job = job;
+    this.workDir = workDir.toAbsolutePath().normalize();
+    this.out = out;
+  }
+
+  /** Runs the job to its end; returns the finished job, or empty when it did not finish in time. */
+  public Optional<MixedPrecisionJob> run(
+      OperatorLauncher launcher, Path trainerLauncher, int gpus, Quantity gpuMemory, FailureInjection failure,
+      Duration timeout) throws Exception {
+    prepareWorkDir();
+    cluster = LocalCluster.start(gpus, gpuMemory);
+    KubernetesClient client = cluster.client();
+    out.printf(Locale.ROOT, "mpj local: in-process API server %s; node %s with %d GPU(s) of %s (simulated on CPU)%n",
+        client.getMasterUrl(), LocalCluster.NODE_NAME, gpus, gpuMemory);
+    out.printf("mpj local: work dir %s%n", workDir);
+    kubelet = new LocalKubelet(client, workDir, trainerLauncher, failure, line -> out.println("mpj local: " + line));
+    kubelet.start();
+    operator = launcher.start(client);
+
+    String namespace = job.getMetadata().getNamespace() != null ? job.getMetadata().getNamespace() : "default";
+    job.getMetadata().setNamespace(namespace);
+    client.resources(MixedPrecisionJob.class).inNamespace(namespace).resource(job).create();
+    out.printf("mpj local: applied mixedprecisionjob/%s (%s, replicas %d..%d, %d steps)%n",
+        job.getMetadata().getName(), job.getSpec().precision, job.getSpec().replicas.min,
+        job.getSpec().replicas.max, job.getSpec().training.steps == null ? 0 : job.getSpec().training.steps);
+
+    MixedPrecisionJob finished;
+    try (JobWatch watch = new JobWatch(client, namespace, job.getMetadata().getName(), out)) {
+      finished = watch.untilFinished(timeout);
+    }
+    MixedPrecisionJob last = finished != null ? finished
+        : client.resources(MixedPrecisionJob.class).inNamespace(namespace).withName(job.getMetadata().getName()).get();
+    if (last != null) {
+      last.getMetadata().setManagedFields(null);
+      Files.writeString(workDir.resolve("job.yaml"), JobFiles.toYaml(last));
+    }
+    if (finished == null) {
+      out.printf("mpj local: the job did not finish within %s%n", timeout);
+      return Optional.empty();
+    }
+    report(finished);
+    return Optional.of(finished);
+  }
+
+  private void prepareWorkDir() throws IOException {
+    if (Files.isDirectory(workDir)) {
+      boolean empty;
+      try (Stream<Path> entries = Files.list(workDir)) {
+        empty = entries.findAny().isEmpty();
+      }
+      if (!empty && !Files.exists(workDir.resolve(MARKER))) {
+        throw new IllegalArgumentException(
+            "--work-dir " + workDir + " is not empty and was not made by mpj local; choose another folder");
+      }
+      deleteRecursively(workDir);
+    }
+    Files.createDirectories(workDir);
+    Files.writeString(workDir.resolve(MARKER), "made by mpj local; a rerun clears this folder\n");
+  }
+
+  private void report(MixedPrecisionJob finished) {
+    MixedPrecisionJobStatus s = finished.getStatus();
+    out.println();
+    out.printf("%s: %s%s%n", finished.getMetadata().getName(), s.phase, s.message == null ? "" : " (" + s.message + ")");
+    if (s.sizing != null && s.sizing.plan != null) {
+      out.printf("  sizing     %s%n", plan(s.sizing.plan));
+      if (s.sizing.fp32 != null && !"fp32".equals(s.sizing.plan.precision)) {
+        out.printf("  fp32 would %s%s%n", plan(s.sizing.fp32),
+            s.sizing.gpusSaved == null ? "" : "; GPUs saved by mixed precision: " + s.sizing.gpusSaved);
+      }
+    }
+    if (s.progress != null && s.progress.loss != null) {
+      out.printf(Locale.ROOT, "  training   step %d, final loss %.4f, loss scale %.0f, skipped steps %d%n",
+          s.progress.step, s.progress.loss, s.progress.lossScale == null ? 1.0 : s.progress.lossScale,
+          s.progress.skippedSteps == null ? 0 : s.progress.skippedSteps);
+    }
+    rankZeroSummary(finished, s.attempt).ifPresent(summary -> {
+      JsonNode v = summary.path("validation");
+      out.printf(Locale.ROOT, "  validation loss %.4f%s%n", v.path("loss").asDouble(),
+          v.has("accuracy") ? String.format(Locale.ROOT, ", accuracy %.1f%%", 100 * v.path("accuracy").asDouble()) : "");
+      if (!summary.path("resumedFromStep").isNull() && summary.has("resumedFromStep")) {
+        out.printf("  resumed    from the checkpoint of step %d%n", summary.path("resumedFromStep").asLong());
+      }
+    });
+    out.printf("  restarts   %d%n", s.restarts);
+    out.printf("  work dir   %s%n", workDir);
+    out.printf("             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");
+    out.printf("             volumes/ (the checkpoint volume)%n");
+  }
+
+  private static String plan(SizingStatus.PrecisionPlan p) {
+    return String.format(Locale.ROOT, "%s: %s replica(s) x micro-batch %s x accumulation %s = %s GPU(s)%s",
+        p.precision, p.replicas, p.microBatch, p.gradientAccumulation, p.gpus,
+        p.bytesPerReplica == null ? "" : String.format(Locale.ROOT, ", %.2f GiB per replica", p.bytesPerReplica / 1073741824.0));
+  }
+
+  /** summary.json of rank 0 in the given attempt, wherever its output volume was mapped. */
+  Optional<JsonNode> rankZeroSummary(MixedPrecisionJob finished, int attempt) {
+    Path pod = workDir.resolve("pods").resolve(finished.getMetadata().getName() + "-worker-0-attempt-" + attempt);
+    if (!Files.isDirectory(pod)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> files = Files.walk(pod)) {
+      Optional<Path> summary = files.filter(p -> p.getFileName().toString().equals("summary.json")).findFirst();
+      if (summary.isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(JSON.readTree(summary.get().toFile()));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Stops the trainers gracefully, then the operator, then the API server. Safe to call twice. */
+  @Override
+  public synchronized void close() {
+    if (kubelet != null) {
+      kubelet.close();
+      kubelet = null;
+    }
+    if (operator != null) {
+      try {
+        operator.close();
+      } catch (Exception e) {
+        out.println("mpj local: stopping the operator: " + e.getMessage());
+      }
+      operator = null;
+    }
+    if (cluster != null) {
+      cluster.close();
+      cluster = null;
+    }
+  }
+}
