@@ -26,7 +26,12 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
       return new DataShape(fromImage, image, null);
     }
     DataSpec.Synthetic s = data.synthetic != null ? data.synthetic : new DataSpec.Synthetic();
-    Integer outputs = s.task == DataSpec.Task.REGRESSION ? Integer.valueOf(1) : s.task == DataSpec.Task.CLASSIFICATION ? s.classes : null;
+    Integer outputs = null;
+    if (s.task == DataSpec.Task.CLASSIFICATION) {
+      outputs = s.classes;
+    } else if (s.task == DataSpec.Task.REGRESSION) {
+      outputs = 1;
+    }
     return new DataShape(s.features, image, outputs);
   }
 
