@@ -81,9 +81,10 @@ public final class MemorySizer implements Sizer {
       String message =
           String.format(
               "%s needs %s per replica at micro-batch 1 (model state %s of %,d parameters, activations %s,"
-                  + " reserve %s) but a GPU has %s (%s)",
+                  + " reserve %s) but a GPU has %s (%s): %s short",
               precision, Bytes.format(atOne.total()), Bytes.format(atOne.modelState()), parameters,
-              Bytes.format(perSample), Bytes.format(overhead), Bytes.format(gpu.bytes()), gpu.source());
+              Bytes.format(perSample), Bytes.format(overhead), Bytes.format(gpu.bytes()), gpu.source(),
+              Bytes.format(atOne.total() - gpu.bytes()));
       return new PrecisionSizing(
           precision, PrecisionSizing.Outcome.DOES_NOT_FIT, perSample, 0, null, limits.gpusPerReplica, atOne, message);
     }
