@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
     description = {
       "Print the sizing plan of a job (replicas, micro-batch, accumulation, GPUs saved) without a cluster:"
           + " FP32 beside FP16 mixed precision, with the memory of one replica broken down.",
-      "Exit 0 when the job fits in its own precision, 1 when it does not, 2 on bad input."
+      "Exit 0 when the job can run in its own precision (\"fits\" in the JSON), 1 when it cannot, 2 on bad input."
     })
 final class PlanCommand implements Callable<Integer> {
 
@@ -118,11 +118,7 @@ final class PlanCommand implements Callable<Integer> {
       table(out, job, sizing, sizer.settings());
     }
     out.flush();
-    PrecisionSizing own = sizing.job();
-    return own.outcome() == PrecisionSizing.Outcome.DOES_NOT_FIT
-            || own.outcome() == PrecisionSizing.Outcome.BATCH_NOT_SPLITTABLE
-        ? 1
-        : 0;
+    return sizing.job().runs() ? 0 : 1;
   }
 
   private static Map<String, Object> json(MixedPrecisionJob job, JobSizing sizing, SizingSettings settings) {
