@@ -68,7 +68,9 @@ class PlanCommandTest {
     assertThat(run.code).isEqualTo(2);
     assertThat(run.err).contains("--gpu-memory").contains("eighty");
     assertThat(run.out).isEmpty();
-    assertThat(mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "-4Gi").code).isEqualTo(2);
+    Run zero = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "0");
+    assertThat(zero.code).isEqualTo(2);
+    assertThat(zero.err).contains("--gpu-memory").contains("must be a positive memory size");
   }
 
   @Test
@@ -103,7 +105,7 @@ class PlanCommandTest {
   @Test
   void aJobThatDoesNotFitExitsOneAndSaysWhy() throws IOException {
     Path job = write("globalBatchSize: 8", "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
-    // 2 GiB GPU: the default reserve alone is 1 GiB + 5%, the model is small; 1Mi is too small for the reserve
+    // the default reserve alone is 1 GiB: nothing fits a GPU of 1 MiB
     Run run = mpj("plan", "-f", job.toString(), "--gpu-memory", "1Mi", "-o", "json");
     assertThat(run.code).isEqualTo(1);
     assertThat(run.out).contains("\"fits\" : false").contains("but a GPU has 1.0 MiB (flag)");
