@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -116,6 +118,21 @@ class PlanCommandTest {
     Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--free-gpus", "1");
     assertThat(run.code).isEqualTo(1);
     assertThat(run.out).contains("fp16-mixed: waiting for 2 GPUs (replicas.min 2 x 1 per replica), 1 free");
+  }
+
+  @Test
+  void theOutputPastedInTheSizingConceptIsWhatPlanPrintsToday() throws IOException {
+    String doc = Files.readString(Path.of("..", "docs", "concepts", "sizing.md"));
+    Matcher block =
+        Pattern.compile("```\\n\\$ bin/mpj plan -f (docs/examples/\\S+) --gpu-memory (\\S+)\\n(.*?)```", Pattern.DOTALL)
+            .matcher(doc);
+    int blocks = 0;
+    while (block.find()) {
+      Run run = mpj("plan", "-f", Path.of("..").resolve(block.group(1)).toString(), "--gpu-memory", block.group(2));
+      assertThat(run.out).as("docs/concepts/sizing.md, plan on %s", block.group(2)).isEqualTo(block.group(3));
+      blocks++;
+    }
+    assertThat(blocks).isEqualTo(3);
   }
 
   private Path write(String training, String data) throws IOException {
