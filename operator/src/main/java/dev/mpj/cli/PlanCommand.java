@@ -97,11 +97,15 @@ final class PlanCommand implements Callable<Integer> {
     List<String> missing = shape.missingFor(jobSpec.model);
     PrintWriter err = spec.commandLine().getErr();
     if (!missing.isEmpty()) {
+      List<String> remedies =
+          missing.stream()
+              .map(m -> m.equals("features") ? "pass --features N" : m.equals("classes") ? "pass --classes N" : "set data.imageShape")
+              .distinct()
+              .toList();
       err.printf(
-          "plan: the %s needs the data's %s, which data.source %s keeps in its file: pass --features N and"
-              + " --classes N%n",
+          "plan: the %s needs the data's %s, which the spec does not give (data.source %s): %s%n",
           jobSpec.model.architecture.name().toLowerCase(Locale.ROOT), String.join(" and ", missing),
-          jobSpec.data.source.name().toLowerCase(Locale.ROOT));
+          jobSpec.data.source.name().toLowerCase(Locale.ROOT), String.join(" and ", remedies));
       err.flush();
       return MpjCommand.EXIT_BAD_INPUT;
     }

@@ -96,7 +96,13 @@ class PlanCommandTest {
     Path job = write("globalBatchSize: 8", "data: {source: csv, csv: {path: /data/train.csv}}");
     Run missing = mpj("plan", "-f", job.toString());
     assertThat(missing.code).isEqualTo(2);
-    assertThat(missing.err).contains("features and classes").contains("--features N");
+    assertThat(missing.err)
+        .isEqualTo(
+            "plan: the mlp needs the data's features and classes, which the spec does not give (data.source csv):"
+                + " pass --features N and pass --classes N\n");
+    Run halfGiven = mpj("plan", "-f", job.toString(), "--features", "5");
+    assertThat(halfGiven.code).isEqualTo(2);
+    assertThat(halfGiven.err).endsWith(": pass --classes N\n");
     // 5 -> 16: 5*16 + 16 = 96; 16 -> 3: 16*3 + 3 = 51
     Run given = mpj("plan", "-f", job.toString(), "--features", "5", "--classes", "3", "-o", "json");
     assertThat(given.code).isZero();

@@ -147,7 +147,7 @@ public final class MemorySizer implements Sizer {
     return new Decision(PrecisionSizing.Outcome.RUNS, split, message);
   }
 
-  /** The data's shape is only in its file: replicas.min replicas (or fewer free), not sized by memory. */
+  /** The data's shape is not in the spec (csv, npz): replicas.min replicas, not sized by memory. */
   private SizingPlan notSized(MixedPrecisionJobSpec spec, GpuMemory gpu, Integer freeGpus, List<String> missing) {
     Limits limits = Limits.of(spec, freeGpus);
     Decision decision = decide(limits, limits.globalBatch);
@@ -160,7 +160,7 @@ public final class MemorySizer implements Sizer {
     status.message =
         runs
             ? "not sized by memory: the " + spec.model.architecture.name().toLowerCase() + " needs the data's "
-                + String.join(" and ", missing) + ", which only the data file says; " + decision.message
+                + String.join(" and ", missing) + ", which the spec does not give; " + decision.message
             : decision.message;
     if (split != null) {
       status.plan = new SizingStatus.PrecisionPlan();
