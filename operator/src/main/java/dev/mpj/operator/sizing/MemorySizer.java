@@ -9,6 +9,7 @@ import dev.mpj.api.SizingStatus;
 import dev.mpj.api.TrainingSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -80,6 +81,7 @@ public final class MemorySizer implements Sizer {
     if (maxMicroBatch == 0) {
       String message =
           String.format(
+              Locale.ROOT,
               "%s needs %s per replica at micro-batch 1 (model state %s of %,d parameters, activations %s,"
                   + " reserve %s) but a GPU has %s (%s): %s short",
               precision, Bytes.format(atOne.total()), Bytes.format(atOne.modelState()), parameters,
@@ -94,7 +96,7 @@ public final class MemorySizer implements Sizer {
     MemoryBreakdown bytes = MemoryModel.perReplica(parameters, optimizer, activations, precision, microBatch, overhead);
     String message =
         decision.outcome == PrecisionSizing.Outcome.RUNS
-            ? decision.message + String.format("; up to %d samples fit one %s GPU", maxMicroBatch, Bytes.format(gpu.bytes()))
+            ? decision.message + String.format(Locale.ROOT, "; up to %d samples fit one %s GPU", maxMicroBatch, Bytes.format(gpu.bytes()))
             : decision.message;
     return new PrecisionSizing(
         precision, decision.outcome, perSample, maxMicroBatch, split, limits.gpusPerReplica, bytes, message);
@@ -110,6 +112,7 @@ public final class MemorySizer implements Sizer {
           PrecisionSizing.Outcome.WAITING_FOR_GPUS,
           BatchSplit.choose(global, maxMicroBatch, limits.minReplicas, limits.minReplicas),
           String.format(
+              Locale.ROOT,
               "waiting for %d GPUs (replicas.min %d x %d per replica), %d free",
               limits.minReplicas * limits.gpusPerReplica, limits.minReplicas, limits.gpusPerReplica, limits.freeGpus));
     }
@@ -120,6 +123,7 @@ public final class MemorySizer implements Sizer {
           PrecisionSizing.Outcome.BATCH_NOT_SPLITTABLE,
           split,
           String.format(
+              Locale.ROOT,
               "global batch %d cannot be divided evenly over %d to %d replicas; choose a global batch that one of"
                   + " those replica counts divides",
               global, limits.minReplicas, maxReplicas));
@@ -141,6 +145,7 @@ public final class MemorySizer implements Sizer {
     }
     String message =
         String.format(
+            Locale.ROOT,
             "%d %s x micro-batch %d x accumulation %d = global batch %d%s",
             s.replicas(), s.replicas() == 1 ? "replica" : "replicas", s.microBatch(), s.gradientAccumulation(),
             global, why.isEmpty() ? "" : " (" + String.join("; ", why) + ")");
