@@ -141,6 +141,14 @@ class MemorySizerTest {
   }
 
   @Test
+  void cpuReplicasDoNotWaitForGpus() {
+    SizingPlan plan = sizer.plan(job(60, 2, 8, "gpuMemory: 2888, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+    assertThat(plan.fits()).isTrue();
+    assertThat(plan.replicas()).isEqualTo(5);
+    assertThat(plan.status().plan.gpus).isZero();
+  }
+
+  @Test
   void replicasMaxReached() {
     // at most 2 replicas: 30 samples each; fp16-mixed 30 = 3 x 10 (12 does not divide 30)
     JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 2888"), null);
