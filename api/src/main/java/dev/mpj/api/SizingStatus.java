@@ -27,11 +27,27 @@ public class SizingStatus {
   @JsonPropertyDescription("GPUs the job's precision saves against FP32 (negative: it needs more).")
   public Integer gpusSaved;
 
+  @JsonPropertyDescription(
+      "Bytes per replica the job's precision saves against FP32 at the job's micro-batch (negative: it needs more).")
+  public Long memorySavedPerReplicaBytes;
+
+  @JsonPropertyDescription(
+      "Fits, DoesNotFit (not even micro-batch 1 fits one GPU), WaitingForGpus (fewer free than replicas.min "
+          + "needs), BatchNotSplittable (no replica count in range divides the global batch), or NotSized "
+          + "(the data's shape is only known from its file).")
+  public String reason;
+
+  @JsonPropertyDescription("The decision in words, with the numbers: why this many replicas, or why the job cannot run.")
+  public String message;
+
   /** One precision's plan. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class PrecisionPlan {
     @JsonPropertyDescription("Precision planned.")
     public String precision;
+
+    @JsonPropertyDescription("Whether one replica fits in one GPU at micro-batch 1 in this precision.")
+    public Boolean fits;
 
     @JsonPropertyDescription("Predicted peak GPU memory of one replica at the chosen micro-batch, in bytes.")
     public Long bytesPerReplica;

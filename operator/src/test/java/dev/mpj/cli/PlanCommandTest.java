@@ -1,0 +1,173 @@
+package dev.mpj.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PlanCommandTest {
+
+  private static final Path TRANSFORMER_EXAMPLE = Path.of("..", "docs", "examples", "transformer-multi-replica.yaml");
+
+  @TempDir Path dir;
+
+  @Test
+  void tableShowsBothPrecisionsSideBySide() {
+    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString());
+    assertThat(run.code).isZero();
+    // 4 layers, H=256, V=512, S=128: 131,072 + 32,768 + 4 * 789,760 + 512 + 131,584
+    assertThat(run.out).contains("Job tiny-lm: transformer, 3,454,976 trainable parameters");
+    assertThat(run.out).contains("GPU memory 24.0 GiB (spec)");
+    assertThat(run.out).containsPattern("per replica\\s+fp32\\s+fp16-mixed");
+    // FP32 activations per sample are about twice FP16's: 14.3 MiB against 7.5 MiB
+    assertThat(run.out).containsPattern("activations per sample\\s+14\\.3 MiB\\s+7\\.5 MiB");
+    assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
+    assertThat(run.out).contains("fp16-mixed saves 0 GPUs");
+    assertThat(run.err).isEmpty();
+  }
+
+  @Test
+  void jsonForScripts() throws IOException {
+    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "80Gi", "-o", "json");
+    assertThat(run.code).isZero();
+    JsonNode plan = new ObjectMapper().readTree(run.out);
+    assertThat(plan.get("parameters").asLong()).isEqualTo(3_454_976);
+    assertThat(plan.get("gpuMemoryBytes").asLong()).isEqualTo(80L << 30);
+    assertThat(plan.get("gpuMemorySource").asText()).isEqualTo("flag");
+    assertThat(plan.get("fits").asBoolean()).isTrue();
+    assertThat(plan.get("gpusSaved").asInt()).isZero();
+    for (String precision : new String[] {"fp32", "fp16Mixed"}) {
+      JsonNode p = plan.get(precision);
+      JsonNode bytes = p.get("bytesPerReplica");
+      long parts = 0;
+      for (String part : new String[] {"weights", "masterWeights", "gradients", "optimizerState", "activations", "overhead"}) {
+        parts += bytes.get(part).asLong();
+      }
+      assertThat(bytes.get("total").asLong()).isEqualTo(parts);
+      // global batch 256 over replicas.min 2, no accumulation
+      assertThat(p.get("replicas").asInt()).isEqualTo(2);
+      assertThat(p.get("gradientAccumulation").asInt()).isEqualTo(1);
+      assertThat(p.get("gpus").asInt()).isEqualTo(2);
+    }
+    assertThat(plan.at("/fp16Mixed/maxMicroBatch").asInt()).isGreaterThan(plan.at("/fp32/maxMicroBatch").asInt());
+    // 3,454,976 parameters * 16 bytes (Adam) in both precisions
+    assertThat(plan.at("/fp16Mixed/bytesPerReplica/masterWeights").asLong()).isEqualTo(3_454_976L * 4);
+  }
+
+  @Test
+  void aBadGpuMemoryNamesTheFlag() {
+    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "eighty");
+    assertThat(run.code).isEqualTo(2);
+    assertThat(run.err).contains("--gpu-memory").contains("eighty");
+    assertThat(run.out).isEmpty();
+    Run zero = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "0");
+    assertThat(zero.code).isEqualTo(2);
+    assertThat(zero.err).contains("--gpu-memory").contains("must be a positive memory size");
+  }
+
+  @Test
+  void anUnknownFormatIsBadInput() {
+    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "-o", "xml");
+    assertThat(run.code).isEqualTo(2);
+    assertThat(run.err).contains("xml");
+  }
+
+  @Test
+  void anInvalidJobNamesItsField() throws IOException {
+    Path job = write("globalBatchSize: 0", "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
+    Run run = mpj("plan", "-f", job.toString());
+    assertThat(run.code).isEqualTo(2);
+    assertThat(run.err).contains("spec.training.globalBatchSize: must be at least 1");
+    assertThat(mpj("plan", "-f", dir.resolve("absent.yaml").toString()).code).isEqualTo(2);
+  }
+
+  @Test
+  void csvDataNeedsItsShapeOnTheCommandLine() throws IOException {
+    Path job = write("globalBatchSize: 8", "data: {source: csv, csv: {path: /data/train.csv}}");
+    Run missing = mpj("plan", "-f", job.toString());
+    assertThat(missing.code).isEqualTo(2);
+    assertThat(missing.err)
+        .isEqualTo(
+            "plan: the mlp needs the data's features and classes, which the spec does not give (data.source csv):"
+                + " pass --features N and pass --classes N\n");
+    Run halfGiven = mpj("plan", "-f", job.toString(), "--features", "5");
+    assertThat(halfGiven.code).isEqualTo(2);
+    assertThat(halfGiven.err).endsWith(": pass --classes N\n");
+    // 5 -> 16: 5*16 + 16 = 96; 16 -> 3: 16*3 + 3 = 51
+    Run given = mpj("plan", "-f", job.toString(), "--features", "5", "--classes", "3", "-o", "json");
+    assertThat(given.code).isZero();
+    assertThat(given.out).contains("\"parameters\" : 147");
+    assertThat(mpj("plan", "-f", job.toString(), "--features", "0", "--classes", "3").code).isEqualTo(2);
+  }
+
+  @Test
+  void aJobThatDoesNotFitExitsOneAndSaysWhy() throws IOException {
+    Path job = write("globalBatchSize: 8", "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
+    // the default reserve alone is 1 GiB: nothing fits a GPU of 1 MiB
+    Run run = mpj("plan", "-f", job.toString(), "--gpu-memory", "1Mi", "-o", "json");
+    assertThat(run.code).isEqualTo(1);
+    assertThat(run.out).contains("\"fits\" : false").contains("but a GPU has 1.0 MiB (flag)");
+  }
+
+  @Test
+  void fewerFreeGpusThanReplicasMinWaits() {
+    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--free-gpus", "1");
+    assertThat(run.code).isEqualTo(1);
+    assertThat(run.out).contains("fp16-mixed: waiting for 2 GPUs (replicas.min 2 x 1 per replica), 1 free");
+  }
+
+  @Test
+  void theOutputPastedInTheSizingConceptIsWhatPlanPrintsToday() throws IOException {
+    String doc = Files.readString(Path.of("..", "docs", "concepts", "sizing.md"));
+    Matcher block =
+        Pattern.compile("```\\n\\$ bin/mpj plan -f (docs/examples/\\S+) --gpu-memory (\\S+)\\n(.*?)```", Pattern.DOTALL)
+            .matcher(doc);
+    int blocks = 0;
+    while (block.find()) {
+      Run run = mpj("plan", "-f", Path.of("..").resolve(block.group(1)).toString(), "--gpu-memory", block.group(2));
+      assertThat(run.out).as("docs/concepts/sizing.md, plan on %s", block.group(2)).isEqualTo(block.group(3));
+      blocks++;
+    }
+    assertThat(blocks).isEqualTo(3);
+  }
+
+  private Path write(String training, String data) throws IOException {
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(
+        file,
+        """
+        apiVersion: mpj.dev/v1alpha1
+        kind: MixedPrecisionJob
+        metadata: {name: small}
+        spec:
+          precision: fp16-mixed
+          model: {architecture: mlp, mlp: {hiddenSizes: [16]}}
+          %s
+          training: {%s, steps: 10}
+        """
+            .formatted(data, training));
+    return file;
+  }
+
+  private static Run mpj(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = MpjCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private record Run(int code, String out, String err) {}
+}
