@@ -1,6 +1,7 @@
 package dev.mpj.api.validation;
 
 import dev.mpj.api.CheckpointSpec;
+import dev.mpj.api.DataShape;
 import dev.mpj.api.DataSpec;
 import dev.mpj.api.LossScalingSpec;
 import dev.mpj.api.MixedPrecisionJob;
@@ -57,6 +58,7 @@ public final class SpecValidator {
     checkpoint(c, spec.checkpoint);
     runPolicy(c, spec.runPolicy);
     parity(c, spec.parity, spec.precision);
+    crossFields(c, spec);
     if (spec.image != null && spec.image.isBlank()) {
       c.fail("spec.image", "must not be empty");
     }
@@ -348,6 +350,23 @@ public final class SpecValidator {
     c.require(p.action != null, "spec.parity.action", "must be warn or fail");
     if (precision == Precision.FP32) {
       c.fail("spec.parity", "compares FP16 with FP32 weights and needs precision fp16-mixed");
+    }
+  }
+
+  private static void crossFields(Checks c, MixedPrecisionJobSpec spec) {
+    if (spec.training != null && spec.training.globalBatchSize != null && spec.replicas != null
+        && spec.training.globalBatchSize >= 1 && spec.training.globalBatchSize < spec.replicas.min) {
+      c.fail(
+          "spec.training.globalBatchSize",
+          "must be at least replicas.min (" + spec.training.globalBatchSize + " < " + spec.replicas.min
+              + "): every replica needs at least one sample per step");
+    }
+    boolean syntheticCnn = spec.model != null && spec.model.architecture == ModelSpec.Architecture.CNN
+        && spec.data != null && spec.data.source == DataSpec.Source.SYNTHETIC && spec.data.imageShape == null;
+    if (syntheticCnn && DataShape.of(spec.data).cnnInput() == null) {
+      c.fail(
+          "spec.data.imageShape",
+          "is required for cnn: " + DataShape.of(spec.data).features() + " features are not a square image");
     }
   }
 

@@ -119,6 +119,37 @@ class SpecValidatorTest {
   }
 
   @Test
+  void globalBatchMustGiveEveryReplicaASample() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().training.globalBatchSize = 2;
+              job.getSpec().replicas.min = 3;
+              job.getSpec().replicas.max = 3;
+            });
+    assertThat(v).extracting(Violation::field).containsExactly("spec.training.globalBatchSize");
+  }
+
+  @Test
+  void syntheticCnnNeedsASquareOrAnImageShape() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().model.architecture = ModelSpec.Architecture.CNN;
+              job.getSpec().model.mlp = null;
+              job.getSpec().data.synthetic.features = 15;
+            });
+    assertThat(v).extracting(Violation::field).containsExactly("spec.data.imageShape");
+    assertThat(violations(
+            job -> {
+              job.getSpec().model.architecture = ModelSpec.Architecture.CNN;
+              job.getSpec().model.mlp = null;
+              job.getSpec().data.synthetic.features = 16;
+            }))
+        .isEmpty();
+  }
+
+  @Test
   void parityNeedsMixedPrecision() {
     List<Violation> v =
         violations(
