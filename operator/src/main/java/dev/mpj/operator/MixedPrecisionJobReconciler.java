@@ -87,13 +87,16 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   }
 
   @Override
-  public UpdateControl<MixedPrecisionJob> reconcile(MixedPrecisionJob job, Context<MixedPrecisionJob> context) {
+  public UpdateControl<MixedPrecisionJob> reconcile(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
     Instant now = clock.instant();
-    List<Pod> pods =
-        context.getSecondaryResources(Pod.class).stream()
-            .filter(p -> JobChildren.ownedBy(p, job))
-            .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-            .toList();
+    // Decisions count restarts: they read the API server, never a cache that may lag behind the
+    // last status written or the last pod deleted. The informer only says when to look.
+    MixedPrecisionJob job = context.getClient().resource(cached).get();
+    if (job == null) {
+      progress.forget(key(cached));
+      return UpdateControl.noUpdate();
+    }
+    List<Pod> pods = resources.pods(job);
     Observation observation =
         new Observation(job, pods.stream().map(Replica::of).toList(), now, SpecValidator.validate(job));
     Verdict verdict = GangPlanner.decide(observation);

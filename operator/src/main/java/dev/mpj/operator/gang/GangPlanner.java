@@ -47,7 +47,9 @@ public final class GangPlanner {
     }
 
     int attempt = Math.max(status.attempt, all.stream().mapToInt(Replica::attempt).max().orElse(0));
-    List<Replica> stale = all.stream().filter(r -> r.attempt() < attempt).toList();
+    // Resuming: the suspended gang's pods must be gone before the next attempt starts.
+    List<Replica> stale =
+        all.stream().filter(r -> r.attempt() < attempt || phase == JobPhase.Suspended).toList();
     if (!stale.isEmpty()) {
       return new Verdict.AwaitStop(names(stale, r -> !r.deleting()));
     }
@@ -72,7 +74,7 @@ public final class GangPlanner {
             .min(Comparator.comparing((Replica r) -> !r.failed()).thenComparing(Replica::rank));
     if (failed.isPresent()) {
       Replica r = failed.get();
-      List<String> stop = names(current, x -> !x.deleting());
+      List<String> stop = names(current, Replica::active);
       if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_BAD_CONFIG) {
         return new Verdict.Fail(
             "InvalidConfig", r.failureDescription() + ": the trainer refused its config; not restarted", stop);

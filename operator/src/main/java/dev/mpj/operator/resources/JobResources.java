@@ -60,6 +60,14 @@ public final class JobResources {
     return token;
   }
 
+  /** The job's replica pods of every attempt, as the API server has them now, by name. */
+  public List<Pod> pods(MixedPrecisionJob job) {
+    return client.pods().inNamespace(ns(job)).withLabels(Labels.podSelector(job)).list().getItems().stream()
+        .filter(pod -> JobChildren.ownedBy(pod, job))
+        .sorted(java.util.Comparator.comparing(pod -> pod.getMetadata().getName()))
+        .toList();
+  }
+
   public void createPods(List<Pod> pods) {
     pods.forEach(this::createIfMissing);
   }
