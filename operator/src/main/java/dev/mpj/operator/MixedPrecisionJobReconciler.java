@@ -17,7 +17,6 @@ import dev.mpj.operator.gang.Replica;
 import dev.mpj.operator.gang.Verdict;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
-import dev.mpj.operator.resources.JobChildren;
 import dev.mpj.operator.resources.JobResources;
 import dev.mpj.operator.resources.ReplicaPods;
 import dev.mpj.operator.sizing.Sizer;
@@ -174,8 +173,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private Duration nextWake(
       MixedPrecisionJob job, Verdict verdict, MixedPrecisionJobStatus after, SizingPlan plan, Instant now) {
     List<Duration> wakes = new ArrayList<>();
-    if (verdict instanceof Verdict.Finished finished && finished.deleteAt() != null) {
-      wakes.add(Duration.between(now, finished.deleteAt()));
+    RunPolicySpec policy = Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
+    if (after.phase.isFinished() && after.completionTime != null && policy.ttlSecondsAfterFinished != null) {
+      wakes.add(Duration.between(now, Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
     }
     if (verdict instanceof Verdict.Start start && start.isNew() && plan != null && !plan.fits()) {
       wakes.add(RETRY_SIZING);
@@ -187,7 +187,6 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             || (verdict instanceof Verdict.Start s && (!s.isNew() || (plan != null && plan.fits())));
     if (active) {
       wakes.add(settings.progressInterval());
-      RunPolicySpec policy = Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
       Instant deadline = GangPlanner.deadline(after, policy);
       if (deadline != null) {
         wakes.add(Duration.between(now, deadline));

@@ -85,7 +85,7 @@ public final class GangPlanner {
             r.failureDescription() + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail",
             stop);
       }
-      return restartOrFail(status, policy, attempt, r.failureDescription(), stop);
+      return restartOrFail(status, policy, attempt, r.failureDescription(), current);
     }
 
     Optional<Replica> rank0 = current.stream().filter(r -> r.rank() == 0).findFirst();
@@ -100,8 +100,7 @@ public final class GangPlanner {
     if (!missing.isEmpty()) {
       if (phase == JobPhase.Running) {
         return restartOrFail(
-            status, policy, attempt, "pod " + JobNames.pod(o.job(), missing.get(0)) + " disappeared",
-            names(current, r -> !r.deleting()));
+            status, policy, attempt, "pod " + JobNames.pod(o.job(), missing.get(0)) + " disappeared", current);
       }
       return new Verdict.Start(attempt, worldSize, missing, false);
     }
@@ -135,15 +134,18 @@ public final class GangPlanner {
     return Instant.parse(status.completionTime).plusSeconds(policy.ttlSecondsAfterFinished);
   }
 
+  /** A replica failed: the next attempt, or Failed once the restarts reached the backoff limit. */
   private static Verdict restartOrFail(
-      MixedPrecisionJobStatus status, RunPolicySpec policy, int attempt, String what, List<String> stop) {
+      MixedPrecisionJobStatus status, RunPolicySpec policy, int attempt, String what, List<Replica> current) {
     if (status.restarts >= policy.backoffLimit) {
+      // A failed job keeps its finished pods, for their logs.
       return new Verdict.Fail(
           "BackoffLimitExceeded",
           what + "; " + status.restarts + " restarts already reached runPolicy.backoffLimit " + policy.backoffLimit,
-          stop);
+          names(current, Replica::active));
     }
-    return new Verdict.Restart(attempt + 1, true, "ReplicaFailed", what, stop);
+    // A restart frees every name for the next attempt.
+    return new Verdict.Restart(attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
   }
 
   private static List<String> names(List<Replica> replicas, Predicate<Replica> which) {
