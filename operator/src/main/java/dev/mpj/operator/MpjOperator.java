@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.processing.event.rate.LinearRateLimiter;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.UUID;
 
 /**
  * Builds and starts the operator: every piece of JOSDK configuration is here, once. {@code mpj
@@ -54,10 +55,20 @@ public final class MpjOperator implements AutoCloseable {
               .withCloseClientOnStop(false)
               .withConcurrentReconciliationThreads(10)
               .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
-          if (settings.leaderElection() != null) {
+          var election = settings.leaderElection();
+          if (election != null) {
+            // Each operator its own identity, and no System.exit when leadership ends: the process
+            // may be mpj local or a test, and a stopped follower simply stops reconciling.
             o.withLeaderElectionConfiguration(
                 new LeaderElectionConfiguration(
-                    settings.leaderElection().leaseName(), settings.leaderElection().leaseNamespace()));
+                    election.leaseName(),
+                    election.leaseNamespace(),
+                    election.leaseDuration(),
+                    election.renewDeadline(),
+                    election.retryPeriod(),
+                    identity(),
+                    null,
+                    false));
           }
         });
     operator.register(
@@ -85,6 +96,11 @@ public final class MpjOperator implements AutoCloseable {
         .setIntervalMultiplier(2.0)
         .setMaxInterval(Duration.ofSeconds(60).toMillis())
         .withoutMaxAttempts();
+  }
+
+  private static String identity() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "mpj-operator" : host) + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   public boolean isStarted() {

@@ -37,8 +37,18 @@ public record OperatorSettings(
   public static final int DEFAULT_COORDINATOR_PORT = 29500;
   public static final int DEFAULT_TRAINER_METRICS_PORT = 9400;
 
-  /** Lease that the operator replicas compete for. */
-  public record LeaderElection(String leaseName, String leaseNamespace) {}
+  /**
+   * Lease that the operator replicas compete for.
+   *
+   * @param leaseNamespace null: the namespace of the operator's own pod (its client's namespace)
+   * @param leaseDuration how long a leader that stopped renewing keeps the lease
+   */
+  public record LeaderElection(
+      String leaseName, String leaseNamespace, Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+    public LeaderElection(String leaseName, String leaseNamespace) {
+      this(leaseName, leaseNamespace, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+  }
 
   public OperatorSettings {
     namespaces = namespaces == null ? Set.of() : Set.copyOf(namespaces);

@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -48,7 +50,7 @@ public final class MockCluster implements AutoCloseable {
 
   public static MockCluster start() {
     KubernetesMockServer server =
-        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new AccessReviewingCrud(), false);
     server.init();
     MockCluster cluster = new MockCluster(server);
     try (InputStream crd = MixedPrecisionJob.class.getResourceAsStream("/META-INF/fabric8/" + Crd.FILE_NAME)) {
@@ -148,5 +150,24 @@ public final class MockCluster implements AutoCloseable {
   public void close() {
     client.close();
     server.destroy();
+  }
+
+  /**
+   * CRUD, plus the one question JOSDK asks before it elects a leader ("may I use Leases?"), which the
+   * CRUD dispatcher cannot answer: yes.
+   */
+  static final class AccessReviewingCrud extends KubernetesCrudDispatcher {
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+      if (request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
+        return new MockResponse()
+            .setResponseCode(201)
+            .setBody("{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
+                + "\"metadata\":{},\"spec\":{},\"status\":{\"incomplete\":false,\"nonResourceRules\":[],"
+                + "\"resourceRules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
+                + "\"verbs\":[\"*\"]}]}}");
+      }
+      return super.handleCreate(request);
+    }
   }
 }
