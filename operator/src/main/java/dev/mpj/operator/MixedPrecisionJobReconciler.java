@@ -121,13 +121,12 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       progress.forget(key(job));
     }
 
-    UpdateControl<MixedPrecisionJob> control;
-    if (sameStatus(before, after)) {
-      control = UpdateControl.noUpdate();
-    } else {
-      job.setStatus(after);
-      control = UpdateControl.patchStatus(job);
+    if (!sameStatus(before, after)) {
+      // Not UpdateControl.patchStatus: without server-side apply JOSDK sends a diff against its cached
+      // copy of the job, which can be older than the job read above, and then drops changes.
+      resources.writeStatus(job, after);
     }
+    UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
     Duration wake = nextWake(job, verdict, after, plan, now);
     return wake == null ? control : control.rescheduleAfter(wake);
   }

@@ -1,6 +1,7 @@
 package dev.mpj.operator.resources;
 
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -35,6 +36,15 @@ public final class JobResources {
     if (claim != null) {
       createIfMissing(claim);
     }
+  }
+
+  /**
+   * Replaces the job's status with {@code status}, as of the resourceVersion it was read at: if the job
+   * changed since, the write fails and the reconcile is retried on fresh reads.
+   */
+  public void writeStatus(MixedPrecisionJob job, MixedPrecisionJobStatus status) {
+    job.setStatus(status);
+    client.resource(job).updateStatus();
   }
 
   /** The job's token, from its Secret; null while there is none. */
