@@ -1,14 +1,146 @@
 package dev.mpj.cli;
 
+import dev.mpj.operator.MpjOperator;
+import dev.mpj.operator.OperatorSettings;
+import dev.mpj.operator.health.HealthServer;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code mpj operator}. */
-@Command(name = "operator", mixinStandardHelpOptions = true, description = "Run the operator against the cluster of the current kubeconfig, or in-cluster.")
+/** {@code mpj operator}: every flag has an environment variable, for the Helm chart's Deployment. */
+@Command(
+    name = "operator",
+    mixinStandardHelpOptions = true,
+    description = "Run the operator against the cluster of the current kubeconfig, or in-cluster.")
 final class OperatorCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      split = ",",
+      defaultValue = "${env:MPJ_WATCH_NAMESPACES}",
+      description = "Namespaces to watch, comma-separated or repeated (env MPJ_WATCH_NAMESPACES). Default: all.")
+  List<String> namespaces;
+
+  @Option(
+      names = "--default-image",
+      defaultValue = "${env:MPJ_DEFAULT_IMAGE:-" + OperatorSettings.DEFAULT_IMAGE + "}",
+      description = "Trainer image for jobs without spec.image (env MPJ_DEFAULT_IMAGE). Default: ${DEFAULT-VALUE}.")
+  String defaultImage;
+
+  @Option(
+      names = "--default-gpu-memory",
+      defaultValue = "${env:MPJ_DEFAULT_GPU_MEMORY:-16Gi}",
+      description = "GPU memory assumed when neither the job nor a node label says it (env MPJ_DEFAULT_GPU_MEMORY). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String defaultGpuMemory;
+
+  @Option(
+      names = "--health-port",
+      defaultValue = "${env:MPJ_HEALTH_PORT:-8081}",
+      description = "Port of /healthz and /readyz (and metrics, once a registry is plugged in) (env MPJ_HEALTH_PORT). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int healthPort;
+
+  @Option(
+      names = "--trainer-metrics-port",
+      defaultValue = "${env:MPJ_TRAINER_METRICS_PORT:-" + OperatorSettings.DEFAULT_TRAINER_METRICS_PORT + "}",
+      description = "Port rank 0 serves /progress on (env MPJ_TRAINER_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
+  int trainerMetricsPort;
+
+  @Option(
+      names = "--coordinator-port",
+      defaultValue = "${env:MPJ_COORDINATOR_PORT:-" + OperatorSettings.DEFAULT_COORDINATOR_PORT + "}",
+      description = "Port rank 0 listens on for the gang's rendezvous (env MPJ_COORDINATOR_PORT). Default: ${DEFAULT-VALUE}.")
+  int coordinatorPort;
+
+  @Option(
+      names = "--leader-election",
+      defaultValue = "${env:MPJ_LEADER_ELECTION:-false}",
+      description = "Compete for a Lease so that only one of several replicas reconciles (env MPJ_LEADER_ELECTION).")
+  boolean leaderElection;
+
+  @Option(
+      names = "--lease-name",
+      defaultValue = "${env:MPJ_LEASE_NAME:-mpj-operator}",
+      description = "Name of the Lease (env MPJ_LEASE_NAME). Default: ${DEFAULT-VALUE}.")
+  String leaseName;
+
+  @Option(
+      names = "--lease-namespace",
+      defaultValue = "${env:MPJ_LEASE_NAMESPACE}",
+      description = "Namespace of the Lease (env MPJ_LEASE_NAMESPACE). Default: the operator's own namespace.")
+  String leaseNamespace;
+
+  /** The settings the flags describe; refuses a flag that cannot work, naming it. */
+  OperatorSettings settings() {
+    Quantity gpuMemory;
+    try {
+      gpuMemory = new Quantity(defaultGpuMemory);
+      if (Quantity.getAmountInBytes(gpuMemory).signum() <= 0) {
+        throw new IllegalArgumentException("not positive");
+      }
+    } catch (RuntimeException e) {
+      throw bad("--default-gpu-memory", "is not a positive quantity such as 16Gi (got " + defaultGpuMemory + ")");
+    }
+    for (var port : Map.of("--health-port", healthPort, "--trainer-metrics-port", trainerMetricsPort,
+        "--coordinator-port", coordinatorPort).entrySet()) {
+      if (port.getValue() < 0 || port.getValue() > 65535) {
+        throw bad(port.getKey(), "must be a port number (got " + port.getValue() + ")");
+      }
+    }
+    var settings =
+        OperatorSettings.defaults()
+            .withNamespaces(new LinkedHashSet<>(namespaces == null ? List.of() : namespaces.stream()
+                .map(String::trim).filter(s -> !s.isEmpty()).toList()))
+            .withDefaultImage(defaultImage)
+            .withDefaultGpuMemory(gpuMemory)
+            .withPorts(coordinatorPort, trainerMetricsPort);
+    if (leaderElection) {
+      settings = settings.withLeaderElection(
+          new OperatorSettings.LeaderElection(leaseName, leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
+    }
+    return settings;
+  }
+
+  /** picocli answers it with the message and exit code 2, like any other bad flag. */
+  private CommandLine.ParameterException bad(String flag, String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), flag + ": " + message);
+  }
+
   @Override
-  public Integer call() {
-    System.err.println("mpj operator: not available in this build yet");
-    return 1;
+  public Integer call() throws InterruptedException {
+    OperatorSettings settings = settings();
+    KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    MpjOperator[] operator = new MpjOperator[1];
+    try (HealthServer health =
+        HealthServer.start(
+            healthPort,
+            () -> operator[0] == null || operator[0].isHealthy(),
+            () -> operator[0] != null && operator[0].isStarted(),
+            Map.of())) {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (operator[0] != null) {
+          operator[0].close();
+        }
+        client.close();
+        stopped.countDown();
+      }, "mpj-shutdown"));
+      operator[0] = MpjOperator.start(client, settings);
+      System.err.println("mpj operator: running; health on :" + health.port() + "/healthz and /readyz");
+      stopped.await();
+    }
+    return 0;
   }
 }

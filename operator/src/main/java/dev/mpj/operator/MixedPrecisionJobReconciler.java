@@ -1,0 +1,207 @@
+package dev.mpj.operator;
+
+import dev.mpj.api.Crd;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.validation.SpecValidator;
+import dev.mpj.operator.events.EventRecorder;
+import dev.mpj.operator.events.JobEvent;
+import dev.mpj.operator.gang.ClusterObserver;
+import dev.mpj.operator.gang.GangPlanner;
+import dev.mpj.operator.gang.JobEvents;
+import dev.mpj.operator.gang.JobStatuses;
+import dev.mpj.operator.gang.Observation;
+import dev.mpj.operator.gang.Replica;
+import dev.mpj.operator.gang.Verdict;
+import dev.mpj.operator.progress.ProgressPoller;
+import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.resources.JobResources;
+import dev.mpj.operator.resources.ReplicaPods;
+import dev.mpj.operator.sizing.Sizer;
+import dev.mpj.operator.sizing.SizingPlan;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.IntStream;
+
+/**
+ * Orchestrates one job: observe (its pods, the spec's violations) → decide ({@link GangPlanner}) →
+ * act (stop, create, delete) → record status and Events. It decides nothing itself.
+ */
+public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecisionJob> {
+  /** How soon to look again while a job waits on something no event announces (capacity). */
+  static final Duration RETRY_SIZING = Duration.ofSeconds(30);
+
+  private final Sizer sizer;
+  private final ClusterObserver cluster;
+  private final JobResources resources;
+  private final EventRecorder events;
+  private final ProgressPoller progress;
+  private final OperatorSettings settings;
+  private final Clock clock;
+
+  public MixedPrecisionJobReconciler(
+      Sizer sizer,
+      ClusterObserver cluster,
+      JobResources resources,
+      EventRecorder events,
+      ProgressPoller progress,
+      OperatorSettings settings,
+      Clock clock) {
+    this.sizer = sizer;
+    this.cluster = cluster;
+    this.resources = resources;
+    this.events = events;
+    this.progress = progress;
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, MixedPrecisionJob>> prepareEventSources(EventSourceContext<MixedPrecisionJob> context) {
+    var pods =
+        InformerEventSourceConfiguration.from(Pod.class, MixedPrecisionJob.class)
+            .withName("replica-pods")
+            .withLabelSelector(Crd.LABEL_JOB_NAME)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
+            .withNamespacesInheritedFromController()
+            .build();
+    return List.of(new InformerEventSource<>(pods, context));
+  }
+
+  @Override
+  public UpdateControl<MixedPrecisionJob> reconcile(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+    Instant now = clock.instant();
+    // Decisions count restarts: they read the API server, never a cache that may lag behind the
+    // last status written or the last pod deleted. The informer only says when to look.
+    MixedPrecisionJob job = context.getClient().resource(cached).get();
+    if (job == null) {
+      progress.forget(key(cached));
+      return UpdateControl.noUpdate();
+    }
+    List<Pod> pods = resources.pods(job);
+    Observation observation =
+        new Observation(job, pods.stream().map(Replica::of).toList(), now, SpecValidator.validate(job));
+    Verdict verdict = GangPlanner.decide(observation);
+
+    resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
+    if (verdict instanceof Verdict.Finished finished
+        && finished.deleteAt() != null
+        && !now.isBefore(finished.deleteAt())) {
+      resources.deleteJobAndOwned(job);
+      progress.forget(key(job));
+      events.record(job, JobEvent.normal("Deleted", "runPolicy.ttlSecondsAfterFinished expired"));
+      return UpdateControl.noUpdate();
+    }
+    SizingPlan plan = verdict instanceof Verdict.Start start ? start(job, start) : null;
+    ProgressReport report = verdict instanceof Verdict.Observe ? readProgress(job, pods) : null;
+
+    MixedPrecisionJobStatus before = job.getStatus();
+    MixedPrecisionJobStatus after = JobStatuses.next(job, verdict, plan, report, now);
+    for (JobEvent event : JobEvents.of(before, after, verdict, plan)) {
+      events.record(job, event);
+    }
+    if (after.phase.isFinished()) {
+      progress.forget(key(job));
+    }
+
+    if (!sameStatus(before, after)) {
+      // Not UpdateControl.patchStatus: without server-side apply JOSDK sends a diff against its cached
+      // copy of the job, which can be older than the job read above, and then drops changes.
+      resources.writeStatus(job, after);
+    }
+    UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
+    Duration wake = nextWake(job, verdict, after, plan, now);
+    return wake == null ? control : control.rescheduleAfter(wake);
+  }
+
+  /** Sizes a new attempt and creates its pods, or creates the missing pods of the current one. */
+  private SizingPlan start(MixedPrecisionJob job, Verdict.Start start) {
+    if (!start.isNew()) {
+      resources.createPods(
+          start.missingRanks().stream()
+              .map(rank -> ReplicaPods.desired(job, start.attempt(), start.worldSize(), rank, settings))
+              .toList());
+      return null;
+    }
+    SizingPlan plan = sizer.plan(job.getSpec(), cluster.capacityFor(job));
+    if (!plan.fits()) {
+      return plan;
+    }
+    resources.ensureChildren(job, plan, settings.coordinatorPort());
+    resources.createPods(
+        IntStream.range(0, plan.replicas())
+            .mapToObj(rank -> ReplicaPods.desired(job, start.attempt(), plan.replicas(), rank, settings))
+            .toList());
+    return plan;
+  }
+
+  /** The last progress rank 0 reported, and a new read in the background for the next reconcile. */
+  private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods) {
+    int attempt = pods.stream().mapToInt(p -> Replica.of(p).attempt()).max().orElse(0);
+    Optional<Pod> rank0 =
+        pods.stream().filter(p -> Replica.of(p).rank() == 0 && Replica.of(p).attempt() == attempt).findFirst();
+    rank0
+        .filter(p -> Replica.of(p).running())
+        .flatMap(p -> ProgressPoller.endpoint(p, settings.trainerMetricsPort()))
+        .ifPresent(uri -> {
+          String token = resources.token(job);
+          if (token != null) {
+            progress.refresh(key(job), uri, token);
+          }
+        });
+    return progress.latest(key(job)).orElse(null);
+  }
+
+  private Duration nextWake(
+      MixedPrecisionJob job, Verdict verdict, MixedPrecisionJobStatus after, SizingPlan plan, Instant now) {
+    List<Duration> wakes = new ArrayList<>();
+    RunPolicySpec policy = Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
+    if (after.phase.isFinished() && after.completionTime != null && policy.ttlSecondsAfterFinished != null) {
+      wakes.add(Duration.between(now, Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
+    }
+    if (verdict instanceof Verdict.Start start && start.isNew() && plan != null && !plan.fits()) {
+      wakes.add(RETRY_SIZING);
+    }
+    boolean active =
+        verdict instanceof Verdict.Observe
+            || verdict instanceof Verdict.Restart
+            || verdict instanceof Verdict.AwaitStop
+            || (verdict instanceof Verdict.Start s && (!s.isNew() || (plan != null && plan.fits())));
+    if (active) {
+      wakes.add(settings.progressInterval());
+      Instant deadline = GangPlanner.deadline(after, policy);
+      if (deadline != null) {
+        wakes.add(Duration.between(now, deadline));
+      }
+    }
+    return wakes.stream()
+        .map(d -> d.isNegative() ? Duration.ZERO : d)
+        .min(Comparator.naturalOrder())
+        .orElse(null);
+  }
+
+  private static boolean sameStatus(MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
+    return before != null && Objects.equals(JobFiles.toYaml(before), JobFiles.toYaml(after));
+  }
+
+  private static String key(MixedPrecisionJob job) {
+    return job.getMetadata().getUid();
+  }
+}

@@ -1,0 +1,124 @@
+package dev.mpj.operator;
+
+import dev.mpj.operator.events.KubernetesEventRecorder;
+import dev.mpj.operator.gang.ClusterObserver;
+import dev.mpj.operator.progress.ProgressPoller;
+import dev.mpj.operator.resources.JobResources;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.processing.event.rate.LinearRateLimiter;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * Builds and starts the operator: every piece of JOSDK configuration is here, once. {@code mpj
+ * operator} and {@code mpj local} both start it through {@link #start}.
+ */
+public final class MpjOperator implements AutoCloseable {
+  /** Name of the controller, in logs and metrics. */
+  public static final String CONTROLLER = "mixedprecisionjob";
+
+  private final Operator operator;
+  private final ProgressPoller progress;
+
+  private MpjOperator(Operator operator, ProgressPoller progress) {
+    this.operator = operator;
+    this.progress = progress;
+  }
+
+  /** Builds the operator for {@code client} and starts it; it runs until {@link #close()}. */
+  public static MpjOperator start(KubernetesClient client, OperatorSettings settings) {
+    return start(client, settings, Clock.systemUTC());
+  }
+
+  static MpjOperator start(KubernetesClient client, OperatorSettings settings, Clock clock) {
+    ProgressPoller progress = new ProgressPoller(settings.progressTimeout(), clock);
+    var reconciler =
+        new MixedPrecisionJobReconciler(
+            settings.sizer(),
+            new ClusterObserver(client),
+            new JobResources(client),
+            new KubernetesEventRecorder(client, clock),
+            progress,
+            settings,
+            clock);
+    Operator operator =
+        new Operator(o -> {
+          o.withKubernetesClient(client)
+              // No server-side apply: the embedded API server of mpj local (and the tests) has none.
+              .withUseSSAToPatchPrimaryResource(false)
+              .withSSABasedCreateUpdateMatchForDependentResources(false)
+              .withMetrics(settings.metrics())
+              .withCloseClientOnStop(false)
+              .withConcurrentReconciliationThreads(10)
+              .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
+          var election = settings.leaderElection();
+          if (election != null) {
+            // Each operator its own identity, and no System.exit when leadership ends: the process
+            // may be mpj local or a test, and a stopped follower simply stops reconciling.
+            o.withLeaderElectionConfiguration(
+                new LeaderElectionConfiguration(
+                    election.leaseName(),
+                    election.leaseNamespace(),
+                    election.leaseDuration(),
+                    election.renewDeadline(),
+                    election.retryPeriod(),
+                    identity(),
+                    null,
+                    false));
+          }
+        });
+    operator.register(
+        reconciler,
+        c -> {
+          c.withName(CONTROLLER)
+              .withGenerationAware(true)
+              .withRetry(retry())
+              .withRateLimiter(new LinearRateLimiter(Duration.ofSeconds(1), 10))
+              .withReconciliationMaxInterval(Duration.ofMinutes(10));
+          if (settings.namespaces().isEmpty()) {
+            c.watchingAllNamespaces();
+          } else {
+            c.settingNamespaces(settings.namespaces());
+          }
+        });
+    operator.start();
+    return new MpjOperator(operator, progress);
+  }
+
+  /** Exponential backoff from 1 s to 60 s, without a limit: an API server outage must not strand a job. */
+  static GenericRetry retry() {
+    return new GenericRetry()
+        .setInitialInterval(Duration.ofSeconds(1))
+        .setIntervalMultiplier(2.0)
+        .setMaxInterval(Duration.ofSeconds(60).toMillis())
+        .withoutMaxAttempts();
+  }
+
+  private static String identity() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "mpj-operator" : host) + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public boolean isStarted() {
+    return operator.getRuntimeInfo().isStarted();
+  }
+
+  public boolean isHealthy() {
+    return isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
+  }
+
+  public Operator operator() {
+    return operator;
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+    progress.close();
+  }
+
+}

@@ -1,0 +1,110 @@
+package dev.mpj.operator;
+
+import dev.mpj.operator.sizing.FixedSizer;
+import dev.mpj.operator.sizing.Sizer;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Everything that configures one operator, from flags ({@code mpj operator}) or from {@code mpj local}.
+ *
+ * @param namespaces namespaces to watch; empty: all namespaces
+ * @param defaultImage trainer image for jobs that set no spec.image
+ * @param defaultGpuMemory GPU memory assumed when neither the spec nor a node label says it
+ * @param coordinatorPort port rank 0 listens on for the gang's rendezvous
+ * @param trainerMetricsPort port rank 0 serves /progress (and metrics) on
+ * @param progressInterval how often a running job's progress is read from rank 0
+ * @param progressTimeout how long one read of rank 0's progress may take
+ * @param leaderElection lease name and namespace when leader election is on, else null
+ * @param metrics JOSDK's metrics sink; {@link Metrics#NOOP} unless a registry is plugged in
+ * @param sizer decides replicas, micro-batch and accumulation
+ */
+public record OperatorSettings(
+    Set<String> namespaces,
+    String defaultImage,
+    Quantity defaultGpuMemory,
+    int coordinatorPort,
+    int trainerMetricsPort,
+    Duration progressInterval,
+    Duration progressTimeout,
+    LeaderElection leaderElection,
+    Metrics metrics,
+    Sizer sizer) {
+
+  public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
+  public static final int DEFAULT_COORDINATOR_PORT = 29500;
+  public static final int DEFAULT_TRAINER_METRICS_PORT = 9400;
+
+  /**
+   * Lease that the operator replicas compete for.
+   *
+   * @param leaseNamespace null: the namespace of the operator's own pod (its client's namespace)
+   * @param leaseDuration how long a leader that stopped renewing keeps the lease
+   */
+  public record LeaderElection(
+      String leaseName, String leaseNamespace, Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+    public LeaderElection(String leaseName, String leaseNamespace) {
+      this(leaseName, leaseNamespace, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+  }
+
+  public OperatorSettings {
+    namespaces = namespaces == null ? Set.of() : Set.copyOf(namespaces);
+  }
+
+  public static OperatorSettings defaults() {
+    return new OperatorSettings(
+        Set.of(),
+        DEFAULT_IMAGE,
+        new Quantity("16Gi"),
+        DEFAULT_COORDINATOR_PORT,
+        DEFAULT_TRAINER_METRICS_PORT,
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        null,
+        Metrics.NOOP,
+        new FixedSizer());
+  }
+
+  public OperatorSettings withNamespaces(Set<String> value) {
+    return new OperatorSettings(value, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+  }
+
+  public OperatorSettings withDefaultImage(String value) {
+    return new OperatorSettings(namespaces, value, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+  }
+
+  public OperatorSettings withDefaultGpuMemory(Quantity value) {
+    return new OperatorSettings(namespaces, defaultImage, value, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+  }
+
+  public OperatorSettings withPorts(int coordinator, int trainerMetrics) {
+    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinator, trainerMetrics,
+        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+  }
+
+  public OperatorSettings withProgressInterval(Duration value) {
+    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        value, progressTimeout, leaderElection, metrics, sizer);
+  }
+
+  public OperatorSettings withLeaderElection(LeaderElection value) {
+    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, value, metrics, sizer);
+  }
+
+  public OperatorSettings withMetrics(Metrics value) {
+    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, leaderElection, value, sizer);
+  }
+
+  public OperatorSettings withSizer(Sizer value) {
+    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+        progressInterval, progressTimeout, leaderElection, metrics, value);
+  }
+}

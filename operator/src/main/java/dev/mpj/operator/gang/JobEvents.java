@@ -1,0 +1,69 @@
+package dev.mpj.operator.gang;
+
+import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.validation.Violation;
+import dev.mpj.operator.events.JobEvent;
+import dev.mpj.operator.sizing.SizingPlan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The Events a verdict deserves: each decision a user cares about, once. A pure function. */
+public final class JobEvents {
+  private JobEvents() {}
+
+  /**
+   * @param before the status before this reconcile (null on the first)
+   * @param after the status this reconcile writes
+   */
+  public static List<JobEvent> of(
+      MixedPrecisionJobStatus before, MixedPrecisionJobStatus after, Verdict verdict, SizingPlan plan) {
+    List<JobEvent> events = new ArrayList<>();
+    if (verdict instanceof Verdict.InvalidSpec v) {
+      if (before == null || !after.message.equals(before.message)) {
+        events.add(JobEvent.warning(
+            "InvalidSpec",
+            v.violations().stream().map(Violation::toString).collect(Collectors.joining("; "))));
+      }
+    } else if (verdict instanceof Verdict.Fail v) {
+      events.add(JobEvent.warning(v.reason(), "job failed: " + v.message()));
+    } else if (verdict instanceof Verdict.Succeed v) {
+      events.add(JobEvent.normal("Succeeded", after.message));
+    } else if (verdict instanceof Verdict.Suspend v) {
+      if (before == null || before.phase != after.phase || !v.podsToStop().isEmpty()) {
+        events.add(JobEvent.normal("Suspended", "suspended; stopping " + v.podsToStop().size() + " pods"));
+      }
+    } else if (verdict instanceof Verdict.Restart v) {
+      if (v.failure()) {
+        events.add(JobEvent.warning("ReplicaFailed", v.message()));
+      }
+      String from =
+          after.lastCheckpoint != null && after.lastCheckpoint.step != null
+              ? "restarting from step " + after.lastCheckpoint.step
+              : "restarting from the newest checkpoint, if any";
+      events.add(JobEvent.normal(
+          "Restarting",
+          (v.failure() ? "restart " + after.restarts : "resize") + ": attempt " + v.nextAttempt() + ", " + from));
+    } else if (verdict instanceof Verdict.Start v && v.isNew()) {
+      if (plan == null || !plan.fits()) {
+        if (before == null || !after.message.equals(before.message)) {
+          events.add(JobEvent.warning("DoesNotFit", after.message));
+        }
+      } else {
+        events.add(JobEvent.normal(
+            "Sized",
+            plan.replicas() + " replicas, micro-batch " + plan.microBatch() + ", gradient accumulation "
+                + plan.gradientAccumulation() + (plan.message() == null ? "" : " (" + plan.message() + ")")));
+        events.add(JobEvent.normal(
+            "Started",
+            (v.resumed() ? "resumed: " : "") + "attempt " + v.attempt() + " with " + plan.replicas() + " replicas"));
+      }
+    } else if (verdict instanceof Verdict.Observe v) {
+      if (before != null && before.phase != v.phase() && v.phase() == JobPhase.Running) {
+        events.add(JobEvent.normal("Running", "all " + v.replicas() + " replicas of attempt " + v.attempt() + " are running"));
+      }
+    }
+    return events;
+  }
+}

@@ -1,0 +1,215 @@
+package dev.mpj.operator.gang;
+
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.validation.Violation;
+import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.sizing.SizingPlan;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The status a verdict leads to: phase, kstatus conditions (Ready, Reconciling, Stalled) and the
+ * domain conditions, counters and progress. A pure function of the previous status.
+ */
+public final class JobStatuses {
+  public static final String READY = "Ready";
+  public static final String RECONCILING = "Reconciling";
+  public static final String STALLED = "Stalled";
+  public static final String RUNNING = "Running";
+  public static final String RESTARTING = "Restarting";
+  public static final String SUCCEEDED = "Succeeded";
+  public static final String FAILED = "Failed";
+  public static final String SUSPENDED = "Suspended";
+  public static final String PRECISION_PARITY = "PrecisionParity";
+
+  private JobStatuses() {}
+
+  /**
+   * @param plan the sizing of a new attempt ({@link Verdict.Start} that is new), else null
+   * @param report rank 0's latest progress, or null
+   */
+  public static MixedPrecisionJobStatus next(
+      MixedPrecisionJob job, Verdict verdict, SizingPlan plan, ProgressReport report, Instant now) {
+    MixedPrecisionJobStatus s = copy(job.getStatus());
+    Long generation = job.getMetadata().getGeneration();
+    s.observedGeneration = generation;
+    Conditions c = new Conditions(s.conditions, now.toString(), generation);
+    if (s.phase == null) {
+      s.phase = JobPhase.Pending;
+    }
+
+    if (verdict instanceof Verdict.InvalidSpec v) {
+      s.message = "invalid spec: " + v.violations().stream().map(Violation::toString).collect(Collectors.joining("; "));
+      c.kstatus(false, "InvalidSpec", false, true, "InvalidSpec", s.message);
+    } else if (verdict instanceof Verdict.Finished) {
+      // Nothing changes once finished; only observedGeneration follows the spec.
+    } else if (verdict instanceof Verdict.Fail v) {
+      s.phase = JobPhase.Failed;
+      s.completionTime = now.toString();
+      s.readyReplicas = 0;
+      s.message = v.message();
+      c.kstatus(false, v.reason(), false, true, v.reason(), v.message());
+      c.set(FAILED, true, v.reason(), v.message());
+      c.set(RUNNING, false, v.reason(), "");
+      c.set(RESTARTING, false, v.reason(), "");
+    } else if (verdict instanceof Verdict.Succeed v) {
+      s.phase = JobPhase.Succeeded;
+      s.completionTime = now.toString();
+      s.readyReplicas = 0;
+      s.message = "training finished: " + v.message();
+      c.kstatus(true, "Succeeded", false, false, "Succeeded", s.message);
+      c.set(SUCCEEDED, true, "Succeeded", s.message);
+      c.set(RUNNING, false, "Succeeded", "");
+      c.set(RESTARTING, false, "Succeeded", "");
+    } else if (verdict instanceof Verdict.Suspend v) {
+      s.phase = JobPhase.Suspended;
+      s.readyReplicas = 0;
+      s.message = "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest checkpoint";
+      c.kstatus(false, "Suspended", false, false, "Suspended", s.message);
+      c.set(SUSPENDED, true, "Suspended", s.message);
+      c.set(RUNNING, false, "Suspended", "");
+      c.set(RESTARTING, false, "Suspended", "");
+    } else if (verdict instanceof Verdict.Restart v) {
+      s.phase = JobPhase.Restarting;
+      s.attempt = v.nextAttempt();
+      if (v.failure()) {
+        s.restarts += 1;
+      }
+      s.readyReplicas = 0;
+      s.message = v.message() + "; restarting the gang as attempt " + v.nextAttempt() + fromStep(s);
+      c.kstatus(false, v.reason(), true, false, v.reason(), s.message);
+      c.set(RESTARTING, true, v.reason(), s.message);
+      c.set(RUNNING, false, v.reason(), "");
+    } else if (verdict instanceof Verdict.AwaitStop v) {
+      s.message = "waiting for the pods of the previous attempt to stop";
+      c.kstatus(false, "Stopping", true, false, "Stopping", s.message);
+    } else if (verdict instanceof Verdict.Start v) {
+      start(s, c, v, plan, now);
+    } else if (verdict instanceof Verdict.Observe v) {
+      s.phase = v.phase();
+      s.attempt = v.attempt();
+      s.replicas = v.replicas();
+      s.readyReplicas = v.readyReplicas();
+      if (v.phase() == JobPhase.Running) {
+        s.message = "training with " + v.replicas() + " replicas (attempt " + v.attempt() + ")";
+        c.kstatus(true, "Running", false, false, "Running", s.message);
+        c.set(RUNNING, true, "Running", s.message);
+        c.set(RESTARTING, false, "Running", "");
+      } else {
+        s.message = v.readyReplicas() + " of " + v.replicas() + " replicas running (attempt " + v.attempt() + ")";
+        c.kstatus(false, "Starting", true, false, "Starting", s.message);
+      }
+      c.set(SUSPENDED, false, "Running", "");
+    }
+    if (report != null && !s.phase.isFinished()) {
+      s.progress = report.progress();
+      if (report.lastCheckpoint() != null) {
+        s.lastCheckpoint = report.lastCheckpoint();
+      }
+      if (report.parity() != null) {
+        s.parity = report.parity();
+        if (report.parity().withinBound != null) {
+          boolean ok = report.parity().withinBound;
+          c.set(
+              PRECISION_PARITY,
+              ok,
+              ok ? "WithinBound" : "GapExceeded",
+              "relative gap " + report.parity().relativeGap + " at step " + report.parity().step);
+        }
+      }
+    }
+    return s;
+  }
+
+  private static void start(MixedPrecisionJobStatus s, Conditions c, Verdict.Start v, SizingPlan plan, Instant now) {
+    s.attempt = v.attempt();
+    if (v.isNew()) {
+      if (plan != null) {
+        s.sizing = plan.status();
+      }
+      if (plan == null || !plan.fits()) {
+        s.message = "does not fit: " + (plan == null ? "no sizing plan" : plan.message());
+        c.kstatus(false, "DoesNotFit", false, true, "DoesNotFit", s.message);
+        return;
+      }
+      s.replicas = plan.replicas();
+      if (s.startTime == null || v.resumed()) {
+        // As for a Kubernetes Job, the deadline counts from the start or from the resume.
+        s.startTime = now.toString();
+      }
+    }
+    s.readyReplicas = 0;
+    if (s.phase != JobPhase.Restarting) {
+      s.phase = JobPhase.Pending;
+    }
+    s.message = "starting " + (v.isNew() ? s.replicas : v.missingRanks().size()) + " pods of attempt " + v.attempt();
+    c.kstatus(false, "Starting", true, false, "Starting", s.message);
+    c.set(SUSPENDED, false, "Started", "");
+  }
+
+  private static String fromStep(MixedPrecisionJobStatus s) {
+    return s.lastCheckpoint != null && s.lastCheckpoint.step != null
+        ? " from the checkpoint of step " + s.lastCheckpoint.step
+        : " from the newest checkpoint, if any";
+  }
+
+  static MixedPrecisionJobStatus copy(MixedPrecisionJobStatus status) {
+    if (status == null) {
+      return new MixedPrecisionJobStatus();
+    }
+    MixedPrecisionJobStatus copy = JobFiles.yamlMapper().convertValue(status, MixedPrecisionJobStatus.class);
+    if (copy.conditions == null) {
+      copy.conditions = new ArrayList<>();
+    }
+    return copy;
+  }
+
+  /** Sets standard conditions, keeping lastTransitionTime while a condition's status stays the same. */
+  static final class Conditions {
+    private final List<Condition> list;
+    private final String now;
+    private final Long generation;
+
+    Conditions(List<Condition> list, String now, Long generation) {
+      this.list = list;
+      this.now = now;
+      this.generation = generation;
+    }
+
+    void kstatus(
+        boolean ready, String readyReason, boolean reconciling, boolean stalled, String reason, String message) {
+      set(READY, ready, readyReason, message);
+      set(RECONCILING, reconciling, reason, reconciling ? message : "");
+      set(STALLED, stalled, reason, stalled ? message : "");
+    }
+
+    void set(String type, boolean value, String reason, String message) {
+      String status = value ? "True" : "False";
+      Condition old = list.stream().filter(x -> type.equals(x.getType())).findFirst().orElse(null);
+      String since = old != null && status.equals(old.getStatus()) && old.getLastTransitionTime() != null
+          ? old.getLastTransitionTime()
+          : now;
+      Condition next =
+          new ConditionBuilder()
+              .withType(type)
+              .withStatus(status)
+              .withReason(reason)
+              .withMessage(message == null ? "" : message)
+              .withObservedGeneration(generation)
+              .withLastTransitionTime(since)
+              .build();
+      if (old != null) {
+        list.set(list.indexOf(old), next);
+      } else {
+        list.add(next);
+      }
+    }
+  }
+}

@@ -1,0 +1,230 @@
+package dev.mpj.operator.resources;
+
+import dev.mpj.api.Crd;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobSpec;
+import dev.mpj.api.PodTemplateOverlay;
+import dev.mpj.api.ResourcesSpec;
+import dev.mpj.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The desired pod of one replica of one attempt. A pure function of the job and the attempt. */
+public final class ReplicaPods {
+  public static final String GPU_RESOURCE = "nvidia.com/gpu";
+  /** The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for it. */
+  public static final long TRAINER_UID = 1000L;
+  /** Time for the trainers to write a checkpoint after SIGTERM. */
+  public static final long GRACE_PERIOD_SECONDS = 60L;
+
+  private ReplicaPods() {}
+
+  public static Pod desired(
+      MixedPrecisionJob job, int attempt, int worldSize, int rank, OperatorSettings settings) {
+    MixedPrecisionJobSpec spec = job.getSpec();
+    PodTemplateOverlay overlay = Optional.ofNullable(spec.template).orElseGet(PodTemplateOverlay::new);
+    String name = JobNames.pod(job, rank);
+
+    Map<String, String> labels = new LinkedHashMap<>();
+    if (overlay.labels != null) {
+      labels.putAll(overlay.labels);
+    }
+    String queue = job.getMetadata().getLabels() == null ? null : job.getMetadata().getLabels().get(Labels.KUEUE_QUEUE_NAME);
+    if (queue != null) {
+      labels.put(Labels.KUEUE_QUEUE_NAME, queue);
+    }
+    labels.putAll(Labels.of(job, "worker"));
+    labels.put(Crd.LABEL_REPLICA_INDEX, Integer.toString(rank));
+    labels.put(Crd.LABEL_ATTEMPT, Integer.toString(attempt));
+
+    Map<String, String> annotations = new LinkedHashMap<>();
+    if (overlay.annotations != null) {
+      annotations.putAll(overlay.annotations);
+    }
+    annotations.put(Labels.SHAPE, shape(spec));
+    annotations.put(Labels.WORLD_SIZE, Integer.toString(worldSize));
+
+    var container =
+        new ContainerBuilder()
+            .withName(JobNames.CONTAINER)
+            .withImage(spec.image != null ? spec.image : settings.defaultImage())
+            .withCommand("mpj-trainer")
+            .withArgs("train", "--config", "$(MPJ_CONFIG)", "--output", "$(MPJ_OUTPUT_DIR)")
+            .withEnv(env(job, attempt, worldSize, rank, settings))
+            .addNewPort()
+            .withName(JobNames.PORT_COORDINATOR)
+            .withContainerPort(settings.coordinatorPort())
+            .endPort()
+            .addNewPort()
+            .withName(JobNames.PORT_METRICS)
+            .withContainerPort(settings.trainerMetricsPort())
+            .endPort()
+            .withNewResources()
+            .withRequests(resources(spec.resources))
+            .withLimits(resources(spec.resources))
+            .endResources()
+            .withNewSecurityContext()
+            .withRunAsNonRoot(true)
+            .withAllowPrivilegeEscalation(false)
+            .withPrivileged(false)
+            .withReadOnlyRootFilesystem(true)
+            .withNewCapabilities()
+            .withDrop("ALL")
+            .endCapabilities()
+            .withNewSeccompProfile()
+            .withType("RuntimeDefault")
+            .endSeccompProfile()
+            .endSecurityContext()
+            .withVolumeMounts(mounts(rank))
+            .build();
+
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withAnnotations(annotations)
+        .withOwnerReferences(JobChildren.ownerReference(job))
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withHostname(name)
+        .withSubdomain(JobNames.service(job))
+        .withTerminationGracePeriodSeconds(GRACE_PERIOD_SECONDS)
+        .withAutomountServiceAccountToken(false)
+        .withServiceAccountName(blankToNull(overlay.serviceAccountName))
+        .withNodeSelector(overlay.nodeSelector)
+        .withTolerations(overlay.tolerations)
+        .withAffinity(overlay.affinity)
+        .withPriorityClassName(blankToNull(overlay.priorityClassName))
+        .withSchedulerName(blankToNull(overlay.schedulerName))
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(TRAINER_UID)
+        .withRunAsGroup(TRAINER_UID)
+        .withFsGroup(TRAINER_UID)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container)
+        .withVolumes(volumes(job, rank))
+        .endSpec()
+        .build();
+  }
+
+  /** What a gang restart must follow: replicas bounds and per-replica resources, as one readable string. */
+  public static String shape(MixedPrecisionJobSpec spec) {
+    ResourcesSpec r = spec.resources == null ? new ResourcesSpec() : spec.resources;
+    String replicas = spec.replicas == null ? "1-1" : spec.replicas.min + "-" + spec.replicas.max;
+    return "replicas=" + replicas
+        + ",gpus=" + r.gpusPerReplica
+        + ",gpuMemory=" + text(r.gpuMemory)
+        + ",cpu=" + text(r.cpu)
+        + ",memory=" + text(r.memory);
+  }
+
+  private static List<EnvVar> env(
+      MixedPrecisionJob job, int attempt, int worldSize, int rank, OperatorSettings settings) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(value("MPJ_JOB_NAME", job.getMetadata().getName()));
+    env.add(value("MPJ_RANK", Integer.toString(rank)));
+    env.add(value("MPJ_WORLD_SIZE", Integer.toString(worldSize)));
+    env.add(value("MPJ_COORDINATOR_ADDR", JobNames.coordinatorAddress(job)));
+    env.add(value("MPJ_COORDINATOR_PORT", Integer.toString(settings.coordinatorPort())));
+    env.add(
+        new EnvVarBuilder()
+            .withName("MPJ_JOB_TOKEN")
+            .withNewValueFrom()
+            .withNewSecretKeyRef()
+            .withName(JobNames.secret(job))
+            .withKey(JobNames.TOKEN_KEY)
+            .endSecretKeyRef()
+            .endValueFrom()
+            .build());
+    env.add(value("MPJ_ATTEMPT", Integer.toString(attempt)));
+    env.add(value("MPJ_CONFIG", JobNames.CONFIG_PATH));
+    env.add(value("MPJ_CHECKPOINT_DIR", JobNames.CHECKPOINT_DIR));
+    env.add(value("MPJ_OUTPUT_DIR", JobNames.OUTPUT_DIR));
+    env.add(value("MPJ_METRICS_PORT", Integer.toString(settings.trainerMetricsPort())));
+    return env;
+  }
+
+  private static Map<String, Quantity> resources(ResourcesSpec r) {
+    Map<String, Quantity> map = new LinkedHashMap<>();
+    if (r == null) {
+      r = new ResourcesSpec();
+    }
+    if (r.gpusPerReplica > 0) {
+      map.put(GPU_RESOURCE, new Quantity(Integer.toString(r.gpusPerReplica)));
+    }
+    if (r.cpu != null) {
+      map.put("cpu", r.cpu);
+    }
+    if (r.memory != null) {
+      map.put("memory", r.memory);
+    }
+    return map;
+  }
+
+  private static List<VolumeMount> mounts(int rank) {
+    List<VolumeMount> mounts = new ArrayList<>();
+    mounts.add(mount("config", JobNames.CONFIG_DIR, true));
+    mounts.add(mount("tmp", JobNames.TMP_DIR, false));
+    mounts.add(mount("output", JobNames.OUTPUT_DIR, false));
+    if (rank == 0) {
+      mounts.add(mount("checkpoints", JobNames.CHECKPOINT_DIR, false));
+    }
+    return mounts;
+  }
+
+  private static List<Volume> volumes(MixedPrecisionJob job, int rank) {
+    List<Volume> volumes = new ArrayList<>();
+    volumes.add(
+        new VolumeBuilder().withName("config").withNewConfigMap().withName(JobNames.configMap(job)).endConfigMap().build());
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    volumes.add(new VolumeBuilder().withName("output").withNewEmptyDir().endEmptyDir().build());
+    if (rank == 0) {
+      var checkpoint = job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.volume;
+      VolumeBuilder v = new VolumeBuilder().withName("checkpoints");
+      if (checkpoint != null && checkpoint.claimName != null && !checkpoint.claimName.isBlank()) {
+        v.withNewPersistentVolumeClaim().withClaimName(checkpoint.claimName).endPersistentVolumeClaim();
+      } else if (checkpoint != null && checkpoint.size != null) {
+        v.withNewPersistentVolumeClaim().withClaimName(JobNames.checkpointClaim(job)).endPersistentVolumeClaim();
+      } else {
+        v.withNewEmptyDir().endEmptyDir();
+      }
+      volumes.add(v.build());
+    }
+    return volumes;
+  }
+
+  private static VolumeMount mount(String name, String path, boolean readOnly) {
+    return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(readOnly).build();
+  }
+
+  private static EnvVar value(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  private static String text(Quantity q) {
+    return q == null ? "" : q.toString();
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

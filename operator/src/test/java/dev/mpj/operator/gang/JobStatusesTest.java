@@ -1,0 +1,86 @@
+package dev.mpj.operator.gang;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.operator.MockCluster;
+import dev.mpj.operator.sizing.FixedSizer;
+import dev.mpj.operator.sizing.ClusterCapacity;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** kstatus conditions and counters, without a cluster. */
+class JobStatusesTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T12:00:00Z");
+  private final MixedPrecisionJob job = MockCluster.quickstart("digits");
+
+  {
+    job.getMetadata().setGeneration(3L);
+  }
+
+  private MixedPrecisionJobStatus apply(Verdict v, Instant at) {
+    var plan = new FixedSizer().plan(job.getSpec(), ClusterCapacity.unknown());
+    MixedPrecisionJobStatus s = JobStatuses.next(job, v, plan, null, at);
+    job.setStatus(s);
+    return s;
+  }
+
+  private static Condition get(MixedPrecisionJobStatus s, String type) {
+    return s.conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void theFirstReconcileWritesReadyReconcilingAndStalled() {
+    MixedPrecisionJobStatus s = apply(new Verdict.Start(1, null, List.of(), false), T0);
+    assertThat(s.phase).isEqualTo(JobPhase.Pending);
+    assertThat(s.observedGeneration).isEqualTo(3L);
+    assertThat(get(s, "Ready").getStatus()).isEqualTo("False");
+    assertThat(get(s, "Reconciling").getStatus()).isEqualTo("True");
+    assertThat(get(s, "Stalled").getStatus()).isEqualTo("False");
+    assertThat(s.startTime).isEqualTo(T0.toString());
+    assertThat(s.replicas).isEqualTo(2);
+    assertThat(s.sizing).isNotNull();
+  }
+
+  @Test
+  void aConditionKeepsItsTransitionTimeWhileItsStatusHolds() {
+    apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0);
+    MixedPrecisionJobStatus s = apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0.plusSeconds(50));
+    assertThat(get(s, "Ready").getLastTransitionTime()).isEqualTo(T0.toString());
+    s = apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0.plusSeconds(60));
+    assertThat(get(s, "Ready").getStatus()).isEqualTo("False");
+    assertThat(get(s, "Ready").getLastTransitionTime()).isEqualTo(T0.plusSeconds(60).toString());
+    assertThat(get(s, "Restarting").getStatus()).isEqualTo("True");
+  }
+
+  @Test
+  void onlyFailuresCountAsRestarts() {
+    MixedPrecisionJobStatus s = apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0);
+    assertThat(s.restarts).isEqualTo(1);
+    assertThat(s.attempt).isEqualTo(2);
+    s = apply(new Verdict.Restart(3, false, "Resized", "resized", List.of()), T0);
+    assertThat(s.restarts).isEqualTo(1);
+    assertThat(s.attempt).isEqualTo(3);
+  }
+
+  @Test
+  void failingStallsWithTheReason() {
+    MixedPrecisionJobStatus s = apply(new Verdict.Fail("DeadlineExceeded", "too long", List.of()), T0);
+    assertThat(s.phase).isEqualTo(JobPhase.Failed);
+    assertThat(s.completionTime).isEqualTo(T0.toString());
+    assertThat(get(s, "Stalled").getStatus()).isEqualTo("True");
+    assertThat(get(s, "Stalled").getReason()).isEqualTo("DeadlineExceeded");
+    assertThat(get(s, "Failed").getStatus()).isEqualTo("True");
+  }
+
+  @Test
+  void resumingRestartsTheDeadlineClock() {
+    apply(new Verdict.Start(1, null, List.of(), false), T0);
+    MixedPrecisionJobStatus s = apply(new Verdict.Start(2, null, List.of(), true), T0.plusSeconds(600));
+    assertThat(s.startTime).isEqualTo(T0.plusSeconds(600).toString());
+  }
+}
