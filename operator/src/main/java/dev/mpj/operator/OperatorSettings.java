@@ -1,6 +1,7 @@
 package dev.mpj.operator;
 
-import dev.mpj.operator.sizing.FixedSizer;
+import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import dev.mpj.operator.sizing.Sizer;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
@@ -65,7 +66,7 @@ public record OperatorSettings(
         Duration.ofSeconds(2),
         null,
         Metrics.NOOP,
-        new FixedSizer());
+        new MemorySizer(SizingSettings.defaults()));
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
@@ -78,9 +79,13 @@ public record OperatorSettings(
         progressInterval, progressTimeout, leaderElection, metrics, sizer);
   }
 
+  /** The GPU memory assumed when neither the spec nor a node label says it; the memory sizer uses it. */
   public OperatorSettings withDefaultGpuMemory(Quantity value) {
+    SizingSettings d = SizingSettings.defaults();
+    Sizer memorySizer = new MemorySizer(
+        new SizingSettings(d.reserveBytes(), d.reserveFraction(), Quantity.getAmountInBytes(value).longValue()));
     return new OperatorSettings(namespaces, defaultImage, value, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+        progressInterval, progressTimeout, leaderElection, metrics, memorySizer);
   }
 
   public OperatorSettings withPorts(int coordinator, int trainerMetrics) {

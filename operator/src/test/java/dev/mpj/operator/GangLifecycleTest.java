@@ -307,16 +307,17 @@ class GangLifecycleTest {
     runningJob("digits", job -> {});
     cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("digits")
         .edit(j -> {
-          j.getSpec().replicas.min = 3;
-          j.getSpec().replicas.max = 3;
+          // 4 divides the global batch of 64; the sizer refuses a split that does not.
+          j.getSpec().replicas.min = 4;
+          j.getSpec().replicas.max = 4;
           return j;
         });
     eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(3)
+        .hasSize(4)
         .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
     assertThat(cluster.job("digits").getStatus().restarts).as("a resize is not a failure").isZero();
     var config = cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get();
-    assertThat(config.getData().get("config.yaml")).contains("replicas: 3");
+    assertThat(config.getData().get("config.yaml")).contains("replicas: 4");
   }
 
   @Test

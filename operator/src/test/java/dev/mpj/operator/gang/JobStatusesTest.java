@@ -6,7 +6,8 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.operator.MockCluster;
-import dev.mpj.operator.sizing.FixedSizer;
+import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import dev.mpj.operator.sizing.ClusterCapacity;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
@@ -23,7 +24,7 @@ class JobStatusesTest {
   }
 
   private MixedPrecisionJobStatus apply(Verdict v, Instant at) {
-    var plan = new FixedSizer().plan(job.getSpec(), ClusterCapacity.unknown());
+    var plan = new MemorySizer(SizingSettings.defaults()).plan(job.getSpec(), ClusterCapacity.unknown());
     MixedPrecisionJobStatus s = JobStatuses.next(job, v, plan, null, at);
     job.setStatus(s);
     return s;
