@@ -80,6 +80,19 @@ class ContainerImagesTest {
         Files.createSymbolicLink(lib.resolve(file.getFileName()), file);
       }
     }
+    try {
+      checkCpuLayout(image, lib, jar);
+    } finally {
+      // Remove the links before JUnit cleans the folder up (it warns about each one otherwise).
+      try (var links = Files.list(lib)) {
+        for (Path link : links.filter(Files::isSymbolicLink).toList()) {
+          Files.delete(link);
+        }
+      }
+    }
+  }
+
+  private static void checkCpuLayout(Path image, Path lib, Path jar) throws IOException {
     Map<String, String> versions = argDefaults(Files.readString(ROOT.resolve("trainer-image/Dockerfile")));
     RepoTools.Run install = installLibtorch(image, "cpu", null, versions);
     assertThat(install.exitCode()).as(install.stderr()).isZero();
