@@ -16,18 +16,18 @@ import java.util.Set;
  * charts/mpj-operator/operator-permissions.yaml: every API call the operator makes, with the scope the
  * chart grants it in. The chart renders its RBAC from it; the RBAC tests hold the rendered roles to it.
  */
-record OperatorPermissions(List<Permission> permissions) {
+public record OperatorPermissions(List<Permission> permissions) {
 
   /** One verb on one resource (a subresource is written resource/subresource) of one API group. */
-  record Grant(String apiGroup, String resource, String verb) {}
+  public record Grant(String apiGroup, String resource, String verb) {}
 
-  record Permission(String apiGroup, String resource, List<String> verbs, String scope) {}
+  public record Permission(String apiGroup, String resource, List<String> verbs, String scope) {}
 
-  static final String NAMESPACED = "namespaced";
-  static final String CLUSTER = "cluster";
-  static final String LEADER_ELECTION = "leaderElection";
+  public static final String NAMESPACED = "namespaced";
+  public static final String CLUSTER = "cluster";
+  public static final String LEADER_ELECTION = "leaderElection";
 
-  static OperatorPermissions load() {
+  public static OperatorPermissions load() {
     try {
       JsonNode root =
           new YAMLMapper()
@@ -42,7 +42,7 @@ record OperatorPermissions(List<Permission> permissions) {
     }
   }
 
-  Set<Grant> grants(String scope) {
+  public Set<Grant> grants(String scope) {
     Set<Grant> grants = new LinkedHashSet<>();
     for (Permission permission : permissions) {
       assertThat(permission.scope()).isIn(NAMESPACED, CLUSTER, LEADER_ELECTION);
@@ -53,7 +53,7 @@ record OperatorPermissions(List<Permission> permissions) {
     return grants;
   }
 
-  Set<Grant> allGrants() {
+  public Set<Grant> allGrants() {
     Set<Grant> grants = new LinkedHashSet<>();
     for (String scope : List.of(NAMESPACED, CLUSTER, LEADER_ELECTION)) {
       grants.addAll(grants(scope));
