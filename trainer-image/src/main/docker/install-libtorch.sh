@@ -61,8 +61,8 @@ fi
 
 jni_dir="$djl_cache_dir/pytorch/$PYTORCH_VERSION-$flavor-$classifier"
 mkdir -p "$jni_dir"
-(cd "$work" && jar xf "$jni_jar" "jnilib/$classifier/$flavor/libdjl_torch.so") \
-  && [[ -s "$work/jnilib/$classifier/$flavor/libdjl_torch.so" ]] \
+(cd "$work" && jar xf "$jni_jar" "jnilib/$classifier/$flavor/libdjl_torch.so")
+[[ -s "$work/jnilib/$classifier/$flavor/libdjl_torch.so" ]] \
   || fail "$(basename "$jni_jar") has no JNI library for $flavor"
 cp "$work/jnilib/$classifier/$flavor/libdjl_torch.so" "$jni_dir/$DJL_VERSION-libdjl_torch.so"
 

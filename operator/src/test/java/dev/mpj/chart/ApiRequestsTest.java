@@ -2,14 +2,15 @@ package dev.mpj.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
-import dev.mpj.api.JobPhase;
 import dev.mpj.chart.OperatorPermissions.Grant;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -80,6 +81,10 @@ class ApiRequestsTest {
     job.getStatus().phase = JobPhase.Pending;
     client.resource(job).patchStatus();
     client.nodes().list();
+    // As JOSDK's leader election does at start; the mock server in CRUD mode insists on a name.
+    client.resource(new SelfSubjectRulesReviewBuilder()
+        .withNewMetadata().withName("lease-access").endMetadata()
+        .withNewSpec().withNamespace("mpj-system").endSpec().build()).create();
 
     Set<Grant> used = ApiRequests.drain(server);
     assertThat(used)

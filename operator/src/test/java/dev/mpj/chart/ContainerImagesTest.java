@@ -167,12 +167,14 @@ class ContainerImagesTest {
     return RepoTools.run(command, null);
   }
 
-  /** Default values of the ARGs of a Dockerfile (the first default wins, as in the first stage that uses it). */
+  /** Default values of the ARGs of a Dockerfile; an ARG declared in several stages has one default. */
   private static Map<String, String> argDefaults(String dockerfile) {
     Map<String, String> args = new LinkedHashMap<>();
     Matcher arg = Pattern.compile("(?m)^ARG (\\w+)=(\\S+)$").matcher(dockerfile);
     while (arg.find()) {
-      args.putIfAbsent(arg.group(1), arg.group(2));
+      String earlier = args.putIfAbsent(arg.group(1), arg.group(2));
+      assertThat(earlier == null ? arg.group(2) : earlier).as("default of ARG %s in every stage", arg.group(1))
+          .isEqualTo(arg.group(2));
     }
     return args;
   }
