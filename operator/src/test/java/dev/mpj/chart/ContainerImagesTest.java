@@ -73,7 +73,7 @@ class ContainerImagesTest {
     Path built = ROOT.resolve("trainer-image/target/lib");
     assumeTrue(Files.isDirectory(built) && Files.exists(built.resolve("pytorch-native-cpu-2.7.1-linux-x86_64.jar")),
         "trainer-image/target/lib not built: test skipped (mvn -B verify builds it before the operator's tests)");
-    Path jar = RepoTools.require("jar");
+    Path jar = jdkTool("jar");
     Path lib = Files.createDirectories(image.resolve("opt/mpj/lib"));
     try (var jars = Files.list(built)) {
       for (Path file : jars.toList()) {
@@ -158,6 +158,7 @@ class ContainerImagesTest {
 
   private static RepoTools.Run installLibtorch(Path image, String flavor, String baseUrl, Map<String, String> versions) {
     List<String> command = new ArrayList<>(List.of("env",
+        "PATH=" + jdkTool("jar").getParent() + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"),
         "PYTORCH_VERSION=" + versions.get("PYTORCH_VERSION"), "DJL_VERSION=" + versions.get("DJL_VERSION")));
     if (baseUrl != null) {
       command.add("LIBTORCH_BASE_URL=" + baseUrl);
@@ -165,6 +166,12 @@ class ContainerImagesTest {
     command.addAll(List.of("bash", INSTALL_LIBTORCH.toString(), image.resolve("opt/mpj/lib").toString(), flavor,
         image.resolve("opt/libtorch").toString(), image.resolve("opt/djl-cache").toString()));
     return RepoTools.run(command, null);
+  }
+
+  /** A tool of the JDK running the tests (jar, java), else from the PATH. */
+  private static Path jdkTool(String name) {
+    Path tool = Path.of(System.getProperty("java.home"), "bin", name);
+    return Files.isExecutable(tool) ? tool : RepoTools.require(name);
   }
 
   /** Default values of the ARGs of a Dockerfile; an ARG declared in several stages has one default. */
