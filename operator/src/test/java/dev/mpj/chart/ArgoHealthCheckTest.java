@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
@@ -17,7 +18,8 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,13 +84,13 @@ class ArgoHealthCheckTest {
   }
 
   @Test
-  void gitopsDocEmbedsTheScriptAsItIs() throws IOException {
+  void gitopsDocsArgocdCmBlockHoldsTheScriptAsItIs() throws IOException {
     String doc = Files.readString(RepoTools.repoRoot().resolve("docs/operations/gitops.md"));
-    String indented =
-        Files.readString(SCRIPT).lines()
-            .map(line -> line.isEmpty() ? "" : "    " + line)
-            .collect(Collectors.joining("\n"));
-    assertThat(doc).as("docs/operations/gitops.md shows argocd-health.lua indented by 4").contains(indented);
+    Matcher block = Pattern.compile("(?s)```yaml\n(apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm.*?)```").matcher(doc);
+    assertThat(block.find()).as("docs/operations/gitops.md shows the argocd-cm ConfigMap").isTrue();
+    JsonNode configMap = new YAMLMapper().readTree(block.group(1));
+    assertThat(configMap.at("/data/resource.customizations.health.mpj.dev_MixedPrecisionJob").asText())
+        .isEqualTo(Files.readString(SCRIPT));
   }
 
   private static Health health(MixedPrecisionJob job) {
