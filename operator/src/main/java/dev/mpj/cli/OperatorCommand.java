@@ -3,6 +3,7 @@ package dev.mpj.cli;
 import dev.mpj.operator.MpjOperator;
 import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.health.HealthServer;
+import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -33,9 +34,9 @@ final class OperatorCommand implements Callable<Integer> {
   List<String> namespaces;
 
   @Option(
-      names = "--default-image",
-      defaultValue = "${env:MPJ_DEFAULT_IMAGE:-" + OperatorSettings.DEFAULT_IMAGE + "}",
-      description = "Trainer image for jobs without spec.image (env MPJ_DEFAULT_IMAGE). Default: ${DEFAULT-VALUE}.")
+      names = "--trainer-image",
+      defaultValue = "${env:MPJ_TRAINER_IMAGE:-" + OperatorSettings.DEFAULT_IMAGE + "}",
+      description = "Trainer image for jobs without spec.image (env MPJ_TRAINER_IMAGE). Default: ${DEFAULT-VALUE}.")
   String defaultImage;
 
   @Option(
@@ -44,6 +45,13 @@ final class OperatorCommand implements Callable<Integer> {
       description = "GPU memory assumed when neither the job nor a node label says it (env MPJ_DEFAULT_GPU_MEMORY). "
           + "Default: ${DEFAULT-VALUE}.")
   String defaultGpuMemory;
+
+  @Option(
+      names = "--gpu-memory-reserve",
+      defaultValue = "${env:MPJ_GPU_MEMORY_RESERVE:-1Gi}",
+      description = "GPU memory that training never gets: CUDA context and library workspaces; 5% more is held back "
+          + "for fragmentation (env MPJ_GPU_MEMORY_RESERVE). Default: ${DEFAULT-VALUE}.")
+  String gpuMemoryReserve;
 
   @Option(
       names = "--health-port",
@@ -78,21 +86,14 @@ final class OperatorCommand implements Callable<Integer> {
 
   @Option(
       names = "--lease-namespace",
-      defaultValue = "${env:MPJ_LEASE_NAMESPACE}",
-      description = "Namespace of the Lease (env MPJ_LEASE_NAMESPACE). Default: the operator's own namespace.")
+      defaultValue = "${env:MPJ_LEADER_ELECTION_NAMESPACE}",
+      description = "Namespace of the Lease (env MPJ_LEADER_ELECTION_NAMESPACE). Default: the operator's own namespace.")
   String leaseNamespace;
 
   /** The settings the flags describe; refuses a flag that cannot work, naming it. */
   OperatorSettings settings() {
-    Quantity gpuMemory;
-    try {
-      gpuMemory = new Quantity(defaultGpuMemory);
-      if (Quantity.getAmountInBytes(gpuMemory).signum() <= 0) {
-        throw new IllegalArgumentException("not positive");
-      }
-    } catch (RuntimeException e) {
-      throw bad("--default-gpu-memory", "is not a positive quantity such as 16Gi (got " + defaultGpuMemory + ")");
-    }
+    long gpuMemory = bytes("--default-gpu-memory", defaultGpuMemory, false);
+    long reserve = bytes("--gpu-memory-reserve", gpuMemoryReserve, true);
     for (var port : Map.of("--health-port", healthPort, "--trainer-metrics-port", trainerMetricsPort,
         "--coordinator-port", coordinatorPort).entrySet()) {
       if (port.getValue() < 0 || port.getValue() > 65535) {
@@ -104,13 +105,25 @@ final class OperatorCommand implements Callable<Integer> {
             .withNamespaces(new LinkedHashSet<>(namespaces == null ? List.of() : namespaces.stream()
                 .map(String::trim).filter(s -> !s.isEmpty()).toList()))
             .withDefaultImage(defaultImage)
-            .withDefaultGpuMemory(gpuMemory)
+            .withSizing(new SizingSettings(reserve, SizingSettings.defaults().reserveFraction(), gpuMemory))
             .withPorts(coordinatorPort, trainerMetricsPort);
     if (leaderElection) {
       settings = settings.withLeaderElection(
           new OperatorSettings.LeaderElection(leaseName, leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
     }
     return settings;
+  }
+
+  private long bytes(String flag, String value, boolean zeroAllowed) {
+    try {
+      long bytes = Quantity.getAmountInBytes(new Quantity(value)).longValue();
+      if (bytes < 0 || bytes == 0 && !zeroAllowed) {
+        throw new IllegalArgumentException("out of range");
+      }
+      return bytes;
+    } catch (RuntimeException e) {
+      throw bad(flag, "is not a " + (zeroAllowed ? "" : "positive ") + "quantity such as 16Gi (got " + value + ")");
+    }
   }
 
   /** picocli answers it with the message and exit code 2, like any other bad flag. */

@@ -3,7 +3,6 @@ package dev.mpj.operator;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
 import dev.mpj.operator.sizing.Sizer;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.time.Duration;
 import java.util.Set;
@@ -13,7 +12,8 @@ import java.util.Set;
  *
  * @param namespaces namespaces to watch; empty: all namespaces
  * @param defaultImage trainer image for jobs that set no spec.image
- * @param defaultGpuMemory GPU memory assumed when neither the spec nor a node label says it
+ * @param sizing the sizer's knobs: the GPU memory reserve and the GPU memory assumed when neither the
+ *     spec nor a node label says it
  * @param coordinatorPort port rank 0 listens on for the gang's rendezvous
  * @param trainerMetricsPort port rank 0 serves /progress (and metrics) on
  * @param progressInterval how often a running job's progress is read from rank 0
@@ -25,7 +25,7 @@ import java.util.Set;
 public record OperatorSettings(
     Set<String> namespaces,
     String defaultImage,
-    Quantity defaultGpuMemory,
+    SizingSettings sizing,
     int coordinatorPort,
     int trainerMetricsPort,
     Duration progressInterval,
@@ -59,7 +59,7 @@ public record OperatorSettings(
     return new OperatorSettings(
         Set.of(),
         DEFAULT_IMAGE,
-        new Quantity("16Gi"),
+        SizingSettings.defaults(),
         DEFAULT_COORDINATOR_PORT,
         DEFAULT_TRAINER_METRICS_PORT,
         Duration.ofSeconds(10),
@@ -70,46 +70,43 @@ public record OperatorSettings(
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
-    return new OperatorSettings(value, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(value, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, leaderElection, metrics, sizer);
   }
 
   public OperatorSettings withDefaultImage(String value) {
-    return new OperatorSettings(namespaces, value, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(namespaces, value, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, leaderElection, metrics, sizer);
   }
 
-  /** The GPU memory assumed when neither the spec nor a node label says it; the memory sizer uses it. */
-  public OperatorSettings withDefaultGpuMemory(Quantity value) {
-    SizingSettings d = SizingSettings.defaults();
-    Sizer memorySizer = new MemorySizer(
-        new SizingSettings(d.reserveBytes(), d.reserveFraction(), Quantity.getAmountInBytes(value).longValue()));
+  /** New sizing knobs, and the memory sizer that uses them. */
+  public OperatorSettings withSizing(SizingSettings value) {
     return new OperatorSettings(namespaces, defaultImage, value, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, memorySizer);
+        progressInterval, progressTimeout, leaderElection, metrics, new MemorySizer(value));
   }
 
   public OperatorSettings withPorts(int coordinator, int trainerMetrics) {
-    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinator, trainerMetrics,
+    return new OperatorSettings(namespaces, defaultImage, sizing, coordinator, trainerMetrics,
         progressInterval, progressTimeout, leaderElection, metrics, sizer);
   }
 
   public OperatorSettings withProgressInterval(Duration value) {
-    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         value, progressTimeout, leaderElection, metrics, sizer);
   }
 
   public OperatorSettings withLeaderElection(LeaderElection value) {
-    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, value, metrics, sizer);
   }
 
   public OperatorSettings withMetrics(Metrics value) {
-    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, leaderElection, value, sizer);
   }
 
   public OperatorSettings withSizer(Sizer value) {
-    return new OperatorSettings(namespaces, defaultImage, defaultGpuMemory, coordinatorPort, trainerMetricsPort,
+    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, leaderElection, metrics, value);
   }
 }

@@ -20,11 +20,11 @@ class OperatorCommandTest {
   @Test
   void flagsBecomeSettings() {
     OperatorSettings s = settings(
-        "-n", "team-a,team-b", "--default-image", "reg/mpj-trainer:1", "--default-gpu-memory", "80Gi",
+        "-n", "team-a,team-b", "--trainer-image", "reg/mpj-trainer:1", "--default-gpu-memory", "80Gi",
         "--trainer-metrics-port", "9500", "--leader-election", "--lease-namespace", "mpj-system");
     assertThat(s.namespaces()).containsExactlyInAnyOrder("team-a", "team-b");
     assertThat(s.defaultImage()).isEqualTo("reg/mpj-trainer:1");
-    assertThat(s.defaultGpuMemory()).isEqualTo(new Quantity("80Gi"));
+    assertThat(s.sizing().defaultGpuMemoryBytes()).isEqualTo(80L << 30);
     assertThat(s.trainerMetricsPort()).isEqualTo(9500);
     assertThat(s.leaderElection()).isEqualTo(new OperatorSettings.LeaderElection("mpj-operator", "mpj-system"));
   }
