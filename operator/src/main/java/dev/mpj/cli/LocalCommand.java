@@ -6,12 +6,16 @@ import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.local.FailureInjection;
 import dev.mpj.local.LocalRun;
 import dev.mpj.local.OperatorLauncher;
+import dev.mpj.operator.MpjOperator;
+import dev.mpj.operator.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,13 +51,13 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--trainer", hidden = true, description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
   Path trainer;
 
-  /** How the operator is started; tests and other embeddings may replace it. */
-  static OperatorLauncher operatorLauncher = client -> {
-    throw new IllegalStateException("the operator is not part of this build yet");
-  };
+  /** The same operator as {@code mpj operator}, reading progress more often so the display keeps up. */
+  private static final OperatorLauncher OPERATOR =
+      client -> MpjOperator.start(client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(2)));
 
   @Override
   public Integer call() throws Exception {
+    quietLogs();
     MixedPrecisionJob job = JobFiles.read(file);
     FailureInjection failure = null;
     if (fail != null) {
@@ -90,7 +94,7 @@ final class LocalCommand implements Callable<Integer> {
     try {
       Optional<MixedPrecisionJob> finished;
       try {
-        finished = run.run(operatorLauncher, launcher, gpus, memory, failure, timeout);
+        finished = run.run(OPERATOR, launcher, gpus, memory, failure, timeout);
       } catch (IllegalArgumentException e) {
         throw new InvalidJobException("--work-dir", e.getMessage());
       }
@@ -104,6 +108,18 @@ final class LocalCommand implements Callable<Integer> {
       }
     }
   }
+
+  /**
+   * Keeps the terminal for progress: the operator and the API server log warnings only; their
+   * decisions show as the job's Events. Must run before anything logs (slf4j-simple reads it once).
+   */
+  private static void quietLogs() {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    MOCK_SERVER_LOG.setLevel(Level.WARNING);
+  }
+
+  /** Held so that the level set on it is not lost to garbage collection. */
+  private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   private static Path defaultTrainerLauncher() {
     String home = System.getenv("MPJ_HOME");

@@ -38,6 +38,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The scheduler and kubelet of {@code mpj local}: it binds each new Pod to this machine, runs its
@@ -138,13 +140,14 @@ public final class LocalKubelet implements AutoCloseable {
     Container container = pod.getSpec().getContainers().get(0);
 
     Map<String, Path> mounts = mountVolumes(pod, container, dir);
-    Map<String, String> env = resolveEnv(pod, container, mounts);
+    Map<String, String> containerEnv = containerEnv(pod, container);
+    Map<String, String> env = localEnv(containerEnv, mounts);
     List<String> command = new ArrayList<>();
     if (container.getCommand() != null) {
-      container.getCommand().forEach(c -> command.add(rewritePath(c, mounts)));
+      container.getCommand().forEach(c -> command.add(rewritePath(expand(c, containerEnv), mounts)));
     }
     if (container.getArgs() != null) {
-      container.getArgs().forEach(a -> command.add(rewritePath(a, mounts)));
+      container.getArgs().forEach(a -> command.add(rewritePath(expand(a, containerEnv), mounts)));
     }
     if (command.isEmpty()) {
       throw new IllegalStateException("container " + container.getName() + " has no command");
@@ -302,7 +305,11 @@ public final class LocalKubelet implements AutoCloseable {
     return mounts;
   }
 
-  private Map<String, String> resolveEnv(Pod pod, Container container, Map<String, Path> mounts) {
+  /**
+   * The container's environment as Kubernetes would give it: values from Secrets, ConfigMaps and
+   * the downward API, with $(VAR) references expanded; paths still as the container sees them.
+   */
+  private Map<String, String> containerEnv(Pod pod, Container container) {
     Map<String, String> env = new LinkedHashMap<>();
     if (container.getEnv() == null) {
       return env;
@@ -332,8 +339,15 @@ public final class LocalKubelet implements AutoCloseable {
       if (value == null) {
         throw new IllegalStateException("environment variable " + var.getName() + " cannot be resolved");
       }
-      env.put(var.getName(), rewriteHost(rewritePath(value, mounts)));
+      env.put(var.getName(), expand(value, env));
     }
+    return env;
+  }
+
+  /** The same environment on this machine: mounted paths become folders, Service names this host. */
+  private static Map<String, String> localEnv(Map<String, String> containerEnv, Map<String, Path> mounts) {
+    Map<String, String> env = new LinkedHashMap<>();
+    containerEnv.forEach((name, value) -> env.put(name, rewriteHost(rewritePath(value, mounts))));
     return env;
   }
 
@@ -453,7 +467,9 @@ public final class LocalKubelet implements AutoCloseable {
       change.accept(current);
       resource.updateStatus(current);
     } catch (KubernetesClientException e) {
-      log.accept("could not report the status of pod " + key(pod) + ": " + e.getMessage());
+      if (e.getCode() != 404) { // a pod deleted meanwhile has no status to report
+        log.accept("could not report the status of pod " + key(pod) + ": " + e.getMessage());
+      }
     }
   }
 
@@ -466,6 +482,25 @@ public final class LocalKubelet implements AutoCloseable {
       data.putAll(secret.getStringData());
     }
     return data;
+  }
+
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
+
+  /** Kubernetes' $(VAR) expansion in command, args and env: defined names are replaced, $$ is a literal $. */
+  static String expand(String value, Map<String, String> env) {
+    Matcher m = VARIABLE.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String replacement;
+      if (m.group(1) == null) {
+        replacement = "$";
+      } else {
+        replacement = env.getOrDefault(m.group(1), m.group());
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+    }
+    m.appendTail(out);
+    return out.toString();
   }
 
   private static String rewritePath(String value, Map<String, Path> mounts) {

@@ -72,6 +72,14 @@ class LocalKubeletTest {
   }
 
   @Test
+  void expandsVariablesAsKubernetesDoes() {
+    Map<String, String> env = Map.of("MPJ_CONFIG", "/etc/mpj/config.yaml");
+    assertThat(LocalKubelet.expand("--config=$(MPJ_CONFIG)", env)).isEqualTo("--config=/etc/mpj/config.yaml");
+    assertThat(LocalKubelet.expand("$(UNDEFINED) stays", env)).isEqualTo("$(UNDEFINED) stays");
+    assertThat(LocalKubelet.expand("$$(MPJ_CONFIG) is escaped", env)).isEqualTo("$(MPJ_CONFIG) is escaped");
+  }
+
+  @Test
   void succeedsOnExitZero() {
     cluster.client().pods().resource(pod("ok", "exit 0")).create();
     await(() -> "Succeeded".equals(phase("ok")));
