@@ -83,10 +83,18 @@ public final class ApiRequests {
    * less those every user has ({@link #ALLOWED_TO_EVERY_USER}).
    */
   public static Set<Grant> drain(KubernetesMockServer server) throws InterruptedException {
+    return drain(server, request -> true);
+  }
+
+  /** {@link #drain(KubernetesMockServer)} for the requests {@code from} selects (e.g. by User-Agent). */
+  public static Set<Grant> drain(KubernetesMockServer server, java.util.function.Predicate<RecordedRequest> from)
+      throws InterruptedException {
     Set<Grant> grants = new LinkedHashSet<>();
     RecordedRequest request;
     while ((request = server.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
-      grantFor(request).filter(g -> !ALLOWED_TO_EVERY_USER.contains(g)).ifPresent(grants::add);
+      if (from.test(request)) {
+        grantFor(request).filter(g -> !ALLOWED_TO_EVERY_USER.contains(g)).ifPresent(grants::add);
+      }
     }
     return grants;
   }

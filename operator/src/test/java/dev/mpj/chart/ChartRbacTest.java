@@ -37,11 +37,11 @@ class ChartRbacTest {
     assertThat(all)
         .contains(
             new Grant("mpj.dev", "mixedprecisionjobs", "watch"),
-            new Grant("mpj.dev", "mixedprecisionjobs/status", "patch"),
+            new Grant("mpj.dev", "mixedprecisionjobs/status", "update"),
             new Grant("", "pods", "create"),
             new Grant("", "pods", "delete"),
             new Grant("", "nodes", "list"),
-            new Grant("coordination.k8s.io", "leases", "update"));
+            new Grant("coordination.k8s.io", "leases", "patch"));
     assertThat(PERMISSIONS.grants(CLUSTER))
         .as("cluster-wide grants are read-only")
         .allSatisfy(g -> assertThat(g.verb()).isIn("get", "list", "watch"));

@@ -146,6 +146,11 @@ public final class MockCluster implements AutoCloseable {
     });
   }
 
+  /** The server itself, for tests that read the requests it received. */
+  public KubernetesMockServer server() {
+    return server;
+  }
+
   @Override
   public void close() {
     client.close();
