@@ -54,7 +54,7 @@ class ApiRequestsTest {
   }
 
   @Test
-  void callsRecordedByTheMockServerAreHeldAgainstThePermissionsFile() throws Exception {
+  void recordedCallsMapToGrantsAndAnUngrantedCallShows() throws Exception {
     Set<Grant> allowed = OperatorPermissions.load().allGrants();
     // The user creates the job (the operator may not); what the operator does starts after that.
     MixedPrecisionJob job = new MixedPrecisionJob();
