@@ -366,7 +366,7 @@ final class Rendezvous {
     long left = (deadline - System.nanoTime()) / 1_000_000;
     if (left <= 0) {
       throw new RendezvousException("rank " + config.rank() + " gave up waiting for " + waitingFor + " after "
-          + config.rendezvousTimeout().toSeconds() + " s");
+          + config.rendezvousTimeout().toMillis() / 1000.0 + " s");
     }
     return left;
   }
