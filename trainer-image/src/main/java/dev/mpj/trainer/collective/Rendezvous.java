@@ -185,7 +185,7 @@ final class Rendezvous {
       LOG.info("rank 0: rank {} joined from {}, ring listener {}:{}", rank, socket.getRemoteSocketAddress(), ring.host,
           ring.port);
     } catch (IOException e) {
-      LOG.warn("rank 0: refused a connection from {}: {}", socket.getRemoteSocketAddress(), e.getMessage());
+      LOG.warn("rank 0: refused a connection from {}: {}", socket.getRemoteSocketAddress(), describe(e));
       closeQuietly(socket);
     }
   }
@@ -325,7 +325,7 @@ final class Rendezvous {
         return socket.getChannel();
       } catch (IOException e) {
         LOG.warn("rank {}: refused a ring connection from {}: {}", config.rank(), socket.getRemoteSocketAddress(),
-            e.getMessage());
+            describe(e));
         closeQuietly(socket);
       }
     }
@@ -369,6 +369,16 @@ final class Rendezvous {
           + config.rendezvousTimeout().toMillis() / 1000.0 + " s");
     }
     return left;
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof java.io.EOFException) {
+      return "it hung up before proving the job token";
+    }
+    if (e instanceof SocketTimeoutException) {
+      return "it did not complete the handshake in " + HANDSHAKE_TIMEOUT.toSeconds() + " s";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
   private static void closeQuietly(AutoCloseable closeable) {

@@ -38,7 +38,10 @@ final class LocalReplicas {
 
   /** Joins every rank of {@code config}, runs {@code body} on each, and returns the results by rank. */
   static <T> List<T> run(RendezvousConfig config, Body<T> body) throws Exception {
-    List<Future<T>> futures = start(config, body);
+    return results(start(config, body));
+  }
+
+  static <T> List<T> results(List<Future<T>> futures) throws Exception {
     List<T> results = new ArrayList<>();
     for (Future<T> future : futures) {
       try {
@@ -51,10 +54,18 @@ final class LocalReplicas {
   }
 
   static <T> List<Future<T>> start(RendezvousConfig config, Body<T> body) {
-    ExecutorService threads = Executors.newFixedThreadPool(config.worldSize());
-    List<Future<T>> futures = new ArrayList<>();
+    List<RendezvousConfig> configs = new ArrayList<>();
     for (int rank = 0; rank < config.worldSize(); rank++) {
-      RendezvousConfig mine = config.withRank(rank);
+      configs.add(config.withRank(rank));
+    }
+    return start(configs, body);
+  }
+
+  /** Starts one thread per config (each its own rank), running {@code body} on the joined group. */
+  static <T> List<Future<T>> start(List<RendezvousConfig> configs, Body<T> body) {
+    ExecutorService threads = Executors.newFixedThreadPool(configs.size());
+    List<Future<T>> futures = new ArrayList<>();
+    for (RendezvousConfig mine : configs) {
       futures.add(threads.submit(() -> {
         try (ReplicaGroup group = ReplicaGroup.join(mine)) {
           return body.run(group);
