@@ -69,6 +69,9 @@ public final class CollectiveWorker {
     } catch (IOException e) {
       System.err.println("collective worker: " + e.getMessage());
       return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
     }
   }
 
@@ -92,13 +95,14 @@ public final class CollectiveWorker {
         java.util.Arrays.toString(ranks));
   }
 
-  private static void loop(ReplicaGroup group, int elements) {
+  private static void loop(ReplicaGroup group, int elements) throws InterruptedException {
     byte[] gradient = sampleValues(ElementType.FP32, elements, 1, group.rank());
     group.allReduce(gradient, ElementType.FP32, Reduction.MEAN);
     System.out.println("ready");
     System.out.flush();
     while (true) {
       group.allReduce(gradient, ElementType.FP32, Reduction.MEAN);
+      Thread.sleep(5); // a training step computes between reductions; keeps the test machine usable
     }
   }
 
