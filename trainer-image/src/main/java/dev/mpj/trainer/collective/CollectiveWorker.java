@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  * loop ELEMENTS
  *     prints "ready" after the first all-reduce, then all-reduces until a peer fails
  * bench SIZES_BYTES(comma) TYPES(comma) ITERATIONS
- *     rank 0 prints one line per size and type: the seconds per all-reduce
+ *     rank 0 prints one line per size and type: the median and mean seconds per all-reduce; then the
+ *     bucketed all-reduce of the largest size as 1 MiB parameters, overlap off and on
  * </pre>
  */
 public final class CollectiveWorker {
@@ -113,19 +114,19 @@ public final class CollectiveWorker {
       for (String typeArg : args[2].split(",")) {
         ElementType type = ElementType.valueOf(typeArg.toUpperCase(Locale.ROOT));
         byte[] buffer = sampleValues(type, Math.toIntExact(bytes / type.bytes()), 3, group.rank());
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 3; i++) {
           group.allReduce(buffer, type, Reduction.MEAN); // warm up the JIT and the socket buffers
         }
         group.barrier();
-        long start = System.nanoTime();
+        double[] seconds = new double[iterations];
         for (int i = 0; i < iterations; i++) {
+          long start = System.nanoTime();
           group.allReduce(buffer, type, Reduction.MEAN);
+          seconds[i] = (System.nanoTime() - start) / 1e9;
         }
-        group.barrier();
-        double seconds = (System.nanoTime() - start) / 1e9 / iterations;
         if (group.rank() == 0) {
-          System.out.printf(Locale.ROOT, "allreduce processes=%d bytes=%d type=%s seconds=%.6f%n", group.worldSize(),
-              bytes, type, seconds);
+          System.out.printf(Locale.ROOT, "allreduce processes=%d bytes=%d type=%s seconds=%.6f mean=%.6f%n",
+              group.worldSize(), bytes, type, median(seconds), java.util.Arrays.stream(seconds).average().orElse(0));
         }
       }
     }
@@ -137,21 +138,27 @@ public final class CollectiveWorker {
       parameters.add(java.util.Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
     }
     group.bucketBytes(4 << 20);
-    for (boolean overlap : new boolean[] {false, true, false, true}) {
+    for (boolean overlap : new boolean[] {false, true}) {
       group.overlap(overlap);
       group.allReduce(parameters, ElementType.FP32, Reduction.MEAN);
       group.barrier();
-      long start = System.nanoTime();
+      double[] seconds = new double[iterations];
       for (int i = 0; i < iterations; i++) {
+        long start = System.nanoTime();
         group.allReduce(parameters, ElementType.FP32, Reduction.MEAN);
+        seconds[i] = (System.nanoTime() - start) / 1e9;
       }
-      group.barrier();
-      double seconds = (System.nanoTime() - start) / 1e9 / iterations;
       if (group.rank() == 0) {
-        System.out.printf(Locale.ROOT, "bucketed processes=%d bytes=%d overlap=%s seconds=%.6f%n", group.worldSize(),
-            bytes, overlap, seconds);
+        System.out.printf(Locale.ROOT, "bucketed processes=%d bytes=%d overlap=%s seconds=%.6f mean=%.6f%n",
+            group.worldSize(), bytes, overlap, median(seconds), java.util.Arrays.stream(seconds).average().orElse(0));
       }
     }
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   }
 
   /** Deterministic sample gradients for one rank: signs, magnitudes over many octaves, some zeros, subnormals in FP16. */
