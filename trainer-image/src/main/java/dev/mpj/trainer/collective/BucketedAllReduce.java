@@ -16,7 +16,8 @@ import java.util.concurrent.ExecutorService;
  */
 public final class BucketedAllReduce implements AutoCloseable {
 
-  private record Segment(byte[] array, int arrayOffset, int bucketOffset, int length) {}
+  /** Bytes [targetOffset, targetOffset + length) of a caller's buffer, at bucketOffset in the bucket. */
+  private record Segment(ByteBuffer target, int targetOffset, int bucketOffset, int length) {}
 
   private static final class Bucket {
     final ByteBuffer buffer;
@@ -55,20 +56,28 @@ public final class BucketedAllReduce implements AutoCloseable {
 
   /** Packs {@code buffer} (raw little-endian values); its reduced values are written back into it. */
   public void add(byte[] buffer) {
+    add(ByteBuffer.wrap(buffer));
+  }
+
+  /**
+   * Packs the bytes between {@code buffer}'s position and limit (raw little-endian values); the
+   * reduced values are written back there. The buffer's position is left alone.
+   */
+  public void add(ByteBuffer buffer) {
     if (finished) {
       throw new IllegalStateException("this all-reduce is finished");
     }
-    ReplicaGroup.checkBuffer(buffer, type);
+    ReplicaGroup.checkLength(buffer.remaining(), type);
     throwIfFailed();
     if (group.worldSize() == 1) {
       return; // the sum and the mean of one replica's values are its values
     }
-    int offset = 0;
-    while (offset < buffer.length) {
+    int offset = buffer.position();
+    while (offset < buffer.limit()) {
       if (filling == null) {
         filling = takeFree();
       }
-      int length = Math.min(buffer.length - offset, bucketBytes - filling.filled);
+      int length = Math.min(buffer.limit() - offset, bucketBytes - filling.filled);
       filling.buffer.put(filling.filled, buffer, offset, length);
       filling.segments.add(new Segment(buffer, offset, filling.filled, length));
       filling.filled += length;
@@ -129,7 +138,7 @@ public final class BucketedAllReduce implements AutoCloseable {
       if (failure == null) {
         group.reduceInPlace(bucket.buffer, bucket.filled / type.bytes(), type, reduction);
         for (Segment segment : bucket.segments) {
-          bucket.buffer.get(segment.bucketOffset, segment.array, segment.arrayOffset, segment.length);
+          segment.target.put(segment.targetOffset, bucket.buffer, segment.bucketOffset, segment.length);
         }
       }
     } catch (CollectiveException e) {

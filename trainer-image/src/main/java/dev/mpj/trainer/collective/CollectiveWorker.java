@@ -113,7 +113,9 @@ public final class CollectiveWorker {
       long bytes = Long.parseLong(sizeArg);
       for (String typeArg : args[2].split(",")) {
         ElementType type = ElementType.valueOf(typeArg.toUpperCase(Locale.ROOT));
-        byte[] buffer = sampleValues(type, Math.toIntExact(bytes / type.bytes()), 3, group.rank());
+        // Direct, as NDArray.toByteBuffer() gives: reduced where it lies, so this times the ring itself.
+        ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(bytes))
+            .put(sampleValues(type, Math.toIntExact(bytes / type.bytes()), 3, group.rank())).flip();
         for (int i = 0; i < 3; i++) {
           group.allReduce(buffer, type, Reduction.MEAN); // warm up the JIT and the socket buffers
         }

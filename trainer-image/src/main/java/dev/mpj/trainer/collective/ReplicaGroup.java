@@ -193,17 +193,34 @@ public final class ReplicaGroup implements AutoCloseable {
    * @param buffer FP32 (4 bytes each) or FP16 bits (2 bytes each), as {@code NDArray.toByteArray()} gives
    */
   public void allReduce(byte[] buffer, ElementType type, Reduction reduction) {
-    checkLength(buffer, type);
+    allReduce(ByteBuffer.wrap(buffer), type, reduction);
+  }
+
+  /**
+   * Reduces the values between {@code buffer}'s position and limit in place (raw little-endian values,
+   * whatever the buffer's order flag says; its position is left alone). A direct buffer is reduced
+   * where it lies, without a copy: the way to hand over {@code NDArray.toByteBuffer()}.
+   */
+  public void allReduce(ByteBuffer buffer, ElementType type, Reduction reduction) {
+    int bytes = buffer.remaining();
+    checkLength(bytes, type);
     if (worldSize == 1) {
       return;
     }
+    if (buffer.isReadOnly()) {
+      throw new IllegalArgumentException("a read-only buffer cannot take the reduced values");
+    }
     guarded(() -> {
-      if (work.capacity() < buffer.length) {
-        work = ByteBuffer.allocateDirect(buffer.length).order(ByteOrder.LITTLE_ENDIAN);
+      if (buffer.isDirect()) {
+        reduceInPlace(buffer.slice().order(ByteOrder.LITTLE_ENDIAN), bytes / type.bytes(), type, reduction);
+      } else {
+        if (work.capacity() < bytes) {
+          work = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        work.put(0, buffer, buffer.position(), bytes);
+        reduceInPlace(work, bytes / type.bytes(), type, reduction);
+        buffer.put(buffer.position(), work, 0, bytes);
       }
-      work.put(0, buffer, 0, buffer.length);
-      reduceInPlace(work, buffer.length / type.bytes(), type, reduction);
-      work.get(0, buffer, 0, buffer.length);
       return null;
     });
   }
@@ -305,15 +322,10 @@ public final class ReplicaGroup implements AutoCloseable {
     }
   }
 
-  private static void checkLength(byte[] buffer, ElementType type) {
-    if (buffer.length % type.bytes() != 0) {
-      throw new IllegalArgumentException("a buffer of " + buffer.length + " bytes is not a whole number of " + type
-          + " values");
+  static void checkLength(int bytes, ElementType type) {
+    if (bytes % type.bytes() != 0) {
+      throw new IllegalArgumentException("a buffer of " + bytes + " bytes is not a whole number of " + type + " values");
     }
-  }
-
-  static void checkBuffer(byte[] buffer, ElementType type) {
-    checkLength(buffer, type);
   }
 
   /** Closes the ring connections; the others see this rank leave. */

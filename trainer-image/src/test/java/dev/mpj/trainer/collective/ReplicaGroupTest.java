@@ -161,6 +161,30 @@ class ReplicaGroupTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aByteBufferIsReducedBetweenItsPositionAndLimitOnly(boolean direct) throws Exception {
+    int elements = 30_001;
+    RendezvousConfig config = LocalReplicas.config(3, Duration.ofSeconds(20));
+    List<byte[]> results = LocalReplicas.run(config, group -> {
+      byte[] values = CollectiveWorker.sampleValues(ElementType.FP16, elements, 4, group.rank());
+      ByteBuffer buffer = direct ? ByteBuffer.allocateDirect(values.length + 16) : ByteBuffer.allocate(values.length + 16);
+      buffer.put(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}).put(values).put(new byte[] {9, 9, 9, 9, 9, 9, 9, 9});
+      buffer.position(8).limit(8 + values.length);
+      group.allReduce(buffer, ElementType.FP16, Reduction.MEAN);
+      assertThat(buffer.position()).isEqualTo(8);
+      byte[] all = new byte[values.length + 16];
+      buffer.clear().get(all);
+      return all;
+    });
+    byte[] expected = RingReference.expected(inputs(ElementType.FP16, elements, 3, 4), ElementType.FP16, Reduction.MEAN);
+    for (byte[] result : results) {
+      assertThat(java.util.Arrays.copyOfRange(result, 0, 8)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+      assertThat(java.util.Arrays.copyOfRange(result, 8, 8 + expected.length)).isEqualTo(expected);
+      assertThat(java.util.Arrays.copyOfRange(result, 8 + expected.length, result.length)).containsOnly(9);
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void floatConvenienceAveragesScalars() throws Exception {
     RendezvousConfig config = LocalReplicas.config(3, Duration.ofSeconds(20));
