@@ -278,7 +278,7 @@ public final class ReplicaGroup implements AutoCloseable {
     if (worldSize == 1) {
       return;
     }
-    guarded(() -> {
+    unguardedBySession(() -> {
       ring.run(nextOperation(), data, elements, type, reduction);
       return null;
     });
@@ -292,7 +292,15 @@ public final class ReplicaGroup implements AutoCloseable {
     T run();
   }
 
+  /** Runs an operation the caller started: not while a bucketed all-reduce is still on the wire. */
   private <T> T guarded(Operation<T> operation) {
+    if (openSession != null) {
+      throw new IllegalStateException("a bucketed all-reduce is still open: finish it first");
+    }
+    return unguardedBySession(operation);
+  }
+
+  private <T> T unguardedBySession(Operation<T> operation) {
     checkUsable();
     try {
       return operation.run();
