@@ -91,9 +91,12 @@ class AuthenticationTest {
           .isInstanceOf(Handshake.AuthenticationException.class);
     }
 
-    List<Future<byte[]>> ranks = new ArrayList<>(coordinator);
-    ranks.addAll(LocalReplicas.start(List.of(config.withRank(1), config.withRank(2)), AuthenticationTest::reduce));
-    assertReducedCorrectly(LocalReplicas.results(ranks));
+    // A third connects and says nothing: it must not hold up the right peers.
+    try (Socket silent = connect(config.coordinatorPort())) {
+      List<Future<byte[]>> ranks = new ArrayList<>(coordinator);
+      ranks.addAll(LocalReplicas.start(List.of(config.withRank(1), config.withRank(2)), AuthenticationTest::reduce));
+      assertReducedCorrectly(LocalReplicas.results(ranks));
+    }
   }
 
   @Test
