@@ -39,6 +39,8 @@ final class Rendezvous {
 
   private static final Logger LOG = LoggerFactory.getLogger(Rendezvous.class);
   private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  /** The least time the ring gets to connect once the coordinator has sent its addresses. */
+  private static final Duration RING_FORMING = Duration.ofSeconds(10);
   private static final long POLL_MILLIS = 200;
   private static final byte READY = 'R';
   private static final byte GO = 'G';
@@ -52,7 +54,7 @@ final class Rendezvous {
 
   private final RendezvousConfig config;
   private final Handshake handshake;
-  private final long deadline;
+  private long deadline;
 
   private Rendezvous(RendezvousConfig config) {
     this.config = config;
@@ -271,6 +273,10 @@ final class Rendezvous {
   }
 
   private RingLinks formRing(ServerSocketChannel listener, Endpoint successor) throws IOException {
+    // Every peer was alive a moment ago: a ring that does not form soon will not form at all, and a
+    // peer that died in between should fail the gang quickly, not at the end of the rendezvous timeout.
+    long ringDeadline = System.nanoTime() + Math.max(config.operationTimeout().toNanos(), RING_FORMING.toNanos());
+    deadline = Math.min(deadline, ringDeadline);
     int worldSize = config.worldSize();
     int predecessorRank = (config.rank() + worldSize - 1) % worldSize;
     CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
@@ -365,8 +371,7 @@ final class Rendezvous {
   private long millisLeft(String waitingFor) {
     long left = (deadline - System.nanoTime()) / 1_000_000;
     if (left <= 0) {
-      throw new RendezvousException("rank " + config.rank() + " gave up waiting for " + waitingFor + " after "
-          + config.rendezvousTimeout().toMillis() / 1000.0 + " s");
+      throw new RendezvousException("rank " + config.rank() + " gave up waiting for " + waitingFor);
     }
     return left;
   }

@@ -93,6 +93,44 @@ class FaultTest {
   }
 
   @Test
+  void aPeerThatDiesDuringTheRendezvousFailsTheGangSoonNotAtTheRendezvousTimeout() throws Exception {
+    RendezvousConfig config = LocalReplicas.config(3, Duration.ofSeconds(1)).withTimeouts(Duration.ofSeconds(1),
+        Duration.ofSeconds(120));
+    List<java.util.concurrent.Future<Object>> ranks = LocalReplicas.start(
+        List.of(config.withRank(0), config.withRank(1)), group -> null);
+    // Rank 2 registers (it knows the token), receives the ring's addresses, and dies before connecting.
+    int deadPort = LocalReplicas.freePort();
+    long start;
+    try (java.net.Socket rank2 = connectWithRetry(config.coordinatorPort())) {
+      rank2.setSoTimeout(30_000);
+      new Handshake(LocalReplicas.TOKEN, 3).asClient(rank2, Handshake.Purpose.COORDINATOR, 2, 0);
+      java.io.DataOutputStream out = new java.io.DataOutputStream(rank2.getOutputStream());
+      out.writeUTF("127.0.0.1");
+      out.writeInt(deadPort);
+      out.flush();
+      assertThat(new java.io.DataInputStream(rank2.getInputStream()).readInt()).isEqualTo(3);
+      start = System.nanoTime();
+    }
+    for (java.util.concurrent.Future<Object> rank : ranks) {
+      assertThatThrownBy(() -> rank.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(RendezvousException.class);
+    }
+    assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(20).toNanos());
+  }
+
+  private static java.net.Socket connectWithRetry(int port) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return new java.net.Socket("127.0.0.1", port);
+      } catch (java.io.IOException e) {
+        if (attempt > 200) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  @Test
   void badEnvironmentIsABadConfigNamingTheVariable() {
     assertThatThrownBy(() -> RendezvousConfig.fromEnv(java.util.Map.of("MPJ_WORLD_SIZE", "3", "MPJ_RANK", "3")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MPJ_RANK");
