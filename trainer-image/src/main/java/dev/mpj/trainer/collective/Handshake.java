@@ -16,15 +16,16 @@ import javax.crypto.spec.SecretKeySpec;
  * Mutual HMAC-SHA256 challenge-response on a fresh connection, before anything else crosses it.
  *
  * <pre>
- * client -> server  hello:  "MPJ1" purpose rank worldSize nonceC(32)
- * server -> client  hello:  "MPJ1" purpose rank worldSize nonceS(32)  HMAC(token, "server" | both hellos)
+ * client -> server  hello:  "MPJ1" purpose rank worldSize attempt nonceC(32)
+ * server -> client  hello:  "MPJ1" purpose rank worldSize attempt nonceS(32)  HMAC(token, "server" | both hellos)
  * client -> server  proof:  HMAC(token, "client" | both hellos)
  * server -> client  verdict: 1
  * </pre>
  *
  * Each side proves the token over the other side's fresh nonce, so neither a recorded exchange nor a
  * reflected one proves anything, and the token itself never crosses the wire. The labels keep a
- * server's proof from being replayed as a client's. Ranks and world size are inside what is signed.
+ * server's proof from being replayed as a client's. Ranks, world size and attempt are inside what is
+ * signed; a peer of another attempt (a straggler of an earlier start of the gang) is refused.
  */
 final class Handshake {
 
@@ -44,16 +45,18 @@ final class Handshake {
   private static final byte[] MAGIC = "MPJ1".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE_BYTES = 32;
   private static final int MAC_BYTES = 32;
-  private static final int HELLO_BYTES = MAGIC.length + 1 + 4 + 4 + NONCE_BYTES;
+  private static final int HELLO_BYTES = MAGIC.length + 1 + 4 + 4 + 4 + NONCE_BYTES;
   private static final byte ACCEPTED = 1;
 
   private final SecretKeySpec key;
   private final int worldSize;
+  private final int attempt;
   private final SecureRandom random = new SecureRandom();
 
-  Handshake(String token, int worldSize) {
+  Handshake(String token, int worldSize, int attempt) {
     this.key = new SecretKeySpec(token.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
     this.worldSize = worldSize;
+    this.attempt = attempt;
   }
 
   /**
@@ -114,7 +117,7 @@ final class Handshake {
     } else if (client.rank == myRank || client.rank < 0 || client.rank >= worldSize) {
       throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " claims rank " + client.rank);
     }
-    checkWorldSize(client, socket);
+    checkSameJobStart(client, socket);
     out.write(ACCEPTED);
     out.flush();
     return client.rank;
@@ -128,11 +131,12 @@ final class Handshake {
         .put((byte) purpose.ordinal())
         .putInt(myRank)
         .putInt(worldSize)
+        .putInt(attempt)
         .put(nonce)
         .array();
   }
 
-  private record Hello(int rank, int worldSize) {}
+  private record Hello(int rank, int worldSize, int attempt) {}
 
   private static Hello parse(byte[] hello, Purpose purpose) throws AuthenticationException {
     ByteBuffer buffer = ByteBuffer.wrap(hello);
@@ -144,7 +148,7 @@ final class Handshake {
     if (buffer.get() != purpose.ordinal()) {
       throw new AuthenticationException("a connection for another purpose than " + purpose);
     }
-    return new Hello(buffer.getInt(), buffer.getInt());
+    return new Hello(buffer.getInt(), buffer.getInt(), buffer.getInt());
   }
 
   private void checkPeer(Hello peer, int expectedRank, Socket socket) throws AuthenticationException {
@@ -152,13 +156,17 @@ final class Handshake {
       throw new AuthenticationException(
           "the peer at " + socket.getRemoteSocketAddress() + " is rank " + peer.rank + ", expected rank " + expectedRank);
     }
-    checkWorldSize(peer, socket);
+    checkSameJobStart(peer, socket);
   }
 
-  private void checkWorldSize(Hello peer, Socket socket) throws AuthenticationException {
+  private void checkSameJobStart(Hello peer, Socket socket) throws AuthenticationException {
     if (peer.worldSize != worldSize) {
       throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " has world size "
           + peer.worldSize + ", this replica " + worldSize);
+    }
+    if (peer.attempt != attempt) {
+      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " is from attempt "
+          + peer.attempt + ", this replica from attempt " + attempt);
     }
   }
 

@@ -58,7 +58,7 @@ final class Rendezvous {
 
   private Rendezvous(RendezvousConfig config) {
     this.config = config;
-    this.handshake = new Handshake(config.jobToken(), config.worldSize());
+    this.handshake = new Handshake(config.jobToken(), config.worldSize(), config.attempt());
     this.deadline = System.nanoTime() + config.rendezvousTimeout().toNanos();
   }
 

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param operationTimeout how long a collective waits without any progress before it gives up
  * @param rendezvousTimeout how long forming the group may take (pods start at different times)
  * @param ringPort the port this rank listens on for its ring predecessor; 0 picks a free one
+ * @param attempt which start of the gang this is: replicas of different attempts refuse each other,
+ *     so a straggler of an earlier attempt cannot join a restarted gang
  */
 public record RendezvousConfig(
     int rank,
@@ -24,7 +26,8 @@ public record RendezvousConfig(
     String jobToken,
     Duration operationTimeout,
     Duration rendezvousTimeout,
-    int ringPort) {
+    int ringPort,
+    int attempt) {
 
   public static final String RANK = "MPJ_RANK";
   public static final String WORLD_SIZE = "MPJ_WORLD_SIZE";
@@ -37,6 +40,8 @@ public record RendezvousConfig(
   public static final String RENDEZVOUS_TIMEOUT = "MPJ_RENDEZVOUS_TIMEOUT_SECONDS";
   /** Optional: the port of this rank's ring listener (default 0: any free port). */
   public static final String RING_PORT = "MPJ_RING_PORT";
+  /** Optional: which start of the gang this is (default 0); set by the operator on every pod. */
+  public static final String ATTEMPT = "MPJ_ATTEMPT";
 
   public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(60);
   public static final Duration DEFAULT_RENDEZVOUS_TIMEOUT = Duration.ofSeconds(300);
@@ -64,6 +69,15 @@ public record RendezvousConfig(
     }
     requirePositive(operationTimeout, OPERATION_TIMEOUT);
     requirePositive(rendezvousTimeout, RENDEZVOUS_TIMEOUT);
+    if (attempt < 0) {
+      throw new IllegalArgumentException(ATTEMPT + " must not be negative, got " + attempt);
+    }
+  }
+
+  /** The first attempt. */
+  public RendezvousConfig(int rank, int worldSize, String coordinatorHost, int coordinatorPort, String jobToken,
+      Duration operationTimeout, Duration rendezvousTimeout, int ringPort) {
+    this(rank, worldSize, coordinatorHost, coordinatorPort, jobToken, operationTimeout, rendezvousTimeout, ringPort, 0);
   }
 
   /** A single replica that talks to nobody. */
@@ -86,17 +100,19 @@ public record RendezvousConfig(
         env.get(JOB_TOKEN),
         Duration.ofMillis(Math.round(1000 * doubleVar(env, OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT.toMillis() / 1000.0))),
         Duration.ofMillis(Math.round(1000 * doubleVar(env, RENDEZVOUS_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT.toMillis() / 1000.0))),
-        intVar(env, RING_PORT, 0));
+        intVar(env, RING_PORT, 0),
+        intVar(env, ATTEMPT, 0));
   }
 
   /** The same rendezvous for another rank: how a launcher derives each replica's settings. */
   public RendezvousConfig withRank(int otherRank) {
-    return new RendezvousConfig(
-        otherRank, worldSize, coordinatorHost, coordinatorPort, jobToken, operationTimeout, rendezvousTimeout, ringPort);
+    return new RendezvousConfig(otherRank, worldSize, coordinatorHost, coordinatorPort, jobToken, operationTimeout,
+        rendezvousTimeout, ringPort, attempt);
   }
 
   public RendezvousConfig withTimeouts(Duration operation, Duration rendezvous) {
-    return new RendezvousConfig(rank, worldSize, coordinatorHost, coordinatorPort, jobToken, operation, rendezvous, ringPort);
+    return new RendezvousConfig(rank, worldSize, coordinatorHost, coordinatorPort, jobToken, operation, rendezvous,
+        ringPort, attempt);
   }
 
   /** The variables {@link #fromEnv} reads back to this config: for launching replica processes. */
@@ -114,6 +130,7 @@ public record RendezvousConfig(
     env.put(OPERATION_TIMEOUT, Double.toString(operationTimeout.toMillis() / 1000.0));
     env.put(RENDEZVOUS_TIMEOUT, Double.toString(rendezvousTimeout.toMillis() / 1000.0));
     env.put(RING_PORT, Integer.toString(ringPort));
+    env.put(ATTEMPT, Integer.toString(attempt));
     return env;
   }
 
@@ -122,7 +139,7 @@ public record RendezvousConfig(
   public String toString() {
     return "RendezvousConfig[rank=" + rank + ", worldSize=" + worldSize + ", coordinator=" + coordinatorHost + ":"
         + coordinatorPort + ", operationTimeout=" + operationTimeout + ", rendezvousTimeout=" + rendezvousTimeout
-        + ", ringPort=" + ringPort + "]";
+        + ", ringPort=" + ringPort + ", attempt=" + attempt + "]";
   }
 
   private static void requirePositive(Duration duration, String name) {

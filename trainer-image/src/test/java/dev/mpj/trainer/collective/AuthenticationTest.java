@@ -27,11 +27,16 @@ class AuthenticationTest {
   /** Runs a server handshake on one end of a loopback connection and a client handshake on the other. */
   private static Object[] handshake(String serverToken, String clientToken, int clientRank, int expectedByServer)
       throws Exception {
+    return handshake(serverToken, clientToken, clientRank, expectedByServer, 0);
+  }
+
+  private static Object[] handshake(String serverToken, String clientToken, int clientRank, int expectedByServer,
+      int clientAttempt) throws Exception {
     try (ServerSocket listener = new ServerSocket(0)) {
       CompletableFuture<Object> server = CompletableFuture.supplyAsync(() -> {
         try (Socket socket = listener.accept()) {
           socket.setSoTimeout(5000);
-          return new Handshake(serverToken, 3).asServer(socket, Handshake.Purpose.RING, 2, expectedByServer);
+          return new Handshake(serverToken, 3, 0).asServer(socket, Handshake.Purpose.RING, 2, expectedByServer);
         } catch (IOException e) {
           return e;
         }
@@ -39,7 +44,7 @@ class AuthenticationTest {
       Object client;
       try (Socket socket = new Socket("127.0.0.1", listener.getLocalPort())) {
         socket.setSoTimeout(5000);
-        new Handshake(clientToken, 3).asClient(socket, Handshake.Purpose.RING, clientRank, 2);
+        new Handshake(clientToken, 3, clientAttempt).asClient(socket, Handshake.Purpose.RING, clientRank, 2);
         client = "accepted";
       } catch (IOException e) {
         client = e;
@@ -61,6 +66,11 @@ class AuthenticationTest {
     assertThat(wrongRank[0]).isInstanceOf(Handshake.AuthenticationException.class);
     assertThat((Exception) wrongRank[0]).hasMessageContaining("expected rank 1");
     assertThat(wrongRank[1]).isInstanceOf(IOException.class);
+
+    Object[] earlierAttempt = handshake(LocalReplicas.TOKEN, LocalReplicas.TOKEN, 1, 1, 1);
+    assertThat(earlierAttempt[0]).isInstanceOf(IOException.class); // the straggler hung up
+    assertThat((Exception) earlierAttempt[1]).isInstanceOf(Handshake.AuthenticationException.class)
+        .hasMessageContaining("from attempt 0, this replica from attempt 1");
   }
 
   @Test
@@ -72,10 +82,10 @@ class AuthenticationTest {
     int strangerRead;
     try (Socket stranger = connect(config.coordinatorPort())) {
       stranger.setSoTimeout(10_000);
-      byte[] hello = ByteBuffer.allocate(45).put("MPJ1".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).putInt(1)
-          .putInt(3).put(new byte[32]).array();
+      byte[] hello = ByteBuffer.allocate(49).put("MPJ1".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).putInt(1)
+          .putInt(3).putInt(0).put(new byte[32]).array();
       stranger.getOutputStream().write(hello);
-      byte[] reply = new byte[45 + 32];
+      byte[] reply = new byte[49 + 32];
       new DataInputStream(stranger.getInputStream()).readFully(reply);
       seenByStranger.write(reply);
       stranger.getOutputStream().write(new byte[32]); // a proof it cannot compute
@@ -87,7 +97,7 @@ class AuthenticationTest {
     // A second stranger with the wrong token cannot even verify the coordinator.
     try (Socket stranger = connect(config.coordinatorPort())) {
       stranger.setSoTimeout(10_000);
-      assertThatThrownBy(() -> new Handshake(WRONG_TOKEN, 3).asClient(stranger, Handshake.Purpose.COORDINATOR, 2, 0))
+      assertThatThrownBy(() -> new Handshake(WRONG_TOKEN, 3, 0).asClient(stranger, Handshake.Purpose.COORDINATOR, 2, 0))
           .isInstanceOf(Handshake.AuthenticationException.class);
     }
 
@@ -112,7 +122,7 @@ class AuthenticationTest {
     CompletableFuture<Exception> strangerOutcome = CompletableFuture.supplyAsync(() -> {
       try (stranger) {
         stranger.setSoTimeout(15_000);
-        new Handshake(WRONG_TOKEN, 3).asClient(stranger, Handshake.Purpose.RING, 0, 1);
+        new Handshake(WRONG_TOKEN, 3, 0).asClient(stranger, Handshake.Purpose.RING, 0, 1);
         return null;
       } catch (IOException e) {
         return e;

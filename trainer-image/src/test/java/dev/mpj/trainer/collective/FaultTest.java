@@ -103,7 +103,7 @@ class FaultTest {
     long start;
     try (java.net.Socket rank2 = connectWithRetry(config.coordinatorPort())) {
       rank2.setSoTimeout(30_000);
-      new Handshake(LocalReplicas.TOKEN, 3).asClient(rank2, Handshake.Purpose.COORDINATOR, 2, 0);
+      new Handshake(LocalReplicas.TOKEN, 3, 0).asClient(rank2, Handshake.Purpose.COORDINATOR, 2, 0);
       java.io.DataOutputStream out = new java.io.DataOutputStream(rank2.getOutputStream());
       out.writeUTF("127.0.0.1");
       out.writeInt(deadPort);
@@ -144,7 +144,8 @@ class FaultTest {
 
     RendezvousConfig config = RendezvousConfig.fromEnv(java.util.Map.of("MPJ_WORLD_SIZE", "4", "MPJ_RANK", "2",
         "MPJ_COORDINATOR_ADDR", "trainer-0.job", "MPJ_COORDINATOR_PORT", "29500", "MPJ_JOB_TOKEN", "s3cret",
-        "MPJ_COLLECTIVE_TIMEOUT_SECONDS", "2.5"));
+        "MPJ_COLLECTIVE_TIMEOUT_SECONDS", "2.5", "MPJ_ATTEMPT", "3"));
+    assertThat(config.attempt()).isEqualTo(3);
     assertThat(config.rank()).isEqualTo(2);
     assertThat(config.operationTimeout()).isEqualTo(Duration.ofMillis(2500));
     assertThat(config.rendezvousTimeout()).isEqualTo(RendezvousConfig.DEFAULT_RENDEZVOUS_TIMEOUT);
