@@ -1,0 +1,190 @@
+package dev.mpj.trainer.collective;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+
+/**
+ * This rank's two ring connections: it sends to its successor and receives from its predecessor, at
+ * the same time, in one thread (non-blocking channels and a selector), so a ring step never deadlocks
+ * on full socket buffers and every wait, for reading and for writing, has a deadline.
+ *
+ * <p>Every message carries a 12-byte header (operation number, operation kind, payload length) that
+ * the receiver checks against what it expects: replicas that fell out of step fail loudly instead of
+ * summing the wrong bytes.
+ */
+final class RingLinks implements AutoCloseable {
+
+  /** Told of payload bytes as they arrive, so that reducing them overlaps receiving the rest. */
+  interface ReceiveListener {
+    /** Bytes {@code [from, to)} of the payload (offsets from where the receive buffer started) arrived. */
+    void received(int from, int to);
+  }
+
+  static final int HEADER_BYTES = 12;
+
+  private final int rank;
+  private final int worldSize;
+  private final SocketChannel next;
+  private final SocketChannel prev;
+  private final Selector selector;
+  private final SelectionKey nextKey;
+  private final SelectionKey prevKey;
+  private final long timeoutNanos;
+  private final ByteBuffer headerOut = ByteBuffer.allocateDirect(HEADER_BYTES);
+  private final ByteBuffer headerIn = ByteBuffer.allocateDirect(HEADER_BYTES);
+
+  RingLinks(int rank, int worldSize, SocketChannel next, SocketChannel prev, Duration timeout) throws IOException {
+    this.rank = rank;
+    this.worldSize = worldSize;
+    this.next = next;
+    this.prev = prev;
+    this.timeoutNanos = timeout.toNanos();
+    this.selector = Selector.open();
+    for (SocketChannel channel : new SocketChannel[] {next, prev}) {
+      channel.configureBlocking(false);
+      channel.socket().setTcpNoDelay(true);
+    }
+    this.nextKey = next.register(selector, 0);
+    this.prevKey = prev.register(selector, 0);
+  }
+
+  int successor() {
+    return (rank + 1) % worldSize;
+  }
+
+  int predecessor() {
+    return (rank + worldSize - 1) % worldSize;
+  }
+
+  /**
+   * Sends {@code send}'s remaining bytes to the successor while receiving exactly {@code recv}'s
+   * remaining bytes from the predecessor; either may be null. Returns when both are done.
+   *
+   * @param granule the listener hears of received bytes in multiples of this (an element's size)
+   * @throws PeerFailedException when a connection fails or nothing moves for the timeout
+   */
+  void exchange(int operation, int kind, ByteBuffer send, ByteBuffer recv, ReceiveListener listener, int granule) {
+    ByteBuffer[] out = null;
+    if (send != null) {
+      headerOut.clear().putInt(operation).putInt(kind).putInt(send.remaining()).flip();
+      out = new ByteBuffer[] {headerOut, send};
+    }
+    ByteBuffer[] in = null;
+    int recvStart = 0;
+    int expectedLength = 0;
+    if (recv != null) {
+      headerIn.clear();
+      in = new ByteBuffer[] {headerIn, recv};
+      recvStart = recv.position();
+      expectedLength = recv.remaining();
+    }
+    boolean headerChecked = false;
+    int delivered = 0;
+    long deadline = System.nanoTime() + timeoutNanos;
+    while (out != null || in != null) {
+      boolean progress = false;
+      if (out != null) {
+        try {
+          progress |= next.write(out) > 0;
+        } catch (IOException e) {
+          throw new PeerFailedException(successor(), "lost the connection to rank " + successor() + ": " + e.getMessage(), e);
+        }
+        if (!send.hasRemaining() && !headerOut.hasRemaining()) {
+          out = null;
+        }
+      }
+      if (in != null) {
+        long read;
+        try {
+          read = prev.read(in);
+        } catch (IOException e) {
+          throw new PeerFailedException(predecessor(), "lost the connection to rank " + predecessor() + ": " + e.getMessage(), e);
+        }
+        if (read < 0) {
+          throw new PeerFailedException(predecessor(), "rank " + predecessor() + " closed its connection");
+        }
+        progress |= read > 0;
+        if (!headerChecked && !headerIn.hasRemaining()) {
+          checkHeader(operation, kind, expectedLength);
+          headerChecked = true;
+        }
+        int arrived = recv.position() - recvStart;
+        int ready = recv.hasRemaining() ? arrived - arrived % granule : arrived;
+        if (listener != null && ready > delivered) {
+          listener.received(delivered, ready);
+          delivered = ready;
+        }
+        if (!recv.hasRemaining() && headerChecked) {
+          in = null;
+        }
+      }
+      if (progress) {
+        deadline = System.nanoTime() + timeoutNanos;
+      } else if (out != null || in != null) {
+        awaitReady(out != null, in != null, deadline);
+      }
+    }
+  }
+
+  private void checkHeader(int operation, int kind, int expectedLength) {
+    headerIn.flip();
+    int theirOperation = headerIn.getInt();
+    int theirKind = headerIn.getInt();
+    int theirLength = headerIn.getInt();
+    if (theirOperation != operation || theirKind != kind || theirLength != expectedLength) {
+      throw new CollectiveException("replicas are out of step: rank " + predecessor() + " sent operation #"
+          + theirOperation + " (kind " + theirKind + ", " + theirLength + " bytes), rank " + rank
+          + " expected operation #" + operation + " (kind " + kind + ", " + expectedLength + " bytes)");
+    }
+  }
+
+  private void awaitReady(boolean writing, boolean reading, long deadline) {
+    try {
+      nextKey.interestOps(writing ? SelectionKey.OP_WRITE : 0);
+      prevKey.interestOps(reading ? SelectionKey.OP_READ : 0);
+    } catch (CancelledKeyException e) {
+      throw new CollectiveException("the replica group was closed", e);
+    }
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      String seconds = String.format("%.1f s", timeoutNanos / 1e9);
+      if (reading) {
+        throw new PeerFailedException(predecessor(), "rank " + predecessor() + " sent nothing for " + seconds);
+      }
+      throw new PeerFailedException(successor(), "rank " + successor() + " read nothing for " + seconds);
+    }
+    try {
+      selector.select(Math.max(1, left / 1_000_000));
+      selector.selectedKeys().clear();
+    } catch (IOException e) {
+      throw new CollectiveException("waiting on the ring connections failed", e);
+    } catch (ClosedSelectorException e) {
+      throw new CollectiveException("the replica group was closed", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(next);
+    closeQuietly(prev);
+    try {
+      selector.close();
+    } catch (IOException ignored) {
+      // closing: nothing left to tell
+    }
+  }
+
+  private static void closeQuietly(SocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // closing: nothing left to tell
+    }
+  }
+}
