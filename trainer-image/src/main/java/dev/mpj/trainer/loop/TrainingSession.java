@@ -124,6 +124,11 @@ public final class TrainingSession implements AutoCloseable {
     return totalSteps;
   }
 
+  /** Native arrays the session holds now: constant from step to step, or something leaks. */
+  public int liveArrays() {
+    return ((ai.djl.ndarray.BaseNDManager) root).getManagedArrays().size();
+  }
+
   /** Steps attempted so far. */
   public long step() {
     return step;

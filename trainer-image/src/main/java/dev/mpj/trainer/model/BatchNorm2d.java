@@ -19,7 +19,6 @@ import ai.djl.util.PairList;
 public final class BatchNorm2d extends AbstractBlock {
   private static final float EPSILON = 1e-5f;
   private static final float MOMENTUM = 0.1f;
-  private static final int[] AXES = {0, 2, 3};
 
   private final int channels;
   private final Parameter gamma;
@@ -57,9 +56,9 @@ public final class BatchNorm2d extends AbstractBlock {
     NDArray mean;
     NDArray var;
     if (training) {
-      mean = x.mean(AXES, true);
+      mean = perChannelMean(x);
       NDArray centred = x.sub(mean);
-      var = centred.square().mean(AXES, true);
+      var = perChannelMean(centred.square());
       updateRunningStatistics(x);
       return new NDList(centred.div(var.add(EPSILON).sqrt()).mul(g).add(b));
     }
@@ -71,10 +70,15 @@ public final class BatchNorm2d extends AbstractBlock {
   private void updateRunningStatistics(NDArray x) {
     NDArray x32 = x.toType(DataType.FLOAT32, false);
     long count = x32.size() / channels;
-    NDArray batchMean = x32.mean(AXES);
-    NDArray unbiasedVar = x32.sub(batchMean.reshape(1, channels, 1, 1)).square().sum(AXES).div(Math.max(1, count - 1));
-    runningMean.getArray().muli(1 - MOMENTUM).addi(batchMean.muli(MOMENTUM));
-    runningVar.getArray().muli(1 - MOMENTUM).addi(unbiasedVar.muli(MOMENTUM));
+    NDArray batchMean = perChannelMean(x32);
+    NDArray unbiasedVar = perChannelMean(x32.sub(batchMean).square()).muli((double) count / Math.max(1, count - 1));
+    runningMean.getArray().muli(1 - MOMENTUM).addi(batchMean.reshape(channels).muli(MOMENTUM));
+    runningVar.getArray().muli(1 - MOMENTUM).addi(unbiasedVar.reshape(channels).muli(MOMENTUM));
+  }
+
+  /** Mean over batch, height and width, kept as [1, C, 1, 1] (DJL's PyTorch mean takes one axis at a time). */
+  static NDArray perChannelMean(NDArray x) {
+    return x.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
   }
 
   @Override

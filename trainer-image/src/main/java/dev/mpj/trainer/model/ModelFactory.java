@@ -125,7 +125,7 @@ public final class ModelFactory {
       }
     }
     return block
-        .add((Function<NDList, NDList>) x -> new NDList(x.head().mean(new int[] {2, 3})))
+        .add((Function<NDList, NDList>) x -> new NDList(x.head().mean(new int[] {3}).mean(new int[] {2})))
         .add(Linear.builder().setUnits(classes).optBias(true).build());
   }
 
