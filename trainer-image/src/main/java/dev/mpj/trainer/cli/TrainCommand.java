@@ -59,6 +59,7 @@ final class TrainCommand implements Callable<Integer> {
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
       prepareOutput();
+      useCpuRequest(config);
       return train(config, split);
     } catch (InvalidJobException e) {
       System.err.println("mpj-trainer: invalid job: " + e.getMessage());
@@ -91,6 +92,21 @@ final class TrainCommand implements Callable<Integer> {
       System.err.println("mpj-trainer: cannot write to " + output + ": " + e.getMessage());
       return 1;
     }
+  }
+
+  /**
+   * libtorch's threads follow the replica's CPU request (spec.resources.cpu) unless set explicitly:
+   * more threads than CPUs only spin against each other.
+   */
+  private static void useCpuRequest(RunConfig config) {
+    String property = "ai.djl.pytorch.num_threads";
+    if (System.getProperty(property) != null || config.spec().resources == null || config.spec().resources.cpu == null) {
+      return;
+    }
+    double cpus = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(config.spec().resources.cpu).doubleValue();
+    int threads = (int) Math.max(1, Math.ceil(cpus));
+    System.setProperty(property, Integer.toString(threads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
   }
 
   private RunConfig resolve() {

@@ -54,13 +54,13 @@ class DataTest {
   void readsNpzArraysOfEachDtype() throws IOException {
     Path file = dir.resolve("data.npz");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
-      add(zip, "x", "<f8", "(2, 3)", bytes(8, b -> {
+      NpzFiles.add(zip, "x", "<f8", "(2, 3)", NpzFiles.bytes(8, b -> {
         for (double v : new double[] {1.5, -2, 3, 4, 5, 6.25}) {
           b.putDouble(v);
         }
       }));
-      add(zip, "y", "<i8", "(2,)", bytes(8, b -> b.putLong(3).putLong(1)));
-      add(zip, "z", "<i4", "(2,)", bytes(4, b -> b.putInt(-1).putInt(7)));
+      NpzFiles.add(zip, "y", "<i8", "(2,)", NpzFiles.bytes(8, b -> b.putLong(3).putLong(1)));
+      NpzFiles.add(zip, "z", "<i4", "(2,)", NpzFiles.bytes(4, b -> b.putInt(-1).putInt(7)));
     }
     Map<String, Npz.NpyArray> arrays = Npz.read(file, List.of("x", "y", "z", "missing"));
     assertThat(arrays).containsOnlyKeys("x", "y", "z");
@@ -83,29 +83,5 @@ class DataTest {
         .hasMessageContaining("spec.data.csv.labelColumn")
         .hasMessageContaining("a, b, target");
     assertThatThrownBy(() -> CsvData.read(dir.resolve("nope.csv"), "label")).hasMessageContaining("spec.data.csv.path");
-  }
-
-  static void add(ZipOutputStream zip, String name, String dtype, String shape, byte[] data) throws IOException {
-    String header = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    int total = 10 + header.length() + 1;
-    header = header + " ".repeat((64 - total % 64) % 64) + "\n";
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    out.write(header.length() & 0xff);
-    out.write(header.length() >> 8);
-    out.write(header.getBytes(StandardCharsets.US_ASCII));
-    out.write(data);
-    zip.putNextEntry(new ZipEntry(name + ".npy"));
-    zip.write(out.toByteArray());
-    zip.closeEntry();
-  }
-
-  static byte[] bytes(int width, java.util.function.Consumer<ByteBuffer> fill) {
-    ByteBuffer b = ByteBuffer.allocate(64 * width).order(ByteOrder.LITTLE_ENDIAN);
-    fill.accept(b);
-    byte[] out = new byte[b.position()];
-    b.flip();
-    b.get(out);
-    return out;
   }
 }
