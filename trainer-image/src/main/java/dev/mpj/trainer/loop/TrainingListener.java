@@ -9,6 +9,9 @@ public interface TrainingListener {
   /** After every step attempt, skipped ones included. */
   default void onStep(StepResult step) {}
 
+  /** With the working gradients right after backward (scaled, working precision), before the overflow check. */
+  default void afterBackward(long step, List<NDArray> gradients) {}
+
   /** With the unscaled FP32 gradients of an applied step, before clipping; valid only during the call. */
   default void onGradients(long step, List<NDArray> gradients) {}
 

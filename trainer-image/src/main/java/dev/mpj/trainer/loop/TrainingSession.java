@@ -2,6 +2,7 @@ package dev.mpj.trainer.loop;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -181,11 +182,18 @@ public final class TrainingSession implements AutoCloseable {
       }
       t1 = System.nanoTime();
       List<NDArray> grads = weights.workingGradients();
+      for (TrainingListener l : listeners) {
+        l.afterBackward(step, grads);
+      }
       overflow = sync.reduce(grads, !allFinite(grads));
       List<NDArray> unscaled = null;
       if (!overflow) {
         unscaled = unscale(grads, scale);
-        overflow = !allFinite(unscaled);
+        // Upcasting is exact and x (1/scale) <= 1 keeps finite values finite: only a scale below 1
+        // (minScale < 1) can overflow here.
+        if (scale < 1) {
+          overflow = !allFinite(unscaled);
+        }
       }
       t2 = System.nanoTime();
       if (!overflow) {
@@ -280,13 +288,16 @@ public final class TrainingSession implements AutoCloseable {
     return (int) (z ^ (z >>> 29)) & 0x7fffffff;
   }
 
+  /**
+   * Whether every element of every array is finite, with one read-back: the largest magnitude of an
+   * array is inf if an element is inf and NaN if one is NaN (max propagates NaN).
+   */
   private static boolean allFinite(List<NDArray> arrays) {
+    NDList maxima = new NDList(arrays.size());
     for (NDArray a : arrays) {
-      if (a.isInfinite().any().getBoolean() || a.isNaN().any().getBoolean()) {
-        return false;
-      }
+      maxima.add(a.abs().max().toType(DataType.FLOAT32, false).reshape(1));
     }
-    return true;
+    return Float.isFinite(NDArrays.concat(maxima).max().getFloat());
   }
 
   private static List<NDArray> unscale(List<NDArray> grads, double scale) {
@@ -301,11 +312,11 @@ public final class TrainingSession implements AutoCloseable {
 
   /** Global L2 norm of the gradients; scales them down to gradientClipNorm when above it. */
   private double clip(List<NDArray> grads) {
-    double sumOfSquares = 0;
+    NDList sums = new NDList(grads.size());
     for (NDArray g : grads) {
-      sumOfSquares += g.square().sum().getFloat();
+      sums.add(g.square().sum().reshape(1));
     }
-    double norm = Math.sqrt(sumOfSquares);
+    double norm = Math.sqrt(NDArrays.concat(sums).sum().getFloat());
     Double maxNorm = config.spec().training.gradientClipNorm;
     if (maxNorm != null && maxNorm > 0 && norm > maxNorm) {
       float factor = (float) (maxNorm / (norm + 1e-6));
