@@ -67,58 +67,72 @@ public final class TrainerBench {
     return new TrainingSession(config, DataSplit.of(data, 0, 0));
   }
 
-  /** FP32 step time of the trainer against DJL's own Trainer on the same model and batch. */
+  /**
+   * FP32 step time of the trainer against DJL's own Trainer on the same model and batches, measured in
+   * alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
+   * medians in ms: {trainer, bare DJL}.
+   */
   public double[] overhead(int features, String hidden, int batch, int warmUp, int steps) {
     MixedPrecisionJob job = mlpJob("fp32", features, hidden, 10, batch, warmUp + steps);
-    double trainer;
-    try (TrainingSession session = session(job)) {
-      double[] times = new double[steps];
-      for (int i = 0; i < warmUp; i++) {
+    try (TrainingSession session = session(job);
+        BareDjlLoop bare = new BareDjlLoop(job, batch)) {
+      double[] trainer = new double[steps];
+      double[] plain = new double[steps];
+      for (int i = 0; i < warmUp + steps; i++) {
+        long t0 = System.nanoTime();
         session.runStep();
+        long t1 = System.nanoTime();
+        bare.step();
+        long t2 = System.nanoTime();
+        if (i >= warmUp) {
+          trainer[i - warmUp] = (t1 - t0) / 1e6;
+          plain[i - warmUp] = (t2 - t1) / 1e6;
+        }
       }
-      for (int i = 0; i < steps; i++) {
-        long t = System.nanoTime();
-        session.runStep();
-        times[i] = (System.nanoTime() - t) / 1e6;
-      }
-      trainer = median(times);
+      return new double[] {median(trainer), median(plain)};
     }
-    double bare = bareDjl(job, batch, warmUp, steps);
-    return new double[] {trainer, bare};
   }
 
   /** A plain DJL loop: DJL's Trainer, its Adam and softmax cross-entropy, the same block and batches. */
-  static double bareDjl(MixedPrecisionJob job, int batch, int warmUp, int steps) {
-    var spec = job.getSpec();
-    Dataset data = SyntheticData.classification(
-        spec.data.synthetic.samples, new int[] {spec.data.synthetic.features}, spec.data.synthetic.classes, 0);
-    Engine.getInstance().setRandomSeed(0);
-    try (Model model = Model.newInstance("bare-djl")) {
+  static final class BareDjlLoop implements AutoCloseable {
+    private final Model model;
+    private final Trainer trainer;
+    private final Dataset data;
+    private final DataOrder order;
+    private final int batch;
+
+    BareDjlLoop(MixedPrecisionJob job, int batch) {
+      var spec = job.getSpec();
+      this.batch = batch;
+      data = SyntheticData.classification(
+          spec.data.synthetic.samples, new int[] {spec.data.synthetic.features}, spec.data.synthetic.classes, 0);
+      order = new DataOrder(data.samples(), 0);
+      Engine.getInstance().setRandomSeed(0);
+      model = Model.newInstance("bare-djl");
       model.setBlock(ModelFactory.build(spec.model, data));
       DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
           .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.001f)).build());
-      try (Trainer trainer = model.newTrainer(config)) {
-        trainer.initialize(ModelFactory.inputShape(data, batch));
-        DataOrder order = new DataOrder(data.samples(), 0);
-        double[] times = new double[steps];
-        for (int i = 0; i < warmUp + steps; i++) {
-          long t = System.nanoTime();
-          int[] rows = order.next(batch);
-          try (NDManager stepManager = trainer.getManager().newSubManager()) {
-            NDArray x = data.inputBatch(stepManager, rows, DataType.FLOAT32);
-            NDArray y = data.targetBatch(stepManager, rows);
-            try (GradientCollector collector = trainer.newGradientCollector()) {
-              NDArray prediction = trainer.forward(new NDList(x)).head();
-              collector.backward(trainer.getLoss().evaluate(new NDList(y), new NDList(prediction)));
-            }
-            trainer.step();
-          }
-          if (i >= warmUp) {
-            times[i - warmUp] = (System.nanoTime() - t) / 1e6;
-          }
+      trainer = model.newTrainer(config);
+      trainer.initialize(ModelFactory.inputShape(data, batch));
+    }
+
+    void step() {
+      int[] rows = order.next(batch);
+      try (NDManager stepManager = trainer.getManager().newSubManager()) {
+        NDArray x = data.inputBatch(stepManager, rows, DataType.FLOAT32);
+        NDArray y = data.targetBatch(stepManager, rows);
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+          NDArray prediction = trainer.forward(new NDList(x)).head();
+          collector.backward(trainer.getLoss().evaluate(new NDList(y), new NDList(prediction)));
         }
-        return median(times);
+        trainer.step();
       }
+    }
+
+    @Override
+    public void close() {
+      trainer.close();
+      model.close();
     }
   }
 

@@ -76,6 +76,11 @@ final class TrainCommand implements Callable<Integer> {
       if (server != null) {
         session.addListener(server);
       }
+      if (config.replicas() > 1) {
+        // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
+        System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
+            + "replica %d trains alone on its shard of each global batch%n", config.replicas(), config.rank());
+      }
       System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
           config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
           config.microBatch(), config.accumulation(), config.rank(), config.replicas());
