@@ -49,7 +49,7 @@ public final class TrainingSession implements AutoCloseable {
   private final Optimizer optimizer;
   private final LossScaler scaler;
   private final Objective objective;
-  private final DataOrder order;
+  private DataOrder order;
   private final ParameterStore store;
   private final long totalSteps;
   private final long parameters;
@@ -59,6 +59,7 @@ public final class TrainingSession implements AutoCloseable {
   private long step;
   private long skipped;
   private ParityCheck lastParity;
+  private Long resumedFromStep;
 
   public TrainingSession(RunConfig config, DataSplit data) {
     this.config = config;
@@ -135,6 +136,18 @@ public final class TrainingSession implements AutoCloseable {
     return step;
   }
 
+  /**
+   * Continues a run from a checkpoint: the step count, skipped steps and data position. The caller
+   * restores the master weights, optimizer state and loss scale in place (they are exposed as
+   * arrays and plain values) and then calls {@code weights().copyToWorking()}.
+   */
+  public void restorePosition(long step, long skippedSteps, int epoch, int dataIndex) {
+    this.step = step;
+    this.skipped = skippedSteps;
+    this.order = new DataOrder(data.train().samples(), config.seed(), epoch, dataIndex);
+    this.resumedFromStep = step;
+  }
+
   /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
   public RunSummary run() {
     long started = System.nanoTime();
@@ -145,7 +158,7 @@ public final class TrainingSession implements AutoCloseable {
     double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
     RunSummary summary = new RunSummary(
         config.precision().value(), step, skipped, scaler.scale(), trainLoss, validation, parameters,
-        ProcessMemory.peakRssBytes(), (System.nanoTime() - started) / 1e9, null, lastParity);
+        ProcessMemory.peakRssBytes(), (System.nanoTime() - started) / 1e9, resumedFromStep, lastParity);
     listeners.forEach(l -> l.onEnd(summary));
     return summary;
   }
