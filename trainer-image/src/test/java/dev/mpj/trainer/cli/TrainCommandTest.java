@@ -137,6 +137,51 @@ class TrainCommandTest {
   }
 
   @Test
+  void trainsFromNpzAndCsvFiles() throws IOException {
+    Path npz = dir.resolve("train.npz");
+    java.util.Random random = new java.util.Random(1);
+    java.nio.ByteBuffer x = java.nio.ByteBuffer.allocate(4 * 64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer y = java.nio.ByteBuffer.allocate(8 * 64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    StringBuilder csv = new StringBuilder("f0,f1,f2,f3,cls\n");
+    for (int i = 0; i < 64; i++) {
+      int label = i % 2;
+      StringBuilder row = new StringBuilder();
+      for (int f = 0; f < 4; f++) {
+        float value = (float) (random.nextGaussian() + 2 * label);
+        x.putFloat(value);
+        row.append(value).append(',');
+      }
+      y.putLong(label);
+      csv.append(row).append(label).append('\n');
+    }
+    try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
+      dev.mpj.trainer.data.NpzFiles.add(zip, "features", "<f4", "(64, 4)", x.array());
+      dev.mpj.trainer.data.NpzFiles.add(zip, "labels", "<i8", "(64,)", y.array());
+    }
+    Files.writeString(dir.resolve("train.csv"), csv);
+    String model = """
+        model:
+          architecture: mlp
+          mlp: {hiddenSizes: [8]}
+        training:
+          globalBatchSize: 16
+          steps: 30
+          optimizer: {type: adam, learningRate: 0.02}
+        """;
+    Path fromNpz = dir.resolve("npz-out");
+    String npzJob = model + "data:\n  source: npz\n  npz: {path: " + npz + ", features: features, labels: labels}\n";
+    assertThat(train("-f", job("fp16-mixed", npzJob).toString(), "--output", fromNpz.toString())).as(stderr).isZero();
+    Path fromCsv = dir.resolve("csv-out");
+    String csvJob = model + "data:\n  source: csv\n  csv: {path: " + dir.resolve("train.csv") + ", labelColumn: cls}\n";
+    assertThat(train("-f", job("fp32", csvJob).toString(), "--output", fromCsv.toString())).as(stderr).isZero();
+    for (Path out : List.of(fromNpz, fromCsv)) {
+      JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
+      assertThat(summary.get("parameters").asLong()).isEqualTo(4 * 8 + 8 + 8 * 2 + 2);
+      assertThat(summary.get("validation").get("accuracy").asDouble()).as("two well separated classes").isGreaterThan(0.8);
+    }
+  }
+
+  @Test
   void missingDataFileIsRefusedNamingThePath() throws IOException {
     assertRefused(job("fp32", csvJob(dir.resolve("absent.csv"), "label")), "spec.data.csv.path");
   }
