@@ -227,8 +227,8 @@ public final class TrainingSession implements AutoCloseable {
       skipped++;
     }
     recentLosses[(int) (step % recentLosses.length)] = loss;
-    ParityCheck parity = parityDue() ? checkParity() : null;
     double seconds = (System.nanoTime() - t0) / 1e9;
+    ParityCheck parity = parityDue() ? checkParity() : null;
     StepResult result = new StepResult(
         step, loss, scale, overflow, overflow, gradNorm, config.globalBatch() / seconds,
         config.microBatch(), config.accumulation(), parity,
@@ -241,11 +241,14 @@ public final class TrainingSession implements AutoCloseable {
     return result;
   }
 
-  /** Validation loss and accuracy of {@code block} (inference mode), on the validation split. */
+  /**
+   * Loss and accuracy of {@code block} (inference mode) on the validation split; on the training
+   * split when validationFraction is 0.
+   */
   public Evaluation evaluate(Block block) {
     Dataset validation = data.validation().samples() > 0 ? data.validation() : data.train();
     DataType inputType = firstParameterType(block);
-    int n = Math.min(validation.samples(), validation.samples() > 0 ? validation.samples() : 0);
+    int n = validation.samples();
     double lossSum = 0;
     long correct = 0;
     long predictions = 0;
