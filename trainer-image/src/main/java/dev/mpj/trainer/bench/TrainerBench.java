@@ -23,7 +23,6 @@ import dev.mpj.trainer.loop.StepResult;
 import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.model.ModelFactory;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,12 +36,6 @@ import java.util.List;
  * training steps' own, and reports VmHWM.
  */
 public final class TrainerBench {
-  private final PrintStream out;
-
-  public TrainerBench(PrintStream out) {
-    this.out = out;
-  }
-
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
   static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
     return JobFiles.parse("""

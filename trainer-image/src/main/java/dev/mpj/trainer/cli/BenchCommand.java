@@ -40,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
       TrainerBench.memoryChild(memoryChild, features, hidden, batch, 2);
       return 0;
     }
-    TrainerBench bench = new TrainerBench(System.out);
+    TrainerBench bench = new TrainerBench();
     System.out.println("mpj-trainer bench (CPU; libtorch threads: " + System.getProperty("ai.djl.pytorch.num_threads", "default") + ")");
     System.out.println();
 
