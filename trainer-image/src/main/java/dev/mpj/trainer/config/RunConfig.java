@@ -8,6 +8,7 @@ import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.api.validation.SpecValidator;
 import dev.mpj.api.validation.Violation;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -46,6 +47,19 @@ public record RunConfig(
     }
     long perEpoch = (trainSamples + globalBatch() - 1) / globalBatch();
     return perEpoch * spec.training.epochs;
+  }
+
+  /** This replica's rows of a global batch (strided), cut into consecutive micro-batches. */
+  public List<int[]> microBatches(int[] globalRows) {
+    int[] shard = new int[(globalRows.length - rank + replicas - 1) / replicas];
+    for (int i = 0; i < shard.length; i++) {
+      shard[i] = globalRows[rank + i * replicas];
+    }
+    List<int[]> batches = new ArrayList<>();
+    for (int start = 0; start < shard.length; start += microBatch) {
+      batches.add(Arrays.copyOfRange(shard, start, Math.min(shard.length, start + microBatch)));
+    }
+    return batches;
   }
 
   /** Rank 0 of 1; one micro-batch of the whole global batch unless {@code microBatch} says otherwise. */

@@ -1,6 +1,7 @@
 package dev.mpj.trainer.loop;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -128,7 +129,7 @@ public final class TrainingSession implements AutoCloseable {
 
   /** Native arrays the session holds now: constant from step to step, or something leaks. */
   public int liveArrays() {
-    return ((ai.djl.ndarray.BaseNDManager) root).getManagedArrays().size();
+    return ((BaseNDManager) root).getManagedArrays().size();
   }
 
   /** Steps attempted so far. */
@@ -168,7 +169,7 @@ public final class TrainingSession implements AutoCloseable {
     step++;
     Engine.getInstance().setRandomSeed(stepSeed(config.seed(), step));
     long t0 = System.nanoTime();
-    List<int[]> microBatches = microBatches(order.next(config.globalBatch()));
+    List<int[]> microBatches = config.microBatches(order.next(config.globalBatch()));
     double scale = scaler.scale();
     boolean overflow;
     Double gradNorm = null;
@@ -281,20 +282,6 @@ public final class TrainingSession implements AutoCloseable {
     double fp32 = evaluate(weights.master()).loss();
     lastParity = ParityCheck.of(step, fp16, fp32, config.spec().parity.maxRelativeGap);
     return lastParity;
-  }
-
-  /** This replica's rows of a global batch (strided), cut into consecutive micro-batches. */
-  List<int[]> microBatches(int[] globalRows) {
-    int replicas = config.replicas();
-    int[] shard = new int[(globalRows.length - config.rank() + replicas - 1) / replicas];
-    for (int i = 0; i < shard.length; i++) {
-      shard[i] = globalRows[config.rank() + i * replicas];
-    }
-    List<int[]> batches = new ArrayList<>();
-    for (int start = 0; start < shard.length; start += config.microBatch()) {
-      batches.add(Arrays.copyOfRange(shard, start, Math.min(shard.length, start + config.microBatch())));
-    }
-    return batches;
   }
 
   /** The engine's seed at a step: dropout of step s is the same in every run that reaches step s. */
