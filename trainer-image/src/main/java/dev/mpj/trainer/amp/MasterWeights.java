@@ -24,6 +24,7 @@ public final class MasterWeights {
   private final List<String> names = new ArrayList<>();
   private final List<Parameter> workingTrainable = new ArrayList<>();
   private final List<NDArray> masterTrainable = new ArrayList<>();
+  private final List<String> bufferNames = new ArrayList<>();
   private final List<Parameter> workingBuffers = new ArrayList<>();
   private final List<Parameter> masterBuffers = new ArrayList<>();
 
@@ -46,6 +47,7 @@ public final class MasterWeights {
         workingTrainable.add(wp);
         masterTrainable.add(mp.getArray());
       } else {
+        bufferNames.add(w.get(i).getKey());
         workingBuffers.add(wp);
         masterBuffers.add(mp);
       }
@@ -76,6 +78,16 @@ public final class MasterWeights {
   /** The FP32 master weights: what the optimizer updates and a checkpoint saves. */
   public List<NDArray> masterArrays() {
     return masterTrainable;
+  }
+
+  /** DJL's names of the parameters that take no gradient (BatchNorm running statistics). */
+  public List<String> bufferNames() {
+    return bufferNames;
+  }
+
+  /** Those buffers, FP32, as the working model keeps them up to date: a checkpoint saves them with the weights. */
+  public List<NDArray> buffers() {
+    return workingBuffers.stream().map(Parameter::getArray).toList();
   }
 
   /** Gradients of the working parameters, as backward left them (scaled, working precision). */
