@@ -33,9 +33,12 @@ import java.util.List;
  * The measurements of {@code mpj-trainer bench}. Times are medians over steps after warm-up. Memory
  * is measured per process: each precision trains in its own child JVM, which resets its resident
  * high-water mark after setting up (Linux {@code /proc/self/clear_refs}) so that the peak is the
- * training steps' own, and reports VmHWM.
+ * training steps' own, and reports VmHWM. The children's Java heap is fixed and pre-touched, so the
+ * peak above set-up is native memory: the tensors of the steps.
  */
 public final class TrainerBench {
+  /** A child's Java heap is fixed and touched up front, so that what its resident memory adds is native. */
+  private static final List<String> FIXED_HEAP = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
   static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
     return JobFiles.parse("""
@@ -164,22 +167,27 @@ public final class TrainerBench {
 
   /** Runs {@link #memoryChild} in a fresh JVM; returns {rssAfterSetup, peakDuringSteps}. */
   public long[] memoryInChild(String precision, int features, String hidden, int batch, int steps) throws IOException, InterruptedException {
-    String line = child(List.of(), List.of("--memory-child", precision, "--features", "" + features, "--hidden", hidden,
-        "--batch", "" + batch, "--steps", "" + steps)).get(0);
+    String line = child(FIXED_HEAP, List.of("--memory-child", precision, "--features", "" + features, "--hidden", hidden,
+        "--batch", "" + batch, "--steps", "" + steps), null).get(0);
     String[] parts = line.split(" ");
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
   }
 
   /**
    * Runs {@link #rssOverLongRun} in a fresh JVM whose heap is fixed and touched up front
-   * (-Xms = -Xmx, AlwaysPreTouch), so that any growth of RSS is native memory.
+   * (-Xms = -Xmx, AlwaysPreTouch), so that any growth of RSS is native memory; {@code mallocArenas}
+   * null leaves glibc's default number of malloc arenas.
    */
-  public List<String> longRunInChild(long steps) throws IOException, InterruptedException {
-    return child(List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch"), List.of("--long-run-child", "" + steps));
+  public List<String> longRunInChild(long steps, String mallocArenas) throws IOException, InterruptedException {
+    return child(FIXED_HEAP, List.of("--long-run-child", "" + steps), mallocArenas);
   }
 
-  /** Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path; returns its MEMORY lines. */
-  private static List<String> child(List<String> jvm, List<String> args) throws IOException, InterruptedException {
+  /**
+   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path (and glibc's
+   * MALLOC_ARENA_MAX when not null); returns its MEMORY lines.
+   */
+  private static List<String> child(List<String> jvm, List<String> args, String mallocArenas)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("-Dai.djl.offline=true");
@@ -190,7 +198,11 @@ public final class TrainerBench {
     command.add("dev.mpj.trainer.cli.TrainerCommand");
     command.add("bench");
     command.addAll(args);
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    if (mallocArenas != null) {
+      builder.environment().put("MALLOC_ARENA_MAX", mallocArenas);
+    }
+    Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes());
     if (process.waitFor() != 0) {
       throw new IOException("bench child failed: " + output);

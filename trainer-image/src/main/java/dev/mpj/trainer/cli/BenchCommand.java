@@ -1,6 +1,7 @@
 package dev.mpj.trainer.cli;
 
 import dev.mpj.trainer.bench.TrainerBench;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println();
 
     System.out.println("2. Peak resident memory of the training steps, mlp " + features + "-" + hidden + "-10, micro-batch "
-        + batch + " (child JVM each; high-water mark reset after set-up)");
+        + batch + " (child JVM each, heap fixed; high-water mark reset after set-up)");
     long[] fp32 = bench.memoryInChild("fp32", features, hidden, batch, 2);
     long[] fp16 = bench.memoryInChild("fp16-mixed", features, hidden, batch, 2);
     System.out.printf("   %-12s %16s %22s %24s%n", "precision", "RSS after set-up", "peak during 2 steps", "peak above set-up");
@@ -72,10 +73,14 @@ final class BenchCommand implements Callable<Integer> {
 
     if (longRunSteps > 0) {
       System.out.println("4. Resident memory over a " + longRunSteps + "-step fp16-mixed run, mlp 32-64-64-8, batch 64"
-          + " (child JVM, heap fixed at 256 MiB and pre-touched: growth would be native)");
-      for (String line : bench.longRunInChild(longRunSteps)) {
-        String[] parts = line.split(" ");
-        System.out.printf("   after step %-8s %10.1f MiB%n", parts[1], mib(Long.parseLong(parts[2])));
+          + " (child JVM, heap fixed at 256 MiB and pre-touched: growth is native)");
+      List<String> defaults = bench.longRunInChild(longRunSteps, null);
+      List<String> oneArena = bench.longRunInChild(longRunSteps, "1");
+      System.out.printf("   %-18s %22s %24s%n", "", "default malloc arenas", "MALLOC_ARENA_MAX=1");
+      for (int i = 0; i < defaults.size(); i++) {
+        String[] a = defaults.get(i).split(" ");
+        String[] b = oneArena.get(i).split(" ");
+        System.out.printf("   after step %-7s %18.1f MiB %20.1f MiB%n", a[1], mib(Long.parseLong(a[2])), mib(Long.parseLong(b[2])));
       }
     }
     return 0;
