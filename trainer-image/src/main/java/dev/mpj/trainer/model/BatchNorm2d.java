@@ -58,9 +58,17 @@ public final class BatchNorm2d extends AbstractBlock {
     if (training) {
       mean = perChannelMean(x);
       NDArray centred = x.sub(mean);
-      var = perChannelMean(centred.square());
+      // In FP16 the square of an activation above 256 overflows. Dividing the centred values by their
+      // largest magnitude s (a constant, outside the graph) keeps the squares in range and leaves the
+      // result unchanged: xhat = c / sqrt(mean(c^2) + eps / s^2) with c = centred / s.
+      float s = 1f;
+      if (x.getDataType() == DataType.FLOAT16) {
+        s = Math.max(1f, centred.abs().max().toType(DataType.FLOAT32, false).getFloat());
+      }
+      NDArray c = s == 1f ? centred : centred.div(s);
+      var = perChannelMean(c.square());
       updateRunningStatistics(x);
-      return new NDList(centred.div(var.add(EPSILON).sqrt()).mul(g).add(b));
+      return new NDList(c.div(var.add(EPSILON / ((double) s * s)).sqrt()).mul(g).add(b));
     }
     NDArray rm = runningMean.getArray().reshape(perChannel).toType(x.getDataType(), false);
     NDArray scale = runningVar.getArray().add(EPSILON).sqrt().pow(-1).reshape(perChannel).toType(x.getDataType(), false);
