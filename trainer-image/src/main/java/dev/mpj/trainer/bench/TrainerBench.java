@@ -1,0 +1,245 @@
+package dev.mpj.trainer.bench;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.tracker.Tracker;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.trainer.config.RunConfig;
+import dev.mpj.trainer.data.DataOrder;
+import dev.mpj.trainer.data.DataSplit;
+import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.data.SyntheticData;
+import dev.mpj.trainer.loop.ProcessMemory;
+import dev.mpj.trainer.loop.StepResult;
+import dev.mpj.trainer.loop.TrainingSession;
+import dev.mpj.trainer.model.ModelFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The measurements of {@code mpj-trainer bench}. Times are medians over steps after warm-up. Memory
+ * is measured per process: each precision trains in its own child JVM, which resets its resident
+ * high-water mark after setting up (Linux {@code /proc/self/clear_refs}) so that the peak is the
+ * training steps' own, and reports VmHWM. The children's Java heap is fixed and pre-touched, so the
+ * peak above set-up is native memory: the tensors of the steps.
+ */
+public final class TrainerBench {
+  /** A child's Java heap is fixed and touched up front, so that what its resident memory adds is native. */
+  private static final List<String> FIXED_HEAP = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+  /** A job spec for an MLP classifier on synthetic data, as YAML. */
+  static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
+    return JobFiles.parse("""
+        apiVersion: mpj.dev/v1alpha1
+        kind: MixedPrecisionJob
+        metadata: {name: bench}
+        spec:
+          precision: %s
+          model: {architecture: mlp, mlp: {hiddenSizes: %s}}
+          data:
+            source: synthetic
+            synthetic: {task: classification, samples: %d, features: %d, classes: %d}
+            validationFraction: 0
+          training: {globalBatchSize: %d, steps: %d, optimizer: {type: adam, learningRate: 0.001}, seed: 0}
+        """.formatted(precision, hidden, Math.max(batch * 4, 1024), features, classes, batch, steps));
+  }
+
+  static TrainingSession session(MixedPrecisionJob job) {
+    RunConfig config = RunConfig.standalone(job, null);
+    Dataset data = SyntheticData.classification(
+        config.spec().data.synthetic.samples, new int[] {config.spec().data.synthetic.features}, config.spec().data.synthetic.classes, 0);
+    return new TrainingSession(config, DataSplit.of(data, 0, 0));
+  }
+
+  /**
+   * FP32 step time of the trainer against DJL's own Trainer on the same model and batches, measured in
+   * alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
+   * medians in ms: {trainer, bare DJL}.
+   */
+  public double[] overhead(int features, String hidden, int batch, int warmUp, int steps) {
+    MixedPrecisionJob job = mlpJob("fp32", features, hidden, 10, batch, warmUp + steps);
+    try (TrainingSession session = session(job);
+        BareDjlLoop bare = new BareDjlLoop(job, batch)) {
+      double[] trainer = new double[steps];
+      double[] plain = new double[steps];
+      for (int i = 0; i < warmUp + steps; i++) {
+        long t0 = System.nanoTime();
+        session.runStep();
+        long t1 = System.nanoTime();
+        bare.step();
+        long t2 = System.nanoTime();
+        if (i >= warmUp) {
+          trainer[i - warmUp] = (t1 - t0) / 1e6;
+          plain[i - warmUp] = (t2 - t1) / 1e6;
+        }
+      }
+      return new double[] {median(trainer), median(plain)};
+    }
+  }
+
+  /** A plain DJL loop: DJL's Trainer, its Adam and softmax cross-entropy, the same block and batches. */
+  static final class BareDjlLoop implements AutoCloseable {
+    private final Model model;
+    private final Trainer trainer;
+    private final Dataset data;
+    private final DataOrder order;
+    private final int batch;
+
+    BareDjlLoop(MixedPrecisionJob job, int batch) {
+      var spec = job.getSpec();
+      this.batch = batch;
+      data = SyntheticData.classification(
+          spec.data.synthetic.samples, new int[] {spec.data.synthetic.features}, spec.data.synthetic.classes, 0);
+      order = new DataOrder(data.samples(), 0);
+      Engine.getInstance().setRandomSeed(0);
+      model = Model.newInstance("bare-djl");
+      model.setBlock(ModelFactory.build(spec.model, data));
+      DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+          .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.001f)).build());
+      trainer = model.newTrainer(config);
+      trainer.initialize(ModelFactory.inputShape(data, batch));
+    }
+
+    void step() {
+      int[] rows = order.next(batch);
+      try (NDManager stepManager = trainer.getManager().newSubManager()) {
+        NDArray x = data.inputBatch(stepManager, rows, DataType.FLOAT32);
+        NDArray y = data.targetBatch(stepManager, rows);
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+          NDArray prediction = trainer.forward(new NDList(x)).head();
+          collector.backward(trainer.getLoss().evaluate(new NDList(y), new NDList(prediction)));
+        }
+        trainer.step();
+      }
+    }
+
+    @Override
+    public void close() {
+      trainer.close();
+      model.close();
+    }
+  }
+
+  /** Median seconds of each phase of an FP16-mixed step: forward+backward, unscale+check, update, copy-back. */
+  public double[] fp16Split(int features, String hidden, int batch, int warmUp, int steps) {
+    try (TrainingSession session = session(mlpJob("fp16-mixed", features, hidden, 10, batch, warmUp + steps))) {
+      for (int i = 0; i < warmUp; i++) {
+        session.runStep();
+      }
+      double[][] phases = new double[4][steps];
+      for (int i = 0; i < steps; i++) {
+        StepResult.Timings t = session.runStep().timings();
+        phases[0][i] = t.forwardBackward() * 1e3;
+        phases[1][i] = t.unscaleAndCheck() * 1e3;
+        phases[2][i] = t.update() * 1e3;
+        phases[3][i] = t.copyBack() * 1e3;
+      }
+      return new double[] {median(phases[0]), median(phases[1]), median(phases[2]), median(phases[3])};
+    }
+  }
+
+  /**
+   * In a child JVM: set up, reset the high-water mark, train {@code steps} steps, print
+   * "rssAfterSetup peakDuringSteps" in bytes.
+   */
+  public static void memoryChild(String precision, int features, String hidden, int batch, int steps) throws IOException {
+    try (TrainingSession session = session(mlpJob(precision, features, hidden, 10, batch, steps))) {
+      long setup = ProcessMemory.rssBytes();
+      resetPeak();
+      for (int i = 0; i < steps; i++) {
+        session.runStep();
+      }
+      System.out.println("MEMORY " + setup + " " + ProcessMemory.peakRssBytes());
+    }
+  }
+
+  /** Runs {@link #memoryChild} in a fresh JVM; returns {rssAfterSetup, peakDuringSteps}. */
+  public long[] memoryInChild(String precision, int features, String hidden, int batch, int steps) throws IOException, InterruptedException {
+    String line = child(FIXED_HEAP, List.of("--memory-child", precision, "--features", "" + features, "--hidden", hidden,
+        "--batch", "" + batch, "--steps", "" + steps), null).get(0);
+    String[] parts = line.split(" ");
+    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
+  }
+
+  /**
+   * Runs {@link #rssOverLongRun} in a fresh JVM whose heap is fixed and touched up front
+   * (-Xms = -Xmx, AlwaysPreTouch), so that any growth of RSS is native memory; {@code mallocArenas}
+   * null leaves glibc's default number of malloc arenas.
+   */
+  public List<String> longRunInChild(long steps, String mallocArenas) throws IOException, InterruptedException {
+    return child(FIXED_HEAP, List.of("--long-run-child", "" + steps), mallocArenas);
+  }
+
+  /**
+   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path (and glibc's
+   * MALLOC_ARENA_MAX when not null); returns its MEMORY lines.
+   */
+  private static List<String> child(List<String> jvm, List<String> args, String mallocArenas)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-Dai.djl.offline=true");
+    command.add("-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "2"));
+    command.addAll(jvm);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.mpj.trainer.cli.TrainerCommand");
+    command.add("bench");
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    if (mallocArenas != null) {
+      builder.environment().put("MALLOC_ARENA_MAX", mallocArenas);
+    }
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes());
+    if (process.waitFor() != 0) {
+      throw new IOException("bench child failed: " + output);
+    }
+    List<String> lines = output.lines().filter(l -> l.startsWith("MEMORY ")).toList();
+    if (lines.isEmpty()) {
+      throw new IOException("no measurement from child: " + output);
+    }
+    return lines;
+  }
+
+  /** Prints "MEMORY step rss" at 1%, 10%, 50% and 100% of a long run of a small FP16-mixed model. */
+  public static void rssOverLongRun(long last) {
+    long[] checkpoints = {Math.max(1, last / 100), Math.max(1, last / 10), Math.max(1, last / 2), last};
+    try (TrainingSession session = session(mlpJob("fp16-mixed", 32, "[64, 64]", 8, 64, (int) last))) {
+      int next = 0;
+      for (long s = 1; s <= last; s++) {
+        session.runStep();
+        while (next < checkpoints.length && s == checkpoints[next]) {
+          System.out.println("MEMORY " + s + " " + ProcessMemory.rssBytes());
+          next++;
+        }
+      }
+    }
+  }
+
+  private static void resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    } catch (IOException | RuntimeException e) {
+      // Not Linux, or not allowed: the peak then includes set-up, which both precisions share.
+    }
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}

@@ -1,0 +1,34 @@
+package dev.mpj.trainer.loop;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Resident memory of this process, from /proc/self/status (Linux); -1 where it cannot be read. */
+public final class ProcessMemory {
+  private ProcessMemory() {}
+
+  /** The high-water mark of resident memory (VmHWM). */
+  public static long peakRssBytes() {
+    return field("VmHWM:");
+  }
+
+  /** Resident memory now (VmRSS). */
+  public static long rssBytes() {
+    return field("VmRSS:");
+  }
+
+  private static long field(String name) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(name)) {
+          String[] parts = line.substring(name.length()).trim().split("\\s+");
+          return Long.parseLong(parts[0]) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+}

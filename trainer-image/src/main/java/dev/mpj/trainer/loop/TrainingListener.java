@@ -1,0 +1,20 @@
+package dev.mpj.trainer.loop;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/** Side concerns of the training loop (metrics, summary, progress, checkpoints) hang off it here. */
+public interface TrainingListener {
+
+  /** After every step attempt, skipped ones included. */
+  default void onStep(StepResult step) {}
+
+  /** With the working gradients right after backward (scaled, working precision), before the overflow check. */
+  default void afterBackward(long step, List<NDArray> gradients) {}
+
+  /** With the unscaled FP32 gradients of an applied step, before clipping; valid only during the call. */
+  default void onGradients(long step, List<NDArray> gradients) {}
+
+  /** Once, after the last step. */
+  default void onEnd(RunSummary summary) {}
+}

@@ -1,0 +1,349 @@
+package dev.mpj.trainer.loop;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import dev.mpj.api.ParitySpec;
+import dev.mpj.api.Precision;
+import dev.mpj.trainer.amp.LossScaler;
+import dev.mpj.trainer.amp.MasterWeights;
+import dev.mpj.trainer.config.RunConfig;
+import dev.mpj.trainer.data.DataOrder;
+import dev.mpj.trainer.data.DataSplit;
+import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.model.ModelFactory;
+import dev.mpj.trainer.optim.Optimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One replica's training run. It owns every native array of the run: the model (working and master
+ * blocks) and the optimizer state live in managers closed with the session; each step's arrays live
+ * in a per-step sub-manager and an {@link NDScope}, so nothing native outlives its step.
+ *
+ * <p>A step: reseed the engine from (seed, step); take this replica's shard of the next global batch;
+ * for each micro-batch forward, FP32 loss weighted by {@code replicas / globalBatch} per sample (so
+ * micro-batches and replicas add up to the mean over the global batch whatever their sizes), backward
+ * of loss x scale; check the gradients for inf/NaN and meet the other replicas ({@link GradientSync});
+ * on overflow skip; else unscale into FP32, clip by global norm, optimizer step on the FP32 master
+ * weights, copy back into the working weights; update the loss scale.
+ */
+public final class TrainingSession implements AutoCloseable {
+  private static final int EVALUATION_BATCH = 512;
+
+  private final RunConfig config;
+  private final DataSplit data;
+  private final NDManager root;
+  private final NDManager modelManager;
+  private final NDManager optimizerManager;
+  private final MasterWeights weights;
+  private final Optimizer optimizer;
+  private final LossScaler scaler;
+  private final Objective objective;
+  private DataOrder order;
+  private final ParameterStore store;
+  private final long totalSteps;
+  private final long parameters;
+  private final List<TrainingListener> listeners = new ArrayList<>();
+  private final double[] recentLosses = new double[50];
+  private GradientSync sync = GradientSync.SINGLE_PROCESS;
+  private long step;
+  private long skipped;
+  private ParityCheck lastParity;
+  private Long resumedFromStep;
+
+  public TrainingSession(RunConfig config, DataSplit data) {
+    this.config = config;
+    this.data = data;
+    Dataset train = data.train();
+    this.root = NDManager.newBaseManager();
+    this.modelManager = root.newSubManager();
+    this.optimizerManager = root.newSubManager();
+    boolean mixed = config.precision() == Precision.FP16_MIXED;
+    var shape = ModelFactory.inputShape(train, 1);
+
+    Engine.getInstance().setRandomSeed((int) config.seed());
+    Block master = ModelFactory.build(config.spec().model, train);
+    master.initialize(modelManager, DataType.FLOAT32, shape);
+    Block working = master;
+    if (mixed) {
+      // The FP16 parameters get their values from the FP32 master: initialisation draws in FP32 only.
+      working = ModelFactory.build(config.spec().model, train);
+      working.setInitializer(Initializer.ZEROS, p -> true);
+      working.initialize(modelManager, DataType.FLOAT16, shape);
+    }
+    this.weights = new MasterWeights(working, master);
+    weights.copyToWorking();
+    this.parameters = ModelFactory.trainableParameters(master);
+    this.optimizer = Optimizer.of(config.spec().training.optimizer, weights.names(), weights.masterArrays(), optimizerManager);
+    this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
+    this.objective = new Objective(train.kind(), train.classes());
+    this.order = new DataOrder(train.samples(), config.seed());
+    this.store = new ParameterStore(modelManager, false);
+    this.totalSteps = config.steps(train.samples());
+    Arrays.fill(recentLosses, Double.NaN);
+  }
+
+  public void addListener(TrainingListener listener) {
+    listeners.add(listener);
+  }
+
+  /** Replaces the single-process gradient sync, e.g. with the replicas' all-reduce. */
+  public void setGradientSync(GradientSync sync) {
+    this.sync = sync;
+  }
+
+  public MasterWeights weights() {
+    return weights;
+  }
+
+  public Optimizer optimizer() {
+    return optimizer;
+  }
+
+  public LossScaler scaler() {
+    return scaler;
+  }
+
+  public DataOrder dataOrder() {
+    return order;
+  }
+
+  public long parameters() {
+    return parameters;
+  }
+
+  public long totalSteps() {
+    return totalSteps;
+  }
+
+  /** Native arrays the session holds now: constant from step to step, or something leaks. */
+  public int liveArrays() {
+    return ((BaseNDManager) root).getManagedArrays().size();
+  }
+
+  /** Steps attempted so far. */
+  public long step() {
+    return step;
+  }
+
+  /**
+   * Continues a run from a checkpoint: the step count, skipped steps and data position. The caller
+   * restores the master weights, optimizer state and loss scale in place (they are exposed as
+   * arrays and plain values) and then calls {@code weights().copyToWorking()}.
+   */
+  public void restorePosition(long step, long skippedSteps, int epoch, int dataIndex) {
+    this.step = step;
+    this.skipped = skippedSteps;
+    this.order = new DataOrder(data.train().samples(), config.seed(), epoch, dataIndex);
+    this.resumedFromStep = step;
+  }
+
+  /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
+  public RunSummary run() {
+    long started = System.nanoTime();
+    while (step < totalSteps) {
+      runStep();
+    }
+    Evaluation validation = evaluate(weights.working());
+    double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
+    RunSummary summary = new RunSummary(
+        config.precision().value(), step, skipped, scaler.scale(), trainLoss, validation, parameters,
+        ProcessMemory.peakRssBytes(), (System.nanoTime() - started) / 1e9, resumedFromStep, lastParity);
+    listeners.forEach(l -> l.onEnd(summary));
+    return summary;
+  }
+
+  /** One optimizer step attempt. */
+  public StepResult runStep() {
+    step++;
+    Engine.getInstance().setRandomSeed(stepSeed(config.seed(), step));
+    long t0 = System.nanoTime();
+    List<int[]> microBatches = config.microBatches(order.next(config.globalBatch()));
+    double scale = scaler.scale();
+    boolean overflow;
+    Double gradNorm = null;
+    double loss = 0;
+    long t1;
+    long t2;
+    long t3;
+    long t4;
+    DataType inputType = weights.workingType();
+    try (NDManager stepManager = modelManager.newSubManager();
+        NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      weights.zeroGradients();
+      float weight = (float) config.replicas() / config.globalBatch();
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        for (int[] rows : microBatches) {
+          NDArray x = data.train().inputBatch(stepManager, rows, inputType);
+          NDArray y = data.train().targetBatch(stepManager, rows);
+          NDArray output = weights.working().forward(store, new NDList(x), true).head();
+          NDArray microLoss = objective.perSampleLoss(output, y).sum().mul(weight);
+          loss += microLoss.getFloat();
+          collector.backward(scale == 1.0 ? microLoss : microLoss.mul((float) scale));
+        }
+      }
+      t1 = System.nanoTime();
+      List<NDArray> grads = weights.workingGradients();
+      for (TrainingListener l : listeners) {
+        l.afterBackward(step, grads);
+      }
+      overflow = sync.reduce(grads, !allFinite(grads));
+      List<NDArray> unscaled = null;
+      if (!overflow) {
+        unscaled = unscale(grads, scale);
+        // Upcasting is exact and x (1/scale) <= 1 keeps finite values finite: only a scale below 1
+        // (minScale < 1) can overflow here.
+        if (scale < 1) {
+          overflow = !allFinite(unscaled);
+        }
+      }
+      t2 = System.nanoTime();
+      if (!overflow) {
+        for (TrainingListener l : listeners) {
+          l.onGradients(step, unscaled);
+        }
+        gradNorm = clip(unscaled);
+        optimizer.step(weights.masterArrays(), unscaled);
+      }
+      t3 = System.nanoTime();
+      if (!overflow) {
+        weights.copyToWorking();
+      }
+      t4 = System.nanoTime();
+    }
+    scaler.update(overflow);
+    if (overflow) {
+      skipped++;
+    }
+    recentLosses[(int) (step % recentLosses.length)] = loss;
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    ParityCheck parity = parityDue() ? checkParity() : null;
+    StepResult result = new StepResult(
+        step, loss, scale, overflow, overflow, gradNorm, config.globalBatch() / seconds,
+        config.microBatch(), config.accumulation(), parity,
+        new StepResult.Timings((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9));
+    listeners.forEach(l -> l.onStep(result));
+    ParitySpec spec = config.spec().parity;
+    if (parity != null && !parity.withinBound() && spec.action == ParitySpec.Action.FAIL) {
+      throw new ParityFailure(parity, spec.maxRelativeGap);
+    }
+    return result;
+  }
+
+  /**
+   * Loss and accuracy of {@code block} (inference mode) on the validation split; on the training
+   * split when validationFraction is 0.
+   */
+  public Evaluation evaluate(Block block) {
+    Dataset validation = data.validation().samples() > 0 ? data.validation() : data.train();
+    DataType inputType = firstParameterType(block);
+    int n = validation.samples();
+    double lossSum = 0;
+    long correct = 0;
+    long predictions = 0;
+    for (int start = 0; start < n; start += EVALUATION_BATCH) {
+      int[] rows = range(start, Math.min(n, start + EVALUATION_BATCH));
+      try (NDManager batchManager = modelManager.newSubManager();
+          NDScope scope = new NDScope()) {
+        scope.suppressNotUsedWarning();
+        NDArray x = validation.inputBatch(batchManager, rows, inputType);
+        NDArray y = validation.targetBatch(batchManager, rows);
+        NDArray output = block.forward(store, new NDList(x), false).head();
+        lossSum += objective.perSampleLoss(output, y).sum().getFloat();
+        if (validation.hasClasses()) {
+          correct += objective.correct(output, y);
+          predictions += objective.predictions(y);
+        }
+      }
+    }
+    return new Evaluation(lossSum / n, validation.hasClasses() ? (double) correct / predictions : null);
+  }
+
+  private boolean parityDue() {
+    ParitySpec spec = config.spec().parity;
+    return spec != null && weights.isSeparate() && step % spec.intervalSteps == 0;
+  }
+
+  private ParityCheck checkParity() {
+    weights.syncBuffersToMaster();
+    double fp16 = evaluate(weights.working()).loss();
+    double fp32 = evaluate(weights.master()).loss();
+    lastParity = ParityCheck.of(step, fp16, fp32, config.spec().parity.maxRelativeGap);
+    return lastParity;
+  }
+
+  /** The engine's seed at a step: dropout of step s is the same in every run that reaches step s. */
+  static int stepSeed(long seed, long step) {
+    long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+    return (int) (z ^ (z >>> 29)) & 0x7fffffff;
+  }
+
+  /**
+   * Whether every element of every array is finite, with one read-back: the largest magnitude of an
+   * array is inf if an element is inf and NaN if one is NaN (max propagates NaN).
+   */
+  private static boolean allFinite(List<NDArray> arrays) {
+    NDList maxima = new NDList(arrays.size());
+    for (NDArray a : arrays) {
+      maxima.add(a.abs().max().toType(DataType.FLOAT32, false).reshape(1));
+    }
+    return Float.isFinite(NDArrays.concat(maxima).max().getFloat());
+  }
+
+  private static List<NDArray> unscale(List<NDArray> grads, double scale) {
+    List<NDArray> out = new ArrayList<>(grads.size());
+    float inverse = (float) (1.0 / scale);
+    for (NDArray g : grads) {
+      NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
+      out.add(scale == 1.0 ? g32 : g32.mul(inverse));
+    }
+    return out;
+  }
+
+  /** Global L2 norm of the gradients; scales them down to gradientClipNorm when above it. */
+  private double clip(List<NDArray> grads) {
+    NDList sums = new NDList(grads.size());
+    for (NDArray g : grads) {
+      sums.add(g.square().sum().reshape(1));
+    }
+    double norm = Math.sqrt(NDArrays.concat(sums).sum().getFloat());
+    Double maxNorm = config.spec().training.gradientClipNorm;
+    if (maxNorm != null && maxNorm > 0 && norm > maxNorm) {
+      float factor = (float) (maxNorm / (norm + 1e-6));
+      for (NDArray g : grads) {
+        g.muli(factor);
+      }
+    }
+    return norm;
+  }
+
+  private static DataType firstParameterType(Block block) {
+    return block.getParameters().valueAt(0).getArray().getDataType();
+  }
+
+  private static int[] range(int from, int to) {
+    int[] rows = new int[to - from];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = from + i;
+    }
+    return rows;
+  }
+
+  @Override
+  public void close() {
+    root.close();
+  }
+}
