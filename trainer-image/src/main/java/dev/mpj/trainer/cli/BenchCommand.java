@@ -1,13 +1,18 @@
 package dev.mpj.trainer.cli;
 
 import dev.mpj.trainer.bench.TrainerBench;
+import dev.mpj.trainer.collective.AllReduceBenchCommand;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code mpj-trainer bench}: prints what the trainer costs, measured in one run. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
+    subcommands = AllReduceBenchCommand.class)
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--steps", description = "Measured steps per timing (default ${DEFAULT-VALUE}).")
