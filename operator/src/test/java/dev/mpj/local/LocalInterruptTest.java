@@ -1,0 +1,95 @@
+package dev.mpj.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ctrl-C on {@code mpj local} stops the trainers gracefully and leaves no process behind. */
+class LocalInterruptTest {
+
+  @Test
+  void sigintStopsEveryTrainerGracefully(@TempDir Path dir) throws Exception {
+    Path job = dir.resolve("long.yaml");
+    Files.writeString(job, Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
+        .replace("steps: 300", "steps: 1000000"));
+    Path workDir = dir.resolve("work");
+    Path log = dir.resolve("mpj-local.log");
+    Process local = LocalProcess.start(log, "-f", job.toString(), "--work-dir", workDir.toString());
+    try {
+      List<ProcessHandle> trainers = awaitTrainers(workDir, 2, Duration.ofSeconds(90), local, log);
+      awaitTraining(workDir, Duration.ofSeconds(60));
+
+      new ProcessBuilder("kill", "-INT", Long.toString(local.pid())).start().waitFor();
+
+      assertThat(local.waitFor(90, TimeUnit.SECONDS)).as("mpj local exits after SIGINT").isTrue();
+      for (ProcessHandle trainer : trainers) {
+        trainer.onExit().get(10, TimeUnit.SECONDS);
+        assertThat(trainer.isAlive()).as("trainer %d", trainer.pid()).isFalse();
+      }
+      String output = Files.readString(log);
+      assertThat(output).contains("interrupted; stopping the trainers gracefully");
+      assertThat(output).as("no trainer needed SIGKILL").doesNotContain("SIGKILL");
+    } finally {
+      local.destroyForcibly();
+    }
+  }
+
+  /** The pids the local kubelet wrote for the replicas, once that many are running. */
+  private static List<ProcessHandle> awaitTrainers(Path workDir, int count, Duration timeout, Process local, Path log)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      assertThat(local.isAlive()).as("mpj local is running; its output: %s", Files.exists(log) ? Files.readString(log) : "")
+          .isTrue();
+      List<ProcessHandle> running = pidFiles(workDir).stream()
+          .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
+          .flatMap(java.util.Optional::stream)
+          .filter(ProcessHandle::isAlive)
+          .toList();
+      if (running.size() >= count) {
+        return running;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("fewer than " + count + " trainers started; output: " + Files.readString(log));
+  }
+
+  /** Waits until rank 0 has written metrics, so that the interrupt lands in the middle of training. */
+  private static void awaitTraining(Path workDir, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Stream<Path> files = Files.walk(workDir.resolve("pods"))) {
+        if (files.anyMatch(p -> p.getFileName().toString().equals("metrics.jsonl"))) {
+          return;
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no replica started training within " + timeout);
+  }
+
+  private static List<Path> pidFiles(Path workDir) throws Exception {
+    Path pods = workDir.resolve("pods");
+    if (!Files.isDirectory(pods)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(pods, 2)) {
+      return files.filter(p -> p.getFileName().toString().equals("pid")).toList();
+    }
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
