@@ -181,36 +181,53 @@ public final class LocalKubelet implements AutoCloseable {
   }
 
   private void killAtStep(Replica replica, Path metrics) {
+    MetricsTail tail = new MetricsTail(metrics);
     while (replica.process().isAlive() && !closing) {
-      if (lastStep(metrics) >= failure.step()) {
+      if (tail.lastStep() >= failure.step()) {
         log.accept("--fail: killing replica " + failure.rank() + " at step " + failure.step() + " (SIGKILL)");
         replica.process().destroyForcibly();
         return;
       }
-      sleep(100);
+      sleep(10);
     }
   }
 
-  private static long lastStep(Path metrics) {
-    if (!Files.exists(metrics)) {
-      return -1;
+  /** Follows a growing metrics.jsonl, reading only what was appended since the last look. */
+  static final class MetricsTail {
+    private final Path file;
+    private long offset;
+    private long lastStep = -1;
+    private final StringBuilder partial = new StringBuilder();
+
+    MetricsTail(Path file) {
+      this.file = file;
     }
-    try {
-      List<String> lines = Files.readAllLines(metrics, StandardCharsets.UTF_8);
-      for (int i = lines.size() - 1; i >= 0; i--) {
-        try {
-          JsonNode step = JSON.readTree(lines.get(i)).get("step");
-          if (step != null) {
-            return step.asLong();
-          }
-        } catch (IOException partialLine) {
-          // The trainer may be half-way through writing the last line.
-        }
+
+    long lastStep() {
+      if (!Files.exists(file)) {
+        return lastStep;
       }
-    } catch (IOException e) {
-      return -1;
+      try (var channel = java.nio.channels.FileChannel.open(file)) {
+        if (channel.size() <= offset) {
+          return lastStep;
+        }
+        var buffer = java.nio.ByteBuffer.allocate((int) Math.min(channel.size() - offset, 1 << 20));
+        offset += channel.read(buffer, offset);
+        partial.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
+        int newline;
+        while ((newline = partial.indexOf("\n")) >= 0) {
+          String line = partial.substring(0, newline);
+          partial.delete(0, newline + 1);
+          JsonNode step = line.isBlank() ? null : JSON.readTree(line).get("step");
+          if (step != null) {
+            lastStep = step.asLong();
+          }
+        }
+      } catch (IOException e) {
+        // Not there yet, or half-written: look again next time.
+      }
+      return lastStep;
     }
-    return -1;
   }
 
   private void awaitExit(Pod pod, Replica replica) {

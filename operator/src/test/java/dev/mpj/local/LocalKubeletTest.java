@@ -80,6 +80,17 @@ class LocalKubeletTest {
   }
 
   @Test
+  void followsAGrowingMetricsFileLineByLine() throws Exception {
+    Path metrics = workDir.resolve("metrics.jsonl");
+    LocalKubelet.MetricsTail tail = new LocalKubelet.MetricsTail(metrics);
+    assertThat(tail.lastStep()).isEqualTo(-1);
+    Files.writeString(metrics, "{\"step\":1,\"loss\":2.3}\n{\"step\":2,");
+    assertThat(tail.lastStep()).as("a half-written line is not read yet").isEqualTo(1);
+    Files.writeString(metrics, "\"loss\":2.1}\n", java.nio.file.StandardOpenOption.APPEND);
+    assertThat(tail.lastStep()).isEqualTo(2);
+  }
+
+  @Test
   void succeedsOnExitZero() {
     cluster.client().pods().resource(pod("ok", "exit 0")).create();
     await(() -> "Succeeded".equals(phase("ok")));
