@@ -77,6 +77,11 @@ public final class PrometheusExposition {
     return found.stream().findFirst().map(Sample::value);
   }
 
+  /** The sum of the samples called {@code sampleName} whose labels include {@code labels}; 0 when none. */
+  public double sum(String sampleName, Map<String, String> labels) {
+    return samples(sampleName, labels).stream().mapToDouble(Sample::value).sum();
+  }
+
   /** Parses a whole exposition; throws {@link ParseException} naming the line of the first error. */
   public static PrometheusExposition parse(String text) {
     return new Parser().parse(text);

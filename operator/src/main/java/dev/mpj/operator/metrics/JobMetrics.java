@@ -4,8 +4,8 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.SizingStatus;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
 /**
@@ -94,11 +96,11 @@ public final class JobMetrics implements AutoCloseable {
     Set<Meter.Id> ids = new HashSet<>();
     // A counter that survives operator restarts: its value is status.restarts, which the API server
     // keeps, and which only grows for the life of the job.
-    ids.add(FunctionCounter.builder(RESTARTS, this, m -> m.status(id, s -> Optional.of(s.restarts)))
+    ids.add(once(RESTARTS, tags, () -> FunctionCounter
+        .builder(RESTARTS, this, m -> m.status(id, s -> Optional.of(s.restarts)))
         .tags(tags)
         .description("Gang restarts after a replica failed (status.restarts)")
-        .register(registry)
-        .getId());
+        .register(registry)));
     ids.add(errors(id).getId());
     SizingStatus sizing = job.getStatus() == null ? null : job.getStatus().sizing;
     if (sizing == null) {
@@ -107,28 +109,31 @@ public final class JobMetrics implements AutoCloseable {
     for (SizingStatus.PrecisionPlan plan : plans(sizing).values()) {
       Tags precision = tags.and("precision", plan.precision);
       if (plan.bytesPerReplica != null) {
-        ids.add(Gauge.builder(SIZING_BYTES, this, m -> m.plan(id, plan.precision, p -> p.bytesPerReplica))
-            .tags(precision)
-            .description("Predicted peak GPU memory of one replica in bytes, per precision (status.sizing)")
-            .register(registry)
-            .getId());
+        ids.add(gauge(SIZING_BYTES, precision,
+            "Predicted peak GPU memory of one replica in bytes, per precision (status.sizing)",
+            m -> m.plan(id, plan.precision, p -> p.bytesPerReplica)));
       }
       if (plan.gpus != null) {
-        ids.add(Gauge.builder(SIZING_GPUS, this, m -> m.plan(id, plan.precision, p -> p.gpus))
-            .tags(precision)
-            .description("GPUs the plan takes, per precision (status.sizing)")
-            .register(registry)
-            .getId());
+        ids.add(gauge(SIZING_GPUS, precision, "GPUs the plan takes, per precision (status.sizing)",
+            m -> m.plan(id, plan.precision, p -> p.gpus)));
       }
     }
     if (sizing.gpusSaved != null) {
-      ids.add(Gauge.builder(SIZING_GPUS_SAVED, this, m -> m.status(id, s -> sizing(s).map(z -> z.gpusSaved)))
-          .tags(tags)
-          .description("GPUs the job's precision saves against FP32 (status.sizing.gpusSaved)")
-          .register(registry)
-          .getId());
+      ids.add(gauge(SIZING_GPUS_SAVED, tags, "GPUs the job's precision saves against FP32 (status.sizing.gpusSaved)",
+          m -> m.status(id, s -> sizing(s).map(z -> z.gpusSaved))));
     }
     return ids;
+  }
+
+  private Meter.Id gauge(String name, Tags tags, String description, ToDoubleFunction<JobMetrics> value) {
+    return once(name, tags, () ->
+        Gauge.builder(name, this, value).tags(tags).description(description).register(registry));
+  }
+
+  /** Registers a function meter unless it is there: Micrometer would keep the old one anyway, and warn. */
+  private Meter.Id once(String name, Tags tags, Supplier<Meter> register) {
+    Meter existing = registry.find(name).tags(tags).meter();
+    return (existing != null ? existing : register.get()).getId();
   }
 
   private Counter errors(ResourceID id) {
@@ -169,7 +174,8 @@ public final class JobMetrics implements AutoCloseable {
       return Double.NaN;
     }
     return jobs.get(id)
-        .map(MixedPrecisionJob::getStatus)
+        // A job without a status yet has the figures of an empty one: no restarts, no sizing.
+        .map(job -> Optional.ofNullable(job.getStatus()).orElseGet(MixedPrecisionJobStatus::new))
         .flatMap(figure)
         .map(Number::doubleValue)
         .orElse(Double.NaN);
