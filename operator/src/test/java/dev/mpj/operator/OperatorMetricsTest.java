@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.SizingStatus;
+import dev.mpj.metrics.MetricsDoc;
 import dev.mpj.metrics.PrometheusExposition;
 import dev.mpj.operator.metrics.MetricsEndpoint;
 import dev.mpj.operator.metrics.MetricsServer;
@@ -20,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -145,6 +147,32 @@ class OperatorMetricsTest {
       assertThat(after.value("mpj_job_restarts_total", job("queued"))).isPresent();
       assertPhasesMatchTheApiServer(after);
     });
+  }
+
+  @Test
+  void everyDocumentedOperatorMetricIsExportedAndEveryExportedMetricIsDocumented() {
+    cluster.apply(MockCluster.quickstart("digits"));
+    List<MetricsDoc.Metric> documented = MetricsDoc.read().section("Operator");
+    assertThat(documented).extracting(MetricsDoc.Metric::name).contains("mpj_jobs", "operator_sdk_");
+
+    eventually(() -> {
+      PrometheusExposition scrape = scrape();
+      for (MetricsDoc.Metric metric : documented) {
+        assertThat(scrape.families()).as("documented %s", metric.name())
+            .anySatisfy(f -> assertThat(metric.covers(f.name())).isTrue());
+      }
+    });
+    PrometheusExposition scrape = scrape();
+    for (PrometheusExposition.Family family : scrape.families()) {
+      MetricsDoc.Metric metric = documented.stream().filter(m -> m.covers(family.name())).findFirst()
+          .orElseThrow(() -> new AssertionError(family.name() + " is exported but not in " + MetricsDoc.FILE));
+      assertThat(metric.types()).as("type of %s", family.name()).contains(family.type());
+      if (!metric.group()) {
+        assertThat(family.samples()).as("samples of %s", family.name()).isNotEmpty().allSatisfy(
+            sample -> assertThat(sample.labels().keySet()).as("labels of %s", family.name())
+                .isEqualTo(metric.labels()));
+      }
+    }
   }
 
   @Test
