@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -153,14 +154,13 @@ final class OperatorCommand implements Callable<Integer> {
         operator[0].metrics().refresh();
       }
     });
-    boolean onePort = metricsPort == healthPort && healthPort != 0;
-    try (HealthServer health =
-            HealthServer.start(
-                healthPort,
-                () -> operator[0] == null || operator[0].isHealthy(),
-                () -> operator[0] != null && operator[0].isStarted(),
-                onePort ? Map.of(MetricsEndpoint.PATH, metrics) : Map.of());
-        MetricsServer metricsServer = onePort ? null : MetricsServer.start(metricsPort, metrics)) {
+    try (Endpoints endpoints =
+        Endpoints.start(
+            healthPort,
+            metricsPort,
+            () -> operator[0] == null || operator[0].isHealthy(),
+            () -> operator[0] != null && operator[0].isStarted(),
+            metrics)) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         if (operator[0] != null) {
           operator[0].close();
@@ -169,10 +169,44 @@ final class OperatorCommand implements Callable<Integer> {
         stopped.countDown();
       }, "mpj-shutdown"));
       operator[0] = MpjOperator.start(client, settings);
-      System.err.println("mpj operator: running; health on :" + health.port() + "/healthz and /readyz, metrics on :"
-          + (metricsServer != null ? metricsServer.port() : health.port()) + MetricsEndpoint.PATH);
+      System.err.println("mpj operator: running; health on :" + endpoints.health().port() + "/healthz and /readyz, "
+          + "metrics on :" + endpoints.metricsPort() + MetricsEndpoint.PATH);
       stopped.await();
     }
     return 0;
+  }
+
+  /**
+   * The probes and the Prometheus endpoint: on two ports, or on one server when both flags name the
+   * same port.
+   *
+   * @param metrics null when /metrics is served by {@code health}
+   */
+  record Endpoints(HealthServer health, MetricsServer metrics) implements AutoCloseable {
+    static Endpoints start(
+        int healthPort, int metricsPort, BooleanSupplier live, BooleanSupplier ready, MetricsEndpoint endpoint) {
+      if (metricsPort == healthPort && healthPort != 0) {
+        return new Endpoints(HealthServer.start(healthPort, live, ready, Map.of(MetricsEndpoint.PATH, endpoint)), null);
+      }
+      HealthServer health = HealthServer.start(healthPort, live, ready, Map.of());
+      try {
+        return new Endpoints(health, MetricsServer.start(metricsPort, endpoint));
+      } catch (RuntimeException e) {
+        health.close();
+        throw e;
+      }
+    }
+
+    int metricsPort() {
+      return metrics != null ? metrics.port() : health.port();
+    }
+
+    @Override
+    public void close() {
+      if (metrics != null) {
+        metrics.close();
+      }
+      health.close();
+    }
   }
 }
