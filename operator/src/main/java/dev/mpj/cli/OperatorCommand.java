@@ -3,16 +3,21 @@ package dev.mpj.cli;
 import dev.mpj.operator.MpjOperator;
 import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.health.HealthServer;
+import dev.mpj.operator.metrics.MetricsEndpoint;
+import dev.mpj.operator.metrics.MetricsServer;
 import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,9 +61,15 @@ final class OperatorCommand implements Callable<Integer> {
   @Option(
       names = "--health-port",
       defaultValue = "${env:MPJ_HEALTH_PORT:-8081}",
-      description = "Port of /healthz and /readyz (and metrics, once a registry is plugged in) (env MPJ_HEALTH_PORT). "
-          + "Default: ${DEFAULT-VALUE}.")
+      description = "Port of /healthz and /readyz (env MPJ_HEALTH_PORT). Default: ${DEFAULT-VALUE}.")
   int healthPort;
+
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "${env:MPJ_METRICS_PORT:-8080}",
+      description = "Port of the Prometheus endpoint /metrics; the health port too serves it when both are the same "
+          + "(env MPJ_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
 
   @Option(
       names = "--trainer-metrics-port",
@@ -94,8 +105,8 @@ final class OperatorCommand implements Callable<Integer> {
   OperatorSettings settings() {
     long gpuMemory = bytes("--default-gpu-memory", defaultGpuMemory, false);
     long reserve = bytes("--gpu-memory-reserve", gpuMemoryReserve, true);
-    for (var port : Map.of("--health-port", healthPort, "--trainer-metrics-port", trainerMetricsPort,
-        "--coordinator-port", coordinatorPort).entrySet()) {
+    for (var port : Map.of("--health-port", healthPort, "--metrics-port", metricsPort,
+        "--trainer-metrics-port", trainerMetricsPort, "--coordinator-port", coordinatorPort).entrySet()) {
       if (port.getValue() < 0 || port.getValue() > 65535) {
         throw bad(port.getKey(), "must be a port number (got " + port.getValue() + ")");
       }
@@ -133,16 +144,23 @@ final class OperatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    OperatorSettings settings = settings();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    OperatorSettings settings = settings().withMeterRegistry(registry);
     KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
     CountDownLatch stopped = new CountDownLatch(1);
     MpjOperator[] operator = new MpjOperator[1];
-    try (HealthServer health =
-        HealthServer.start(
+    MetricsEndpoint metrics = new MetricsEndpoint(registry, () -> {
+      if (operator[0] != null) {
+        operator[0].metrics().refresh();
+      }
+    });
+    try (Endpoints endpoints =
+        Endpoints.start(
             healthPort,
+            metricsPort,
             () -> operator[0] == null || operator[0].isHealthy(),
             () -> operator[0] != null && operator[0].isStarted(),
-            Map.of())) {
+            metrics)) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         if (operator[0] != null) {
           operator[0].close();
@@ -151,9 +169,44 @@ final class OperatorCommand implements Callable<Integer> {
         stopped.countDown();
       }, "mpj-shutdown"));
       operator[0] = MpjOperator.start(client, settings);
-      System.err.println("mpj operator: running; health on :" + health.port() + "/healthz and /readyz");
+      System.err.println("mpj operator: running; health on :" + endpoints.health().port() + "/healthz and /readyz, "
+          + "metrics on :" + endpoints.metricsPort() + MetricsEndpoint.PATH);
       stopped.await();
     }
     return 0;
+  }
+
+  /**
+   * The probes and the Prometheus endpoint: on two ports, or on one server when both flags name the
+   * same port.
+   *
+   * @param metrics null when /metrics is served by {@code health}
+   */
+  record Endpoints(HealthServer health, MetricsServer metrics) implements AutoCloseable {
+    static Endpoints start(
+        int healthPort, int metricsPort, BooleanSupplier live, BooleanSupplier ready, MetricsEndpoint endpoint) {
+      if (metricsPort == healthPort && healthPort != 0) {
+        return new Endpoints(HealthServer.start(healthPort, live, ready, Map.of(MetricsEndpoint.PATH, endpoint)), null);
+      }
+      HealthServer health = HealthServer.start(healthPort, live, ready, Map.of());
+      try {
+        return new Endpoints(health, MetricsServer.start(metricsPort, endpoint));
+      } catch (RuntimeException e) {
+        health.close();
+        throw e;
+      }
+    }
+
+    int metricsPort() {
+      return metrics != null ? metrics.port() : health.port();
+    }
+
+    @Override
+    public void close() {
+      if (metrics != null) {
+        metrics.close();
+      }
+      health.close();
+    }
   }
 }

@@ -15,6 +15,7 @@ import dev.mpj.operator.gang.JobStatuses;
 import dev.mpj.operator.gang.Observation;
 import dev.mpj.operator.gang.Replica;
 import dev.mpj.operator.gang.Verdict;
+import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
 import dev.mpj.operator.resources.JobResources;
@@ -53,6 +54,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private final JobResources resources;
   private final EventRecorder events;
   private final ProgressPoller progress;
+  private final JobMetrics metrics;
   private final OperatorSettings settings;
   private final Clock clock;
 
@@ -62,6 +64,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       JobResources resources,
       EventRecorder events,
       ProgressPoller progress,
+      JobMetrics metrics,
       OperatorSettings settings,
       Clock clock) {
     this.sizer = sizer;
@@ -69,12 +72,15 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     this.resources = resources;
     this.events = events;
     this.progress = progress;
+    this.metrics = metrics;
     this.settings = settings;
     this.clock = clock;
   }
 
   @Override
   public List<EventSource<?, MixedPrecisionJob>> prepareEventSources(EventSourceContext<MixedPrecisionJob> context) {
+    // The job metrics describe the jobs as this controller's informer holds them.
+    metrics.watch(context.getPrimaryCache());
     var pods =
         InformerEventSourceConfiguration.from(Pod.class, MixedPrecisionJob.class)
             .withName("replica-pods")
@@ -87,6 +93,15 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
 
   @Override
   public UpdateControl<MixedPrecisionJob> reconcile(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+    try {
+      return reconcileJob(cached, context);
+    } catch (RuntimeException e) {
+      metrics.reconcileFailed(cached);
+      throw e;
+    }
+  }
+
+  private UpdateControl<MixedPrecisionJob> reconcileJob(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
     Instant now = clock.instant();
     // Decisions count restarts: they read the API server, never a cache that may lag behind the
     // last status written or the last pod deleted. The informer only says when to look.

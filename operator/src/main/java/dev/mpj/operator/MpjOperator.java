@@ -2,11 +2,13 @@ package dev.mpj.operator;
 
 import dev.mpj.operator.events.KubernetesEventRecorder;
 import dev.mpj.operator.gang.ClusterObserver;
+import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.resources.JobResources;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.event.rate.LinearRateLimiter;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
@@ -23,10 +25,12 @@ public final class MpjOperator implements AutoCloseable {
 
   private final Operator operator;
   private final ProgressPoller progress;
+  private final JobMetrics metrics;
 
-  private MpjOperator(Operator operator, ProgressPoller progress) {
+  private MpjOperator(Operator operator, ProgressPoller progress, JobMetrics metrics) {
     this.operator = operator;
     this.progress = progress;
+    this.metrics = metrics;
   }
 
   /** Builds the operator for {@code client} and starts it; it runs until {@link #close()}. */
@@ -36,6 +40,7 @@ public final class MpjOperator implements AutoCloseable {
 
   static MpjOperator start(KubernetesClient client, OperatorSettings settings, Clock clock) {
     ProgressPoller progress = new ProgressPoller(settings.progressTimeout(), clock);
+    JobMetrics metrics = new JobMetrics(settings.meterRegistry());
     var reconciler =
         new MixedPrecisionJobReconciler(
             settings.sizer(),
@@ -43,6 +48,7 @@ public final class MpjOperator implements AutoCloseable {
             new JobResources(client),
             new KubernetesEventRecorder(client, clock),
             progress,
+            metrics,
             settings,
             clock);
     Operator operator =
@@ -51,7 +57,8 @@ public final class MpjOperator implements AutoCloseable {
               // No server-side apply: the embedded API server of mpj local (and the tests) has none.
               .withUseSSAToPatchPrimaryResource(false)
               .withSSABasedCreateUpdateMatchForDependentResources(false)
-              .withMetrics(settings.metrics())
+              // Per controller, not per resource: labels stay bounded however many jobs come and go.
+              .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
               .withCloseClientOnStop(false)
               .withConcurrentReconciliationThreads(10)
               .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
@@ -86,7 +93,7 @@ public final class MpjOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new MpjOperator(operator, progress);
+    return new MpjOperator(operator, progress, metrics);
   }
 
   /** Exponential backoff from 1 s to 60 s, without a limit: an API server outage must not strand a job. */
@@ -111,6 +118,11 @@ public final class MpjOperator implements AutoCloseable {
     return isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
+  /** The job metrics, for the scrape endpoint: {@link JobMetrics#refresh()} before each scrape. */
+  public JobMetrics metrics() {
+    return metrics;
+  }
+
   public Operator operator() {
     return operator;
   }
@@ -119,6 +131,7 @@ public final class MpjOperator implements AutoCloseable {
   public void close() {
     operator.stop();
     progress.close();
+    metrics.close();
   }
 
 }

@@ -3,7 +3,8 @@ package dev.mpj.operator;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
 import dev.mpj.operator.sizing.Sizer;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.Set;
 
@@ -19,7 +20,8 @@ import java.util.Set;
  * @param progressInterval how often a running job's progress is read from rank 0
  * @param progressTimeout how long one read of rank 0's progress may take
  * @param leaderElection lease name and namespace when leader election is on, else null
- * @param metrics JOSDK's metrics sink; {@link Metrics#NOOP} unless a registry is plugged in
+ * @param meterRegistry where JOSDK's reconciliation metrics and the job metrics go; by default an empty
+ *     composite, which records nothing: {@code mpj operator} plugs in a Prometheus registry
  * @param sizer decides replicas, micro-batch and accumulation
  */
 public record OperatorSettings(
@@ -31,7 +33,7 @@ public record OperatorSettings(
     Duration progressInterval,
     Duration progressTimeout,
     LeaderElection leaderElection,
-    Metrics metrics,
+    MeterRegistry meterRegistry,
     Sizer sizer) {
 
   public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
@@ -65,48 +67,48 @@ public record OperatorSettings(
         Duration.ofSeconds(10),
         Duration.ofSeconds(2),
         null,
-        Metrics.NOOP,
+        new CompositeMeterRegistry(),
         new MemorySizer(SizingSettings.defaults()));
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
     return new OperatorSettings(value, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
   }
 
   public OperatorSettings withDefaultImage(String value) {
     return new OperatorSettings(namespaces, value, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
   }
 
   /** New sizing knobs, and the memory sizer that uses them. */
   public OperatorSettings withSizing(SizingSettings value) {
     return new OperatorSettings(namespaces, defaultImage, value, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, new MemorySizer(value));
+        progressInterval, progressTimeout, leaderElection, meterRegistry, new MemorySizer(value));
   }
 
   public OperatorSettings withPorts(int coordinator, int trainerMetrics) {
     return new OperatorSettings(namespaces, defaultImage, sizing, coordinator, trainerMetrics,
-        progressInterval, progressTimeout, leaderElection, metrics, sizer);
+        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
   }
 
   public OperatorSettings withProgressInterval(Duration value) {
     return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        value, progressTimeout, leaderElection, metrics, sizer);
+        value, progressTimeout, leaderElection, meterRegistry, sizer);
   }
 
   public OperatorSettings withLeaderElection(LeaderElection value) {
     return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, value, metrics, sizer);
+        progressInterval, progressTimeout, value, meterRegistry, sizer);
   }
 
-  public OperatorSettings withMetrics(Metrics value) {
+  public OperatorSettings withMeterRegistry(MeterRegistry value) {
     return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
         progressInterval, progressTimeout, leaderElection, value, sizer);
   }
 
   public OperatorSettings withSizer(Sizer value) {
     return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, metrics, value);
+        progressInterval, progressTimeout, leaderElection, meterRegistry, value);
   }
 }

@@ -3,9 +3,18 @@ package dev.mpj.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.operator.OperatorSettings;
+import dev.mpj.operator.metrics.MetricsEndpoint;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -35,6 +44,43 @@ class OperatorCommandTest {
     assertThat(s.namespaces()).isEmpty();
     assertThat(s.leaderElection()).isNull();
     assertThat(s.defaultImage()).isEqualTo(OperatorSettings.DEFAULT_IMAGE);
+  }
+
+  @Test
+  void metricsGetTheirOwnPortUnlessBothFlagsNameTheSameOne() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Counter scrapes = registry.counter("test.scrapes");
+    MetricsEndpoint endpoint = new MetricsEndpoint(registry, scrapes::increment);
+    try (var apart = OperatorCommand.Endpoints.start(0, 0, () -> true, () -> true, endpoint)) {
+      assertThat(apart.metricsPort()).isNotEqualTo(apart.health().port());
+      assertThat(get(apart.metricsPort(), "/metrics").body()).contains("test_scrapes_total 1.0");
+      assertThat(get(apart.metricsPort(), "/healthz").statusCode()).isEqualTo(404);
+      assertThat(get(apart.health().port(), "/healthz").statusCode()).isEqualTo(200);
+      assertThat(get(apart.health().port(), "/metrics").statusCode()).isEqualTo(404);
+    }
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    try (var together = OperatorCommand.Endpoints.start(port, port, () -> true, () -> false, endpoint)) {
+      assertThat(together.metricsPort()).isEqualTo(port);
+      assertThat(get(port, "/metrics").body()).contains("test_scrapes_total 2.0");
+      assertThat(get(port, "/readyz").statusCode()).isEqualTo(503);
+    }
+  }
+
+  @Test
+  void theMetricsPortFlagIsCheckedLikeTheOthers() {
+    StringWriter err = new StringWriter();
+    int code = MpjCommand.commandLine().setErr(new PrintWriter(err)).execute("operator", "--metrics-port", "70000");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("--metrics-port").contains("70000");
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    return HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
