@@ -137,6 +137,25 @@ public final class TrainingSession implements AutoCloseable {
     return step;
   }
 
+  /** The step this run continued from, or null when it started fresh. */
+  public Long resumedFromStep() {
+    return resumedFromStep;
+  }
+
+  /** Steps skipped so far for inf/NaN gradients. */
+  public long skippedSteps() {
+    return skipped;
+  }
+
+  public RunConfig config() {
+    return config;
+  }
+
+  /** The training split (the model's input shape and classes come from it). */
+  public Dataset trainData() {
+    return data.train();
+  }
+
   /**
    * Continues a run from a checkpoint: the step count, skipped steps and data position. The caller
    * restores the master weights, optimizer state and loss scale in place (they are exposed as
@@ -285,7 +304,7 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   /** The engine's seed at a step: dropout of step s is the same in every run that reaches step s. */
-  static int stepSeed(long seed, long step) {
+  public static int stepSeed(long seed, long step) {
     long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
     return (int) (z ^ (z >>> 29)) & 0x7fffffff;
