@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Hangs off the loop and decides when to checkpoint: every {@code intervalSteps}, every {@code
  * intervalSeconds} when set, at the last step, and after the step in which SIGTERM arrived (then it
- * waits for the write and stops the loop). The snapshot is taken on the loop's thread; the write runs
+ * waits for the write and stops the loop once the step's other listeners have run). The snapshot is taken on the loop's thread; the write runs
  * in the background, one at a time: the loop waits only when the previous write is still running.
  *
  * <p>Register it before the metrics writer: {@link #metricsFor} reports the step it just handled.
@@ -59,7 +59,7 @@ public final class CheckpointListener implements TrainingListener {
         throw new UncheckedIOException(e);
       }
       collectFinished();
-      throw new PreemptedException(step);
+      session.stopAfterThisStep(new PreemptedException(step));
     }
   }
 

@@ -61,6 +61,7 @@ public final class TrainingSession implements AutoCloseable {
   private long skipped;
   private ParityCheck lastParity;
   private Long resumedFromStep;
+  private RuntimeException stopReason;
 
   public TrainingSession(RunConfig config, DataSplit data) {
     this.config = config;
@@ -168,11 +169,22 @@ public final class TrainingSession implements AutoCloseable {
     this.resumedFromStep = step;
   }
 
+  /**
+   * Ends {@link #run} after the step in progress, once every listener has seen it: run() throws
+   * {@code reason} instead of validating (e.g. SIGTERM, after the checkpoint of that step).
+   */
+  public void stopAfterThisStep(RuntimeException reason) {
+    this.stopReason = reason;
+  }
+
   /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
   public RunSummary run() {
     long started = System.nanoTime();
     while (step < totalSteps) {
       runStep();
+      if (stopReason != null) {
+        throw stopReason;
+      }
     }
     Evaluation validation = evaluate(weights.working());
     double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
