@@ -42,8 +42,11 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   @Option(names = "--interval", defaultValue = "5", description = "Steps per block, i.e. per checkpoint (default: ${DEFAULT-VALUE}).")
   int interval;
 
-  @Option(names = "--blocks", defaultValue = "4", description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--blocks", defaultValue = "6", description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
   int blocks;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "Repeats of each write-speed measurement (default: ${DEFAULT-VALUE}).")
+  int repeats;
 
   @Override
   public Integer call() throws Exception {
@@ -55,23 +58,36 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       }
       Snapshot first = Snapshot.of(session, hash);
       long bytes = first.bytes();
-      System.out.printf(Locale.ROOT, "mpj-trainer bench checkpoint: mlp %d-%s-10, fp32, Adam, batch %d; libtorch threads %s; cpus %d; folder %s%n",
+      System.out.printf(Locale.ROOT, "mpj-trainer bench checkpoint: mlp %d-%s-10, fp32, Adam, batch %d; libtorch threads %s; cpus %d, load average %.1f; folder %s%n",
           features, hidden, batch, System.getProperty("ai.djl.pytorch.num_threads", "default"),
-          Runtime.getRuntime().availableProcessors(), folder);
+          Runtime.getRuntime().availableProcessors(),
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), folder);
       System.out.printf(Locale.ROOT, "master weights %.1f MB FP32, checkpoint (weights + Adam m, v) %.1f MB%n%n",
           weightBytes(first) / 1e6, bytes / 1e6);
 
-      // 1. Throughput: a checkpoint written with the loop idle, against raw fsync'd writes of as many bytes.
-      double disk = sequentialWrite(folder.resolve("disk-probe"), bytes);
-      Double dd = ddWrite(folder.resolve("dd-probe"), bytes);
-      CheckpointWriter.WriteReport alone = CheckpointWriter.write(folder, first, 2);
-      System.out.println("| write | MB | seconds | MB/s | of disk |");
-      System.out.println("|---|---:|---:|---:|---:|");
-      row("disk: FileChannel 4 MiB writes + fsync", bytes, disk, disk);
-      if (dd != null) {
-        row("disk: dd bs=4M conv=fsync", bytes, dd, disk);
+      // 1. Throughput: checkpoints written with the loop idle, against raw fsync'd writes of as many bytes;
+      // interleaved and repeated, the median of each (the page cache and other work on the disk vary).
+      double[] disk = new double[repeats];
+      double[] dd = new double[repeats];
+      double[] alone = new double[repeats];
+      boolean hasDd = true;
+      for (int r = 0; r < repeats; r++) {
+        disk[r] = sequentialWrite(folder.resolve("disk-probe"), bytes);
+        Double d = ddWrite(folder.resolve("dd-probe"), bytes);
+        hasDd &= d != null;
+        dd[r] = d == null ? Double.NaN : d;
+        alone[r] = CheckpointWriter.write(folder, first, 1).writeSeconds();
+        CheckpointWriter.deleteTree(folder.resolve(CheckpointWriter.folderName(first.step())));
       }
-      row("checkpoint, loop idle (2 files + state.json, fsync, renames)", alone.bytes(), alone.writeSeconds(), disk);
+      double diskSeconds = TrainerBench.median(disk);
+      System.out.printf(Locale.ROOT, "write speed, median of %d interleaved repeats%n", repeats);
+      System.out.println("| write | MB | seconds | MB/s | against FileChannel + fsync |");
+      System.out.println("|---|---:|---:|---:|---:|");
+      row("disk: FileChannel 4 MiB writes + fsync", bytes, diskSeconds, diskSeconds);
+      if (hasDd) {
+        row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
+      }
+      row("checkpoint, loop idle (SHA-256, fsync, renames, latest)", bytes, TrainerBench.median(alone), diskSeconds);
 
       // 2. Overhead: blocks of steps with and without one background checkpoint.
       double[] off = new double[blocks];
@@ -99,7 +115,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
         }
       }
       for (CheckpointWriter.WriteReport w : writes) {
-        row("checkpoint, background during training, step " + w.step(), w.bytes(), w.writeSeconds(), disk);
+        row("checkpoint, background during training, step " + w.step(), w.bytes(), w.writeSeconds(), diskSeconds);
       }
       double meanOff = mean(off);
       double meanOn = mean(on);
