@@ -71,12 +71,16 @@ public final class CheckpointListener implements TrainingListener {
   }
 
   private void checkpoint(long step) {
-    long start = System.nanoTime();
-    Snapshot snapshot = Snapshot.of(session, modelConfigSha256);
-    double snapshotTook = (System.nanoTime() - start) / 1e9;
     double waited;
+    Snapshot snapshot;
+    double snapshotTook;
     try {
-      waited = writer.submit(snapshot);
+      // Wait first, then copy: one snapshot in host memory at a time.
+      waited = writer.await();
+      long start = System.nanoTime();
+      snapshot = Snapshot.of(session, modelConfigSha256);
+      snapshotTook = (System.nanoTime() - start) / 1e9;
+      writer.submit(snapshot);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
