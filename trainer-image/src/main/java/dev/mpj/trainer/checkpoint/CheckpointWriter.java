@@ -35,6 +35,10 @@ public final class CheckpointWriter implements AutoCloseable {
   private final ExecutorService thread;
   private final List<WriteReport> finished = new ArrayList<>();
   private Future<WriteReport> inFlight;
+  private volatile Published lastPublished;
+
+  /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
+  public record Published(long step, java.time.Instant time, Path path) {}
 
   /** How long one checkpoint took to write (files, fsync, renames, retention) and how big it is. */
   public record WriteReport(long step, long bytes, double writeSeconds) {}
@@ -65,8 +69,17 @@ public final class CheckpointWriter implements AutoCloseable {
    */
   public double submit(Snapshot snapshot) throws IOException {
     double waited = await();
-    inFlight = thread.submit(() -> write(folder, snapshot, keep));
+    inFlight = thread.submit(() -> {
+      WriteReport report = write(folder, snapshot, keep);
+      lastPublished = new Published(report.step(), java.time.Instant.now(), folder.resolve(folderName(report.step())));
+      return report;
+    });
     return waited;
+  }
+
+  /** The newest checkpoint published by this writer, or null before the first. */
+  public Published lastPublished() {
+    return lastPublished;
   }
 
   /** Waits for the write in flight; returns the seconds waited. */

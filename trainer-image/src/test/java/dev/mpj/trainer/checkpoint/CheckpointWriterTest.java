@@ -34,6 +34,9 @@ class CheckpointWriterTest {
       for (long step = 10; step <= 40; step += 10) {
         writer.submit(snapshot(step));
       }
+      writer.await();
+      assertThat(writer.lastPublished().step()).isEqualTo(40);
+      assertThat(writer.lastPublished().path()).isEqualTo(dir.resolve("step-00000040"));
     }
     assertThat(folders()).containsExactly("step-00000040", "step-00000030");
     assertThat(CheckpointReader.latestName(dir)).isEqualTo("step-00000040");
