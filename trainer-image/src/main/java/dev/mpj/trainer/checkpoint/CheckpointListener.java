@@ -21,7 +21,7 @@ import java.util.Map;
 public final class CheckpointListener implements TrainingListener {
   private final TrainingSession session;
   private final CheckpointWriter writer;
-  private final CheckpointSpec spec;
+  private final CheckpointSchedule schedule;
   private final String modelConfigSha256;
   private final PreemptionHandler preemption;
   private long lastCheckpointStep;
@@ -37,7 +37,8 @@ public final class CheckpointListener implements TrainingListener {
       TrainingSession session, CheckpointWriter writer, CheckpointSpec spec, String modelConfigSha256, PreemptionHandler preemption) {
     this.session = session;
     this.writer = writer;
-    this.spec = spec != null ? spec : new CheckpointSpec();
+    CheckpointSpec s = spec != null ? spec : new CheckpointSpec();
+    this.schedule = new CheckpointSchedule(s.intervalSteps, s.intervalSeconds, session.totalSteps());
     this.modelConfigSha256 = modelConfigSha256;
     this.preemption = preemption;
     this.lastCheckpointStep = session.step();
@@ -64,10 +65,7 @@ public final class CheckpointListener implements TrainingListener {
   }
 
   private boolean due(long step) {
-    if (step % spec.intervalSteps == 0 || step == session.totalSteps()) {
-      return true;
-    }
-    return spec.intervalSeconds != null && (System.nanoTime() - lastCheckpointNanos) / 1e9 >= spec.intervalSeconds;
+    return schedule.due(step, (System.nanoTime() - lastCheckpointNanos) / 1e9);
   }
 
   private void checkpoint(long step) {
