@@ -40,7 +40,7 @@ public final class TrainerBench {
   /** A child's Java heap is fixed and touched up front, so that what its resident memory adds is native. */
   private static final List<String> FIXED_HEAP = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
-  static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
+  public static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
     return JobFiles.parse("""
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
@@ -56,7 +56,7 @@ public final class TrainerBench {
         """.formatted(precision, hidden, Math.max(batch * 4, 1024), features, classes, batch, steps));
   }
 
-  static TrainingSession session(MixedPrecisionJob job) {
+  public static TrainingSession session(MixedPrecisionJob job) {
     RunConfig config = RunConfig.standalone(job, null);
     Dataset data = SyntheticData.classification(
         config.spec().data.synthetic.samples, new int[] {config.spec().data.synthetic.features}, config.spec().data.synthetic.classes, 0);
@@ -237,7 +237,7 @@ public final class TrainerBench {
     }
   }
 
-  static double median(double[] values) {
+  public static double median(double[] values) {
     double[] sorted = values.clone();
     Arrays.sort(sorted);
     return sorted[sorted.length / 2];

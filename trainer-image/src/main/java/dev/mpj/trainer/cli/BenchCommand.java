@@ -1,6 +1,7 @@
 package dev.mpj.trainer.cli;
 
 import dev.mpj.trainer.bench.TrainerBench;
+import dev.mpj.trainer.checkpoint.CheckpointBenchCommand;
 import dev.mpj.trainer.collective.AllReduceBenchCommand;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
-    subcommands = AllReduceBenchCommand.class)
+    subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--steps", description = "Measured steps per timing (default ${DEFAULT-VALUE}).")

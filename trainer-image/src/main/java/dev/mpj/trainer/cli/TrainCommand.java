@@ -14,7 +14,17 @@ import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
+import dev.mpj.trainer.checkpoint.CheckpointListener;
+import dev.mpj.trainer.checkpoint.CheckpointWriter;
+import dev.mpj.trainer.checkpoint.ModelConfigHash;
+import dev.mpj.trainer.checkpoint.PreemptedException;
+import dev.mpj.trainer.checkpoint.PreemptionHandler;
+import dev.mpj.trainer.checkpoint.Resume;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -42,7 +52,8 @@ final class TrainCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
 
-  @Option(names = "--output", required = true, description = "Folder for metrics.jsonl and summary.json.")
+  @Option(names = "--output", required = true,
+      description = "Folder for metrics.jsonl, summary.json and (unless MPJ_CHECKPOINT_DIR is set) checkpoints/; run again on it to resume.")
   Path output;
 
   @Option(names = "--metrics-port", description = "Serve Prometheus metrics on this port while training.")
@@ -51,6 +62,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--micro-batch", description = "With -f: samples per micro-batch; the rest of the global batch is accumulated.")
   Integer microBatch;
 
+  @Option(names = "--termination-grace-seconds",
+      description = "After SIGTERM: finish the step, write a checkpoint and exit (code 143) within this many seconds."
+          + " Default: $MPJ_TERMINATION_GRACE_SECONDS, else 25.")
+  Integer terminationGraceSeconds;
+
   @Override
   public Integer call() {
     try {
@@ -58,45 +74,102 @@ final class TrainCommand implements Callable<Integer> {
       Dataset all = DataSource.load(config.spec());
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
+      Duration grace = terminationGrace();
       prepareOutput();
       useCpuRequest(config);
-      return train(config, split);
+      return train(config, split, grace);
     } catch (InvalidJobException e) {
       System.err.println("mpj-trainer: invalid job: " + e.getMessage());
       return TrainerCommand.EXIT_BAD_INPUT;
     }
   }
 
-  private int train(RunConfig config, DataSplit split) {
-    try (TrainingSession session = new TrainingSession(config, split);
-        MetricsWriter metrics = new MetricsWriter(output);
-        MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, config.jobName())) {
-      session.addListener(metrics);
-      session.addListener(new ProgressListener(System.err, session.totalSteps()));
-      if (server != null) {
-        session.addListener(server);
+  private int train(RunConfig config, DataSplit split, Duration grace) {
+    try (PreemptionHandler preemption = PreemptionHandler.install(grace);
+        TrainingSession session = new TrainingSession(config, split)) {
+      // Start-up order: (1) build the session; (2) rank 0 restores the newest whole checkpoint;
+      // (3) rank 0 sends the state to the other replicas; (4) train. Only rank 0 writes checkpoints.
+      boolean checkpointing = config.rank() == 0;
+      String modelConfigSha256 = ModelConfigHash.of(config, session.trainData());
+      Resume resume = checkpointing ? resume(session, modelConfigSha256) : Resume.fresh();
+      try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
+          CheckpointWriter writer = checkpointing ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep) : null;
+          MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, config.jobName())) {
+        CheckpointListener checkpoints = null;
+        if (writer != null) {
+          checkpoints = new CheckpointListener(session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
+          session.addListener(checkpoints);
+          metrics.addSection(checkpoints::metricsFor);
+        }
+        session.addListener(metrics);
+        session.addListener(new ProgressListener(System.err, session.totalSteps()));
+        if (server != null) {
+          session.addListener(server);
+        }
+        if (config.replicas() > 1) {
+          // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
+          System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
+              + "replica %d trains alone on its shard of each global batch%n", config.replicas(), config.rank());
+        }
+        System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
+            config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
+            config.microBatch(), config.accumulation(), config.rank(), config.replicas());
+        RunSummary summary;
+        try {
+          summary = session.run();
+        } catch (ParityFailure e) {
+          System.err.println("mpj-trainer: " + e.getMessage());
+          return EXIT_PARITY;
+        } catch (PreemptedException e) {
+          System.err.printf("mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
+              e.getMessage(), preemption.secondsSinceRequest(), PreemptionHandler.EXIT_INTERRUPTED);
+          return PreemptionHandler.EXIT_INTERRUPTED;
+        }
+        Map<String, Object> sections = new LinkedHashMap<>();
+        if (writer != null) {
+          writer.await();
+          sections.put("checkpoints", checkpoints.totals(resume));
+        }
+        SummaryWriter.write(output, summary, sections);
+        return 0;
       }
-      if (config.replicas() > 1) {
-        // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
-        System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
-            + "replica %d trains alone on its shard of each global batch%n", config.replicas(), config.rank());
-      }
-      System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
-          config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
-          config.microBatch(), config.accumulation(), config.rank(), config.replicas());
-      RunSummary summary;
-      try {
-        summary = session.run();
-      } catch (ParityFailure e) {
-        System.err.println("mpj-trainer: " + e.getMessage());
-        return EXIT_PARITY;
-      }
-      SummaryWriter.write(output, summary);
-      return 0;
-    } catch (IOException e) {
-      System.err.println("mpj-trainer: cannot write to " + output + ": " + e.getMessage());
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
       return 1;
     }
+  }
+
+  /** Step (2) of start-up: the newest whole checkpoint into the session; a refused one exits 2 with nothing changed. */
+  private Resume resume(TrainingSession session, String modelConfigSha256) throws IOException {
+    return Resume.newest(checkpointFolder(), session, modelConfigSha256, message -> System.err.println("mpj-trainer: " + message));
+  }
+
+  /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
+  private Path checkpointFolder() {
+    String mounted = System.getenv("MPJ_CHECKPOINT_DIR");
+    return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
+  }
+
+  /** --termination-grace-seconds, else MPJ_TERMINATION_GRACE_SECONDS, else 25 s (below the pod's 60 s). */
+  private Duration terminationGrace() {
+    String field = "--termination-grace-seconds";
+    Integer seconds = terminationGraceSeconds;
+    if (seconds == null) {
+      String env = System.getenv("MPJ_TERMINATION_GRACE_SECONDS");
+      if (env == null || env.isBlank()) {
+        return PreemptionHandler.DEFAULT_GRACE;
+      }
+      field = "MPJ_TERMINATION_GRACE_SECONDS";
+      try {
+        seconds = Integer.parseInt(env.trim());
+      } catch (NumberFormatException e) {
+        throw new InvalidJobException(field, "is not a whole number of seconds: " + env);
+      }
+    }
+    if (seconds < 1) {
+      throw new InvalidJobException(field, "must be at least 1 (got " + seconds + ")");
+    }
+    return Duration.ofSeconds(seconds);
   }
 
   /**

@@ -61,6 +61,7 @@ public final class TrainingSession implements AutoCloseable {
   private long skipped;
   private ParityCheck lastParity;
   private Long resumedFromStep;
+  private RuntimeException stopReason;
 
   public TrainingSession(RunConfig config, DataSplit data) {
     this.config = config;
@@ -137,6 +138,25 @@ public final class TrainingSession implements AutoCloseable {
     return step;
   }
 
+  /** The step this run continued from, or null when it started fresh. */
+  public Long resumedFromStep() {
+    return resumedFromStep;
+  }
+
+  /** Steps skipped so far for inf/NaN gradients. */
+  public long skippedSteps() {
+    return skipped;
+  }
+
+  public RunConfig config() {
+    return config;
+  }
+
+  /** The training split (the model's input shape and classes come from it). */
+  public Dataset trainData() {
+    return data.train();
+  }
+
   /**
    * Continues a run from a checkpoint: the step count, skipped steps and data position. The caller
    * restores the master weights, optimizer state and loss scale in place (they are exposed as
@@ -149,11 +169,22 @@ public final class TrainingSession implements AutoCloseable {
     this.resumedFromStep = step;
   }
 
+  /**
+   * Ends {@link #run} after the step in progress, once every listener has seen it: run() throws
+   * {@code reason} instead of validating (e.g. SIGTERM, after the checkpoint of that step).
+   */
+  public void stopAfterThisStep(RuntimeException reason) {
+    this.stopReason = reason;
+  }
+
   /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
   public RunSummary run() {
     long started = System.nanoTime();
     while (step < totalSteps) {
       runStep();
+      if (stopReason != null) {
+        throw stopReason;
+      }
     }
     Evaluation validation = evaluate(weights.working());
     double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
@@ -285,7 +316,7 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   /** The engine's seed at a step: dropout of step s is the same in every run that reaches step s. */
-  static int stepSeed(long seed, long step) {
+  public static int stepSeed(long seed, long step) {
     long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
     return (int) (z ^ (z >>> 29)) & 0x7fffffff;

@@ -9,7 +9,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,9 +22,49 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
   public static final String FILE = "metrics.jsonl";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final BufferedWriter out;
+  private final List<LongFunction<Map<String, Object>>> sections = new ArrayList<>();
 
+  /** A fresh metrics.jsonl (an existing one is replaced). */
   public MetricsWriter(Path folder) throws IOException {
     out = Files.newBufferedWriter(folder.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  private MetricsWriter(BufferedWriter out) {
+    this.out = out;
+  }
+
+  /**
+   * The metrics.jsonl of a run resumed after {@code resumedFromStep} (null: a fresh run). The lines an
+   * interrupted run wrote after that step are dropped (the file is rewritten to a temporary name and
+   * renamed), so each step appears once, with the values of the run that kept it.
+   */
+  public static MetricsWriter continuing(Path folder, Long resumedFromStep) throws IOException {
+    Path file = folder.resolve(FILE);
+    if (resumedFromStep == null || !Files.exists(file)) {
+      return new MetricsWriter(folder);
+    }
+    List<String> kept = new ArrayList<>();
+    for (String line : Files.readAllLines(file)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        if (JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= resumedFromStep) {
+          kept.add(line);
+        }
+      } catch (IOException e) {
+        // a line cut short by a kill: dropped
+      }
+    }
+    Path temporary = folder.resolve(FILE + ".tmp");
+    Files.write(temporary, kept);
+    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return new MetricsWriter(Files.newBufferedWriter(file, StandardOpenOption.APPEND));
+  }
+
+  /** Adds the fields {@code section} gives for a step to that step's line (e.g. the checkpoint written). */
+  public void addSection(LongFunction<Map<String, Object>> section) {
+    sections.add(section);
   }
 
   @Override
@@ -37,6 +81,9 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
     line.put("accumulation", s.accumulation());
     if (s.parity() != null) {
       line.put("parity", parity(s.parity()));
+    }
+    for (LongFunction<Map<String, Object>> section : sections) {
+      line.putAll(section.apply(s.step()));
     }
     try {
       out.write(JSON.writeValueAsString(line));

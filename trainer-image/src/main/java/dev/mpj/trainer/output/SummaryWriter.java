@@ -18,6 +18,11 @@ public final class SummaryWriter {
   private SummaryWriter() {}
 
   public static void write(Path folder, RunSummary s) throws IOException {
+    write(folder, s, Map.of());
+  }
+
+  /** With further top-level sections (e.g. {@code checkpoints}). */
+  public static void write(Path folder, RunSummary s, Map<String, Object> sections) throws IOException {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("precision", s.precision());
     summary.put("steps", s.steps());
@@ -33,6 +38,7 @@ public final class SummaryWriter {
     summary.put("wallSeconds", s.wallSeconds());
     summary.put("resumedFromStep", s.resumedFromStep());
     summary.put("parity", s.parity() == null ? null : MetricsWriter.parity(s.parity()));
+    summary.putAll(sections);
     Path temporary = folder.resolve(FILE + ".tmp");
     Files.write(temporary, JSON.writeValueAsBytes(summary));
     Files.move(temporary, folder.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

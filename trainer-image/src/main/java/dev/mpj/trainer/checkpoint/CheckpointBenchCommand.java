@@ -1,0 +1,197 @@
+package dev.mpj.trainer.checkpoint;
+
+import dev.mpj.trainer.bench.TrainerBench;
+import dev.mpj.trainer.loop.TrainingSession;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mpj-trainer bench checkpoint}: checkpoint write throughput against the disk's sequential
+ * write speed (the same bytes, fsync'd, in the same folder, in the same run), and what background
+ * checkpointing costs the step loop against checkpointing off. Blocks of {@code --interval} steps
+ * alternate between off and on; an "on" block is one checkpoint (snapshot on the loop's thread, write
+ * in the background) plus its steps, plus any wait for the write at the block's end: the cost of one
+ * checkpoint per interval.
+ */
+@Command(name = "checkpoint", mixinStandardHelpOptions = true,
+    description = "Checkpoint write throughput against the disk's fsync'd sequential write; step-time overhead of background checkpointing.")
+public final class CheckpointBenchCommand implements Callable<Integer> {
+
+  @Option(names = "--dir", description = "Folder to write checkpoints in (default: a new folder in java.io.tmpdir).")
+  Path dir;
+
+  @Option(names = "--features", defaultValue = "1024", description = "Input features (default: ${DEFAULT-VALUE}).")
+  int features;
+
+  @Option(names = "--hidden", defaultValue = "[4096, 4096, 2048]", description = "MLP hidden sizes (default: ${DEFAULT-VALUE}).")
+  String hidden;
+
+  @Option(names = "--batch", defaultValue = "32", description = "Global batch (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--interval", defaultValue = "5", description = "Steps per block, i.e. per checkpoint (default: ${DEFAULT-VALUE}).")
+  int interval;
+
+  @Option(names = "--blocks", defaultValue = "6", description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
+  int blocks;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "Repeats of each write-speed measurement (default: ${DEFAULT-VALUE}).")
+  int repeats;
+
+  @Override
+  public Integer call() throws Exception {
+    Path folder = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("mpj-checkpoint-bench");
+    try (TrainingSession session = TrainerBench.session(TrainerBench.mlpJob("fp32", features, hidden, 10, batch, 1_000_000))) {
+      String hash = ModelConfigHash.of(session.config(), session.trainData());
+      for (int i = 0; i < 2; i++) {
+        session.runStep();
+      }
+      Snapshot first = Snapshot.of(session, hash);
+      long bytes = first.bytes();
+      System.out.printf(Locale.ROOT, "mpj-trainer bench checkpoint: mlp %d-%s-10, fp32, Adam, batch %d; libtorch threads %s; cpus %d, load average %.1f; folder %s%n",
+          features, hidden, batch, System.getProperty("ai.djl.pytorch.num_threads", "default"),
+          Runtime.getRuntime().availableProcessors(),
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), folder);
+      System.out.printf(Locale.ROOT, "master weights %.1f MB FP32, checkpoint (weights + Adam m, v) %.1f MB%n%n",
+          weightBytes(first) / 1e6, bytes / 1e6);
+
+      // 1. Throughput: checkpoints written with the loop idle, against raw fsync'd writes of as many bytes;
+      // interleaved and repeated, the median of each (the page cache and other work on the disk vary).
+      double[] disk = new double[repeats];
+      double[] dd = new double[repeats];
+      double[] alone = new double[repeats];
+      boolean hasDd = true;
+      for (int r = 0; r < repeats; r++) {
+        disk[r] = sequentialWrite(folder.resolve("disk-probe"), bytes);
+        Double d = ddWrite(folder.resolve("dd-probe"), bytes);
+        hasDd &= d != null;
+        dd[r] = d == null ? Double.NaN : d;
+        alone[r] = CheckpointWriter.write(folder, first, 1).writeSeconds();
+        CheckpointWriter.deleteTree(folder.resolve(CheckpointWriter.folderName(first.step())));
+      }
+      double diskSeconds = TrainerBench.median(disk);
+      System.out.printf(Locale.ROOT, "write speed, median of %d interleaved repeats%n", repeats);
+      System.out.println("| write | MB | seconds | MB/s | against FileChannel + fsync |");
+      System.out.println("|---|---:|---:|---:|---:|");
+      row("disk: FileChannel 4 MiB writes + fsync", bytes, diskSeconds, diskSeconds);
+      if (hasDd) {
+        row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
+      }
+      row("checkpoint, loop idle (SHA-256, fsync, renames, latest)", bytes, TrainerBench.median(alone), diskSeconds);
+
+      // 2. Overhead: blocks of steps with and without one background checkpoint.
+      double[] off = new double[blocks];
+      double[] on = new double[blocks];
+      double snapshot = 0;
+      double waited = 0;
+      List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
+      try (CheckpointWriter writer = new CheckpointWriter(folder, 2)) {
+        for (int b = 0; b < blocks; b++) {
+          long t0 = System.nanoTime();
+          for (int i = 0; i < interval; i++) {
+            session.runStep();
+          }
+          off[b] = (System.nanoTime() - t0) / 1e9 / interval;
+          t0 = System.nanoTime();
+          Snapshot s = Snapshot.of(session, hash);
+          snapshot += (System.nanoTime() - t0) / 1e9;
+          waited += writer.submit(s);
+          for (int i = 0; i < interval; i++) {
+            session.runStep();
+          }
+          waited += writer.await();
+          on[b] = (System.nanoTime() - t0) / 1e9 / interval;
+          writes.addAll(writer.drainFinished());
+        }
+      }
+      for (CheckpointWriter.WriteReport w : writes) {
+        row("checkpoint, background during training, step " + w.step(), w.bytes(), w.writeSeconds(), diskSeconds);
+      }
+      double meanOff = mean(off);
+      double meanOn = mean(on);
+      System.out.println();
+      System.out.printf(Locale.ROOT, "step time, %d blocks of %d steps each, alternating (mean of blocks; median in brackets)%n", blocks, interval);
+      System.out.println("| checkpointing | ms per step | overhead |");
+      System.out.println("|---|---:|---:|");
+      System.out.printf(Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
+      System.out.printf(Locale.ROOT, "| on, one checkpoint every %d steps | %.1f (%.1f) | %+.1f %% |%n", interval, meanOn * 1e3,
+          TrainerBench.median(on) * 1e3, 100 * (meanOn - meanOff) / meanOff);
+      System.out.printf(Locale.ROOT, "per checkpoint: snapshot into host memory %.3f s on the loop, loop waited for the writer %.3f s%n",
+          snapshot / blocks, waited / blocks);
+    } finally {
+      if (dir == null) {
+        CheckpointWriter.deleteTree(folder);
+      }
+    }
+    return 0;
+  }
+
+  private static void row(String what, long bytes, double seconds, double diskSeconds) {
+    System.out.printf(Locale.ROOT, "| %s | %.1f | %.3f | %.0f | %.0f %% |%n", what, bytes / 1e6, seconds, bytes / 1e6 / seconds,
+        100 * diskSeconds / seconds);
+  }
+
+  private static long weightBytes(Snapshot s) {
+    long total = 0;
+    for (SafetensorsFile.Tensor t : s.model()) {
+      total += t.data().length;
+    }
+    return total;
+  }
+
+  /** Seconds to write {@code bytes} to a new file in 4 MiB writes and fsync it. */
+  static double sequentialWrite(Path file, long bytes) throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(4 << 20);
+    new java.util.Random(0).nextBytes(chunk.array());
+    long start = System.nanoTime();
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (long left = bytes; left > 0; ) {
+        chunk.clear().limit((int) Math.min(chunk.capacity(), left));
+        left -= chunk.remaining();
+        while (chunk.hasRemaining()) {
+          channel.write(chunk);
+        }
+      }
+      channel.force(true);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Files.delete(file);
+    return seconds;
+  }
+
+  /** Seconds {@code dd conv=fsync} takes for the same bytes, or null where there is no dd. */
+  static Double ddWrite(Path file, long bytes) {
+    try {
+      long start = System.nanoTime();
+      Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=4M", "count=" + ((bytes + (4 << 20) - 1) / (4 << 20)), "conv=fsync")
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      int exit = dd.waitFor();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Files.deleteIfExists(file);
+      return exit == 0 ? seconds : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private static double mean(double[] values) {
+    double sum = 0;
+    for (double v : values) {
+      sum += v;
+    }
+    return sum / values.length;
+  }
+}

@@ -1,0 +1,214 @@
+package dev.mpj.trainer.checkpoint;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Publishes checkpoints atomically, one at a time, on a background thread. A checkpoint is written
+ * into {@code .tmp-step-N/}, every file and the folder are forced to the disk, the folder is renamed
+ * to {@code step-NNNNNNNN/}, and then {@code latest} is replaced (temporary file, rename) to name it.
+ * A crash at any point leaves either the previous checkpoint or the new one complete; the reader
+ * never trusts a folder whose checksums do not match its state.json.
+ */
+public final class CheckpointWriter implements AutoCloseable {
+  public static final String LATEST = "latest";
+  public static final String MODEL = "model.safetensors";
+  public static final String OPTIMIZER = "optimizer.safetensors";
+  private static final String TEMPORARY_PREFIX = ".tmp-";
+
+  private final Path folder;
+  private final int keep;
+  private final ExecutorService thread;
+  private final List<WriteReport> finished = new ArrayList<>();
+  private Future<WriteReport> inFlight;
+  private volatile Published lastPublished;
+
+  /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
+  public record Published(long step, java.time.Instant time, Path path) {}
+
+  /** How long one checkpoint took to write (files, fsync, renames, retention) and how big it is. */
+  public record WriteReport(long step, long bytes, double writeSeconds) {}
+
+  public CheckpointWriter(Path folder, int keep) throws IOException {
+    this.folder = folder;
+    this.keep = keep;
+    Files.createDirectories(folder);
+    try (var leftovers = Files.list(folder)) {
+      for (Path p : leftovers.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
+        deleteTree(p); // an interrupted write: never published, never read
+      }
+    }
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "checkpoint-writer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public Path folder() {
+    return folder;
+  }
+
+  /**
+   * Starts writing {@code snapshot} in the background after the write in flight, if any, has
+   * finished; returns the seconds the caller waited for it. A failed earlier write is thrown here.
+   */
+  public double submit(Snapshot snapshot) throws IOException {
+    double waited = await();
+    inFlight = thread.submit(() -> {
+      WriteReport report = write(folder, snapshot, keep);
+      lastPublished = new Published(report.step(), java.time.Instant.now(), folder.resolve(folderName(report.step())));
+      return report;
+    });
+    return waited;
+  }
+
+  /** The newest checkpoint published by this writer, or null before the first. */
+  public Published lastPublished() {
+    return lastPublished;
+  }
+
+  /** Waits for the write in flight; returns the seconds waited. */
+  public double await() throws IOException {
+    if (inFlight == null) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    try {
+      WriteReport report = inFlight.get();
+      synchronized (finished) {
+        finished.add(report);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for a checkpoint write", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException io ? io : new IOException("checkpoint write failed: " + cause, cause);
+    } finally {
+      inFlight = null;
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** Writes that finished since the last call (collected without waiting). */
+  public List<WriteReport> drainFinished() {
+    if (inFlight != null && inFlight.isDone()) {
+      try {
+        await();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    synchronized (finished) {
+      List<WriteReport> out = List.copyOf(finished);
+      finished.clear();
+      return out;
+    }
+  }
+
+  /** The folder name of the checkpoint of {@code step}. */
+  public static String folderName(long step) {
+    return String.format("step-%08d", step);
+  }
+
+  /** Writes and publishes one checkpoint now, on the caller's thread. */
+  public static WriteReport write(Path folder, Snapshot snapshot, int keep) throws IOException {
+    long start = System.nanoTime();
+    String name = folderName(snapshot.step());
+    Path temporary = folder.resolve(TEMPORARY_PREFIX + name);
+    if (Files.exists(temporary)) {
+      deleteTree(temporary);
+    }
+    Files.createDirectories(temporary);
+    SafetensorsFile.Written model = SafetensorsFile.write(temporary.resolve(MODEL), snapshot.model());
+    SafetensorsFile.Written optimizer = SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(MODEL, model.sha256());
+    files.put(OPTIMIZER, optimizer.sha256());
+    CheckpointState s = snapshot.state();
+    CheckpointState state = new CheckpointState(
+        s.format(), s.step(), s.skippedSteps(), s.optimizerUpdates(), s.epoch(), s.dataIndex(), s.rng(),
+        s.lossScaler(), s.precision(), s.modelConfigSha256(), files);
+    byte[] json = state.toJson();
+    writeForced(temporary.resolve(CheckpointState.FILE), json);
+    forceFolder(temporary);
+    Path target = folder.resolve(name);
+    if (Files.exists(target)) {
+      deleteTree(target); // the same step written again (a resumed run that stopped there): same content
+    }
+    Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+    forceFolder(folder);
+    Path latestTemporary = folder.resolve(TEMPORARY_PREFIX + LATEST);
+    Files.deleteIfExists(latestTemporary);
+    writeForced(latestTemporary, (name + "\n").getBytes(StandardCharsets.UTF_8));
+    Files.move(latestTemporary, folder.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    forceFolder(folder);
+    removeOld(folder, keep);
+    return new WriteReport(snapshot.step(), model.bytes() + optimizer.bytes() + json.length, (System.nanoTime() - start) / 1e9);
+  }
+
+  /** Deletes all but the newest {@code keep} checkpoints, never the one {@code latest} names. */
+  static void removeOld(Path folder, int keep) throws IOException {
+    String latest = CheckpointReader.latestName(folder);
+    List<Path> newestFirst = CheckpointReader.checkpointFolders(folder);
+    for (int i = keep; i < newestFirst.size(); i++) {
+      Path old = newestFirst.get(i);
+      if (!old.getFileName().toString().equals(latest)) {
+        deleteTree(old);
+      }
+    }
+  }
+
+  private static void writeForced(Path file, byte[] bytes) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      var buffer = java.nio.ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    }
+  }
+
+  /** fsync of a folder makes the names in it (a rename, a new file) durable. */
+  private static void forceFolder(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Waits for the write in flight and stops the thread. */
+  @Override
+  public void close() throws IOException {
+    try {
+      await();
+    } finally {
+      thread.shutdown();
+    }
+  }
+}
