@@ -11,6 +11,9 @@ import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
 import dev.mpj.trainer.loop.TrainingSession;
+import dev.mpj.trainer.metrics.JobLabels;
+import dev.mpj.trainer.metrics.MetricsServer;
+import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
@@ -45,7 +48,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "Folder for metrics.jsonl and summary.json.")
   Path output;
 
-  @Option(names = "--metrics-port", description = "Serve Prometheus metrics on this port while training.")
+  @Option(names = "--metrics-port",
+      description = "Serve /metrics (Prometheus) and /progress on this port while training. Default: $MPJ_METRICS_PORT, else none.")
   Integer metricsPort;
 
   @Option(names = "--micro-batch", description = "With -f: samples per micro-batch; the rest of the global batch is accumulated.")
@@ -55,6 +59,7 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     try {
       RunConfig config = resolve();
+      metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
@@ -68,14 +73,13 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private int train(RunConfig config, DataSplit split) {
+    TrainerMetrics observed = new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
     try (TrainingSession session = new TrainingSession(config, split);
         MetricsWriter metrics = new MetricsWriter(output);
-        MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, config.jobName())) {
+        MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
       session.addListener(metrics);
       session.addListener(new ProgressListener(System.err, session.totalSteps()));
-      if (server != null) {
-        session.addListener(server);
-      }
+      session.addListener(observed);
       if (config.replicas() > 1) {
         // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
         System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
@@ -150,6 +154,18 @@ final class TrainCommand implements Callable<Integer> {
       Files.createDirectories(output);
     } catch (IOException e) {
       throw new InvalidJobException("--output", "cannot create " + output + ": " + e.getMessage());
+    }
+  }
+
+  /** The job's namespace, for the metrics' labels: the rendered config's, or the manifest's (both read before). */
+  private String namespace() {
+    if (source.jobFile != null) {
+      return JobFiles.read(source.jobFile).getMetadata().getNamespace();
+    }
+    try {
+      return JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class).namespace;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }
