@@ -73,7 +73,8 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private int train(RunConfig config, DataSplit split) {
-    TrainerMetrics observed = new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
+    TrainerMetrics observed =
+        new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
     try (TrainingSession session = new TrainingSession(config, split);
         MetricsWriter metrics = new MetricsWriter(output);
         MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
@@ -165,7 +166,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       return JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class).namespace;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new InvalidJobException("--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
   }
 }

@@ -127,12 +127,13 @@ public final class TrainerMetrics implements TrainingListener {
   /**
    * Hook: a complete checkpoint was published (rank 0).
    *
+   * @param time when it was published
    * @param path its folder on the checkpoint volume
    * @param bytes the bytes of its files
-   * @param writeTime from the start of writing to publication
+   * @param writeSeconds from the start of writing to publication
    */
-  public void checkpointPublished(long step, Instant time, String path, long bytes, Duration writeTime) {
-    checkpointWrite().record(writeTime);
+  public void checkpointPublished(long step, Instant time, String path, long bytes, double writeSeconds) {
+    checkpointWrite().record(seconds(writeSeconds));
     checkpointBytes().increment(bytes);
     lastCheckpoint = new CheckpointRecord(step, time, path);
   }

@@ -219,8 +219,8 @@ class TrainerMetricsTest {
     Instant published = Instant.parse("2026-01-02T03:04:05Z");
     TrainerMetrics hooks = new TrainerMetrics(new JobLabels("hooks", null, 0),
         RunConfig.standalone(JobFiles.parse(JOB), null), STEPS);
-    hooks.checkpointPublished(100, published, "/checkpoints/step-00000100", 4096, Duration.ofMillis(250));
-    hooks.checkpointPublished(200, published.plusSeconds(60), "/checkpoints/step-00000200", 1000, Duration.ofMillis(750));
+    hooks.checkpointPublished(100, published, "/checkpoints/step-00000100", 4096, 0.25);
+    hooks.checkpointPublished(200, published.plusSeconds(60), "/checkpoints/step-00000200", 1000, 0.75);
     hooks.allReduce(Duration.ofMillis(3));
     hooks.resumedFrom(200, 7);
     PrometheusExposition scrape = PrometheusExposition.parse(hooks.scrape());
