@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Hangs off the loop and decides when to checkpoint: every {@code intervalSteps}, every {@code
@@ -32,6 +33,7 @@ public final class CheckpointListener implements TrainingListener {
   private double writeSeconds;
   private double waitSeconds;
   private double snapshotSeconds;
+  private Consumer<CheckpointWriter.WriteReport> published = w -> {};
 
   public CheckpointListener(
       TrainingSession session, CheckpointWriter writer, CheckpointSpec spec, String modelConfigSha256, PreemptionHandler preemption) {
@@ -42,6 +44,11 @@ public final class CheckpointListener implements TrainingListener {
     this.modelConfigSha256 = modelConfigSha256;
     this.preemption = preemption;
     this.lastCheckpointStep = session.step();
+  }
+
+  /** Called (on the training thread) for every checkpoint once it is published. */
+  public void onPublished(Consumer<CheckpointWriter.WriteReport> listener) {
+    this.published = listener;
   }
 
   @Override
@@ -96,11 +103,7 @@ public final class CheckpointListener implements TrainingListener {
 
   private void collectFinished() {
     List<CheckpointWriter.WriteReport> finished = writer.drainFinished();
-    for (CheckpointWriter.WriteReport w : finished) {
-      written++;
-      bytesWritten += w.bytes();
-      writeSeconds += w.writeSeconds();
-    }
+    finished.forEach(this::count);
     if (!finished.isEmpty()) {
       CheckpointWriter.WriteReport w = finished.get(finished.size() - 1);
       Map<String, Object> m = new LinkedHashMap<>();
@@ -112,6 +115,13 @@ public final class CheckpointListener implements TrainingListener {
     }
   }
 
+  private void count(CheckpointWriter.WriteReport w) {
+    written++;
+    bytesWritten += w.bytes();
+    writeSeconds += w.writeSeconds();
+    published.accept(w);
+  }
+
   /** What metrics.jsonl reports about checkpoints in the line of {@code step}. */
   public Map<String, Object> metricsFor(long step) {
     return step == session.step() && current != null ? current : Map.of();
@@ -119,11 +129,7 @@ public final class CheckpointListener implements TrainingListener {
 
   /** Totals for summary.json; call after {@link CheckpointWriter#close}, i.e. when every write is done. */
   public Map<String, Object> totals(Resume resume) {
-    for (CheckpointWriter.WriteReport w : writer.drainFinished()) {
-      written++;
-      bytesWritten += w.bytes();
-      writeSeconds += w.writeSeconds();
-    }
+    writer.drainFinished().forEach(this::count);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("folder", writer.folder().toString());
     m.put("written", written);

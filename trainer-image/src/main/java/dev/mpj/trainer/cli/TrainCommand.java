@@ -11,6 +11,9 @@ import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
 import dev.mpj.trainer.loop.TrainingSession;
+import dev.mpj.trainer.metrics.JobLabels;
+import dev.mpj.trainer.metrics.MetricsServer;
+import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
@@ -23,6 +26,7 @@ import dev.mpj.trainer.checkpoint.Resume;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.nio.file.Files;
@@ -56,7 +60,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "Folder for metrics.jsonl, summary.json and (unless MPJ_CHECKPOINT_DIR is set) checkpoints/; run again on it to resume.")
   Path output;
 
-  @Option(names = "--metrics-port", description = "Serve Prometheus metrics on this port while training.")
+  @Option(names = "--metrics-port",
+      description = "Serve /metrics (Prometheus) and /progress on this port while training. Default: $MPJ_METRICS_PORT, else none.")
   Integer metricsPort;
 
   @Option(names = "--micro-batch", description = "With -f: samples per micro-batch; the rest of the global batch is accumulated.")
@@ -71,6 +76,7 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     try {
       RunConfig config = resolve();
+      metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
@@ -85,6 +91,8 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private int train(RunConfig config, DataSplit split, Duration grace) {
+    TrainerMetrics observed =
+        new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
     try (PreemptionHandler preemption = PreemptionHandler.install(grace);
         TrainingSession session = new TrainingSession(config, split)) {
       // Start-up order: (1) build the session; (2) rank 0 restores the newest whole checkpoint;
@@ -94,17 +102,21 @@ final class TrainCommand implements Callable<Integer> {
       Resume resume = checkpointing ? resume(session, modelConfigSha256) : Resume.fresh();
       try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
           CheckpointWriter writer = checkpointing ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep) : null;
-          MetricsServer server = metricsPort == null ? null : MetricsServer.start(metricsPort, config.jobName())) {
+          MetricsServer server = metricsPort == null ? null
+              : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
         CheckpointListener checkpoints = null;
         if (writer != null) {
           checkpoints = new CheckpointListener(session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
           session.addListener(checkpoints);
           metrics.addSection(checkpoints::metricsFor);
+          checkpoints.onPublished(w -> observed.checkpointPublished(w.step(), Instant.now(),
+              writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(), w.bytes(), w.writeSeconds()));
         }
         session.addListener(metrics);
         session.addListener(new ProgressListener(System.err, session.totalSteps()));
-        if (server != null) {
-          session.addListener(server);
+        session.addListener(observed);
+        if (session.resumedFromStep() != null) {
+          observed.resumedFrom(session.step(), session.skippedSteps());
         }
         if (config.replicas() > 1) {
           // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
@@ -223,6 +235,18 @@ final class TrainCommand implements Callable<Integer> {
       Files.createDirectories(output);
     } catch (IOException e) {
       throw new InvalidJobException("--output", "cannot create " + output + ": " + e.getMessage());
+    }
+  }
+
+  /** The job's namespace, for the metrics' labels: the rendered config's, or the manifest's (both read before). */
+  private String namespace() {
+    if (source.jobFile != null) {
+      return JobFiles.read(source.jobFile).getMetadata().getNamespace();
+    }
+    try {
+      return JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class).namespace;
+    } catch (IOException e) {
+      throw new InvalidJobException("--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
   }
 }

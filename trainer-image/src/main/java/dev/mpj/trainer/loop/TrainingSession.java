@@ -22,6 +22,7 @@ import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.optim.Optimizer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -217,8 +218,11 @@ public final class TrainingSession implements AutoCloseable {
       float weight = (float) config.replicas() / config.globalBatch();
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         for (int[] rows : microBatches) {
+          long loading = System.nanoTime();
           NDArray x = data.train().inputBatch(stepManager, rows, inputType);
           NDArray y = data.train().targetBatch(stepManager, rows);
+          Duration loaded = Duration.ofNanos(System.nanoTime() - loading);
+          listeners.forEach(l -> l.onDataLoaded(step, loaded));
           NDArray output = weights.working().forward(store, new NDList(x), true).head();
           NDArray microLoss = objective.perSampleLoss(output, y).sum().mul(weight);
           loss += microLoss.getFloat();
