@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * lines, samples with escaped label values, special float values and optional timestamps. It refuses
  * what Prometheus would refuse or what would make a scrape ambiguous: a malformed line, a family split
  * into two groups, a TYPE after its samples, the same series twice, a histogram without its +Inf
- * bucket. Depends on the JDK only, so that any module's tests can copy it.
+ * bucket. Shared with the operator's and the trainer's tests through the api module's test-jar.
  */
 public final class PrometheusExposition {
   private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
