@@ -48,6 +48,10 @@ final class MemoryBenchCommand implements Callable<Integer> {
   @Option(names = "--precisions", split = ",", paramLabel = "PRECISION", description = "fp32 and/or fp16-mixed (default both).")
   List<String> precisions = List.of("fp32", "fp16-mixed");
 
+  @Option(names = "--micro-batches", split = ",", paramLabel = "N",
+      description = "Micro-batches to measure for every chosen model (default: each model's own: mlp 256,1024,4096; cnn 64,256; transformer 8,32).")
+  List<Integer> microBatches;
+
   @Option(names = "--steps", defaultValue = "2", description = "Training steps per run (default ${DEFAULT-VALUE}).")
   int steps;
 
@@ -82,8 +86,12 @@ final class MemoryBenchCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     List<Model> chosen = new ArrayList<>();
     for (String name : models) {
-      chosen.add(MemoryValidation.MODELS.stream().filter(m -> m.name().equals(name)).findFirst()
-          .orElseThrow(() -> new InvalidJobException("--models", "unknown model " + name + " (mlp, cnn, transformer)")));
+      Model model = MemoryValidation.MODELS.stream().filter(m -> m.name().equals(name)).findFirst()
+          .orElseThrow(() -> new InvalidJobException("--models", "unknown model " + name + " (mlp, cnn, transformer)"));
+      chosen.add(microBatches == null ? model : model.withMicroBatches(microBatches));
+    }
+    if (microBatches != null && microBatches.stream().anyMatch(b -> b < 1)) {
+      throw new InvalidJobException("--micro-batches", "must be 1 or more");
     }
     List<Precision> chosenPrecisions = new ArrayList<>();
     for (String p : precisions) {

@@ -1,6 +1,7 @@
 package dev.mpj.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -8,6 +9,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -55,6 +58,28 @@ class MemoryBenchCommandTest {
     // the baseline and three micro-batches, each with a fixed, pre-touched heap, one libtorch thread and unmapped frees
     assertThat(Files.readAllLines(dir.resolve("env.txt"))).hasSize(4).allSatisfy(line -> assertThat(line)
         .contains("-Xms512m -Xmx512m -XX:+AlwaysPreTouch", "-Dai.djl.pytorch.num_threads=1").endsWith("|65536"));
+  }
+
+  /**
+   * End to end with the real trainer, one configuration (about 10 s): runs where the trainer is built,
+   * as in the full reactor build, which packages trainer-image before the operator.
+   */
+  @Test
+  void measuresTheRealTrainerAboveItsNoiseAndWithinAFactorOfThePrediction() {
+    Path launcher = Path.of("..", "bin", "mpj-trainer");
+    assumeTrue(Files.exists(Path.of("..", "trainer-image", "target", "mpj-trainer.jar")), "the trainer is not built");
+
+    Run run = mpj("bench", "memory", "--models", "mlp", "--precisions", "fp32", "--micro-batches", "4096",
+        "--allocator", "unmapped", "--trainer", launcher.toString());
+
+    assertThat(run.code).as(run.err).isZero();
+    Matcher row = Pattern.compile("fp32\\s+4096\\s+\\S+ MiB\\s+\\S+ MiB\\s+(\\S+) MiB\\s+(\\S+) MiB\\s+\\S+%(.*)").matcher(run.out);
+    assertThat(row.find()).as(run.out).isTrue();
+    double predicted = Double.parseDouble(row.group(1));
+    double measured = Double.parseDouble(row.group(2));
+    // 4096 samples of 17 KiB of activations stand well above the ~11 MiB the first steps add anyway
+    assertThat(row.group(3)).doesNotContain("below noise");
+    assertThat(measured).isBetween(predicted, 3 * predicted);
   }
 
   private static Run mpj(String... args) {

@@ -23,7 +23,11 @@ public final class MemoryValidation {
   private MemoryValidation() {}
 
   /** A built-in architecture at a size where activations dominate, and the micro-batches to measure. */
-  public record Model(String name, String modelYaml, String syntheticYaml, String imageShapeYaml, List<Integer> microBatches) {}
+  public record Model(String name, String modelYaml, String syntheticYaml, String imageShapeYaml, List<Integer> microBatches) {
+    public Model withMicroBatches(List<Integer> batches) {
+      return new Model(name, modelYaml, syntheticYaml, imageShapeYaml, List.copyOf(batches));
+    }
+  }
 
   /** The models of the benchmark: small enough for a CPU, large enough that activations stand above noise. */
   public static final List<Model> MODELS = List.of(
