@@ -228,7 +228,6 @@ public final class TrainerBench {
     }
   }
 
-
   static double median(double[] values) {
     double[] sorted = values.clone();
     Arrays.sort(sorted);
