@@ -34,9 +34,10 @@ import picocli.CommandLine.Option;
     name = "memory",
     mixinStandardHelpOptions = true,
     description = {
-      "Validate the sizing model on this machine's CPU: train mlp, cnn and transformer jobs at a few",
-      "micro-batches in both precisions with bin/mpj-trainer, and print the measured peak memory of",
-      "the steps (resident memory above the process right before step 1) beside the prediction.",
+      "Validate the sizing model on this machine's CPU.",
+      "Trains mlp, cnn and transformer jobs at a few micro-batches in both precisions with bin/mpj-trainer"
+          + " and prints the measured peak memory of the steps (resident memory above the process right"
+          + " before step 1) beside the prediction.",
       "Takes a few minutes; needs the trainer built (mvn -B -DskipTests package)."
     })
 final class MemoryBenchCommand implements Callable<Integer> {
