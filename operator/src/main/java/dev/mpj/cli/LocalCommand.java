@@ -121,7 +121,8 @@ final class LocalCommand implements Callable<Integer> {
   /** Held so that the level set on it is not lost to garbage collection. */
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
-  private static Path defaultTrainerLauncher() {
+  /** bin/mpj-trainer under MPJ_HOME (set by bin/mpj), else under the working directory. */
+  static Path defaultTrainerLauncher() {
     String home = System.getenv("MPJ_HOME");
     return Path.of(home != null ? home : ".").resolve("bin").resolve("mpj-trainer");
   }

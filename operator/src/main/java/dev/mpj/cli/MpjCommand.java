@@ -3,13 +3,13 @@ package dev.mpj.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code mpj}: the operator, offline sizing, and the whole system on one machine. */
+/** {@code mpj}: the operator, offline sizing, the whole system on one machine, and benchmarks. */
 @Command(
     name = "mpj",
     mixinStandardHelpOptions = true,
     versionProvider = MpjVersion.class,
     description = "MPJ: a Kubernetes operator for mixed precision training.",
-    subcommands = {OperatorCommand.class, PlanCommand.class, LocalCommand.class})
+    subcommands = {OperatorCommand.class, PlanCommand.class, LocalCommand.class, BenchCommand.class})
 public final class MpjCommand implements Runnable {
 
   /** Exit code for bad input: a manifest or flag that cannot run as written. Nothing is changed. */

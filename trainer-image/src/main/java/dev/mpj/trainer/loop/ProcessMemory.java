@@ -13,6 +13,19 @@ public final class ProcessMemory {
     return field("VmHWM:");
   }
 
+  /**
+   * Lowers the high-water mark to the resident memory now (Linux: "5" to /proc/self/clear_refs), so
+   * that a later {@link #peakRssBytes} is the peak since this call; false where that is not allowed.
+   */
+  public static boolean resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** Resident memory now (VmRSS). */
   public static long rssBytes() {
     return field("VmRSS:");

@@ -181,17 +181,22 @@ public final class TrainingSession implements AutoCloseable {
   /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
   public RunSummary run() {
     long started = System.nanoTime();
+    long rssBeforeTraining = ProcessMemory.rssBytes();
+    long setUpPeak = ProcessMemory.peakRssBytes();
+    boolean peakReset = ProcessMemory.resetPeak();
     while (step < totalSteps) {
       runStep();
       if (stopReason != null) {
         throw stopReason;
       }
     }
+    long trainingPeak = peakReset ? ProcessMemory.peakRssBytes() : -1;
     Evaluation validation = evaluate(weights.working());
     double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
     RunSummary summary = new RunSummary(
         config.precision().value(), step, skipped, scaler.scale(), trainLoss, validation, parameters,
-        ProcessMemory.peakRssBytes(), (System.nanoTime() - started) / 1e9, resumedFromStep, lastParity);
+        Math.max(setUpPeak, ProcessMemory.peakRssBytes()), rssBeforeTraining, trainingPeak,
+        (System.nanoTime() - started) / 1e9, resumedFromStep, lastParity);
     listeners.forEach(l -> l.onEnd(summary));
     return summary;
   }

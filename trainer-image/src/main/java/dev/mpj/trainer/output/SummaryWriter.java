@@ -35,6 +35,8 @@ public final class SummaryWriter {
     summary.put("validation", validation);
     summary.put("parameters", s.parameters());
     summary.put("peakRssBytes", s.peakRssBytes());
+    summary.put("rssBeforeTrainingBytes", s.rssBeforeTrainingBytes());
+    summary.put("peakRssTrainingBytes", s.peakRssTrainingBytes());
     summary.put("wallSeconds", s.wallSeconds());
     summary.put("resumedFromStep", s.resumedFromStep());
     summary.put("parity", s.parity() == null ? null : MetricsWriter.parity(s.parity()));

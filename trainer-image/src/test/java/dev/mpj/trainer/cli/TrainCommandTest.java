@@ -97,6 +97,12 @@ class TrainCommandTest {
     assertThat(summary.get("validation").get("accuracy").asDouble()).isGreaterThan(0.3);
     assertThat(summary.get("parameters").asLong()).isEqualTo(32L * 32 + 32 + 32 * 32 + 32 + 32 * 8 + 8);
     assertThat(summary.get("peakRssBytes").asLong()).isGreaterThan(10_000_000L);
+    long beforeTraining = summary.get("rssBeforeTrainingBytes").asLong();
+    assertThat(beforeTraining).isGreaterThan(10_000_000L);
+    // The steps' peak starts from the resident memory before them and never exceeds the run's peak.
+    assertThat(summary.get("peakRssTrainingBytes").asLong())
+        .isGreaterThanOrEqualTo(beforeTraining)
+        .isLessThanOrEqualTo(summary.get("peakRssBytes").asLong());
     assertThat(summary.get("wallSeconds").asDouble()).isPositive();
     assertThat(summary.has("resumedFromStep")).isTrue();
     assertThat(summary.get("resumedFromStep").isNull()).isTrue();
