@@ -3,10 +3,14 @@ package dev.mpj.trainer.cli;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.trainer.collective.CollectiveException;
+import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.distributed.ReplicaStartup;
 import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
@@ -32,7 +36,8 @@ final class TrainCommand implements Callable<Integer> {
   static final int EXIT_PARITY = 3;
 
   static final class Source {
-    @Option(names = "-f", description = "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1.")
+    @Option(names = "-f", description = "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1, or as "
+        + "rank MPJ_RANK of MPJ_WORLD_SIZE replicas when those are set.")
     Path jobFile;
 
     @Option(names = "--config", description = "The TrainerConfig the operator rendered (spec, replicas, micro-batch, accumulation).")
@@ -76,26 +81,39 @@ final class TrainCommand implements Callable<Integer> {
       if (server != null) {
         session.addListener(server);
       }
-      if (config.replicas() > 1) {
-        // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
-        System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
-            + "replica %d trains alone on its shard of each global batch%n", config.replicas(), config.rank());
-      }
       System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
           config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
           config.microBatch(), config.accumulation(), config.rank(), config.replicas());
       RunSummary summary;
       try {
-        summary = session.run();
+        summary = runReplicated(config, session);
       } catch (ParityFailure e) {
         System.err.println("mpj-trainer: " + e.getMessage());
         return EXIT_PARITY;
+      } catch (CollectiveException e) {
+        System.err.printf("mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
+            config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
+        return CollectiveException.EXIT_CODE;
       }
       SummaryWriter.write(output, summary);
       return 0;
     } catch (IOException e) {
       System.err.println("mpj-trainer: cannot write to " + output + ": " + e.getMessage());
       return 1;
+    }
+  }
+
+  /**
+   * Joins the other replicas (none with one replica: no socket is opened), starts every replica from
+   * rank 0's state, trains with the gradients summed across replicas, and checks at the end that all
+   * still agree. Rank 0 must have restored its checkpoint, if any, before this.
+   */
+  private static RunSummary runReplicated(RunConfig config, TrainingSession session) {
+    try (ReplicaGroup group = ReplicaStartup.join(config, System.getenv())) {
+      ReplicaStartup.synchronize(group, session, config, System.err);
+      RunSummary summary = session.run();
+      ReplicaStartup.checkAgreement(group, session, config, System.err);
+      return summary;
     }
   }
 
@@ -116,7 +134,8 @@ final class TrainCommand implements Callable<Integer> {
 
   private RunConfig resolve() {
     if (source.jobFile != null) {
-      return RunConfig.standalone(JobFiles.read(source.jobFile), microBatch);
+      // With the rendezvous environment set, -f joins a multi-replica run as the config would.
+      return RunConfig.standalone(JobFiles.read(source.jobFile), microBatch, rankFromEnvironment(), replicasFromEnvironment());
     }
     if (microBatch != null) {
       throw new InvalidJobException("--micro-batch", "applies to -f only; --config carries its own microBatch");
@@ -131,14 +150,22 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static int rankFromEnvironment() {
-    String rank = System.getenv("MPJ_RANK");
-    if (rank == null || rank.isBlank()) {
-      return 0;
+    return intFromEnvironment(RendezvousConfig.RANK, 0);
+  }
+
+  private static int replicasFromEnvironment() {
+    return intFromEnvironment(RendezvousConfig.WORLD_SIZE, 1);
+  }
+
+  private static int intFromEnvironment(String name, int fallback) {
+    String value = System.getenv(name);
+    if (value == null || value.isBlank()) {
+      return fallback;
     }
     try {
-      return Integer.parseInt(rank.trim());
+      return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new InvalidJobException("MPJ_RANK", "is not a number: " + rank);
+      throw new InvalidJobException(name, "is not a number: " + value);
     }
   }
 
