@@ -20,7 +20,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything a replica needs to continue a run exactly where rank 0 stands: FP32 master weights,
@@ -81,6 +83,17 @@ public final class ReplicaState {
 
   public long step() {
     return step;
+  }
+
+  /** The FP32 master weights by DJL's names, in the model's order. */
+  public Map<String, float[]> masterWeights() {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (Tensor t : groups.get(0)) {
+      float[] values = new float[t.data().length / 4];
+      ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+      out.put(t.name(), values);
+    }
+    return out;
   }
 
   /** The bytes rank 0 broadcasts. */
