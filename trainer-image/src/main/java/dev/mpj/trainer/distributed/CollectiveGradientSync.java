@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import dev.mpj.trainer.amp.MasterWeights;
 import dev.mpj.trainer.collective.BucketedAllReduce;
 import dev.mpj.trainer.collective.ElementType;
 import dev.mpj.trainer.collective.Reduction;
@@ -31,24 +30,30 @@ import java.util.List;
  * identical bytes, so it gives identical results on every replica.
  *
  * <p>BatchNorm running statistics (which each replica updates from its own shard in forward) are
- * averaged after every step, in FP32, so that evaluation and checkpoints see one model: the mean of
- * the replicas' running means is the running mean over the whole global batch.
+ * averaged after every step, in FP32, so that evaluation and checkpoints see one model on every
+ * replica. Their update is linear in the batch mean, so with equal shards and one micro-batch the
+ * mean of the replicas' running means is the running mean over the whole global batch (the running
+ * variance misses the spread between the shards' means). PyTorch's DDP instead copies rank 0's
+ * buffers, which come from rank 0's shard alone.
  */
 public final class CollectiveGradientSync implements GradientSync {
   private static final NDIndex ALL = new NDIndex("...");
   private final ReplicaGroup group;
-  private final MasterWeights weights;
+  private final List<NDArray> buffers;
 
-  public CollectiveGradientSync(ReplicaGroup group, MasterWeights weights) {
+  /**
+   * @param buffers arrays averaged after every step, in FP32: the model's BatchNorm running statistics
+   *     ({@code MasterWeights.buffers()}), updated in place by forward
+   */
+  public CollectiveGradientSync(ReplicaGroup group, List<NDArray> buffers) {
     this.group = group;
-    this.weights = weights;
+    this.buffers = List.copyOf(buffers);
   }
 
   @Override
   public boolean reduce(List<NDArray> gradients, boolean localOverflow) {
     ElementType type = gradients.get(0).getDataType() == DataType.FLOAT16 ? ElementType.FP16 : ElementType.FP32;
     reduceInPlace(gradients, type, Reduction.SUM);
-    List<NDArray> buffers = weights.buffers();
     if (!buffers.isEmpty()) {
       reduceInPlace(buffers, ElementType.FP32, Reduction.MEAN);
     }

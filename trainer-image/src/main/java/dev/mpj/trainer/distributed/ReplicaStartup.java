@@ -62,7 +62,7 @@ public final class ReplicaStartup {
       received.loadInto(session, config);
     }
     long digest = requireSameState(group, ReplicaState.of(session, config).digest(), "before step " + (received.step() + 1));
-    session.setGradientSync(new CollectiveGradientSync(group, session.weights()));
+    session.setGradientSync(new CollectiveGradientSync(group, session.weights().buffers()));
     log.printf("mpj-trainer: rank %d of %d: %s state of step %d from rank 0 (%d bytes), identical on every replica (sha256 %s...)%n",
         group.rank(), group.worldSize(), group.rank() == 0 ? "sent the" : "loaded the", received.step(), start.length,
         HexFormat.of().toHexDigits(digest));
