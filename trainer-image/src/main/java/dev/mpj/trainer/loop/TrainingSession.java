@@ -138,9 +138,23 @@ public final class TrainingSession implements AutoCloseable {
     return step;
   }
 
-  /** Steps skipped so far (overflow). */
+  /** The step this run continued from, or null when it started fresh. */
+  public Long resumedFromStep() {
+    return resumedFromStep;
+  }
+
+  /** Steps skipped so far for inf/NaN gradients. */
   public long skippedSteps() {
     return skipped;
+  }
+
+  public RunConfig config() {
+    return config;
+  }
+
+  /** The training split (the model's input shape and classes come from it). */
+  public Dataset trainData() {
+    return data.train();
   }
 
   /**
