@@ -68,7 +68,7 @@ class ReplicaFaultTest {
     RendezvousConfig config = ReplicaProcessRuns.rendezvous(2, Duration.ofSeconds(30));
     Map<String, String> stranger = new HashMap<>(config.withRank(1).toEnv());
     stranger.put(RendezvousConfig.JOB_TOKEN, "a-guessed-token");
-    stranger.put(RendezvousConfig.RENDEZVOUS_TIMEOUT, "4");
+    stranger.put(RendezvousConfig.RENDEZVOUS_TIMEOUT, "6");
     try (ReplicaProcessRuns runs = new ReplicaProcessRuns()) {
       Path log0 = dir.resolve("rank-0.log");
       Path strangerLog = dir.resolve("stranger.log");
