@@ -108,13 +108,19 @@ public final class LocalKubelet implements AutoCloseable {
     return running.values().stream().map(Replica::process).toList();
   }
 
-  private void admit(Pod pod) {
+  private synchronized void admit(Pod pod) {
     if (closing || pod.getStatus() != null && pod.getStatus().getPhase() != null
         && !"Pending".equals(pod.getStatus().getPhase())) {
       return;
     }
     String key = key(pod);
-    if (running.containsKey(key)) {
+    Replica previous = running.get(key);
+    if (previous != null) {
+      if (!previous.uid().equals(pod.getMetadata().getUid())) {
+        // The next attempt's pod of the same name, while the last one's process still stops: it starts
+        // when that process has exited (admitSuccessor).
+        log.accept("pod " + key + " waits for the process of its previous incarnation to exit");
+      }
       return;
     }
     Map<String, String> selector = pod.getSpec().getNodeSelector();
@@ -239,12 +245,24 @@ public final class LocalKubelet implements AutoCloseable {
       return;
     }
     running.remove(replica.key(), replica);
+    if (!closing) {
+      admitSuccessor(replica);
+    }
     if (replica.stopping().get() || closing) {
       return;
     }
     // 137 = 128 + SIGKILL, as a container runtime reports a killed process.
     String reason = exitCode == 0 ? "Completed" : exitCode == 137 ? "Killed" : "Error";
     reportFinished(pod, exitCode, reason, lastLines(replica.dir().resolve("log.txt")));
+  }
+
+  /** A later pod of the same name that came while {@code finished}'s process was still stopping: start it now. */
+  private void admitSuccessor(Replica finished) {
+    String[] namespaceAndName = finished.key().split("/", 2);
+    Pod next = client.pods().inNamespace(namespaceAndName[0]).withName(namespaceAndName[1]).get();
+    if (next != null && !finished.uid().equals(next.getMetadata().getUid())) {
+      admit(next);
+    }
   }
 
   private void terminate(Pod pod) {

@@ -107,6 +107,25 @@ class LocalKubeletTest {
     assertThat(Files.readString(workDir.resolve("pods/sleeper-attempt-1/volumes/out/signal")).trim()).isEqualTo("term");
   }
 
+  @Test
+  void aPodOfTheSameNameStartsOnceThePreviousOnesProcessHasExited() throws Exception {
+    KubernetesClient client = cluster.client();
+    // Stops slowly on SIGTERM, as a trainer does when it finishes its step and checkpoints first.
+    client.pods().resource(pod("worker", "trap 'sleep 2; exit 0' TERM; while true; do sleep 0.1; done")).create();
+    await(() -> "Running".equals(phase("worker")) && !kubelet.processes().isEmpty());
+    Process first = kubelet.processes().get(0);
+    client.pods().inNamespace("default").withName("worker").delete();
+    await(() -> client.pods().inNamespace("default").withName("worker").get() == null);
+    Pod next = pod("worker", "echo second > $OUT/started; exit 0");
+    next.getMetadata().setLabels(Map.of("mpj.dev/attempt", "2"));
+    client.pods().resource(next).create();
+    assertThat(first.isAlive()).as("the first process still stops while the next pod arrives").isTrue();
+
+    await(() -> "Succeeded".equals(phase("worker")));
+    assertThat(first.isAlive()).isFalse();
+    assertThat(Files.readString(workDir.resolve("pods/worker-attempt-2/volumes/out/started")).trim()).isEqualTo("second");
+  }
+
   private String phase(String name) {
     Pod pod = cluster.client().pods().inNamespace("default").withName(name).get();
     return pod == null || pod.getStatus() == null ? null : pod.getStatus().getPhase();

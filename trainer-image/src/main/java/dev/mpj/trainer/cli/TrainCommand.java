@@ -3,10 +3,14 @@ package dev.mpj.trainer.cli;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.trainer.collective.CollectiveException;
+import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.distributed.ReplicaStartup;
 import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
@@ -46,7 +50,8 @@ final class TrainCommand implements Callable<Integer> {
   static final int EXIT_PARITY = 3;
 
   static final class Source {
-    @Option(names = "-f", description = "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1.")
+    @Option(names = "-f", description = "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1, or as "
+        + "rank MPJ_RANK of MPJ_WORLD_SIZE replicas when those are set.")
     Path jobFile;
 
     @Option(names = "--config", description = "The TrainerConfig the operator rendered (spec, replicas, micro-batch, accumulation).")
@@ -96,55 +101,59 @@ final class TrainCommand implements Callable<Integer> {
     try (PreemptionHandler preemption = PreemptionHandler.install(grace);
         TrainingSession session = new TrainingSession(config, split)) {
       // Start-up order: (1) build the session; (2) rank 0 restores the newest whole checkpoint;
-      // (3) rank 0 sends the state to the other replicas; (4) train. Only rank 0 writes checkpoints.
+      // (3) rank 0 sends the state to the other replicas, who then know the resumed step too;
+      // (4) train. Only rank 0 writes checkpoints.
       boolean checkpointing = config.rank() == 0;
       String modelConfigSha256 = ModelConfigHash.of(config, session.trainData());
       Resume resume = checkpointing ? resume(session, modelConfigSha256) : Resume.fresh();
-      try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
-          CheckpointWriter writer = checkpointing ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep) : null;
-          MetricsServer server = metricsPort == null ? null
-              : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
-        CheckpointListener checkpoints = null;
-        if (writer != null) {
-          checkpoints = new CheckpointListener(session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
-          session.addListener(checkpoints);
-          metrics.addSection(checkpoints::metricsFor);
-          checkpoints.onPublished(w -> observed.checkpointPublished(w.step(), Instant.now(),
-              writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(), w.bytes(), w.writeSeconds()));
+      try (ReplicaGroup replicas = ReplicaStartup.join(config, System.getenv())) {
+        ReplicaStartup.synchronize(replicas, session, config, System.err);
+        try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
+            CheckpointWriter writer = checkpointing ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep) : null;
+            MetricsServer server = metricsPort == null ? null
+                : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
+          CheckpointListener checkpoints = null;
+          if (writer != null) {
+            checkpoints = new CheckpointListener(session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
+            session.addListener(checkpoints);
+            metrics.addSection(checkpoints::metricsFor);
+            checkpoints.onPublished(w -> observed.checkpointPublished(w.step(), Instant.now(),
+                writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(), w.bytes(), w.writeSeconds()));
+          }
+          session.addListener(metrics);
+          session.addListener(new ProgressListener(System.err, session.totalSteps()));
+          session.addListener(observed);
+          if (session.resumedFromStep() != null) {
+            observed.resumedFrom(session.step(), session.skippedSteps());
+          }
+          System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
+              config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
+              config.microBatch(), config.accumulation(), config.rank(), config.replicas());
+          RunSummary summary;
+          try {
+            summary = session.run();
+          } catch (ParityFailure e) {
+            System.err.println("mpj-trainer: " + e.getMessage());
+            return EXIT_PARITY;
+          } catch (PreemptedException e) {
+            System.err.printf("mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
+                e.getMessage(), preemption.secondsSinceRequest(), PreemptionHandler.EXIT_INTERRUPTED);
+            return PreemptionHandler.EXIT_INTERRUPTED;
+          }
+          ReplicaStartup.checkAgreement(replicas, session, config, System.err);
+          Map<String, Object> sections = new LinkedHashMap<>();
+          if (writer != null) {
+            writer.await();
+            sections.put("checkpoints", checkpoints.totals(resume));
+          }
+          SummaryWriter.write(output, summary, sections);
+          return 0;
         }
-        session.addListener(metrics);
-        session.addListener(new ProgressListener(System.err, session.totalSteps()));
-        session.addListener(observed);
-        if (session.resumedFromStep() != null) {
-          observed.resumedFrom(session.step(), session.skippedSteps());
-        }
-        if (config.replicas() > 1) {
-          // The all-reduce comes with the replicas work (issue 5); until then a replica must not pretend.
-          System.err.printf("mpj-trainer: WARNING: %d replicas configured but this build has no collective: "
-              + "replica %d trains alone on its shard of each global batch%n", config.replicas(), config.rank());
-        }
-        System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
-            config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
-            config.microBatch(), config.accumulation(), config.rank(), config.replicas());
-        RunSummary summary;
-        try {
-          summary = session.run();
-        } catch (ParityFailure e) {
-          System.err.println("mpj-trainer: " + e.getMessage());
-          return EXIT_PARITY;
-        } catch (PreemptedException e) {
-          System.err.printf("mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
-              e.getMessage(), preemption.secondsSinceRequest(), PreemptionHandler.EXIT_INTERRUPTED);
-          return PreemptionHandler.EXIT_INTERRUPTED;
-        }
-        Map<String, Object> sections = new LinkedHashMap<>();
-        if (writer != null) {
-          writer.await();
-          sections.put("checkpoints", checkpoints.totals(resume));
-        }
-        SummaryWriter.write(output, summary, sections);
-        return 0;
       }
+    } catch (CollectiveException e) {
+      System.err.printf("mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
+          config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
+      return CollectiveException.EXIT_CODE;
     } catch (IOException | UncheckedIOException e) {
       System.err.println("mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
       return 1;
@@ -185,6 +194,11 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
+   * Joins the other replicas (none with one replica: no socket is opened), starts every replica from
+   * rank 0's state, trains with the gradients summed across replicas, and checks at the end that all
+   * still agree. Rank 0 must have restored its checkpoint, if any, before this.
+   */
+  /**
    * libtorch's threads follow the replica's CPU request (spec.resources.cpu) unless set explicitly:
    * more threads than CPUs only spin against each other.
    */
@@ -201,7 +215,8 @@ final class TrainCommand implements Callable<Integer> {
 
   private RunConfig resolve() {
     if (source.jobFile != null) {
-      return RunConfig.standalone(JobFiles.read(source.jobFile), microBatch);
+      // With the rendezvous environment set, -f joins a multi-replica run as the config would.
+      return RunConfig.standalone(JobFiles.read(source.jobFile), microBatch, rankFromEnvironment(), replicasFromEnvironment());
     }
     if (microBatch != null) {
       throw new InvalidJobException("--micro-batch", "applies to -f only; --config carries its own microBatch");
@@ -216,14 +231,22 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static int rankFromEnvironment() {
-    String rank = System.getenv("MPJ_RANK");
-    if (rank == null || rank.isBlank()) {
-      return 0;
+    return intFromEnvironment(RendezvousConfig.RANK, 0);
+  }
+
+  private static int replicasFromEnvironment() {
+    return intFromEnvironment(RendezvousConfig.WORLD_SIZE, 1);
+  }
+
+  private static int intFromEnvironment(String name, int fallback) {
+    String value = System.getenv(name);
+    if (value == null || value.isBlank()) {
+      return fallback;
     }
     try {
-      return Integer.parseInt(rank.trim());
+      return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new InvalidJobException("MPJ_RANK", "is not a number: " + rank);
+      throw new InvalidJobException(name, "is not a number: " + value);
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.mpj.trainer.collective;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,8 +23,8 @@ public final class BucketedAllReduce implements AutoCloseable {
     final List<Segment> segments = new ArrayList<>();
     int filled;
 
-    Bucket(int bytes) {
-      buffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    Bucket(ByteBuffer buffer) {
+      this.buffer = buffer;
     }
   }
 
@@ -49,8 +48,8 @@ public final class BucketedAllReduce implements AutoCloseable {
     this.communication = communication;
     this.poolSize = communication == null ? 1 : 2;
     this.free = new ArrayBlockingQueue<>(poolSize);
-    for (int i = 0; i < poolSize; i++) {
-      free.add(new Bucket(this.bucketBytes));
+    for (ByteBuffer buffer : group.bucketBuffers(poolSize, this.bucketBytes)) {
+      free.add(new Bucket(buffer));
     }
   }
 

@@ -34,6 +34,7 @@ public final class ReplicaGroup implements AutoCloseable {
   private final RingAllReduce ring;
   private int operation;
   private ByteBuffer work = ByteBuffer.allocateDirect(0);
+  private ByteBuffer[] buckets = new ByteBuffer[0];
   private int bucketBytes = DEFAULT_BUCKET_BYTES;
   private boolean overlap = true;
   private ExecutorService communication;
@@ -265,6 +266,22 @@ public final class ReplicaGroup implements AutoCloseable {
     }
     openSession = new BucketedAllReduce(this, type, reduction, bucketBytes, overlap && worldSize > 1 ? communication : null);
     return openSession;
+  }
+
+  /**
+   * The direct buffers of a bucketed all-reduce, the same ones for every session (one is open at a
+   * time, and it hands them all back before it ends). Fresh ones for every step would be freed only
+   * by a garbage collection, which a training loop with little heap garbage rarely runs: native
+   * memory grew by two buckets a step.
+   */
+  ByteBuffer[] bucketBuffers(int count, int bytes) {
+    if (buckets.length != count || buckets[0].capacity() < bytes) {
+      buckets = new ByteBuffer[count];
+      for (int i = 0; i < count; i++) {
+        buckets[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      }
+    }
+    return buckets;
   }
 
   void sessionClosed(BucketedAllReduce session) {

@@ -64,14 +64,25 @@ public record RunConfig(
 
   /** Rank 0 of 1; one micro-batch of the whole global batch unless {@code microBatch} says otherwise. */
   public static RunConfig standalone(MixedPrecisionJob job, Integer microBatch) {
+    return standalone(job, microBatch, 0, 1);
+  }
+
+  /**
+   * Replica {@code rank} of {@code replicas} run from a job file: one micro-batch of its whole shard
+   * of the global batch unless {@code microBatch} says otherwise.
+   */
+  public static RunConfig standalone(MixedPrecisionJob job, Integer microBatch, int rank, int replicas) {
     MixedPrecisionJobSpec spec = job.getSpec();
-    int global = spec.training.globalBatchSize;
     if (microBatch != null && microBatch < 1) {
       throw new InvalidJobException("--micro-batch", "must be at least 1 (got " + microBatch + ")");
     }
-    int micro = microBatch == null ? global : Math.min(microBatch, global);
-    int accumulation = (global + micro - 1) / micro;
-    return checked(new RunConfig(job.getMetadata().getName(), spec, 0, 1, micro, accumulation));
+    if (replicas < 1) {
+      throw new InvalidJobException("MPJ_WORLD_SIZE", "must be at least 1 (got " + replicas + ")");
+    }
+    int shard = Math.max(1, (spec.training.globalBatchSize + replicas - 1) / replicas);
+    int micro = microBatch == null ? shard : Math.min(microBatch, shard);
+    int accumulation = (shard + micro - 1) / micro;
+    return checked(new RunConfig(job.getMetadata().getName(), spec, rank, replicas, micro, accumulation));
   }
 
   /** The operator's rendered config, for replica {@code rank}. */

@@ -33,8 +33,9 @@ import java.util.List;
  * in a per-step sub-manager and an {@link NDScope}, so nothing native outlives its step.
  *
  * <p>A step: reseed the engine from (seed, step); take this replica's shard of the next global batch;
- * for each micro-batch forward, FP32 loss weighted by {@code replicas / globalBatch} per sample (so
- * micro-batches and replicas add up to the mean over the global batch whatever their sizes), backward
+ * for each micro-batch forward, FP32 loss weighted by {@code 1 / globalBatch} per sample (so
+ * micro-batches and replicas add up to the mean over the global batch whatever their sizes, and each
+ * sample's gradient through the network has the same size whatever the number of replicas), backward
  * of loss x scale; check the gradients for inf/NaN and meet the other replicas ({@link GradientSync});
  * on overflow skip; else unscale into FP32, clip by global norm, optimizer step on the FP32 master
  * weights, copy back into the working weights; update the loss scale.
@@ -220,7 +221,7 @@ public final class TrainingSession implements AutoCloseable {
         NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       weights.zeroGradients();
-      float weight = (float) config.replicas() / config.globalBatch();
+      float weight = 1f / config.globalBatch();
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         for (int[] rows : microBatches) {
           long loading = System.nanoTime();
@@ -240,6 +241,7 @@ public final class TrainingSession implements AutoCloseable {
         l.afterBackward(step, grads);
       }
       overflow = sync.reduce(grads, !allFinite(grads));
+      loss = sync.totalLoss(loss);
       List<NDArray> unscaled = null;
       if (!overflow) {
         unscaled = unscale(grads, scale);
