@@ -53,7 +53,7 @@ final class LocalCommand implements Callable<Integer> {
 
   /** The same operator as {@code mpj operator}, reading progress more often so the display keeps up. */
   private static final OperatorLauncher OPERATOR =
-      client -> MpjOperator.start(client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(2)));
+      client -> MpjOperator.start(client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
 
   @Override
   public Integer call() throws Exception {
@@ -115,6 +115,8 @@ final class LocalCommand implements Callable<Integer> {
    */
   private static void quietLogs() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    // v1alpha1 is this CRD's version on purpose; the client's warning about it tells a local user nothing.
+    System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
     MOCK_SERVER_LOG.setLevel(Level.WARNING);
   }
 

@@ -20,7 +20,7 @@ import java.util.Objects;
  */
 final class JobWatch implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(500);
-  private static final Duration MIN_LINE_INTERVAL = Duration.ofSeconds(2);
+  private static final Duration MIN_LINE_INTERVAL = Duration.ofSeconds(1);
 
   private final KubernetesClient client;
   private final String namespace;

@@ -103,21 +103,24 @@ public final class LocalRun implements AutoCloseable {
     if (s.sizing != null && s.sizing.plan != null) {
       out.printf("  sizing     %s%n", plan(s.sizing.plan));
       if (s.sizing.fp32 != null && !"fp32".equals(s.sizing.plan.precision)) {
-        out.printf("  fp32 would %s%s%n", plan(s.sizing.fp32),
+        out.printf("  vs fp32    %s%s%n", plan(s.sizing.fp32),
             s.sizing.gpusSaved == null ? "" : "; GPUs saved by mixed precision: " + s.sizing.gpusSaved);
       }
     }
-    if (s.progress != null && s.progress.loss != null) {
-      out.printf(Locale.ROOT, "  training   step %d, final loss %.4f, loss scale %.0f, skipped steps %d%n",
-          s.progress.step, s.progress.loss, s.progress.lossScale == null ? 1.0 : s.progress.lossScale,
-          s.progress.skippedSteps == null ? 0 : s.progress.skippedSteps);
-    }
-    rankZeroSummary(finished, s.attempt).ifPresent(summary -> {
+    // Rank 0's summary.json has the final figures; status.progress is the last one the operator polled.
+    rankZeroSummary(finished, s.attempt).ifPresentOrElse(summary -> {
+      out.printf(Locale.ROOT, "  training   %d steps, train loss %.4f, final loss scale %.0f, skipped steps %d%n",
+          summary.path("steps").asLong(), summary.path("trainLoss").asDouble(),
+          summary.path("finalLossScale").asDouble(), summary.path("skippedSteps").asLong());
       JsonNode v = summary.path("validation");
       out.printf(Locale.ROOT, "  validation loss %.4f%s%n", v.path("loss").asDouble(),
           v.has("accuracy") ? String.format(Locale.ROOT, ", accuracy %.1f%%", 100 * v.path("accuracy").asDouble()) : "");
-      if (!summary.path("resumedFromStep").isNull() && summary.has("resumedFromStep")) {
+      if (summary.hasNonNull("resumedFromStep")) {
         out.printf("  resumed    from the checkpoint of step %d%n", summary.path("resumedFromStep").asLong());
+      }
+    }, () -> {
+      if (s.progress != null && s.progress.loss != null) {
+        out.printf(Locale.ROOT, "  training   step %d (last reported), loss %.4f%n", s.progress.step, s.progress.loss);
       }
     });
     out.printf("  restarts   %d%n", s.restarts);
