@@ -47,4 +47,37 @@ class ProgressStatusTest {
       }
     }
   }
+
+  @Test
+  void aSucceededJobShowsRankZerosFinalReportFromItsTerminationMessage() {
+    try (MockCluster cluster = MockCluster.start()) {
+      // No trainer answers /progress on this port: the final figures come from the pod's status alone.
+      OperatorSettings settings = OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)).withPorts(29500, 1);
+      try (MpjOperator operator = MpjOperator.start(cluster.client, settings)) {
+        cluster.apply(MockCluster.quickstart("final"));
+        eventually(() -> assertThat(cluster.pods("final")).hasSize(2));
+        cluster.pods("final").forEach(p -> cluster.markRunning(p, "127.0.0.1"));
+        eventually(() -> assertThat(cluster.job("final").getStatus().phase).isEqualTo(JobPhase.Running));
+
+        cluster.markExited(cluster.pods("final").get(1), 0);
+        cluster.markExited(cluster.pods("final").get(0), 0, FINAL_REPORT);
+
+        eventually(Duration.ofSeconds(15), () -> {
+          var status = cluster.job("final").getStatus();
+          assertThat(status.phase).isEqualTo(JobPhase.Succeeded);
+          assertThat(status.progress).isNotNull();
+          assertThat(status.progress.step).isEqualTo(300L);
+          assertThat(status.progress.totalSteps).isEqualTo(300L);
+          assertThat(status.lastCheckpoint.step).isEqualTo(300L);
+          assertThat(status.parity.step).isEqualTo(300L);
+        });
+      }
+    }
+  }
+
+  static final String FINAL_REPORT =
+      "{\"step\":300,\"totalSteps\":300,\"loss\":0.41,\"lossScale\":65536.0,\"skippedSteps\":3,"
+          + "\"samplesPerSecond\":800.0,\"lastCheckpoint\":{\"step\":300,\"time\":\"2026-01-01T00:00:00Z\","
+          + "\"path\":\"/var/run/mpj/checkpoints/step-00000300\"},"
+          + "\"parity\":{\"step\":300,\"fp16Loss\":0.41,\"fp32Loss\":0.40,\"relativeGap\":0.01,\"withinBound\":true}}";
 }
