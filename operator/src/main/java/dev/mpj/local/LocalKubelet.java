@@ -51,6 +51,10 @@ public final class LocalKubelet implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long DEFAULT_GRACE_SECONDS = 30;
+  /** The trainer's variable naming its termination message file (see ReplicaPods). */
+  static final String TERMINATION_MESSAGE_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
+  /** The kubelet keeps at most this much of a termination message. */
+  private static final int TERMINATION_MESSAGE_MAX_BYTES = 4096;
 
   private final KubernetesClient client;
   private final Path workDir;
@@ -148,6 +152,12 @@ public final class LocalKubelet implements AutoCloseable {
     Map<String, Path> mounts = mountVolumes(pod, container, dir);
     Map<String, String> containerEnv = containerEnv(pod, container);
     Map<String, String> env = localEnv(containerEnv, mounts);
+    if (container.getTerminationMessagePath() != null) {
+      // The kubelet bind-mounts terminationMessagePath from a file of its own: here, the pod's folder's.
+      Path message = terminationMessage(dir);
+      Files.deleteIfExists(message);
+      env.put(TERMINATION_MESSAGE_VARIABLE, message.toString());
+    }
     List<String> command = new ArrayList<>();
     if (container.getCommand() != null) {
       container.getCommand().forEach(c -> command.add(rewritePath(expand(c, containerEnv), mounts)));
@@ -253,7 +263,9 @@ public final class LocalKubelet implements AutoCloseable {
     }
     // 137 = 128 + SIGKILL, as a container runtime reports a killed process.
     String reason = exitCode == 0 ? "Completed" : exitCode == 137 ? "Killed" : "Error";
-    reportFinished(pod, exitCode, reason, lastLines(replica.dir().resolve("log.txt")));
+    // As terminationMessagePolicy FallbackToLogsOnError: the file's message, else the log's tail.
+    String message = readTerminationMessage(replica.dir()).orElseGet(() -> lastLines(replica.dir().resolve("log.txt")));
+    reportFinished(pod, exitCode, reason, message);
   }
 
   /** A later pod of the same name that came while {@code finished}'s process was still stopping: start it now. */
@@ -560,6 +572,21 @@ public final class LocalKubelet implements AutoCloseable {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  static Path terminationMessage(Path podDir) {
+    return podDir.resolve("termination-log");
+  }
+
+  /** What the process left in its termination message file, at most 4096 bytes as the kubelet keeps; empty if nothing. */
+  private static java.util.Optional<String> readTerminationMessage(Path podDir) {
+    Path file = terminationMessage(podDir);
+    try (var in = Files.newInputStream(file)) {
+      String message = new String(in.readNBytes(TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
+      return message.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(message);
+    } catch (IOException e) {
+      return java.util.Optional.empty();
     }
   }
 

@@ -107,7 +107,8 @@ public final class LocalRun implements AutoCloseable {
             s.sizing.gpusSaved == null ? "" : "; GPUs saved by mixed precision: " + s.sizing.gpusSaved);
       }
     }
-    // Rank 0's summary.json has the final figures; status.progress is the last one the operator polled.
+    // Rank 0's summary.json has the final figures (validation included); status.progress has its final
+    // report, without validation.
     rankZeroSummary(finished, s.attempt).ifPresentOrElse(summary -> {
       out.printf(Locale.ROOT, "  training   %d steps, train loss %.4f, final loss scale %.0f, skipped steps %d%n",
           summary.path("steps").asLong(), summary.path("trainLoss").asDouble(),

@@ -125,7 +125,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return UpdateControl.noUpdate();
     }
     SizingPlan plan = verdict instanceof Verdict.Start start ? start(job, start) : null;
-    ProgressReport report = verdict instanceof Verdict.Observe ? readProgress(job, pods) : null;
+    // While training, and in the reconcile that ends an attempt: rank 0's final report lands then.
+    boolean reporting = verdict instanceof Verdict.Observe || verdict instanceof Verdict.Succeed
+        || verdict instanceof Verdict.Fail || verdict instanceof Verdict.Restart;
+    ProgressReport report = reporting ? readProgress(job, pods, now) : null;
 
     MixedPrecisionJobStatus before = job.getStatus();
     MixedPrecisionJobStatus after = JobStatuses.next(job, verdict, plan, report, now);
@@ -167,8 +170,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     return plan;
   }
 
-  /** The last progress rank 0 reported, and a new read in the background for the next reconcile. */
-  private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods) {
+  /**
+   * The newest progress rank 0 reported: its final report once its container terminated with one, else
+   * the last poll; and a new poll in the background for the next reconcile while it runs.
+   */
+  private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods, Instant now) {
     int attempt = pods.stream().mapToInt(p -> Replica.of(p).attempt()).max().orElse(0);
     Optional<Pod> rank0 =
         pods.stream().filter(p -> Replica.of(p).rank() == 0 && Replica.of(p).attempt() == attempt).findFirst();
@@ -181,7 +187,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             progress.refresh(key(job), uri, token);
           }
         });
-    return progress.latest(key(job)).orElse(null);
+    ProgressReport finalReport = rank0.flatMap(p -> ProgressReport.terminated(p, now)).orElse(null);
+    return ProgressReport.newest(progress.latest(key(job)).orElse(null), finalReport);
   }
 
   private Duration nextWake(

@@ -97,6 +97,27 @@ class LocalKubeletTest {
   }
 
   @Test
+  void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() {
+    KubernetesClient client = cluster.client();
+    Pod reporting = pod("reporting", "echo noise; printf '{\"step\":300}' > $MPJ_TERMINATION_MESSAGE_PATH; exit 0");
+    reporting.getSpec().getContainers().get(0).setTerminationMessagePath("/dev/termination-log");
+    client.pods().resource(reporting).create();
+    Pod silent = pod("silent", "echo last words; exit 1");
+    silent.getSpec().getContainers().get(0).setTerminationMessagePath("/dev/termination-log");
+    client.pods().resource(silent).create();
+
+    await(() -> "Succeeded".equals(phase("reporting")) && "Failed".equals(phase("silent")));
+    assertThat(terminated("reporting").getMessage()).isEqualTo("{\"step\":300}");
+    assertThat(terminated("silent").getMessage()).isEqualTo("last words");
+    assertThat(workDir.resolve("pods/reporting-attempt-1/termination-log")).hasContent("{\"step\":300}");
+  }
+
+  private io.fabric8.kubernetes.api.model.ContainerStateTerminated terminated(String name) {
+    Pod pod = cluster.client().pods().inNamespace("default").withName(name).get();
+    return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
+  }
+
+  @Test
   void deletingThePodSendsSigtermFirst() throws Exception {
     KubernetesClient client = cluster.client();
     client.pods().resource(pod("sleeper", "trap 'echo term > $OUT/signal; exit 0' TERM; while true; do sleep 0.1; done")).create();

@@ -125,6 +125,11 @@ public final class MockCluster implements AutoCloseable {
 
   /** Plays the kubelet: the trainer container exited with {@code exitCode}. */
   public void markExited(Pod pod, int exitCode) {
+    markExited(pod, exitCode, null);
+  }
+
+  /** Plays the kubelet: the trainer container exited with {@code exitCode}, leaving {@code message} (or none). */
+  public void markExited(Pod pod, int exitCode, String message) {
     String phase = exitCode == 0 ? "Succeeded" : "Failed";
     client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).editStatus(p -> {
       p.setStatus(
@@ -138,6 +143,8 @@ public final class MockCluster implements AutoCloseable {
                               .withNewTerminated()
                               .withExitCode(exitCode)
                               .withReason(exitCode == 0 ? "Completed" : "Error")
+                              .withMessage(message)
+                              .withFinishedAt(java.time.Instant.now().toString())
                               .endTerminated()
                               .build())
                       .build())

@@ -33,7 +33,7 @@ public final class JobStatuses {
 
   /**
    * @param plan the sizing of a new attempt ({@link Verdict.Start} that is new), else null
-   * @param report rank 0's latest progress, or null
+   * @param report rank 0's latest progress (its final report in the reconcile that ends an attempt), or null
    */
   public static MixedPrecisionJobStatus next(
       MixedPrecisionJob job, Verdict verdict, SizingPlan plan, ProgressReport report, Instant now) {
@@ -108,7 +108,7 @@ public final class JobStatuses {
       }
       c.set(SUSPENDED, false, "Running", "");
     }
-    if (report != null && !s.phase.isFinished()) {
+    if (report != null && !(verdict instanceof Verdict.Finished)) {
       s.progress = report.progress();
       if (report.lastCheckpoint() != null) {
         s.lastCheckpoint = report.lastCheckpoint();

@@ -5,8 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.CheckpointStatus;
 import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ProgressStatus;
+import dev.mpj.operator.resources.JobNames;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
 
 /**
  * What rank 0's {@code GET /progress} answered, in the shape of the job's status. Any part may be null.
@@ -42,6 +48,55 @@ public record ProgressReport(
     p.samplesPerSecond = finite(w.samplesPerSecond);
     p.updateTime = receivedAt.toString();
     return new ProgressReport(p, w.lastCheckpoint, w.parity, receivedAt);
+  }
+
+  /**
+   * The final report of a terminated trainer: the progress JSON it left as its termination message,
+   * which the kubelet copied into the container's status. Stamped with the container's finishedAt (else
+   * {@code now}), so the status does not change on every reconcile. Empty while the container runs,
+   * or when its message is not a progress report (a log tail, say).
+   */
+  public static Optional<ProgressReport> terminated(Pod pod, Instant now) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return Optional.empty();
+    }
+    for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
+      ContainerStateTerminated t = cs.getState() == null ? null : cs.getState().getTerminated();
+      if (!JobNames.CONTAINER.equals(cs.getName()) || t == null || t.getMessage() == null
+          || !t.getMessage().strip().startsWith("{")) {
+        continue;
+      }
+      try {
+        return Optional.of(parse(t.getMessage(), finishedAt(t, now)));
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Which report the status shows: the trainer's final report is its last word and wins, unless a poll
+   * came both later and further (it never does for the same container; it guards against a stale message).
+   */
+  public static ProgressReport newest(ProgressReport polled, ProgressReport finalReport) {
+    if (finalReport == null || polled == null) {
+      return finalReport == null ? polled : finalReport;
+    }
+    boolean later = polled.receivedAt().isAfter(finalReport.receivedAt());
+    return later && step(polled) > step(finalReport) ? polled : finalReport;
+  }
+
+  private static long step(ProgressReport r) {
+    return r.progress() == null || r.progress().step == null ? -1 : r.progress().step;
+  }
+
+  private static Instant finishedAt(ContainerStateTerminated t, Instant now) {
+    try {
+      return t.getFinishedAt() == null ? now : Instant.parse(t.getFinishedAt());
+    } catch (DateTimeParseException e) {
+      return now;
+    }
   }
 
   /** A diverged loss is NaN; the status holds numbers only, so it is left out. */

@@ -89,6 +89,8 @@ public final class ReplicaPods {
             .endSeccompProfile()
             .endSecurityContext()
             .withVolumeMounts(mounts(rank))
+            .withTerminationMessagePath(JobNames.TERMINATION_MESSAGE_PATH)
+            .withTerminationMessagePolicy("File")
             .build();
 
     return new PodBuilder()
@@ -160,6 +162,7 @@ public final class ReplicaPods {
     env.add(value("MPJ_CHECKPOINT_DIR", JobNames.CHECKPOINT_DIR));
     env.add(value("MPJ_OUTPUT_DIR", JobNames.OUTPUT_DIR));
     env.add(value("MPJ_METRICS_PORT", Integer.toString(settings.trainerMetricsPort())));
+    env.add(value("MPJ_TERMINATION_MESSAGE_PATH", JobNames.TERMINATION_MESSAGE_PATH));
     return env;
   }
 

@@ -31,6 +31,18 @@ class ReplicaPodsTest {
   }
 
   @Test
+  void theTrainerLeavesItsFinalReportAtTheDefaultTerminationMessagePath() {
+    var container = ReplicaPods.desired(job, 1, 2, 0, settings).getSpec().getContainers().get(0);
+    assertThat(container.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
+    assertThat(container.getTerminationMessagePolicy()).isEqualTo("File");
+    assertThat(container.getEnv())
+        .anySatisfy(e -> {
+          assertThat(e.getName()).isEqualTo("MPJ_TERMINATION_MESSAGE_PATH");
+          assertThat(e.getValue()).isEqualTo("/dev/termination-log");
+        });
+  }
+
+  @Test
   void rankZeroAloneMountsTheCheckpointClaim() {
     Pod rank0 = ReplicaPods.desired(job, 1, 2, 0, settings);
     Pod rank1 = ReplicaPods.desired(job, 1, 2, 1, settings);

@@ -17,6 +17,7 @@ import dev.mpj.trainer.loop.RunSummary;
 import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.metrics.JobLabels;
 import dev.mpj.trainer.metrics.MetricsServer;
+import dev.mpj.trainer.metrics.TerminationMessage;
 import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
@@ -77,6 +78,14 @@ final class TrainCommand implements Callable<Integer> {
           + " Default: $MPJ_TERMINATION_GRACE_SECONDS, else 25.")
   Integer terminationGraceSeconds;
 
+  @Option(names = "--termination-message-path",
+      description = "Rank 0 writes its final progress (the JSON of /progress) here when the run ends. Default:"
+          + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
+  Path terminationMessagePath;
+
+  /** Set once the training loop starts: from then on every exit leaves a final report. */
+  private boolean trainingStarted;
+
   @Override
   public Integer call() {
     try {
@@ -98,6 +107,26 @@ final class TrainCommand implements Callable<Integer> {
   private int train(RunConfig config, DataSplit split, Duration grace) {
     TrainerMetrics observed =
         new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
+    try {
+      return train(config, split, grace, observed);
+    } finally {
+      if (trainingStarted && config.rank() == 0) {
+        writeTerminationMessage(observed);
+      }
+    }
+  }
+
+  /**
+   * After the checkpoints are written and the resources closed, so the figures are the final ones:
+   * the kubelet puts them into the pod's status, where the operator reads them.
+   */
+  private void writeTerminationMessage(TrainerMetrics observed) {
+    TerminationMessage.target(terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
+        .flatMap(file -> TerminationMessage.write(file, observed.progress()))
+        .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
+  }
+
+  private int train(RunConfig config, DataSplit split, Duration grace, TrainerMetrics observed) {
     try (PreemptionHandler preemption = PreemptionHandler.install(grace);
         TrainingSession session = new TrainingSession(config, split)) {
       // Start-up order: (1) build the session; (2) rank 0 restores the newest whole checkpoint;
@@ -130,6 +159,7 @@ final class TrainCommand implements Callable<Integer> {
               config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
               config.microBatch(), config.accumulation(), config.rank(), config.replicas());
           RunSummary summary;
+          trainingStarted = true;
           try {
             summary = session.run();
           } catch (ParityFailure e) {

@@ -70,7 +70,9 @@ class TrainCommandTest {
   @Test
   void trainsAJobAndWritesMetricsAndSummary() throws IOException {
     Path out = dir.resolve("out");
-    assertThat(train("-f", job("fp16-mixed", QUICKSTART).toString(), "--output", out.toString())).as(stderr).isZero();
+    Path terminationLog = dir.resolve("termination-log");
+    assertThat(train("-f", job("fp16-mixed", QUICKSTART).toString(), "--output", out.toString(),
+        "--termination-message-path", terminationLog.toString())).as(stderr).isZero();
 
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertThat(lines).hasSize(40);
@@ -107,6 +109,17 @@ class TrainCommandTest {
     assertThat(summary.has("resumedFromStep")).isTrue();
     assertThat(summary.get("resumedFromStep").isNull()).isTrue();
     assertThat(summary.get("parity").get("step").asInt()).isEqualTo(40);
+
+    // The final report for the kubelet: the figures of the last metrics line.
+    JsonNode lastLine = JSON.readTree(lines.get(lines.size() - 1));
+    JsonNode message = JSON.readTree(terminationLog.toFile());
+    assertThat(Files.size(terminationLog)).isLessThanOrEqualTo(4096);
+    assertThat(message.get("step").asInt()).isEqualTo(40);
+    assertThat(message.get("totalSteps").asInt()).isEqualTo(40);
+    assertThat(message.get("loss").asDouble()).isEqualTo(lastLine.get("loss").asDouble());
+    assertThat(message.get("lossScale").asDouble()).isEqualTo(lastLine.get("lossScale").asDouble());
+    assertThat(message.get("skippedSteps").asInt()).isEqualTo(summary.get("skippedSteps").asInt());
+    assertThat(message.get("parity").get("step").asInt()).isEqualTo(40);
   }
 
   @Test

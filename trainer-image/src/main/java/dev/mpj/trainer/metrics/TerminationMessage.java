@@ -1,0 +1,80 @@
+package dev.mpj.trainer.metrics;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Rank 0's last word: the {@code /progress} JSON of the finished run, written to the container's
+ * termination message file, which the kubelet copies into the pod's
+ * {@code containerStatuses[].state.terminated.message}. The operator reads it there, so a finished job's
+ * status shows the final step even when its last poll of {@code /progress} was seconds old.
+ */
+public final class TerminationMessage {
+  public static final String PATH_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
+  /** Kubernetes' default terminationMessagePath. */
+  public static final Path KUBERNETES_DEFAULT = Path.of("/dev/termination-log");
+  /** The kubelet keeps at most this many bytes of the message. */
+  public static final int MAX_BYTES = 4096;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private TerminationMessage() {}
+
+  /**
+   * Where to write: the given path, else {@code $MPJ_TERMINATION_MESSAGE_PATH}, else {@code fallback}
+   * when it exists and is writable, else nowhere.
+   */
+  public static Optional<Path> target(Path given, Map<String, String> env, Path fallback) {
+    if (given != null) {
+      return Optional.of(given);
+    }
+    String named = env.get(PATH_VARIABLE);
+    if (named != null && !named.isBlank()) {
+      return Optional.of(Path.of(named.trim()));
+    }
+    return Files.isRegularFile(fallback) && Files.isWritable(fallback) ? Optional.of(fallback) : Optional.empty();
+  }
+
+  /**
+   * The progress as JSON of at most {@link #MAX_BYTES}: the optional parts (parity, then the
+   * checkpoint's path, then the checkpoint) are dropped until it fits.
+   */
+  public static byte[] render(Map<String, Object> progress) throws JsonProcessingException {
+    Map<String, Object> p = new LinkedHashMap<>(progress);
+    byte[] json = JSON.writeValueAsBytes(p);
+    if (json.length > MAX_BYTES && p.remove("parity") != null) {
+      json = JSON.writeValueAsBytes(p);
+    }
+    if (json.length > MAX_BYTES && p.get("lastCheckpoint") instanceof Map<?, ?> checkpoint) {
+      Map<Object, Object> shorter = new LinkedHashMap<>(checkpoint);
+      shorter.remove("path");
+      p.put("lastCheckpoint", shorter);
+      json = JSON.writeValueAsBytes(p);
+    }
+    if (json.length > MAX_BYTES && p.remove("lastCheckpoint") != null) {
+      json = JSON.writeValueAsBytes(p);
+    }
+    return json;
+  }
+
+  /**
+   * Writes the progress to {@code file}, best effort: a failure is returned as a message, never thrown,
+   * because the run's exit code must not depend on it.
+   *
+   * @return empty when written, else why not
+   */
+  public static Optional<String> write(Path file, Map<String, Object> progress) {
+    try {
+      Files.write(file, render(progress));
+      return Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.of("cannot write the termination message to " + file + ": " + e);
+    }
+  }
+}

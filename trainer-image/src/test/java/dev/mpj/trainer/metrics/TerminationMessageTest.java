@@ -1,0 +1,67 @@
+package dev.mpj.trainer.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TerminationMessageTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  @Test
+  void theFileComesFromTheOptionThenTheEnvironmentThenAWritableDefault() throws IOException {
+    Path option = dir.resolve("option");
+    Path env = dir.resolve("env");
+    Path fallback = dir.resolve("termination-log");
+    Map<String, String> named = Map.of(TerminationMessage.PATH_VARIABLE, env.toString());
+
+    assertThat(TerminationMessage.target(option, named, fallback)).contains(option);
+    assertThat(TerminationMessage.target(null, named, fallback)).contains(env);
+    assertThat(TerminationMessage.target(null, Map.of(), fallback)).isEmpty();
+    Files.createFile(fallback);
+    assertThat(TerminationMessage.target(null, Map.of(), fallback)).contains(fallback);
+  }
+
+  @Test
+  void anUnwritableFileIsReportedNotThrown() {
+    Path nowhere = dir.resolve("missing-folder").resolve("termination-log");
+    assertThat(TerminationMessage.write(nowhere, progress("x"))).hasValueSatisfying(m -> assertThat(m).contains(nowhere.toString()));
+    assertThat(nowhere).doesNotExist();
+  }
+
+  @Test
+  void aLongMessageDropsItsOptionalPartsToFit() throws IOException {
+    Path file = dir.resolve("termination-log");
+    assertThat(TerminationMessage.write(file, progress("/ckpt/" + "a".repeat(5000)))).isEmpty();
+    assertThat(Files.size(file)).isLessThanOrEqualTo(TerminationMessage.MAX_BYTES);
+    JsonNode message = JSON.readTree(file.toFile());
+    assertThat(message.get("step").asInt()).isEqualTo(300);
+    assertThat(message.get("lastCheckpoint").get("step").asInt()).isEqualTo(250);
+    assertThat(message.get("lastCheckpoint").has("path")).isFalse();
+    assertThat(message.has("parity")).isFalse();
+
+    assertThat(TerminationMessage.write(file, progress("/ckpt/step-250"))).isEmpty();
+    message = JSON.readTree(file.toFile());
+    assertThat(message.get("lastCheckpoint").get("path").asText()).isEqualTo("/ckpt/step-250");
+    assertThat(message.get("parity").get("step").asInt()).isEqualTo(300);
+  }
+
+  private static Map<String, Object> progress(String checkpointPath) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("step", 300);
+    p.put("totalSteps", 300);
+    p.put("loss", 0.5);
+    p.put("lastCheckpoint", Map.of("step", 250, "path", checkpointPath));
+    p.put("parity", Map.of("step", 300, "withinBound", true));
+    return p;
+  }
+}
