@@ -224,11 +224,6 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Joins the other replicas (none with one replica: no socket is opened), starts every replica from
-   * rank 0's state, trains with the gradients summed across replicas, and checks at the end that all
-   * still agree. Rank 0 must have restored its checkpoint, if any, before this.
-   */
-  /**
    * libtorch's threads follow the replica's CPU request (spec.resources.cpu) unless set explicitly:
    * more threads than CPUs only spin against each other.
    */
