@@ -152,6 +152,7 @@ final class PlanCommand implements Callable<Integer> {
     bytes.put("masterWeights", b.masterWeights());
     bytes.put("gradients", b.gradients());
     bytes.put("optimizerState", b.optimizerState());
+    bytes.put("updateTemporaries", b.updateTemporaries());
     bytes.put("activations", b.activations());
     bytes.put("overhead", b.overhead());
     bytes.put("total", b.total());
@@ -191,6 +192,7 @@ final class PlanCommand implements Callable<Integer> {
     row(out, format, "fp32 master weights", a, b, p -> Bytes.format(p.bytesPerReplica().masterWeights()));
     row(out, format, "gradients", a, b, p -> Bytes.format(p.bytesPerReplica().gradients()));
     row(out, format, "optimizer state", a, b, p -> Bytes.format(p.bytesPerReplica().optimizerState()));
+    row(out, format, "update temporaries", a, b, p -> Bytes.format(p.bytesPerReplica().updateTemporaries()));
     row(out, format, "activations", a, b, p -> Bytes.format(p.bytesPerReplica().activations()));
     row(out, format, "reserve", a, b, p -> Bytes.format(p.bytesPerReplica().overhead()));
     row(out, format, "total", a, b, p -> Bytes.format(p.bytesPerReplica().total()));
