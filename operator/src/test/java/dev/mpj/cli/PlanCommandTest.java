@@ -70,6 +70,15 @@ class PlanCommandTest {
   }
 
   @Test
+  void theQuickStartFitsAndSaysThatFp16MixedNeedsMoreForASmallModel() {
+    Run run = mpj("plan", "-f", Path.of("..", "docs", "examples", "quickstart.yaml").toString());
+    assertThat(run.code).isZero();
+    // 21,768 parameters at micro-batch 32: FP32 348,288 + 24 * 21,768 + 32 * 2,304 = 944,448 B;
+    // FP16 mixed 348,288 + 30 * 21,768 + 32 * 1,360 = 1,044,848 B: 100,400 B (98.0 KiB) more
+    assertThat(run.out).contains("fp16-mixed saves 0 GPUs and needs 98.0 KiB more per replica (at micro-batch 32) against fp32.");
+  }
+
+  @Test
   void aBadGpuMemoryNamesTheFlag() {
     Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "eighty");
     assertThat(run.code).isEqualTo(2);

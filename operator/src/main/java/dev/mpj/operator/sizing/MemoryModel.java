@@ -135,6 +135,13 @@ public final class MemoryModel {
     return new Activations(scaled16, fixed, cast);
   }
 
+  /** BatchNorm2d, bytes per value of its output: 5 tensors in the compute precision (at 16 bits). */
+  private static final long BN_SCALED16 = 5 * 2;
+  /** BatchNorm2d's running statistics: the centred values and their squares, FP32 in both precisions. */
+  private static final long BN_FIXED = 2 * 4;
+  /** BatchNorm2d in FP16 mixed only: |centred| and centred / max (FP16), the FP32 copy of the input. */
+  private static final long BN_MIXED_ONLY = 2 * 2 + 4;
+
   /**
    * Stem: conv, BatchNorm and ReLU at full resolution. Each residual block: conv, BN, ReLU, conv,
    * BN, the sum and its ReLU, plus conv and BN of a projection shortcut. The first block of each
@@ -149,10 +156,6 @@ public final class MemoryModel {
    * FP32 copy of the input that the running statistics are computed on. That is 7 x 4 = 28 bytes in
    * FP32 and 7 x 2 + 3 x 4 = 26 in FP16 mixed, where a fused kernel would keep one output.
    */
-  private static final long BN_SCALED16 = 5 * 2;
-  private static final long BN_FIXED = 2 * 4;
-  private static final long BN_MIXED_ONLY = 2 * 2 + 4;
-
   static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes) {
     long channels = input.get(0);
     long height = input.get(1);
