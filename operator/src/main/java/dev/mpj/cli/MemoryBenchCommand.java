@@ -123,7 +123,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
         report.append(String.format("%n== allocator %s%s ==%n", mode,
             mode == Allocator.cached ? " (glibc's default, as in production)" : " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors)"));
         report.append(String.format("Peak resident memory of %d training steps above the process right before step 1 (median of %d),"
-            + " against MemoryModel's gradients + activations; error = measured / predicted - 1.%n", steps, repeats));
+            + " against MemoryModel's gradients + update temporaries + activations; error = measured / predicted - 1.%n", steps, repeats));
         report.append(String.format("Noise floor (mlp [8] at micro-batch 1): %s%n%n",
             String.join(", ", noise.entrySet().stream().map(e -> e.getKey().value() + " " + Bytes.format(e.getValue())).toList())));
         report.append(MemoryValidation.report(results, noise));

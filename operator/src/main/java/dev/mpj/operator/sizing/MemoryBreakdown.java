@@ -1,17 +1,34 @@
 package dev.mpj.operator.sizing;
 
-/** Predicted peak memory of one replica, in bytes, by what holds it. */
+/**
+ * Predicted peak memory of one replica, in bytes, by what holds it.
+ *
+ * @param updateTemporaries tensors the update step makes from the gradients (overflow check,
+ *     unscaling, norm, optimizer arithmetic) and keeps until the step ends; see {@link
+ *     MemoryModel#updateTemporaryBytesPerParameter}
+ */
 public record MemoryBreakdown(
-    long weights, long masterWeights, long gradients, long optimizerState, long activations, long overhead) {
+    long weights,
+    long masterWeights,
+    long gradients,
+    long optimizerState,
+    long updateTemporaries,
+    long activations,
+    long overhead) {
 
-  /** Weights, FP32 master weights, gradients and optimizer state: what does not grow with the micro-batch. */
+  /** Weights, FP32 master weights, gradients and optimizer state: what lives from step to step. */
   public long modelState() {
     return weights + masterWeights + gradients + optimizerState;
   }
 
-  /** Everything the training process allocates itself: model state and activations, no reserve. */
+  /** What does not grow with the micro-batch: the model state and the update step's temporaries. */
+  public long perParameter() {
+    return modelState() + updateTemporaries;
+  }
+
+  /** Everything the training process allocates itself: model state, temporaries and activations, no reserve. */
   public long training() {
-    return modelState() + activations;
+    return perParameter() + activations;
   }
 
   public long total() {

@@ -16,9 +16,15 @@ import java.util.List;
  *   <li>model state per parameter: FP32 4 (weights) + 4 (gradients); FP16 mixed 2 (FP16 weights) + 4
  *       (FP32 master weights) + 2 (FP16 gradients); plus the optimizer's FP32 state in both: Adam 8,
  *       SGD with momentum 4, plain SGD 0;
+ *   <li>update-step temporaries per parameter, which the trainer keeps until the step's NDManager
+ *       closes: FP32 with Adam 24, FP16 mixed with Adam 30; with SGD 12 and 18 ({@link
+ *       #updateTemporaryBytesPerParameter});
  *   <li>activations per sample, from the architecture: the layer outputs alive at the end of the
  *       forward pass (the DJL trainer keeps every op's output until the step's NDManager closes),
- *       half the bytes in FP16; the loss and the input batch stay FP32 in both precisions;
+ *       half the bytes in FP16; the loss and the input batch stay FP32 in both precisions. Where
+ *       the trainer's layers (written with DJL's elementwise operations) keep more tensors than an
+ *       ideal fused GPU kernel would, the model counts what the trainer keeps (BatchNorm, attention,
+ *       loss), because sizing must hold for what runs;
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
  */
@@ -32,8 +38,8 @@ public final class MemoryModel {
    * @param scaledBytes16 tensors in the compute precision, counted at 16 bits; twice this in FP32
    * @param fixedBytes tensors of the same size in both precisions: the FP32 input batch, the FP32
    *     loss tensors, boolean dropout masks
-   * @param castBytes FP16 mixed only: the FP16 copy of the input and the FP32 copy of the outputs
-   *     that the loss is computed on
+   * @param castBytes FP16 mixed only: the FP16 copy of the input, the FP32 copy of the outputs
+   *     that the loss is computed on, and what only the FP16 path of a layer makes (BatchNorm)
    */
   public record Activations(long scaledBytes16, long fixedBytes, long castBytes) {
     public long perSample(Precision precision) {
@@ -55,12 +61,53 @@ public final class MemoryModel {
 
   /** FP32 optimizer state per parameter: Adam's two moments 8, SGD's momentum 4, plain SGD 0. */
   public static long optimizerBytesPerParameter(TrainingSpec.Optimizer optimizer) {
-    TrainingSpec.Optimizer o = optimizer != null ? optimizer : new TrainingSpec.Optimizer();
-    return switch (o.type != null ? o.type : TrainingSpec.OptimizerType.ADAM) {
+    return switch (optimizerType(optimizer)) {
       case ADAM -> 8;
-      case SGD -> o.momentum > 0 ? 4 : 0;
+      case SGD -> optimizer.momentum > 0 ? 4 : 0;
     };
   }
+
+  /**
+   * Temporaries of one update step per parameter, from what the trainer's code allocates
+   * (TrainingSession.runStep, Adam.step, Sgd.step); every one stays resident until the step's
+   * NDManager closes, so they add up:
+   *
+   * <ul>
+   *   <li>overflow check ({@code allFinite}): {@code |g|} in the working precision, 4 (FP32) or 2
+   *       (FP16); it runs in both precisions;
+   *   <li>unscaling, FP16 mixed only: the FP32 upcast of the gradients and its product with
+   *       1/scale, 8 (FP32 training has scale 1 and uses the gradients as they are: 0). A static
+   *       loss scale of exactly 1 would skip the product (4); the model counts 8;
+   *   <li>global norm ({@code clip}): {@code g^2}, 4. The norm is computed every step whether or
+   *       not {@code gradientClipNorm} is set (it is reported); clipping itself scales in place;
+   *   <li>the optimizer: Adam's {@code g*(1-b1)}, {@code g^2}, {@code sqrt(v)} and {@code
+   *       m/denominator}, 16 (the rest is in place); SGD's {@code b*lr} with momentum or {@code
+   *       g*lr} without, 4. Weight decay scales the weights in place.
+   * </ul>
+   *
+   * FP32: Adam 4 + 0 + 4 + 16 = 24, SGD 12; FP16 mixed: Adam 2 + 8 + 4 + 16 = 30, SGD 18.
+   */
+  public static long updateTemporaryBytesPerParameter(Precision precision, TrainingSpec.Optimizer optimizer) {
+    long overflowCheck = precision.isMixed() ? 2 : 4;
+    long unscale = precision.isMixed() ? 8 : 0;
+    long norm = 4;
+    long optimizerStep = switch (optimizerType(optimizer)) {
+      case ADAM -> 16;
+      case SGD -> 4;
+    };
+    return overflowCheck + unscale + norm + optimizerStep;
+  }
+
+  private static TrainingSpec.OptimizerType optimizerType(TrainingSpec.Optimizer optimizer) {
+    return optimizer != null && optimizer.type != null ? optimizer.type : TrainingSpec.OptimizerType.ADAM;
+  }
+
+  /**
+   * FP32 bytes the loss keeps per output value, in both precisions (Objective.perSampleLoss): the
+   * log-softmax, the one-hot target and their product. A regression keeps two (difference, square);
+   * the model counts three for both.
+   */
+  static final long LOSS_BYTES_PER_OUTPUT = 3 * 4;
 
   /** Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model). */
   public static Activations activations(ModelSpec model, DataShape shape) {
@@ -74,7 +121,7 @@ public final class MemoryModel {
   /**
    * Per hidden layer the Linear's output and the activation's output (the next Linear's input); with
    * dropout also its output and a one-byte mask. Then the logits. The input batch is FP32 as loaded,
-   * cast to FP16 in mixed precision; the loss keeps an FP32 log-softmax (or difference) of the outputs.
+   * cast to FP16 in mixed precision; the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per output.
    */
   static Activations mlp(ModelSpec.Mlp mlp, long features, long outputs) {
     long hiddenValues = 0;
@@ -83,23 +130,39 @@ public final class MemoryModel {
     }
     boolean dropout = mlp.dropout > 0;
     long scaled16 = 2 * (2 * hiddenValues + (dropout ? hiddenValues : 0) + outputs);
-    long fixed = 4 * features + (dropout ? hiddenValues : 0) + 4 * outputs;
+    long fixed = 4 * features + (dropout ? hiddenValues : 0) + LOSS_BYTES_PER_OUTPUT * outputs;
     long cast = 2 * features + 4 * outputs;
     return new Activations(scaled16, fixed, cast);
   }
 
+  /** BatchNorm2d, bytes per value of its output: 5 tensors in the compute precision (at 16 bits). */
+  private static final long BN_SCALED16 = 5 * 2;
+  /** BatchNorm2d's running statistics: the centred values and their squares, FP32 in both precisions. */
+  private static final long BN_FIXED = 2 * 4;
+  /** BatchNorm2d in FP16 mixed only: |centred| and centred / max (FP16), the FP32 copy of the input. */
+  private static final long BN_MIXED_ONLY = 2 * 2 + 4;
+
   /**
-   * Stem: conv, BatchNorm and ReLU outputs at full resolution. Each residual block: conv, BN, ReLU,
-   * conv, BN, the sum and its ReLU (7 tensors of the block's output), plus conv and BN of a
-   * projection shortcut (9). The first block of each later stage halves height and width (stride 2,
-   * padding 1). Then the pooled vector and the logits; input and loss as for the MLP.
+   * Stem: conv, BatchNorm and ReLU at full resolution. Each residual block: conv, BN, ReLU, conv,
+   * BN, the sum and its ReLU, plus conv and BN of a projection shortcut. The first block of each
+   * later stage halves height and width (stride 2, padding 1). Then the pooled vector and the
+   * logits; input and loss as for the MLP.
+   *
+   * <p>Conv, ReLU and sum keep one tensor each. A BatchNorm keeps what the trainer's BatchNorm2d
+   * (elementwise DJL operations) keeps, per value of its output: the centred input, its square, the
+   * normalised values, times gamma, plus beta (5 tensors in the compute precision); the running
+   * statistics' centred values and their squares (2, FP32 in both precisions); in FP16 mixed also
+   * {@code |centred|} and the centred values divided by their largest magnitude (2 FP16) and the
+   * FP32 copy of the input that the running statistics are computed on. That is 7 x 4 = 28 bytes in
+   * FP32 and 7 x 2 + 3 x 4 = 26 in FP16 mixed, where a fused kernel would keep one output.
    */
   static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes) {
     long channels = input.get(0);
     long height = input.get(1);
     long width = input.get(2);
     long first = cnn.channels.get(0);
-    long values = 3 * first * height * width;
+    long plainValues = 2 * first * height * width; // stem conv, ReLU
+    long batchNormValues = first * height * width; // stem BN
     long in = first;
     for (int stage = 0; stage < cnn.channels.size(); stage++) {
       long out = cnn.channels.get(stage);
@@ -109,39 +172,50 @@ public final class MemoryModel {
           height = (height + 1) / 2;
           width = (width + 1) / 2;
         }
-        long tensors = in != out || strided ? 9 : 7;
-        values += tensors * out * height * width;
+        boolean projection = in != out || strided;
+        long size = out * height * width;
+        plainValues += (projection ? 6 : 5) * size; // convs, ReLUs, the sum
+        batchNormValues += (projection ? 3 : 2) * size;
         in = out;
       }
     }
-    values += in + classes;
+    plainValues += in + classes; // pooled vector, logits
     long pixels = channels * input.get(1) * input.get(2);
-    return new Activations(2 * values, 4 * pixels + 4 * classes, 2 * pixels + 4 * classes);
+    return new Activations(
+        2 * plainValues + BN_SCALED16 * batchNormValues,
+        4 * pixels + BN_FIXED * batchNormValues + LOSS_BYTES_PER_OUTPUT * classes,
+        2 * pixels + BN_MIXED_ONLY * batchNormValues + 4 * classes);
   }
 
   /**
-   * Per layer s*h*(34 + 5*a*s/h) bytes at 16 bits (Korthikanti et al. 2022, "Reducing Activation
-   * Recomputation in Large Transformer Models", no recomputation, no sequence parallelism), written
-   * as 34*s*h + 5*a*s^2 to stay in integers; then the final LayerNorm's input and output and the
-   * logits (s*V); the loss keeps an FP32 log-softmax of the logits.
+   * Per layer 34*s*h bytes at 16 bits for everything but the attention matrices (Korthikanti et al.
+   * 2022, "Reducing Activation Recomputation in Large Transformer Models", no recomputation, no
+   * sequence parallelism). The attention matrices follow the trainer's CausalSelfAttention rather
+   * than the paper's fused kernels: the scores, the scores divided by sqrt(d), plus the causal
+   * mask, and the softmax are 4 tensors of a*s^2, 8*a*s^2 bytes at 16 bits (the paper: 5*a*s^2);
+   * with dropout, the dropout's noise and output add 2 more (4*a*s^2). Then the final LayerNorm's
+   * input and output and the logits (s*V); the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per
+   * logit (s*V of them).
    */
   static Activations transformer(ModelSpec.Transformer t) {
     long s = t.sequenceLength;
     long h = t.hiddenSize;
     long a = t.heads;
     long v = t.vocabSize;
-    long perLayer = 34 * s * h + 5 * a * s * s;
+    long attentionTensors = t.dropout > 0 ? 6 : 4;
+    long perLayer = 34 * s * h + 2 * attentionTensors * a * s * s;
     long scaled16 = t.layers * perLayer + 2 * (2 * s * h) + 2 * s * v;
-    return new Activations(scaled16, 4 * s * v, 4 * s * v);
+    return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 4 * s * v);
   }
 
-  /** Model state of {@code parameters} in {@code precision}: no activations, no reserve. */
+  /** Model state and update temporaries of {@code parameters} in {@code precision}: no activations, no reserve. */
   public static MemoryBreakdown modelState(long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
     return new MemoryBreakdown(
         parameters * weightBytesPerParameter(precision),
         parameters * masterWeightBytesPerParameter(precision),
         parameters * gradientBytesPerParameter(precision),
         parameters * optimizerBytesPerParameter(optimizer),
+        parameters * updateTemporaryBytesPerParameter(precision, optimizer),
         0,
         0);
   }
@@ -160,6 +234,7 @@ public final class MemoryModel {
         state.masterWeights(),
         state.gradients(),
         state.optimizerState(),
+        state.updateTemporaries(),
         microBatch * activations.perSample(precision),
         overheadBytes);
   }

@@ -76,15 +76,15 @@ public final class MemorySizer implements Sizer {
     long overhead = settings.overheadBytes(gpu.bytes());
     long perSample = activations.perSample(precision);
     MemoryBreakdown atOne = MemoryModel.perReplica(parameters, optimizer, activations, precision, 1, overhead);
-    long available = gpu.bytes() - overhead - atOne.modelState();
+    long available = gpu.bytes() - overhead - atOne.perParameter();
     int maxMicroBatch = available >= perSample ? (int) Math.min(available / perSample, Integer.MAX_VALUE) : 0;
     if (maxMicroBatch == 0) {
       String message =
           String.format(
               Locale.ROOT,
-              "%s needs %s per replica at micro-batch 1 (model state %s of %,d parameters, activations %s,"
+              "%s needs %s per replica at micro-batch 1 (model state and update temporaries %s of %,d parameters, activations %s,"
                   + " reserve %s) but a GPU has %s (%s): %s short",
-              precision, Bytes.format(atOne.total()), Bytes.format(atOne.modelState()), parameters,
+              precision, Bytes.format(atOne.total()), Bytes.format(atOne.perParameter()), parameters,
               Bytes.format(perSample), Bytes.format(overhead), Bytes.format(gpu.bytes()), gpu.source(),
               Bytes.format(atOne.total() - gpu.bytes()));
       return new PrecisionSizing(

@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <p>What is compared: the trainer allocates the weights, the FP32 master weights and the optimizer
  * state while it sets up, so the resident memory right before step 1 already holds them. The peak
- * above that point is what the steps add: gradients and activations in the model's terms. That is the
+ * above that point is what the steps add: gradients, update temporaries and activations in the model's terms. That is the
  * prediction each measurement is compared with ({@link Prediction#steps()}).
  */
 public final class MemoryValidation {
@@ -73,16 +73,17 @@ public final class MemoryValidation {
     public Prediction prediction() {
       MixedPrecisionJobSpec spec = spec();
       MemoryBreakdown b = MemoryModel.perReplica(spec, DataShape.of(spec.data), precision, microBatch);
-      return new Prediction(b.training(), b.activations(), b.gradients() + b.activations());
+      return new Prediction(b.training(), b.activations(), b.gradients() + b.updateTemporaries() + b.activations());
     }
   }
 
   /**
    * What the model predicts, in bytes.
    *
-   * @param training everything the training process allocates (model state and activations)
+   * @param training everything the training process allocates (model state, update temporaries and
+   *     activations)
    * @param activations of which the activations
-   * @param steps what the steps add to the set-up: gradients and activations
+   * @param steps what the steps add to the set-up: gradients, update temporaries and activations
    */
   public record Prediction(long training, long activations, long steps) {}
 

@@ -12,10 +12,13 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  * parameters  4*8 + 8 + 8*2 + 2 = 58; model state 58 * 16 = 928 bytes in either precision
- * activations per sample, fp32:       2 bytes * 2 * (8 + 8 + 2) = 72 scaled + 4*4 + 4*2 = 24 fixed -> 96
- *                         fp16-mixed: 36 scaled + 24 fixed + 2*4 + 4*2 = 16 cast                    -> 76
- * settings: reserve 1,000 bytes, no fraction; GPU of 2,888 bytes: 960 bytes for activations
- * max micro-batch: fp32 960 / 96 = 10; fp16-mixed 960 / 76 = 12
+ * update temporaries: fp32 58 * 24 = 1,392 (-> 2,320 with the state); fp16-mixed 58 * 30 = 1,740 (-> 2,668)
+ * activations per sample, fp32:       2 bytes * 2 * (8 + 8 + 2) = 72 scaled
+ *                                     + input 4*4 + loss 12*2 = 40 fixed                  -> 112
+ *                         fp16-mixed: 36 scaled + 40 fixed + 2*4 + 4*2 = 16 cast           -> 92
+ * settings: reserve 1,000 bytes, no fraction; GPU of 5,508 bytes:
+ *   fp32 5,508 - 1,000 - 2,320 = 2,188 for activations: 2,188 / 112 = 19
+ *   fp16-mixed 5,508 - 1,000 - 2,668 = 1,840 for activations: 1,840 / 92 = 20
  * </pre>
  */
 class MemorySizerTest {
@@ -25,76 +28,77 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 2888"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 5508"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
-    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(10);
-    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(12);
-    // one byte less and fp32 fits only 9: (959) / 96
-    assertThat(size(job(60, 1, 8, "gpuMemory: 2887"), null).fp32().maxMicroBatch()).isEqualTo(9);
-    // fp32: 60 / 10 = 6 replicas; fp16-mixed: 60 / 12 = 5 replicas; one GPU saved
-    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(6, 10, 1));
-    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(5, 12, 1));
+    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(19);
+    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(20);
+    // one byte less and fp16-mixed fits only 19: (1,839) / 92
+    assertThat(size(job(60, 1, 8, "gpuMemory: 5507"), null).fp16Mixed().maxMicroBatch()).isEqualTo(19);
+    // fp32: ceil(60 / 19) = 4 replicas of 15; fp16-mixed: 60 / 20 = 3 replicas; one GPU saved
+    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(4, 15, 1));
+    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 12: fp32 928 + 12*96 = 2,080, fp16-mixed 928 + 12*76 = 1,840 -> 240 saved
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(240);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 12 * 76);
+    // at micro-batch 20: fp32 2,320 + 20*112 = 4,560, fp16-mixed 2,668 + 20*92 = 4,508 -> 52 saved
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(52);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 2_668 + 20 * 92);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_740);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 2888"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
-    assertThat(plan.replicas()).isEqualTo(5);
-    assertThat(plan.microBatch()).isEqualTo(12);
+    assertThat(plan.replicas()).isEqualTo(3);
+    assertThat(plan.microBatch()).isEqualTo(20);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(2_888);
+    assertThat(status.gpuMemoryBytes).isEqualTo(5_508);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
     assertThat(status.plan.precision).isEqualTo("fp16-mixed");
-    assertThat(status.plan.gpus).isEqualTo(5);
-    assertThat(status.fp32.replicas).isEqualTo(6);
+    assertThat(status.plan.gpus).isEqualTo(3);
+    assertThat(status.fp32.replicas).isEqualTo(4);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(240);
-    assertThat(plan.message()).startsWith("5 replicas x micro-batch 12 x accumulation 1 = global batch 60");
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(52);
+    assertThat(plan.message()).startsWith("3 replicas x micro-batch 20 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 2888"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 5508"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 2888"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 5508"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 928 bytes of model state + 1,000 reserve + one sample (96 / 76) > 2,000
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2000");
+    // 2,668 bytes of model state and temporaries + 1,000 reserve + one sample (92) = 3,760 > 3,756
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3756");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().fits).isFalse();
     assertThat(plan.status().reason).isEqualTo("DoesNotFit");
     assertThat(plan.status().plan.maxMicroBatch).isZero();
-    // 1,000 + 928 + 76 = 2,004 bytes at micro-batch 1
-    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(2_004);
+    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(3_760);
     assertThat(plan.message())
         .isEqualTo(
-            "fp16-mixed needs 2.0 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters,"
-                + " activations 76 B, reserve 1000 B) but a GPU has 2.0 KiB (spec): 4 B short");
+            "fp16-mixed needs 3.7 KiB per replica at micro-batch 1 (model state and update temporaries 2.6 KiB"
+                + " of 58 parameters, activations 92 B, reserve 1000 B) but a GPU has 3.7 KiB (spec): 4 B short");
   }
 
   @Test
   void aLargeModelThatDoesNotFitSaysSoWithItsNumbers() {
     // 32,768 -> 32,768 -> 10: 32,768^2 + 32,768 + 327,680 + 10 = 1,074,102,282 parameters,
-    // 16 bytes each = 16.0 GiB of model state before any activation: no 16 GiB GPU holds it.
+    // 16 bytes each of model state and 30 of update temporaries = 46.0 GiB before any activation:
+    // with the 1.8 GiB reserve, 31.8 GiB more than a 16 GiB GPU holds.
     MixedPrecisionJobSpec spec =
         Jobs.spec(
             """
@@ -107,23 +111,23 @@ class MemorySizerTest {
     SizingPlan plan = new MemorySizer().plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
-    assertThat(plan.message()).contains("1,074,102,282 parameters").contains("but a GPU has 16.0 GiB (spec): 1.8 GiB short");
+    assertThat(plan.message()).contains("1,074,102,282 parameters").contains("update temporaries 46.0 GiB").contains("but a GPU has 16.0 GiB (spec): 31.8 GiB short");
   }
 
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
-    // ideal 5 replicas of 12; 4 GPUs free: 4 replicas, 15 samples each = 3 x 5
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 2888"), new ClusterCapacity(null, 4));
+    // ideal 3 replicas of 20; 2 GPUs free: 2 replicas, 30 samples each = 2 x 15
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isTrue();
-    assertThat(plan.replicas()).isEqualTo(4);
-    assertThat(plan.microBatch()).isEqualTo(5);
-    assertThat(plan.gradientAccumulation()).isEqualTo(3);
-    assertThat(plan.message()).contains("only 4 GPUs free");
+    assertThat(plan.replicas()).isEqualTo(2);
+    assertThat(plan.microBatch()).isEqualTo(15);
+    assertThat(plan.gradientAccumulation()).isEqualTo(2);
+    assertThat(plan.message()).contains("only 2 GPUs free");
   }
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 2888"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -132,8 +136,8 @@ class MemorySizerTest {
 
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
-    // 2 GPUs per replica, 7 free: 3 replicas at most; 60 / 3 = 20 each = 2 x 10 in fp16-mixed
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2888, gpusPerReplica: 2");
+    // 2 GPUs per replica, 7 free: 3 replicas at most; 60 / 3 = 20 each = 1 x 20 in fp16-mixed
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508, gpusPerReplica: 2");
     SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 7));
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(20);
@@ -142,25 +146,25 @@ class MemorySizerTest {
 
   @Test
   void cpuReplicasDoNotWaitForGpus() {
-    SizingPlan plan = sizer.plan(job(60, 2, 8, "gpuMemory: 2888, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+    SizingPlan plan = sizer.plan(job(60, 2, 8, "gpuMemory: 5508, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
-    assertThat(plan.replicas()).isEqualTo(5);
+    assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
   }
 
   @Test
   void replicasMaxReached() {
-    // at most 2 replicas: 30 samples each; fp16-mixed 30 = 3 x 10 (12 does not divide 30)
-    JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 2888"), null);
-    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 10, 3));
-    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(2, 10, 3));
+    // at most 2 replicas: 30 samples each; 30 = 2 x 15 in both (20 and 19 do not divide 30)
+    JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 5508"), null);
+    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 15, 2));
+    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(2, 15, 2));
     assertThat(sizing.fp16Mixed().message()).contains("replicas.max 2 reached");
     assertThat(sizing.gpusSavedByMixed()).isZero();
   }
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 2888"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 5508"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -187,12 +191,12 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2888");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508");
     spec.precision = dev.mpj.api.Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
-    assertThat(plan.replicas()).isEqualTo(6);
-    assertThat(plan.microBatch()).isEqualTo(10);
+    assertThat(plan.replicas()).isEqualTo(4);
+    assertThat(plan.microBatch()).isEqualTo(15);
     assertThat(plan.status().plan.precision).isEqualTo("fp32");
     assertThat(plan.status().gpusSaved).isZero();
   }

@@ -45,17 +45,20 @@ class MemoryValidationTest {
   void predictsWhatTheStepsAddAboveTheSetUp() {
     // mlp: 256 features, eight hidden layers of 256, 10 classes
     //   parameters 8 * (256*256 + 256) + 256*10 + 10 = 528,906
-    //   activations per sample at 16 bits: 2 * (8 * 2*256 + 10) = 8,212; FP32 input 4*256 + log-softmax 4*10 = 1,064
-    //   FP32: 2 * 8,212 + 1,064 = 17,488 per sample, x 256 = 4,476,928
+    //   activations per sample at 16 bits: 2 * (8 * 2*256 + 10) = 8,212; FP32 input 4*256 + loss 12*10 = 1,144
+    //   FP32: 2 * 8,212 + 1,144 = 17,568 per sample, x 256 = 4,497,408
     Prediction fp32 = new Case(MLP, Precision.FP32, 256, 2).prediction();
-    assertThat(fp32.activations()).isEqualTo(4_476_928L);
-    assertThat(fp32.training()).isEqualTo(16L * 528_906 + 4_476_928);
-    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients and activations
-    assertThat(fp32.steps()).isEqualTo(4L * 528_906 + 4_476_928);
-    // FP16 mixed: 8,212 + 1,064 + casts (FP16 input 2*256 + FP32 logits 4*10 = 552) = 9,828 per sample; FP16 gradients
+    assertThat(fp32.activations()).isEqualTo(4_497_408L);
+    // model state 16 B/param, update temporaries (FP32, Adam) 24 B/param
+    assertThat(fp32.training()).isEqualTo(16L * 528_906 + 24L * 528_906 + 4_497_408);
+    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients, the
+    // update temporaries and the activations
+    assertThat(fp32.steps()).isEqualTo(4L * 528_906 + 24L * 528_906 + 4_497_408);
+    // FP16 mixed: 8,212 + 1,144 + casts (FP16 input 2*256 + FP32 logits 4*10 = 552) = 9,908 per sample;
+    // FP16 gradients 2 and temporaries 30 B/param
     Prediction mixed = new Case(MLP, Precision.FP16_MIXED, 256, 2).prediction();
-    assertThat(mixed.activations()).isEqualTo(256L * 9_828);
-    assertThat(mixed.steps()).isEqualTo(2L * 528_906 + 256L * 9_828);
+    assertThat(mixed.activations()).isEqualTo(256L * 9_908);
+    assertThat(mixed.steps()).isEqualTo(2L * 528_906 + 30L * 528_906 + 256L * 9_908);
   }
 
   @Test
