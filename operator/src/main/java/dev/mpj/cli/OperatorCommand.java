@@ -54,7 +54,7 @@ final class OperatorCommand implements Callable<Integer> {
   @Option(
       names = "--gpu-memory-reserve",
       defaultValue = "${env:MPJ_GPU_MEMORY_RESERVE:-1Gi}",
-      description = "GPU memory that training never gets: CUDA context and library workspaces; 5% more is held back "
+      description = "GPU memory that training never gets: CUDA context and library workspaces; 5%% more is held back "
           + "for fragmentation (env MPJ_GPU_MEMORY_RESERVE). Default: ${DEFAULT-VALUE}.")
   String gpuMemoryReserve;
 
