@@ -124,6 +124,11 @@ public final class LocalRun implements AutoCloseable {
         out.printf(Locale.ROOT, "  training   step %d (last reported), loss %.4f%n", s.progress.step, s.progress.loss);
       }
     });
+    if (s.parity != null && s.parity.relativeGap != null) {
+      out.printf(Locale.ROOT, "  parity     step %d: validation loss fp16 %.4f vs fp32 master %.4f, gap %.4f (%s)%n",
+          s.parity.step, s.parity.fp16Loss, s.parity.fp32Loss, s.parity.relativeGap,
+          Boolean.FALSE.equals(s.parity.withinBound) ? "above spec.parity.maxRelativeGap" : "within spec.parity.maxRelativeGap");
+    }
     out.printf("  restarts   %d%n", s.restarts);
     out.printf("  work dir   %s%n", workDir);
     out.printf("             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");
