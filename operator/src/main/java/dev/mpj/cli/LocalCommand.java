@@ -1,6 +1,7 @@
 package dev.mpj.cli;
 
 import dev.mpj.api.JobFiles;
+import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.local.FailureInjection;
@@ -98,7 +99,7 @@ final class LocalCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new InvalidJobException("--work-dir", e.getMessage());
       }
-      return finished.map(j -> j.getStatus().phase == dev.mpj.api.JobPhase.Succeeded ? 0 : 1).orElse(1);
+      return finished.map(j -> j.getStatus().phase == JobPhase.Succeeded ? 0 : 1).orElse(1);
     } finally {
       run.close();
       try {

@@ -1,6 +1,5 @@
 package dev.mpj.local;
 
-import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ProgressStatus;
@@ -28,6 +27,7 @@ final class JobWatch implements AutoCloseable {
   private final PrintStream out;
   private final long startNanos = System.nanoTime();
   private Watch events;
+  private String lastProgress;
 
   JobWatch(KubernetesClient client, String namespace, String name, PrintStream out) {
     this.client = client;
@@ -83,8 +83,6 @@ final class JobWatch implements AutoCloseable {
     return null;
   }
 
-  private String lastProgress;
-
   private static String progress(MixedPrecisionJobStatus status) {
     ProgressStatus p = status.progress;
     if (p == null || p.step == null) {
@@ -118,9 +116,6 @@ final class JobWatch implements AutoCloseable {
     }
   }
 
-  static boolean succeeded(MixedPrecisionJob job) {
-    return job != null && job.getStatus() != null && job.getStatus().phase == JobPhase.Succeeded;
-  }
 
   @Override
   public void close() {
