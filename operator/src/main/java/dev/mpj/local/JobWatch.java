@@ -116,7 +116,6 @@ final class JobWatch implements AutoCloseable {
     }
   }
 
-
   @Override
   public void close() {
     if (events != null) {
