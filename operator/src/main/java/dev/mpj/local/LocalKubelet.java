@@ -1,18 +1,12 @@
 package dev.mpj.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Crd;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -25,10 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,8 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The scheduler and kubelet of {@code mpj local}: it binds each new Pod to this machine, runs its
@@ -49,7 +38,6 @@ import java.util.regex.Pattern;
  */
 public final class LocalKubelet implements AutoCloseable {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long DEFAULT_GRACE_SECONDS = 30;
   /** The trainer's variable naming its termination message file (see ReplicaPods). */
   static final String TERMINATION_MESSAGE_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
@@ -149,24 +137,14 @@ public final class LocalKubelet implements AutoCloseable {
     Files.createDirectories(dir);
     Container container = pod.getSpec().getContainers().get(0);
 
-    Map<String, Path> mounts = mountVolumes(pod, container, dir);
-    Map<String, String> containerEnv = containerEnv(pod, container);
-    Map<String, String> env = localEnv(containerEnv, mounts);
+    PodProcess mapped = PodProcess.of(client, workDir, pod, dir);
+    Map<String, String> env = mapped.environment();
+    List<String> command = mapped.command();
     if (container.getTerminationMessagePath() != null) {
       // The kubelet bind-mounts terminationMessagePath from a file of its own: here, the pod's folder's.
       Path message = terminationMessage(dir);
       Files.deleteIfExists(message);
       env.put(TERMINATION_MESSAGE_VARIABLE, message.toString());
-    }
-    List<String> command = new ArrayList<>();
-    if (container.getCommand() != null) {
-      container.getCommand().forEach(c -> command.add(rewritePath(expand(c, containerEnv), mounts)));
-    }
-    if (container.getArgs() != null) {
-      container.getArgs().forEach(a -> command.add(rewritePath(expand(a, containerEnv), mounts)));
-    }
-    if (command.isEmpty()) {
-      throw new IllegalStateException("container " + container.getName() + " has no command");
     }
     if ("mpj-trainer".equals(command.get(0))) {
       command.set(0, trainerLauncher.toString());
@@ -205,44 +183,6 @@ public final class LocalKubelet implements AutoCloseable {
         return;
       }
       sleep(10);
-    }
-  }
-
-  /** Follows a growing metrics.jsonl, reading only what was appended since the last look. */
-  static final class MetricsTail {
-    private final Path file;
-    private long offset;
-    private long lastStep = -1;
-    private final StringBuilder partial = new StringBuilder();
-
-    MetricsTail(Path file) {
-      this.file = file;
-    }
-
-    long lastStep() {
-      if (!Files.exists(file)) {
-        return lastStep;
-      }
-      try (var channel = java.nio.channels.FileChannel.open(file)) {
-        if (channel.size() <= offset) {
-          return lastStep;
-        }
-        var buffer = java.nio.ByteBuffer.allocate((int) Math.min(channel.size() - offset, 1 << 20));
-        offset += channel.read(buffer, offset);
-        partial.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
-        int newline;
-        while ((newline = partial.indexOf("\n")) >= 0) {
-          String line = partial.substring(0, newline);
-          partial.delete(0, newline + 1);
-          JsonNode step = line.isBlank() ? null : JSON.readTree(line).get("step");
-          if (step != null) {
-            lastStep = step.asLong();
-          }
-        }
-      } catch (IOException e) {
-        // Not there yet, or half-written: look again next time.
-      }
-      return lastStep;
     }
   }
 
@@ -304,98 +244,6 @@ public final class LocalKubelet implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  private Map<String, Path> mountVolumes(Pod pod, Container container, Path dir) throws IOException {
-    Map<String, Volume> volumes = new HashMap<>();
-    if (pod.getSpec().getVolumes() != null) {
-      pod.getSpec().getVolumes().forEach(v -> volumes.put(v.getName(), v));
-    }
-    String ns = pod.getMetadata().getNamespace();
-    Map<String, Path> mounts = new LinkedHashMap<>();
-    if (container.getVolumeMounts() == null) {
-      return mounts;
-    }
-    for (VolumeMount mount : container.getVolumeMounts()) {
-      Volume volume = volumes.get(mount.getName());
-      if (volume == null) {
-        throw new IllegalStateException("volume " + mount.getName() + " is mounted but not declared");
-      }
-      Path local;
-      if (volume.getPersistentVolumeClaim() != null) {
-        // A claim outlives pods: every attempt of the job sees the same folder.
-        local = workDir.resolve("volumes").resolve(ns + "-" + volume.getPersistentVolumeClaim().getClaimName());
-      } else {
-        local = dir.resolve("volumes").resolve(volume.getName());
-      }
-      Files.createDirectories(local);
-      if (volume.getConfigMap() != null) {
-        ConfigMap cm = client.configMaps().inNamespace(ns).withName(volume.getConfigMap().getName()).get();
-        if (cm == null) {
-          throw new IllegalStateException("ConfigMap " + volume.getConfigMap().getName() + " not found");
-        }
-        for (var e : cm.getData().entrySet()) {
-          Files.writeString(local.resolve(e.getKey()), e.getValue());
-        }
-      } else if (volume.getSecret() != null) {
-        Secret secret = client.secrets().inNamespace(ns).withName(volume.getSecret().getSecretName()).get();
-        if (secret == null) {
-          throw new IllegalStateException("Secret " + volume.getSecret().getSecretName() + " not found");
-        }
-        for (var e : secretData(secret).entrySet()) {
-          Files.writeString(local.resolve(e.getKey()), e.getValue());
-        }
-      }
-      Path target = mount.getSubPath() != null && !mount.getSubPath().isEmpty() ? local.resolve(mount.getSubPath()) : local;
-      mounts.put(mount.getMountPath(), target);
-    }
-    return mounts;
-  }
-
-  /**
-   * The container's environment as Kubernetes would give it: values from Secrets, ConfigMaps and
-   * the downward API, with $(VAR) references expanded; paths still as the container sees them.
-   */
-  private Map<String, String> containerEnv(Pod pod, Container container) {
-    Map<String, String> env = new LinkedHashMap<>();
-    if (container.getEnv() == null) {
-      return env;
-    }
-    String ns = pod.getMetadata().getNamespace();
-    for (EnvVar var : container.getEnv()) {
-      String value = var.getValue();
-      if (var.getValueFrom() != null) {
-        var from = var.getValueFrom();
-        if (from.getSecretKeyRef() != null) {
-          Secret secret = client.secrets().inNamespace(ns).withName(from.getSecretKeyRef().getName()).get();
-          value = secret == null ? null : secretData(secret).get(from.getSecretKeyRef().getKey());
-        } else if (from.getConfigMapKeyRef() != null) {
-          ConfigMap cm = client.configMaps().inNamespace(ns).withName(from.getConfigMapKeyRef().getName()).get();
-          value = cm == null ? null : cm.getData().get(from.getConfigMapKeyRef().getKey());
-        } else if (from.getFieldRef() != null) {
-          value =
-              switch (from.getFieldRef().getFieldPath()) {
-                case "metadata.name" -> pod.getMetadata().getName();
-                case "metadata.namespace" -> ns;
-                case "status.podIP", "status.hostIP" -> "127.0.0.1";
-                case "spec.nodeName" -> LocalCluster.NODE_NAME;
-                default -> null;
-              };
-        }
-      }
-      if (value == null) {
-        throw new IllegalStateException("environment variable " + var.getName() + " cannot be resolved");
-      }
-      env.put(var.getName(), expand(value, env));
-    }
-    return env;
-  }
-
-  /** The same environment on this machine: mounted paths become folders, Service names this host. */
-  private static Map<String, String> localEnv(Map<String, String> containerEnv, Map<String, Path> mounts) {
-    Map<String, String> env = new LinkedHashMap<>();
-    containerEnv.forEach((name, value) -> env.put(name, rewriteHost(rewritePath(value, mounts))));
-    return env;
   }
 
   /**
@@ -518,52 +366,6 @@ public final class LocalKubelet implements AutoCloseable {
         log.accept("could not report the status of pod " + key(pod) + ": " + e.getMessage());
       }
     }
-  }
-
-  private static Map<String, String> secretData(Secret secret) {
-    Map<String, String> data = new HashMap<>();
-    if (secret.getData() != null) {
-      secret.getData().forEach((k, v) -> data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
-    }
-    if (secret.getStringData() != null) {
-      data.putAll(secret.getStringData());
-    }
-    return data;
-  }
-
-  private static final Pattern VARIABLE = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
-
-  /** Kubernetes' $(VAR) expansion in command, args and env: defined names are replaced, $$ is a literal $. */
-  static String expand(String value, Map<String, String> env) {
-    Matcher m = VARIABLE.matcher(value);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      String replacement;
-      if (m.group(1) == null) {
-        replacement = "$";
-      } else {
-        replacement = env.getOrDefault(m.group(1), m.group());
-      }
-      m.appendReplacement(out, Matcher.quoteReplacement(replacement));
-    }
-    m.appendTail(out);
-    return out.toString();
-  }
-
-  private static String rewritePath(String value, Map<String, Path> mounts) {
-    String best = null;
-    for (String mountPath : mounts.keySet()) {
-      boolean under = value.equals(mountPath) || value.startsWith(mountPath.endsWith("/") ? mountPath : mountPath + "/");
-      if (under && (best == null || mountPath.length() > best.length())) {
-        best = mountPath;
-      }
-    }
-    return best == null ? value : mounts.get(best) + value.substring(best.length());
-  }
-
-  /** Cluster DNS names of Services resolve to this machine. */
-  private static String rewriteHost(String value) {
-    return value.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?\\.svc(\\.cluster\\.local)?") ? "127.0.0.1" : value;
   }
 
   private static int freePort() {

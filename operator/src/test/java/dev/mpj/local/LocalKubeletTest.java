@@ -74,15 +74,15 @@ class LocalKubeletTest {
   @Test
   void expandsVariablesAsKubernetesDoes() {
     Map<String, String> env = Map.of("MPJ_CONFIG", "/etc/mpj/config.yaml");
-    assertThat(LocalKubelet.expand("--config=$(MPJ_CONFIG)", env)).isEqualTo("--config=/etc/mpj/config.yaml");
-    assertThat(LocalKubelet.expand("$(UNDEFINED) stays", env)).isEqualTo("$(UNDEFINED) stays");
-    assertThat(LocalKubelet.expand("$$(MPJ_CONFIG) is escaped", env)).isEqualTo("$(MPJ_CONFIG) is escaped");
+    assertThat(PodProcess.expand("--config=$(MPJ_CONFIG)", env)).isEqualTo("--config=/etc/mpj/config.yaml");
+    assertThat(PodProcess.expand("$(UNDEFINED) stays", env)).isEqualTo("$(UNDEFINED) stays");
+    assertThat(PodProcess.expand("$$(MPJ_CONFIG) is escaped", env)).isEqualTo("$(MPJ_CONFIG) is escaped");
   }
 
   @Test
   void followsAGrowingMetricsFileLineByLine() throws Exception {
     Path metrics = workDir.resolve("metrics.jsonl");
-    LocalKubelet.MetricsTail tail = new LocalKubelet.MetricsTail(metrics);
+    MetricsTail tail = new MetricsTail(metrics);
     assertThat(tail.lastStep()).isEqualTo(-1);
     Files.writeString(metrics, "{\"step\":1,\"loss\":2.3}\n{\"step\":2,");
     assertThat(tail.lastStep()).as("a half-written line is not read yet").isEqualTo(1);
