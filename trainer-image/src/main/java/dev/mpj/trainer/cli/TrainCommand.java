@@ -1,6 +1,7 @@
 package dev.mpj.trainer.cli;
 
 import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.collective.CollectiveException;
@@ -86,6 +87,9 @@ final class TrainCommand implements Callable<Integer> {
   /** Set once the training loop starts: from then on every exit leaves a final report. */
   private boolean trainingStarted;
 
+  /** The job's namespace, for the metrics' labels: the manifest's or the rendered config's, as resolve() read it. */
+  private String namespace;
+
   @Override
   public Integer call() {
     try {
@@ -106,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
 
   private int train(RunConfig config, DataSplit split, Duration grace) {
     TrainerMetrics observed =
-        new TrainerMetrics(JobLabels.of(config, namespace(), System.getenv()), config, config.steps(split.train().samples()));
+        new TrainerMetrics(JobLabels.of(config, namespace, System.getenv()), config, config.steps(split.train().samples()));
     try {
       return train(config, split, grace, observed);
     } finally {
@@ -240,8 +244,10 @@ final class TrainCommand implements Callable<Integer> {
 
   private RunConfig resolve() {
     if (source.jobFile != null) {
+      MixedPrecisionJob job = JobFiles.read(source.jobFile);
+      namespace = job.getMetadata().getNamespace();
       // With the rendezvous environment set, -f joins a multi-replica run as the config would.
-      return RunConfig.standalone(JobFiles.read(source.jobFile), microBatch, rankFromEnvironment(), replicasFromEnvironment());
+      return RunConfig.standalone(job, microBatch, rankFromEnvironment(), replicasFromEnvironment());
     }
     if (microBatch != null) {
       throw new InvalidJobException("--micro-batch", "applies to -f only; --config carries its own microBatch");
@@ -252,6 +258,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new InvalidJobException("--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
+    namespace = config.namespace;
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
   }
 
@@ -283,18 +290,6 @@ final class TrainCommand implements Callable<Integer> {
       Files.createDirectories(output);
     } catch (IOException e) {
       throw new InvalidJobException("--output", "cannot create " + output + ": " + e.getMessage());
-    }
-  }
-
-  /** The job's namespace, for the metrics' labels: the rendered config's, or the manifest's (both read before). */
-  private String namespace() {
-    if (source.jobFile != null) {
-      return JobFiles.read(source.jobFile).getMetadata().getNamespace();
-    }
-    try {
-      return JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class).namespace;
-    } catch (IOException e) {
-      throw new InvalidJobException("--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
   }
 }
