@@ -14,14 +14,16 @@ public class CheckpointSpec {
   public int intervalSteps = 100;
 
   @Min(1)
-  @JsonPropertyDescription("Also write one when this many seconds have passed since the last. Unset: steps only.")
+  @JsonPropertyDescription(
+      "Also write one when this many seconds have passed since the last. Unset: steps only.")
   public Integer intervalSeconds;
 
   @Min(1)
   @JsonPropertyDescription("Number of newest checkpoints to keep (default 3).")
   public int keep = 3;
 
-  @JsonPropertyDescription("The volume checkpoints are written to. Unset: an emptyDir, lost with the pod.")
+  @JsonPropertyDescription(
+      "The volume checkpoints are written to. Unset: an emptyDir, lost with the pod.")
   public Volume volume;
 
   /** An existing claim, or the size of one the operator creates. */
@@ -30,10 +32,12 @@ public class CheckpointSpec {
       value = "has(self.size) != has(self.claimName)",
       message = "set exactly one of checkpoint.volume.size and checkpoint.volume.claimName")
   public static class Volume {
-    @JsonPropertyDescription("Size of a PersistentVolumeClaim the operator creates for the job, e.g. 10Gi.")
+    @JsonPropertyDescription(
+        "Size of a PersistentVolumeClaim the operator creates for the job, e.g. 10Gi.")
     public Quantity size;
 
-    @JsonPropertyDescription("Storage class of the claim the operator creates. Unset: the cluster default.")
+    @JsonPropertyDescription(
+        "Storage class of the claim the operator creates. Unset: the cluster default.")
     public String storageClassName;
 
     @JsonPropertyDescription("Name of an existing PersistentVolumeClaim in the job's namespace.")

@@ -1,6 +1,9 @@
 package dev.mpj.api;
 
-/** Names of the MixedPrecisionJob custom resource definition, and the labels MPJ puts on what it owns. */
+/**
+ * Names of the MixedPrecisionJob custom resource definition, and the labels MPJ puts on what it
+ * owns.
+ */
 public final class Crd {
   public static final String GROUP = "mpj.dev";
   public static final String VERSION = "v1alpha1";
@@ -10,6 +13,7 @@ public final class Crd {
   public static final String SINGULAR = "mixedprecisionjob";
   public static final String SHORT_NAME = "mpj";
   public static final String NAME = PLURAL + "." + GROUP;
+
   /** The file name the CRD generator writes, and the one committed under crds/. */
   public static final String FILE_NAME = NAME + "-v1.yml";
 

@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * What a model sees of its data: features per sample, how they form an image, and the number of
- * outputs of the model's head. Synthetic data states all three in the spec; for a CSV or NPZ file the
- * features and classes are only known from the file, so a caller that has not read it passes them in.
+ * outputs of the model's head. Synthetic data states all three in the spec; for a CSV or NPZ file
+ * the features and classes are only known from the file, so a caller that has not read it passes
+ * them in.
  *
  * @param features values per sample (the MLP's input width), or null when unknown
  * @param imageShape [channels, height, width] as data.imageShape states it, or null
@@ -21,7 +22,8 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
   /** The shape as far as the spec states it. */
   public static DataShape of(DataSpec data) {
     List<Integer> image = data.imageShape;
-    Integer fromImage = image != null && image.size() == 3 ? image.get(0) * image.get(1) * image.get(2) : null;
+    Integer fromImage =
+        image != null && image.size() == 3 ? image.get(0) * image.get(1) * image.get(2) : null;
     if (data.source != DataSpec.Source.SYNTHETIC) {
       return new DataShape(fromImage, image, null);
     }
@@ -44,8 +46,8 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
   }
 
   /**
-   * The CNN's input [channels, height, width]: data.imageShape, else [1, s, s] when the features are
-   * a square s*s; null when neither is known.
+   * The CNN's input [channels, height, width]: data.imageShape, else [1, s, s] when the features
+   * are a square s*s; null when neither is known.
    */
   public List<Integer> cnnInput() {
     if (imageShape != null) {
@@ -58,7 +60,10 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
     return side * side == features ? List.of(1, side, side) : null;
   }
 
-  /** What {@code model} needs from the data that this shape does not say, in the words of the spec; empty when complete. */
+  /**
+   * What {@code model} needs from the data that this shape does not say, in the words of the spec;
+   * empty when complete.
+   */
   public List<String> missingFor(ModelSpec model) {
     List<String> missing = new ArrayList<>();
     switch (model.architecture) {
@@ -72,7 +77,10 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
       }
       case CNN -> {
         if (cnnInput() == null) {
-          missing.add(features == null ? "features" : "imageShape (" + features + " features are not a square)");
+          missing.add(
+              features == null
+                  ? "features"
+                  : "imageShape (" + features + " features are not a square)");
         }
         if (outputs == null) {
           missing.add("classes");

@@ -33,7 +33,8 @@ public class DataSpec {
   }
 
   @Required
-  @JsonPropertyDescription("synthetic (generated from the seed), csv or npz (a file on a mounted volume).")
+  @JsonPropertyDescription(
+      "synthetic (generated from the seed), csv or npz (a file on a mounted volume).")
   public Source source;
 
   @JsonPropertyDescription("Parameters of the synthetic data generator.")
@@ -52,13 +53,15 @@ public class DataSpec {
 
   @Min(0)
   @Max(0.9)
-  @JsonPropertyDescription("Fraction of the samples held out for validation, in [0, 0.9] (default 0.2).")
+  @JsonPropertyDescription(
+      "Fraction of the samples held out for validation, in [0, 0.9] (default 0.2).")
   public double validationFraction = 0.2;
 
   /** A generated, learnable task. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Synthetic {
-    @JsonPropertyDescription("classification, regression, or sequence (tokens, for the transformer).")
+    @JsonPropertyDescription(
+        "classification, regression, or sequence (tokens, for the transformer).")
     public Task task = Task.CLASSIFICATION;
 
     @Min(1)
@@ -78,7 +81,8 @@ public class DataSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Csv {
     @Required
-    @JsonPropertyDescription("Path of the CSV file inside the replica's pod (or on this machine for mpj-trainer).")
+    @JsonPropertyDescription(
+        "Path of the CSV file inside the replica's pod (or on this machine for mpj-trainer).")
     public String path;
 
     @JsonPropertyDescription("Name of the column that holds the label (default label).")
@@ -89,7 +93,8 @@ public class DataSpec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Npz {
     @Required
-    @JsonPropertyDescription("Path of the .npz file inside the replica's pod (or on this machine for mpj-trainer).")
+    @JsonPropertyDescription(
+        "Path of the .npz file inside the replica's pod (or on this machine for mpj-trainer).")
     public String path;
 
     @JsonPropertyDescription("Name of the array of features, shape [samples, ...] (default x).")

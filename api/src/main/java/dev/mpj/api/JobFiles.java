@@ -3,8 +3,8 @@ package dev.mpj.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -21,8 +21,8 @@ import java.util.stream.Collectors;
 
 /**
  * Reads and writes MixedPrecisionJob manifests. Reading is strict: an unknown field, an unknown
- * enum value or a value of the wrong type is an {@link InvalidJobException} naming the field, as the
- * API server's structural schema would refuse it.
+ * enum value or a value of the wrong type is an {@link InvalidJobException} naming the field, as
+ * the API server's structural schema would refuse it.
  */
 public final class JobFiles {
 
@@ -63,11 +63,13 @@ public final class JobFiles {
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       throw new InvalidJobException("(document)", "is empty");
     }
-    // CustomResource fixes its kind and apiVersion from annotations, so check them on the document itself.
+    // CustomResource fixes its kind and apiVersion from annotations, so check them on the document
+    // itself.
     String apiVersion = tree.path("apiVersion").asText(null);
     String kind = tree.path("kind").asText(null);
     if (!Crd.API_VERSION.equals(apiVersion)) {
-      throw new InvalidJobException("apiVersion", "must be " + Crd.API_VERSION + " (got " + apiVersion + ")");
+      throw new InvalidJobException(
+          "apiVersion", "must be " + Crd.API_VERSION + " (got " + apiVersion + ")");
     }
     if (!Crd.KIND.equals(kind)) {
       throw new InvalidJobException("kind", "must be " + Crd.KIND + " (got " + kind + ")");
@@ -98,7 +100,8 @@ public final class JobFiles {
 
   private static String jsonName(Enum<?> constant) {
     try {
-      JsonProperty name = constant.getDeclaringClass().getField(constant.name()).getAnnotation(JsonProperty.class);
+      JsonProperty name =
+          constant.getDeclaringClass().getField(constant.name()).getAnnotation(JsonProperty.class);
       return name != null ? name.value() : constant.name();
     } catch (NoSuchFieldException e) {
       return constant.name();
@@ -117,7 +120,9 @@ public final class JobFiles {
     if (e instanceof UnrecognizedPropertyException u) {
       return "unknown field \"" + u.getPropertyName() + "\"";
     }
-    if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
+    if (e instanceof InvalidFormatException f
+        && f.getTargetType() != null
+        && f.getTargetType().isEnum()) {
       String allowed =
           Arrays.stream(f.getTargetType().getEnumConstants())
               .map(constant -> jsonName((Enum<?>) constant))

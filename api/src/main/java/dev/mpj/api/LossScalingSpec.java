@@ -26,15 +26,18 @@ public class LossScalingSpec {
   public double initialScale = 65536.0;
 
   @Min(1)
-  @JsonPropertyDescription("Factor the scale grows by after growthInterval steps without overflow (default 2.0).")
+  @JsonPropertyDescription(
+      "Factor the scale grows by after growthInterval steps without overflow (default 2.0).")
   public double growthFactor = 2.0;
 
   @Min(0)
-  @JsonPropertyDescription("Factor the scale shrinks by after an overflow, between 0 and 1 exclusive (default 0.5).")
+  @JsonPropertyDescription(
+      "Factor the scale shrinks by after an overflow, between 0 and 1 exclusive (default 0.5).")
   public double backoffFactor = 0.5;
 
   @Min(1)
-  @JsonPropertyDescription("Number of consecutive steps without overflow before the scale grows (default 2000).")
+  @JsonPropertyDescription(
+      "Number of consecutive steps without overflow before the scale grows (default 2000).")
   public int growthInterval = 2000;
 
   @Min(0)

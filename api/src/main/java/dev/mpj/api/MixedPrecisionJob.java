@@ -17,16 +17,40 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(Crd.PLURAL)
 @Singular(Crd.SINGULAR)
 @ShortNames(Crd.SHORT_NAME)
-@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Precision", jsonPath = ".spec.precision", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Replicas", jsonPath = ".status.replicas", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Step", jsonPath = ".status.progress.step", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Loss", jsonPath = ".status.progress.loss", type = AdditionalPrinterColumn.Type.NUMBER)
-@AdditionalPrinterColumn(name = "Loss Scale", jsonPath = ".status.progress.lossScale", type = AdditionalPrinterColumn.Type.NUMBER)
-@AdditionalPrinterColumn(name = "Restarts", jsonPath = ".status.restarts", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class MixedPrecisionJob extends CustomResource<MixedPrecisionJobSpec, MixedPrecisionJobStatus>
-    implements Namespaced {
+@AdditionalPrinterColumn(
+    name = "Phase",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Precision",
+    jsonPath = ".spec.precision",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Replicas",
+    jsonPath = ".status.replicas",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Step",
+    jsonPath = ".status.progress.step",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Loss",
+    jsonPath = ".status.progress.loss",
+    type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(
+    name = "Loss Scale",
+    jsonPath = ".status.progress.lossScale",
+    type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(
+    name = "Restarts",
+    jsonPath = ".status.restarts",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class MixedPrecisionJob
+    extends CustomResource<MixedPrecisionJobSpec, MixedPrecisionJobStatus> implements Namespaced {
 
   @Override
   protected MixedPrecisionJobStatus initStatus() {

@@ -22,27 +22,32 @@ public class MixedPrecisionJobSpec {
 
   @Required
   @ValidationRule(value = "self == oldSelf", message = "model is immutable")
-  @JsonPropertyDescription("The model to train: a built-in architecture and its hyper-parameters. Immutable.")
+  @JsonPropertyDescription(
+      "The model to train: a built-in architecture and its hyper-parameters. Immutable.")
   public ModelSpec model;
 
   @Required
-  @JsonPropertyDescription("Where the training data comes from, and how much of it is held out for validation.")
+  @JsonPropertyDescription(
+      "Where the training data comes from, and how much of it is held out for validation.")
   public DataSpec data;
 
   @Required
   @JsonPropertyDescription("Batch size, length of training, optimizer and seed.")
   public TrainingSpec training;
 
-  @JsonPropertyDescription("Bounds on the number of data-parallel replicas; the operator chooses within them.")
+  @JsonPropertyDescription(
+      "Bounds on the number of data-parallel replicas; the operator chooses within them.")
   public ReplicasSpec replicas = new ReplicasSpec();
 
   @JsonPropertyDescription("What each replica's pod asks for: GPUs, GPU memory, CPU and memory.")
   public ResourcesSpec resources = new ResourcesSpec();
 
-  @JsonPropertyDescription("How often FP32 master-weight checkpoints are written, how many are kept, and where.")
+  @JsonPropertyDescription(
+      "How often FP32 master-weight checkpoints are written, how many are kept, and where.")
   public CheckpointSpec checkpoint = new CheckpointSpec();
 
-  @JsonPropertyDescription("Restart, deadline, clean-up and suspension policy, as for a Kubernetes Job.")
+  @JsonPropertyDescription(
+      "Restart, deadline, clean-up and suspension policy, as for a Kubernetes Job.")
   public RunPolicySpec runPolicy = new RunPolicySpec();
 
   @JsonPropertyDescription(

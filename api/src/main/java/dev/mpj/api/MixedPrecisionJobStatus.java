@@ -39,7 +39,8 @@ public class MixedPrecisionJobStatus {
   @JsonPropertyDescription("When the job Succeeded or Failed (RFC 3339).")
   public String completionTime;
 
-  @JsonPropertyDescription("The sizing plan the pods were created from, with the FP32 plan beside it.")
+  @JsonPropertyDescription(
+      "The sizing plan the pods were created from, with the FP32 plan beside it.")
   public SizingStatus sizing;
 
   @JsonPropertyDescription("Training progress as rank 0 last reported it.")

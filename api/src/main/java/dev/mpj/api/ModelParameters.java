@@ -26,12 +26,24 @@ public final class ModelParameters {
     List<String> missing = shape.missingFor(model);
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException(
-          "the " + model.architecture.name().toLowerCase() + " needs the data's " + String.join(" and ", missing));
+          "the "
+              + model.architecture.name().toLowerCase()
+              + " needs the data's "
+              + String.join(" and ", missing));
     }
     return switch (model.architecture) {
-      case MLP -> mlp(model.mlp != null ? model.mlp : new ModelSpec.Mlp(), shape.features(), shape.outputs());
-      case CNN -> cnn(model.cnn != null ? model.cnn : new ModelSpec.Cnn(), shape.cnnInput().get(0), shape.outputs());
-      case TRANSFORMER -> transformer(model.transformer != null ? model.transformer : new ModelSpec.Transformer());
+      case MLP ->
+          mlp(
+              model.mlp != null ? model.mlp : new ModelSpec.Mlp(),
+              shape.features(),
+              shape.outputs());
+      case CNN ->
+          cnn(
+              model.cnn != null ? model.cnn : new ModelSpec.Cnn(),
+              shape.cnnInput().get(0),
+              shape.outputs());
+      case TRANSFORMER ->
+          transformer(model.transformer != null ? model.transformer : new ModelSpec.Transformer());
     };
   }
 
@@ -77,7 +89,8 @@ public final class ModelParameters {
   public static long transformer(ModelSpec.Transformer t) {
     long h = t.hiddenSize;
     long v = t.vocabSize;
-    long perLayer = layerNorm(h) + 4 * linear(h, h) + layerNorm(h) + linear(h, 4 * h) + linear(4 * h, h);
+    long perLayer =
+        layerNorm(h) + 4 * linear(h, h) + layerNorm(h) + linear(h, 4 * h) + linear(4 * h, h);
     return v * h + (long) t.sequenceLength * h + t.layers * perLayer + layerNorm(h) + linear(h, v);
   }
 

@@ -33,13 +33,15 @@ public class ModelSpec {
   }
 
   @Required
-  @JsonPropertyDescription("mlp (fully connected), cnn (small residual network) or transformer (decoder-only LM).")
+  @JsonPropertyDescription(
+      "mlp (fully connected), cnn (small residual network) or transformer (decoder-only LM).")
   public Architecture architecture;
 
   @JsonPropertyDescription("Hyper-parameters of the mlp architecture.")
   public Mlp mlp;
 
-  @JsonPropertyDescription("Hyper-parameters of the cnn architecture; its input shape comes from data.imageShape.")
+  @JsonPropertyDescription(
+      "Hyper-parameters of the cnn architecture; its input shape comes from data.imageShape.")
   public Cnn cnn;
 
   @JsonPropertyDescription("Hyper-parameters of the transformer architecture.")
@@ -62,7 +64,8 @@ public class ModelSpec {
   /** A small residual convolutional network. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Cnn {
-    @JsonPropertyDescription("Channels of each stage; each stage after the first halves the resolution (default [16, 32]).")
+    @JsonPropertyDescription(
+        "Channels of each stage; each stage after the first halves the resolution (default [16, 32]).")
     public List<Integer> channels = new ArrayList<>(List.of(16, 32));
 
     @Min(1)
@@ -94,7 +97,8 @@ public class ModelSpec {
     public int sequenceLength = 64;
 
     @Min(0)
-    @JsonPropertyDescription("Dropout probability in attention and feed-forward, in [0, 1) (default 0).")
+    @JsonPropertyDescription(
+        "Dropout probability in attention and feed-forward, in [0, 1) (default 0).")
     public double dropout = 0.0;
   }
 }

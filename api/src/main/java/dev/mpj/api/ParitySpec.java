@@ -25,6 +25,7 @@ public class ParitySpec {
   @JsonPropertyDescription("Check every this many optimizer steps (default 100).")
   public int intervalSteps = 100;
 
-  @JsonPropertyDescription("warn: record it in status (PrecisionParity=False); fail: stop the job as Failed.")
+  @JsonPropertyDescription(
+      "warn: record it in status (PrecisionParity=False); fail: stop the job as Failed.")
   public Action action = Action.WARN;
 }

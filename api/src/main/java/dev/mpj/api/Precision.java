@@ -8,7 +8,10 @@ public enum Precision {
   FP32("fp32"),
   @JsonProperty("fp16-mixed")
   FP16_MIXED("fp16-mixed"),
-  /** Accepted by the schema so that the refusal can explain itself: the DJL PyTorch engine has no BF16. */
+  /**
+   * Accepted by the schema so that the refusal can explain itself: the DJL PyTorch engine has no
+   * BF16.
+   */
   @JsonProperty("bf16-mixed")
   BF16_MIXED("bf16-mixed");
 

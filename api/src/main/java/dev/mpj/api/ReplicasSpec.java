@@ -5,7 +5,9 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** Bounds on the number of data-parallel replicas. */
-@ValidationRule(value = "self.min <= self.max", message = "replicas.min must not exceed replicas.max")
+@ValidationRule(
+    value = "self.min <= self.max",
+    message = "replicas.min must not exceed replicas.max")
 public class ReplicasSpec {
   @Min(1)
   @JsonPropertyDescription("Fewest replicas the job may run with (default 1).")

@@ -12,13 +12,16 @@ public class RunPolicySpec {
   public int backoffLimit = 3;
 
   @Min(1)
-  @JsonPropertyDescription("Seconds the job may run, from its start, before it is Failed with DeadlineExceeded.")
+  @JsonPropertyDescription(
+      "Seconds the job may run, from its start, before it is Failed with DeadlineExceeded.")
   public Long activeDeadlineSeconds;
 
   @Min(0)
-  @JsonPropertyDescription("Seconds after the job finished before it and all it owns are deleted. Unset: kept.")
+  @JsonPropertyDescription(
+      "Seconds after the job finished before it and all it owns are deleted. Unset: kept.")
   public Integer ttlSecondsAfterFinished;
 
-  @JsonPropertyDescription("true stops the pods gracefully (they checkpoint); false again resumes from the checkpoint.")
+  @JsonPropertyDescription(
+      "true stops the pods gracefully (they checkpoint); false again resumes from the checkpoint.")
   public boolean suspend = false;
 }

@@ -37,7 +37,8 @@ public class SizingStatus {
           + "(the data's shape is only known from its file).")
   public String reason;
 
-  @JsonPropertyDescription("The decision in words, with the numbers: why this many replicas, or why the job cannot run.")
+  @JsonPropertyDescription(
+      "The decision in words, with the numbers: why this many replicas, or why the job cannot run.")
   public String message;
 
   /** One precision's plan. */
@@ -46,10 +47,12 @@ public class SizingStatus {
     @JsonPropertyDescription("Precision planned.")
     public String precision;
 
-    @JsonPropertyDescription("Whether one replica fits in one GPU at micro-batch 1 in this precision.")
+    @JsonPropertyDescription(
+        "Whether one replica fits in one GPU at micro-batch 1 in this precision.")
     public Boolean fits;
 
-    @JsonPropertyDescription("Predicted peak GPU memory of one replica at the chosen micro-batch, in bytes.")
+    @JsonPropertyDescription(
+        "Predicted peak GPU memory of one replica at the chosen micro-batch, in bytes.")
     public Long bytesPerReplica;
 
     @JsonPropertyDescription("Largest micro-batch that fits in one GPU.")

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /**
- * The config the operator renders into each job's ConfigMap and the trainer reads with
- * {@code --config}: the job's spec plus the operator's sizing decision for this attempt.
+ * The config the operator renders into each job's ConfigMap and the trainer reads with {@code
+ * --config}: the job's spec plus the operator's sizing decision for this attempt.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class TrainerConfig {

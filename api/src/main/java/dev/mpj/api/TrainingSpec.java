@@ -25,7 +25,8 @@ public class TrainingSpec {
   public Integer globalBatchSize;
 
   @Min(1)
-  @JsonPropertyDescription("Number of optimizer steps (attempts, skipped ones included). Set steps or epochs.")
+  @JsonPropertyDescription(
+      "Number of optimizer steps (attempts, skipped ones included). Set steps or epochs.")
   public Integer steps;
 
   @Min(1)
@@ -36,7 +37,8 @@ public class TrainingSpec {
   public Optimizer optimizer = new Optimizer();
 
   @Min(0)
-  @JsonPropertyDescription("Clip gradients to this global L2 norm, measured on unscaled FP32 gradients. Unset or 0: off.")
+  @JsonPropertyDescription(
+      "Clip gradients to this global L2 norm, measured on unscaled FP32 gradients. Unset or 0: off.")
   public Double gradientClipNorm;
 
   @JsonPropertyDescription("Seed of initialisation, data order and dropout (default 0).")

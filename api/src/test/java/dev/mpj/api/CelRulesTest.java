@@ -44,7 +44,14 @@ class CelRulesTest {
   @BeforeAll
   static void collectRules() throws Exception {
     JSONSchemaProps spec =
-        CrdTest.committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+        CrdTest.committedCrd()
+            .getSpec()
+            .getVersions()
+            .get(0)
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties()
+            .get("spec");
     collect("/spec", spec);
     assertThat(RULES).isNotEmpty();
   }
@@ -52,7 +59,9 @@ class CelRulesTest {
   @Test
   void examplesPassEveryCreateRule() throws Exception {
     for (Path example : TestManifests.examples()) {
-      assertThat(failures(YAML.readTree(Files.readString(example)), null)).as(example.toString()).isEmpty();
+      assertThat(failures(YAML.readTree(Files.readString(example)), null))
+          .as(example.toString())
+          .isEmpty();
     }
   }
 
@@ -65,9 +74,11 @@ class CelRulesTest {
   @Test
   void checkpointVolumeWithBothSizeAndClaimIsRefused() throws Exception {
     JsonNode job =
-        YAML.readTree(TestManifests.VALID_JOB + "  checkpoint: {volume: {size: 1Gi, claimName: mine}}\n");
+        YAML.readTree(
+            TestManifests.VALID_JOB + "  checkpoint: {volume: {size: 1Gi, claimName: mine}}\n");
     assertThat(failures(job, null))
-        .containsExactly("set exactly one of checkpoint.volume.size and checkpoint.volume.claimName");
+        .containsExactly(
+            "set exactly one of checkpoint.volume.size and checkpoint.volume.claimName");
   }
 
   @Test
@@ -78,7 +89,8 @@ class CelRulesTest {
             TestManifests.VALID_JOB
                 .replace("precision: fp16-mixed", "precision: fp32")
                 .replace("hiddenSizes: [64, 64]", "hiddenSizes: [64]"));
-    assertThat(failures(changed, old)).containsExactlyInAnyOrder("precision is immutable", "model is immutable");
+    assertThat(failures(changed, old))
+        .containsExactlyInAnyOrder("precision is immutable", "model is immutable");
     JsonNode bigger = YAML.readTree(TestManifests.VALID_JOB.replace("steps: 10", "steps: 20"));
     assertThat(failures(bigger, old)).isEmpty();
   }
@@ -100,7 +112,8 @@ class CelRulesTest {
         }
         vars.put("oldSelf", toCel(old));
       }
-      CelRuntime.Program program = RUNTIME.createProgram(COMPILER.compile(rule.expression()).getAst());
+      CelRuntime.Program program =
+          RUNTIME.createProgram(COMPILER.compile(rule.expression()).getAst());
       if (!Boolean.TRUE.equals(program.eval(vars))) {
         failed.add(rule.message());
       }

@@ -12,32 +12,42 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docs/reference/crd.md is rendered from the committed CRD, so it describes every field and never
- * drifts. To regenerate it: {@code mvn -B -q -pl api test -Dtest=CrdReferenceTest -Dmpj.regenerate=true}.
+ * drifts. To regenerate it: {@code mvn -B -q -pl api test -Dtest=CrdReferenceTest
+ * -Dmpj.regenerate=true}.
  */
 class CrdReferenceTest {
 
-  private static final java.util.Set<String> KUBERNETES_TYPES = java.util.Set.of("affinity", "tolerations", "conditions");
+  private static final java.util.Set<String> KUBERNETES_TYPES =
+      java.util.Set.of("affinity", "tolerations", "conditions");
 
   @Test
   void referenceDocDescribesTheCommittedCrd() throws IOException {
-    String rendered = render(CrdTest.committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema());
+    String rendered =
+        render(
+            CrdTest.committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema());
     if (Boolean.getBoolean("mpj.regenerate")) {
       Files.createDirectories(TestManifests.CRD_REFERENCE.getParent());
       Files.writeString(TestManifests.CRD_REFERENCE, rendered);
     }
     assertThat(TestManifests.CRD_REFERENCE).exists();
     assertThat(Files.readString(TestManifests.CRD_REFERENCE))
-        .as("docs/reference/crd.md is stale; regenerate it: mvn -B -q -pl api test -Dtest=CrdReferenceTest -Dmpj.regenerate=true")
+        .as(
+            "docs/reference/crd.md is stale; regenerate it: mvn -B -q -pl api test -Dtest=CrdReferenceTest -Dmpj.regenerate=true")
         .isEqualTo(rendered);
   }
 
   static String render(JSONSchemaProps root) {
     StringBuilder out = new StringBuilder();
     out.append("# MixedPrecisionJob reference (`mpj.dev/v1alpha1`)\n\n")
-        .append("Generated from `crds/").append(Crd.FILE_NAME).append("` by `CrdReferenceTest`; do not edit by hand.\n")
-        .append("Short name `mpj`; namespaced; status subresource. `kubectl explain mixedprecisionjob.spec` shows the same text.\n\n");
+        .append("Generated from `crds/")
+        .append(Crd.FILE_NAME)
+        .append("` by `CrdReferenceTest`; do not edit by hand.\n")
+        .append(
+            "Short name `mpj`; namespaced; status subresource. `kubectl explain mixedprecisionjob.spec` shows the same text.\n\n");
     for (String section : new String[] {"spec", "status"}) {
-      out.append("## ").append(section).append("\n\n")
+      out.append("## ")
+          .append(section)
+          .append("\n\n")
           .append("| field | type | constraints | description |\n|---|---|---|---|\n");
       rows(out, section, root.getProperties().get(section), true);
       out.append("\n");
@@ -47,8 +57,15 @@ class CrdReferenceTest {
 
   private static void rows(StringBuilder out, String path, JSONSchemaProps props, boolean top) {
     if (!top) {
-      out.append("| `").append(path).append("` | ").append(type(props)).append(" | ")
-          .append(constraints(props)).append(" | ").append(cell(props.getDescription())).append(" |\n");
+      out.append("| `")
+          .append(path)
+          .append("` | ")
+          .append(type(props))
+          .append(" | ")
+          .append(constraints(props))
+          .append(" | ")
+          .append(cell(props.getDescription()))
+          .append(" |\n");
     }
     String name = path.substring(path.lastIndexOf('.') + 1).replace("[]", "");
     if (KUBERNETES_TYPES.contains(name)) {
@@ -59,9 +76,11 @@ class CrdReferenceTest {
         rows(out, path + "." + e.getKey(), e.getValue(), false);
       }
     }
-    if (props.getItems() != null && props.getItems().getSchema() != null
+    if (props.getItems() != null
+        && props.getItems().getSchema() != null
         && props.getItems().getSchema().getProperties() != null) {
-      for (Map.Entry<String, JSONSchemaProps> e : props.getItems().getSchema().getProperties().entrySet()) {
+      for (Map.Entry<String, JSONSchemaProps> e :
+          props.getItems().getSchema().getProperties().entrySet()) {
         rows(out, path + "[]." + e.getKey(), e.getValue(), false);
       }
     }
@@ -74,7 +93,8 @@ class CrdReferenceTest {
     if ("array".equals(p.getType()) && p.getItems() != null && p.getItems().getSchema() != null) {
       return type(p.getItems().getSchema()) + "[]";
     }
-    if ("object".equals(p.getType()) && p.getAdditionalProperties() != null
+    if ("object".equals(p.getType())
+        && p.getAdditionalProperties() != null
         && p.getAdditionalProperties().getSchema() != null) {
       return "map of " + type(p.getAdditionalProperties().getSchema());
     }
@@ -84,7 +104,11 @@ class CrdReferenceTest {
   private static String constraints(JSONSchemaProps p) {
     StringBuilder c = new StringBuilder();
     if (p.getEnum() != null && !p.getEnum().isEmpty()) {
-      c.append("one of ").append(p.getEnum().stream().map(v -> "`" + v.asText() + "`").collect(Collectors.joining(", ")));
+      c.append("one of ")
+          .append(
+              p.getEnum().stream()
+                  .map(v -> "`" + v.asText() + "`")
+                  .collect(Collectors.joining(", ")));
     }
     if (p.getMinimum() != null) {
       c.append(c.length() > 0 ? "; " : "").append("≥ ").append(number(p.getMinimum()));
@@ -93,12 +117,17 @@ class CrdReferenceTest {
       c.append(c.length() > 0 ? "; " : "").append("≤ ").append(number(p.getMaximum()));
     }
     if (p.getRequired() != null && !p.getRequired().isEmpty()) {
-      c.append(c.length() > 0 ? "; " : "").append("requires ")
-          .append(p.getRequired().stream().map(r -> "`" + r + "`").collect(Collectors.joining(", ")));
+      c.append(c.length() > 0 ? "; " : "")
+          .append("requires ")
+          .append(
+              p.getRequired().stream().map(r -> "`" + r + "`").collect(Collectors.joining(", ")));
     }
     if (p.getXKubernetesValidations() != null) {
       for (ValidationRule rule : p.getXKubernetesValidations()) {
-        c.append(c.length() > 0 ? "; " : "").append("rule `").append(rule.getRule().replace("|", "\\|")).append("`");
+        c.append(c.length() > 0 ? "; " : "")
+            .append("rule `")
+            .append(rule.getRule().replace("|", "\\|"))
+            .append("`");
       }
     }
     return c.toString();

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class CrdTest {
 
-  private static final java.util.Set<String> KUBERNETES_TYPES = java.util.Set.of("affinity", "tolerations", "conditions");
+  private static final java.util.Set<String> KUBERNETES_TYPES =
+      java.util.Set.of("affinity", "tolerations", "conditions");
 
   @Test
   void committedCrdIsTheGeneratedOne() throws IOException {
@@ -22,8 +23,7 @@ class CrdTest {
         .as(
             "crds/%s is stale: the API types changed. Regenerate it with"
                 + " `mvn -B -q -pl api package -DskipTests && cp api/target/classes/META-INF/fabric8/%s crds/`",
-            Crd.FILE_NAME,
-            Crd.FILE_NAME)
+            Crd.FILE_NAME, Crd.FILE_NAME)
         .isEqualTo(Files.readString(TestManifests.GENERATED_CRD));
   }
 
@@ -44,7 +44,8 @@ class CrdTest {
 
   @Test
   void everySpecAndStatusFieldIsDescribed() throws IOException {
-    JSONSchemaProps root = committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
+    JSONSchemaProps root =
+        committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
     assertDescribed("spec", root.getProperties().get("spec"));
     assertDescribed("status", root.getProperties().get("status"));
   }
@@ -52,7 +53,14 @@ class CrdTest {
   @Test
   void immutableFieldsAndCrossFieldRulesAreCelRules() throws IOException {
     JSONSchemaProps spec =
-        committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+        committedCrd()
+            .getSpec()
+            .getVersions()
+            .get(0)
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties()
+            .get("spec");
     assertThat(rules(spec.getProperties().get("precision"))).contains("self == oldSelf");
     assertThat(rules(spec.getProperties().get("model"))).contains("self == oldSelf");
     assertThat(rules(spec.getProperties().get("replicas"))).contains("self.min <= self.max");
@@ -87,6 +95,7 @@ class CrdTest {
   }
 
   static CustomResourceDefinition committedCrd() throws IOException {
-    return Serialization.unmarshal(Files.readString(TestManifests.COMMITTED_CRD), CustomResourceDefinition.class);
+    return Serialization.unmarshal(
+        Files.readString(TestManifests.COMMITTED_CRD), CustomResourceDefinition.class);
   }
 }

@@ -49,7 +49,8 @@ class ExamplesTest {
   @Test
   void schemaRefusesWhatTheApiServerWould() throws IOException {
     List<String> negativeBatch =
-        schema.validate(TestManifests.VALID_JOB.replace("globalBatchSize: 32", "globalBatchSize: -4"));
+        schema.validate(
+            TestManifests.VALID_JOB.replace("globalBatchSize: 32", "globalBatchSize: -4"));
     assertThat(negativeBatch).anySatisfy(e -> assertThat(e).contains("globalBatchSize"));
 
     List<String> unknownPrecision =
@@ -59,10 +60,12 @@ class ExamplesTest {
     List<String> missingModel =
         schema.validate(
             TestManifests.VALID_JOB.replace(
-                "  model:\n    architecture: mlp\n    mlp: {hiddenSizes: [64, 64], activation: relu}\n", ""));
+                "  model:\n    architecture: mlp\n    mlp: {hiddenSizes: [64, 64], activation: relu}\n",
+                ""));
     assertThat(missingModel).anySatisfy(e -> assertThat(e).contains("model"));
 
-    List<String> unknownField = schema.validate(TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 3"));
+    List<String> unknownField =
+        schema.validate(TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 3"));
     assertThat(unknownField).anySatisfy(e -> assertThat(e).contains("stpes"));
   }
 }

@@ -27,26 +27,41 @@ class JobFilesTest {
 
   @Test
   void unknownFieldIsRefusedWithItsPath() {
-    assertThatThrownBy(() -> JobFiles.parse(TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 20")))
+    assertThatThrownBy(
+            () ->
+                JobFiles.parse(
+                    TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 20")))
         .isInstanceOfSatisfying(
             InvalidJobException.class,
-            e -> assertThat(e.violations()).containsExactly(new Violation("spec.training.stpes", "unknown field \"stpes\"")));
+            e ->
+                assertThat(e.violations())
+                    .containsExactly(
+                        new Violation("spec.training.stpes", "unknown field \"stpes\"")));
   }
 
   @Test
   void wrongTypeIsRefusedWithItsPath() {
     assertThatThrownBy(
-            () -> JobFiles.parse(TestManifests.VALID_JOB.replace("globalBatchSize: 32", "globalBatchSize: lots")))
+            () ->
+                JobFiles.parse(
+                    TestManifests.VALID_JOB.replace(
+                        "globalBatchSize: 32", "globalBatchSize: lots")))
         .isInstanceOfSatisfying(
             InvalidJobException.class,
-            e -> assertThat(e.violations().get(0).field()).isEqualTo("spec.training.globalBatchSize"));
+            e ->
+                assertThat(e.violations().get(0).field())
+                    .isEqualTo("spec.training.globalBatchSize"));
   }
 
   @Test
   void wrongKindIsRefused() {
-    assertThatThrownBy(() -> JobFiles.parse(TestManifests.VALID_JOB.replace("kind: MixedPrecisionJob", "kind: Job")))
+    assertThatThrownBy(
+            () ->
+                JobFiles.parse(
+                    TestManifests.VALID_JOB.replace("kind: MixedPrecisionJob", "kind: Job")))
         .isInstanceOfSatisfying(
-            InvalidJobException.class, e -> assertThat(e.violations().get(0).field()).isEqualTo("kind"));
+            InvalidJobException.class,
+            e -> assertThat(e.violations().get(0).field()).isEqualTo("kind"));
   }
 
   @Test
@@ -60,7 +75,8 @@ class JobFilesTest {
   @Test
   void readValidatesSemantics(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.yaml");
-    Files.writeString(file, TestManifests.VALID_JOB.replace("globalBatchSize: 32", "globalBatchSize: -1"));
+    Files.writeString(
+        file, TestManifests.VALID_JOB.replace("globalBatchSize: 32", "globalBatchSize: -1"));
     assertThatThrownBy(() -> JobFiles.read(file))
         .isInstanceOfSatisfying(
             InvalidJobException.class,

@@ -13,24 +13,33 @@ class ModelParametersTest {
     // 32 features -> Linear(32,128): 32*128 + 128 = 4,224
     //             -> Linear(128,128): 128*128 + 128 = 16,512
     //             -> Linear(128,8):   128*8 + 8 = 1,032          total 21,768
-    assertThat(ModelParameters.count(mlp(List.of(128, 128)), synthetic(DataSpec.Task.CLASSIFICATION, 32, 8)))
+    assertThat(
+            ModelParameters.count(
+                mlp(List.of(128, 128)), synthetic(DataSpec.Task.CLASSIFICATION, 32, 8)))
         .isEqualTo(21_768);
   }
 
   @Test
   void mlpForRegressionHasOneOutput() {
     // 784 -> 512: 784*512 + 512 = 401,920; 512 -> 256: 512*256 + 256 = 131,328
-    // classification head 256 -> 10: 2,570 (total 535,818); regression head 256 -> 1: 257 (total 533,505)
-    assertThat(ModelParameters.count(mlp(List.of(512, 256)), synthetic(DataSpec.Task.CLASSIFICATION, 784, 10)))
+    // classification head 256 -> 10: 2,570 (total 535,818); regression head 256 -> 1: 257 (total
+    // 533,505)
+    assertThat(
+            ModelParameters.count(
+                mlp(List.of(512, 256)), synthetic(DataSpec.Task.CLASSIFICATION, 784, 10)))
         .isEqualTo(535_818);
-    assertThat(ModelParameters.count(mlp(List.of(512, 256)), synthetic(DataSpec.Task.REGRESSION, 784, 10)))
+    assertThat(
+            ModelParameters.count(
+                mlp(List.of(512, 256)), synthetic(DataSpec.Task.REGRESSION, 784, 10)))
         .isEqualTo(533_505);
   }
 
   @Test
   void mlpWithoutHiddenLayersIsOneLinear() {
     // 10 -> 3: 10*3 + 3 = 33
-    assertThat(ModelParameters.count(mlp(List.of()), synthetic(DataSpec.Task.CLASSIFICATION, 10, 3))).isEqualTo(33);
+    assertThat(
+            ModelParameters.count(mlp(List.of()), synthetic(DataSpec.Task.CLASSIFICATION, 10, 3)))
+        .isEqualTo(33);
   }
 
   @Test
@@ -67,7 +76,9 @@ class ModelParametersTest {
   void cnnWithStrideTwoButEqualChannelsStillProjects() {
     // input [1,4,4], channels [2,2], 1 block: stem 18 + 4 = 22; stage 0: 36 + 4 + 36 + 4 = 80;
     // stage 1 (stride 2, 2->2): 80 + shortcut 2*2 + 4 = 8 -> 88; head 2*2 + 2 = 6     total 196
-    assertThat(ModelParameters.count(cnn(List.of(2, 2), 1), synthetic(DataSpec.Task.CLASSIFICATION, 16, 2)))
+    assertThat(
+            ModelParameters.count(
+                cnn(List.of(2, 2), 1), synthetic(DataSpec.Task.CLASSIFICATION, 16, 2)))
         .isEqualTo(196);
   }
 
@@ -80,7 +91,8 @@ class ModelParametersTest {
     ModelSpec model = new ModelSpec();
     model.architecture = ModelSpec.Architecture.TRANSFORMER;
     model.transformer = new ModelSpec.Transformer();
-    assertThat(ModelParameters.count(model, synthetic(DataSpec.Task.SEQUENCE, 64, 2))).isEqualTo(470_784);
+    assertThat(ModelParameters.count(model, synthetic(DataSpec.Task.SEQUENCE, 64, 2)))
+        .isEqualTo(470_784);
   }
 
   @Test
@@ -111,7 +123,8 @@ class ModelParametersTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("features and classes");
     // 5 -> 16: 96; 16 -> 3: 51
-    assertThat(ModelParameters.count(model, DataShape.of(csv).withFeatures(5).withOutputs(3))).isEqualTo(147);
+    assertThat(ModelParameters.count(model, DataShape.of(csv).withFeatures(5).withOutputs(3)))
+        .isEqualTo(147);
   }
 
   @Test

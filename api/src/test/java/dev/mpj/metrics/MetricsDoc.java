@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * docs/reference/metrics.md read as data: one table per component ({@code ## Operator},
- * {@code ## Trainer}), one row per metric, or per group of metrics ({@code `operator_sdk_*`}).
+ * docs/reference/metrics.md read as data: one table per component ({@code ## Operator}, {@code ##
+ * Trainer}), one row per metric, or per group of metrics ({@code `operator_sdk_*`}).
  */
 public final class MetricsDoc {
   public static final Path FILE = Path.of("docs/reference/metrics.md");
@@ -30,21 +30,33 @@ public final class MetricsDoc {
    *     {@code _} for a group row
    * @param types the allowed types (one, except for a group)
    */
-  public record Metric(String name, boolean group, Set<String> types, String unit, Set<String> labels, String meaning) {
+  public record Metric(
+      String name,
+      boolean group,
+      Set<String> types,
+      String unit,
+      Set<String> labels,
+      String meaning) {
     /** Whether a family of this name belongs to this row. */
     public boolean covers(String family) {
       return group ? family.startsWith(name) : family.equals(name);
     }
 
-    /** Whether a sample called {@code sample} belongs to this row (a histogram's _bucket, _sum, _count). */
+    /**
+     * Whether a sample called {@code sample} belongs to this row (a histogram's _bucket, _sum,
+     * _count).
+     */
     public boolean coversSample(String sample) {
       if (covers(sample)) {
         return true;
       }
       boolean histogram = types.contains("histogram") || types.contains("summary");
-      return histogram && List.of("_bucket", "_sum", "_count").stream()
-          .anyMatch(suffix -> sample.endsWith(suffix)
-              && covers(sample.substring(0, sample.length() - suffix.length())));
+      return histogram
+          && List.of("_bucket", "_sum", "_count").stream()
+              .anyMatch(
+                  suffix ->
+                      sample.endsWith(suffix)
+                          && covers(sample.substring(0, sample.length() - suffix.length())));
     }
   }
 
@@ -83,18 +95,22 @@ public final class MetricsDoc {
       if (section == null || !line.startsWith("| `")) {
         continue;
       }
-      String[] cells = Arrays.stream(line.substring(1, line.lastIndexOf('|')).split("\\|", -1))
-          .map(String::trim)
-          .toArray(String[]::new);
+      String[] cells =
+          Arrays.stream(line.substring(1, line.lastIndexOf('|')).split("\\|", -1))
+              .map(String::trim)
+              .toArray(String[]::new);
       if (cells.length != 5) {
-        throw new IllegalStateException("a metrics row has " + cells.length + " cells, not 5: " + line);
+        throw new IllegalStateException(
+            "a metrics row has " + cells.length + " cells, not 5: " + line);
       }
       String name = codes(cells[0]).get(0);
       boolean group = name.endsWith("*");
-      Set<String> types = Arrays.stream(cells[1].split(",")).map(String::trim).collect(Collectors.toSet());
+      Set<String> types =
+          Arrays.stream(cells[1].split(",")).map(String::trim).collect(Collectors.toSet());
       Set<String> labels = Set.copyOf(codes(cells[3]));
       String family = group ? name.substring(0, name.length() - 1) : name;
-      sections.computeIfAbsent(section, k -> new ArrayList<>())
+      sections
+          .computeIfAbsent(section, k -> new ArrayList<>())
           .add(new Metric(family, group, types, cells[2], labels, cells[4]));
     }
     return new MetricsDoc(sections);
@@ -113,7 +129,8 @@ public final class MetricsDoc {
   public List<Metric> section(String name) {
     List<Metric> rows = sections.get(name);
     if (rows == null) {
-      throw new IllegalStateException("no section '## " + name + "' in " + FILE + " (has " + sections.keySet() + ")");
+      throw new IllegalStateException(
+          "no section '## " + name + "' in " + FILE + " (has " + sections.keySet() + ")");
     }
     return rows;
   }

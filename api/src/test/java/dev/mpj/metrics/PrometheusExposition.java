@@ -14,18 +14,21 @@ import java.util.stream.Collectors;
 /**
  * A strict parser of the Prometheus text exposition format, version 0.0.4
  * (https://prometheus.io/docs/instrumenting/exposition_formats/): {@code # HELP} and {@code # TYPE}
- * lines, samples with escaped label values, special float values and optional timestamps. It refuses
- * what Prometheus would refuse or what would make a scrape ambiguous: a malformed line, a family split
- * into two groups, a TYPE after its samples, the same series twice, a histogram without its +Inf
- * bucket. Shared with the operator's and the trainer's tests through the api module's test-jar.
+ * lines, samples with escaped label values, special float values and optional timestamps. It
+ * refuses what Prometheus would refuse or what would make a scrape ambiguous: a malformed line, a
+ * family split into two groups, a TYPE after its samples, the same series twice, a histogram
+ * without its +Inf bucket. Shared with the operator's and the trainer's tests through the api
+ * module's test-jar.
  */
 public final class PrometheusExposition {
   private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
-  private static final Set<String> TYPES = Set.of("counter", "gauge", "histogram", "summary", "untyped");
+  private static final Set<String> TYPES =
+      Set.of("counter", "gauge", "histogram", "summary", "untyped");
 
   /** One sample line. */
-  public record Sample(String name, Map<String, String> labels, double value, Long timestampMillis) {
+  public record Sample(
+      String name, Map<String, String> labels, double value, Long timestampMillis) {
     public String label(String name) {
       return labels.get(name);
     }
@@ -53,7 +56,10 @@ public final class PrometheusExposition {
     return Optional.ofNullable(families.get(name));
   }
 
-  /** Every sample called exactly {@code sampleName} (for a histogram: {@code x_bucket}, {@code x_count}...). */
+  /**
+   * Every sample called exactly {@code sampleName} (for a histogram: {@code x_bucket}, {@code
+   * x_count}...).
+   */
   public List<Sample> samples(String sampleName) {
     return families.values().stream()
         .flatMap(f -> f.samples().stream())
@@ -68,21 +74,30 @@ public final class PrometheusExposition {
         .toList();
   }
 
-  /** The value of the one sample called {@code sampleName} with these labels (and maybe more); empty if none. */
+  /**
+   * The value of the one sample called {@code sampleName} with these labels (and maybe more); empty
+   * if none.
+   */
   public Optional<Double> value(String sampleName, Map<String, String> labels) {
     List<Sample> found = samples(sampleName, labels);
     if (found.size() > 1) {
-      throw new IllegalArgumentException(found.size() + " samples " + sampleName + " match " + labels + ": " + found);
+      throw new IllegalArgumentException(
+          found.size() + " samples " + sampleName + " match " + labels + ": " + found);
     }
     return found.stream().findFirst().map(Sample::value);
   }
 
-  /** The sum of the samples called {@code sampleName} whose labels include {@code labels}; 0 when none. */
+  /**
+   * The sum of the samples called {@code sampleName} whose labels include {@code labels}; 0 when
+   * none.
+   */
   public double sum(String sampleName, Map<String, String> labels) {
     return samples(sampleName, labels).stream().mapToDouble(Sample::value).sum();
   }
 
-  /** Parses a whole exposition; throws {@link ParseException} naming the line of the first error. */
+  /**
+   * Parses a whole exposition; throws {@link ParseException} naming the line of the first error.
+   */
   public static PrometheusExposition parse(String text) {
     return new Parser().parse(text);
   }
@@ -105,7 +120,8 @@ public final class PrometheusExposition {
 
     PrometheusExposition parse(String text) {
       if (!text.isEmpty() && !text.endsWith("\n")) {
-        throw new ParseException(text.split("\n", -1).length, "the exposition must end with a line feed");
+        throw new ParseException(
+            text.split("\n", -1).length, "the exposition must end with a line feed");
       }
       String[] lines = text.split("\n", -1);
       for (int i = 0; i < lines.length - 1; i++) {
@@ -152,7 +168,9 @@ public final class PrometheusExposition {
 
     private void comment(String line) {
       String[] parts = line.split("[ \t]+", 4);
-      if (parts.length < 3 || !parts[0].equals("#") || !(parts[1].equals("HELP") || parts[1].equals("TYPE"))) {
+      if (parts.length < 3
+          || !parts[0].equals("#")
+          || !(parts[1].equals("HELP") || parts[1].equals("TYPE"))) {
         return; // an ordinary comment
       }
       String name = parts[2];
@@ -198,12 +216,14 @@ public final class PrometheusExposition {
         try {
           timestamp = Long.parseLong(ts);
         } catch (NumberFormatException e) {
-          throw new ParseException(lineNumber, "timestamp '" + ts + "' of " + name + " is not an integer");
+          throw new ParseException(
+              lineNumber, "timestamp '" + ts + "' of " + name + " is not an integer");
         }
       }
       c.skipBlanks();
       if (!c.atEnd()) {
-        throw new ParseException(lineNumber, "unexpected text after the sample: '" + c.rest() + "'");
+        throw new ParseException(
+            lineNumber, "unexpected text after the sample: '" + c.rest() + "'");
       }
       String family = familyOf(name, labels);
       enter(family);
@@ -211,7 +231,9 @@ public final class PrometheusExposition {
       if (!series.add(key)) {
         throw new ParseException(lineNumber, "the series " + key + " appears twice");
       }
-      samples.computeIfAbsent(family, k -> new ArrayList<>()).add(new Sample(name, Map.copyOf(labels), value, timestamp));
+      samples
+          .computeIfAbsent(family, k -> new ArrayList<>())
+          .add(new Sample(name, Map.copyOf(labels), value, timestamp));
     }
 
     private void labels(Cursor c, Map<String, String> labels) {
@@ -240,7 +262,8 @@ public final class PrometheusExposition {
               case '\\' -> value.append('\\');
               case '"' -> value.append('"');
               case 'n' -> value.append('\n');
-              default -> throw new ParseException(lineNumber, "bad escape \\" + e + " in label " + label);
+              default ->
+                  throw new ParseException(lineNumber, "bad escape \\" + e + " in label " + label);
             }
           } else {
             value.append(ch);
@@ -260,7 +283,9 @@ public final class PrometheusExposition {
       c.next();
     }
 
-    /** x_bucket, x_sum, x_count belong to histogram x; x_sum, x_count and x{quantile} to summary x. */
+    /**
+     * x_bucket, x_sum, x_count belong to histogram x; x_sum, x_count and x{quantile} to summary x.
+     */
     private String familyOf(String name, Map<String, String> labels) {
       for (String suffix : List.of("_bucket", "_sum", "_count")) {
         if (name.endsWith(suffix)) {
@@ -276,7 +301,8 @@ public final class PrometheusExposition {
       }
       String type = types.get(name);
       if ("histogram".equals(type)) {
-        throw new ParseException(lineNumber, "histogram " + name + " has a sample without _bucket, _sum or _count");
+        throw new ParseException(
+            lineNumber, "histogram " + name + " has a sample without _bucket, _sum or _count");
       }
       return name;
     }
@@ -296,26 +322,33 @@ public final class PrometheusExposition {
     }
 
     private void checkHistogram(String name, List<Sample> list) {
-      Map<Map<String, String>, List<Sample>> bySeries = list.stream()
-          .filter(s -> s.name().equals(name + "_bucket"))
-          .collect(Collectors.groupingBy(s -> without(s.labels(), "le"), LinkedHashMap::new, Collectors.toList()));
+      Map<Map<String, String>, List<Sample>> bySeries =
+          list.stream()
+              .filter(s -> s.name().equals(name + "_bucket"))
+              .collect(
+                  Collectors.groupingBy(
+                      s -> without(s.labels(), "le"), LinkedHashMap::new, Collectors.toList()));
       for (var entry : bySeries.entrySet()) {
         List<Sample> buckets = new ArrayList<>(entry.getValue());
         buckets.sort((a, b) -> Double.compare(parseLe(a), parseLe(b)));
         Sample last = buckets.get(buckets.size() - 1);
         if (parseLe(last) != Double.POSITIVE_INFINITY) {
-          throw new ParseException(0, "histogram " + name + entry.getKey() + " has no le=\"+Inf\" bucket");
+          throw new ParseException(
+              0, "histogram " + name + entry.getKey() + " has no le=\"+Inf\" bucket");
         }
         for (int i = 1; i < buckets.size(); i++) {
           if (buckets.get(i).value() < buckets.get(i - 1).value()) {
-            throw new ParseException(0, "histogram " + name + entry.getKey() + " has decreasing bucket counts");
+            throw new ParseException(
+                0, "histogram " + name + entry.getKey() + " has decreasing bucket counts");
           }
         }
-        Optional<Sample> count = list.stream()
-            .filter(s -> s.name().equals(name + "_count") && s.labels().equals(entry.getKey()))
-            .findFirst();
+        Optional<Sample> count =
+            list.stream()
+                .filter(s -> s.name().equals(name + "_count") && s.labels().equals(entry.getKey()))
+                .findFirst();
         if (count.isPresent() && count.get().value() != last.value()) {
-          throw new ParseException(0, "histogram " + name + entry.getKey() + ": _count differs from the +Inf bucket");
+          throw new ParseException(
+              0, "histogram " + name + entry.getKey() + ": _count differs from the +Inf bucket");
         }
       }
     }
@@ -335,7 +368,8 @@ public final class PrometheusExposition {
           return Double.NEGATIVE_INFINITY;
         default:
           if (!token.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?")) {
-            throw new ParseException(lineNumber, "value '" + token + "' of " + name + " is not a number");
+            throw new ParseException(
+                lineNumber, "value '" + token + "' of " + name + " is not a number");
           }
           return Double.parseDouble(token);
       }
@@ -357,7 +391,9 @@ public final class PrometheusExposition {
       StringBuilder out = new StringBuilder();
       for (int i = 0; i < help.length(); i++) {
         char ch = help.charAt(i);
-        if (ch == '\\' && i + 1 < help.length() && (help.charAt(i + 1) == '\\' || help.charAt(i + 1) == 'n')) {
+        if (ch == '\\'
+            && i + 1 < help.length()
+            && (help.charAt(i + 1) == '\\' || help.charAt(i + 1) == 'n')) {
           out.append(help.charAt(++i) == 'n' ? '\n' : '\\');
         } else {
           out.append(ch);
@@ -394,7 +430,8 @@ public final class PrometheusExposition {
 
       void expect(char ch) {
         if (atEnd() || line.charAt(pos) != ch) {
-          throw new ParseException(lineNumber, "expected '" + ch + "' at column " + (pos + 1) + ": " + line);
+          throw new ParseException(
+              lineNumber, "expected '" + ch + "' at column " + (pos + 1) + ": " + line);
         }
         pos++;
       }
@@ -414,7 +451,8 @@ public final class PrometheusExposition {
           pos++;
         }
         if (pos == start) {
-          throw new ParseException(lineNumber, "expected a value at column " + (pos + 1) + ": " + line);
+          throw new ParseException(
+              lineNumber, "expected a value at column " + (pos + 1) + ": " + line);
         }
         return line.substring(start, pos);
       }
@@ -422,7 +460,8 @@ public final class PrometheusExposition {
       String take(Pattern pattern, String what) {
         var m = pattern.matcher(line).region(pos, line.length());
         if (!m.lookingAt()) {
-          throw new ParseException(lineNumber, "expected a " + what + " at column " + (pos + 1) + ": " + line);
+          throw new ParseException(
+              lineNumber, "expected a " + what + " at column " + (pos + 1) + ": " + line);
         }
         pos = m.end();
         return m.group();

@@ -12,7 +12,8 @@ class PrometheusExpositionTest {
 
   @Test
   void parsesFamiliesWithHelpTypeLabelsAndTimestamps() {
-    var text = """
+    var text =
+        """
         # HELP http_requests_total The total number of HTTP requests.
         # TYPE http_requests_total counter
         http_requests_total{method="post",code="200"} 1027 1395066363000
@@ -30,18 +31,26 @@ class PrometheusExpositionTest {
     var requests = exposition.family("http_requests_total").orElseThrow();
     assertThat(requests.type()).isEqualTo("counter");
     assertThat(requests.help()).isEqualTo("The total number of HTTP requests.");
-    assertThat(requests.samples()).containsExactly(
-        new Sample("http_requests_total", Map.of("method", "post", "code", "200"), 1027, 1395066363000L),
-        new Sample("http_requests_total", Map.of("method", "post", "code", "400"), 3, 1395066363000L));
+    assertThat(requests.samples())
+        .containsExactly(
+            new Sample(
+                "http_requests_total",
+                Map.of("method", "post", "code", "200"),
+                1027,
+                1395066363000L),
+            new Sample(
+                "http_requests_total", Map.of("method", "post", "code", "400"), 3, 1395066363000L));
     assertThat(exposition.value("http_requests_total", Map.of("code", "400"))).contains(3.0);
     assertThat(exposition.value("temperature", Map.of())).contains(-35.0);
-    assertThat(exposition.family("metric_without_type_or_labels").orElseThrow().type()).isEqualTo("untyped");
+    assertThat(exposition.family("metric_without_type_or_labels").orElseThrow().type())
+        .isEqualTo("untyped");
     assertThat(exposition.samples("temperature").get(0).timestampMillis()).isNull();
   }
 
   @Test
   void unescapesLabelValuesAndHelpAndReadsSpecialValues() {
-    var text = """
+    var text =
+        """
         # HELP msdos_file_access_time_seconds Time of access \\\\ with a\\nsecond line.
         # TYPE msdos_file_access_time_seconds gauge
         msdos_file_access_time_seconds{path="C:\\\\DIR\\\\FILE.TXT",error="Cannot find file:\\n\\"FILE.TXT\\"",} 1.458255915e9
@@ -64,7 +73,8 @@ class PrometheusExpositionTest {
 
   @Test
   void groupsHistogramAndSummarySamplesUnderTheirFamily() {
-    var text = """
+    var text =
+        """
         # TYPE step_seconds histogram
         step_seconds_bucket{le="0.1"} 2
         step_seconds_bucket{le="1.0"} 5
@@ -107,7 +117,8 @@ class PrometheusExpositionTest {
     assertRefused("a 1\nb 1\na{x=\"1\"} 2\n", "line 3", "not one group");
     assertRefused("m{a=\"1\"} 1\nm{a=\"1\"} 2\n", "appears twice");
     assertRefused("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\n", "+Inf");
-    assertRefused("# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\n", "decreasing");
+    assertRefused(
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 3\nh_bucket{le=\"+Inf\"} 2\n", "decreasing");
     assertRefused("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n", "_count differs");
     assertRefused("# TYPE h histogram\nh_bucket 1\n", "no le label");
     assertRefused("# TYPE h histogram\nh 1\n", "without _bucket");
@@ -117,10 +128,11 @@ class PrometheusExpositionTest {
     assertThatThrownBy(() -> PrometheusExposition.parse(text))
         .as("%s", text)
         .isInstanceOf(ParseException.class)
-        .satisfies(e -> {
-          for (String fragment : fragments) {
-            assertThat(e.getMessage()).contains(fragment);
-          }
-        });
+        .satisfies(
+            e -> {
+              for (String fragment : fragments) {
+                assertThat(e.getMessage()).contains(fragment);
+              }
+            });
   }
 }

@@ -4,7 +4,9 @@ import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.api.validation.Violation;
 import picocli.CommandLine;
 
-/** Turns an invalid job into one clear message per violation and exit code 2; other errors pass on. */
+/**
+ * Turns an invalid job into one clear message per violation and exit code 2; other errors pass on.
+ */
 public final class BadInputHandler implements CommandLine.IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(

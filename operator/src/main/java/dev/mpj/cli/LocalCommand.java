@@ -31,30 +31,55 @@ import picocli.CommandLine.Option;
     })
 final class LocalCommand implements Callable<Integer> {
 
-  @Option(names = {"-f", "--filename"}, required = true, description = "The MixedPrecisionJob manifest.")
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      description = "The MixedPrecisionJob manifest.")
   Path file;
 
-  @Option(names = "--work-dir", description = "Where replicas' outputs, checkpoints and job.yaml go (default .mpj-local/<job>).")
+  @Option(
+      names = "--work-dir",
+      description =
+          "Where replicas' outputs, checkpoints and job.yaml go (default .mpj-local/<job>).")
   Path workDir;
 
-  @Option(names = "--fail", paramLabel = "RANK@STEP", description = "Kill that replica's first attempt (SIGKILL) at that step, to show recovery.")
+  @Option(
+      names = "--fail",
+      paramLabel = "RANK@STEP",
+      description = "Kill that replica's first attempt (SIGKILL) at that step, to show recovery.")
   String fail;
 
-  @Option(names = "--gpus", defaultValue = "4", description = "GPUs the local node offers (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gpus",
+      defaultValue = "4",
+      description = "GPUs the local node offers (default ${DEFAULT-VALUE}).")
   int gpus;
 
-  @Option(names = "--gpu-memory", defaultValue = "16Gi", description = "Memory of each GPU of the local node (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gpu-memory",
+      defaultValue = "16Gi",
+      description = "Memory of each GPU of the local node (default ${DEFAULT-VALUE}).")
   String gpuMemory;
 
-  @Option(names = "--timeout", defaultValue = "PT30M", description = "Give up after this long, ISO-8601 (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT30M",
+      description = "Give up after this long, ISO-8601 (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
-  @Option(names = "--trainer", hidden = true, description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
+  @Option(
+      names = "--trainer",
+      hidden = true,
+      description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
   Path trainer;
 
-  /** The same operator as {@code mpj operator}, reading progress more often so the display keeps up. */
+  /**
+   * The same operator as {@code mpj operator}, reading progress more often so the display keeps up.
+   */
   private static final OperatorLauncher OPERATOR =
-      client -> MpjOperator.start(client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
+      client ->
+          MpjOperator.start(
+              client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
 
   @Override
   public Integer call() throws Exception {
@@ -75,22 +100,28 @@ final class LocalCommand implements Callable<Integer> {
         throw new IllegalArgumentException();
       }
     } catch (IllegalArgumentException e) {
-      throw new InvalidJobException("--gpu-memory", "must be a positive Kubernetes quantity such as 16Gi (got " + gpuMemory + ")");
+      throw new InvalidJobException(
+          "--gpu-memory",
+          "must be a positive Kubernetes quantity such as 16Gi (got " + gpuMemory + ")");
     }
     if (gpus < 0) {
       throw new InvalidJobException("--gpus", "must be zero or more (got " + gpus + ")");
     }
     Path launcher = trainer != null ? trainer : defaultTrainerLauncher();
     if (!Files.isExecutable(launcher)) {
-      throw new InvalidJobException("--trainer", "no executable mpj-trainer launcher at " + launcher);
+      throw new InvalidJobException(
+          "--trainer", "no executable mpj-trainer launcher at " + launcher);
     }
     Path dir = workDir != null ? workDir : Path.of(".mpj-local", job.getMetadata().getName());
 
     LocalRun run = new LocalRun(job, dir, System.out);
-    Thread stopOnInterrupt = new Thread(() -> {
-      System.out.println("\nmpj local: interrupted; stopping the trainers gracefully");
-      run.close();
-    }, "mpj-local-shutdown");
+    Thread stopOnInterrupt =
+        new Thread(
+            () -> {
+              System.out.println("\nmpj local: interrupted; stopping the trainers gracefully");
+              run.close();
+            },
+            "mpj-local-shutdown");
     Runtime.getRuntime().addShutdownHook(stopOnInterrupt);
     try {
       Optional<MixedPrecisionJob> finished;
@@ -116,8 +147,11 @@ final class LocalCommand implements Callable<Integer> {
    */
   private static void quietLogs() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    // v1alpha1 is this CRD's version on purpose; the client's warning about it tells a local user nothing.
-    System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
+    // v1alpha1 is this CRD's version on purpose; the client's warning about it tells a local user
+    // nothing.
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
+        "error");
     MOCK_SERVER_LOG.setLevel(Level.WARNING);
   }
 

@@ -26,9 +26,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code mpj bench memory}: trains the built-in models with the real trainer, one child process per
- * run, and sets each run's measured peak memory beside the sizing model's prediction. A run reports in
- * summary.json its resident memory right before step 1 and its peak during the steps; the child's Java
- * heap is fixed and touched up front, so what the steps add is native memory: libtorch's tensors.
+ * run, and sets each run's measured peak memory beside the sizing model's prediction. A run reports
+ * in summary.json its resident memory right before step 1 and its peak during the steps; the
+ * child's Java heap is fixed and touched up front, so what the steps add is native memory:
+ * libtorch's tensors.
  */
 @Command(
     name = "memory",
@@ -43,42 +44,76 @@ import picocli.CommandLine.Option;
 final class MemoryBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--models", split = ",", paramLabel = "NAME", description = "Models to run (default: mlp,cnn,transformer).")
+  @Option(
+      names = "--models",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Models to run (default: mlp,cnn,transformer).")
   List<String> models = List.of("mlp", "cnn", "transformer");
 
-  @Option(names = "--precisions", split = ",", paramLabel = "PRECISION", description = "fp32 and/or fp16-mixed (default both).")
+  @Option(
+      names = "--precisions",
+      split = ",",
+      paramLabel = "PRECISION",
+      description = "fp32 and/or fp16-mixed (default both).")
   List<String> precisions = List.of("fp32", "fp16-mixed");
 
-  @Option(names = "--micro-batches", split = ",", paramLabel = "N",
-      description = "Micro-batches to measure for every chosen model (default: each model's own: mlp 256,1024,4096; cnn 64,256; transformer 8,32).")
+  @Option(
+      names = "--micro-batches",
+      split = ",",
+      paramLabel = "N",
+      description =
+          "Micro-batches to measure for every chosen model (default: each model's own: mlp 256,1024,4096; cnn 64,256; transformer 8,32).")
   List<Integer> microBatches;
 
-  @Option(names = "--steps", defaultValue = "2", description = "Training steps per run (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--steps",
+      defaultValue = "2",
+      description = "Training steps per run (default ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--repeats", defaultValue = "1", description = "Runs per case; the median is reported (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "1",
+      description = "Runs per case; the median is reported (default ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--heap", defaultValue = "512m", description = "The trainer's fixed Java heap, -Xms = -Xmx (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--heap",
+      defaultValue = "512m",
+      description = "The trainer's fixed Java heap, -Xms = -Xmx (default ${DEFAULT-VALUE}).")
   String heap;
 
   /** How glibc's malloc treats the children's freed tensors. */
   enum Allocator {
     /** glibc as the trainer runs in production: freed memory is kept for reuse. */
     cached,
-    /** Every block of 64 KiB or more mapped on allocation and unmapped on free: resident memory follows the live tensors. */
+    /**
+     * Every block of 64 KiB or more mapped on allocation and unmapped on free: resident memory
+     * follows the live tensors.
+     */
     unmapped,
     both
   }
 
-  @Option(names = "--allocator", defaultValue = "both", description = "cached (glibc's default, as in production), unmapped"
-      + " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors) or both (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--allocator",
+      defaultValue = "both",
+      description =
+          "cached (glibc's default, as in production), unmapped"
+              + " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors) or both (default ${DEFAULT-VALUE}).")
   Allocator allocator;
 
-  @Option(names = "--work-dir", description = "Where the manifests and the trainer's outputs go (default: a temporary folder, deleted).")
+  @Option(
+      names = "--work-dir",
+      description =
+          "Where the manifests and the trainer's outputs go (default: a temporary folder, deleted).")
   Path workDir;
 
-  @Option(names = "--trainer", hidden = true, description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
+  @Option(
+      names = "--trainer",
+      hidden = true,
+      description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
   Path trainer;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -87,8 +122,14 @@ final class MemoryBenchCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     List<Model> chosen = new ArrayList<>();
     for (String name : models) {
-      Model model = MemoryValidation.MODELS.stream().filter(m -> m.name().equals(name)).findFirst()
-          .orElseThrow(() -> new InvalidJobException("--models", "unknown model " + name + " (mlp, cnn, transformer)"));
+      Model model =
+          MemoryValidation.MODELS.stream()
+              .filter(m -> m.name().equals(name))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new InvalidJobException(
+                          "--models", "unknown model " + name + " (mlp, cnn, transformer)"));
       chosen.add(microBatches == null ? model : model.withMicroBatches(microBatches));
     }
     if (microBatches != null && microBatches.stream().anyMatch(b -> b < 1)) {
@@ -96,36 +137,65 @@ final class MemoryBenchCommand implements Callable<Integer> {
     }
     List<Precision> chosenPrecisions = new ArrayList<>();
     for (String p : precisions) {
-      chosenPrecisions.add(Arrays.stream(Precision.values()).filter(v -> v.value().equals(p)).findFirst()
-          .orElseThrow(() -> new InvalidJobException("--precisions", "unknown precision " + p + " (fp32, fp16-mixed)")));
+      chosenPrecisions.add(
+          Arrays.stream(Precision.values())
+              .filter(v -> v.value().equals(p))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new InvalidJobException(
+                          "--precisions", "unknown precision " + p + " (fp32, fp16-mixed)")));
     }
     if (steps < 1 || repeats < 1) {
       throw new InvalidJobException(steps < 1 ? "--steps" : "--repeats", "must be 1 or more");
     }
     Path launcher = trainer != null ? trainer : LocalCommand.defaultTrainerLauncher();
     if (!Files.isExecutable(launcher)) {
-      throw new InvalidJobException("--trainer", "no executable mpj-trainer launcher at " + launcher);
+      throw new InvalidJobException(
+          "--trainer", "no executable mpj-trainer launcher at " + launcher);
     }
     PrintWriter out = spec.commandLine().getOut();
-    Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("mpj-bench-memory");
+    Path dir =
+        workDir != null
+            ? Files.createDirectories(workDir)
+            : Files.createTempDirectory("mpj-bench-memory");
     try {
-      List<Allocator> modes = allocator == Allocator.both ? List.of(Allocator.cached, Allocator.unmapped) : List.of(allocator);
+      List<Allocator> modes =
+          allocator == Allocator.both
+              ? List.of(Allocator.cached, Allocator.unmapped)
+              : List.of(allocator);
       StringBuilder report = new StringBuilder();
       for (Allocator mode : modes) {
         Map<Precision, Long> noise = new EnumMap<>(Precision.class);
         for (Precision p : chosenPrecisions) {
-          noise.put(p, measure(launcher, dir, new Case(MemoryValidation.BASELINE, p, 1, steps), mode, out));
+          noise.put(
+              p,
+              measure(launcher, dir, new Case(MemoryValidation.BASELINE, p, 1, steps), mode, out));
         }
         List<Result> results = new ArrayList<>();
         for (Case c : MemoryValidation.cases(chosen, chosenPrecisions, steps)) {
           results.add(new Result(c, c.prediction(), measure(launcher, dir, c, mode, out)));
         }
-        report.append(String.format("%n== allocator %s%s ==%n", mode,
-            mode == Allocator.cached ? " (glibc's default, as in production)" : " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors)"));
-        report.append(String.format("Peak resident memory of %d training steps above the process right before step 1 (median of %d),"
-            + " against MemoryModel's gradients + update temporaries + activations; error = measured / predicted - 1.%n", steps, repeats));
-        report.append(String.format("Noise floor (mlp [8] at micro-batch 1): %s%n%n",
-            String.join(", ", noise.entrySet().stream().map(e -> e.getKey().value() + " " + Bytes.format(e.getValue())).toList())));
+        report.append(
+            String.format(
+                "%n== allocator %s%s ==%n",
+                mode,
+                mode == Allocator.cached
+                    ? " (glibc's default, as in production)"
+                    : " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors)"));
+        report.append(
+            String.format(
+                "Peak resident memory of %d training steps above the process right before step 1 (median of %d),"
+                    + " against MemoryModel's gradients + update temporaries + activations; error = measured / predicted - 1.%n",
+                steps, repeats));
+        report.append(
+            String.format(
+                "Noise floor (mlp [8] at micro-batch 1): %s%n%n",
+                String.join(
+                    ", ",
+                    noise.entrySet().stream()
+                        .map(e -> e.getKey().value() + " " + Bytes.format(e.getValue()))
+                        .toList())));
         report.append(MemoryValidation.report(results, noise));
       }
       out.print(report);
@@ -138,20 +208,48 @@ final class MemoryBenchCommand implements Callable<Integer> {
     }
   }
 
-  /** The median over the repeats of the case's peak during the steps above the resident memory before them. */
-  private long measure(Path launcher, Path dir, Case c, Allocator mode, PrintWriter progress) throws IOException, InterruptedException {
+  /**
+   * The median over the repeats of the case's peak during the steps above the resident memory
+   * before them.
+   */
+  private long measure(Path launcher, Path dir, Case c, Allocator mode, PrintWriter progress)
+      throws IOException, InterruptedException {
     long[] measured = new long[repeats];
     for (int i = 0; i < repeats; i++) {
-      String name = c.model().name() + "-" + c.precision().value() + "-" + c.microBatch() + "-" + mode + "-" + i;
+      String name =
+          c.model().name()
+              + "-"
+              + c.precision().value()
+              + "-"
+              + c.microBatch()
+              + "-"
+              + mode
+              + "-"
+              + i;
       Path manifest = dir.resolve(name + ".yaml");
       Files.writeString(manifest, c.manifest());
       Path output = dir.resolve(name);
-      ProcessBuilder builder = new ProcessBuilder(launcher.toString(), "train", "-f", manifest.toString(), "--output", output.toString())
-          .redirectErrorStream(true)
-          .redirectOutput(dir.resolve(name + ".log").toFile());
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  launcher.toString(),
+                  "train",
+                  "-f",
+                  manifest.toString(),
+                  "--output",
+                  output.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve(name + ".log").toFile());
       // A fixed, pre-touched heap: what resident memory adds during the steps is native memory.
-      builder.environment().put("MPJ_TRAINER_JAVA_OPTS", "-Xms" + heap + " -Xmx" + heap + " -XX:+AlwaysPreTouch"
-          + " -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
+      builder
+          .environment()
+          .put(
+              "MPJ_TRAINER_JAVA_OPTS",
+              "-Xms"
+                  + heap
+                  + " -Xmx"
+                  + heap
+                  + " -XX:+AlwaysPreTouch"
+                  + " -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
       if (mode == Allocator.unmapped) {
         builder.environment().put("MALLOC_MMAP_THRESHOLD_", "65536");
       } else {
@@ -160,18 +258,27 @@ final class MemoryBenchCommand implements Callable<Integer> {
       Process process = builder.start();
       if (!process.waitFor(30, TimeUnit.MINUTES) || process.exitValue() != 0) {
         process.destroyForcibly();
-        throw new IOException("the trainer failed on " + name + ": " + Files.readString(dir.resolve(name + ".log")));
+        throw new IOException(
+            "the trainer failed on " + name + ": " + Files.readString(dir.resolve(name + ".log")));
       }
       JsonNode summary = JSON.readTree(output.resolve("summary.json").toFile());
       long before = summary.path("rssBeforeTrainingBytes").asLong(-1);
       long peak = summary.path("peakRssTrainingBytes").asLong(-1);
       if (before < 0 || peak < 0) {
-        throw new IOException("the trainer's summary.json has no rssBeforeTrainingBytes/peakRssTrainingBytes"
-            + " (an older trainer, or not Linux): " + output.resolve("summary.json"));
+        throw new IOException(
+            "the trainer's summary.json has no rssBeforeTrainingBytes/peakRssTrainingBytes"
+                + " (an older trainer, or not Linux): "
+                + output.resolve("summary.json"));
       }
       measured[i] = peak - before;
-      progress.printf("%-8s %-11s %-10s micro-batch %5d: %s above %s%n", mode, c.model().name(), c.precision().value(), c.microBatch(),
-          Bytes.format(measured[i]), Bytes.format(before));
+      progress.printf(
+          "%-8s %-11s %-10s micro-batch %5d: %s above %s%n",
+          mode,
+          c.model().name(),
+          c.precision().value(),
+          c.microBatch(),
+          Bytes.format(measured[i]),
+          Bytes.format(before));
       progress.flush();
     }
     Arrays.sort(measured);

@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = MpjVersion.class,
     description = "MPJ: a Kubernetes operator for mixed precision training.",
-    subcommands = {OperatorCommand.class, PlanCommand.class, LocalCommand.class, BenchCommand.class})
+    subcommands = {
+      OperatorCommand.class,
+      PlanCommand.class,
+      LocalCommand.class,
+      BenchCommand.class
+    })
 public final class MpjCommand implements Runnable {
 
   /** Exit code for bad input: a manifest or flag that cannot run as written. Nothing is changed. */
@@ -28,7 +33,8 @@ public final class MpjCommand implements Runnable {
 
   /** The configured command line; tests execute it in-process. */
   public static CommandLine commandLine() {
-    // picocli answers unknown options and missing parameters with exit code 2 (ExitCode.USAGE) already.
+    // picocli answers unknown options and missing parameters with exit code 2 (ExitCode.USAGE)
+    // already.
     return new CommandLine(new MpjCommand()).setExecutionExceptionHandler(new BadInputHandler());
   }
 }

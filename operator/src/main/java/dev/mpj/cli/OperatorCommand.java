@@ -22,7 +22,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code mpj operator}: every flag has an environment variable, for the Helm chart's Deployment. */
+/**
+ * {@code mpj operator}: every flag has an environment variable, for the Helm chart's Deployment.
+ */
 @Command(
     name = "operator",
     mixinStandardHelpOptions = true,
@@ -35,58 +37,69 @@ final class OperatorCommand implements Callable<Integer> {
       names = {"-n", "--namespace"},
       split = ",",
       defaultValue = "${env:MPJ_WATCH_NAMESPACES}",
-      description = "Namespaces to watch, comma-separated or repeated (env MPJ_WATCH_NAMESPACES). Default: all.")
+      description =
+          "Namespaces to watch, comma-separated or repeated (env MPJ_WATCH_NAMESPACES). Default: all.")
   List<String> namespaces;
 
   @Option(
       names = "--trainer-image",
       defaultValue = "${env:MPJ_TRAINER_IMAGE:-" + OperatorSettings.DEFAULT_IMAGE + "}",
-      description = "Trainer image for jobs without spec.image (env MPJ_TRAINER_IMAGE). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Trainer image for jobs without spec.image (env MPJ_TRAINER_IMAGE). Default: ${DEFAULT-VALUE}.")
   String defaultImage;
 
   @Option(
       names = "--default-gpu-memory",
       defaultValue = "${env:MPJ_DEFAULT_GPU_MEMORY:-16Gi}",
-      description = "GPU memory assumed when neither the job nor a node label says it (env MPJ_DEFAULT_GPU_MEMORY). "
-          + "Default: ${DEFAULT-VALUE}.")
+      description =
+          "GPU memory assumed when neither the job nor a node label says it (env MPJ_DEFAULT_GPU_MEMORY). "
+              + "Default: ${DEFAULT-VALUE}.")
   String defaultGpuMemory;
 
   @Option(
       names = "--gpu-memory-reserve",
       defaultValue = "${env:MPJ_GPU_MEMORY_RESERVE:-1Gi}",
-      description = "GPU memory that training never gets: CUDA context and library workspaces; 5%% more is held back "
-          + "for fragmentation (env MPJ_GPU_MEMORY_RESERVE). Default: ${DEFAULT-VALUE}.")
+      description =
+          "GPU memory that training never gets: CUDA context and library workspaces; 5%% more is held back "
+              + "for fragmentation (env MPJ_GPU_MEMORY_RESERVE). Default: ${DEFAULT-VALUE}.")
   String gpuMemoryReserve;
 
   @Option(
       names = "--health-port",
       defaultValue = "${env:MPJ_HEALTH_PORT:-8081}",
-      description = "Port of /healthz and /readyz (env MPJ_HEALTH_PORT). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Port of /healthz and /readyz (env MPJ_HEALTH_PORT). Default: ${DEFAULT-VALUE}.")
   int healthPort;
 
   @Option(
       names = "--metrics-port",
       defaultValue = "${env:MPJ_METRICS_PORT:-8080}",
-      description = "Port of the Prometheus endpoint /metrics; the health port too serves it when both are the same "
-          + "(env MPJ_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Port of the Prometheus endpoint /metrics; the health port too serves it when both are the same "
+              + "(env MPJ_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
   @Option(
       names = "--trainer-metrics-port",
-      defaultValue = "${env:MPJ_TRAINER_METRICS_PORT:-" + OperatorSettings.DEFAULT_TRAINER_METRICS_PORT + "}",
-      description = "Port rank 0 serves /progress on (env MPJ_TRAINER_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
+      defaultValue =
+          "${env:MPJ_TRAINER_METRICS_PORT:-" + OperatorSettings.DEFAULT_TRAINER_METRICS_PORT + "}",
+      description =
+          "Port rank 0 serves /progress on (env MPJ_TRAINER_METRICS_PORT). Default: ${DEFAULT-VALUE}.")
   int trainerMetricsPort;
 
   @Option(
       names = "--coordinator-port",
-      defaultValue = "${env:MPJ_COORDINATOR_PORT:-" + OperatorSettings.DEFAULT_COORDINATOR_PORT + "}",
-      description = "Port rank 0 listens on for the gang's rendezvous (env MPJ_COORDINATOR_PORT). Default: ${DEFAULT-VALUE}.")
+      defaultValue =
+          "${env:MPJ_COORDINATOR_PORT:-" + OperatorSettings.DEFAULT_COORDINATOR_PORT + "}",
+      description =
+          "Port rank 0 listens on for the gang's rendezvous (env MPJ_COORDINATOR_PORT). Default: ${DEFAULT-VALUE}.")
   int coordinatorPort;
 
   @Option(
       names = "--leader-election",
       defaultValue = "${env:MPJ_LEADER_ELECTION:-false}",
-      description = "Compete for a Lease so that only one of several replicas reconciles (env MPJ_LEADER_ELECTION).")
+      description =
+          "Compete for a Lease so that only one of several replicas reconciles (env MPJ_LEADER_ELECTION).")
   boolean leaderElection;
 
   @Option(
@@ -98,29 +111,46 @@ final class OperatorCommand implements Callable<Integer> {
   @Option(
       names = "--lease-namespace",
       defaultValue = "${env:MPJ_LEADER_ELECTION_NAMESPACE}",
-      description = "Namespace of the Lease (env MPJ_LEADER_ELECTION_NAMESPACE). Default: the operator's own namespace.")
+      description =
+          "Namespace of the Lease (env MPJ_LEADER_ELECTION_NAMESPACE). Default: the operator's own namespace.")
   String leaseNamespace;
 
   /** The settings the flags describe; refuses a flag that cannot work, naming it. */
   OperatorSettings settings() {
     long gpuMemory = bytes("--default-gpu-memory", defaultGpuMemory, false);
     long reserve = bytes("--gpu-memory-reserve", gpuMemoryReserve, true);
-    for (var port : Map.of("--health-port", healthPort, "--metrics-port", metricsPort,
-        "--trainer-metrics-port", trainerMetricsPort, "--coordinator-port", coordinatorPort).entrySet()) {
+    for (var port :
+        Map.of(
+                "--health-port",
+                healthPort,
+                "--metrics-port",
+                metricsPort,
+                "--trainer-metrics-port",
+                trainerMetricsPort,
+                "--coordinator-port",
+                coordinatorPort)
+            .entrySet()) {
       if (port.getValue() < 0 || port.getValue() > 65535) {
         throw bad(port.getKey(), "must be a port number (got " + port.getValue() + ")");
       }
     }
     var settings =
         OperatorSettings.defaults()
-            .withNamespaces(new LinkedHashSet<>(namespaces == null ? List.of() : namespaces.stream()
-                .map(String::trim).filter(s -> !s.isEmpty()).toList()))
+            .withNamespaces(
+                new LinkedHashSet<>(
+                    namespaces == null
+                        ? List.of()
+                        : namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()))
             .withDefaultImage(defaultImage)
-            .withSizing(new SizingSettings(reserve, SizingSettings.defaults().reserveFraction(), gpuMemory))
+            .withSizing(
+                new SizingSettings(reserve, SizingSettings.defaults().reserveFraction(), gpuMemory))
             .withPorts(coordinatorPort, trainerMetricsPort);
     if (leaderElection) {
-      settings = settings.withLeaderElection(
-          new OperatorSettings.LeaderElection(leaseName, leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
+      settings =
+          settings.withLeaderElection(
+              new OperatorSettings.LeaderElection(
+                  leaseName,
+                  leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
     }
     return settings;
   }
@@ -133,7 +163,13 @@ final class OperatorCommand implements Callable<Integer> {
       }
       return bytes;
     } catch (RuntimeException e) {
-      throw bad(flag, "is not a " + (zeroAllowed ? "" : "positive ") + "quantity such as 16Gi (got " + value + ")");
+      throw bad(
+          flag,
+          "is not a "
+              + (zeroAllowed ? "" : "positive ")
+              + "quantity such as 16Gi (got "
+              + value
+              + ")");
     }
   }
 
@@ -146,14 +182,18 @@ final class OperatorCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     OperatorSettings settings = settings().withMeterRegistry(registry);
-    KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+    KubernetesClient client =
+        new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
     CountDownLatch stopped = new CountDownLatch(1);
     MpjOperator[] operator = new MpjOperator[1];
-    MetricsEndpoint metrics = new MetricsEndpoint(registry, () -> {
-      if (operator[0] != null) {
-        operator[0].metrics().refresh();
-      }
-    });
+    MetricsEndpoint metrics =
+        new MetricsEndpoint(
+            registry,
+            () -> {
+              if (operator[0] != null) {
+                operator[0].metrics().refresh();
+              }
+            });
     try (Endpoints endpoints =
         Endpoints.start(
             healthPort,
@@ -161,16 +201,25 @@ final class OperatorCommand implements Callable<Integer> {
             () -> operator[0] == null || operator[0].isHealthy(),
             () -> operator[0] != null && operator[0].isStarted(),
             metrics)) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        if (operator[0] != null) {
-          operator[0].close();
-        }
-        client.close();
-        stopped.countDown();
-      }, "mpj-shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    if (operator[0] != null) {
+                      operator[0].close();
+                    }
+                    client.close();
+                    stopped.countDown();
+                  },
+                  "mpj-shutdown"));
       operator[0] = MpjOperator.start(client, settings);
-      System.err.println("mpj operator: running; health on :" + endpoints.health().port() + "/healthz and /readyz, "
-          + "metrics on :" + endpoints.metricsPort() + MetricsEndpoint.PATH);
+      System.err.println(
+          "mpj operator: running; health on :"
+              + endpoints.health().port()
+              + "/healthz and /readyz, "
+              + "metrics on :"
+              + endpoints.metricsPort()
+              + MetricsEndpoint.PATH);
       stopped.await();
     }
     return 0;
@@ -184,9 +233,15 @@ final class OperatorCommand implements Callable<Integer> {
    */
   record Endpoints(HealthServer health, MetricsServer metrics) implements AutoCloseable {
     static Endpoints start(
-        int healthPort, int metricsPort, BooleanSupplier live, BooleanSupplier ready, MetricsEndpoint endpoint) {
+        int healthPort,
+        int metricsPort,
+        BooleanSupplier live,
+        BooleanSupplier ready,
+        MetricsEndpoint endpoint) {
       if (metricsPort == healthPort && healthPort != 0) {
-        return new Endpoints(HealthServer.start(healthPort, live, ready, Map.of(MetricsEndpoint.PATH, endpoint)), null);
+        return new Endpoints(
+            HealthServer.start(healthPort, live, ready, Map.of(MetricsEndpoint.PATH, endpoint)),
+            null);
       }
       HealthServer health = HealthServer.start(healthPort, live, ready, Map.of());
       try {

@@ -45,17 +45,25 @@ final class PlanCommand implements Callable<Integer> {
     json
   }
 
-  @Option(names = {"-f", "--file"}, required = true, paramLabel = "JOB.yaml", description = "The MixedPrecisionJob manifest.")
+  @Option(
+      names = {"-f", "--file"},
+      required = true,
+      paramLabel = "JOB.yaml",
+      description = "The MixedPrecisionJob manifest.")
   Path file;
 
   @Option(
       names = "--gpu-memory",
       paramLabel = "SIZE",
       converter = MemoryConverter.class,
-      description = "Plan for GPUs of this memory (e.g. 80Gi), instead of spec.resources.gpuMemory or the default (16Gi).")
+      description =
+          "Plan for GPUs of this memory (e.g. 80Gi), instead of spec.resources.gpuMemory or the default (16Gi).")
   Long gpuMemoryBytes;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json.")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FORMAT",
+      description = "table (default) or json.")
   Format format = Format.table;
 
   @Option(
@@ -69,7 +77,8 @@ final class PlanCommand implements Callable<Integer> {
       names = "--classes",
       paramLabel = "N",
       converter = PositiveConverter.class,
-      description = "Outputs of the model's head for csv or npz data: classes, or 1 for regression.")
+      description =
+          "Outputs of the model's head for csv or npz data: classes, or 1 for regression.")
   Integer classes;
 
   @Option(
@@ -81,7 +90,8 @@ final class PlanCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Override
   public Integer call() throws JsonProcessingException {
@@ -99,13 +109,19 @@ final class PlanCommand implements Callable<Integer> {
     if (!missing.isEmpty()) {
       List<String> remedies =
           missing.stream()
-              .map(m -> m.equals("features") ? "pass --features N" : m.equals("classes") ? "pass --classes N" : "set data.imageShape")
+              .map(
+                  m ->
+                      m.equals("features")
+                          ? "pass --features N"
+                          : m.equals("classes") ? "pass --classes N" : "set data.imageShape")
               .distinct()
               .toList();
       err.printf(
           "plan: the %s needs the data's %s, which the spec does not give (data.source %s): %s%n",
-          jobSpec.model.architecture.name().toLowerCase(Locale.ROOT), String.join(" and ", missing),
-          jobSpec.data.source.name().toLowerCase(Locale.ROOT), String.join(" and ", remedies));
+          jobSpec.model.architecture.name().toLowerCase(Locale.ROOT),
+          String.join(" and ", missing),
+          jobSpec.data.source.name().toLowerCase(Locale.ROOT),
+          String.join(" and ", remedies));
       err.flush();
       return MpjCommand.EXIT_BAD_INPUT;
     }
@@ -125,7 +141,8 @@ final class PlanCommand implements Callable<Integer> {
     return sizing.job().runs() ? 0 : 1;
   }
 
-  private static Map<String, Object> json(MixedPrecisionJob job, JobSizing sizing, SizingSettings settings) {
+  private static Map<String, Object> json(
+      MixedPrecisionJob job, JobSizing sizing, SizingSettings settings) {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("job", job.getMetadata().getName());
     root.put("architecture", job.getSpec().model.architecture.name().toLowerCase(Locale.ROOT));
@@ -170,39 +187,88 @@ final class PlanCommand implements Callable<Integer> {
     return m;
   }
 
-  private static void table(PrintWriter out, MixedPrecisionJob job, JobSizing sizing, SizingSettings settings) {
+  private static void table(
+      PrintWriter out, MixedPrecisionJob job, JobSizing sizing, SizingSettings settings) {
     MixedPrecisionJobSpec s = job.getSpec();
     out.printf(
         Locale.ROOT,
         "Job %s: %s, %,d trainable parameters, %s optimizer, global batch %d, replicas %d..%d, precision %s%n",
-        job.getMetadata().getName(), s.model.architecture.name().toLowerCase(Locale.ROOT), sizing.parameters(),
-        s.training.optimizer.type.name().toLowerCase(Locale.ROOT), s.training.globalBatchSize, s.replicas.min,
-        s.replicas.max, sizing.precision());
+        job.getMetadata().getName(),
+        s.model.architecture.name().toLowerCase(Locale.ROOT),
+        sizing.parameters(),
+        s.training.optimizer.type.name().toLowerCase(Locale.ROOT),
+        s.training.globalBatchSize,
+        s.replicas.min,
+        s.replicas.max,
+        sizing.precision());
     long overhead = settings.overheadBytes(sizing.gpuMemory().bytes());
     out.printf(
         Locale.ROOT,
         "GPU memory %s (%s); reserve %s for CUDA context, workspaces and fragmentation%s%n%n",
-        Bytes.format(sizing.gpuMemory().bytes()), sizing.gpuMemory().source(), Bytes.format(overhead),
+        Bytes.format(sizing.gpuMemory().bytes()),
+        sizing.gpuMemory().source(),
+        Bytes.format(overhead),
         sizing.freeGpus() != null ? "; " + sizing.freeGpus() + " GPUs free" : "");
     PrecisionSizing a = sizing.fp32();
     PrecisionSizing b = sizing.fp16Mixed();
     String format = "%-26s %16s %16s%n";
     out.printf(format, "per replica", "fp32", "fp16-mixed");
     row(out, format, "weights", a, b, p -> Bytes.format(p.bytesPerReplica().weights()));
-    row(out, format, "fp32 master weights", a, b, p -> Bytes.format(p.bytesPerReplica().masterWeights()));
+    row(
+        out,
+        format,
+        "fp32 master weights",
+        a,
+        b,
+        p -> Bytes.format(p.bytesPerReplica().masterWeights()));
     row(out, format, "gradients", a, b, p -> Bytes.format(p.bytesPerReplica().gradients()));
-    row(out, format, "optimizer state", a, b, p -> Bytes.format(p.bytesPerReplica().optimizerState()));
-    row(out, format, "update temporaries", a, b, p -> Bytes.format(p.bytesPerReplica().updateTemporaries()));
+    row(
+        out,
+        format,
+        "optimizer state",
+        a,
+        b,
+        p -> Bytes.format(p.bytesPerReplica().optimizerState()));
+    row(
+        out,
+        format,
+        "update temporaries",
+        a,
+        b,
+        p -> Bytes.format(p.bytesPerReplica().updateTemporaries()));
     row(out, format, "activations", a, b, p -> Bytes.format(p.bytesPerReplica().activations()));
     row(out, format, "reserve", a, b, p -> Bytes.format(p.bytesPerReplica().overhead()));
     row(out, format, "total", a, b, p -> Bytes.format(p.bytesPerReplica().total()));
     out.println();
-    row(out, format, "activations per sample", a, b, p -> Bytes.format(p.activationBytesPerSample()));
+    row(
+        out,
+        format,
+        "activations per sample",
+        a,
+        b,
+        p -> Bytes.format(p.activationBytesPerSample()));
     row(out, format, "max micro-batch", a, b, p -> String.valueOf(p.maxMicroBatch()));
-    row(out, format, "micro-batch", a, b, p -> p.split() != null ? String.valueOf(p.split().microBatch()) : "-");
-    row(out, format, "gradient accumulation", a, b,
+    row(
+        out,
+        format,
+        "micro-batch",
+        a,
+        b,
+        p -> p.split() != null ? String.valueOf(p.split().microBatch()) : "-");
+    row(
+        out,
+        format,
+        "gradient accumulation",
+        a,
+        b,
         p -> p.split() != null ? String.valueOf(p.split().gradientAccumulation()) : "-");
-    row(out, format, "replicas", a, b, p -> p.split() != null ? String.valueOf(p.split().replicas()) : "-");
+    row(
+        out,
+        format,
+        "replicas",
+        a,
+        b,
+        p -> p.split() != null ? String.valueOf(p.split().replicas()) : "-");
     row(out, format, "GPUs", a, b, p -> p.split() != null ? String.valueOf(p.gpus()) : "-");
     out.println();
     out.println("fp32:       " + a.message());
@@ -211,24 +277,37 @@ final class PlanCommand implements Callable<Integer> {
     if (saved != null) {
       int microBatch = sizing.job().split().microBatch();
       long bytesSaved = sizing.memorySavedPerReplicaBytes();
-      // A small model at a small micro-batch can need more in FP16 mixed: its update temporaries are
+      // A small model at a small micro-batch can need more in FP16 mixed: its update temporaries
+      // are
       // larger (30 against 24 B/param with Adam) than the activations it halves.
-      String memory = bytesSaved >= 0
-          ? Bytes.format(bytesSaved) + " per replica"
-          : "needs " + Bytes.format(-bytesSaved) + " more per replica";
+      String memory =
+          bytesSaved >= 0
+              ? Bytes.format(bytesSaved) + " per replica"
+              : "needs " + Bytes.format(-bytesSaved) + " more per replica";
       out.printf(
           Locale.ROOT,
           "fp16-mixed saves %d %s and %s (at micro-batch %d) against fp32.%n",
-          saved, Math.abs(saved) == 1 ? "GPU" : "GPUs", memory, microBatch);
+          saved,
+          Math.abs(saved) == 1 ? "GPU" : "GPUs",
+          memory,
+          microBatch);
     }
   }
 
   private static void row(
-      PrintWriter out, String format, String label, PrecisionSizing a, PrecisionSizing b, Function<PrecisionSizing, String> value) {
+      PrintWriter out,
+      String format,
+      String label,
+      PrecisionSizing a,
+      PrecisionSizing b,
+      Function<PrecisionSizing, String> value) {
     out.printf(format, label, value.apply(a), value.apply(b));
   }
 
-  /** A Kubernetes memory quantity such as 80Gi, in bytes; anything else is refused with the flag's name. */
+  /**
+   * A Kubernetes memory quantity such as 80Gi, in bytes; anything else is refused with the flag's
+   * name.
+   */
   static final class MemoryConverter implements CommandLine.ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
@@ -236,10 +315,12 @@ final class PlanCommand implements Callable<Integer> {
       try {
         bytes = Quantity.getAmountInBytes(new Quantity(value)).longValue();
       } catch (IllegalArgumentException | ArithmeticException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not a memory size such as 24Gi or 80Gi");
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not a memory size such as 24Gi or 80Gi");
       }
       if (bytes <= 0) {
-        throw new CommandLine.TypeConversionException("'" + value + "' must be a positive memory size such as 80Gi");
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' must be a positive memory size such as 80Gi");
       }
       return bytes;
     }
@@ -270,6 +351,7 @@ final class PlanCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // refused below, with the same message
     }
-    throw new CommandLine.TypeConversionException("'" + value + "' must be a whole number of at least " + min);
+    throw new CommandLine.TypeConversionException(
+        "'" + value + "' must be a whole number of at least " + min);
   }
 }

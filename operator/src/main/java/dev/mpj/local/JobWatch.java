@@ -47,7 +47,8 @@ final class JobWatch implements AutoCloseable {
                 new Watcher<>() {
                   @Override
                   public void eventReceived(Action action, Event event) {
-                    if (action == Action.ADDED && event.getInvolvedObject() != null
+                    if (action == Action.ADDED
+                        && event.getInvolvedObject() != null
                         && name.equals(event.getInvolvedObject().getName())) {
                       line("event    " + event.getReason() + ": " + event.getMessage());
                     }
@@ -60,7 +61,8 @@ final class JobWatch implements AutoCloseable {
     long lastLine = 0;
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      MixedPrecisionJob job = client.resources(MixedPrecisionJob.class).inNamespace(namespace).withName(name).get();
+      MixedPrecisionJob job =
+          client.resources(MixedPrecisionJob.class).inNamespace(namespace).withName(name).get();
       MixedPrecisionJobStatus status = job == null ? null : job.getStatus();
       if (status != null && status.phase != null) {
         String key = status.phase + "/" + status.attempt + "/" + status.restarts;
@@ -68,8 +70,14 @@ final class JobWatch implements AutoCloseable {
         boolean due = System.nanoTime() - lastLine > MIN_LINE_INTERVAL.toNanos();
         String progress = progress(status);
         if (changed || (due && progress != null && !progress.equals(lastProgress))) {
-          line(String.format(Locale.ROOT, "%-10s attempt %d  restarts %d%s", status.phase, status.attempt,
-              status.restarts, progress == null ? "" : "  " + progress));
+          line(
+              String.format(
+                  Locale.ROOT,
+                  "%-10s attempt %d  restarts %d%s",
+                  status.phase,
+                  status.attempt,
+                  status.restarts,
+                  progress == null ? "" : "  " + progress));
           lastKey = key;
           lastProgress = progress;
           lastLine = System.nanoTime();

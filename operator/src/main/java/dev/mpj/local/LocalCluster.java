@@ -16,9 +16,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * An in-process Kubernetes API server (fabric8's mock server in CRUD mode) with the MixedPrecisionJob
- * CRD installed and one Node for this machine, whose GPU labels come from the command line so that
- * sizing sees a cluster as it would in production.
+ * An in-process Kubernetes API server (fabric8's mock server in CRUD mode) with the
+ * MixedPrecisionJob CRD installed and one Node for this machine, whose GPU labels come from the
+ * command line so that sizing sees a cluster as it would in production.
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -40,7 +40,11 @@ public final class LocalCluster implements AutoCloseable {
   public static LocalCluster start(int gpus, Quantity gpuMemory) {
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
     server.init();
     KubernetesClient client = server.createClient();
     LocalCluster cluster = new LocalCluster(server, client);
@@ -64,7 +68,8 @@ public final class LocalCluster implements AutoCloseable {
       if (in == null) {
         throw new IllegalStateException("the CRD is not on the class path: " + resource);
       }
-      return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(in, CustomResourceDefinition.class);
+      return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+          in, CustomResourceDefinition.class);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -74,10 +79,14 @@ public final class LocalCluster implements AutoCloseable {
     long mib = Quantity.getAmountInBytes(gpuMemory).longValue() / (1024L * 1024L);
     Map<String, Quantity> resources =
         Map.of(
-            "cpu", new Quantity(String.valueOf(Runtime.getRuntime().availableProcessors())),
-            "memory", new Quantity(String.valueOf(totalMemoryBytes())),
-            "pods", new Quantity("110"),
-            GPU_RESOURCE, new Quantity(String.valueOf(gpus)));
+            "cpu",
+            new Quantity(String.valueOf(Runtime.getRuntime().availableProcessors())),
+            "memory",
+            new Quantity(String.valueOf(totalMemoryBytes())),
+            "pods",
+            new Quantity("110"),
+            GPU_RESOURCE,
+            new Quantity(String.valueOf(gpus)));
     return new NodeBuilder()
         .withNewMetadata()
         .withName(NODE_NAME)

@@ -39,8 +39,10 @@ import java.util.function.Consumer;
 public final class LocalKubelet implements AutoCloseable {
 
   private static final long DEFAULT_GRACE_SECONDS = 30;
+
   /** The trainer's variable naming its termination message file (see ReplicaPods). */
   static final String TERMINATION_MESSAGE_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
+
   /** The kubelet keeps at most this much of a termination message. */
   private static final int TERMINATION_MESSAGE_MAX_BYTES = 4096;
 
@@ -62,10 +64,20 @@ public final class LocalKubelet implements AutoCloseable {
   private SharedIndexInformer<Pod> informer;
 
   /** A pod's process and where it lives on this machine. */
-  record Replica(String key, String uid, Process process, Path dir, long graceSeconds, AtomicBoolean stopping) {}
+  record Replica(
+      String key,
+      String uid,
+      Process process,
+      Path dir,
+      long graceSeconds,
+      AtomicBoolean stopping) {}
 
   public LocalKubelet(
-      KubernetesClient client, Path workDir, Path trainerLauncher, FailureInjection failure, Consumer<String> log) {
+      KubernetesClient client,
+      Path workDir,
+      Path trainerLauncher,
+      FailureInjection failure,
+      Consumer<String> log) {
     this.client = client;
     this.workDir = workDir;
     this.trainerLauncher = trainerLauncher;
@@ -101,15 +113,18 @@ public final class LocalKubelet implements AutoCloseable {
   }
 
   private synchronized void admit(Pod pod) {
-    if (closing || pod.getStatus() != null && pod.getStatus().getPhase() != null
-        && !"Pending".equals(pod.getStatus().getPhase())) {
+    if (closing
+        || pod.getStatus() != null
+            && pod.getStatus().getPhase() != null
+            && !"Pending".equals(pod.getStatus().getPhase())) {
       return;
     }
     String key = key(pod);
     Replica previous = running.get(key);
     if (previous != null) {
       if (!previous.uid().equals(pod.getMetadata().getUid())) {
-        // The next attempt's pod of the same name, while the last one's process still stops: it starts
+        // The next attempt's pod of the same name, while the last one's process still stops: it
+        // starts
         // when that process has exited (admitSuccessor).
         log.accept("pod " + key + " waits for the process of its previous incarnation to exit");
       }
@@ -119,7 +134,8 @@ public final class LocalKubelet implements AutoCloseable {
     Map<String, String> nodeLabels =
         client.nodes().withName(LocalCluster.NODE_NAME).get().getMetadata().getLabels();
     if (selector != null && !nodeLabels.entrySet().containsAll(selector.entrySet())) {
-      log.accept("pod " + key + " stays Pending: its nodeSelector " + selector + " matches no node");
+      log.accept(
+          "pod " + key + " stays Pending: its nodeSelector " + selector + " matches no node");
       return;
     }
     try {
@@ -141,7 +157,8 @@ public final class LocalKubelet implements AutoCloseable {
     Map<String, String> env = mapped.environment();
     List<String> command = mapped.command();
     if (container.getTerminationMessagePath() != null) {
-      // The kubelet bind-mounts terminationMessagePath from a file of its own: here, the pod's folder's.
+      // The kubelet bind-mounts terminationMessagePath from a file of its own: here, the pod's
+      // folder's.
       Path message = terminationMessage(dir);
       Files.deleteIfExists(message);
       env.put(TERMINATION_MESSAGE_VARIABLE, message.toString());
@@ -160,11 +177,13 @@ public final class LocalKubelet implements AutoCloseable {
         pod.getSpec().getTerminationGracePeriodSeconds() != null
             ? pod.getSpec().getTerminationGracePeriodSeconds()
             : DEFAULT_GRACE_SECONDS;
-    Replica replica = new Replica(key, pod.getMetadata().getUid(), process, dir, grace, new AtomicBoolean());
+    Replica replica =
+        new Replica(key, pod.getMetadata().getUid(), process, dir, grace, new AtomicBoolean());
     running.put(key, replica);
     reportRunning(pod);
     if (failure != null && isTarget(pod, attempt) && env.containsKey("MPJ_OUTPUT_DIR")) {
-      executor.execute(() -> killAtStep(replica, Path.of(env.get("MPJ_OUTPUT_DIR")).resolve("metrics.jsonl")));
+      executor.execute(
+          () -> killAtStep(replica, Path.of(env.get("MPJ_OUTPUT_DIR")).resolve("metrics.jsonl")));
     }
     executor.execute(() -> awaitExit(pod, replica));
   }
@@ -178,7 +197,12 @@ public final class LocalKubelet implements AutoCloseable {
     MetricsTail tail = new MetricsTail(metrics);
     while (replica.process().isAlive() && !closing) {
       if (tail.lastStep() >= failure.step()) {
-        log.accept("--fail: killing replica " + failure.rank() + " at step " + failure.step() + " (SIGKILL)");
+        log.accept(
+            "--fail: killing replica "
+                + failure.rank()
+                + " at step "
+                + failure.step()
+                + " (SIGKILL)");
         replica.process().destroyForcibly();
         return;
       }
@@ -204,11 +228,16 @@ public final class LocalKubelet implements AutoCloseable {
     // 137 = 128 + SIGKILL, as a container runtime reports a killed process.
     String reason = exitCode == 0 ? "Completed" : exitCode == 137 ? "Killed" : "Error";
     // As terminationMessagePolicy FallbackToLogsOnError: the file's message, else the log's tail.
-    String message = readTerminationMessage(replica.dir()).orElseGet(() -> lastLines(replica.dir().resolve("log.txt")));
+    String message =
+        readTerminationMessage(replica.dir())
+            .orElseGet(() -> lastLines(replica.dir().resolve("log.txt")));
     reportFinished(pod, exitCode, reason, message);
   }
 
-  /** A later pod of the same name that came while {@code finished}'s process was still stopping: start it now. */
+  /**
+   * A later pod of the same name that came while {@code finished}'s process was still stopping:
+   * start it now.
+   */
   private void admitSuccessor(Replica finished) {
     String[] namespaceAndName = finished.key().split("/", 2);
     Pod next = client.pods().inNamespace(namespaceAndName[0]).withName(namespaceAndName[1]).get();
@@ -230,7 +259,8 @@ public final class LocalKubelet implements AutoCloseable {
     replicas.forEach(r -> r.process().destroy());
     long deadline =
         System.nanoTime()
-            + TimeUnit.SECONDS.toNanos(replicas.stream().mapToLong(Replica::graceSeconds).max().orElse(0));
+            + TimeUnit.SECONDS.toNanos(
+                replicas.stream().mapToLong(Replica::graceSeconds).max().orElse(0));
     for (Replica r : replicas) {
       long left = deadline - System.nanoTime();
       try {
@@ -256,7 +286,10 @@ public final class LocalKubelet implements AutoCloseable {
       env.put("MPJ_METRICS_PORT", String.valueOf(freePort()));
     }
     if (env.containsKey("MPJ_COORDINATOR_PORT")) {
-      String job = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_JOB_NAME, pod.getMetadata().getName());
+      String job =
+          pod.getMetadata()
+              .getLabels()
+              .getOrDefault(Crd.LABEL_JOB_NAME, pod.getMetadata().getName());
       String attempt = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_ATTEMPT, "1");
       int port =
           coordinatorPorts.computeIfAbsent(
@@ -273,7 +306,8 @@ public final class LocalKubelet implements AutoCloseable {
             p -> {
               Container c = p.getSpec().getContainers().get(0);
               for (EnvVar var : c.getEnv()) {
-                if (var.getValueFrom() == null && env.containsKey(var.getName())
+                if (var.getValueFrom() == null
+                    && env.containsKey(var.getName())
                     && var.getName().endsWith("_PORT")) {
                   var.setValue(env.get(var.getName()));
                 }
@@ -301,7 +335,12 @@ public final class LocalKubelet implements AutoCloseable {
           p.getStatus().setStartTime(now);
           p.getStatus()
               .setConditions(
-                  List.of(new PodConditionBuilder().withType("Ready").withStatus("True").withLastTransitionTime(now).build()));
+                  List.of(
+                      new PodConditionBuilder()
+                          .withType("Ready")
+                          .withStatus("True")
+                          .withLastTransitionTime(now)
+                          .build()));
           p.getStatus()
               .setContainerStatuses(
                   List.of(
@@ -327,7 +366,12 @@ public final class LocalKubelet implements AutoCloseable {
           p.getStatus().setPhase(exitCode == 0 ? "Succeeded" : "Failed");
           p.getStatus()
               .setConditions(
-                  List.of(new PodConditionBuilder().withType("Ready").withStatus("False").withLastTransitionTime(now).build()));
+                  List.of(
+                      new PodConditionBuilder()
+                          .withType("Ready")
+                          .withStatus("False")
+                          .withLastTransitionTime(now)
+                          .build()));
           p.getStatus()
               .setContainerStatuses(
                   List.of(
@@ -348,12 +392,20 @@ public final class LocalKubelet implements AutoCloseable {
         });
   }
 
-  /** Updates the status of this very pod; a newer pod of the same name (the next attempt) is left alone. */
+  /**
+   * Updates the status of this very pod; a newer pod of the same name (the next attempt) is left
+   * alone.
+   */
   private void updateStatus(Pod pod, Consumer<Pod> change) {
-    var resource = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName());
+    var resource =
+        client
+            .pods()
+            .inNamespace(pod.getMetadata().getNamespace())
+            .withName(pod.getMetadata().getName());
     try {
       Pod current = resource.get();
-      if (current == null || !Objects.equals(current.getMetadata().getUid(), pod.getMetadata().getUid())) {
+      if (current == null
+          || !Objects.equals(current.getMetadata().getUid(), pod.getMetadata().getUid())) {
         return;
       }
       if (current.getStatus() == null) {
@@ -381,11 +433,15 @@ public final class LocalKubelet implements AutoCloseable {
     return podDir.resolve("termination-log");
   }
 
-  /** What the process left in its termination message file, at most 4096 bytes as the kubelet keeps; empty if nothing. */
+  /**
+   * What the process left in its termination message file, at most 4096 bytes as the kubelet keeps;
+   * empty if nothing.
+   */
   private static java.util.Optional<String> readTerminationMessage(Path podDir) {
     Path file = terminationMessage(podDir);
     try (var in = Files.newInputStream(file)) {
-      String message = new String(in.readNBytes(TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
+      String message =
+          new String(in.readNBytes(TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
       return message.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(message);
     } catch (IOException e) {
       return java.util.Optional.empty();
@@ -413,7 +469,9 @@ public final class LocalKubelet implements AutoCloseable {
     }
   }
 
-  /** Stops every process gracefully (SIGTERM, then SIGKILL after the grace period) and the informer. */
+  /**
+   * Stops every process gracefully (SIGTERM, then SIGKILL after the grace period) and the informer.
+   */
   @Override
   public void close() {
     closing = true;

@@ -26,6 +26,7 @@ public final class LocalRun implements AutoCloseable {
 
   /** Marks a folder as an mpj local work dir, so that a rerun may clear it and nothing else. */
   static final String MARKER = ".mpj-local-work-dir";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final MixedPrecisionJob job;
@@ -43,31 +44,54 @@ public final class LocalRun implements AutoCloseable {
 
   /** Runs the job to its end; returns the finished job, or empty when it did not finish in time. */
   public Optional<MixedPrecisionJob> run(
-      OperatorLauncher launcher, Path trainerLauncher, int gpus, Quantity gpuMemory, FailureInjection failure,
-      Duration timeout) throws Exception {
+      OperatorLauncher launcher,
+      Path trainerLauncher,
+      int gpus,
+      Quantity gpuMemory,
+      FailureInjection failure,
+      Duration timeout)
+      throws Exception {
     prepareWorkDir();
     cluster = LocalCluster.start(gpus, gpuMemory);
     KubernetesClient client = cluster.client();
-    out.printf(Locale.ROOT, "mpj local: in-process API server %s; node %s with %d GPU(s) of %s (simulated on CPU)%n",
-        client.getMasterUrl(), LocalCluster.NODE_NAME, gpus, gpuMemory);
+    out.printf(
+        Locale.ROOT,
+        "mpj local: in-process API server %s; node %s with %d GPU(s) of %s (simulated on CPU)%n",
+        client.getMasterUrl(),
+        LocalCluster.NODE_NAME,
+        gpus,
+        gpuMemory);
     out.printf("mpj local: work dir %s%n", workDir);
-    kubelet = new LocalKubelet(client, workDir, trainerLauncher, failure, line -> out.println("mpj local: " + line));
+    kubelet =
+        new LocalKubelet(
+            client, workDir, trainerLauncher, failure, line -> out.println("mpj local: " + line));
     kubelet.start();
     operator = launcher.start(client);
 
-    String namespace = job.getMetadata().getNamespace() != null ? job.getMetadata().getNamespace() : "default";
+    String namespace =
+        job.getMetadata().getNamespace() != null ? job.getMetadata().getNamespace() : "default";
     job.getMetadata().setNamespace(namespace);
     client.resources(MixedPrecisionJob.class).inNamespace(namespace).resource(job).create();
-    out.printf("mpj local: applied mixedprecisionjob/%s (%s, replicas %d..%d, %d steps)%n",
-        job.getMetadata().getName(), job.getSpec().precision, job.getSpec().replicas.min,
-        job.getSpec().replicas.max, job.getSpec().training.steps == null ? 0 : job.getSpec().training.steps);
+    out.printf(
+        "mpj local: applied mixedprecisionjob/%s (%s, replicas %d..%d, %d steps)%n",
+        job.getMetadata().getName(),
+        job.getSpec().precision,
+        job.getSpec().replicas.min,
+        job.getSpec().replicas.max,
+        job.getSpec().training.steps == null ? 0 : job.getSpec().training.steps);
 
     MixedPrecisionJob finished;
     try (JobWatch watch = new JobWatch(client, namespace, job.getMetadata().getName(), out)) {
       finished = watch.untilFinished(timeout);
     }
-    MixedPrecisionJob last = finished != null ? finished
-        : client.resources(MixedPrecisionJob.class).inNamespace(namespace).withName(job.getMetadata().getName()).get();
+    MixedPrecisionJob last =
+        finished != null
+            ? finished
+            : client
+                .resources(MixedPrecisionJob.class)
+                .inNamespace(namespace)
+                .withName(job.getMetadata().getName())
+                .get();
     if (last != null) {
       last.getMetadata().setManagedFields(null);
       Files.writeString(workDir.resolve("job.yaml"), JobFiles.toYaml(last));
@@ -88,7 +112,9 @@ public final class LocalRun implements AutoCloseable {
       }
       if (!empty && !Files.exists(workDir.resolve(MARKER))) {
         throw new IllegalArgumentException(
-            "--work-dir " + workDir + " is not empty and was not made by mpj local; choose another folder");
+            "--work-dir "
+                + workDir
+                + " is not empty and was not made by mpj local; choose another folder");
       }
       deleteRecursively(workDir);
     }
@@ -99,56 +125,103 @@ public final class LocalRun implements AutoCloseable {
   private void report(MixedPrecisionJob finished) {
     MixedPrecisionJobStatus s = finished.getStatus();
     out.println();
-    out.printf("%s: %s%s%n", finished.getMetadata().getName(), s.phase, s.message == null ? "" : " (" + s.message + ")");
+    out.printf(
+        "%s: %s%s%n",
+        finished.getMetadata().getName(), s.phase, s.message == null ? "" : " (" + s.message + ")");
     if (s.sizing != null && s.sizing.plan != null) {
       out.printf("  sizing     %s%n", plan(s.sizing.plan));
       if (s.sizing.fp32 != null && !"fp32".equals(s.sizing.plan.precision)) {
-        out.printf("  vs fp32    %s%s%n", plan(s.sizing.fp32),
-            s.sizing.gpusSaved == null ? "" : "; GPUs saved by mixed precision: " + s.sizing.gpusSaved);
+        out.printf(
+            "  vs fp32    %s%s%n",
+            plan(s.sizing.fp32),
+            s.sizing.gpusSaved == null
+                ? ""
+                : "; GPUs saved by mixed precision: " + s.sizing.gpusSaved);
       }
     }
-    // Rank 0's summary.json has the final figures (validation included); status.progress has its final
+    // Rank 0's summary.json has the final figures (validation included); status.progress has its
+    // final
     // report, without validation.
-    rankZeroSummary(finished, s.attempt).ifPresentOrElse(summary -> {
-      out.printf(Locale.ROOT, "  training   %d steps, train loss %.4f, final loss scale %.0f, skipped steps %d%n",
-          summary.path("steps").asLong(), summary.path("trainLoss").asDouble(),
-          summary.path("finalLossScale").asDouble(), summary.path("skippedSteps").asLong());
-      JsonNode v = summary.path("validation");
-      out.printf(Locale.ROOT, "  validation loss %.4f%s%n", v.path("loss").asDouble(),
-          v.has("accuracy") ? String.format(Locale.ROOT, ", accuracy %.1f%%", 100 * v.path("accuracy").asDouble()) : "");
-      if (summary.hasNonNull("resumedFromStep")) {
-        out.printf("  resumed    from the checkpoint of step %d%n", summary.path("resumedFromStep").asLong());
-      }
-    }, () -> {
-      if (s.progress != null && s.progress.loss != null) {
-        out.printf(Locale.ROOT, "  training   step %d (last reported), loss %.4f%n", s.progress.step, s.progress.loss);
-      }
-    });
+    rankZeroSummary(finished, s.attempt)
+        .ifPresentOrElse(
+            summary -> {
+              out.printf(
+                  Locale.ROOT,
+                  "  training   %d steps, train loss %.4f, final loss scale %.0f, skipped steps %d%n",
+                  summary.path("steps").asLong(),
+                  summary.path("trainLoss").asDouble(),
+                  summary.path("finalLossScale").asDouble(),
+                  summary.path("skippedSteps").asLong());
+              JsonNode v = summary.path("validation");
+              out.printf(
+                  Locale.ROOT,
+                  "  validation loss %.4f%s%n",
+                  v.path("loss").asDouble(),
+                  v.has("accuracy")
+                      ? String.format(
+                          Locale.ROOT, ", accuracy %.1f%%", 100 * v.path("accuracy").asDouble())
+                      : "");
+              if (summary.hasNonNull("resumedFromStep")) {
+                out.printf(
+                    "  resumed    from the checkpoint of step %d%n",
+                    summary.path("resumedFromStep").asLong());
+              }
+            },
+            () -> {
+              if (s.progress != null && s.progress.loss != null) {
+                out.printf(
+                    Locale.ROOT,
+                    "  training   step %d (last reported), loss %.4f%n",
+                    s.progress.step,
+                    s.progress.loss);
+              }
+            });
     if (s.parity != null && s.parity.relativeGap != null) {
-      out.printf(Locale.ROOT, "  parity     step %d: validation loss fp16 %.4f vs fp32 master %.4f, gap %.4f (%s)%n",
-          s.parity.step, s.parity.fp16Loss, s.parity.fp32Loss, s.parity.relativeGap,
-          Boolean.FALSE.equals(s.parity.withinBound) ? "above spec.parity.maxRelativeGap" : "within spec.parity.maxRelativeGap");
+      out.printf(
+          Locale.ROOT,
+          "  parity     step %d: validation loss fp16 %.4f vs fp32 master %.4f, gap %.4f (%s)%n",
+          s.parity.step,
+          s.parity.fp16Loss,
+          s.parity.fp32Loss,
+          s.parity.relativeGap,
+          Boolean.FALSE.equals(s.parity.withinBound)
+              ? "above spec.parity.maxRelativeGap"
+              : "within spec.parity.maxRelativeGap");
     }
     out.printf("  restarts   %d%n", s.restarts);
     out.printf("  work dir   %s%n", workDir);
-    out.printf("             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");
+    out.printf(
+        "             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");
     out.printf("             volumes/ (the checkpoint volume)%n");
   }
 
   private static String plan(SizingStatus.PrecisionPlan p) {
-    return String.format(Locale.ROOT, "%s: %s replica(s) x micro-batch %s x accumulation %s = %s GPU(s)%s",
-        p.precision, p.replicas, p.microBatch, p.gradientAccumulation, p.gpus,
-        p.bytesPerReplica == null ? "" : String.format(Locale.ROOT, ", %.2f GiB per replica", p.bytesPerReplica / 1073741824.0));
+    return String.format(
+        Locale.ROOT,
+        "%s: %s replica(s) x micro-batch %s x accumulation %s = %s GPU(s)%s",
+        p.precision,
+        p.replicas,
+        p.microBatch,
+        p.gradientAccumulation,
+        p.gpus,
+        p.bytesPerReplica == null
+            ? ""
+            : String.format(
+                Locale.ROOT, ", %.2f GiB per replica", p.bytesPerReplica / 1073741824.0));
   }
 
   /** summary.json of rank 0 in the given attempt, wherever its output volume was mapped. */
   Optional<JsonNode> rankZeroSummary(MixedPrecisionJob finished, int attempt) {
-    Path pod = workDir.resolve("pods").resolve(finished.getMetadata().getName() + "-worker-0-attempt-" + attempt);
+    Path pod =
+        workDir
+            .resolve("pods")
+            .resolve(finished.getMetadata().getName() + "-worker-0-attempt-" + attempt);
     if (!Files.isDirectory(pod)) {
       return Optional.empty();
     }
     try (Stream<Path> files = Files.walk(pod)) {
-      Optional<Path> summary = files.filter(p -> p.getFileName().toString().equals("summary.json")).findFirst();
+      Optional<Path> summary =
+          files.filter(p -> p.getFileName().toString().equals("summary.json")).findFirst();
       if (summary.isEmpty()) {
         return Optional.empty();
       }

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 
 /** Follows a growing metrics.jsonl, reading only what was appended since the last look. */
 final class MetricsTail {
-private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final Path file;
   private long offset;
   private long lastStep = -1;

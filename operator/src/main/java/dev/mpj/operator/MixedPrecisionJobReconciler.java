@@ -78,7 +78,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   }
 
   @Override
-  public List<EventSource<?, MixedPrecisionJob>> prepareEventSources(EventSourceContext<MixedPrecisionJob> context) {
+  public List<EventSource<?, MixedPrecisionJob>> prepareEventSources(
+      EventSourceContext<MixedPrecisionJob> context) {
     // The job metrics describe the jobs as this controller's informer holds them.
     metrics.watch(context.getPrimaryCache());
     var pods =
@@ -92,7 +93,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   }
 
   @Override
-  public UpdateControl<MixedPrecisionJob> reconcile(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+  public UpdateControl<MixedPrecisionJob> reconcile(
+      MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
     try {
       return reconcileJob(cached, context);
     } catch (RuntimeException e) {
@@ -101,7 +103,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
   }
 
-  private UpdateControl<MixedPrecisionJob> reconcileJob(MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+  private UpdateControl<MixedPrecisionJob> reconcileJob(
+      MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
     Instant now = clock.instant();
     // Decisions count restarts: they read the API server, never a cache that may lag behind the
     // last status written or the last pod deleted. The informer only says when to look.
@@ -112,7 +115,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
     List<Pod> pods = resources.pods(job);
     Observation observation =
-        new Observation(job, pods.stream().map(Replica::of).toList(), now, SpecValidator.validate(job));
+        new Observation(
+            job, pods.stream().map(Replica::of).toList(), now, SpecValidator.validate(job));
     Verdict verdict = GangPlanner.decide(observation);
 
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
@@ -126,8 +130,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
     SizingPlan plan = verdict instanceof Verdict.Start start ? start(job, start) : null;
     // While training, and in the reconcile that ends an attempt: rank 0's final report lands then.
-    boolean reporting = verdict instanceof Verdict.Observe || verdict instanceof Verdict.Succeed
-        || verdict instanceof Verdict.Fail || verdict instanceof Verdict.Restart;
+    boolean reporting =
+        verdict instanceof Verdict.Observe
+            || verdict instanceof Verdict.Succeed
+            || verdict instanceof Verdict.Fail
+            || verdict instanceof Verdict.Restart;
     ProgressReport report = reporting ? readProgress(job, pods, now) : null;
 
     MixedPrecisionJobStatus before = job.getStatus();
@@ -140,7 +147,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
 
     if (!sameStatus(before, after)) {
-      // Not UpdateControl.patchStatus: without server-side apply JOSDK sends a diff against its cached
+      // Not UpdateControl.patchStatus: without server-side apply JOSDK sends a diff against its
+      // cached
       // copy of the job, which can be older than the job read above, and then drops changes.
       resources.writeStatus(job, after);
     }
@@ -154,7 +162,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     if (!start.isNew()) {
       resources.createPods(
           start.missingRanks().stream()
-              .map(rank -> ReplicaPods.desired(job, start.attempt(), start.worldSize(), rank, settings))
+              .map(
+                  rank ->
+                      ReplicaPods.desired(job, start.attempt(), start.worldSize(), rank, settings))
               .toList());
       return null;
     }
@@ -165,38 +175,52 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     resources.ensureChildren(job, plan, settings.coordinatorPort());
     resources.createPods(
         IntStream.range(0, plan.replicas())
-            .mapToObj(rank -> ReplicaPods.desired(job, start.attempt(), plan.replicas(), rank, settings))
+            .mapToObj(
+                rank -> ReplicaPods.desired(job, start.attempt(), plan.replicas(), rank, settings))
             .toList());
     return plan;
   }
 
   /**
-   * The newest progress rank 0 reported: its final report once its container terminated with one, else
-   * the last poll; and a new poll in the background for the next reconcile while it runs.
+   * The newest progress rank 0 reported: its final report once its container terminated with one,
+   * else the last poll; and a new poll in the background for the next reconcile while it runs.
    */
   private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods, Instant now) {
     int attempt = pods.stream().mapToInt(p -> Replica.of(p).attempt()).max().orElse(0);
     Optional<Pod> rank0 =
-        pods.stream().filter(p -> Replica.of(p).rank() == 0 && Replica.of(p).attempt() == attempt).findFirst();
+        pods.stream()
+            .filter(p -> Replica.of(p).rank() == 0 && Replica.of(p).attempt() == attempt)
+            .findFirst();
     rank0
         .filter(p -> Replica.of(p).running())
         .flatMap(p -> ProgressPoller.endpoint(p, settings.trainerMetricsPort()))
-        .ifPresent(uri -> {
-          String token = resources.token(job);
-          if (token != null) {
-            progress.refresh(key(job), uri, token);
-          }
-        });
+        .ifPresent(
+            uri -> {
+              String token = resources.token(job);
+              if (token != null) {
+                progress.refresh(key(job), uri, token);
+              }
+            });
     ProgressReport finalReport = rank0.flatMap(p -> ProgressReport.terminated(p, now)).orElse(null);
     return ProgressReport.newest(progress.latest(key(job)).orElse(null), finalReport);
   }
 
   private Duration nextWake(
-      MixedPrecisionJob job, Verdict verdict, MixedPrecisionJobStatus after, SizingPlan plan, Instant now) {
+      MixedPrecisionJob job,
+      Verdict verdict,
+      MixedPrecisionJobStatus after,
+      SizingPlan plan,
+      Instant now) {
     List<Duration> wakes = new ArrayList<>();
-    RunPolicySpec policy = Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
-    if (after.phase.isFinished() && after.completionTime != null && policy.ttlSecondsAfterFinished != null) {
-      wakes.add(Duration.between(now, Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
+    RunPolicySpec policy =
+        Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
+    if (after.phase.isFinished()
+        && after.completionTime != null
+        && policy.ttlSecondsAfterFinished != null) {
+      wakes.add(
+          Duration.between(
+              now,
+              Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
     }
     if (verdict instanceof Verdict.Start start && start.isNew() && plan != null && !plan.fits()) {
       wakes.add(RETRY_SIZING);
@@ -205,7 +229,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
         verdict instanceof Verdict.Observe
             || verdict instanceof Verdict.Restart
             || verdict instanceof Verdict.AwaitStop
-            || (verdict instanceof Verdict.Start s && (!s.isNew() || (plan != null && plan.fits())));
+            || (verdict instanceof Verdict.Start s
+                && (!s.isNew() || (plan != null && plan.fits())));
     if (active) {
       wakes.add(settings.progressInterval());
       Instant deadline = GangPlanner.deadline(after, policy);

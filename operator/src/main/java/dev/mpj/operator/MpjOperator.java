@@ -52,32 +52,37 @@ public final class MpjOperator implements AutoCloseable {
             settings,
             clock);
     Operator operator =
-        new Operator(o -> {
-          o.withKubernetesClient(client)
-              // No server-side apply: the embedded API server of mpj local (and the tests) has none.
-              .withUseSSAToPatchPrimaryResource(false)
-              .withSSABasedCreateUpdateMatchForDependentResources(false)
-              // Per controller, not per resource: labels stay bounded however many jobs come and go.
-              .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
-              .withCloseClientOnStop(false)
-              .withConcurrentReconciliationThreads(10)
-              .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
-          var election = settings.leaderElection();
-          if (election != null) {
-            // Each operator its own identity, and no System.exit when leadership ends: the process
-            // may be mpj local or a test, and a stopped follower simply stops reconciling.
-            o.withLeaderElectionConfiguration(
-                new LeaderElectionConfiguration(
-                    election.leaseName(),
-                    election.leaseNamespace(),
-                    election.leaseDuration(),
-                    election.renewDeadline(),
-                    election.retryPeriod(),
-                    identity(),
-                    null,
-                    false));
-          }
-        });
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  // No server-side apply: the embedded API server of mpj local (and the tests) has
+                  // none.
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false)
+                  // Per controller, not per resource: labels stay bounded however many jobs come
+                  // and go.
+                  .withMetrics(
+                      MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
+                  .withCloseClientOnStop(false)
+                  .withConcurrentReconciliationThreads(10)
+                  .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
+              var election = settings.leaderElection();
+              if (election != null) {
+                // Each operator its own identity, and no System.exit when leadership ends: the
+                // process
+                // may be mpj local or a test, and a stopped follower simply stops reconciling.
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        election.leaseName(),
+                        election.leaseNamespace(),
+                        election.leaseDuration(),
+                        election.renewDeadline(),
+                        election.retryPeriod(),
+                        identity(),
+                        null,
+                        false));
+              }
+            });
     operator.register(
         reconciler,
         c -> {
@@ -96,7 +101,10 @@ public final class MpjOperator implements AutoCloseable {
     return new MpjOperator(operator, progress, metrics);
   }
 
-  /** Exponential backoff from 1 s to 60 s, without a limit: an API server outage must not strand a job. */
+  /**
+   * Exponential backoff from 1 s to 60 s, without a limit: an API server outage must not strand a
+   * job.
+   */
   static GenericRetry retry() {
     return new GenericRetry()
         .setInitialInterval(Duration.ofSeconds(1))
@@ -107,7 +115,9 @@ public final class MpjOperator implements AutoCloseable {
 
   private static String identity() {
     String host = System.getenv("HOSTNAME");
-    return (host == null || host.isBlank() ? "mpj-operator" : host) + "-" + UUID.randomUUID().toString().substring(0, 8);
+    return (host == null || host.isBlank() ? "mpj-operator" : host)
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
   }
 
   public boolean isStarted() {
@@ -133,5 +143,4 @@ public final class MpjOperator implements AutoCloseable {
     progress.close();
     metrics.close();
   }
-
 }

@@ -1,27 +1,28 @@
 package dev.mpj.operator;
 
 import dev.mpj.operator.sizing.MemorySizer;
-import dev.mpj.operator.sizing.SizingSettings;
 import dev.mpj.operator.sizing.Sizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.Set;
 
 /**
- * Everything that configures one operator, from flags ({@code mpj operator}) or from {@code mpj local}.
+ * Everything that configures one operator, from flags ({@code mpj operator}) or from {@code mpj
+ * local}.
  *
  * @param namespaces namespaces to watch; empty: all namespaces
  * @param defaultImage trainer image for jobs that set no spec.image
- * @param sizing the sizer's knobs: the GPU memory reserve and the GPU memory assumed when neither the
- *     spec nor a node label says it
+ * @param sizing the sizer's knobs: the GPU memory reserve and the GPU memory assumed when neither
+ *     the spec nor a node label says it
  * @param coordinatorPort port rank 0 listens on for the gang's rendezvous
  * @param trainerMetricsPort port rank 0 serves /progress (and metrics) on
  * @param progressInterval how often a running job's progress is read from rank 0
  * @param progressTimeout how long one read of rank 0's progress may take
  * @param leaderElection lease name and namespace when leader election is on, else null
- * @param meterRegistry where JOSDK's reconciliation metrics and the job metrics go; by default an empty
- *     composite, which records nothing: {@code mpj operator} plugs in a Prometheus registry
+ * @param meterRegistry where JOSDK's reconciliation metrics and the job metrics go; by default an
+ *     empty composite, which records nothing: {@code mpj operator} plugs in a Prometheus registry
  * @param sizer decides replicas, micro-batch and accumulation
  */
 public record OperatorSettings(
@@ -47,9 +48,18 @@ public record OperatorSettings(
    * @param leaseDuration how long a leader that stopped renewing keeps the lease
    */
   public record LeaderElection(
-      String leaseName, String leaseNamespace, Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+      String leaseName,
+      String leaseNamespace,
+      Duration leaseDuration,
+      Duration renewDeadline,
+      Duration retryPeriod) {
     public LeaderElection(String leaseName, String leaseNamespace) {
-      this(leaseName, leaseNamespace, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2));
+      this(
+          leaseName,
+          leaseNamespace,
+          Duration.ofSeconds(15),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(2));
     }
   }
 
@@ -72,43 +82,115 @@ public record OperatorSettings(
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
-    return new OperatorSettings(value, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
+    return new OperatorSettings(
+        value,
+        defaultImage,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        sizer);
   }
 
   public OperatorSettings withDefaultImage(String value) {
-    return new OperatorSettings(namespaces, value, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
+    return new OperatorSettings(
+        namespaces,
+        value,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        sizer);
   }
 
   /** New sizing knobs, and the memory sizer that uses them. */
   public OperatorSettings withSizing(SizingSettings value) {
-    return new OperatorSettings(namespaces, defaultImage, value, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, meterRegistry, new MemorySizer(value));
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        value,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        new MemorySizer(value));
   }
 
   public OperatorSettings withPorts(int coordinator, int trainerMetrics) {
-    return new OperatorSettings(namespaces, defaultImage, sizing, coordinator, trainerMetrics,
-        progressInterval, progressTimeout, leaderElection, meterRegistry, sizer);
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        sizing,
+        coordinator,
+        trainerMetrics,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        sizer);
   }
 
   public OperatorSettings withProgressInterval(Duration value) {
-    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        value, progressTimeout, leaderElection, meterRegistry, sizer);
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        value,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        sizer);
   }
 
   public OperatorSettings withLeaderElection(LeaderElection value) {
-    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, value, meterRegistry, sizer);
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        value,
+        meterRegistry,
+        sizer);
   }
 
   public OperatorSettings withMeterRegistry(MeterRegistry value) {
-    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, value, sizer);
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        value,
+        sizer);
   }
 
   public OperatorSettings withSizer(Sizer value) {
-    return new OperatorSettings(namespaces, defaultImage, sizing, coordinatorPort, trainerMetricsPort,
-        progressInterval, progressTimeout, leaderElection, meterRegistry, value);
+    return new OperatorSettings(
+        namespaces,
+        defaultImage,
+        sizing,
+        coordinatorPort,
+        trainerMetricsPort,
+        progressInterval,
+        progressTimeout,
+        leaderElection,
+        meterRegistry,
+        value);
   }
 }

@@ -11,9 +11,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Maps the HTTP requests a Kubernetes client sent to the RBAC grant (API group, resource, verb) that
- * each one needs, as the API server's authorizer does. With the mock API server's request log, a test
- * can hold what the operator really called against operator-permissions.yaml.
+ * Maps the HTTP requests a Kubernetes client sent to the RBAC grant (API group, resource, verb)
+ * that each one needs, as the API server's authorizer does. With the mock API server's request log,
+ * a test can hold what the operator really called against operator-permissions.yaml.
  */
 public final class ApiRequests {
   /**
@@ -30,8 +30,8 @@ public final class ApiRequests {
   private ApiRequests() {}
 
   /**
-   * The grant a request needs; empty for non-resource URLs (discovery such as /api, /apis, /version,
-   * which every authenticated user may read).
+   * The grant a request needs; empty for non-resource URLs (discovery such as /api, /apis,
+   * /version, which every authenticated user may read).
    */
   public static Optional<Grant> grantFor(String method, String pathAndQuery) {
     int q = pathAndQuery.indexOf('?');
@@ -61,7 +61,9 @@ public final class ApiRequests {
     if (rest.size() > 2) {
       resource = resource + "/" + rest.get(2);
     }
-    boolean watch = Arrays.stream(query.split("&")).anyMatch(p -> p.equals("watch=true") || p.equals("watch=1"));
+    boolean watch =
+        Arrays.stream(query.split("&"))
+            .anyMatch(p -> p.equals("watch=true") || p.equals("watch=1"));
     String verb =
         switch (method.toUpperCase()) {
           case "GET", "HEAD" -> watch ? "watch" : (name == null ? "list" : "get");
@@ -69,7 +71,9 @@ public final class ApiRequests {
           case "PUT" -> "update";
           case "PATCH" -> "patch";
           case "DELETE" -> name == null ? "deletecollection" : "delete";
-          default -> throw new IllegalArgumentException("unexpected HTTP method " + method + " " + pathAndQuery);
+          default ->
+              throw new IllegalArgumentException(
+                  "unexpected HTTP method " + method + " " + pathAndQuery);
         };
     return Optional.of(new Grant(group, resource, verb));
   }
@@ -86,8 +90,12 @@ public final class ApiRequests {
     return drain(server, request -> true);
   }
 
-  /** {@link #drain(KubernetesMockServer)} for the requests {@code from} selects (e.g. by User-Agent). */
-  public static Set<Grant> drain(KubernetesMockServer server, java.util.function.Predicate<RecordedRequest> from)
+  /**
+   * {@link #drain(KubernetesMockServer)} for the requests {@code from} selects (e.g. by
+   * User-Agent).
+   */
+  public static Set<Grant> drain(
+      KubernetesMockServer server, java.util.function.Predicate<RecordedRequest> from)
       throws InterruptedException {
     Set<Grant> grants = new LinkedHashSet<>();
     RecordedRequest request;

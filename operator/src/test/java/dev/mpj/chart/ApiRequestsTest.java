@@ -31,7 +31,8 @@ class ApiRequestsTest {
   void pathsAndMethodsMapToGroupResourceAndVerb() {
     assertThat(ApiRequests.grantFor("GET", "/api/v1/namespaces/ml/pods?labelSelector=a%3Db"))
         .contains(new Grant("", "pods", "list"));
-    assertThat(ApiRequests.grantFor("GET", "/api/v1/namespaces/ml/pods?watch=true&resourceVersion=5"))
+    assertThat(
+            ApiRequests.grantFor("GET", "/api/v1/namespaces/ml/pods?watch=true&resourceVersion=5"))
         .contains(new Grant("", "pods", "watch"));
     assertThat(ApiRequests.grantFor("GET", "/api/v1/namespaces/ml/pods/job-worker-0"))
         .contains(new Grant("", "pods", "get"));
@@ -39,14 +40,20 @@ class ApiRequestsTest {
         .contains(new Grant("", "pods", "delete"));
     assertThat(ApiRequests.grantFor("DELETE", "/api/v1/namespaces/ml/pods?labelSelector=x"))
         .contains(new Grant("", "pods", "deletecollection"));
-    assertThat(ApiRequests.grantFor("PATCH", "/apis/mpj.dev/v1alpha1/namespaces/ml/mixedprecisionjobs/job/status"))
+    assertThat(
+            ApiRequests.grantFor(
+                "PATCH", "/apis/mpj.dev/v1alpha1/namespaces/ml/mixedprecisionjobs/job/status"))
         .contains(new Grant("mpj.dev", "mixedprecisionjobs/status", "patch"));
-    assertThat(ApiRequests.grantFor("PUT", "/apis/coordination.k8s.io/v1/namespaces/mpj-system/leases/mpj"))
+    assertThat(
+            ApiRequests.grantFor(
+                "PUT", "/apis/coordination.k8s.io/v1/namespaces/mpj-system/leases/mpj"))
         .contains(new Grant("coordination.k8s.io", "leases", "update"));
     assertThat(ApiRequests.grantFor("GET", "/apis/mpj.dev/v1alpha1/mixedprecisionjobs?watch=1"))
         .contains(new Grant("mpj.dev", "mixedprecisionjobs", "watch"));
-    assertThat(ApiRequests.grantFor("GET", "/api/v1/nodes")).contains(new Grant("", "nodes", "list"));
-    assertThat(ApiRequests.grantFor("GET", "/api/v1/namespaces/ml")).contains(new Grant("", "namespaces", "get"));
+    assertThat(ApiRequests.grantFor("GET", "/api/v1/nodes"))
+        .contains(new Grant("", "nodes", "list"));
+    assertThat(ApiRequests.grantFor("GET", "/api/v1/namespaces/ml"))
+        .contains(new Grant("", "namespaces", "get"));
     assertThat(ApiRequests.grantFor("POST", "/api/v1/namespaces/ml/pods/p/eviction"))
         .contains(new Grant("", "pods/eviction", "create"));
     assertThat(ApiRequests.grantFor("GET", "/apis")).isEqualTo(Optional.empty());
@@ -60,21 +67,33 @@ class ApiRequestsTest {
     MixedPrecisionJob job = new MixedPrecisionJob();
     job.setMetadata(new ObjectMetaBuilder().withName("job").withNamespace("ml").build());
     client.resource(job).create();
-    assertThat(ApiRequests.drain(server)).contains(new Grant("mpj.dev", "mixedprecisionjobs", "create"));
+    assertThat(ApiRequests.drain(server))
+        .contains(new Grant("mpj.dev", "mixedprecisionjobs", "create"));
 
-    client.configMaps().inNamespace("ml")
-        .resource(new ConfigMapBuilder().withNewMetadata().withName("job-config").endMetadata().build())
+    client
+        .configMaps()
+        .inNamespace("ml")
+        .resource(
+            new ConfigMapBuilder().withNewMetadata().withName("job-config").endMetadata().build())
         .create();
-    client.pods().inNamespace("ml")
+    client
+        .pods()
+        .inNamespace("ml")
         .resource(new PodBuilder().withNewMetadata().withName("job-worker-0").endMetadata().build())
         .create();
-    try (Watch watch = client.pods().inNamespace("ml").watch(new Watcher<>() {
-      @Override
-      public void eventReceived(Action action, io.fabric8.kubernetes.api.model.Pod pod) {}
+    try (Watch watch =
+        client
+            .pods()
+            .inNamespace("ml")
+            .watch(
+                new Watcher<>() {
+                  @Override
+                  public void eventReceived(
+                      Action action, io.fabric8.kubernetes.api.model.Pod pod) {}
 
-      @Override
-      public void onClose(WatcherException cause) {}
-    })) {
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                })) {
       client.pods().inNamespace("ml").withName("job-worker-0").delete();
     }
     job.setStatus(new MixedPrecisionJobStatus());
@@ -82,9 +101,17 @@ class ApiRequestsTest {
     client.resource(job).patchStatus();
     client.nodes().list();
     // As JOSDK's leader election does at start; the mock server in CRUD mode insists on a name.
-    client.resource(new SelfSubjectRulesReviewBuilder()
-        .withNewMetadata().withName("lease-access").endMetadata()
-        .withNewSpec().withNamespace("mpj-system").endSpec().build()).create();
+    client
+        .resource(
+            new SelfSubjectRulesReviewBuilder()
+                .withNewMetadata()
+                .withName("lease-access")
+                .endMetadata()
+                .withNewSpec()
+                .withNamespace("mpj-system")
+                .endSpec()
+                .build())
+        .create();
 
     Set<Grant> used = ApiRequests.drain(server);
     assertThat(used)
@@ -96,7 +123,10 @@ class ApiRequestsTest {
             new Grant("", "nodes", "list"));
     // Whether the operator's real calls are all granted is OperatorRbacTest's question.
 
-    client.apps().deployments().inNamespace("ml")
+    client
+        .apps()
+        .deployments()
+        .inNamespace("ml")
         .resource(new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().build())
         .create();
     assertThat(ApiRequests.drain(server))

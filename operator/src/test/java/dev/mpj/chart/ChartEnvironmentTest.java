@@ -14,7 +14,8 @@ import picocli.CommandLine;
 
 /** Every MPJ_* variable the chart gives the operator is one that {@code mpj operator} reads. */
 class ChartEnvironmentTest {
-  private static final Pattern ENV_ITEM = Pattern.compile("(?m)^\\s*-\\s*name:\\s*(MPJ_[A-Z0-9_]+)\\s*$");
+  private static final Pattern ENV_ITEM =
+      Pattern.compile("(?m)^\\s*-\\s*name:\\s*(MPJ_[A-Z0-9_]+)\\s*$");
   private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:([A-Z0-9_]+)");
 
   @Test
@@ -25,12 +26,17 @@ class ChartEnvironmentTest {
     while (item.find()) {
       set.add(item.group(1));
     }
-    assertThat(set).as("MPJ_* variables in templates/deployment.yaml").contains("MPJ_METRICS_PORT", "MPJ_HEALTH_PORT");
+    assertThat(set)
+        .as("MPJ_* variables in templates/deployment.yaml")
+        .contains("MPJ_METRICS_PORT", "MPJ_HEALTH_PORT");
 
     assertThat(set).isSubsetOf(operatorEnvironment());
   }
 
-  /** The variables named in the operator's option defaults, read from picocli's model, uninterpolated. */
+  /**
+   * The variables named in the operator's option defaults, read from picocli's model,
+   * uninterpolated.
+   */
   static Set<String> operatorEnvironment() {
     CommandLine operator = MpjCommand.commandLine().getSubcommands().get("operator");
     var spec = operator.getCommandSpec();
@@ -44,7 +50,9 @@ class ChartEnvironmentTest {
         }
       }
     }
-    assertThat(read).as("env defaults of mpj operator's options").contains("MPJ_WATCH_NAMESPACES", "MPJ_METRICS_PORT");
+    assertThat(read)
+        .as("env defaults of mpj operator's options")
+        .contains("MPJ_WATCH_NAMESPACES", "MPJ_METRICS_PORT");
     return read;
   }
 }

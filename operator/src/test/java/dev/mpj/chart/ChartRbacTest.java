@@ -25,8 +25,9 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The rendered RBAC grants the operator exactly the calls of operator-permissions.yaml, in the right
- * place: cluster-wide when it watches every namespace, a Role per namespace when it watches a list.
+ * The rendered RBAC grants the operator exactly the calls of operator-permissions.yaml, in the
+ * right place: cluster-wide when it watches every namespace, a Role per namespace when it watches a
+ * list.
  */
 class ChartRbacTest {
   private static final OperatorPermissions PERMISSIONS = OperatorPermissions.load();
@@ -50,25 +51,32 @@ class ChartRbacTest {
   @Test
   void watchingAllNamespacesGrantsTheNamespacedCallsThroughAClusterRole() {
     RenderedChart chart = render();
-    assertThat(chart.all(Role.class)).as("no Role without leader election or a namespace list").isEmpty();
+    assertThat(chart.all(Role.class))
+        .as("no Role without leader election or a namespace list")
+        .isEmpty();
     Map<String, ClusterRole> roles = byName(chart.all(ClusterRole.class));
     assertThat(roles).hasSize(2);
-    assertThat(grantsOf(roles.get("mpj-mpj-operator").getRules())).isEqualTo(PERMISSIONS.grants(NAMESPACED));
-    assertThat(grantsOf(roles.get("mpj-mpj-operator-cluster").getRules())).isEqualTo(PERMISSIONS.grants(CLUSTER));
+    assertThat(grantsOf(roles.get("mpj-mpj-operator").getRules()))
+        .isEqualTo(PERMISSIONS.grants(NAMESPACED));
+    assertThat(grantsOf(roles.get("mpj-mpj-operator-cluster").getRules()))
+        .isEqualTo(PERMISSIONS.grants(CLUSTER));
     assertBindingsGrantOnlyToTheOperator(chart);
   }
 
   @Test
   void watchingListedNamespacesGrantsTheNamespacedCallsOnlyThere() {
-    RenderedChart chart =
-        render("--set", "watchNamespaces={ml-team-a,ml-team-b}");
+    RenderedChart chart = render("--set", "watchNamespaces={ml-team-a,ml-team-b}");
     List<Role> roles = chart.all(Role.class);
-    assertThat(roles).extracting(r -> r.getMetadata().getNamespace()).containsExactlyInAnyOrder("ml-team-a", "ml-team-b");
+    assertThat(roles)
+        .extracting(r -> r.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("ml-team-a", "ml-team-b");
     for (Role role : roles) {
       assertThat(grantsOf(role.getRules())).isEqualTo(PERMISSIONS.grants(NAMESPACED));
     }
     List<RoleBinding> bindings = chart.all(RoleBinding.class);
-    assertThat(bindings).extracting(b -> b.getMetadata().getNamespace()).containsExactlyInAnyOrder("ml-team-a", "ml-team-b");
+    assertThat(bindings)
+        .extracting(b -> b.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("ml-team-a", "ml-team-b");
 
     ClusterRole clusterRole = single(chart.all(ClusterRole.class));
     assertThat(grantsOf(clusterRole.getRules()))
@@ -79,11 +87,13 @@ class ChartRbacTest {
 
   @Test
   void leaderElectionGetsLeasesInItsNamespaceOnlyWhenItIsOn() {
-    assertThat(allGranted(render())).doesNotContainAnyElementsOf(PERMISSIONS.grants(LEADER_ELECTION));
+    assertThat(allGranted(render()))
+        .doesNotContainAnyElementsOf(PERMISSIONS.grants(LEADER_ELECTION));
 
     Role releaseNamespace = single(render("--set", "replicaCount=2").all(Role.class));
     assertThat(releaseNamespace.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
-    assertThat(grantsOf(releaseNamespace.getRules())).isEqualTo(PERMISSIONS.grants(LEADER_ELECTION));
+    assertThat(grantsOf(releaseNamespace.getRules()))
+        .isEqualTo(PERMISSIONS.grants(LEADER_ELECTION));
 
     RenderedChart elsewhere =
         render("--set", "replicaCount=3", "--set", "leaderElection.namespace=mpj-leases");
@@ -106,7 +116,8 @@ class ChartRbacTest {
   @Test
   void rbacCreateFalseRendersNoRbac() {
     RenderedChart chart = render("--set", "rbac.create=false");
-    assertThat(chart.kinds()).doesNotContain("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding");
+    assertThat(chart.kinds())
+        .doesNotContain("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding");
   }
 
   private static Set<Grant> allGranted(RenderedChart chart) {
@@ -116,10 +127,14 @@ class ChartRbacTest {
     return grants;
   }
 
-  /** Every role is bound, only to the operator's ServiceAccount, and every binding names a rendered role. */
+  /**
+   * Every role is bound, only to the operator's ServiceAccount, and every binding names a rendered
+   * role.
+   */
   private static void assertBindingsGrantOnlyToTheOperator(RenderedChart chart) {
     ServiceAccount account = chart.one(ServiceAccount.class);
-    Subject operator = new Subject(null, "ServiceAccount", account.getMetadata().getName(), NAMESPACE);
+    Subject operator =
+        new Subject(null, "ServiceAccount", account.getMetadata().getName(), NAMESPACE);
     Set<String> boundRoles = new HashSet<>();
     for (RoleBinding binding : chart.all(RoleBinding.class)) {
       assertThat(binding.getSubjects()).containsExactly(operator);
@@ -133,7 +148,9 @@ class ChartRbacTest {
       boundRoles.add("/" + binding.getRoleRef().getName());
     }
     Set<String> roles = new HashSet<>();
-    chart.all(Role.class).forEach(r -> roles.add(r.getMetadata().getNamespace() + "/" + r.getMetadata().getName()));
+    chart
+        .all(Role.class)
+        .forEach(r -> roles.add(r.getMetadata().getNamespace() + "/" + r.getMetadata().getName()));
     chart.all(ClusterRole.class).forEach(r -> roles.add("/" + r.getMetadata().getName()));
     assertThat(boundRoles).isEqualTo(roles);
   }

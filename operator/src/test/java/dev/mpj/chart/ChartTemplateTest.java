@@ -27,14 +27,18 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** helm lint and helm template of charts/mpj-operator, the output parsed and checked object by object. */
+/**
+ * helm lint and helm template of charts/mpj-operator, the output parsed and checked object by
+ * object.
+ */
 class ChartTemplateTest {
 
   @Test
   void lintPassesWithDefaultValuesAndWithEveryOptionalPartOn() {
     RepoTools.Run defaults = HelmChart.lint();
     assertThat(defaults.exitCode()).as(defaults.stdout() + defaults.stderr()).isZero();
-    RepoTools.Run allOn = HelmChart.lint("-f", RepoTools.repoRoot().resolve(ALL_ON_VALUES).toString());
+    RepoTools.Run allOn =
+        HelmChart.lint("-f", RepoTools.repoRoot().resolve(ALL_ON_VALUES).toString());
     assertThat(allOn.exitCode()).as(allOn.stdout() + allOn.stderr()).isZero();
   }
 
@@ -55,7 +59,8 @@ class ChartTemplateTest {
     assertThat(container.getCapabilities().getAdd()).isNullOrEmpty();
     assertThat(container.getPrivileged()).isNotEqualTo(Boolean.TRUE);
     // The root file system is read-only, so the JVM's /tmp must be a volume.
-    assertThat(operator.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+    assertThat(operator.getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
   }
 
   @Test
@@ -66,14 +71,16 @@ class ChartTemplateTest {
           operator.getPorts().stream()
               .collect(Collectors.toMap(p -> p.getName(), p -> p.getContainerPort()));
       assertThat(ports.get("health")).isEqualTo(Integer.parseInt(env(operator, "MPJ_HEALTH_PORT")));
-      assertThat(ports.get("metrics")).isEqualTo(Integer.parseInt(env(operator, "MPJ_METRICS_PORT")));
+      assertThat(ports.get("metrics"))
+          .isEqualTo(Integer.parseInt(env(operator, "MPJ_METRICS_PORT")));
       assertHttpProbe(operator.getLivenessProbe(), "/healthz");
       assertHttpProbe(operator.getStartupProbe(), "/healthz");
       assertHttpProbe(operator.getReadinessProbe(), "/readyz");
       assertThat(operator.getResources().getRequests()).containsKeys("cpu", "memory");
       assertThat(operator.getResources().getLimits()).containsKey("memory");
     }
-    assertThat(env(operatorContainer(allOn().one(Deployment.class)), "MPJ_HEALTH_PORT")).isEqualTo("9091");
+    assertThat(env(operatorContainer(allOn().one(Deployment.class)), "MPJ_HEALTH_PORT"))
+        .isEqualTo("9091");
   }
 
   @Test
@@ -105,7 +112,9 @@ class ChartTemplateTest {
   void leaderElectionIsOnExactlyWhenMoreThanOneReplicaRunsOrItIsForced() {
     Deployment single = render().one(Deployment.class);
     assertThat(env(operatorContainer(single), "MPJ_LEADER_ELECTION")).isEqualTo("false");
-    assertThat(single.getSpec().getStrategy().getType()).as("one replica must never overlap").isEqualTo("Recreate");
+    assertThat(single.getSpec().getStrategy().getType())
+        .as("one replica must never overlap")
+        .isEqualTo("Recreate");
 
     Deployment two = render("--set", "replicaCount=2").one(Deployment.class);
     assertThat(two.getSpec().getReplicas()).isEqualTo(2);
@@ -141,12 +150,21 @@ class ChartTemplateTest {
   void defaultsRenderOnlyTheCoreAndTheAllOnValuesRenderEveryOptionalPart() {
     assertThat(render().kinds())
         .containsExactlyInAnyOrder(
-            "ServiceAccount", "CustomResourceDefinition", "ClusterRole", "ClusterRole",
-            "ClusterRoleBinding", "ClusterRoleBinding", "Service", "Deployment");
+            "ServiceAccount",
+            "CustomResourceDefinition",
+            "ClusterRole",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "ClusterRoleBinding",
+            "Service",
+            "Deployment");
     assertThat(allOn().kinds())
-        .contains("ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "CustomResourceDefinition");
-    assertThat(allOn().one(PodDisruptionBudget.class).getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
-    assertThat(allOn().one(ServiceAccount.class).getMetadata().getName()).isEqualTo("mpj-operator-sa");
+        .contains(
+            "ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "CustomResourceDefinition");
+    assertThat(allOn().one(PodDisruptionBudget.class).getSpec().getMaxUnavailable().getIntVal())
+        .isEqualTo(1);
+    assertThat(allOn().one(ServiceAccount.class).getMetadata().getName())
+        .isEqualTo("mpj-operator-sa");
   }
 
   @Test
@@ -157,14 +175,17 @@ class ChartTemplateTest {
     Map<String, String> selector = map(map(spec.get("selector")).get("matchLabels"));
     assertThat(service.getMetadata().getLabels()).containsAllEntriesOf(selector);
     assertThat(service.getSpec().getSelector())
-        .containsAllEntriesOf(allOn().one(Deployment.class).getSpec().getSelector().getMatchLabels());
+        .containsAllEntriesOf(
+            allOn().one(Deployment.class).getSpec().getSelector().getMatchLabels());
     Map<String, Object> endpoint = map(list(spec.get("endpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
-    assertThat(service.getSpec().getPorts()).anySatisfy(p -> {
-      assertThat(p.getName()).isEqualTo("metrics");
-      assertThat(p.getPort()).isEqualTo(9090);
-      assertThat(p.getTargetPort().getStrVal()).isEqualTo("metrics");
-    });
+    assertThat(service.getSpec().getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("metrics");
+              assertThat(p.getPort()).isEqualTo(9090);
+              assertThat(p.getTargetPort().getStrVal()).isEqualTo("metrics");
+            });
     assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
   }
 
@@ -173,7 +194,8 @@ class ChartTemplateTest {
     Map<String, Object> watched = spec(single(allOn().generic("PodMonitor")));
     assertThat(map(map(watched.get("selector")).get("matchLabels")))
         .containsEntry("app.kubernetes.io/name", "mpj-trainer");
-    assertThat(map(watched.get("namespaceSelector")).get("matchNames")).isEqualTo(List.of("ml-team-a", "ml-team-b"));
+    assertThat(map(watched.get("namespaceSelector")).get("matchNames"))
+        .isEqualTo(List.of("ml-team-a", "ml-team-b"));
     Map<String, Object> endpoint = map(list(watched.get("podMetricsEndpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
 
@@ -185,8 +207,14 @@ class ChartTemplateTest {
   @Test
   void dashboardConfigMapHoldsExactlyTheChartsDashboardFiles() throws IOException {
     List<String> dashboards;
-    try (Stream<java.nio.file.Path> files = Files.list(HelmChart.chartDir().resolve("dashboards"))) {
-      dashboards = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).sorted().toList();
+    try (Stream<java.nio.file.Path> files =
+        Files.list(HelmChart.chartDir().resolve("dashboards"))) {
+      dashboards =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".json"))
+              .sorted()
+              .toList();
     }
     assertThat(render().all(ConfigMap.class)).as("dashboards are off by default").isEmpty();
     List<ConfigMap> configMaps = allOn().all(ConfigMap.class);
@@ -202,9 +230,11 @@ class ChartTemplateTest {
   @Test
   void theSchemaRefusesMistypedAndMalformedValues() {
     assertThat(HelmChart.renderFailure("--set", "metrics.prot=9090")).contains("prot");
-    assertThat(HelmChart.renderFailure("--set", "sizing.defaultGpuMemory=16GB")).contains("defaultGpuMemory");
+    assertThat(HelmChart.renderFailure("--set", "sizing.defaultGpuMemory=16GB"))
+        .contains("defaultGpuMemory");
     assertThat(HelmChart.renderFailure("--set", "replicaCount=0")).contains("replicaCount");
-    assertThat(HelmChart.renderFailure("--set", "watchNamespaces[0]=Team_A")).contains("watchNamespaces");
+    assertThat(HelmChart.renderFailure("--set", "watchNamespaces[0]=Team_A"))
+        .contains("watchNamespaces");
   }
 
   private static RenderedChart allOn() {

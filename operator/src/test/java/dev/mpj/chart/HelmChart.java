@@ -22,7 +22,9 @@ final class HelmChart {
     return RepoTools.repoRoot().resolve("charts/mpj-operator");
   }
 
-  /** helm template with these extra arguments (--set, -f), parsed; renders each set of values once. */
+  /**
+   * helm template with these extra arguments (--set, -f), parsed; renders each set of values once.
+   */
   static RenderedChart render(String... valueArgs) {
     Path helm = RepoTools.require("helm");
     return RENDERED.computeIfAbsent(

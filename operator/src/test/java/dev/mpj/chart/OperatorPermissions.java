@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * charts/mpj-operator/operator-permissions.yaml: every API call the operator makes, with the scope the
- * chart grants it in. The chart renders its RBAC from it; the RBAC tests hold the rendered roles to it.
+ * charts/mpj-operator/operator-permissions.yaml: every API call the operator makes, with the scope
+ * the chart grants it in. The chart renders its RBAC from it; the RBAC tests hold the rendered
+ * roles to it.
  */
 public record OperatorPermissions(List<Permission> permissions) {
 
@@ -33,9 +34,7 @@ public record OperatorPermissions(List<Permission> permissions) {
           new YAMLMapper()
               .readTree(HelmChart.chartDir().resolve("operator-permissions.yaml").toFile());
       List<Permission> permissions =
-          new YAMLMapper()
-              .readerForListOf(Permission.class)
-              .readValue(root.get("permissions"));
+          new YAMLMapper().readerForListOf(Permission.class).readValue(root.get("permissions"));
       return new OperatorPermissions(permissions);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -47,7 +46,9 @@ public record OperatorPermissions(List<Permission> permissions) {
     for (Permission permission : permissions) {
       assertThat(permission.scope()).isIn(NAMESPACED, CLUSTER, LEADER_ELECTION);
       if (permission.scope().equals(scope)) {
-        permission.verbs().forEach(v -> grants.add(new Grant(permission.apiGroup(), permission.resource(), v)));
+        permission
+            .verbs()
+            .forEach(v -> grants.add(new Grant(permission.apiGroup(), permission.resource(), v)));
       }
     }
     return grants;
@@ -70,7 +71,9 @@ public record OperatorPermissions(List<Permission> permissions) {
       for (String group : rule.getApiGroups()) {
         for (String resource : rule.getResources()) {
           for (String verb : rule.getVerbs()) {
-            assertThat(List.of(group, resource, verb)).as("wildcard in rule %s", rule).doesNotContain("*");
+            assertThat(List.of(group, resource, verb))
+                .as("wildcard in rule %s", rule)
+                .doesNotContain("*");
             grants.add(new Grant(group, resource, verb));
           }
         }

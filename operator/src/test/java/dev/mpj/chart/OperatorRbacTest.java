@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * Runs the real operator through every path that touches the API (sizing, a gang with a checkpoint
  * claim, a failure and gang restart, a resize, suspend and resume, an invalid spec, success, TTL
  * clean-up, leader election) and holds the requests it made against operator-permissions.yaml, from
- * which the chart renders its RBAC: every call is granted, and nothing is granted that is not called.
+ * which the chart renders its RBAC: every call is granted, and nothing is granted that is not
+ * called.
  */
 class OperatorRbacTest {
   private static final String OPERATOR_AGENT = "mpj-operator-under-test";
@@ -34,19 +35,27 @@ class OperatorRbacTest {
     try (MockCluster cluster = MockCluster.start();
         // The operator gets a client of its own, told apart from the test's by its User-Agent.
         KubernetesClient operatorClient =
-            cluster.server().createClient(b -> b.editOrNewConfig().withUserAgent(OPERATOR_AGENT).endConfig())) {
-      OperatorSettings settings = OperatorSettings.defaults()
-          .withProgressInterval(Duration.ofSeconds(1))
-          .withLeaderElection(new OperatorSettings.LeaderElection("mpj-operator", MockCluster.NS));
+            cluster
+                .server()
+                .createClient(b -> b.editOrNewConfig().withUserAgent(OPERATOR_AGENT).endConfig())) {
+      OperatorSettings settings =
+          OperatorSettings.defaults()
+              .withProgressInterval(Duration.ofSeconds(1))
+              .withLeaderElection(
+                  new OperatorSettings.LeaderElection("mpj-operator", MockCluster.NS));
       try (MpjOperator operator = MpjOperator.start(operatorClient, settings)) {
         runToTheEnd(cluster);
-        used.addAll(ApiRequests.drain(cluster.server(), r -> OPERATOR_AGENT.equals(r.getHeader("User-Agent"))));
+        used.addAll(
+            ApiRequests.drain(
+                cluster.server(), r -> OPERATOR_AGENT.equals(r.getHeader("User-Agent"))));
       }
     }
     Set<Grant> granted = OperatorPermissions.load().allGrants();
-    assertThat(sorted(used)).as("calls the operator made that the chart does not grant")
+    assertThat(sorted(used))
+        .as("calls the operator made that the chart does not grant")
         .isSubsetOf(granted);
-    assertThat(sorted(granted)).as("grants in operator-permissions.yaml that the operator never used")
+    assertThat(sorted(granted))
+        .as("grants in operator-permissions.yaml that the operator never used")
         .isSubsetOf(used);
   }
 
@@ -61,15 +70,19 @@ class OperatorRbacTest {
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.2"));
 
     // Resized while running: the rendered config is updated and the gang restarts with 4 replicas.
-    edit(cluster, "digits", j -> {
-      j.getSpec().replicas.min = 4;
-      j.getSpec().replicas.max = 4;
-    });
+    edit(
+        cluster,
+        "digits",
+        j -> {
+          j.getSpec().replicas.min = 4;
+          j.getSpec().replicas.max = 4;
+        });
     eventually(() -> assertThat(cluster.pods("digits")).hasSize(4));
 
     // Suspended and resumed.
     edit(cluster, "digits", j -> j.getSpec().runPolicy.suspend = true);
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Suspended));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Suspended));
     edit(cluster, "digits", j -> j.getSpec().runPolicy.suspend = false);
     eventually(() -> assertThat(cluster.pods("digits")).hasSize(4));
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.3"));
@@ -83,7 +96,8 @@ class OperatorRbacTest {
     MixedPrecisionJob broken = MockCluster.quickstart("broken");
     broken.getSpec().training.globalBatchSize = -1;
     cluster.apply(broken);
-    eventually(() -> assertThat(cluster.job("broken").getStatus().message).contains("globalBatchSize"));
+    eventually(
+        () -> assertThat(cluster.job("broken").getStatus().message).contains("globalBatchSize"));
   }
 
   private static void running(MockCluster cluster, MixedPrecisionJob job) {
@@ -98,10 +112,16 @@ class OperatorRbacTest {
   private static void edit(MockCluster cluster, String name, Consumer<MixedPrecisionJob> change) {
     for (int attempt = 1; ; attempt++) {
       try {
-        cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName(name).edit(j -> {
-          change.accept(j);
-          return j;
-        });
+        cluster
+            .client
+            .resources(MixedPrecisionJob.class)
+            .inNamespace(MockCluster.NS)
+            .withName(name)
+            .edit(
+                j -> {
+                  change.accept(j);
+                  return j;
+                });
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt == 10) {
@@ -112,8 +132,11 @@ class OperatorRbacTest {
   }
 
   private static Set<Grant> sorted(Set<Grant> grants) {
-    Set<Grant> s = new TreeSet<>((a, b) -> (a.apiGroup() + "/" + a.resource() + "/" + a.verb())
-        .compareTo(b.apiGroup() + "/" + b.resource() + "/" + b.verb()));
+    Set<Grant> s =
+        new TreeSet<>(
+            (a, b) ->
+                (a.apiGroup() + "/" + a.resource() + "/" + a.verb())
+                    .compareTo(b.apiGroup() + "/" + b.resource() + "/" + b.verb()));
     s.addAll(grants);
     return s;
   }

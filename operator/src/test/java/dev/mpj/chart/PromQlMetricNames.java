@@ -6,19 +6,47 @@ import java.util.Set;
 /**
  * The metric names a PromQL expression selects, by a small tokenizer: it skips string literals,
  * numbers and durations, label matchers ({@code {...}}), ranges ({@code [...]}), the label lists of
- * {@code by}, {@code without}, {@code on}, {@code ignoring}, {@code group_left} and
- * {@code group_right}, keywords, functions (a name followed by {@code (}) and Grafana's variables
- * ({@code $name}, {@code ${name}}, {@code $__rate_interval}). What is left are metric names.
+ * {@code by}, {@code without}, {@code on}, {@code ignoring}, {@code group_left} and {@code
+ * group_right}, keywords, functions (a name followed by {@code (}) and Grafana's variables ({@code
+ * $name}, {@code ${name}}, {@code $__rate_interval}). What is left are metric names.
  */
 final class PromQlMetricNames {
-  private static final Set<String> KEYWORDS = Set.of(
-      "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
-      "offset", "atan2", "inf", "nan");
-  private static final Set<String> LABEL_LISTS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
+  private static final Set<String> KEYWORDS =
+      Set.of(
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "bool",
+          "and",
+          "or",
+          "unless",
+          "offset",
+          "atan2",
+          "inf",
+          "nan");
+  private static final Set<String> LABEL_LISTS =
+      Set.of("by", "without", "on", "ignoring", "group_left", "group_right");
+
   /** Aggregations may put their clause first: {@code sum by (le) (x)}. */
-  private static final Set<String> AGGREGATIONS = Set.of(
-      "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
-      "quantile", "limitk", "limit_ratio");
+  private static final Set<String> AGGREGATIONS =
+      Set.of(
+          "sum",
+          "min",
+          "max",
+          "avg",
+          "group",
+          "stddev",
+          "stdvar",
+          "count",
+          "count_values",
+          "bottomk",
+          "topk",
+          "quantile",
+          "limitk",
+          "limit_ratio");
 
   private PromQlMetricNames() {}
 
@@ -43,9 +71,13 @@ final class PromQlMetricNames {
             i++;
           }
         }
-      } else if (Character.isDigit(c) || (c == '.' && i + 1 < e.length() && Character.isDigit(e.charAt(i + 1)))) {
-        while (i < e.length() && (Character.isLetterOrDigit(e.charAt(i)) || e.charAt(i) == '.'
-            || ((e.charAt(i) == '+' || e.charAt(i) == '-') && (e.charAt(i - 1) == 'e' || e.charAt(i - 1) == 'E')))) {
+      } else if (Character.isDigit(c)
+          || (c == '.' && i + 1 < e.length() && Character.isDigit(e.charAt(i + 1)))) {
+        while (i < e.length()
+            && (Character.isLetterOrDigit(e.charAt(i))
+                || e.charAt(i) == '.'
+                || ((e.charAt(i) == '+' || e.charAt(i) == '-')
+                    && (e.charAt(i - 1) == 'e' || e.charAt(i - 1) == 'E')))) {
           i++;
         }
       } else if (isNameStart(c)) {
@@ -98,7 +130,10 @@ final class PromQlMetricNames {
     return i + 1;
   }
 
-  /** Skips to just after the {@code close} that matches the opener at {@code i}, over strings inside. */
+  /**
+   * Skips to just after the {@code close} that matches the opener at {@code i}, over strings
+   * inside.
+   */
   private static int skipTo(String e, int i, char close) {
     char open = e.charAt(i);
     int depth = 0;

@@ -34,7 +34,8 @@ final class RenderedChart {
         if (document == null || document.isNull() || document.isEmpty()) {
           continue;
         }
-        KubernetesResource resource = SERIALIZATION.convertValue(document, KubernetesResource.class);
+        KubernetesResource resource =
+            SERIALIZATION.convertValue(document, KubernetesResource.class);
         assertThat(resource).as("rendered document %s", document).isInstanceOf(HasMetadata.class);
         objects.add((HasMetadata) resource);
       }
@@ -60,7 +61,9 @@ final class RenderedChart {
 
   /** Objects of kinds fabric8 has no class for (ServiceMonitor, PodMonitor). */
   List<GenericKubernetesResource> generic(String kind) {
-    return all(GenericKubernetesResource.class).stream().filter(r -> kind.equals(r.getKind())).toList();
+    return all(GenericKubernetesResource.class).stream()
+        .filter(r -> kind.equals(r.getKind()))
+        .toList();
   }
 
   List<String> kinds() {

@@ -58,7 +58,8 @@ final class RepoTools {
     Optional<Path> found = find(tool);
     assumeTrue(
         found.isPresent(),
-        tool + " not found in .ci/tools or on the PATH: test skipped (bash .ci/install-tools installs it;"
+        tool
+            + " not found in .ci/tools or on the PATH: test skipped (bash .ci/install-tools installs it;"
             + " .ci/run does, so CI never skips)");
     return found.get();
   }
@@ -66,7 +67,10 @@ final class RepoTools {
   static Run run(List<String> command, String stdin) {
     try {
       Process process =
-          new ProcessBuilder(command).directory(repoRoot().toFile()).redirectErrorStream(false).start();
+          new ProcessBuilder(command)
+              .directory(repoRoot().toFile())
+              .redirectErrorStream(false)
+              .start();
       CompletableFuture<String> out = readAsync(process.getInputStream());
       CompletableFuture<String> err = readAsync(process.getErrorStream());
       try (var in = process.getOutputStream()) {

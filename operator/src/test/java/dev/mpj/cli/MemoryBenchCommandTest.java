@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The benchmark's plumbing, with a stand-in for bin/mpj-trainer; the real runs are made by hand. */
+/**
+ * The benchmark's plumbing, with a stand-in for bin/mpj-trainer; the real runs are made by hand.
+ */
 class MemoryBenchCommandTest {
   @TempDir Path dir;
 
@@ -31,13 +33,15 @@ class MemoryBenchCommandTest {
   }
 
   /**
-   * A stand-in trainer that reports 100 MiB before step 1 and a peak of 100 MiB plus the global batch
-   * in MiB, and records the environment it was given.
+   * A stand-in trainer that reports 100 MiB before step 1 and a peak of 100 MiB plus the global
+   * batch in MiB, and records the environment it was given.
    */
   @Test
   void runsTheTrainerWithAFixedHeapAndReadsItsSummary() throws IOException {
     Path trainer = dir.resolve("mpj-trainer");
-    Files.writeString(trainer, """
+    Files.writeString(
+        trainer,
+        """
         #!/usr/bin/env bash
         set -e
         manifest="$3"; output="$5"
@@ -45,35 +49,72 @@ class MemoryBenchCommandTest {
         mkdir -p "$output"
         echo "$MPJ_TRAINER_JAVA_OPTS|${MALLOC_MMAP_THRESHOLD_:-}" >> "%s"
         printf '{"rssBeforeTrainingBytes": %%d, "peakRssTrainingBytes": %%d}' $((100 << 20)) $(((100 + batch) << 20)) > "$output/summary.json"
-        """.formatted(dir.resolve("env.txt")));
+        """
+            .formatted(dir.resolve("env.txt")));
     Files.setPosixFilePermissions(trainer, PosixFilePermissions.fromString("rwx------"));
 
-    Run run = mpj("bench", "memory", "--models", "mlp", "--precisions", "fp32", "--allocator", "unmapped",
-        "--trainer", trainer.toString(), "--work-dir", dir.resolve("work").toString());
+    Run run =
+        mpj(
+            "bench",
+            "memory",
+            "--models",
+            "mlp",
+            "--precisions",
+            "fp32",
+            "--allocator",
+            "unmapped",
+            "--trainer",
+            trainer.toString(),
+            "--work-dir",
+            dir.resolve("work").toString());
 
     assertThat(run.code).as(run.err).isZero();
     // micro-batch 4096 measured 4096 MiB above the set-up; the baseline (micro-batch 1) 1 MiB
     assertThat(run.out).containsPattern("fp32\\s+4096\\s+.*\\s4\\.0 GiB\\s+[+-]\\d+%");
     assertThat(run.out).contains("Noise floor (mlp [8] at micro-batch 1): fp32 1.0 MiB");
-    // the baseline and three micro-batches, each with a fixed, pre-touched heap, one libtorch thread and unmapped frees
-    assertThat(Files.readAllLines(dir.resolve("env.txt"))).hasSize(4).allSatisfy(line -> assertThat(line)
-        .contains("-Xms512m -Xmx512m -XX:+AlwaysPreTouch", "-Dai.djl.pytorch.num_threads=1").endsWith("|65536"));
+    // the baseline and three micro-batches, each with a fixed, pre-touched heap, one libtorch
+    // thread and unmapped frees
+    assertThat(Files.readAllLines(dir.resolve("env.txt")))
+        .hasSize(4)
+        .allSatisfy(
+            line ->
+                assertThat(line)
+                    .contains(
+                        "-Xms512m -Xmx512m -XX:+AlwaysPreTouch", "-Dai.djl.pytorch.num_threads=1")
+                    .endsWith("|65536"));
   }
 
   /**
-   * End to end with the real trainer, one configuration (about 10 s): runs where the trainer is built,
-   * as in the full reactor build, which packages trainer-image before the operator.
+   * End to end with the real trainer, one configuration (about 10 s): runs where the trainer is
+   * built, as in the full reactor build, which packages trainer-image before the operator.
    */
   @Test
   void measuresTheRealTrainerAboveItsNoiseAndWithinAFactorOfThePrediction() {
     Path launcher = Path.of("..", "bin", "mpj-trainer");
-    assumeTrue(Files.exists(Path.of("..", "trainer-image", "target", "mpj-trainer.jar")), "the trainer is not built");
+    assumeTrue(
+        Files.exists(Path.of("..", "trainer-image", "target", "mpj-trainer.jar")),
+        "the trainer is not built");
 
-    Run run = mpj("bench", "memory", "--models", "mlp", "--precisions", "fp32", "--micro-batches", "4096",
-        "--allocator", "unmapped", "--trainer", launcher.toString());
+    Run run =
+        mpj(
+            "bench",
+            "memory",
+            "--models",
+            "mlp",
+            "--precisions",
+            "fp32",
+            "--micro-batches",
+            "4096",
+            "--allocator",
+            "unmapped",
+            "--trainer",
+            launcher.toString());
 
     assertThat(run.code).as(run.err).isZero();
-    Matcher row = Pattern.compile("fp32\\s+4096\\s+\\S+ MiB\\s+\\S+ MiB\\s+(\\S+) MiB\\s+(\\S+) MiB\\s+\\S+%(.*)").matcher(run.out);
+    Matcher row =
+        Pattern.compile(
+                "fp32\\s+4096\\s+\\S+ MiB\\s+\\S+ MiB\\s+(\\S+) MiB\\s+(\\S+) MiB\\s+\\S+%(.*)")
+            .matcher(run.out);
     assertThat(row.find()).as(run.out).isTrue();
     double predicted = Double.parseDouble(row.group(1));
     double measured = Double.parseDouble(row.group(2));

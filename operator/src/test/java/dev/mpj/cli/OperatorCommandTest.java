@@ -7,7 +7,6 @@ import dev.mpj.operator.metrics.MetricsEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.fabric8.kubernetes.api.model.Quantity;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
@@ -28,14 +27,25 @@ class OperatorCommandTest {
 
   @Test
   void flagsBecomeSettings() {
-    OperatorSettings s = settings(
-        "-n", "team-a,team-b", "--trainer-image", "reg/mpj-trainer:1", "--default-gpu-memory", "80Gi",
-        "--trainer-metrics-port", "9500", "--leader-election", "--lease-namespace", "mpj-system");
+    OperatorSettings s =
+        settings(
+            "-n",
+            "team-a,team-b",
+            "--trainer-image",
+            "reg/mpj-trainer:1",
+            "--default-gpu-memory",
+            "80Gi",
+            "--trainer-metrics-port",
+            "9500",
+            "--leader-election",
+            "--lease-namespace",
+            "mpj-system");
     assertThat(s.namespaces()).containsExactlyInAnyOrder("team-a", "team-b");
     assertThat(s.defaultImage()).isEqualTo("reg/mpj-trainer:1");
     assertThat(s.sizing().defaultGpuMemoryBytes()).isEqualTo(80L << 30);
     assertThat(s.trainerMetricsPort()).isEqualTo(9500);
-    assertThat(s.leaderElection()).isEqualTo(new OperatorSettings.LeaderElection("mpj-operator", "mpj-system"));
+    assertThat(s.leaderElection())
+        .isEqualTo(new OperatorSettings.LeaderElection("mpj-operator", "mpj-system"));
   }
 
   @Test
@@ -62,7 +72,8 @@ class OperatorCommandTest {
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
-    try (var together = OperatorCommand.Endpoints.start(port, port, () -> true, () -> false, endpoint)) {
+    try (var together =
+        OperatorCommand.Endpoints.start(port, port, () -> true, () -> false, endpoint)) {
       assertThat(together.metricsPort()).isEqualTo(port);
       assertThat(get(port, "/metrics").body()).contains("test_scrapes_total 2.0");
       assertThat(get(port, "/readyz").statusCode()).isEqualTo(503);
@@ -72,22 +83,28 @@ class OperatorCommandTest {
   @Test
   void theMetricsPortFlagIsCheckedLikeTheOthers() {
     StringWriter err = new StringWriter();
-    int code = MpjCommand.commandLine().setErr(new PrintWriter(err)).execute("operator", "--metrics-port", "70000");
+    int code =
+        MpjCommand.commandLine()
+            .setErr(new PrintWriter(err))
+            .execute("operator", "--metrics-port", "70000");
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--metrics-port").contains("70000");
   }
 
   private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void aBadFlagIsRefusedWithExitCodeTwoNamingIt() {
     StringWriter err = new StringWriter();
-    int code = MpjCommand.commandLine().setErr(new PrintWriter(err))
-        .execute("operator", "--default-gpu-memory", "lots");
+    int code =
+        MpjCommand.commandLine()
+            .setErr(new PrintWriter(err))
+            .execute("operator", "--default-gpu-memory", "lots");
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--default-gpu-memory");
   }

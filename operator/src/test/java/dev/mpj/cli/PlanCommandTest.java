@@ -17,7 +17,8 @@ import picocli.CommandLine;
 
 class PlanCommandTest {
 
-  private static final Path TRANSFORMER_EXAMPLE = Path.of("..", "docs", "examples", "transformer-multi-replica.yaml");
+  private static final Path TRANSFORMER_EXAMPLE =
+      Path.of("..", "docs", "examples", "transformer-multi-replica.yaml");
 
   @TempDir Path dir;
 
@@ -30,7 +31,8 @@ class PlanCommandTest {
     assertThat(run.out).contains("GPU memory 24.0 GiB (spec)");
     assertThat(run.out).containsPattern("per replica\\s+fp32\\s+fp16-mixed");
     // activations per sample (s=128, h=256, a=8, V=512, 4 layers), bytes at 16 bits: per layer
-    // 34*s*h + 8*a*s^2 = 1,114,112 + 1,048,576; x 4 + final LayerNorm 131,072 + logits 131,072 = 8,912,896;
+    // 34*s*h + 8*a*s^2 = 1,114,112 + 1,048,576; x 4 + final LayerNorm 131,072 + logits 131,072 =
+    // 8,912,896;
     // loss 12*s*V = 786,432 FP32; FP16 mixed adds the FP32 logits 4*s*V = 262,144:
     // FP32 2 * 8,912,896 + 786,432 = 18,612,224 (17.8 MiB); FP16 mixed 9,961,472 (9.5 MiB)
     assertThat(run.out).containsPattern("activations per sample\\s+17\\.8 MiB\\s+9\\.5 MiB");
@@ -43,7 +45,8 @@ class PlanCommandTest {
 
   @Test
   void jsonForScripts() throws IOException {
-    Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "80Gi", "-o", "json");
+    Run run =
+        mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--gpu-memory", "80Gi", "-o", "json");
     assertThat(run.code).isZero();
     JsonNode plan = new ObjectMapper().readTree(run.out);
     assertThat(plan.get("parameters").asLong()).isEqualTo(3_454_976);
@@ -55,7 +58,16 @@ class PlanCommandTest {
       JsonNode p = plan.get(precision);
       JsonNode bytes = p.get("bytesPerReplica");
       long parts = 0;
-      for (String part : new String[] {"weights", "masterWeights", "gradients", "optimizerState", "updateTemporaries", "activations", "overhead"}) {
+      for (String part :
+          new String[] {
+            "weights",
+            "masterWeights",
+            "gradients",
+            "optimizerState",
+            "updateTemporaries",
+            "activations",
+            "overhead"
+          }) {
         parts += bytes.get(part).asLong();
       }
       assertThat(bytes.get("total").asLong()).isEqualTo(parts);
@@ -64,9 +76,11 @@ class PlanCommandTest {
       assertThat(p.get("gradientAccumulation").asInt()).isEqualTo(1);
       assertThat(p.get("gpus").asInt()).isEqualTo(2);
     }
-    assertThat(plan.at("/fp16Mixed/maxMicroBatch").asInt()).isGreaterThan(plan.at("/fp32/maxMicroBatch").asInt());
+    assertThat(plan.at("/fp16Mixed/maxMicroBatch").asInt())
+        .isGreaterThan(plan.at("/fp32/maxMicroBatch").asInt());
     // 3,454,976 parameters * 16 bytes (Adam) in both precisions
-    assertThat(plan.at("/fp16Mixed/bytesPerReplica/masterWeights").asLong()).isEqualTo(3_454_976L * 4);
+    assertThat(plan.at("/fp16Mixed/bytesPerReplica/masterWeights").asLong())
+        .isEqualTo(3_454_976L * 4);
   }
 
   @Test
@@ -75,7 +89,9 @@ class PlanCommandTest {
     assertThat(run.code).isZero();
     // 21,768 parameters at micro-batch 32: FP32 348,288 + 24 * 21,768 + 32 * 2,304 = 944,448 B;
     // FP16 mixed 348,288 + 30 * 21,768 + 32 * 1,360 = 1,044,848 B: 100,400 B (98.0 KiB) more
-    assertThat(run.out).contains("fp16-mixed saves 0 GPUs and needs 98.0 KiB more per replica (at micro-batch 32) against fp32.");
+    assertThat(run.out)
+        .contains(
+            "fp16-mixed saves 0 GPUs and needs 98.0 KiB more per replica (at micro-batch 32) against fp32.");
   }
 
   @Test
@@ -98,7 +114,10 @@ class PlanCommandTest {
 
   @Test
   void anInvalidJobNamesItsField() throws IOException {
-    Path job = write("globalBatchSize: 0", "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
+    Path job =
+        write(
+            "globalBatchSize: 0",
+            "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
     Run run = mpj("plan", "-f", job.toString());
     assertThat(run.code).isEqualTo(2);
     assertThat(run.err).contains("spec.training.globalBatchSize: must be at least 1");
@@ -118,15 +137,20 @@ class PlanCommandTest {
     assertThat(halfGiven.code).isEqualTo(2);
     assertThat(halfGiven.err).endsWith(": pass --classes N\n");
     // 5 -> 16: 5*16 + 16 = 96; 16 -> 3: 16*3 + 3 = 51
-    Run given = mpj("plan", "-f", job.toString(), "--features", "5", "--classes", "3", "-o", "json");
+    Run given =
+        mpj("plan", "-f", job.toString(), "--features", "5", "--classes", "3", "-o", "json");
     assertThat(given.code).isZero();
     assertThat(given.out).contains("\"parameters\" : 147");
-    assertThat(mpj("plan", "-f", job.toString(), "--features", "0", "--classes", "3").code).isEqualTo(2);
+    assertThat(mpj("plan", "-f", job.toString(), "--features", "0", "--classes", "3").code)
+        .isEqualTo(2);
   }
 
   @Test
   void aJobThatDoesNotFitExitsOneAndSaysWhy() throws IOException {
-    Path job = write("globalBatchSize: 8", "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
+    Path job =
+        write(
+            "globalBatchSize: 8",
+            "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
     // the default reserve alone is 1 GiB: nothing fits a GPU of 1 MiB
     Run run = mpj("plan", "-f", job.toString(), "--gpu-memory", "1Mi", "-o", "json");
     assertThat(run.code).isEqualTo(1);
@@ -137,19 +161,30 @@ class PlanCommandTest {
   void fewerFreeGpusThanReplicasMinWaits() {
     Run run = mpj("plan", "-f", TRANSFORMER_EXAMPLE.toString(), "--free-gpus", "1");
     assertThat(run.code).isEqualTo(1);
-    assertThat(run.out).contains("fp16-mixed: waiting for 2 GPUs (replicas.min 2 x 1 per replica), 1 free");
+    assertThat(run.out)
+        .contains("fp16-mixed: waiting for 2 GPUs (replicas.min 2 x 1 per replica), 1 free");
   }
 
   @Test
   void theOutputPastedInTheSizingConceptIsWhatPlanPrintsToday() throws IOException {
     String doc = Files.readString(Path.of("..", "docs", "concepts", "sizing.md"));
     Matcher block =
-        Pattern.compile("```\\n\\$ bin/mpj plan -f (docs/examples/\\S+) --gpu-memory (\\S+)\\n(.*?)```", Pattern.DOTALL)
+        Pattern.compile(
+                "```\\n\\$ bin/mpj plan -f (docs/examples/\\S+) --gpu-memory (\\S+)\\n(.*?)```",
+                Pattern.DOTALL)
             .matcher(doc);
     int blocks = 0;
     while (block.find()) {
-      Run run = mpj("plan", "-f", Path.of("..").resolve(block.group(1)).toString(), "--gpu-memory", block.group(2));
-      assertThat(run.out).as("docs/concepts/sizing.md, plan on %s", block.group(2)).isEqualTo(block.group(3));
+      Run run =
+          mpj(
+              "plan",
+              "-f",
+              Path.of("..").resolve(block.group(1)).toString(),
+              "--gpu-memory",
+              block.group(2));
+      assertThat(run.out)
+          .as("docs/concepts/sizing.md, plan on %s", block.group(2))
+          .isEqualTo(block.group(3));
       blocks++;
     }
     assertThat(blocks).isEqualTo(3);

@@ -25,13 +25,21 @@ class LocalEndToEndTest {
   private static final long KILL_AT_STEP = 120;
 
   @Test
-  void aKilledReplicaIsRestartedFromTheCheckpointAndTheJobSucceeds(@TempDir Path dir) throws Exception {
+  void aKilledReplicaIsRestartedFromTheCheckpointAndTheJobSucceeds(@TempDir Path dir)
+      throws Exception {
     Path quickstart = LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml");
     Path workDir = dir.resolve("work");
     Path log = dir.resolve("mpj-local.log");
 
-    Process local = LocalProcess.start(log, "-f", quickstart.toString(), "--work-dir", workDir.toString(),
-        "--fail", "1@" + KILL_AT_STEP);
+    Process local =
+        LocalProcess.start(
+            log,
+            "-f",
+            quickstart.toString(),
+            "--work-dir",
+            workDir.toString(),
+            "--fail",
+            "1@" + KILL_AT_STEP);
     boolean exited = local.waitFor(10, TimeUnit.MINUTES);
     String output = Files.readString(log);
     if (!exited) {
@@ -75,7 +83,9 @@ class LocalEndToEndTest {
   private static Path output(Path workDir, int rank, int attempt) throws Exception {
     Path pod = workDir.resolve("pods/quickstart-worker-" + rank + "-attempt-" + attempt);
     try (Stream<Path> files = Files.walk(pod)) {
-      return files.filter(p -> p.getFileName().toString().equals("metrics.jsonl")).findFirst()
+      return files
+          .filter(p -> p.getFileName().toString().equals("metrics.jsonl"))
+          .findFirst()
           .orElseThrow(() -> new AssertionError("no metrics.jsonl under " + pod))
           .getParent();
     }

@@ -17,8 +17,10 @@ class LocalInterruptTest {
   @Test
   void sigintStopsEveryTrainerGracefully(@TempDir Path dir) throws Exception {
     Path job = dir.resolve("long.yaml");
-    Files.writeString(job, Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
-        .replace("steps: 300", "steps: 1000000"));
+    Files.writeString(
+        job,
+        Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
+            .replace("steps: 300", "steps: 1000000"));
     Path workDir = dir.resolve("work");
     Path log = dir.resolve("mpj-local.log");
     Process local = LocalProcess.start(log, "-f", job.toString(), "--work-dir", workDir.toString());
@@ -42,26 +44,33 @@ class LocalInterruptTest {
   }
 
   /** The pids the local kubelet wrote for the replicas, once that many are running. */
-  private static List<ProcessHandle> awaitTrainers(Path workDir, int count, Duration timeout, Process local, Path log)
-      throws Exception {
+  private static List<ProcessHandle> awaitTrainers(
+      Path workDir, int count, Duration timeout, Process local, Path log) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      assertThat(local.isAlive()).as("mpj local is running; its output: %s", Files.exists(log) ? Files.readString(log) : "")
+      assertThat(local.isAlive())
+          .as(
+              "mpj local is running; its output: %s",
+              Files.exists(log) ? Files.readString(log) : "")
           .isTrue();
-      List<ProcessHandle> running = pidFiles(workDir).stream()
-          .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
-          .flatMap(java.util.Optional::stream)
-          .filter(ProcessHandle::isAlive)
-          .toList();
+      List<ProcessHandle> running =
+          pidFiles(workDir).stream()
+              .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
+              .flatMap(java.util.Optional::stream)
+              .filter(ProcessHandle::isAlive)
+              .toList();
       if (running.size() >= count) {
         return running;
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("fewer than " + count + " trainers started; output: " + Files.readString(log));
+    throw new AssertionError(
+        "fewer than " + count + " trainers started; output: " + Files.readString(log));
   }
 
-  /** Waits until rank 0 has written metrics, so that the interrupt lands in the middle of training. */
+  /**
+   * Waits until rank 0 has written metrics, so that the interrupt lands in the middle of training.
+   */
   private static void awaitTraining(Path workDir, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {

@@ -32,13 +32,33 @@ class LocalKubeletTest {
   @BeforeEach
   void start() {
     cluster = LocalCluster.start(2, new Quantity("16Gi"));
-    kubelet = new LocalKubelet(cluster.client(), workDir, Path.of("/nonexistent/mpj-trainer"), null, log::add);
+    kubelet =
+        new LocalKubelet(
+            cluster.client(), workDir, Path.of("/nonexistent/mpj-trainer"), null, log::add);
     kubelet.start();
     KubernetesClient client = cluster.client();
-    client.secrets().resource(new SecretBuilder().withNewMetadata().withName("token").withNamespace("default").endMetadata()
-        .withStringData(Map.of("token", "s3cret")).build()).create();
-    client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("cfg").withNamespace("default").endMetadata()
-        .withData(Map.of("config.yaml", "hello: world\n")).build()).create();
+    client
+        .secrets()
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("token")
+                .withNamespace("default")
+                .endMetadata()
+                .withStringData(Map.of("token", "s3cret"))
+                .build())
+        .create();
+    client
+        .configMaps()
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("cfg")
+                .withNamespace("default")
+                .endMetadata()
+                .withData(Map.of("config.yaml", "hello: world\n"))
+                .build())
+        .create();
   }
 
   @AfterEach
@@ -51,19 +71,35 @@ class LocalKubeletTest {
   void registersThisMachineAsAGpuNode() {
     var node = cluster.client().nodes().withName(LocalCluster.NODE_NAME).get();
     assertThat(node.getMetadata().getLabels()).containsEntry("nvidia.com/gpu.memory", "16384");
-    assertThat(node.getStatus().getAllocatable().get("nvidia.com/gpu")).isEqualTo(new Quantity("2"));
-    assertThat(cluster.client().apiextensions().v1().customResourceDefinitions().withName("mixedprecisionjobs.mpj.dev").get())
+    assertThat(node.getStatus().getAllocatable().get("nvidia.com/gpu"))
+        .isEqualTo(new Quantity("2"));
+    assertThat(
+            cluster
+                .client()
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("mixedprecisionjobs.mpj.dev")
+                .get())
         .isNotNull();
   }
 
   @Test
   void runsThePodWithItsEnvironmentAndVolumesAndReportsTheExitCode() throws Exception {
     KubernetesClient client = cluster.client();
-    client.pods().resource(pod("writer", "cat $CONFIG > $OUT/copy; echo $TOKEN > $OUT/token; echo $ADDR > $OUT/addr; exit 3")).create();
+    client
+        .pods()
+        .resource(
+            pod(
+                "writer",
+                "cat $CONFIG > $OUT/copy; echo $TOKEN > $OUT/token; echo $ADDR > $OUT/addr; exit 3"))
+        .create();
 
     await(() -> "Failed".equals(phase("writer")));
     Pod pod = client.pods().inNamespace("default").withName("writer").get();
-    assertThat(pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getExitCode()).isEqualTo(3);
+    assertThat(
+            pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getExitCode())
+        .isEqualTo(3);
     assertThat(pod.getSpec().getNodeName()).isEqualTo(LocalCluster.NODE_NAME);
     Path out = workDir.resolve("pods/writer-attempt-1/volumes/out");
     assertThat(Files.readString(out.resolve("copy"))).isEqualTo("hello: world\n");
@@ -74,9 +110,11 @@ class LocalKubeletTest {
   @Test
   void expandsVariablesAsKubernetesDoes() {
     Map<String, String> env = Map.of("MPJ_CONFIG", "/etc/mpj/config.yaml");
-    assertThat(PodProcess.expand("--config=$(MPJ_CONFIG)", env)).isEqualTo("--config=/etc/mpj/config.yaml");
+    assertThat(PodProcess.expand("--config=$(MPJ_CONFIG)", env))
+        .isEqualTo("--config=/etc/mpj/config.yaml");
     assertThat(PodProcess.expand("$(UNDEFINED) stays", env)).isEqualTo("$(UNDEFINED) stays");
-    assertThat(PodProcess.expand("$$(MPJ_CONFIG) is escaped", env)).isEqualTo("$(MPJ_CONFIG) is escaped");
+    assertThat(PodProcess.expand("$$(MPJ_CONFIG) is escaped", env))
+        .isEqualTo("$(MPJ_CONFIG) is escaped");
   }
 
   @Test
@@ -99,7 +137,10 @@ class LocalKubeletTest {
   @Test
   void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() {
     KubernetesClient client = cluster.client();
-    Pod reporting = pod("reporting", "echo noise; printf '{\"step\":300}' > $MPJ_TERMINATION_MESSAGE_PATH; exit 0");
+    Pod reporting =
+        pod(
+            "reporting",
+            "echo noise; printf '{\"step\":300}' > $MPJ_TERMINATION_MESSAGE_PATH; exit 0");
     reporting.getSpec().getContainers().get(0).setTerminationMessagePath("/dev/termination-log");
     client.pods().resource(reporting).create();
     Pod silent = pod("silent", "echo last words; exit 1");
@@ -109,7 +150,8 @@ class LocalKubeletTest {
     await(() -> "Succeeded".equals(phase("reporting")) && "Failed".equals(phase("silent")));
     assertThat(terminated("reporting").getMessage()).isEqualTo("{\"step\":300}");
     assertThat(terminated("silent").getMessage()).isEqualTo("last words");
-    assertThat(workDir.resolve("pods/reporting-attempt-1/termination-log")).hasContent("{\"step\":300}");
+    assertThat(workDir.resolve("pods/reporting-attempt-1/termination-log"))
+        .hasContent("{\"step\":300}");
   }
 
   private io.fabric8.kubernetes.api.model.ContainerStateTerminated terminated(String name) {
@@ -120,19 +162,30 @@ class LocalKubeletTest {
   @Test
   void deletingThePodSendsSigtermFirst() throws Exception {
     KubernetesClient client = cluster.client();
-    client.pods().resource(pod("sleeper", "trap 'echo term > $OUT/signal; exit 0' TERM; while true; do sleep 0.1; done")).create();
+    client
+        .pods()
+        .resource(
+            pod(
+                "sleeper",
+                "trap 'echo term > $OUT/signal; exit 0' TERM; while true; do sleep 0.1; done"))
+        .create();
     await(() -> "Running".equals(phase("sleeper")) && !kubelet.processes().isEmpty());
     Process process = kubelet.processes().get(0);
     client.pods().inNamespace("default").withName("sleeper").delete();
     await(() -> !process.isAlive());
-    assertThat(Files.readString(workDir.resolve("pods/sleeper-attempt-1/volumes/out/signal")).trim()).isEqualTo("term");
+    assertThat(
+            Files.readString(workDir.resolve("pods/sleeper-attempt-1/volumes/out/signal")).trim())
+        .isEqualTo("term");
   }
 
   @Test
   void aPodOfTheSameNameStartsOnceThePreviousOnesProcessHasExited() throws Exception {
     KubernetesClient client = cluster.client();
     // Stops slowly on SIGTERM, as a trainer does when it finishes its step and checkpoints first.
-    client.pods().resource(pod("worker", "trap 'sleep 2; exit 0' TERM; while true; do sleep 0.1; done")).create();
+    client
+        .pods()
+        .resource(pod("worker", "trap 'sleep 2; exit 0' TERM; while true; do sleep 0.1; done"))
+        .create();
     await(() -> "Running".equals(phase("worker")) && !kubelet.processes().isEmpty());
     Process first = kubelet.processes().get(0);
     client.pods().inNamespace("default").withName("worker").delete();
@@ -140,11 +193,15 @@ class LocalKubeletTest {
     Pod next = pod("worker", "echo second > $OUT/started; exit 0");
     next.getMetadata().setLabels(Map.of("mpj.dev/attempt", "2"));
     client.pods().resource(next).create();
-    assertThat(first.isAlive()).as("the first process still stops while the next pod arrives").isTrue();
+    assertThat(first.isAlive())
+        .as("the first process still stops while the next pod arrives")
+        .isTrue();
 
     await(() -> "Succeeded".equals(phase("worker")));
     assertThat(first.isAlive()).isFalse();
-    assertThat(Files.readString(workDir.resolve("pods/worker-attempt-2/volumes/out/started")).trim()).isEqualTo("second");
+    assertThat(
+            Files.readString(workDir.resolve("pods/worker-attempt-2/volumes/out/started")).trim())
+        .isEqualTo("second");
   }
 
   private String phase(String name) {
@@ -155,20 +212,57 @@ class LocalKubeletTest {
   private static Pod pod(String name, String script) {
     List<String> command = new ArrayList<>(List.of("sh", "-c", script));
     return new PodBuilder()
-        .withNewMetadata().withName(name).withNamespace("default").endMetadata()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace("default")
+        .endMetadata()
         .withNewSpec()
         .withTerminationGracePeriodSeconds(5L)
         .addNewContainer()
-        .withName("main").withImage("busybox").withCommand(command)
-        .addNewEnv().withName("TOKEN").withNewValueFrom().withNewSecretKeyRef().withName("token").withKey("token").endSecretKeyRef().endValueFrom().endEnv()
-        .addNewEnv().withName("OUT").withValue("/out").endEnv()
-        .addNewEnv().withName("CONFIG").withValue("/etc/mpj/config.yaml").endEnv()
-        .addNewEnv().withName("ADDR").withValue("job-worker-0.job.default.svc").endEnv()
-        .addNewVolumeMount().withName("config").withMountPath("/etc/mpj").endVolumeMount()
-        .addNewVolumeMount().withName("out").withMountPath("/out").endVolumeMount()
+        .withName("main")
+        .withImage("busybox")
+        .withCommand(command)
+        .addNewEnv()
+        .withName("TOKEN")
+        .withNewValueFrom()
+        .withNewSecretKeyRef()
+        .withName("token")
+        .withKey("token")
+        .endSecretKeyRef()
+        .endValueFrom()
+        .endEnv()
+        .addNewEnv()
+        .withName("OUT")
+        .withValue("/out")
+        .endEnv()
+        .addNewEnv()
+        .withName("CONFIG")
+        .withValue("/etc/mpj/config.yaml")
+        .endEnv()
+        .addNewEnv()
+        .withName("ADDR")
+        .withValue("job-worker-0.job.default.svc")
+        .endEnv()
+        .addNewVolumeMount()
+        .withName("config")
+        .withMountPath("/etc/mpj")
+        .endVolumeMount()
+        .addNewVolumeMount()
+        .withName("out")
+        .withMountPath("/out")
+        .endVolumeMount()
         .endContainer()
-        .addNewVolume().withName("config").withNewConfigMap().withName("cfg").endConfigMap().endVolume()
-        .addNewVolume().withName("out").withNewEmptyDir().endEmptyDir().endVolume()
+        .addNewVolume()
+        .withName("config")
+        .withNewConfigMap()
+        .withName("cfg")
+        .endConfigMap()
+        .endVolume()
+        .addNewVolume()
+        .withName("out")
+        .withNewEmptyDir()
+        .endEmptyDir()
+        .endVolume()
         .endSpec()
         .build();
   }

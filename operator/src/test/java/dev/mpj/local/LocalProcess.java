@@ -20,21 +20,34 @@ final class LocalProcess {
 
   static Path trainerLauncher() {
     Path jar = ROOT.resolve("trainer-image/target/mpj-trainer.jar");
-    assumeTrue(Files.exists(jar), "the trainer is not packaged (" + jar + "); run mvn -B verify from the top");
+    assumeTrue(
+        Files.exists(jar),
+        "the trainer is not packaged (" + jar + "); run mvn -B verify from the top");
     return ROOT.resolve("bin/mpj-trainer");
   }
 
   /** Starts {@code mpj local} with these arguments; its output goes to {@code log}. */
   static Process start(Path log, String... args) throws IOException {
     Path launcher = trainerLauncher();
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        "dev.mpj.cli.MpjCommand", "local", "--trainer", launcher.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.mpj.cli.MpjCommand",
+                "local",
+                "--trainer",
+                launcher.toString()));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     // One libtorch thread per trainer: the replicas share this machine's cores.
-    builder.environment().put("MPJ_TRAINER_JAVA_OPTS", "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
+    builder
+        .environment()
+        .put(
+            "MPJ_TRAINER_JAVA_OPTS",
+            "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
     return builder.start();
   }
 
@@ -44,7 +57,8 @@ final class LocalProcess {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "repository root not found above " + Path.of("").toAbsolutePath());
     }
     return dir;
   }

@@ -3,11 +3,17 @@ package dev.mpj.operator;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-/** Polls until a condition holds or a timeout passes: the test waits for the operator, never sleeps blindly. */
+/**
+ * Polls until a condition holds or a timeout passes: the test waits for the operator, never sleeps
+ * blindly.
+ */
 public final class Eventually {
   private Eventually() {}
 
-  /** Retries {@code assertion} until it stops throwing; rethrows its last failure after {@code timeout}. */
+  /**
+   * Retries {@code assertion} until it stops throwing; rethrows its last failure after {@code
+   * timeout}.
+   */
   public static void eventually(Duration timeout, Runnable assertion) {
     long end = System.nanoTime() + timeout.toNanos();
     while (true) {

@@ -42,7 +42,8 @@ class GangLifecycleTest {
   }
 
   private MpjOperator startOperator() {
-    return MpjOperator.start(cluster.client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
+    return MpjOperator.start(
+        cluster.client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
   }
 
   @Test
@@ -55,21 +56,36 @@ class GangLifecycleTest {
     MixedPrecisionJob job = cluster.job("digits");
     String uid = job.getMetadata().getUid();
 
-    var config = cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get();
-    assertThat(config.getData().get("config.yaml")).contains("jobName: digits").contains("replicas: 2").contains("microBatch: 32");
+    var config =
+        cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get();
+    assertThat(config.getData().get("config.yaml"))
+        .contains("jobName: digits")
+        .contains("replicas: 2")
+        .contains("microBatch: 32");
     assertOwned(config.getMetadata().getOwnerReferences(), uid);
-    var service = cluster.client.services().inNamespace(MockCluster.NS).withName("digits-workers").get();
+    var service =
+        cluster.client.services().inNamespace(MockCluster.NS).withName("digits-workers").get();
     assertThat(service.getSpec().getClusterIP()).isEqualTo("None");
     assertThat(service.getSpec().getSelector()).containsEntry(Crd.LABEL_JOB_NAME, "digits");
     assertOwned(service.getMetadata().getOwnerReferences(), uid);
-    var secret = cluster.client.secrets().inNamespace(MockCluster.NS).withName("digits-token").get();
+    var secret =
+        cluster.client.secrets().inNamespace(MockCluster.NS).withName("digits-token").get();
     assertOwned(secret.getMetadata().getOwnerReferences(), uid);
-    var claim = cluster.client.persistentVolumeClaims().inNamespace(MockCluster.NS).withName("digits-checkpoints").get();
-    assertThat(claim.getSpec().getResources().getRequests().get("storage")).isEqualTo(new Quantity("1Gi"));
+    var claim =
+        cluster
+            .client
+            .persistentVolumeClaims()
+            .inNamespace(MockCluster.NS)
+            .withName("digits-checkpoints")
+            .get();
+    assertThat(claim.getSpec().getResources().getRequests().get("storage"))
+        .isEqualTo(new Quantity("1Gi"));
     assertOwned(claim.getMetadata().getOwnerReferences(), uid);
 
     List<Pod> pods = cluster.pods("digits");
-    assertThat(pods).extracting(p -> p.getMetadata().getName()).containsExactly("digits-worker-0", "digits-worker-1");
+    assertThat(pods)
+        .extracting(p -> p.getMetadata().getName())
+        .containsExactly("digits-worker-0", "digits-worker-1");
     for (int rank = 0; rank < 2; rank++) {
       Pod pod = pods.get(rank);
       assertOwned(pod.getMetadata().getOwnerReferences(), uid);
@@ -84,8 +100,10 @@ class GangLifecycleTest {
           .containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
       assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("Never");
       Container c = pod.getSpec().getContainers().get(0);
-      Map<String, String> env = c.getEnv().stream().filter(e -> e.getValue() != null)
-          .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+      Map<String, String> env =
+          c.getEnv().stream()
+              .filter(e -> e.getValue() != null)
+              .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
       assertThat(env)
           .containsEntry("MPJ_JOB_NAME", "digits")
           .containsEntry("MPJ_RANK", Integer.toString(rank))
@@ -96,7 +114,11 @@ class GangLifecycleTest {
           .containsEntry("MPJ_CONFIG", "/etc/mpj/config.yaml")
           .containsEntry("MPJ_CHECKPOINT_DIR", "/var/run/mpj/checkpoints")
           .containsEntry("MPJ_OUTPUT_DIR", "/var/run/mpj/output");
-      EnvVar token = c.getEnv().stream().filter(e -> e.getName().equals("MPJ_JOB_TOKEN")).findFirst().orElseThrow();
+      EnvVar token =
+          c.getEnv().stream()
+              .filter(e -> e.getName().equals("MPJ_JOB_TOKEN"))
+              .findFirst()
+              .orElseThrow();
       assertThat(token.getValueFrom().getSecretKeyRef().getName()).isEqualTo("digits-token");
       assertThat(c.getResources().getRequests()).containsEntry("nvidia.com/gpu", new Quantity("1"));
       assertThat(c.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"));
@@ -106,9 +128,14 @@ class GangLifecycleTest {
       assertThat(sc.getAllowPrivilegeEscalation()).isFalse();
       assertThat(sc.getReadOnlyRootFilesystem()).isTrue();
       assertThat(sc.getCapabilities().getDrop()).containsExactly("ALL");
-      assertThat(pod.getSpec().getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
-      boolean mountsCheckpoints = c.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals(JobNames.CHECKPOINT_DIR));
-      assertThat(mountsCheckpoints).as("only rank 0 mounts the checkpoint volume").isEqualTo(rank == 0);
+      assertThat(pod.getSpec().getSecurityContext().getSeccompProfile().getType())
+          .isEqualTo("RuntimeDefault");
+      boolean mountsCheckpoints =
+          c.getVolumeMounts().stream()
+              .anyMatch(m -> m.getMountPath().equals(JobNames.CHECKPOINT_DIR));
+      assertThat(mountsCheckpoints)
+          .as("only rank 0 mounts the checkpoint volume")
+          .isEqualTo(rank == 0);
     }
 
     assertThat(condition(cluster.job("digits"), "Reconciling").getStatus()).isEqualTo("True");
@@ -116,7 +143,8 @@ class GangLifecycleTest {
     assertThat(condition(cluster.job("digits"), "Ready").getStatus()).isEqualTo("False");
 
     pods.forEach(p -> cluster.markRunning(p, "10.0.0.1" + pods.indexOf(p)));
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
     job = cluster.job("digits");
     assertThat(job.getStatus().readyReplicas).isEqualTo(2);
     assertThat(job.getStatus().observedGeneration).isEqualTo(job.getMetadata().getGeneration());
@@ -132,9 +160,14 @@ class GangLifecycleTest {
     String failedUid = cluster.pods("digits").get(1).getMetadata().getUid();
     cluster.markExited(cluster.pods("digits").get(1), 137);
 
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     assertThat(cluster.pods("digits")).noneMatch(p -> p.getMetadata().getUid().equals(failedUid));
     MixedPrecisionJob job = cluster.job("digits");
     assertThat(job.getStatus().restarts).isEqualTo(1);
@@ -143,7 +176,8 @@ class GangLifecycleTest {
         .contains(new EnvVar("MPJ_ATTEMPT", "2", null));
 
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.2"));
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
     assertThat(cluster.job("digits").getStatus().restarts).isEqualTo(1);
     assertThat(cluster.pods("digits")).hasSize(2);
     assertThat(reasons("digits")).contains("ReplicaFailed", "Restarting");
@@ -154,21 +188,33 @@ class GangLifecycleTest {
   void exceedingBackoffLimitFailsAndStalls() {
     runningJob("digits", job -> job.getSpec().runPolicy.backoffLimit = 1);
     cluster.markExited(cluster.pods("digits").get(0), 1);
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.3"));
     cluster.markExited(cluster.pods("digits").get(1), 1);
 
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
     MixedPrecisionJob job = cluster.job("digits");
     assertThat(job.getStatus().restarts).isEqualTo(1);
     assertThat(condition(job, "Stalled").getStatus()).isEqualTo("True");
     assertThat(condition(job, "Stalled").getReason()).isEqualTo("BackoffLimitExceeded");
     assertThat(condition(job, "Ready").getStatus()).isEqualTo("False");
-    assertThat(job.getStatus().message).contains("digits-worker-1").contains("exit code 1").contains("backoffLimit 1");
+    assertThat(job.getStatus().message)
+        .contains("digits-worker-1")
+        .contains("exit code 1")
+        .contains("backoffLimit 1");
     assertThat(job.getStatus().completionTime).isNotNull();
-    eventually(() -> assertThat(cluster.pods("digits")).allMatch(p -> "Failed".equals(p.getStatus().getPhase())));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .allMatch(p -> "Failed".equals(p.getStatus().getPhase())));
     assertThat(reasons("digits")).contains("BackoffLimitExceeded");
   }
 
@@ -177,20 +223,27 @@ class GangLifecycleTest {
     runningJob("digits", job -> {});
     cluster.markExited(cluster.pods("digits").get(0), 2);
 
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
     MixedPrecisionJob job = cluster.job("digits");
     assertThat(job.getStatus().restarts).isZero();
     assertThat(condition(job, "Failed").getReason()).isEqualTo("InvalidConfig");
     assertThat(condition(job, "Stalled").getStatus()).isEqualTo("True");
-    eventually(() -> assertThat(cluster.pods("digits")).extracting(p -> p.getMetadata().getName()).containsExactly("digits-worker-0"));
-    assertThat(cluster.pods("digits").get(0).getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "1");
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .extracting(p -> p.getMetadata().getName())
+                .containsExactly("digits-worker-0"));
+    assertThat(cluster.pods("digits").get(0).getMetadata().getLabels())
+        .containsEntry(Crd.LABEL_ATTEMPT, "1");
   }
 
   @Test
   void exitCodeThreeFailsForPrecisionParity() {
     runningJob("digits", job -> {});
     cluster.markExited(cluster.pods("digits").get(0), 3);
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
     assertThat(condition(cluster.job("digits"), "Failed").getReason()).isEqualTo("PrecisionParity");
     assertThat(cluster.job("digits").getStatus().restarts).isZero();
   }
@@ -198,25 +251,42 @@ class GangLifecycleTest {
   @Test
   void suspendStopsThePodsAndResumeStartsTheNextAttempt() {
     runningJob("digits", job -> {});
-    cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("digits")
-        .edit(j -> {
-          j.getSpec().runPolicy.suspend = true;
-          return j;
-        });
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Suspended));
+    cluster
+        .client
+        .resources(MixedPrecisionJob.class)
+        .inNamespace(MockCluster.NS)
+        .withName("digits")
+        .edit(
+            j -> {
+              j.getSpec().runPolicy.suspend = true;
+              return j;
+            });
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Suspended));
     eventually(() -> assertThat(cluster.pods("digits")).isEmpty());
     assertThat(condition(cluster.job("digits"), "Suspended").getStatus()).isEqualTo("True");
 
-    cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("digits")
-        .edit(j -> {
-          j.getSpec().runPolicy.suspend = false;
-          return j;
-        });
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    cluster
+        .client
+        .resources(MixedPrecisionJob.class)
+        .inNamespace(MockCluster.NS)
+        .withName("digits")
+        .edit(
+            j -> {
+              j.getSpec().runPolicy.suspend = false;
+              return j;
+            });
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.4"));
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
     assertThat(cluster.job("digits").getStatus().restarts).as("a resume is not a failure").isZero();
     assertThat(condition(cluster.job("digits"), "Suspended").getStatus()).isEqualTo("False");
     assertThat(reasons("digits")).contains("Suspended");
@@ -227,21 +297,30 @@ class GangLifecycleTest {
     MixedPrecisionJob job = MockCluster.quickstart("queued");
     job.getSpec().runPolicy.suspend = true;
     cluster.apply(job);
-    eventually(() -> assertThat(cluster.job("queued").getStatus()).isNotNull()
-        .satisfies(s -> assertThat(s.phase).isEqualTo(JobPhase.Suspended)));
+    eventually(
+        () ->
+            assertThat(cluster.job("queued").getStatus())
+                .isNotNull()
+                .satisfies(s -> assertThat(s.phase).isEqualTo(JobPhase.Suspended)));
     assertThat(cluster.pods("queued")).isEmpty();
-    cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("queued")
-        .edit(j -> {
-          j.getSpec().runPolicy.suspend = false;
-          return j;
-        });
+    cluster
+        .client
+        .resources(MixedPrecisionJob.class)
+        .inNamespace(MockCluster.NS)
+        .withName("queued")
+        .edit(
+            j -> {
+              j.getSpec().runPolicy.suspend = false;
+              return j;
+            });
     eventually(() -> assertThat(cluster.pods("queued")).hasSize(2));
   }
 
   @Test
   void exceedingTheDeadlineFailsWithDeadlineExceeded() {
     runningJob("digits", job -> job.getSpec().runPolicy.activeDeadlineSeconds = 2L);
-    eventually(Duration.ofSeconds(15),
+    eventually(
+        Duration.ofSeconds(15),
         () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
     MixedPrecisionJob job = cluster.job("digits");
     assertThat(condition(job, "Failed").getReason()).isEqualTo("DeadlineExceeded");
@@ -257,10 +336,22 @@ class GangLifecycleTest {
     eventually(() -> assertThat(reasons("digits")).contains("Succeeded"));
     eventually(Duration.ofSeconds(15), () -> assertThat(cluster.job("digits")).isNull());
     assertThat(cluster.pods("digits")).isEmpty();
-    assertThat(cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get()).isNull();
-    assertThat(cluster.client.services().inNamespace(MockCluster.NS).withName("digits-workers").get()).isNull();
-    assertThat(cluster.client.secrets().inNamespace(MockCluster.NS).withName("digits-token").get()).isNull();
-    assertThat(cluster.client.persistentVolumeClaims().inNamespace(MockCluster.NS).withName("digits-checkpoints").get()).isNull();
+    assertThat(
+            cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get())
+        .isNull();
+    assertThat(
+            cluster.client.services().inNamespace(MockCluster.NS).withName("digits-workers").get())
+        .isNull();
+    assertThat(cluster.client.secrets().inNamespace(MockCluster.NS).withName("digits-token").get())
+        .isNull();
+    assertThat(
+            cluster
+                .client
+                .persistentVolumeClaims()
+                .inNamespace(MockCluster.NS)
+                .withName("digits-checkpoints")
+                .get())
+        .isNull();
   }
 
   @Test
@@ -268,7 +359,8 @@ class GangLifecycleTest {
     runningJob("digits", job -> {});
     cluster.markExited(cluster.pods("digits").get(1), 0);
     cluster.markExited(cluster.pods("digits").get(0), 0);
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Succeeded));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Succeeded));
     MixedPrecisionJob job = cluster.job("digits");
     assertThat(condition(job, "Ready").getStatus()).isEqualTo("True");
     assertThat(condition(job, "Succeeded").getStatus()).isEqualTo("True");
@@ -288,35 +380,57 @@ class GangLifecycleTest {
     assertThat(condition(seen, "Stalled").getStatus()).isEqualTo("True");
     assertThat(condition(seen, "Stalled").getReason()).isEqualTo("InvalidSpec");
     assertThat(seen.getStatus().message).contains("spec.training.globalBatchSize");
-    eventually(() -> assertThat(cluster.events("broken"))
-        .anySatisfy(e -> assertThat(e.getMessage()).contains("spec.training.globalBatchSize")));
+    eventually(
+        () ->
+            assertThat(cluster.events("broken"))
+                .anySatisfy(
+                    e -> assertThat(e.getMessage()).contains("spec.training.globalBatchSize")));
     assertThat(cluster.pods("broken")).isEmpty();
 
-    cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("broken")
-        .edit(j -> {
-          j.getSpec().training.globalBatchSize = 64;
-          return j;
-        });
+    cluster
+        .client
+        .resources(MixedPrecisionJob.class)
+        .inNamespace(MockCluster.NS)
+        .withName("broken")
+        .edit(
+            j -> {
+              j.getSpec().training.globalBatchSize = 64;
+              return j;
+            });
     eventually(() -> assertThat(cluster.pods("broken")).hasSize(2));
-    eventually(() -> assertThat(condition(cluster.job("broken"), "Stalled").getStatus()).isEqualTo("False"));
-    assertThat(cluster.events("broken").stream().filter(e -> "InvalidSpec".equals(e.getReason()))).hasSize(1);
+    eventually(
+        () ->
+            assertThat(condition(cluster.job("broken"), "Stalled").getStatus()).isEqualTo("False"));
+    assertThat(cluster.events("broken").stream().filter(e -> "InvalidSpec".equals(e.getReason())))
+        .hasSize(1);
   }
 
   @Test
   void changingReplicasWhileRunningRestartsTheGangWithTheNewSize() {
     runningJob("digits", job -> {});
-    cluster.client.resources(MixedPrecisionJob.class).inNamespace(MockCluster.NS).withName("digits")
-        .edit(j -> {
-          // 4 divides the global batch of 64; the sizer refuses a split that does not.
-          j.getSpec().replicas.min = 4;
-          j.getSpec().replicas.max = 4;
-          return j;
-        });
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(4)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    cluster
+        .client
+        .resources(MixedPrecisionJob.class)
+        .inNamespace(MockCluster.NS)
+        .withName("digits")
+        .edit(
+            j -> {
+              // 4 divides the global batch of 64; the sizer refuses a split that does not.
+              j.getSpec().replicas.min = 4;
+              j.getSpec().replicas.max = 4;
+              return j;
+            });
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(4)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     assertThat(cluster.job("digits").getStatus().restarts).as("a resize is not a failure").isZero();
-    var config = cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get();
+    var config =
+        cluster.client.configMaps().inNamespace(MockCluster.NS).withName("digits-config").get();
     assertThat(config.getData().get("config.yaml")).contains("replicas: 4");
   }
 
@@ -324,9 +438,14 @@ class GangLifecycleTest {
   void aRestartedOperatorAdoptsThePodsAndKeepsTheRestartCount() {
     runningJob("digits", job -> {});
     cluster.markExited(cluster.pods("digits").get(0), 1);
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     cluster.markRunning(cluster.pods("digits").get(0), "10.0.0.5");
     eventually(() -> assertThat(cluster.job("digits").getStatus().readyReplicas).isEqualTo(1));
 
@@ -335,19 +454,30 @@ class GangLifecycleTest {
     cluster.markRunning(cluster.pods("digits").get(1), "10.0.0.6");
     operator = startOperator();
 
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
-    assertThat(cluster.pods("digits")).extracting(p -> p.getMetadata().getUid()).containsExactlyElementsOf(uids);
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    assertThat(cluster.pods("digits"))
+        .extracting(p -> p.getMetadata().getUid())
+        .containsExactlyElementsOf(uids);
     assertThat(cluster.job("digits").getStatus().restarts).isEqualTo(1);
 
     cluster.markExited(cluster.pods("digits").get(1), 1);
-    eventually(() -> assertThat(cluster.pods("digits"))
-        .hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "3")));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "3")));
     assertThat(cluster.job("digits").getStatus().restarts).isEqualTo(2);
     assertThat(cluster.job("digits").getStatus().attempt).isEqualTo(3);
   }
 
-  /** Applies the quick-start under {@code name}, changed by {@code change}, and marks its pods Running. */
+  /**
+   * Applies the quick-start under {@code name}, changed by {@code change}, and marks its pods
+   * Running.
+   */
   private void runningJob(String name, Consumer<MixedPrecisionJob> change) {
     MixedPrecisionJob job = MockCluster.quickstart(name);
     change.accept(job);
@@ -361,16 +491,23 @@ class GangLifecycleTest {
     return cluster.events(job).stream().map(Event::getReason).toList();
   }
 
-  private static void assertOwned(List<io.fabric8.kubernetes.api.model.OwnerReference> refs, String uid) {
-    assertThat(refs).singleElement().satisfies(ref -> {
-      assertThat(ref.getUid()).isEqualTo(uid);
-      assertThat(ref.getKind()).isEqualTo("MixedPrecisionJob");
-      assertThat(ref.getController()).isTrue();
-    });
+  private static void assertOwned(
+      List<io.fabric8.kubernetes.api.model.OwnerReference> refs, String uid) {
+    assertThat(refs)
+        .singleElement()
+        .satisfies(
+            ref -> {
+              assertThat(ref.getUid()).isEqualTo(uid);
+              assertThat(ref.getKind()).isEqualTo("MixedPrecisionJob");
+              assertThat(ref.getController()).isTrue();
+            });
   }
 
   static Condition condition(MixedPrecisionJob job, String type) {
-    return job.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElseThrow(
-        () -> new AssertionError("no condition " + type + " in " + job.getStatus().conditions));
+    return job.getStatus().conditions.stream()
+        .filter(c -> type.equals(c.getType()))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("no condition " + type + " in " + job.getStatus().conditions));
   }
 }

@@ -7,7 +7,9 @@ import dev.mpj.api.JobPhase;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** Two operator replicas with leader election: one reconciles; when it goes, the other takes over. */
+/**
+ * Two operator replicas with leader election: one reconciles; when it goes, the other takes over.
+ */
 class LeaderElectionTest {
 
   @Test
@@ -16,25 +18,55 @@ class LeaderElectionTest {
       OperatorSettings settings =
           OperatorSettings.defaults()
               .withProgressInterval(Duration.ofSeconds(1))
-              .withLeaderElection(new OperatorSettings.LeaderElection(
-                  "mpj-operator", MockCluster.NS, Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200)));
+              .withLeaderElection(
+                  new OperatorSettings.LeaderElection(
+                      "mpj-operator",
+                      MockCluster.NS,
+                      Duration.ofSeconds(2),
+                      Duration.ofMillis(1500),
+                      Duration.ofMillis(200)));
       MpjOperator first = MpjOperator.start(cluster.client, settings);
-      eventually(() -> assertThat(cluster.client.leases().inNamespace(MockCluster.NS).withName("mpj-operator").get())
-          .isNotNull());
+      eventually(
+          () ->
+              assertThat(
+                      cluster
+                          .client
+                          .leases()
+                          .inNamespace(MockCluster.NS)
+                          .withName("mpj-operator")
+                          .get())
+                  .isNotNull());
       try (MpjOperator second = MpjOperator.start(cluster.client, settings)) {
         cluster.apply(MockCluster.quickstart("digits"));
         eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
-        String leader = cluster.client.leases().inNamespace(MockCluster.NS).withName("mpj-operator").get()
-            .getSpec().getHolderIdentity();
+        String leader =
+            cluster
+                .client
+                .leases()
+                .inNamespace(MockCluster.NS)
+                .withName("mpj-operator")
+                .get()
+                .getSpec()
+                .getHolderIdentity();
 
         first.close();
         cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.1"));
-        eventually(Duration.ofSeconds(30),
+        eventually(
+            Duration.ofSeconds(30),
             () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
-        assertThat(cluster.client.leases().inNamespace(MockCluster.NS).withName("mpj-operator").get()
-            .getSpec().getHolderIdentity()).isNotEqualTo(leader);
+        assertThat(
+                cluster
+                    .client
+                    .leases()
+                    .inNamespace(MockCluster.NS)
+                    .withName("mpj-operator")
+                    .get()
+                    .getSpec()
+                    .getHolderIdentity())
+            .isNotEqualTo(leader);
         assertThat(cluster.pods("digits")).hasSize(2);
-        assertThat(cluster.events("digits").stream().filter(e -> "Started".equals(e.getReason()))).hasSize(1);
+        assertThat(cluster.events("digits").stream().filter(e -> "Started".equals(e.getReason())))
+            .hasSize(1);
       }
     }
   }

@@ -28,13 +28,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fabric8 mock API server in CRUD mode with the MPJ CRD and one GPU node, plus the kubelet's part
- * that tests play by hand: setting pod phases and exit codes.
+ * The fabric8 mock API server in CRUD mode with the MPJ CRD and one GPU node, plus the kubelet's
+ * part that tests play by hand: setting pod phases and exit codes.
  */
 public final class MockCluster implements AutoCloseable {
   public static final String NS = "team-a";
-  /** Held so that the setting sticks: the mock server logs every request at INFO through java.util.logging. */
-  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  /**
+   * Held so that the setting sticks: the mock server logs every request at INFO through
+   * java.util.logging.
+   */
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   static {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -50,24 +55,31 @@ public final class MockCluster implements AutoCloseable {
 
   public static MockCluster start() {
     KubernetesMockServer server =
-        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new AccessReviewingCrud(), false);
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), new AccessReviewingCrud(), false);
     server.init();
     MockCluster cluster = new MockCluster(server);
-    try (InputStream crd = MixedPrecisionJob.class.getResourceAsStream("/META-INF/fabric8/" + Crd.FILE_NAME)) {
+    try (InputStream crd =
+        MixedPrecisionJob.class.getResourceAsStream("/META-INF/fabric8/" + Crd.FILE_NAME)) {
       cluster.client.apiextensions().v1().customResourceDefinitions().load(crd).create();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    cluster.client.nodes().resource(
-        new NodeBuilder()
-            .withNewMetadata()
-            .withName("gpu-node-1")
-            .withLabels(Map.of("nvidia.com/gpu.memory", "16384", "nvidia.com/gpu.product", "Tesla-T4"))
-            .endMetadata()
-            .withNewStatus()
-            .withAllocatable(Map.of("nvidia.com/gpu", new Quantity("8"), "cpu", new Quantity("32")))
-            .endStatus()
-            .build())
+    cluster
+        .client
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName("gpu-node-1")
+                .withLabels(
+                    Map.of("nvidia.com/gpu.memory", "16384", "nvidia.com/gpu.product", "Tesla-T4"))
+                .endMetadata()
+                .withNewStatus()
+                .withAllocatable(
+                    Map.of("nvidia.com/gpu", new Quantity("8"), "cpu", new Quantity("32")))
+                .endStatus()
+                .build())
         .create();
     return cluster;
   }
@@ -75,7 +87,8 @@ public final class MockCluster implements AutoCloseable {
   /** The quick-start example, under another name, in {@link #NS}. */
   public static MixedPrecisionJob quickstart(String name) {
     try {
-      MixedPrecisionJob job = JobFiles.parse(Files.readString(examples().resolve("quickstart.yaml")));
+      MixedPrecisionJob job =
+          JobFiles.parse(Files.readString(examples().resolve("quickstart.yaml")));
       job.getMetadata().setName(name);
       job.getMetadata().setNamespace(NS);
       return job;
@@ -90,7 +103,8 @@ public final class MockCluster implements AutoCloseable {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("docs/examples not found above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "docs/examples not found above " + Path.of("").toAbsolutePath());
     }
     return dir.resolve("docs/examples");
   }
@@ -104,7 +118,13 @@ public final class MockCluster implements AutoCloseable {
   }
 
   public List<Pod> pods(String job) {
-    return client.pods().inNamespace(NS).withLabel(Crd.LABEL_JOB_NAME, job).list().getItems().stream()
+    return client
+        .pods()
+        .inNamespace(NS)
+        .withLabel(Crd.LABEL_JOB_NAME, job)
+        .list()
+        .getItems()
+        .stream()
         .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
         .toList();
   }
@@ -117,10 +137,15 @@ public final class MockCluster implements AutoCloseable {
 
   /** Plays the kubelet: the pod runs, with an IP. */
   public void markRunning(Pod pod, String ip) {
-    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).editStatus(p -> {
-      p.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP(ip).build());
-      return p;
-    });
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(pod.getMetadata().getName())
+        .editStatus(
+            p -> {
+              p.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP(ip).build());
+              return p;
+            });
   }
 
   /** Plays the kubelet: the trainer container exited with {@code exitCode}. */
@@ -128,29 +153,37 @@ public final class MockCluster implements AutoCloseable {
     markExited(pod, exitCode, null);
   }
 
-  /** Plays the kubelet: the trainer container exited with {@code exitCode}, leaving {@code message} (or none). */
+  /**
+   * Plays the kubelet: the trainer container exited with {@code exitCode}, leaving {@code message}
+   * (or none).
+   */
   public void markExited(Pod pod, int exitCode, String message) {
     String phase = exitCode == 0 ? "Succeeded" : "Failed";
-    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).editStatus(p -> {
-      p.setStatus(
-          new PodStatusBuilder()
-              .withPhase(phase)
-              .withContainerStatuses(
-                  new ContainerStatusBuilder()
-                      .withName("trainer")
-                      .withState(
-                          new ContainerStateBuilder()
-                              .withNewTerminated()
-                              .withExitCode(exitCode)
-                              .withReason(exitCode == 0 ? "Completed" : "Error")
-                              .withMessage(message)
-                              .withFinishedAt(java.time.Instant.now().toString())
-                              .endTerminated()
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(pod.getMetadata().getName())
+        .editStatus(
+            p -> {
+              p.setStatus(
+                  new PodStatusBuilder()
+                      .withPhase(phase)
+                      .withContainerStatuses(
+                          new ContainerStatusBuilder()
+                              .withName("trainer")
+                              .withState(
+                                  new ContainerStateBuilder()
+                                      .withNewTerminated()
+                                      .withExitCode(exitCode)
+                                      .withReason(exitCode == 0 ? "Completed" : "Error")
+                                      .withMessage(message)
+                                      .withFinishedAt(java.time.Instant.now().toString())
+                                      .endTerminated()
+                                      .build())
                               .build())
-                      .build())
-              .build());
-      return p;
-    });
+                      .build());
+              return p;
+            });
   }
 
   /** The server itself, for tests that read the requests it received. */
@@ -165,8 +198,8 @@ public final class MockCluster implements AutoCloseable {
   }
 
   /**
-   * CRUD, plus the one question JOSDK asks before it elects a leader ("may I use Leases?"), which the
-   * CRUD dispatcher cannot answer: yes.
+   * CRUD, plus the one question JOSDK asks before it elects a leader ("may I use Leases?"), which
+   * the CRUD dispatcher cannot answer: yes.
    */
   static final class AccessReviewingCrud extends KubernetesCrudDispatcher {
     @Override
@@ -174,10 +207,11 @@ public final class MockCluster implements AutoCloseable {
       if (request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
         return new MockResponse()
             .setResponseCode(201)
-            .setBody("{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
-                + "\"metadata\":{},\"spec\":{},\"status\":{\"incomplete\":false,\"nonResourceRules\":[],"
-                + "\"resourceRules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
-                + "\"verbs\":[\"*\"]}]}}");
+            .setBody(
+                "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
+                    + "\"metadata\":{},\"spec\":{},\"status\":{\"incomplete\":false,\"nonResourceRules\":[],"
+                    + "\"resourceRules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
+                    + "\"verbs\":[\"*\"]}]}}");
       }
       return super.handleCreate(request);
     }

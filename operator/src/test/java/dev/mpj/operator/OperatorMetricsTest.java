@@ -34,12 +34,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The operator's /metrics, scraped over HTTP while it reconciles jobs in the mock API server, parsed
- * with {@link PrometheusExposition} and held against what the API server says happened.
+ * The operator's /metrics, scraped over HTTP while it reconciles jobs in the mock API server,
+ * parsed with {@link PrometheusExposition} and held against what the API server says happened.
  */
 class OperatorMetricsTest {
   /** Jobs with this seed make the sizer throw: it stands in for any bug a reconcile can hit. */
   static final long FAILING_SEED = 13;
+
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private MockCluster cluster;
@@ -51,17 +52,19 @@ class OperatorMetricsTest {
     cluster = MockCluster.start();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MemorySizer sizer = new MemorySizer(SizingSettings.defaults());
-    operator = MpjOperator.start(
-        cluster.client,
-        OperatorSettings.defaults()
-            .withProgressInterval(Duration.ofSeconds(1))
-            .withMeterRegistry(registry)
-            .withSizer((spec, capacity) -> {
-              if (spec.training.seed == FAILING_SEED) {
-                throw new IllegalStateException("the sizer failed on purpose");
-              }
-              return sizer.plan(spec, capacity);
-            }));
+    operator =
+        MpjOperator.start(
+            cluster.client,
+            OperatorSettings.defaults()
+                .withProgressInterval(Duration.ofSeconds(1))
+                .withMeterRegistry(registry)
+                .withSizer(
+                    (spec, capacity) -> {
+                      if (spec.training.seed == FAILING_SEED) {
+                        throw new IllegalStateException("the sizer failed on purpose");
+                      }
+                      return sizer.plan(spec, capacity);
+                    }));
     server = MetricsServer.start(0, new MetricsEndpoint(registry, operator.metrics()::refresh));
   }
 
@@ -87,54 +90,76 @@ class OperatorMetricsTest {
 
     eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.1"));
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
-    eventually(() -> {
-      PrometheusExposition scrape = scrape();
-      assertPhasesMatchTheApiServer(scrape);
-      // digits runs, queued waits suspended, broken (invalid) and erring (no status yet) are Pending.
-      assertThat(scrape.value("mpj_jobs", Map.of("phase", "Running"))).contains(1.0);
-      assertThat(scrape.value("mpj_jobs", Map.of("phase", "Suspended"))).contains(1.0);
-      assertThat(scrape.value("mpj_jobs", Map.of("phase", "Pending"))).contains(2.0);
-    });
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    eventually(
+        () -> {
+          PrometheusExposition scrape = scrape();
+          assertPhasesMatchTheApiServer(scrape);
+          // digits runs, queued waits suspended, broken (invalid) and erring (no status yet) are
+          // Pending.
+          assertThat(scrape.value("mpj_jobs", Map.of("phase", "Running"))).contains(1.0);
+          assertThat(scrape.value("mpj_jobs", Map.of("phase", "Suspended"))).contains(1.0);
+          assertThat(scrape.value("mpj_jobs", Map.of("phase", "Pending"))).contains(2.0);
+        });
 
     cluster.markExited(cluster.pods("digits").get(1), 137);
     eventually(() -> assertThat(cluster.job("digits").getStatus().restarts).isEqualTo(1));
-    eventually(() -> assertThat(cluster.pods("digits")).hasSize(2)
-        .allSatisfy(p -> assertThat(p.getMetadata().getLabels()).containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
     cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.2"));
-    eventually(() -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
 
-    eventually(() -> {
-      PrometheusExposition scrape = scrape();
-      assertPhasesMatchTheApiServer(scrape);
-      assertThat(scrape.value("mpj_job_restarts_total", job("digits")))
-          .contains((double) cluster.job("digits").getStatus().restarts);
-      assertThat(scrape.value("mpj_job_restarts_total", job("queued"))).contains(0.0);
-      assertThat(scrape.value("mpj_job_restarts_total", job("erring"))).as("no status yet: no restarts").contains(0.0);
-    });
+    eventually(
+        () -> {
+          PrometheusExposition scrape = scrape();
+          assertPhasesMatchTheApiServer(scrape);
+          assertThat(scrape.value("mpj_job_restarts_total", job("digits")))
+              .contains((double) cluster.job("digits").getStatus().restarts);
+          assertThat(scrape.value("mpj_job_restarts_total", job("queued"))).contains(0.0);
+          assertThat(scrape.value("mpj_job_restarts_total", job("erring")))
+              .as("no status yet: no restarts")
+              .contains(0.0);
+        });
     PrometheusExposition scrape = scrape();
     assertThat(scrape.family("mpj_job_restarts_total").orElseThrow().type()).isEqualTo("counter");
     assertThat(scrape.family("mpj_jobs").orElseThrow().type()).isEqualTo("gauge");
 
     SizingStatus sizing = cluster.job("digits").getStatus().sizing;
-    for (SizingStatus.PrecisionPlan plan : new SizingStatus.PrecisionPlan[] {sizing.plan, sizing.fp32}) {
+    for (SizingStatus.PrecisionPlan plan :
+        new SizingStatus.PrecisionPlan[] {sizing.plan, sizing.fp32}) {
       Map<String, String> labels = with(job("digits"), "precision", plan.precision);
-      assertThat(scrape.value("mpj_job_sizing_bytes_per_replica", labels)).contains((double) plan.bytesPerReplica);
+      assertThat(scrape.value("mpj_job_sizing_bytes_per_replica", labels))
+          .contains((double) plan.bytesPerReplica);
       assertThat(scrape.value("mpj_job_sizing_gpus", labels)).contains((double) plan.gpus);
     }
     assertThat(scrape.samples("mpj_job_sizing_bytes_per_replica", job("digits")))
         .extracting(s -> s.label("precision"))
         .containsExactlyInAnyOrder("fp16-mixed", "fp32");
     double fp32 =
-        scrape.value("mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp32")).orElseThrow();
+        scrape
+            .value("mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp32"))
+            .orElseThrow();
     double mixed =
-        scrape.value("mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp16-mixed")).orElseThrow();
-    // Both at micro-batch 32 with the same reserve. The quick-start's MLP (21,768 parameters) is small
+        scrape
+            .value(
+                "mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp16-mixed"))
+            .orElseThrow();
+    // Both at micro-batch 32 with the same reserve. The quick-start's MLP (21,768 parameters) is
+    // small
     // enough that FP16 mixed's larger update temporaries (30 against 24 B/param: +130,608) outweigh
     // the activations it halves (32 * (2,304 - 1,360) = 30,208): FP16 mixed needs 100,400 B more.
     assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(100_400.0);
     assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-100_400L);
-    assertThat(scrape.value("mpj_job_sizing_gpus_saved", job("digits"))).contains((double) sizing.gpusSaved);
+    assertThat(scrape.value("mpj_job_sizing_gpus_saved", job("digits")))
+        .contains((double) sizing.gpusSaved);
     assertThat(scrape.samples("mpj_job_sizing_bytes_per_replica", job("broken")))
         .as("a job that was never sized has no sizing series")
         .isEmpty();
@@ -142,44 +167,60 @@ class OperatorMetricsTest {
     assertThat(scrape.value("mpj_reconcile_errors_total", job("digits"))).contains(0.0);
     double errors = scrape.value("mpj_reconcile_errors_total", job("erring")).orElseThrow();
     assertThat(errors).isPositive();
-    eventually(() -> assertThat(scrape().value("mpj_reconcile_errors_total", job("erring")).orElseThrow())
-        .as("the failing reconcile is retried, and each failure counts")
-        .isGreaterThan(errors));
+    eventually(
+        () ->
+            assertThat(scrape().value("mpj_reconcile_errors_total", job("erring")).orElseThrow())
+                .as("the failing reconcile is retried, and each failure counts")
+                .isGreaterThan(errors));
 
-    assertThat(scrape.sum("operator_sdk_reconciliations_started_total", Map.of("kind", "MixedPrecisionJob")))
+    assertThat(
+            scrape.sum(
+                "operator_sdk_reconciliations_started_total", Map.of("kind", "MixedPrecisionJob")))
         .isPositive();
     assertThat(scrape.sum("operator_sdk_reconciliations_failed_total", Map.of())).isPositive();
-    assertThat(scrape.familyNames()).anyMatch(n -> n.startsWith("operator_sdk_controllers_execution_reconcile"));
+    assertThat(scrape.familyNames())
+        .anyMatch(n -> n.startsWith("operator_sdk_controllers_execution_reconcile"));
 
     cluster.client.resource(cluster.job("digits")).delete();
-    eventually(() -> {
-      PrometheusExposition after = scrape();
-      assertThat(after.samples("mpj_job_restarts_total", job("digits"))).isEmpty();
-      assertThat(after.samples("mpj_job_sizing_bytes_per_replica", job("digits"))).isEmpty();
-      assertThat(after.samples("mpj_job_sizing_gpus_saved", job("digits"))).isEmpty();
-      assertThat(after.samples("mpj_reconcile_errors_total", job("digits"))).isEmpty();
-      assertThat(after.value("mpj_job_restarts_total", job("queued"))).isPresent();
-      assertPhasesMatchTheApiServer(after);
-    });
+    eventually(
+        () -> {
+          PrometheusExposition after = scrape();
+          assertThat(after.samples("mpj_job_restarts_total", job("digits"))).isEmpty();
+          assertThat(after.samples("mpj_job_sizing_bytes_per_replica", job("digits"))).isEmpty();
+          assertThat(after.samples("mpj_job_sizing_gpus_saved", job("digits"))).isEmpty();
+          assertThat(after.samples("mpj_reconcile_errors_total", job("digits"))).isEmpty();
+          assertThat(after.value("mpj_job_restarts_total", job("queued"))).isPresent();
+          assertPhasesMatchTheApiServer(after);
+        });
   }
 
   @Test
   void everyDocumentedOperatorMetricIsExportedAndEveryExportedMetricIsDocumented() {
     cluster.apply(MockCluster.quickstart("digits"));
     List<MetricsDoc.Metric> documented = MetricsDoc.read().section("Operator");
-    assertThat(documented).extracting(MetricsDoc.Metric::name).contains("mpj_jobs", "operator_sdk_");
+    assertThat(documented)
+        .extracting(MetricsDoc.Metric::name)
+        .contains("mpj_jobs", "operator_sdk_");
 
-    eventually(() -> {
-      PrometheusExposition scrape = scrape();
-      for (MetricsDoc.Metric metric : documented) {
-        assertThat(scrape.families()).as("documented %s", metric.name())
-            .anySatisfy(f -> assertThat(metric.covers(f.name())).isTrue());
-      }
-    });
+    eventually(
+        () -> {
+          PrometheusExposition scrape = scrape();
+          for (MetricsDoc.Metric metric : documented) {
+            assertThat(scrape.families())
+                .as("documented %s", metric.name())
+                .anySatisfy(f -> assertThat(metric.covers(f.name())).isTrue());
+          }
+        });
     PrometheusExposition scrape = scrape();
     for (PrometheusExposition.Family family : scrape.families()) {
-      MetricsDoc.Metric metric = documented.stream().filter(m -> m.covers(family.name())).findFirst()
-          .orElseThrow(() -> new AssertionError(family.name() + " is exported but not in " + MetricsDoc.FILE));
+      MetricsDoc.Metric metric =
+          documented.stream()
+              .filter(m -> m.covers(family.name()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new AssertionError(
+                          family.name() + " is exported but not in " + MetricsDoc.FILE));
       assertThat(metric.types()).as("type of %s", family.name()).contains(family.type());
       assertThat(family.samples()).as("samples of %s", family.name()).isNotEmpty();
       for (PrometheusExposition.Sample sample : family.samples()) {
@@ -198,26 +239,46 @@ class OperatorMetricsTest {
   void theEndpointAnswersInTheTextFormatAndOnlyToReads() throws Exception {
     HttpResponse<String> get = request("GET");
     assertThat(get.statusCode()).isEqualTo(200);
-    assertThat(get.headers().firstValue("Content-Type")).contains("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(get.headers().firstValue("Content-Type"))
+        .contains("text/plain; version=0.0.4; charset=utf-8");
     PrometheusExposition scrape = PrometheusExposition.parse(get.body());
-    assertThat(Arrays.stream(JobPhase.values()).map(p -> scrape.value("mpj_jobs", Map.of("phase", p.name()))))
+    assertThat(
+            Arrays.stream(JobPhase.values())
+                .map(p -> scrape.value("mpj_jobs", Map.of("phase", p.name()))))
         .as("every phase is there, 0 with no jobs")
         .allSatisfy(v -> assertThat(v).contains(0.0));
     assertThat(request("POST").statusCode()).isEqualTo(405);
   }
 
-  /** mpj_jobs{phase} equals the jobs in the mock API server in each phase (no status yet: Pending). */
+  /**
+   * mpj_jobs{phase} equals the jobs in the mock API server in each phase (no status yet: Pending).
+   */
   private void assertPhasesMatchTheApiServer(PrometheusExposition scrape) {
     Map<JobPhase, Long> expected =
-        cluster.client.resources(MixedPrecisionJob.class).inAnyNamespace().list().getItems().stream()
-            .collect(Collectors.groupingBy(
-                j -> Optional.ofNullable(j.getStatus()).map(s -> s.phase).orElse(JobPhase.Pending),
-                Collectors.counting()));
-    Map<JobPhase, Double> scraped = Arrays.stream(JobPhase.values())
-        .collect(Collectors.toMap(
-            Function.identity(),
-            p -> scrape.value("mpj_jobs", Map.of("phase", p.name())).orElseThrow(
-                () -> new AssertionError("no mpj_jobs{phase=\"" + p + "\"}"))));
+        cluster
+            .client
+            .resources(MixedPrecisionJob.class)
+            .inAnyNamespace()
+            .list()
+            .getItems()
+            .stream()
+            .collect(
+                Collectors.groupingBy(
+                    j ->
+                        Optional.ofNullable(j.getStatus())
+                            .map(s -> s.phase)
+                            .orElse(JobPhase.Pending),
+                    Collectors.counting()));
+    Map<JobPhase, Double> scraped =
+        Arrays.stream(JobPhase.values())
+            .collect(
+                Collectors.toMap(
+                    Function.identity(),
+                    p ->
+                        scrape
+                            .value("mpj_jobs", Map.of("phase", p.name()))
+                            .orElseThrow(
+                                () -> new AssertionError("no mpj_jobs{phase=\"" + p + "\"}"))));
     for (JobPhase phase : JobPhase.values()) {
       assertThat(scraped.get(phase))
           .as("mpj_jobs{phase=%s}", phase)
@@ -240,7 +301,8 @@ class OperatorMetricsTest {
 
   private HttpResponse<String> request(String method) throws IOException, InterruptedException {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + MetricsEndpoint.PATH))
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.port() + MetricsEndpoint.PATH))
             .method(method, HttpRequest.BodyPublishers.noBody())
             .build(),
         HttpResponse.BodyHandlers.ofString());

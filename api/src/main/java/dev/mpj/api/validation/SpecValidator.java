@@ -143,7 +143,8 @@ public final class SpecValidator {
         }
       }
       case TRANSFORMER -> {
-        ModelSpec.Transformer t = m.transformer != null ? m.transformer : new ModelSpec.Transformer();
+        ModelSpec.Transformer t =
+            m.transformer != null ? m.transformer : new ModelSpec.Transformer();
         String f = "spec.model.transformer.";
         c.atLeast(f + "layers", t.layers, 1);
         c.atLeast(f + "hiddenSize", t.hiddenSize, 1);
@@ -154,7 +155,11 @@ public final class SpecValidator {
         if (t.heads >= 1 && t.hiddenSize % t.heads != 0) {
           c.fail(
               f + "hiddenSize",
-              "must be a multiple of heads (" + t.hiddenSize + " is not a multiple of " + t.heads + ")");
+              "must be a multiple of heads ("
+                  + t.hiddenSize
+                  + " is not a multiple of "
+                  + t.heads
+                  + ")");
         }
       }
     }
@@ -185,16 +190,25 @@ public final class SpecValidator {
     switch (d.source) {
       case SYNTHETIC -> {
         DataSpec.Synthetic s = d.synthetic != null ? d.synthetic : new DataSpec.Synthetic();
-        c.require(s.task != null, "spec.data.synthetic.task", "must be classification, regression or sequence");
+        c.require(
+            s.task != null,
+            "spec.data.synthetic.task",
+            "must be classification, regression or sequence");
         c.atLeast("spec.data.synthetic.samples", s.samples, 1);
         c.atLeast("spec.data.synthetic.features", s.features, 1);
         c.atLeast("spec.data.synthetic.classes", s.classes, 2);
-        boolean transformer = model != null && model.architecture == ModelSpec.Architecture.TRANSFORMER;
-        if (s.task == DataSpec.Task.SEQUENCE && model != null && model.architecture != null && !transformer) {
+        boolean transformer =
+            model != null && model.architecture == ModelSpec.Architecture.TRANSFORMER;
+        if (s.task == DataSpec.Task.SEQUENCE
+            && model != null
+            && model.architecture != null
+            && !transformer) {
           c.fail("spec.data.synthetic.task", "sequence data needs model.architecture transformer");
         }
         if (transformer && s.task != null && s.task != DataSpec.Task.SEQUENCE) {
-          c.fail("spec.data.synthetic.task", "the transformer trains on sequence data; set task: sequence");
+          c.fail(
+              "spec.data.synthetic.task",
+              "the transformer trains on sequence data; set task: sequence");
         }
       }
       case CSV -> {
@@ -229,14 +243,18 @@ public final class SpecValidator {
         "spec.data.validationFraction",
         "must be between 0 and 0.9 (got " + d.validationFraction + ")");
     if (d.imageShape != null) {
-      boolean ok = d.imageShape.size() == 3 && d.imageShape.stream().allMatch(v -> v != null && v >= 1);
+      boolean ok =
+          d.imageShape.size() == 3 && d.imageShape.stream().allMatch(v -> v != null && v >= 1);
       c.require(ok, "spec.data.imageShape", "must be [channels, height, width], each at least 1");
       if (ok && d.source == DataSpec.Source.SYNTHETIC && d.synthetic != null) {
         long product = (long) d.imageShape.get(0) * d.imageShape.get(1) * d.imageShape.get(2);
         c.require(
             product == d.synthetic.features,
             "spec.data.imageShape",
-            "has " + product + " values per sample but data.synthetic.features is " + d.synthetic.features);
+            "has "
+                + product
+                + " values per sample but data.synthetic.features is "
+                + d.synthetic.features);
       }
     }
   }
@@ -289,7 +307,10 @@ public final class SpecValidator {
     }
     c.atLeast("spec.replicas.min", r.min, 1);
     c.atLeast("spec.replicas.max", r.max, 1);
-    c.require(r.min <= r.max, "spec.replicas.min", "must not exceed replicas.max (" + r.min + " > " + r.max + ")");
+    c.require(
+        r.min <= r.max,
+        "spec.replicas.min",
+        "must not exceed replicas.max (" + r.min + " > " + r.max + ")");
   }
 
   private static void resources(Checks c, ResourcesSpec r) {
@@ -354,19 +375,31 @@ public final class SpecValidator {
   }
 
   private static void crossFields(Checks c, MixedPrecisionJobSpec spec) {
-    if (spec.training != null && spec.training.globalBatchSize != null && spec.replicas != null
-        && spec.training.globalBatchSize >= 1 && spec.training.globalBatchSize < spec.replicas.min) {
+    if (spec.training != null
+        && spec.training.globalBatchSize != null
+        && spec.replicas != null
+        && spec.training.globalBatchSize >= 1
+        && spec.training.globalBatchSize < spec.replicas.min) {
       c.fail(
           "spec.training.globalBatchSize",
-          "must be at least replicas.min (" + spec.training.globalBatchSize + " < " + spec.replicas.min
+          "must be at least replicas.min ("
+              + spec.training.globalBatchSize
+              + " < "
+              + spec.replicas.min
               + "): every replica needs at least one sample per step");
     }
-    boolean syntheticCnn = spec.model != null && spec.model.architecture == ModelSpec.Architecture.CNN
-        && spec.data != null && spec.data.source == DataSpec.Source.SYNTHETIC && spec.data.imageShape == null;
+    boolean syntheticCnn =
+        spec.model != null
+            && spec.model.architecture == ModelSpec.Architecture.CNN
+            && spec.data != null
+            && spec.data.source == DataSpec.Source.SYNTHETIC
+            && spec.data.imageShape == null;
     if (syntheticCnn && DataShape.of(spec.data).cnnInput() == null) {
       c.fail(
           "spec.data.imageShape",
-          "is required for cnn: " + DataShape.of(spec.data).features() + " features are not a square image");
+          "is required for cnn: "
+              + DataShape.of(spec.data).features()
+              + " features are not a square image");
     }
   }
 

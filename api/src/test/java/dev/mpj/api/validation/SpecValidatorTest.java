@@ -35,12 +35,14 @@ class SpecValidatorTest {
   @Test
   void negativeBatchSizeNamesTheField() {
     assertThat(violations(job -> job.getSpec().training.globalBatchSize = -4))
-        .containsExactly(new Violation("spec.training.globalBatchSize", "must be at least 1 (got -4)"));
+        .containsExactly(
+            new Violation("spec.training.globalBatchSize", "must be at least 1 (got -4)"));
   }
 
   @Test
   void unknownPrecisionIsRefusedWhileParsingWithTheAllowedValues() {
-    assertThatThrownBy(() -> JobFiles.parse(VALID.replace("precision: fp16-mixed", "precision: fp8")))
+    assertThatThrownBy(
+            () -> JobFiles.parse(VALID.replace("precision: fp16-mixed", "precision: fp8")))
         .isInstanceOfSatisfying(
             InvalidJobException.class,
             e -> {
@@ -114,7 +116,8 @@ class SpecValidatorTest {
   @Test
   void checkpointVolumeNeedsExactlyOneOfSizeAndClaim() {
     List<Violation> v =
-        violations(job -> job.getSpec().checkpoint.volume = new dev.mpj.api.CheckpointSpec.Volume());
+        violations(
+            job -> job.getSpec().checkpoint.volume = new dev.mpj.api.CheckpointSpec.Volume());
     assertThat(v).extracting(Violation::field).containsExactly("spec.checkpoint.volume");
   }
 
@@ -140,12 +143,13 @@ class SpecValidatorTest {
               job.getSpec().data.synthetic.features = 15;
             });
     assertThat(v).extracting(Violation::field).containsExactly("spec.data.imageShape");
-    assertThat(violations(
-            job -> {
-              job.getSpec().model.architecture = ModelSpec.Architecture.CNN;
-              job.getSpec().model.mlp = null;
-              job.getSpec().data.synthetic.features = 16;
-            }))
+    assertThat(
+            violations(
+                job -> {
+                  job.getSpec().model.architecture = ModelSpec.Architecture.CNN;
+                  job.getSpec().model.mlp = null;
+                  job.getSpec().data.synthetic.features = 16;
+                }))
         .isEmpty();
   }
 
@@ -163,7 +167,10 @@ class SpecValidatorTest {
   @Test
   void badQuantityNamesTheField() {
     List<Violation> v =
-        violations(job -> job.getSpec().resources.gpuMemory = new io.fabric8.kubernetes.api.model.Quantity("-16Gi"));
+        violations(
+            job ->
+                job.getSpec().resources.gpuMemory =
+                    new io.fabric8.kubernetes.api.model.Quantity("-16Gi"));
     assertThat(v).extracting(Violation::field).containsExactly("spec.resources.gpuMemory");
   }
 

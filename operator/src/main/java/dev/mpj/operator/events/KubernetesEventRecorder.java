@@ -31,7 +31,10 @@ public final class KubernetesEventRecorder implements EventRecorder {
     var e =
         new EventBuilder()
             .withNewMetadata()
-            .withName(meta.getName() + "." + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()))
+            .withName(
+                meta.getName()
+                    + "."
+                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()))
             .withNamespace(meta.getNamespace())
             .endMetadata()
             .withInvolvedObject(
@@ -57,8 +60,19 @@ public final class KubernetesEventRecorder implements EventRecorder {
     try {
       client.v1().events().inNamespace(meta.getNamespace()).resource(e).create();
     } catch (KubernetesClientException ex) {
-      LOG.warn("cannot record event {} for {}/{}: {}", event.reason(), meta.getNamespace(), meta.getName(), ex.getMessage());
+      LOG.warn(
+          "cannot record event {} for {}/{}: {}",
+          event.reason(),
+          meta.getNamespace(),
+          meta.getName(),
+          ex.getMessage());
     }
-    LOG.info("{}/{}: {} {}: {}", meta.getNamespace(), meta.getName(), event.type(), event.reason(), event.message());
+    LOG.info(
+        "{}/{}: {} {}: {}",
+        meta.getNamespace(),
+        meta.getName(),
+        event.type(),
+        event.reason(),
+        event.message());
   }
 }

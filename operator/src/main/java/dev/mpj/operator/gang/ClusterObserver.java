@@ -31,10 +31,14 @@ public final class ClusterObserver {
               .filter(p -> !JobChildren.ownedBy(p, job))
               .toList();
       var template = job.getSpec().template;
-      Map<String, String> selector = template == null || template.nodeSelector == null ? Map.of() : template.nodeSelector;
-      return ClusterCapacity.observe(nodes, others, selector, job.getSpec().resources.gpusPerReplica);
+      Map<String, String> selector =
+          template == null || template.nodeSelector == null ? Map.of() : template.nodeSelector;
+      return ClusterCapacity.observe(
+          nodes, others, selector, job.getSpec().resources.gpusPerReplica);
     } catch (KubernetesClientException e) {
-      LOG.warn("cannot read nodes and pods for sizing ({}); sizing without cluster figures", e.getMessage());
+      LOG.warn(
+          "cannot read nodes and pods for sizing ({}); sizing without cluster figures",
+          e.getMessage());
       return ClusterCapacity.unknown();
     }
   }

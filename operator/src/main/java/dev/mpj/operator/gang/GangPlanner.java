@@ -27,8 +27,10 @@ public final class GangPlanner {
     if (!o.violations().isEmpty()) {
       return new Verdict.InvalidSpec(o.violations());
     }
-    MixedPrecisionJobStatus status = Optional.ofNullable(o.job().getStatus()).orElseGet(MixedPrecisionJobStatus::new);
-    RunPolicySpec policy = Optional.ofNullable(o.job().getSpec().runPolicy).orElseGet(RunPolicySpec::new);
+    MixedPrecisionJobStatus status =
+        Optional.ofNullable(o.job().getStatus()).orElseGet(MixedPrecisionJobStatus::new);
+    RunPolicySpec policy =
+        Optional.ofNullable(o.job().getSpec().runPolicy).orElseGet(RunPolicySpec::new);
     JobPhase phase = status.phase;
     List<Replica> all = o.replicas();
 
@@ -39,7 +41,9 @@ public final class GangPlanner {
     if (deadline != null && !o.now().isBefore(deadline) && !policy.suspend) {
       return new Verdict.Fail(
           "DeadlineExceeded",
-          "the job ran longer than runPolicy.activeDeadlineSeconds (" + policy.activeDeadlineSeconds + " s)",
+          "the job ran longer than runPolicy.activeDeadlineSeconds ("
+              + policy.activeDeadlineSeconds
+              + " s)",
           names(all, Replica::active));
     }
     if (policy.suspend) {
@@ -62,7 +66,8 @@ public final class GangPlanner {
         return new Verdict.Start(attempt + 1, null, List.of(), true);
       }
       if (phase == JobPhase.Running) {
-        return restartOrFail(status, policy, attempt, "every pod of attempt " + attempt + " disappeared", List.of());
+        return restartOrFail(
+            status, policy, attempt, "every pod of attempt " + attempt + " disappeared", List.of());
       }
       return new Verdict.Start(attempt, null, List.of(), false);
     }
@@ -77,12 +82,15 @@ public final class GangPlanner {
       List<String> stop = names(current, Replica::active);
       if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_BAD_CONFIG) {
         return new Verdict.Fail(
-            "InvalidConfig", r.failureDescription() + ": the trainer refused its config; not restarted", stop);
+            "InvalidConfig",
+            r.failureDescription() + ": the trainer refused its config; not restarted",
+            stop);
       }
       if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_PARITY_FAILURE) {
         return new Verdict.Fail(
             "PrecisionParity",
-            r.failureDescription() + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail",
+            r.failureDescription()
+                + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail",
             stop);
       }
       return restartOrFail(status, policy, attempt, r.failureDescription(), current);
@@ -100,7 +108,11 @@ public final class GangPlanner {
     if (!missing.isEmpty()) {
       if (phase == JobPhase.Running) {
         return restartOrFail(
-            status, policy, attempt, "pod " + JobNames.pod(o.job(), missing.get(0)) + " disappeared", current);
+            status,
+            policy,
+            attempt,
+            "pod " + JobNames.pod(o.job(), missing.get(0)) + " disappeared",
+            current);
       }
       return new Verdict.Start(attempt, worldSize, missing, false);
     }
@@ -115,7 +127,9 @@ public final class GangPlanner {
     }
     int ready = (int) current.stream().filter(r -> r.running() || r.succeeded()).count();
     JobPhase next =
-        ready == worldSize ? JobPhase.Running : (phase == JobPhase.Restarting ? JobPhase.Restarting : JobPhase.Pending);
+        ready == worldSize
+            ? JobPhase.Running
+            : (phase == JobPhase.Restarting ? JobPhase.Restarting : JobPhase.Pending);
     return new Verdict.Observe(next, attempt, worldSize, ready);
   }
 
@@ -136,16 +150,25 @@ public final class GangPlanner {
 
   /** A replica failed: the next attempt, or Failed once the restarts reached the backoff limit. */
   private static Verdict restartOrFail(
-      MixedPrecisionJobStatus status, RunPolicySpec policy, int attempt, String what, List<Replica> current) {
+      MixedPrecisionJobStatus status,
+      RunPolicySpec policy,
+      int attempt,
+      String what,
+      List<Replica> current) {
     if (status.restarts >= policy.backoffLimit) {
       // A failed job keeps its finished pods, for their logs.
       return new Verdict.Fail(
           "BackoffLimitExceeded",
-          what + "; " + status.restarts + " restarts already reached runPolicy.backoffLimit " + policy.backoffLimit,
+          what
+              + "; "
+              + status.restarts
+              + " restarts already reached runPolicy.backoffLimit "
+              + policy.backoffLimit,
           names(current, Replica::active));
     }
     // A restart frees every name for the next attempt.
-    return new Verdict.Restart(attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
+    return new Verdict.Restart(
+        attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
   }
 
   private static List<String> names(List<Replica> replicas, Predicate<Replica> which) {

@@ -18,13 +18,19 @@ public final class JobEvents {
    * @param after the status this reconcile writes
    */
   public static List<JobEvent> of(
-      MixedPrecisionJobStatus before, MixedPrecisionJobStatus after, Verdict verdict, SizingPlan plan) {
+      MixedPrecisionJobStatus before,
+      MixedPrecisionJobStatus after,
+      Verdict verdict,
+      SizingPlan plan) {
     List<JobEvent> events = new ArrayList<>();
     if (verdict instanceof Verdict.InvalidSpec v) {
       if (before == null || !after.message.equals(before.message)) {
-        events.add(JobEvent.warning(
-            "InvalidSpec",
-            v.violations().stream().map(Violation::toString).collect(Collectors.joining("; "))));
+        events.add(
+            JobEvent.warning(
+                "InvalidSpec",
+                v.violations().stream()
+                    .map(Violation::toString)
+                    .collect(Collectors.joining("; "))));
       }
     } else if (verdict instanceof Verdict.Fail v) {
       events.add(JobEvent.warning(v.reason(), "job failed: " + v.message()));
@@ -32,7 +38,8 @@ public final class JobEvents {
       events.add(JobEvent.normal("Succeeded", after.message));
     } else if (verdict instanceof Verdict.Suspend v) {
       if (before == null || before.phase != after.phase || !v.podsToStop().isEmpty()) {
-        events.add(JobEvent.normal("Suspended", "suspended; stopping " + v.podsToStop().size() + " pods"));
+        events.add(
+            JobEvent.normal("Suspended", "suspended; stopping " + v.podsToStop().size() + " pods"));
       }
     } else if (verdict instanceof Verdict.Restart v) {
       if (v.failure()) {
@@ -42,26 +49,45 @@ public final class JobEvents {
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
               ? "restarting from step " + after.lastCheckpoint.step
               : "restarting from the newest checkpoint, if any";
-      events.add(JobEvent.normal(
-          "Restarting",
-          (v.failure() ? "restart " + after.restarts : "resize") + ": attempt " + v.nextAttempt() + ", " + from));
+      events.add(
+          JobEvent.normal(
+              "Restarting",
+              (v.failure() ? "restart " + after.restarts : "resize")
+                  + ": attempt "
+                  + v.nextAttempt()
+                  + ", "
+                  + from));
     } else if (verdict instanceof Verdict.Start v && v.isNew()) {
       if (plan == null || !plan.fits()) {
         if (before == null || !after.message.equals(before.message)) {
           events.add(JobEvent.warning("DoesNotFit", after.message));
         }
       } else {
-        events.add(JobEvent.normal(
-            "Sized",
-            plan.replicas() + " replicas, micro-batch " + plan.microBatch() + ", gradient accumulation "
-                + plan.gradientAccumulation() + (plan.message() == null ? "" : " (" + plan.message() + ")")));
-        events.add(JobEvent.normal(
-            "Started",
-            (v.resumed() ? "resumed: " : "") + "attempt " + v.attempt() + " with " + plan.replicas() + " replicas"));
+        events.add(
+            JobEvent.normal(
+                "Sized",
+                plan.replicas()
+                    + " replicas, micro-batch "
+                    + plan.microBatch()
+                    + ", gradient accumulation "
+                    + plan.gradientAccumulation()
+                    + (plan.message() == null ? "" : " (" + plan.message() + ")")));
+        events.add(
+            JobEvent.normal(
+                "Started",
+                (v.resumed() ? "resumed: " : "")
+                    + "attempt "
+                    + v.attempt()
+                    + " with "
+                    + plan.replicas()
+                    + " replicas"));
       }
     } else if (verdict instanceof Verdict.Observe v) {
       if (before != null && before.phase != v.phase() && v.phase() == JobPhase.Running) {
-        events.add(JobEvent.normal("Running", "all " + v.replicas() + " replicas of attempt " + v.attempt() + " are running"));
+        events.add(
+            JobEvent.normal(
+                "Running",
+                "all " + v.replicas() + " replicas of attempt " + v.attempt() + " are running"));
       }
     }
     return events;

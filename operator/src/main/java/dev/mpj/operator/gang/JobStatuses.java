@@ -33,7 +33,8 @@ public final class JobStatuses {
 
   /**
    * @param plan the sizing of a new attempt ({@link Verdict.Start} that is new), else null
-   * @param report rank 0's latest progress (its final report in the reconcile that ends an attempt), or null
+   * @param report rank 0's latest progress (its final report in the reconcile that ends an
+   *     attempt), or null
    */
   public static MixedPrecisionJobStatus next(
       MixedPrecisionJob job, Verdict verdict, SizingPlan plan, ProgressReport report, Instant now) {
@@ -46,7 +47,9 @@ public final class JobStatuses {
     }
 
     if (verdict instanceof Verdict.InvalidSpec v) {
-      s.message = "invalid spec: " + v.violations().stream().map(Violation::toString).collect(Collectors.joining("; "));
+      s.message =
+          "invalid spec: "
+              + v.violations().stream().map(Violation::toString).collect(Collectors.joining("; "));
       c.kstatus(false, "InvalidSpec", false, true, "InvalidSpec", s.message);
     } else if (verdict instanceof Verdict.Finished) {
       // Nothing changes once finished; only observedGeneration follows the spec.
@@ -71,7 +74,8 @@ public final class JobStatuses {
     } else if (verdict instanceof Verdict.Suspend v) {
       s.phase = JobPhase.Suspended;
       s.readyReplicas = 0;
-      s.message = "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest checkpoint";
+      s.message =
+          "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest checkpoint";
       c.kstatus(false, "Suspended", false, false, "Suspended", s.message);
       c.set(SUSPENDED, true, "Suspended", s.message);
       c.set(RUNNING, false, "Suspended", "");
@@ -103,7 +107,13 @@ public final class JobStatuses {
         c.set(RUNNING, true, "Running", s.message);
         c.set(RESTARTING, false, "Running", "");
       } else {
-        s.message = v.readyReplicas() + " of " + v.replicas() + " replicas running (attempt " + v.attempt() + ")";
+        s.message =
+            v.readyReplicas()
+                + " of "
+                + v.replicas()
+                + " replicas running (attempt "
+                + v.attempt()
+                + ")";
         c.kstatus(false, "Starting", true, false, "Starting", s.message);
       }
       c.set(SUSPENDED, false, "Running", "");
@@ -128,7 +138,8 @@ public final class JobStatuses {
     return s;
   }
 
-  private static void start(MixedPrecisionJobStatus s, Conditions c, Verdict.Start v, SizingPlan plan, Instant now) {
+  private static void start(
+      MixedPrecisionJobStatus s, Conditions c, Verdict.Start v, SizingPlan plan, Instant now) {
     s.attempt = v.attempt();
     if (v.isNew()) {
       if (plan != null) {
@@ -149,7 +160,11 @@ public final class JobStatuses {
     if (s.phase != JobPhase.Restarting) {
       s.phase = JobPhase.Pending;
     }
-    s.message = "starting " + (v.isNew() ? s.replicas : v.missingRanks().size()) + " pods of attempt " + v.attempt();
+    s.message =
+        "starting "
+            + (v.isNew() ? s.replicas : v.missingRanks().size())
+            + " pods of attempt "
+            + v.attempt();
     c.kstatus(false, "Starting", true, false, "Starting", s.message);
     c.set(SUSPENDED, false, "Started", "");
   }
@@ -164,14 +179,17 @@ public final class JobStatuses {
     if (status == null) {
       return new MixedPrecisionJobStatus();
     }
-    MixedPrecisionJobStatus copy = JobFiles.yamlMapper().convertValue(status, MixedPrecisionJobStatus.class);
+    MixedPrecisionJobStatus copy =
+        JobFiles.yamlMapper().convertValue(status, MixedPrecisionJobStatus.class);
     if (copy.conditions == null) {
       copy.conditions = new ArrayList<>();
     }
     return copy;
   }
 
-  /** Sets standard conditions, keeping lastTransitionTime while a condition's status stays the same. */
+  /**
+   * Sets standard conditions, keeping lastTransitionTime while a condition's status stays the same.
+   */
   static final class Conditions {
     private final List<Condition> list;
     private final String now;
@@ -184,7 +202,12 @@ public final class JobStatuses {
     }
 
     void kstatus(
-        boolean ready, String readyReason, boolean reconciling, boolean stalled, String reason, String message) {
+        boolean ready,
+        String readyReason,
+        boolean reconciling,
+        boolean stalled,
+        String reason,
+        String message) {
       set(READY, ready, readyReason, message);
       set(RECONCILING, reconciling, reason, reconciling ? message : "");
       set(STALLED, stalled, reason, stalled ? message : "");
@@ -193,9 +216,10 @@ public final class JobStatuses {
     void set(String type, boolean value, String reason, String message) {
       String status = value ? "True" : "False";
       Condition old = list.stream().filter(x -> type.equals(x.getType())).findFirst().orElse(null);
-      String since = old != null && status.equals(old.getStatus()) && old.getLastTransitionTime() != null
-          ? old.getLastTransitionTime()
-          : now;
+      String since =
+          old != null && status.equals(old.getStatus()) && old.getLastTransitionTime() != null
+              ? old.getLastTransitionTime()
+              : now;
       Condition next =
           new ConditionBuilder()
               .withType(type)

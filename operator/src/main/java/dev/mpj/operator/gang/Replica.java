@@ -38,7 +38,9 @@ public record Replica(
       reason = pod.getStatus().getReason();
       podIp = pod.getStatus().getPodIP();
       for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
-        if (JobNames.CONTAINER.equals(cs.getName()) && cs.getState() != null && cs.getState().getTerminated() != null) {
+        if (JobNames.CONTAINER.equals(cs.getName())
+            && cs.getState() != null
+            && cs.getState().getTerminated() != null) {
           exitCode = cs.getState().getTerminated().getExitCode();
           if (reason == null) {
             reason = cs.getState().getTerminated().getReason();

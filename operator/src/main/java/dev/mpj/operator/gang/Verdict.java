@@ -35,17 +35,21 @@ public sealed interface Verdict {
    * Stop the whole gang; attempt {@code nextAttempt} starts from the newest checkpoint once the old
    * pods are gone. Only failures count against backoffLimit; a resize does not.
    */
-  record Restart(int nextAttempt, boolean failure, String reason, String message, List<String> podsToStop)
+  record Restart(
+      int nextAttempt, boolean failure, String reason, String message, List<String> podsToStop)
       implements Verdict {}
 
-  /** Pods of an earlier attempt are still there: wait until they are gone before starting the next. */
+  /**
+   * Pods of an earlier attempt are still there: wait until they are gone before starting the next.
+   */
   record AwaitStop(List<String> podsToStop) implements Verdict {}
 
   /**
-   * Create the pods of {@code attempt}. {@code worldSize} null: the attempt is new, size it and create
-   * every rank; otherwise create the {@code missingRanks} of an attempt already sized.
+   * Create the pods of {@code attempt}. {@code worldSize} null: the attempt is new, size it and
+   * create every rank; otherwise create the {@code missingRanks} of an attempt already sized.
    */
-  record Start(int attempt, Integer worldSize, List<Integer> missingRanks, boolean resumed) implements Verdict {
+  record Start(int attempt, Integer worldSize, List<Integer> missingRanks, boolean resumed)
+      implements Verdict {
     @Override
     public List<String> podsToStop() {
       return List.of();

@@ -31,11 +31,13 @@ public final class HealthServer implements AutoCloseable {
       server.createContext("/healthz", probe(live));
       server.createContext("/readyz", probe(ready));
       more.forEach(server::createContext);
-      server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "mpj-health");
-        t.setDaemon(true);
-        return t;
-      }));
+      server.setExecutor(
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "mpj-health");
+                t.setDaemon(true);
+                return t;
+              }));
       server.start();
       return new HealthServer(server);
     } catch (IOException e) {

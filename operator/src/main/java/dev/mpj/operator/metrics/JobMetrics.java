@@ -26,8 +26,8 @@ import java.util.stream.Stream;
 /**
  * The operator's metrics about jobs, read from the informer's cache of MixedPrecisionJobs: jobs by
  * phase, and per job its restarts, reconcile errors and sizing. Values are read from the cache when
- * scraped; {@link #refresh()} makes the per-job series follow the jobs that exist, so a deleted job's
- * series go with it. docs/reference/metrics.md describes every name.
+ * scraped; {@link #refresh()} makes the per-job series follow the jobs that exist, so a deleted
+ * job's series go with it. docs/reference/metrics.md describes every name.
  */
 public final class JobMetrics implements AutoCloseable {
   public static final String JOBS = "mpj.jobs";
@@ -45,11 +45,12 @@ public final class JobMetrics implements AutoCloseable {
   public JobMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (JobPhase phase : JobPhase.values()) {
-      phases.add(Gauge.builder(JOBS, this, m -> m.count(phase))
-          .tag("phase", phase.name())
-          .description("MixedPrecisionJobs in each phase, as the operator's informer sees them")
-          .register(registry)
-          .getId());
+      phases.add(
+          Gauge.builder(JOBS, this, m -> m.count(phase))
+              .tag("phase", phase.name())
+              .description("MixedPrecisionJobs in each phase, as the operator's informer sees them")
+              .register(registry)
+              .getId());
     }
   }
 
@@ -75,14 +76,19 @@ public final class JobMetrics implements AutoCloseable {
     jobs().forEach(job -> jobs.put(ResourceID.fromResource(job), job));
     Map<ResourceID, Set<Meter.Id>> now = new HashMap<>();
     jobs.forEach((id, job) -> now.put(id, register(id, job)));
-    meters.forEach((id, old) -> old.stream()
-        .filter(meter -> !now.getOrDefault(id, Set.of()).contains(meter))
-        .forEach(registry::remove));
+    meters.forEach(
+        (id, old) ->
+            old.stream()
+                .filter(meter -> !now.getOrDefault(id, Set.of()).contains(meter))
+                .forEach(registry::remove));
     meters.clear();
     meters.putAll(now);
   }
 
-  /** Removes every series of this operator's jobs: a registry outlives the operator in tests and mpj local. */
+  /**
+   * Removes every series of this operator's jobs: a registry outlives the operator in tests and mpj
+   * local.
+   */
   @Override
   public synchronized void close() {
     meters.values().forEach(ids -> ids.forEach(registry::remove));
@@ -96,11 +102,16 @@ public final class JobMetrics implements AutoCloseable {
     Set<Meter.Id> ids = new HashSet<>();
     // A counter that survives operator restarts: its value is status.restarts, which the API server
     // keeps, and which only grows for the life of the job.
-    ids.add(once(RESTARTS, tags, () -> FunctionCounter
-        .builder(RESTARTS, this, m -> m.status(id, s -> Optional.of(s.restarts)))
-        .tags(tags)
-        .description("Gang restarts after a replica failed (status.restarts)")
-        .register(registry)));
+    ids.add(
+        once(
+            RESTARTS,
+            tags,
+            () ->
+                FunctionCounter.builder(
+                        RESTARTS, this, m -> m.status(id, s -> Optional.of(s.restarts)))
+                    .tags(tags)
+                    .description("Gang restarts after a replica failed (status.restarts)")
+                    .register(registry)));
     ids.add(errors(id).getId());
     SizingStatus sizing = job.getStatus() == null ? null : job.getStatus().sizing;
     if (sizing == null) {
@@ -109,28 +120,49 @@ public final class JobMetrics implements AutoCloseable {
     for (SizingStatus.PrecisionPlan plan : plans(sizing).values()) {
       Tags precision = tags.and("precision", plan.precision);
       if (plan.bytesPerReplica != null) {
-        ids.add(gauge(SIZING_BYTES, precision,
-            "Predicted peak GPU memory of one replica in bytes, per precision (status.sizing)",
-            m -> m.plan(id, plan.precision, p -> p.bytesPerReplica)));
+        ids.add(
+            gauge(
+                SIZING_BYTES,
+                precision,
+                "Predicted peak GPU memory of one replica in bytes, per precision (status.sizing)",
+                m -> m.plan(id, plan.precision, p -> p.bytesPerReplica)));
       }
       if (plan.gpus != null) {
-        ids.add(gauge(SIZING_GPUS, precision, "GPUs the plan takes, per precision (status.sizing)",
-            m -> m.plan(id, plan.precision, p -> p.gpus)));
+        ids.add(
+            gauge(
+                SIZING_GPUS,
+                precision,
+                "GPUs the plan takes, per precision (status.sizing)",
+                m -> m.plan(id, plan.precision, p -> p.gpus)));
       }
     }
     if (sizing.gpusSaved != null) {
-      ids.add(gauge(SIZING_GPUS_SAVED, tags, "GPUs the job's precision saves against FP32 (status.sizing.gpusSaved)",
-          m -> m.status(id, s -> sizing(s).map(z -> z.gpusSaved))));
+      ids.add(
+          gauge(
+              SIZING_GPUS_SAVED,
+              tags,
+              "GPUs the job's precision saves against FP32 (status.sizing.gpusSaved)",
+              m -> m.status(id, s -> sizing(s).map(z -> z.gpusSaved))));
     }
     return ids;
   }
 
-  private Meter.Id gauge(String name, Tags tags, String description, ToDoubleFunction<JobMetrics> value) {
-    return once(name, tags, () ->
-        Gauge.builder(name, this, value).tags(tags).description(description).register(registry));
+  private Meter.Id gauge(
+      String name, Tags tags, String description, ToDoubleFunction<JobMetrics> value) {
+    return once(
+        name,
+        tags,
+        () ->
+            Gauge.builder(name, this, value)
+                .tags(tags)
+                .description(description)
+                .register(registry));
   }
 
-  /** Registers a function meter unless it is there: Micrometer would keep the old one anyway, and warn. */
+  /**
+   * Registers a function meter unless it is there: Micrometer would keep the old one anyway, and
+   * warn.
+   */
   private Meter.Id once(String name, Tags tags, Supplier<Meter> register) {
     Meter existing = registry.find(name).tags(tags).meter();
     return (existing != null ? existing : register.get()).getId();
@@ -155,11 +187,17 @@ public final class JobMetrics implements AutoCloseable {
   private double count(JobPhase phase) {
     // A job the operator has not written a status for yet is Pending, as JobStatuses makes it.
     return jobs()
-        .filter(job -> phase == Optional.ofNullable(job.getStatus()).map(s -> s.phase).orElse(JobPhase.Pending))
+        .filter(
+            job ->
+                phase
+                    == Optional.ofNullable(job.getStatus())
+                        .map(s -> s.phase)
+                        .orElse(JobPhase.Pending))
         .count();
   }
 
-  private double plan(ResourceID id, String precision, Function<SizingStatus.PrecisionPlan, Number> figure) {
+  private double plan(
+      ResourceID id, String precision, Function<SizingStatus.PrecisionPlan, Number> figure) {
     return status(id, s -> sizing(s).map(z -> plans(z).get(precision)).map(figure));
   }
 
@@ -167,8 +205,12 @@ public final class JobMetrics implements AutoCloseable {
     return Optional.ofNullable(status.sizing);
   }
 
-  /** A figure of the cached job's status; NaN while the job or the figure is missing (until the next refresh). */
-  private double status(ResourceID id, Function<MixedPrecisionJobStatus, Optional<? extends Number>> figure) {
+  /**
+   * A figure of the cached job's status; NaN while the job or the figure is missing (until the next
+   * refresh).
+   */
+  private double status(
+      ResourceID id, Function<MixedPrecisionJobStatus, Optional<? extends Number>> figure) {
     var jobs = cache;
     if (jobs == null) {
       return Double.NaN;

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
-/** {@code GET /metrics}: the registry in the Prometheus text format, the job series refreshed first. */
+/**
+ * {@code GET /metrics}: the registry in the Prometheus text format, the job series refreshed first.
+ */
 public final class MetricsEndpoint implements HttpHandler {
   public static final String PATH = "/metrics";
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -15,7 +17,9 @@ public final class MetricsEndpoint implements HttpHandler {
   private final PrometheusMeterRegistry registry;
   private final Runnable beforeScrape;
 
-  /** @param beforeScrape brings per-job series up to date ({@link JobMetrics#refresh()}) */
+  /**
+   * @param beforeScrape brings per-job series up to date ({@link JobMetrics#refresh()})
+   */
   public MetricsEndpoint(PrometheusMeterRegistry registry, Runnable beforeScrape) {
     this.registry = registry;
     this.beforeScrape = beforeScrape;

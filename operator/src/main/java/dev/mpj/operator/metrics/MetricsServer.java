@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 
-/** {@link MetricsEndpoint} alone on its own port, for Prometheus (the chart's port named metrics). */
+/**
+ * {@link MetricsEndpoint} alone on its own port, for Prometheus (the chart's port named metrics).
+ */
 public final class MetricsServer implements AutoCloseable {
   private final HttpServer server;
 
@@ -19,11 +21,13 @@ public final class MetricsServer implements AutoCloseable {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
       server.createContext(MetricsEndpoint.PATH, endpoint);
-      server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "mpj-metrics");
-        t.setDaemon(true);
-        return t;
-      }));
+      server.setExecutor(
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "mpj-metrics");
+                t.setDaemon(true);
+                return t;
+              }));
       server.start();
       return new MetricsServer(server);
     } catch (IOException e) {

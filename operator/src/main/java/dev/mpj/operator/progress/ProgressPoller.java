@@ -35,11 +35,14 @@ public final class ProgressPoller implements AutoCloseable {
   private final Map<String, CompletableFuture<?>> inFlight = new ConcurrentHashMap<>();
 
   public ProgressPoller(Duration timeout, Clock clock) {
-    this.executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "mpj-progress");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "mpj-progress");
+              t.setDaemon(true);
+              return t;
+            });
     this.http = HttpClient.newBuilder().connectTimeout(timeout).executor(executor).build();
     this.timeout = timeout;
     this.clock = clock;
@@ -52,28 +55,35 @@ public final class ProgressPoller implements AutoCloseable {
 
   /** Starts one read unless one is under way; returns at once. */
   public void refresh(String jobKey, URI endpoint, String token) {
-    inFlight.computeIfAbsent(jobKey, key -> {
-      HttpRequest request =
-          HttpRequest.newBuilder(endpoint).timeout(timeout).header("Authorization", "Bearer " + token).GET().build();
-      return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-          .orTimeout(timeout.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .handle((response, error) -> {
-            try {
-              if (error != null) {
-                LOG.debug("progress of {} unavailable: {}", key, error.toString());
-              } else if (response.statusCode() != 200) {
-                LOG.debug("progress of {}: HTTP {}", key, response.statusCode());
-              } else {
-                latest.put(key, ProgressReport.parse(response.body(), clock.instant()));
-              }
-            } catch (Exception e) {
-              LOG.debug("progress of {} unreadable: {}", key, e.toString());
-            } finally {
-              inFlight.remove(key);
-            }
-            return null;
-          });
-    });
+    inFlight.computeIfAbsent(
+        jobKey,
+        key -> {
+          HttpRequest request =
+              HttpRequest.newBuilder(endpoint)
+                  .timeout(timeout)
+                  .header("Authorization", "Bearer " + token)
+                  .GET()
+                  .build();
+          return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+              .orTimeout(timeout.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
+              .handle(
+                  (response, error) -> {
+                    try {
+                      if (error != null) {
+                        LOG.debug("progress of {} unavailable: {}", key, error.toString());
+                      } else if (response.statusCode() != 200) {
+                        LOG.debug("progress of {}: HTTP {}", key, response.statusCode());
+                      } else {
+                        latest.put(key, ProgressReport.parse(response.body(), clock.instant()));
+                      }
+                    } catch (Exception e) {
+                      LOG.debug("progress of {} unreadable: {}", key, e.toString());
+                    } finally {
+                      inFlight.remove(key);
+                    }
+                    return null;
+                  });
+        });
   }
 
   /** Drops what is known about a job (it finished or was deleted). */
@@ -82,11 +92,13 @@ public final class ProgressPoller implements AutoCloseable {
   }
 
   /**
-   * Rank 0's progress endpoint: its pod IP and the port of its {@code MPJ_METRICS_PORT} variable, else
-   * its container port named metrics, else {@code defaultPort}. Empty while the pod has no IP.
+   * Rank 0's progress endpoint: its pod IP and the port of its {@code MPJ_METRICS_PORT} variable,
+   * else its container port named metrics, else {@code defaultPort}. Empty while the pod has no IP.
    */
   public static Optional<URI> endpoint(Pod rank0, int defaultPort) {
-    if (rank0.getStatus() == null || rank0.getStatus().getPodIP() == null || rank0.getStatus().getPodIP().isBlank()) {
+    if (rank0.getStatus() == null
+        || rank0.getStatus().getPodIP() == null
+        || rank0.getStatus().getPodIP().isBlank()) {
       return Optional.empty();
     }
     int port = defaultPort;
@@ -100,7 +112,9 @@ public final class ProgressPoller implements AutoCloseable {
         }
       }
       for (EnvVar e : c.getEnv()) {
-        if ("MPJ_METRICS_PORT".equals(e.getName()) && e.getValue() != null && e.getValue().matches("\\d+")) {
+        if ("MPJ_METRICS_PORT".equals(e.getName())
+            && e.getValue() != null
+            && e.getValue().matches("\\d+")) {
           port = Integer.parseInt(e.getValue());
         }
       }

@@ -15,12 +15,16 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * What rank 0's {@code GET /progress} answered, in the shape of the job's status. Any part may be null.
+ * What rank 0's {@code GET /progress} answered, in the shape of the job's status. Any part may be
+ * null.
  *
  * @param receivedAt when the operator read it
  */
 public record ProgressReport(
-    ProgressStatus progress, CheckpointStatus lastCheckpoint, ParityStatus parity, Instant receivedAt) {
+    ProgressStatus progress,
+    CheckpointStatus lastCheckpoint,
+    ParityStatus parity,
+    Instant receivedAt) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -52,9 +56,9 @@ public record ProgressReport(
 
   /**
    * The final report of a terminated trainer: the progress JSON it left as its termination message,
-   * which the kubelet copied into the container's status. Stamped with the container's finishedAt (else
-   * {@code now}), so the status does not change on every reconcile. Empty while the container runs,
-   * or when its message is not a progress report (a log tail, say).
+   * which the kubelet copied into the container's status. Stamped with the container's finishedAt
+   * (else {@code now}), so the status does not change on every reconcile. Empty while the container
+   * runs, or when its message is not a progress report (a log tail, say).
    */
   public static Optional<ProgressReport> terminated(Pod pod, Instant now) {
     if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
@@ -62,7 +66,9 @@ public record ProgressReport(
     }
     for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
       ContainerStateTerminated t = cs.getState() == null ? null : cs.getState().getTerminated();
-      if (!JobNames.CONTAINER.equals(cs.getName()) || t == null || t.getMessage() == null
+      if (!JobNames.CONTAINER.equals(cs.getName())
+          || t == null
+          || t.getMessage() == null
           || !t.getMessage().strip().startsWith("{")) {
         continue;
       }
@@ -76,8 +82,9 @@ public record ProgressReport(
   }
 
   /**
-   * Which report the status shows: the trainer's final report is its last word and wins, unless a poll
-   * came both later and further (it never does for the same container; it guards against a stale message).
+   * Which report the status shows: the trainer's final report is its last word and wins, unless a
+   * poll came both later and further (it never does for the same container; it guards against a
+   * stale message).
    */
   public static ProgressReport newest(ProgressReport polled, ProgressReport finalReport) {
     if (finalReport == null || polled == null) {

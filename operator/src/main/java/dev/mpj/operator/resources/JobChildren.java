@@ -46,7 +46,9 @@ public final class JobChildren {
         .build();
   }
 
-  /** Headless, and publishes pods before they are ready: the gang meets at rank 0 while starting. */
+  /**
+   * Headless, and publishes pods before they are ready: the gang meets at rank 0 while starting.
+   */
   public static Service service(MixedPrecisionJob job, int coordinatorPort) {
     return new ServiceBuilder()
         .withMetadata(meta(job, JobNames.service(job), "rendezvous"))
@@ -103,7 +105,10 @@ public final class JobChildren {
         .build();
   }
 
-  /** Whether the object is owned by this job (by uid: a job re-created under the same name owns nothing old). */
+  /**
+   * Whether the object is owned by this job (by uid: a job re-created under the same name owns
+   * nothing old).
+   */
   public static boolean ownedBy(HasMetadata object, MixedPrecisionJob job) {
     return object.getMetadata().getOwnerReferences().stream()
         .anyMatch(ref -> job.getMetadata().getUid().equals(ref.getUid()));

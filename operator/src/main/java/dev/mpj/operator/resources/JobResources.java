@@ -25,7 +25,10 @@ public final class JobResources {
     this.client = client;
   }
 
-  /** The ConfigMap of this attempt, and the Service, Secret and checkpoint claim if they are missing. */
+  /**
+   * The ConfigMap of this attempt, and the Service, Secret and checkpoint claim if they are
+   * missing.
+   */
   public void ensureChildren(MixedPrecisionJob job, SizingPlan plan, int coordinatorPort) {
     client.resource(JobChildren.configMap(job, plan)).createOr(NonDeletingOperation::update);
     createIfMissing(JobChildren.service(job, coordinatorPort));
@@ -39,8 +42,8 @@ public final class JobResources {
   }
 
   /**
-   * Replaces the job's status with {@code status}, as of the resourceVersion it was read at: if the job
-   * changed since, the write fails and the reconcile is retried on fresh reads.
+   * Replaces the job's status with {@code status}, as of the resourceVersion it was read at: if the
+   * job changed since, the write fails and the reconcile is retried on fresh reads.
    */
   public void writeStatus(MixedPrecisionJob job, MixedPrecisionJobStatus status) {
     job.setStatus(status);
@@ -60,7 +63,10 @@ public final class JobResources {
     }
     String token = null;
     if (secret.getData() != null && secret.getData().get(JobNames.TOKEN_KEY) != null) {
-      token = new String(Base64.getDecoder().decode(secret.getData().get(JobNames.TOKEN_KEY)), StandardCharsets.UTF_8);
+      token =
+          new String(
+              Base64.getDecoder().decode(secret.getData().get(JobNames.TOKEN_KEY)),
+              StandardCharsets.UTF_8);
     } else if (secret.getStringData() != null) {
       token = secret.getStringData().get(JobNames.TOKEN_KEY);
     }
@@ -72,7 +78,13 @@ public final class JobResources {
 
   /** The job's replica pods of every attempt, as the API server has them now, by name. */
   public List<Pod> pods(MixedPrecisionJob job) {
-    return client.pods().inNamespace(ns(job)).withLabels(Labels.podSelector(job)).list().getItems().stream()
+    return client
+        .pods()
+        .inNamespace(ns(job))
+        .withLabels(Labels.podSelector(job))
+        .list()
+        .getItems()
+        .stream()
         .filter(pod -> JobChildren.ownedBy(pod, job))
         .sorted(java.util.Comparator.comparing(pod -> pod.getMetadata().getName()))
         .toList();
@@ -89,19 +101,36 @@ public final class JobResources {
     }
   }
 
-  /** Deletes the job and everything it owns (a real cluster's garbage collector would do the latter too). */
+  /**
+   * Deletes the job and everything it owns (a real cluster's garbage collector would do the latter
+   * too).
+   */
   public void deleteJobAndOwned(MixedPrecisionJob job) {
     String namespace = ns(job);
-    for (Pod pod : client.pods().inNamespace(namespace).withLabels(Labels.podSelector(job)).list().getItems()) {
+    for (Pod pod :
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withLabels(Labels.podSelector(job))
+            .list()
+            .getItems()) {
       if (JobChildren.ownedBy(pod, job)) {
         client.resource(pod).delete();
       }
     }
-    deleteIfOwned(client.configMaps().inNamespace(namespace).withName(JobNames.configMap(job)).get(), job);
-    deleteIfOwned(client.services().inNamespace(namespace).withName(JobNames.service(job)).get(), job);
-    deleteIfOwned(client.secrets().inNamespace(namespace).withName(JobNames.secret(job)).get(), job);
     deleteIfOwned(
-        client.persistentVolumeClaims().inNamespace(namespace).withName(JobNames.checkpointClaim(job)).get(), job);
+        client.configMaps().inNamespace(namespace).withName(JobNames.configMap(job)).get(), job);
+    deleteIfOwned(
+        client.services().inNamespace(namespace).withName(JobNames.service(job)).get(), job);
+    deleteIfOwned(
+        client.secrets().inNamespace(namespace).withName(JobNames.secret(job)).get(), job);
+    deleteIfOwned(
+        client
+            .persistentVolumeClaims()
+            .inNamespace(namespace)
+            .withName(JobNames.checkpointClaim(job))
+            .get(),
+        job);
     client.resource(job).delete();
     tokens.remove(job.getMetadata().getUid());
   }

@@ -18,6 +18,7 @@ public final class Labels {
 
   /** Annotation: the replicas and resources a pod was created for; a change restarts the gang. */
   public static final String SHAPE = Crd.GROUP + "/shape";
+
   /** Annotation: replicas of the attempt the pod belongs to. */
   public static final String WORLD_SIZE = Crd.GROUP + "/world-size";
 

@@ -25,8 +25,13 @@ import java.util.Optional;
 /** The desired pod of one replica of one attempt. A pure function of the job and the attempt. */
 public final class ReplicaPods {
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
-  /** The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for it. */
+
+  /**
+   * The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for
+   * it.
+   */
   public static final long TRAINER_UID = 1000L;
+
   /** Time for the trainers to write a checkpoint after SIGTERM. */
   public static final long GRACE_PERIOD_SECONDS = 60L;
 
@@ -35,14 +40,18 @@ public final class ReplicaPods {
   public static Pod desired(
       MixedPrecisionJob job, int attempt, int worldSize, int rank, OperatorSettings settings) {
     MixedPrecisionJobSpec spec = job.getSpec();
-    PodTemplateOverlay overlay = Optional.ofNullable(spec.template).orElseGet(PodTemplateOverlay::new);
+    PodTemplateOverlay overlay =
+        Optional.ofNullable(spec.template).orElseGet(PodTemplateOverlay::new);
     String name = JobNames.pod(job, rank);
 
     Map<String, String> labels = new LinkedHashMap<>();
     if (overlay.labels != null) {
       labels.putAll(overlay.labels);
     }
-    String queue = job.getMetadata().getLabels() == null ? null : job.getMetadata().getLabels().get(Labels.KUEUE_QUEUE_NAME);
+    String queue =
+        job.getMetadata().getLabels() == null
+            ? null
+            : job.getMetadata().getLabels().get(Labels.KUEUE_QUEUE_NAME);
     if (queue != null) {
       labels.put(Labels.KUEUE_QUEUE_NAME, queue);
     }
@@ -128,15 +137,23 @@ public final class ReplicaPods {
         .build();
   }
 
-  /** What a gang restart must follow: replicas bounds and per-replica resources, as one readable string. */
+  /**
+   * What a gang restart must follow: replicas bounds and per-replica resources, as one readable
+   * string.
+   */
   public static String shape(MixedPrecisionJobSpec spec) {
     ResourcesSpec r = spec.resources == null ? new ResourcesSpec() : spec.resources;
     String replicas = spec.replicas == null ? "1-1" : spec.replicas.min + "-" + spec.replicas.max;
-    return "replicas=" + replicas
-        + ",gpus=" + r.gpusPerReplica
-        + ",gpuMemory=" + text(r.gpuMemory)
-        + ",cpu=" + text(r.cpu)
-        + ",memory=" + text(r.memory);
+    return "replicas="
+        + replicas
+        + ",gpus="
+        + r.gpusPerReplica
+        + ",gpuMemory="
+        + text(r.gpuMemory)
+        + ",cpu="
+        + text(r.cpu)
+        + ",memory="
+        + text(r.memory);
   }
 
   private static List<EnvVar> env(
@@ -197,16 +214,25 @@ public final class ReplicaPods {
   private static List<Volume> volumes(MixedPrecisionJob job, int rank) {
     List<Volume> volumes = new ArrayList<>();
     volumes.add(
-        new VolumeBuilder().withName("config").withNewConfigMap().withName(JobNames.configMap(job)).endConfigMap().build());
+        new VolumeBuilder()
+            .withName("config")
+            .withNewConfigMap()
+            .withName(JobNames.configMap(job))
+            .endConfigMap()
+            .build());
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     volumes.add(new VolumeBuilder().withName("output").withNewEmptyDir().endEmptyDir().build());
     if (rank == 0) {
       var checkpoint = job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.volume;
       VolumeBuilder v = new VolumeBuilder().withName("checkpoints");
       if (checkpoint != null && checkpoint.claimName != null && !checkpoint.claimName.isBlank()) {
-        v.withNewPersistentVolumeClaim().withClaimName(checkpoint.claimName).endPersistentVolumeClaim();
+        v.withNewPersistentVolumeClaim()
+            .withClaimName(checkpoint.claimName)
+            .endPersistentVolumeClaim();
       } else if (checkpoint != null && checkpoint.size != null) {
-        v.withNewPersistentVolumeClaim().withClaimName(JobNames.checkpointClaim(job)).endPersistentVolumeClaim();
+        v.withNewPersistentVolumeClaim()
+            .withClaimName(JobNames.checkpointClaim(job))
+            .endPersistentVolumeClaim();
       } else {
         v.withNewEmptyDir().endEmptyDir();
       }
@@ -216,7 +242,11 @@ public final class ReplicaPods {
   }
 
   private static VolumeMount mount(String name, String path, boolean readOnly) {
-    return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(readOnly).build();
+    return new VolumeMountBuilder()
+        .withName(name)
+        .withMountPath(path)
+        .withReadOnly(readOnly)
+        .build();
   }
 
   private static EnvVar value(String name, String value) {

@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * How a global batch is divided: replicas x micro-batch x gradient accumulation equals the global
- * batch exactly, so every optimizer step sees the same number of samples whatever the replica count.
+ * batch exactly, so every optimizer step sees the same number of samples whatever the replica
+ * count.
  */
 public record BatchSplit(int replicas, int microBatch, int gradientAccumulation) {
 
@@ -13,8 +14,8 @@ public record BatchSplit(int replicas, int microBatch, int gradientAccumulation)
   }
 
   /**
-   * The split that runs the global batch with as few replicas as need no more accumulation than
-   * the memory forces.
+   * The split that runs the global batch with as few replicas as need no more accumulation than the
+   * memory forces.
    *
    * <p>Replicas start at ceil(global / max micro-batch), the count that needs no accumulation,
    * clamped to [minReplicas, maxReplicas]. The global batch must divide evenly over the replicas,
@@ -25,11 +26,19 @@ public record BatchSplit(int replicas, int microBatch, int gradientAccumulation)
    *
    * @return empty when no replica count in [minReplicas, maxReplicas] divides the global batch
    */
-  public static Optional<BatchSplit> choose(int globalBatch, int maxMicroBatch, int minReplicas, int maxReplicas) {
+  public static Optional<BatchSplit> choose(
+      int globalBatch, int maxMicroBatch, int minReplicas, int maxReplicas) {
     if (globalBatch < 1 || maxMicroBatch < 1 || minReplicas < 1 || maxReplicas < minReplicas) {
       throw new IllegalArgumentException(
-          "cannot split global batch " + globalBatch + " with micro-batch up to " + maxMicroBatch
-              + " over " + minReplicas + ".." + maxReplicas + " replicas");
+          "cannot split global batch "
+              + globalBatch
+              + " with micro-batch up to "
+              + maxMicroBatch
+              + " over "
+              + minReplicas
+              + ".."
+              + maxReplicas
+              + " replicas");
     }
     int largest = Math.min(maxMicroBatch, globalBatch);
     int start = Math.max(minReplicas, Math.min(maxReplicas, ceilDiv(globalBatch, largest)));

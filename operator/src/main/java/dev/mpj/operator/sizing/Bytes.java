@@ -15,6 +15,8 @@ public final class Bytes {
       unit++;
     }
     String sign = bytes < 0 ? "-" : "";
-    return unit == 0 ? sign + (long) value + " B" : String.format(Locale.ROOT, "%s%.1f %s", sign, value, units[unit]);
+    return unit == 0
+        ? sign + (long) value + " B"
+        : String.format(Locale.ROOT, "%s%.1f %s", sign, value, units[unit]);
   }
 }

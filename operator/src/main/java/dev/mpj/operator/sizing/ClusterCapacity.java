@@ -12,8 +12,8 @@ import java.util.Objects;
 /**
  * What the cluster offers a job, as the operator observed it.
  *
- * @param nodeGpuMemoryBytes memory of one GPU on the smallest matching node (from the
- *     {@code nvidia.com/gpu.memory} label), or null when no matching node carries the label
+ * @param nodeGpuMemoryBytes memory of one GPU on the smallest matching node (from the {@code
+ *     nvidia.com/gpu.memory} label), or null when no matching node carries the label
  * @param freeGpus GPUs allocatable on matching nodes less those requested by running pods, or null
  *     when unknown (offline planning)
  */
@@ -33,16 +33,18 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
   }
 
   /** {@link #observe(List, List, Map, int)} for replicas of one GPU. */
-  public static ClusterCapacity observe(List<Node> nodes, List<Pod> pods, Map<String, String> nodeSelector) {
+  public static ClusterCapacity observe(
+      List<Node> nodes, List<Pod> pods, Map<String, String> nodeSelector) {
     return observe(nodes, pods, nodeSelector, 1);
   }
 
   /**
    * The capacity the job's nodes offer: nodes whose labels match {@code nodeSelector} (all nodes
-   * when it is empty) and that are not cordoned. GPU memory is the smallest {@value #GPU_MEMORY_LABEL}
-   * among them. Free GPUs are each node's allocatable {@value #GPU_RESOURCE} less the requests of
-   * the pods bound to it that have not finished (phase Succeeded or Failed); a replica's GPUs must
-   * sit on one node, so each node contributes only whole replicas of {@code gpusPerReplica}.
+   * when it is empty) and that are not cordoned. GPU memory is the smallest {@value
+   * #GPU_MEMORY_LABEL} among them. Free GPUs are each node's allocatable {@value #GPU_RESOURCE}
+   * less the requests of the pods bound to it that have not finished (phase Succeeded or Failed); a
+   * replica's GPUs must sit on one node, so each node contributes only whole replicas of {@code
+   * gpusPerReplica}.
    */
   public static ClusterCapacity observe(
       List<Node> nodes, List<Pod> pods, Map<String, String> nodeSelector, int gpusPerReplica) {
@@ -63,7 +65,9 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
       if (memory != null && (smallestMemory == null || memory < smallestMemory)) {
         smallestMemory = memory;
       }
-      long nodeFree = Math.max(0, allocatableGpus(node) - requested.getOrDefault(node.getMetadata().getName(), 0L));
+      long nodeFree =
+          Math.max(
+              0, allocatableGpus(node) - requested.getOrDefault(node.getMetadata().getName(), 0L));
       free += gpusPerReplica > 0 ? nodeFree / gpusPerReplica * gpusPerReplica : nodeFree;
     }
     return new ClusterCapacity(smallestMemory, (int) Math.min(free, Integer.MAX_VALUE));
@@ -75,7 +79,8 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
     }
     Map<String, String> labels = node.getMetadata().getLabels();
     return labels != null
-        && nodeSelector.entrySet().stream().allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
+        && nodeSelector.entrySet().stream()
+            .allMatch(e -> Objects.equals(labels.get(e.getKey()), e.getValue()));
   }
 
   private static boolean cordoned(Node node) {
@@ -97,7 +102,8 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
   }
 
   private static long allocatableGpus(Node node) {
-    Map<String, Quantity> allocatable = node.getStatus() != null ? node.getStatus().getAllocatable() : null;
+    Map<String, Quantity> allocatable =
+        node.getStatus() != null ? node.getStatus().getAllocatable() : null;
     Quantity gpus = allocatable != null ? allocatable.get(GPU_RESOURCE) : null;
     return gpus != null ? Quantity.getAmountInBytes(gpus).longValue() : 0;
   }
@@ -107,15 +113,22 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
     return "Succeeded".equals(phase) || "Failed".equals(phase);
   }
 
-  /** As the scheduler counts it: the larger of the containers' sum and the largest init container. */
+  /**
+   * As the scheduler counts it: the larger of the containers' sum and the largest init container.
+   */
   private static long gpuRequest(Pod pod) {
     long containers = 0;
-    for (Container c : pod.getSpec().getContainers() != null ? pod.getSpec().getContainers() : List.<Container>of()) {
+    for (Container c :
+        pod.getSpec().getContainers() != null
+            ? pod.getSpec().getContainers()
+            : List.<Container>of()) {
       containers += gpus(c);
     }
     long init = 0;
     for (Container c :
-        pod.getSpec().getInitContainers() != null ? pod.getSpec().getInitContainers() : List.<Container>of()) {
+        pod.getSpec().getInitContainers() != null
+            ? pod.getSpec().getInitContainers()
+            : List.<Container>of()) {
       init = Math.max(init, gpus(c));
     }
     return Math.max(containers, init);

@@ -15,8 +15,11 @@ public record GpuMemory(long bytes, String source) {
   public static final String OPERATOR_DEFAULT = "operator-default";
   public static final String FLAG = "flag";
 
-  /** In order: spec.resources.gpuMemory, the smallest matching node's label, the operator's default. */
-  public static GpuMemory resolve(MixedPrecisionJobSpec spec, ClusterCapacity capacity, SizingSettings settings) {
+  /**
+   * In order: spec.resources.gpuMemory, the smallest matching node's label, the operator's default.
+   */
+  public static GpuMemory resolve(
+      MixedPrecisionJobSpec spec, ClusterCapacity capacity, SizingSettings settings) {
     Quantity fromSpec = spec.resources != null ? spec.resources.gpuMemory : null;
     if (fromSpec != null) {
       return new GpuMemory(Quantity.getAmountInBytes(fromSpec).longValue(), SPEC);

@@ -32,7 +32,10 @@ public record JobSizing(
     return fp32.runs() && fp16Mixed.runs() ? fp32.gpus() - fp16Mixed.gpus() : null;
   }
 
-  /** The figures for {@code status.sizing}; gpusSaved is the job's precision against FP32 (0 for an FP32 job). */
+  /**
+   * The figures for {@code status.sizing}; gpusSaved is the job's precision against FP32 (0 for an
+   * FP32 job).
+   */
   public SizingStatus toStatus() {
     SizingStatus status = new SizingStatus();
     status.parameters = parameters;

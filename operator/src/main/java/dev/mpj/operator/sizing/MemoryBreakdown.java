@@ -26,7 +26,10 @@ public record MemoryBreakdown(
     return modelState() + updateTemporaries;
   }
 
-  /** Everything the training process allocates itself: model state, temporaries and activations, no reserve. */
+  /**
+   * Everything the training process allocates itself: model state, temporaries and activations, no
+   * reserve.
+   */
   public long training() {
     return perParameter() + activations;
   }

@@ -13,9 +13,9 @@ import java.util.List;
  * derives every term; the short form:
  *
  * <ul>
- *   <li>model state per parameter: FP32 4 (weights) + 4 (gradients); FP16 mixed 2 (FP16 weights) + 4
- *       (FP32 master weights) + 2 (FP16 gradients); plus the optimizer's FP32 state in both: Adam 8,
- *       SGD with momentum 4, plain SGD 0;
+ *   <li>model state per parameter: FP32 4 (weights) + 4 (gradients); FP16 mixed 2 (FP16 weights) +
+ *       4 (FP32 master weights) + 2 (FP16 gradients); plus the optimizer's FP32 state in both: Adam
+ *       8, SGD with momentum 4, plain SGD 0;
  *   <li>update-step temporaries per parameter, which the trainer keeps until the step's NDManager
  *       closes: FP32 with Adam 24, FP16 mixed with Adam 30; with SGD 12 and 18 ({@link
  *       #updateTemporaryBytesPerParameter});
@@ -23,8 +23,8 @@ import java.util.List;
  *       forward pass (the DJL trainer keeps every op's output until the step's NDManager closes),
  *       half the bytes in FP16; the loss and the input batch stay FP32 in both precisions. Where
  *       the trainer's layers (written with DJL's elementwise operations) keep more tensors than an
- *       ideal fused GPU kernel would, the model counts what the trainer keeps (BatchNorm, attention,
- *       loss), because sizing must hold for what runs;
+ *       ideal fused GPU kernel would, the model counts what the trainer keeps (BatchNorm,
+ *       attention, loss), because sizing must hold for what runs;
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
  */
@@ -38,12 +38,14 @@ public final class MemoryModel {
    * @param scaledBytes16 tensors in the compute precision, counted at 16 bits; twice this in FP32
    * @param fixedBytes tensors of the same size in both precisions: the FP32 input batch, the FP32
    *     loss tensors, boolean dropout masks
-   * @param castBytes FP16 mixed only: the FP16 copy of the input, the FP32 copy of the outputs
-   *     that the loss is computed on, and what only the FP16 path of a layer makes (BatchNorm)
+   * @param castBytes FP16 mixed only: the FP16 copy of the input, the FP32 copy of the outputs that
+   *     the loss is computed on, and what only the FP16 path of a layer makes (BatchNorm)
    */
   public record Activations(long scaledBytes16, long fixedBytes, long castBytes) {
     public long perSample(Precision precision) {
-      return precision.isMixed() ? scaledBytes16 + fixedBytes + castBytes : 2 * scaledBytes16 + fixedBytes;
+      return precision.isMixed()
+          ? scaledBytes16 + fixedBytes + castBytes
+          : 2 * scaledBytes16 + fixedBytes;
     }
   }
 
@@ -87,19 +89,23 @@ public final class MemoryModel {
    *
    * FP32: Adam 4 + 0 + 4 + 16 = 24, SGD 12; FP16 mixed: Adam 2 + 8 + 4 + 16 = 30, SGD 18.
    */
-  public static long updateTemporaryBytesPerParameter(Precision precision, TrainingSpec.Optimizer optimizer) {
+  public static long updateTemporaryBytesPerParameter(
+      Precision precision, TrainingSpec.Optimizer optimizer) {
     long overflowCheck = precision.isMixed() ? 2 : 4;
     long unscale = precision.isMixed() ? 8 : 0;
     long norm = 4;
-    long optimizerStep = switch (optimizerType(optimizer)) {
-      case ADAM -> 16;
-      case SGD -> 4;
-    };
+    long optimizerStep =
+        switch (optimizerType(optimizer)) {
+          case ADAM -> 16;
+          case SGD -> 4;
+        };
     return overflowCheck + unscale + norm + optimizerStep;
   }
 
   private static TrainingSpec.OptimizerType optimizerType(TrainingSpec.Optimizer optimizer) {
-    return optimizer != null && optimizer.type != null ? optimizer.type : TrainingSpec.OptimizerType.ADAM;
+    return optimizer != null && optimizer.type != null
+        ? optimizer.type
+        : TrainingSpec.OptimizerType.ADAM;
   }
 
   /**
@@ -109,19 +115,31 @@ public final class MemoryModel {
    */
   static final long LOSS_BYTES_PER_OUTPUT = 3 * 4;
 
-  /** Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model). */
+  /**
+   * Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model).
+   */
   public static Activations activations(ModelSpec model, DataShape shape) {
     return switch (model.architecture) {
-      case MLP -> mlp(model.mlp != null ? model.mlp : new ModelSpec.Mlp(), shape.features(), shape.outputs());
-      case CNN -> cnn(model.cnn != null ? model.cnn : new ModelSpec.Cnn(), shape.cnnInput(), shape.outputs());
-      case TRANSFORMER -> transformer(model.transformer != null ? model.transformer : new ModelSpec.Transformer());
+      case MLP ->
+          mlp(
+              model.mlp != null ? model.mlp : new ModelSpec.Mlp(),
+              shape.features(),
+              shape.outputs());
+      case CNN ->
+          cnn(
+              model.cnn != null ? model.cnn : new ModelSpec.Cnn(),
+              shape.cnnInput(),
+              shape.outputs());
+      case TRANSFORMER ->
+          transformer(model.transformer != null ? model.transformer : new ModelSpec.Transformer());
     };
   }
 
   /**
-   * Per hidden layer the Linear's output and the activation's output (the next Linear's input); with
-   * dropout also its output and a one-byte mask. Then the logits. The input batch is FP32 as loaded,
-   * cast to FP16 in mixed precision; the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per output.
+   * Per hidden layer the Linear's output and the activation's output (the next Linear's input);
+   * with dropout also its output and a one-byte mask. Then the logits. The input batch is FP32 as
+   * loaded, cast to FP16 in mixed precision; the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per
+   * output.
    */
   static Activations mlp(ModelSpec.Mlp mlp, long features, long outputs) {
     long hiddenValues = 0;
@@ -135,11 +153,20 @@ public final class MemoryModel {
     return new Activations(scaled16, fixed, cast);
   }
 
-  /** BatchNorm2d, bytes per value of its output: 5 tensors in the compute precision (at 16 bits). */
+  /**
+   * BatchNorm2d, bytes per value of its output: 5 tensors in the compute precision (at 16 bits).
+   */
   private static final long BN_SCALED16 = 5 * 2;
-  /** BatchNorm2d's running statistics: the centred values and their squares, FP32 in both precisions. */
+
+  /**
+   * BatchNorm2d's running statistics: the centred values and their squares, FP32 in both
+   * precisions.
+   */
   private static final long BN_FIXED = 2 * 4;
-  /** BatchNorm2d in FP16 mixed only: |centred| and centred / max (FP16), the FP32 copy of the input. */
+
+  /**
+   * BatchNorm2d in FP16 mixed only: |centred| and centred / max (FP16), the FP32 copy of the input.
+   */
   private static final long BN_MIXED_ONLY = 2 * 2 + 4;
 
   /**
@@ -194,8 +221,8 @@ public final class MemoryModel {
    * than the paper's fused kernels: the scores, the scores divided by sqrt(d), plus the causal
    * mask, and the softmax are 4 tensors of a*s^2, 8*a*s^2 bytes at 16 bits (the paper: 5*a*s^2);
    * with dropout, the dropout's noise and output add 2 more (4*a*s^2). Then the final LayerNorm's
-   * input and output and the logits (s*V); the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per
-   * logit (s*V of them).
+   * input and output and the logits (s*V); the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per logit
+   * (s*V of them).
    */
   static Activations transformer(ModelSpec.Transformer t) {
     long s = t.sequenceLength;
@@ -208,8 +235,12 @@ public final class MemoryModel {
     return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 4 * s * v);
   }
 
-  /** Model state and update temporaries of {@code parameters} in {@code precision}: no activations, no reserve. */
-  public static MemoryBreakdown modelState(long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
+  /**
+   * Model state and update temporaries of {@code parameters} in {@code precision}: no activations,
+   * no reserve.
+   */
+  public static MemoryBreakdown modelState(
+      long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
     return new MemoryBreakdown(
         parameters * weightBytesPerParameter(precision),
         parameters * masterWeightBytesPerParameter(precision),
@@ -247,6 +278,11 @@ public final class MemoryModel {
       MixedPrecisionJobSpec spec, DataShape shape, Precision precision, int microBatch) {
     long parameters = ModelParameters.count(spec.model, shape);
     return perReplica(
-        parameters, spec.training.optimizer, activations(spec.model, shape), precision, microBatch, 0);
+        parameters,
+        spec.training.optimizer,
+        activations(spec.model, shape),
+        precision,
+        microBatch,
+        0);
   }
 }

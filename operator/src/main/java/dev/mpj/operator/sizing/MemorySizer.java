@@ -51,18 +51,24 @@ public final class MemorySizer implements Sizer {
    * @param shape the data's shape, complete for the model ({@link DataShape#missingFor} empty)
    * @param freeGpus GPUs free on matching nodes; null to plan without counting them
    */
-  public JobSizing size(MixedPrecisionJobSpec spec, DataShape shape, GpuMemory gpu, Integer freeGpus) {
+  public JobSizing size(
+      MixedPrecisionJobSpec spec, DataShape shape, GpuMemory gpu, Integer freeGpus) {
     long parameters = ModelParameters.count(spec.model, shape);
     MemoryModel.Activations activations = MemoryModel.activations(spec.model, shape);
     Limits limits = Limits.of(spec, freeGpus);
     TrainingSpec.Optimizer optimizer = spec.training.optimizer;
-    PrecisionSizing fp32 = sizePrecision(Precision.FP32, parameters, optimizer, activations, gpu, limits);
-    PrecisionSizing mixed = sizePrecision(Precision.FP16_MIXED, parameters, optimizer, activations, gpu, limits);
+    PrecisionSizing fp32 =
+        sizePrecision(Precision.FP32, parameters, optimizer, activations, gpu, limits);
+    PrecisionSizing mixed =
+        sizePrecision(Precision.FP16_MIXED, parameters, optimizer, activations, gpu, limits);
     PrecisionSizing job = spec.precision.isMixed() ? mixed : fp32;
     int microBatch = job.split() != null ? job.split().microBatch() : 1;
     long saved =
-        MemoryModel.perReplica(parameters, optimizer, activations, Precision.FP32, microBatch, 0).training()
-            - MemoryModel.perReplica(parameters, optimizer, activations, Precision.FP16_MIXED, microBatch, 0).training();
+        MemoryModel.perReplica(parameters, optimizer, activations, Precision.FP32, microBatch, 0)
+                .training()
+            - MemoryModel.perReplica(
+                    parameters, optimizer, activations, Precision.FP16_MIXED, microBatch, 0)
+                .training();
     return new JobSizing(parameters, gpu, freeGpus, spec.precision, fp32, mixed, saved);
   }
 
@@ -75,38 +81,71 @@ public final class MemorySizer implements Sizer {
       Limits limits) {
     long overhead = settings.overheadBytes(gpu.bytes());
     long perSample = activations.perSample(precision);
-    MemoryBreakdown atOne = MemoryModel.perReplica(parameters, optimizer, activations, precision, 1, overhead);
+    MemoryBreakdown atOne =
+        MemoryModel.perReplica(parameters, optimizer, activations, precision, 1, overhead);
     long available = gpu.bytes() - overhead - atOne.perParameter();
-    int maxMicroBatch = available >= perSample ? (int) Math.min(available / perSample, Integer.MAX_VALUE) : 0;
+    int maxMicroBatch =
+        available >= perSample ? (int) Math.min(available / perSample, Integer.MAX_VALUE) : 0;
     if (maxMicroBatch == 0) {
       String message =
           String.format(
               Locale.ROOT,
               "%s needs %s per replica at micro-batch 1 (model state and update temporaries %s of %,d parameters, activations %s,"
                   + " reserve %s) but a GPU has %s (%s): %s short",
-              precision, Bytes.format(atOne.total()), Bytes.format(atOne.perParameter()), parameters,
-              Bytes.format(perSample), Bytes.format(overhead), Bytes.format(gpu.bytes()), gpu.source(),
+              precision,
+              Bytes.format(atOne.total()),
+              Bytes.format(atOne.perParameter()),
+              parameters,
+              Bytes.format(perSample),
+              Bytes.format(overhead),
+              Bytes.format(gpu.bytes()),
+              gpu.source(),
               Bytes.format(atOne.total() - gpu.bytes()));
       return new PrecisionSizing(
-          precision, PrecisionSizing.Outcome.DOES_NOT_FIT, perSample, 0, null, limits.gpusPerReplica, atOne, message);
+          precision,
+          PrecisionSizing.Outcome.DOES_NOT_FIT,
+          perSample,
+          0,
+          null,
+          limits.gpusPerReplica,
+          atOne,
+          message);
     }
     Decision decision = decide(limits, maxMicroBatch);
     BatchSplit split = decision.split.orElse(null);
     int microBatch = split != null ? split.microBatch() : 1;
-    MemoryBreakdown bytes = MemoryModel.perReplica(parameters, optimizer, activations, precision, microBatch, overhead);
+    MemoryBreakdown bytes =
+        MemoryModel.perReplica(parameters, optimizer, activations, precision, microBatch, overhead);
     String message =
         decision.outcome == PrecisionSizing.Outcome.RUNS
-            ? decision.message + String.format(Locale.ROOT, "; up to %d samples fit one %s GPU", maxMicroBatch, Bytes.format(gpu.bytes()))
+            ? decision.message
+                + String.format(
+                    Locale.ROOT,
+                    "; up to %d samples fit one %s GPU",
+                    maxMicroBatch,
+                    Bytes.format(gpu.bytes()))
             : decision.message;
     return new PrecisionSizing(
-        precision, decision.outcome, perSample, maxMicroBatch, split, limits.gpusPerReplica, bytes, message);
+        precision,
+        decision.outcome,
+        perSample,
+        maxMicroBatch,
+        split,
+        limits.gpusPerReplica,
+        bytes,
+        message);
   }
 
-  /** Replicas and split within the job's bounds and the free GPUs, for micro-batches up to {@code maxMicroBatch}. */
+  /**
+   * Replicas and split within the job's bounds and the free GPUs, for micro-batches up to {@code
+   * maxMicroBatch}.
+   */
   private static Decision decide(Limits limits, int maxMicroBatch) {
     int global = limits.globalBatch;
     Integer freeReplicas =
-        limits.freeGpus != null && limits.gpusPerReplica > 0 ? limits.freeGpus / limits.gpusPerReplica : null;
+        limits.freeGpus != null && limits.gpusPerReplica > 0
+            ? limits.freeGpus / limits.gpusPerReplica
+            : null;
     if (freeReplicas != null && freeReplicas < limits.minReplicas) {
       return new Decision(
           PrecisionSizing.Outcome.WAITING_FOR_GPUS,
@@ -114,10 +153,15 @@ public final class MemorySizer implements Sizer {
           String.format(
               Locale.ROOT,
               "waiting for %d GPUs (replicas.min %d x %d per replica), %d free",
-              limits.minReplicas * limits.gpusPerReplica, limits.minReplicas, limits.gpusPerReplica, limits.freeGpus));
+              limits.minReplicas * limits.gpusPerReplica,
+              limits.minReplicas,
+              limits.gpusPerReplica,
+              limits.freeGpus));
     }
-    int maxReplicas = freeReplicas != null ? Math.min(limits.maxReplicas, freeReplicas) : limits.maxReplicas;
-    Optional<BatchSplit> split = BatchSplit.choose(global, maxMicroBatch, limits.minReplicas, maxReplicas);
+    int maxReplicas =
+        freeReplicas != null ? Math.min(limits.maxReplicas, freeReplicas) : limits.maxReplicas;
+    Optional<BatchSplit> split =
+        BatchSplit.choose(global, maxMicroBatch, limits.minReplicas, maxReplicas);
     if (split.isEmpty()) {
       return new Decision(
           PrecisionSizing.Outcome.BATCH_NOT_SPLITTABLE,
@@ -126,7 +170,9 @@ public final class MemorySizer implements Sizer {
               Locale.ROOT,
               "global batch %d cannot be divided evenly over %d to %d replicas; choose a global batch that one of"
                   + " those replica counts divides",
-              global, limits.minReplicas, maxReplicas));
+              global,
+              limits.minReplicas,
+              maxReplicas));
     }
     BatchSplit s = split.get();
     int ideal = BatchSplit.ceilDiv(global, Math.min(maxMicroBatch, global));
@@ -134,7 +180,9 @@ public final class MemorySizer implements Sizer {
     if (s.replicas() < ideal && ideal > limits.maxReplicas) {
       why.add("replicas.max " + limits.maxReplicas + " reached");
     }
-    if (s.replicas() < ideal && freeReplicas != null && freeReplicas < Math.min(ideal, limits.maxReplicas)) {
+    if (s.replicas() < ideal
+        && freeReplicas != null
+        && freeReplicas < Math.min(ideal, limits.maxReplicas)) {
       why.add("only " + limits.freeGpus + " GPUs free");
     }
     if (s.replicas() > ideal && ideal < limits.minReplicas) {
@@ -147,13 +195,18 @@ public final class MemorySizer implements Sizer {
         String.format(
             Locale.ROOT,
             "%d %s x micro-batch %d x accumulation %d = global batch %d%s",
-            s.replicas(), s.replicas() == 1 ? "replica" : "replicas", s.microBatch(), s.gradientAccumulation(),
-            global, why.isEmpty() ? "" : " (" + String.join("; ", why) + ")");
+            s.replicas(),
+            s.replicas() == 1 ? "replica" : "replicas",
+            s.microBatch(),
+            s.gradientAccumulation(),
+            global,
+            why.isEmpty() ? "" : " (" + String.join("; ", why) + ")");
     return new Decision(PrecisionSizing.Outcome.RUNS, split, message);
   }
 
   /** The data's shape is not in the spec (csv, npz): replicas.min replicas, not sized by memory. */
-  private SizingPlan notSized(MixedPrecisionJobSpec spec, GpuMemory gpu, Integer freeGpus, List<String> missing) {
+  private SizingPlan notSized(
+      MixedPrecisionJobSpec spec, GpuMemory gpu, Integer freeGpus, List<String> missing) {
     Limits limits = Limits.of(spec, freeGpus);
     Decision decision = decide(limits, limits.globalBatch);
     BatchSplit split = decision.split.orElse(null);
@@ -164,8 +217,12 @@ public final class MemorySizer implements Sizer {
     status.reason = runs ? "NotSized" : decision.outcome.reason();
     status.message =
         runs
-            ? "not sized by memory: the " + spec.model.architecture.name().toLowerCase() + " needs the data's "
-                + String.join(" and ", missing) + ", which the spec does not give; " + decision.message
+            ? "not sized by memory: the "
+                + spec.model.architecture.name().toLowerCase()
+                + " needs the data's "
+                + String.join(" and ", missing)
+                + ", which the spec does not give; "
+                + decision.message
             : decision.message;
     if (split != null) {
       status.plan = new SizingStatus.PrecisionPlan();
@@ -184,13 +241,16 @@ public final class MemorySizer implements Sizer {
         status.message);
   }
 
-  private record Decision(PrecisionSizing.Outcome outcome, Optional<BatchSplit> split, String message) {}
+  private record Decision(
+      PrecisionSizing.Outcome outcome, Optional<BatchSplit> split, String message) {}
 
-  private record Limits(int globalBatch, int minReplicas, int maxReplicas, int gpusPerReplica, Integer freeGpus) {
+  private record Limits(
+      int globalBatch, int minReplicas, int maxReplicas, int gpusPerReplica, Integer freeGpus) {
     static Limits of(MixedPrecisionJobSpec spec, Integer freeGpus) {
       ReplicasSpec replicas = spec.replicas != null ? spec.replicas : new ReplicasSpec();
       int gpusPerReplica = spec.resources != null ? spec.resources.gpusPerReplica : 1;
-      return new Limits(spec.training.globalBatchSize, replicas.min, replicas.max, gpusPerReplica, freeGpus);
+      return new Limits(
+          spec.training.globalBatchSize, replicas.min, replicas.max, gpusPerReplica, freeGpus);
     }
   }
 }

@@ -16,39 +16,76 @@ import java.util.Map;
  *
  * <p>What is compared: the trainer allocates the weights, the FP32 master weights and the optimizer
  * state while it sets up, so the resident memory right before step 1 already holds them. The peak
- * above that point is what the steps add: gradients, update temporaries and activations in the model's terms. That is the
- * prediction each measurement is compared with ({@link Prediction#steps()}).
+ * above that point is what the steps add: gradients, update temporaries and activations in the
+ * model's terms. That is the prediction each measurement is compared with ({@link
+ * Prediction#steps()}).
  */
 public final class MemoryValidation {
   private MemoryValidation() {}
 
-  /** A built-in architecture at a size where activations dominate, and the micro-batches to measure. */
-  public record Model(String name, String modelYaml, String syntheticYaml, String imageShapeYaml, List<Integer> microBatches) {
+  /**
+   * A built-in architecture at a size where activations dominate, and the micro-batches to measure.
+   */
+  public record Model(
+      String name,
+      String modelYaml,
+      String syntheticYaml,
+      String imageShapeYaml,
+      List<Integer> microBatches) {
     public Model withMicroBatches(List<Integer> batches) {
       return new Model(name, modelYaml, syntheticYaml, imageShapeYaml, List.copyOf(batches));
     }
   }
 
-  /** The models of the benchmark: small enough for a CPU, large enough that activations stand above noise. */
-  public static final List<Model> MODELS = List.of(
-      new Model("mlp", "{architecture: mlp, mlp: {hiddenSizes: [256, 256, 256, 256, 256, 256, 256, 256]}}",
-          "{task: classification, features: 256, classes: 10}", null, List.of(256, 1024, 4096)),
-      new Model("cnn", "{architecture: cnn, cnn: {channels: [16, 32], blocksPerStage: 1}}",
-          "{task: classification, features: 3072, classes: 10}", "[3, 32, 32]", List.of(64, 256)),
-      new Model("transformer",
-          "{architecture: transformer, transformer: {layers: 2, hiddenSize: 128, heads: 4, vocabSize: 256, sequenceLength: 128}}",
-          "{task: sequence}", null, List.of(8, 32)));
+  /**
+   * The models of the benchmark: small enough for a CPU, large enough that activations stand above
+   * noise.
+   */
+  public static final List<Model> MODELS =
+      List.of(
+          new Model(
+              "mlp",
+              "{architecture: mlp, mlp: {hiddenSizes: [256, 256, 256, 256, 256, 256, 256, 256]}}",
+              "{task: classification, features: 256, classes: 10}",
+              null,
+              List.of(256, 1024, 4096)),
+          new Model(
+              "cnn",
+              "{architecture: cnn, cnn: {channels: [16, 32], blocksPerStage: 1}}",
+              "{task: classification, features: 3072, classes: 10}",
+              "[3, 32, 32]",
+              List.of(64, 256)),
+          new Model(
+              "transformer",
+              "{architecture: transformer, transformer: {layers: 2, hiddenSize: 128, heads: 4, vocabSize: 256, sequenceLength: 128}}",
+              "{task: sequence}",
+              null,
+              List.of(8, 32)));
 
-  /** The noise floor: a model of a few hundred parameters at micro-batch 1, whose steps allocate almost nothing. */
-  public static final Model BASELINE = new Model("baseline", "{architecture: mlp, mlp: {hiddenSizes: [8]}}",
-      "{task: classification, features: 4, classes: 2}", null, List.of(1));
+  /**
+   * The noise floor: a model of a few hundred parameters at micro-batch 1, whose steps allocate
+   * almost nothing.
+   */
+  public static final Model BASELINE =
+      new Model(
+          "baseline",
+          "{architecture: mlp, mlp: {hiddenSizes: [8]}}",
+          "{task: classification, features: 4, classes: 2}",
+          null,
+          List.of(1));
 
   /** One training run to measure. */
   public record Case(Model model, Precision precision, int microBatch, int steps) {
-    /** The job the trainer runs: one replica, the whole global batch in one micro-batch, no validation split. */
+    /**
+     * The job the trainer runs: one replica, the whole global batch in one micro-batch, no
+     * validation split.
+     */
     public String manifest() {
-      String synthetic = model.syntheticYaml().substring(0, model.syntheticYaml().length() - 1)
-          + ", samples: " + Math.max(64, microBatch * steps) + "}";
+      String synthetic =
+          model.syntheticYaml().substring(0, model.syntheticYaml().length() - 1)
+              + ", samples: "
+              + Math.max(64, microBatch * steps)
+              + "}";
       return """
           apiVersion: mpj.dev/v1alpha1
           kind: MixedPrecisionJob
@@ -61,9 +98,17 @@ public final class MemoryValidation {
               synthetic: %s
           %s    validationFraction: 0
             training: {globalBatchSize: %d, steps: %d, optimizer: {type: adam, learningRate: 0.001}, seed: 0}
-          """.formatted(model.name(), precision.value(), model.modelYaml(), synthetic,
-              model.imageShapeYaml() == null ? "" : "    imageShape: " + model.imageShapeYaml() + "\n",
-              microBatch, steps);
+          """
+          .formatted(
+              model.name(),
+              precision.value(),
+              model.modelYaml(),
+              synthetic,
+              model.imageShapeYaml() == null
+                  ? ""
+                  : "    imageShape: " + model.imageShapeYaml() + "\n",
+              microBatch,
+              steps);
     }
 
     public MixedPrecisionJobSpec spec() {
@@ -72,8 +117,10 @@ public final class MemoryValidation {
 
     public Prediction prediction() {
       MixedPrecisionJobSpec spec = spec();
-      MemoryBreakdown b = MemoryModel.perReplica(spec, DataShape.of(spec.data), precision, microBatch);
-      return new Prediction(b.training(), b.activations(), b.gradients() + b.updateTemporaries() + b.activations());
+      MemoryBreakdown b =
+          MemoryModel.perReplica(spec, DataShape.of(spec.data), precision, microBatch);
+      return new Prediction(
+          b.training(), b.activations(), b.gradients() + b.updateTemporaries() + b.activations());
     }
   }
 
@@ -87,7 +134,10 @@ public final class MemoryValidation {
    */
   public record Prediction(long training, long activations, long steps) {}
 
-  /** A measured case: the peak resident memory of the steps above the resident memory right before step 1. */
+  /**
+   * A measured case: the peak resident memory of the steps above the resident memory right before
+   * step 1.
+   */
   public record Result(Case run, Prediction predicted, long measured) {
     /** measured / predicted - 1. */
     public double error() {
@@ -108,7 +158,10 @@ public final class MemoryValidation {
     return cases;
   }
 
-  /** Bytes per sample between two micro-batches: what a sample adds, with every fixed cost cancelled. */
+  /**
+   * Bytes per sample between two micro-batches: what a sample adds, with every fixed cost
+   * cancelled.
+   */
   public static long perSample(int smallBatch, long smallBytes, int largeBatch, long largeBytes) {
     return Math.round((double) (largeBytes - smallBytes) / (largeBatch - smallBatch));
   }
@@ -125,29 +178,73 @@ public final class MemoryValidation {
     StringBuilder out = new StringBuilder();
     List<String> models = results.stream().map(r -> r.run().model().name()).distinct().toList();
     for (String model : models) {
-      List<Result> rows = results.stream().filter(r -> r.run().model().name().equals(model)).toList();
+      List<Result> rows =
+          results.stream().filter(r -> r.run().model().name().equals(model)).toList();
       out.append(model).append('\n');
-      out.append(String.format(Locale.ROOT, "%-11s %6s %12s %12s %12s %12s %8s  %s%n",
-          "precision", "micro", "pred. train", "of which act", "pred. steps", "measured", "error", "note"));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%-11s %6s %12s %12s %12s %12s %8s  %s%n",
+              "precision",
+              "micro",
+              "pred. train",
+              "of which act",
+              "pred. steps",
+              "measured",
+              "error",
+              "note"));
       for (Result r : rows) {
         Long floor = noise.get(r.run().precision());
-        String note = floor != null && r.measured() < 2 * floor ? "below noise (baseline " + Bytes.format(floor) + ")" : "";
-        out.append(String.format(Locale.ROOT, "%-11s %6d %12s %12s %12s %12s %+7.0f%%  %s%n",
-            r.run().precision().value(), r.run().microBatch(), Bytes.format(r.predicted().training()),
-            Bytes.format(r.predicted().activations()), Bytes.format(r.predicted().steps()),
-            Bytes.format(r.measured()), 100 * r.error(), note).stripTrailing()).append('\n');
+        String note =
+            floor != null && r.measured() < 2 * floor
+                ? "below noise (baseline " + Bytes.format(floor) + ")"
+                : "";
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "%-11s %6d %12s %12s %12s %12s %+7.0f%%  %s%n",
+                        r.run().precision().value(),
+                        r.run().microBatch(),
+                        Bytes.format(r.predicted().training()),
+                        Bytes.format(r.predicted().activations()),
+                        Bytes.format(r.predicted().steps()),
+                        Bytes.format(r.measured()),
+                        100 * r.error(),
+                        note)
+                    .stripTrailing())
+            .append('\n');
       }
       for (Precision p : Precision.values()) {
-        List<Result> byBatch = rows.stream().filter(r -> r.run().precision() == p)
-            .sorted(Comparator.comparingInt(r -> r.run().microBatch())).toList();
+        List<Result> byBatch =
+            rows.stream()
+                .filter(r -> r.run().precision() == p)
+                .sorted(Comparator.comparingInt(r -> r.run().microBatch()))
+                .toList();
         if (byBatch.size() >= 2) {
           Result small = byBatch.get(0);
           Result large = byBatch.get(byBatch.size() - 1);
-          long measured = perSample(small.run().microBatch(), small.measured(), large.run().microBatch(), large.measured());
-          long predicted = perSample(small.run().microBatch(), small.predicted().steps(), large.run().microBatch(), large.predicted().steps());
-          out.append(String.format(Locale.ROOT, "%s per sample (slope from micro-batch %d to %d): measured %s, predicted %s, error %+.0f%%%n",
-              p.value(), small.run().microBatch(), large.run().microBatch(), Bytes.format(measured), Bytes.format(predicted),
-              100 * relativeError(measured, predicted)));
+          long measured =
+              perSample(
+                  small.run().microBatch(),
+                  small.measured(),
+                  large.run().microBatch(),
+                  large.measured());
+          long predicted =
+              perSample(
+                  small.run().microBatch(),
+                  small.predicted().steps(),
+                  large.run().microBatch(),
+                  large.predicted().steps());
+          out.append(
+              String.format(
+                  Locale.ROOT,
+                  "%s per sample (slope from micro-batch %d to %d): measured %s, predicted %s, error %+.0f%%%n",
+                  p.value(),
+                  small.run().microBatch(),
+                  large.run().microBatch(),
+                  Bytes.format(measured),
+                  Bytes.format(predicted),
+                  100 * relativeError(measured, predicted)));
         }
       }
       for (Result fp16 : rows) {
@@ -155,12 +252,20 @@ public final class MemoryValidation {
           continue;
         }
         rows.stream()
-            .filter(r -> r.run().precision() == Precision.FP32 && r.run().microBatch() == fp16.run().microBatch())
+            .filter(
+                r ->
+                    r.run().precision() == Precision.FP32
+                        && r.run().microBatch() == fp16.run().microBatch())
             .findFirst()
-            .ifPresent(fp32 -> out.append(String.format(Locale.ROOT,
-                "fp16-mixed/fp32 at micro-batch %d: measured %.2f, predicted %.2f%n", fp16.run().microBatch(),
-                (double) fp16.measured() / fp32.measured(),
-                (double) fp16.predicted().steps() / fp32.predicted().steps())));
+            .ifPresent(
+                fp32 ->
+                    out.append(
+                        String.format(
+                            Locale.ROOT,
+                            "fp16-mixed/fp32 at micro-batch %d: measured %.2f, predicted %.2f%n",
+                            fp16.run().microBatch(),
+                            (double) fp16.measured() / fp32.measured(),
+                            (double) fp16.predicted().steps() / fp32.predicted().steps())));
       }
       out.append('\n');
     }

@@ -10,8 +10,8 @@ import dev.mpj.api.SizingStatus;
  * @param maxMicroBatch the largest micro-batch whose replica fits in one GPU; 0 when none does
  * @param split replicas, micro-batch and accumulation; null when the job does not fit or the global
  *     batch cannot be split within the replica bounds
- * @param bytesPerReplica predicted memory of one replica at the split's micro-batch (at micro-batch 1
- *     when there is no split)
+ * @param bytesPerReplica predicted memory of one replica at the split's micro-batch (at micro-batch
+ *     1 when there is no split)
  * @param message the decision in words, with its numbers
  */
 public record PrecisionSizing(

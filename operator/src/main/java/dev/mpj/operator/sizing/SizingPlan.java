@@ -9,7 +9,12 @@ import dev.mpj.api.SizingStatus;
  *     cluster lacks the GPUs; {@code message} then says why, with the numbers
  */
 public record SizingPlan(
-    boolean fits, int replicas, int microBatch, int gradientAccumulation, SizingStatus status, String message) {
+    boolean fits,
+    int replicas,
+    int microBatch,
+    int gradientAccumulation,
+    SizingStatus status,
+    String message) {
 
   /**
    * True when the job fits but the cluster has fewer free GPUs than replicas.min needs: it should

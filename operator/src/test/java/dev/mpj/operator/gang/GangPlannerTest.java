@@ -20,7 +20,8 @@ class GangPlannerTest {
   private final String shape = ReplicaPods.shape(job.getSpec());
 
   private Replica pod(int rank, int attempt, String phase, Integer exitCode) {
-    return new Replica("digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false, "10.0.0.1");
+    return new Replica(
+        "digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false, "10.0.0.1");
   }
 
   private Verdict decide(JobPhase phase, int attempt, int restarts, Replica... replicas) {
@@ -42,15 +43,18 @@ class GangPlannerTest {
 
   @Test
   void aRunningGangIsObserved() {
-    assertThat(decide(JobPhase.Pending, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
+    assertThat(
+            decide(JobPhase.Pending, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
         .isEqualTo(new Verdict.Observe(JobPhase.Running, 1, 2, 2));
-    assertThat(decide(JobPhase.Pending, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Pending", null)))
+    assertThat(
+            decide(JobPhase.Pending, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Pending", null)))
         .isEqualTo(new Verdict.Observe(JobPhase.Pending, 1, 2, 1));
   }
 
   @Test
   void aFailedReplicaRestartsTheGangAndCountsAgainstTheBackoffLimit() {
-    Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Failed", 137));
+    Verdict v =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Failed", 137));
     assertThat(v).isInstanceOf(Verdict.Restart.class);
     Verdict.Restart r = (Verdict.Restart) v;
     assertThat(r.nextAttempt()).isEqualTo(2);
@@ -61,7 +65,8 @@ class GangPlannerTest {
 
   @Test
   void anEvictedReplicaRestartsTheGang() {
-    Replica evicted = new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false, null);
+    Replica evicted =
+        new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false, null);
     Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), evicted);
     assertThat(v).isInstanceOf(Verdict.Restart.class);
     assertThat(((Verdict.Restart) v).message()).contains("Evicted");
@@ -69,9 +74,12 @@ class GangPlannerTest {
 
   @Test
   void aReplicaDeletedByOthersOrGoneRestartsTheGang() {
-    Replica draining = new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true, null);
-    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), draining)).isInstanceOf(Verdict.Restart.class);
-    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null))).isInstanceOf(Verdict.Restart.class);
+    Replica draining =
+        new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true, null);
+    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), draining))
+        .isInstanceOf(Verdict.Restart.class);
+    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null)))
+        .isInstanceOf(Verdict.Restart.class);
     assertThat(decide(JobPhase.Running, 1, 0)).isInstanceOf(Verdict.Restart.class);
   }
 
@@ -92,15 +100,18 @@ class GangPlannerTest {
 
   @Test
   void badConfigAndParityFailuresAreNeverRestarted() {
-    Verdict bad = decide(JobPhase.Running, 1, 0, pod(0, 1, "Failed", 2), pod(1, 1, "Running", null));
+    Verdict bad =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Failed", 2), pod(1, 1, "Running", null));
     assertThat(((Verdict.Fail) bad).reason()).isEqualTo("InvalidConfig");
-    Verdict parity = decide(JobPhase.Running, 1, 0, pod(0, 1, "Failed", 3), pod(1, 1, "Running", null));
+    Verdict parity =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Failed", 3), pod(1, 1, "Running", null));
     assertThat(((Verdict.Fail) parity).reason()).isEqualTo("PrecisionParity");
   }
 
   @Test
   void rankZeroSucceedingSucceedsTheJob() {
-    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Succeeded", 0), pod(1, 1, "Running", null)))
+    assertThat(
+            decide(JobPhase.Running, 1, 0, pod(0, 1, "Succeeded", 0), pod(1, 1, "Running", null)))
         .isEqualTo(new Verdict.Succeed("rank 0 finished training", List.of("digits-worker-1")));
   }
 
@@ -108,32 +119,39 @@ class GangPlannerTest {
   void podsOfAnEarlierAttemptAreWaitedFor() {
     Replica old = new Replica("digits-worker-0", 0, 1, 2, shape, "Running", null, null, true, null);
     assertThat(decide(JobPhase.Restarting, 2, 1, old)).isEqualTo(new Verdict.AwaitStop(List.of()));
-    assertThat(decide(JobPhase.Restarting, 2, 1)).isEqualTo(new Verdict.Start(2, null, List.of(), false));
+    assertThat(decide(JobPhase.Restarting, 2, 1))
+        .isEqualTo(new Verdict.Start(2, null, List.of(), false));
   }
 
   @Test
   void theAttemptComesFromThePodsWhenTheStatusWasNotWritten() {
-    assertThat(decide(JobPhase.Restarting, 1, 1, pod(0, 2, "Running", null), pod(1, 2, "Running", null)))
+    assertThat(
+            decide(
+                JobPhase.Restarting, 1, 1, pod(0, 2, "Running", null), pod(1, 2, "Running", null)))
         .isEqualTo(new Verdict.Observe(JobPhase.Running, 2, 2, 2));
   }
 
   @Test
   void suspendStopsEveryPodAndResumeStartsTheNextAttempt() {
     job.getSpec().runPolicy.suspend = true;
-    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
+    assertThat(
+            decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
         .isEqualTo(new Verdict.Suspend(List.of("digits-worker-0", "digits-worker-1")));
     job.getSpec().runPolicy.suspend = false;
-    assertThat(decide(JobPhase.Suspended, 1, 0)).isEqualTo(new Verdict.Start(2, null, List.of(), true));
+    assertThat(decide(JobPhase.Suspended, 1, 0))
+        .isEqualTo(new Verdict.Start(2, null, List.of(), true));
   }
 
   @Test
   void theDeadlineFailsTheJob() {
     job.getSpec().runPolicy.activeDeadlineSeconds = 30L;
-    Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null));
+    Verdict v =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null));
     assertThat(((Verdict.Fail) v).reason()).isEqualTo("DeadlineExceeded");
     assertThat(v.podsToStop()).hasSize(2);
     job.getSpec().runPolicy.activeDeadlineSeconds = 120L;
-    assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
+    assertThat(
+            decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null)))
         .isInstanceOf(Verdict.Observe.class);
   }
 
@@ -149,7 +167,8 @@ class GangPlannerTest {
   @Test
   void aChangedShapeRestartsTheGangWithoutCountingAFailure() {
     job.getSpec().replicas.max = 4;
-    Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null));
+    Verdict v =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), pod(1, 1, "Running", null));
     assertThat(v).isInstanceOf(Verdict.Restart.class);
     assertThat(((Verdict.Restart) v).failure()).isFalse();
     assertThat(((Verdict.Restart) v).reason()).isEqualTo("Resized");
@@ -157,9 +176,10 @@ class GangPlannerTest {
 
   @Test
   void anInvalidSpecTouchesNothing() {
-    var violations = List.of(new Violation("spec.training.globalBatchSize", "must be at least 1 (got 0)"));
-    Verdict v = GangPlanner.decide(
-        new Observation(job, List.of(pod(0, 1, "Failed", 1)), NOW, violations));
+    var violations =
+        List.of(new Violation("spec.training.globalBatchSize", "must be at least 1 (got 0)"));
+    Verdict v =
+        GangPlanner.decide(new Observation(job, List.of(pod(0, 1, "Failed", 1)), NOW, violations));
     assertThat(v).isEqualTo(new Verdict.InvalidSpec(violations));
     assertThat(v.podsToStop()).isEmpty();
   }

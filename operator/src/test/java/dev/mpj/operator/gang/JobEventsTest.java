@@ -35,8 +35,11 @@ class JobEventsTest {
     s.lastCheckpoint = new CheckpointStatus();
     s.lastCheckpoint.step = 400L;
     job.setStatus(s);
-    List<JobEvent> events = events(
-        new Verdict.Restart(2, true, "ReplicaFailed", "pod digits-worker-1 failed: exit code 137", List.of()), null);
+    List<JobEvent> events =
+        events(
+            new Verdict.Restart(
+                2, true, "ReplicaFailed", "pod digits-worker-1 failed: exit code 137", List.of()),
+            null);
     assertThat(events).extracting(JobEvent::reason).containsExactly("ReplicaFailed", "Restarting");
     assertThat(events.get(1).message()).isEqualTo("restart 1: attempt 2, restarting from step 400");
   }
@@ -45,25 +48,37 @@ class JobEventsTest {
   void sizingAndStartingAreAnnounced() {
     var plan = new SizingPlan(true, 2, 32, 2, new SizingStatus(), "fits");
     assertThat(events(new Verdict.Start(1, null, List.of(), false), plan))
-        .extracting(JobEvent::reason).containsExactly("Sized", "Started");
+        .extracting(JobEvent::reason)
+        .containsExactly("Sized", "Started");
   }
 
   @Test
   void aJobThatDoesNotFitStallsAndSaysSoOnce() {
-    var plan = new SizingPlan(false, 0, 0, 0, new SizingStatus(), "needs 40 GiB per replica at micro-batch 1; GPUs have 16 GiB");
+    var plan =
+        new SizingPlan(
+            false,
+            0,
+            0,
+            0,
+            new SizingStatus(),
+            "needs 40 GiB per replica at micro-batch 1; GPUs have 16 GiB");
     List<JobEvent> first = events(new Verdict.Start(1, null, List.of(), false), plan);
     assertThat(first).extracting(JobEvent::reason).containsExactly("DoesNotFit");
-    assertThat(job.getStatus().conditions).anySatisfy(c -> {
-      assertThat(c.getType()).isEqualTo("Stalled");
-      assertThat(c.getStatus()).isEqualTo("True");
-      assertThat(c.getMessage()).contains("40 GiB");
-    });
+    assertThat(job.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Stalled");
+              assertThat(c.getStatus()).isEqualTo("True");
+              assertThat(c.getMessage()).contains("40 GiB");
+            });
     assertThat(events(new Verdict.Start(1, null, List.of(), false), plan)).isEmpty();
   }
 
   @Test
   void anInvalidSpecIsReportedOnceUntilItChanges() {
-    var v = new Verdict.InvalidSpec(List.of(new Violation("spec.training.steps", "must be at least 1 (got 0)")));
+    var v =
+        new Verdict.InvalidSpec(
+            List.of(new Violation("spec.training.steps", "must be at least 1 (got 0)")));
     assertThat(events(v, null)).extracting(JobEvent::type).containsExactly("Warning");
     assertThat(events(v, null)).isEmpty();
   }

@@ -6,9 +6,9 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.operator.MockCluster;
+import dev.mpj.operator.sizing.ClusterCapacity;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
-import dev.mpj.operator.sizing.ClusterCapacity;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.List;
@@ -24,7 +24,8 @@ class JobStatusesTest {
   }
 
   private MixedPrecisionJobStatus apply(Verdict v, Instant at) {
-    var plan = new MemorySizer(SizingSettings.defaults()).plan(job.getSpec(), ClusterCapacity.unknown());
+    var plan =
+        new MemorySizer(SizingSettings.defaults()).plan(job.getSpec(), ClusterCapacity.unknown());
     MixedPrecisionJobStatus s = JobStatuses.next(job, v, plan, null, at);
     job.setStatus(s);
     return s;
@@ -50,9 +51,13 @@ class JobStatusesTest {
   @Test
   void aConditionKeepsItsTransitionTimeWhileItsStatusHolds() {
     apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0);
-    MixedPrecisionJobStatus s = apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0.plusSeconds(50));
+    MixedPrecisionJobStatus s =
+        apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0.plusSeconds(50));
     assertThat(get(s, "Ready").getLastTransitionTime()).isEqualTo(T0.toString());
-    s = apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0.plusSeconds(60));
+    s =
+        apply(
+            new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()),
+            T0.plusSeconds(60));
     assertThat(get(s, "Ready").getStatus()).isEqualTo("False");
     assertThat(get(s, "Ready").getLastTransitionTime()).isEqualTo(T0.plusSeconds(60).toString());
     assertThat(get(s, "Restarting").getStatus()).isEqualTo("True");
@@ -60,7 +65,8 @@ class JobStatusesTest {
 
   @Test
   void onlyFailuresCountAsRestarts() {
-    MixedPrecisionJobStatus s = apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0);
+    MixedPrecisionJobStatus s =
+        apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0);
     assertThat(s.restarts).isEqualTo(1);
     assertThat(s.attempt).isEqualTo(2);
     s = apply(new Verdict.Restart(3, false, "Resized", "resized", List.of()), T0);
@@ -70,7 +76,8 @@ class JobStatusesTest {
 
   @Test
   void failingStallsWithTheReason() {
-    MixedPrecisionJobStatus s = apply(new Verdict.Fail("DeadlineExceeded", "too long", List.of()), T0);
+    MixedPrecisionJobStatus s =
+        apply(new Verdict.Fail("DeadlineExceeded", "too long", List.of()), T0);
     assertThat(s.phase).isEqualTo(JobPhase.Failed);
     assertThat(s.completionTime).isEqualTo(T0.toString());
     assertThat(get(s, "Stalled").getStatus()).isEqualTo("True");
@@ -81,7 +88,8 @@ class JobStatusesTest {
   @Test
   void resumingRestartsTheDeadlineClock() {
     apply(new Verdict.Start(1, null, List.of(), false), T0);
-    MixedPrecisionJobStatus s = apply(new Verdict.Start(2, null, List.of(), true), T0.plusSeconds(600));
+    MixedPrecisionJobStatus s =
+        apply(new Verdict.Start(2, null, List.of(), true), T0.plusSeconds(600));
     assertThat(s.startTime).isEqualTo(T0.plusSeconds(600).toString());
   }
 }

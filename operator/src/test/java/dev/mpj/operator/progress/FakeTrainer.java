@@ -11,7 +11,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Rank 0's {@code GET /progress} as the trainer serves it: bearer token required, JSON body, optional delay. */
+/**
+ * Rank 0's {@code GET /progress} as the trainer serves it: bearer token required, JSON body,
+ * optional delay.
+ */
 public final class FakeTrainer implements AutoCloseable {
   private final HttpServer server;
   public final AtomicReference<String> token = new AtomicReference<>();
@@ -27,24 +30,27 @@ public final class FakeTrainer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    server.createContext("/progress", exchange -> {
-      requests.incrementAndGet();
-      try {
-        Thread.sleep(delay.get().toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      String auth = exchange.getRequestHeaders().getFirst("Authorization");
-      boolean ok = auth != null && auth.equals("Bearer " + token.get());
-      if (!ok) {
-        refused.incrementAndGet();
-      }
-      byte[] bytes = (ok ? body.get() : "{\"error\":\"unauthorized\"}").getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(ok ? 200 : 401, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    });
+    server.createContext(
+        "/progress",
+        exchange -> {
+          requests.incrementAndGet();
+          try {
+            Thread.sleep(delay.get().toMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          String auth = exchange.getRequestHeaders().getFirst("Authorization");
+          boolean ok = auth != null && auth.equals("Bearer " + token.get());
+          if (!ok) {
+            refused.incrementAndGet();
+          }
+          byte[] bytes =
+              (ok ? body.get() : "{\"error\":\"unauthorized\"}").getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(ok ? 200 : 401, bytes.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
     server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
     server.start();
   }

@@ -20,7 +20,8 @@ public class ProgressPollerTest {
           + "\"somethingNew\":1}";
 
   private final FakeTrainer trainer = new FakeTrainer("s3cret");
-  private final ProgressPoller poller = new ProgressPoller(Duration.ofMillis(300), Clock.systemUTC());
+  private final ProgressPoller poller =
+      new ProgressPoller(Duration.ofMillis(300), Clock.systemUTC());
 
   @AfterEach
   void close() {
@@ -82,14 +83,27 @@ public class ProgressPollerTest {
 
   @Test
   void theEndpointIsRankZerosIpAndItsMetricsPort() {
-    Pod pod = new PodBuilder()
-        .withNewSpec().addNewContainer().withName("trainer")
-        .addNewPort().withName("metrics").withContainerPort(9400).endPort()
-        .addNewEnv().withName("MPJ_METRICS_PORT").withValue("19411").endEnv()
-        .endContainer().endSpec()
-        .withNewStatus().withPodIP("127.0.0.1").endStatus()
-        .build();
-    assertThat(ProgressPoller.endpoint(pod, 9400)).contains(URI.create("http://127.0.0.1:19411/progress"));
+    Pod pod =
+        new PodBuilder()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("trainer")
+            .addNewPort()
+            .withName("metrics")
+            .withContainerPort(9400)
+            .endPort()
+            .addNewEnv()
+            .withName("MPJ_METRICS_PORT")
+            .withValue("19411")
+            .endEnv()
+            .endContainer()
+            .endSpec()
+            .withNewStatus()
+            .withPodIP("127.0.0.1")
+            .endStatus()
+            .build();
+    assertThat(ProgressPoller.endpoint(pod, 9400))
+        .contains(URI.create("http://127.0.0.1:19411/progress"));
     pod.getStatus().setPodIP(null);
     assertThat(ProgressPoller.endpoint(pod, 9400)).isEmpty();
   }

@@ -16,7 +16,8 @@ class ProgressReportTest {
   @Test
   void theFinalReportWinsOverAnOlderPoll() throws IOException {
     ProgressReport polled = ProgressReport.parse("{\"step\":196,\"totalSteps\":300}", T0);
-    ProgressReport last = ProgressReport.parse("{\"step\":300,\"totalSteps\":300}", T0.plusSeconds(4));
+    ProgressReport last =
+        ProgressReport.parse("{\"step\":300,\"totalSteps\":300}", T0.plusSeconds(4));
     assertThat(ProgressReport.newest(polled, last)).isSameAs(last);
     assertThat(ProgressReport.newest(null, last)).isSameAs(last);
     assertThat(ProgressReport.newest(polled, null)).isSameAs(polled);
@@ -36,7 +37,9 @@ class ProgressReportTest {
 
   @Test
   void theTerminationMessageOfTheTrainerContainerIsReadWithItsFinishTime() {
-    Pod pod = terminated("trainer", "{\"step\":300,\"totalSteps\":300,\"lastCheckpoint\":{\"step\":300}}");
+    Pod pod =
+        terminated(
+            "trainer", "{\"step\":300,\"totalSteps\":300,\"lastCheckpoint\":{\"step\":300}}");
     ProgressReport report = ProgressReport.terminated(pod, T0.plusSeconds(99)).orElseThrow();
     assertThat(report.progress().step).isEqualTo(300L);
     assertThat(report.lastCheckpoint().step).isEqualTo(300L);
@@ -46,23 +49,33 @@ class ProgressReportTest {
 
   @Test
   void aLogTailOrAnotherContainerOrARunningPodGiveNoReport() {
-    assertThat(ProgressReport.terminated(terminated("trainer", "Traceback: out of memory"), T0)).isEmpty();
+    assertThat(ProgressReport.terminated(terminated("trainer", "Traceback: out of memory"), T0))
+        .isEmpty();
     assertThat(ProgressReport.terminated(terminated("trainer", "{not json"), T0)).isEmpty();
     assertThat(ProgressReport.terminated(terminated("sidecar", "{\"step\":1}"), T0)).isEmpty();
     assertThat(ProgressReport.terminated(terminated("trainer", null), T0)).isEmpty();
-    assertThat(ProgressReport.terminated(new PodBuilder().withNewStatus().withPhase("Running").endStatus().build(), T0)).isEmpty();
+    assertThat(
+            ProgressReport.terminated(
+                new PodBuilder().withNewStatus().withPhase("Running").endStatus().build(), T0))
+        .isEmpty();
   }
 
   private static Pod terminated(String container, String message) {
     return new PodBuilder()
         .withNewStatus()
         .withPhase("Succeeded")
-        .withContainerStatuses(new ContainerStatusBuilder()
-            .withName(container)
-            .withState(new ContainerStateBuilder()
-                .withNewTerminated().withExitCode(0).withMessage(message).withFinishedAt(T0.toString()).endTerminated()
+        .withContainerStatuses(
+            new ContainerStatusBuilder()
+                .withName(container)
+                .withState(
+                    new ContainerStateBuilder()
+                        .withNewTerminated()
+                        .withExitCode(0)
+                        .withMessage(message)
+                        .withFinishedAt(T0.toString())
+                        .endTerminated()
+                        .build())
                 .build())
-            .build())
         .endStatus()
         .build();
   }

@@ -57,7 +57,8 @@ class BatchSplitTest {
             for (int r = minReplicas; r <= maxReplicas; r++) {
               someCountDivides |= global % r == 0;
             }
-            assertThat(split.isPresent()).as("split of %d over %d..%d", global, minReplicas, maxReplicas)
+            assertThat(split.isPresent())
+                .as("split of %d over %d..%d", global, minReplicas, maxReplicas)
                 .isEqualTo(someCountDivides);
             if (split.isPresent()) {
               BatchSplit s = split.get();

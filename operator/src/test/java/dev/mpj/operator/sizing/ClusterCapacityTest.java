@@ -38,33 +38,46 @@ class ClusterCapacityTest {
   @Test
   void withoutASelectorEveryNodeCounts() {
     List<Node> nodes = List.of(node("a", "81920", 8, Map.of()), node("b", "15360", 4, Map.of()));
-    assertThat(ClusterCapacity.observe(nodes, List.of(), null)).isEqualTo(new ClusterCapacity(15_360 * MIB, 12));
-    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of())).isEqualTo(new ClusterCapacity(15_360 * MIB, 12));
+    assertThat(ClusterCapacity.observe(nodes, List.of(), null))
+        .isEqualTo(new ClusterCapacity(15_360 * MIB, 12));
+    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of()))
+        .isEqualTo(new ClusterCapacity(15_360 * MIB, 12));
   }
 
   @Test
   void nodesWithoutTheLabelGiveNoMemoryAndNodesWithoutGpusNoGpus() {
-    List<Node> nodes = List.of(node("plain", null, 0, Map.of()), node("gpu", "not-a-number", 2, Map.of()));
-    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of())).isEqualTo(new ClusterCapacity(null, 2));
+    List<Node> nodes =
+        List.of(node("plain", null, 0, Map.of()), node("gpu", "not-a-number", 2, Map.of()));
+    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of()))
+        .isEqualTo(new ClusterCapacity(null, 2));
   }
 
   @Test
   void noMatchingNodeMeansNoFreeGpus() {
     List<Node> nodes = List.of(node("a", "81920", 8, Map.of("pool", "train")));
-    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of("pool", "other"))).isEqualTo(new ClusterCapacity(null, 0));
+    assertThat(ClusterCapacity.observe(nodes, List.of(), Map.of("pool", "other")))
+        .isEqualTo(new ClusterCapacity(null, 0));
   }
 
   @Test
   void cordonedNodesOfferNothing() {
-    Node cordoned = new NodeBuilder(node("a", "81920", 8, Map.of())).editSpec().withUnschedulable(true).endSpec().build();
-    assertThat(ClusterCapacity.observe(List.of(cordoned), List.of(), Map.of())).isEqualTo(new ClusterCapacity(null, 0));
+    Node cordoned =
+        new NodeBuilder(node("a", "81920", 8, Map.of()))
+            .editSpec()
+            .withUnschedulable(true)
+            .endSpec()
+            .build();
+    assertThat(ClusterCapacity.observe(List.of(cordoned), List.of(), Map.of()))
+        .isEqualTo(new ClusterCapacity(null, 0));
   }
 
   @Test
   void initContainersCountAsTheSchedulerCountsThem() {
     List<Node> nodes = List.of(node("a", "81920", 8, Map.of()));
     // containers 1, init container 4: the pod holds max(1, 4) = 4
-    assertThat(ClusterCapacity.observe(nodes, List.of(pod("p", "a", "Running", 1, 4)), Map.of()).freeGpus())
+    assertThat(
+            ClusterCapacity.observe(nodes, List.of(pod("p", "a", "Running", 1, 4)), Map.of())
+                .freeGpus())
         .isEqualTo(4);
   }
 
@@ -85,7 +98,8 @@ class ClusterCapacityTest {
   }
 
   private static Node node(String name, String memoryMiB, int gpus, Map<String, String> labels) {
-    NodeBuilder b = new NodeBuilder().withNewMetadata().withName(name).addToLabels(labels).endMetadata();
+    NodeBuilder b =
+        new NodeBuilder().withNewMetadata().withName(name).addToLabels(labels).endMetadata();
     if (memoryMiB != null) {
       b.editMetadata().addToLabels(ClusterCapacity.GPU_MEMORY_LABEL, memoryMiB).endMetadata();
     }
@@ -98,7 +112,10 @@ class ClusterCapacityTest {
         .build();
   }
 
-  /** A pod asking for {@code gpus} (as a limit, the usual way) and an init container asking for {@code initGpus}. */
+  /**
+   * A pod asking for {@code gpus} (as a limit, the usual way) and an init container asking for
+   * {@code initGpus}.
+   */
   private static Pod pod(String name, String nodeName, String phase, int gpus, int initGpus) {
     PodBuilder b =
         new PodBuilder()

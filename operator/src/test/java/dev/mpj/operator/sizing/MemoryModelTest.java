@@ -17,24 +17,32 @@ class MemoryModelTest {
     // temporaries |g| 4 + g^2 (norm) 4 + Adam's four 16 = 24
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, adam))
         .isEqualTo(new MemoryBreakdown(4_000, 0, 4_000, 8_000, 24_000, 0, 0));
-    // FP16 mixed with Adam: 2 FP16 weights + 4 FP32 master + 2 FP16 gradients + 8 moments = 16 as well;
+    // FP16 mixed with Adam: 2 FP16 weights + 4 FP32 master + 2 FP16 gradients + 8 moments = 16 as
+    // well;
     // temporaries |g| 2 (FP16) + upcast 4 + unscaled 4 + g^2 4 + Adam 16 = 30
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam))
         .isEqualTo(new MemoryBreakdown(2_000, 4_000, 2_000, 8_000, 30_000, 0, 0));
-    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam).perParameter()).isEqualTo(46_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam).perParameter())
+        .isEqualTo(46_000);
 
     TrainingSpec.Optimizer sgd = new TrainingSpec.Optimizer();
     sgd.type = TrainingSpec.OptimizerType.SGD;
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).optimizerState()).isZero();
     // plain SGD: |g| 4 + g^2 4 + g*lr 4 = 12 in FP32; 2 + 8 + 4 + 4 = 18 in FP16 mixed
-    assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries()).isEqualTo(12_000);
-    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries()).isEqualTo(18_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
+        .isEqualTo(12_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
+        .isEqualTo(18_000);
     sgd.momentum = 0.9;
-    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).optimizerState()).isEqualTo(4_000);
-    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).modelState()).isEqualTo(12_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).optimizerState())
+        .isEqualTo(4_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).modelState())
+        .isEqualTo(12_000);
     // with momentum the update's temporary is b*lr instead of g*lr: the same 4
-    assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries()).isEqualTo(12_000);
-    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries()).isEqualTo(18_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
+        .isEqualTo(12_000);
+    assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
+        .isEqualTo(18_000);
     // the norm is computed (and reported) with or without clipping: the same temporaries either way
     TrainingSpec.Optimizer clipped = new TrainingSpec.Optimizer();
     assertThat(MemoryModel.updateTemporaryBytesPerParameter(Precision.FP32, clipped)).isEqualTo(24);
@@ -47,7 +55,8 @@ class MemoryModelTest {
     // F=32, hidden [128,128], 8 classes
     // scaled at 16 bits: per hidden layer Linear out + ReLU out = 2*128 values, logits 8:
     //   2 bytes * (2*128 + 2*128 + 8) = 1,040
-    // fixed: FP32 input 4*32 = 128; loss: FP32 log-softmax, one-hot target, product 3*4*8 = 96 -> 224
+    // fixed: FP32 input 4*32 = 128; loss: FP32 log-softmax, one-hot target, product 3*4*8 = 96 ->
+    // 224
     // cast (mixed only): FP16 input 2*32 = 64, FP32 copy of the logits 4*8 = 32 -> 96
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a).isEqualTo(new MemoryModel.Activations(1_040, 224, 96));
@@ -82,7 +91,8 @@ class MemoryModelTest {
     // pooled 8 + logits 10                        18
     //                                             2,578                 1,152
     // scaled: 2 * 2,578 + 5 BN tensors * 2 bytes * 1,152 = 5,156 + 11,520 = 16,676
-    // fixed: FP32 input 4 * 64 = 256 + 2 FP32 BN tensors 8 * 1,152 = 9,216 + loss 12 * 10 = 120 -> 9,592
+    // fixed: FP32 input 4 * 64 = 256 + 2 FP32 BN tensors 8 * 1,152 = 9,216 + loss 12 * 10 = 120 ->
+    // 9,592
     // cast: FP16 input 2 * 64 = 128 + BN's |c|, c/s (FP16) and FP32 input copy 8 * 1,152 = 9,216
     //       + FP32 logits 40 -> 9,384
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
@@ -129,13 +139,16 @@ class MemoryModelTest {
             """);
     // per layer 34*s*h = 34*64*128 = 278,528, plus 4 attention tensors of a*s^2 at 2 bytes:
     // 8*4*64^2 = 131,072 -> 409,600; two layers 819,200
-    // final LayerNorm in and out 2 * 2*64*128 = 32,768; FP16 logits 2*64*256 = 32,768 -> 884,736 scaled
-    // FP32 log-softmax, one-hot target and product 12*64*256 = 196,608 fixed; FP32 copy of the logits
+    // final LayerNorm in and out 2 * 2*64*128 = 32,768; FP16 logits 2*64*256 = 32,768 -> 884,736
+    // scaled
+    // FP32 log-softmax, one-hot target and product 12*64*256 = 196,608 fixed; FP32 copy of the
+    // logits
     // 4*64*256 = 65,536 cast
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a).isEqualTo(new MemoryModel.Activations(884_736, 196_608, 65_536));
     assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 884_736 + 196_608); // 1,966,080
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(884_736 + 196_608 + 65_536); // 1,146,880
+    assertThat(a.perSample(Precision.FP16_MIXED))
+        .isEqualTo(884_736 + 196_608 + 65_536); // 1,146,880
   }
 
   @Test
@@ -148,7 +161,8 @@ class MemoryModelTest {
             data: {source: synthetic, synthetic: {task: sequence}}
             training: {globalBatchSize: 8, steps: 1}
             """);
-    // the dropout's noise and output: 2 more tensors of a*s^2 at 2 bytes, 4*4*64^2 = 65,536 per layer
+    // the dropout's noise and output: 2 more tensors of a*s^2 at 2 bytes, 4*4*64^2 = 65,536 per
+    // layer
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)).scaledBytes16())
         .isEqualTo(884_736 + 2 * 65_536);
   }
@@ -158,7 +172,8 @@ class MemoryModelTest {
     MixedPrecisionJobSpec spec = mlpSpec("");
     // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 30 * 21,768 = 653,040;
     // 4 samples * 1,360 = 5,440
-    MemoryBreakdown mixed = MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
+    MemoryBreakdown mixed =
+        MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
         .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 653_040, 5_440, 0));
     assertThat(mixed.total()).isEqualTo(348_288 + 653_040 + 5_440);

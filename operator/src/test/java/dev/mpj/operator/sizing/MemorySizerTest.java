@@ -33,7 +33,8 @@ class MemorySizerTest {
     assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(19);
     assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(20);
     // one byte less and fp16-mixed fits only 19: (1,839) / 92
-    assertThat(size(job(60, 1, 8, "gpuMemory: 5507"), null).fp16Mixed().maxMicroBatch()).isEqualTo(19);
+    assertThat(size(job(60, 1, 8, "gpuMemory: 5507"), null).fp16Mixed().maxMicroBatch())
+        .isEqualTo(19);
     // fp32: ceil(60 / 19) = 4 replicas of 15; fp16-mixed: 60 / 20 = 3 replicas; one GPU saved
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(4, 15, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 20, 1));
@@ -62,7 +63,8 @@ class MemorySizerTest {
     assertThat(status.fp32.replicas).isEqualTo(4);
     assertThat(status.gpusSaved).isEqualTo(1);
     assertThat(status.memorySavedPerReplicaBytes).isEqualTo(52);
-    assertThat(plan.message()).startsWith("3 replicas x micro-batch 20 x accumulation 1 = global batch 60");
+    assertThat(plan.message())
+        .startsWith("3 replicas x micro-batch 20 x accumulation 1 = global batch 60");
   }
 
   @Test
@@ -111,7 +113,10 @@ class MemorySizerTest {
     SizingPlan plan = new MemorySizer().plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
-    assertThat(plan.message()).contains("1,074,102,282 parameters").contains("update temporaries 46.0 GiB").contains("but a GPU has 16.0 GiB (spec): 31.8 GiB short");
+    assertThat(plan.message())
+        .contains("1,074,102,282 parameters")
+        .contains("update temporaries 46.0 GiB")
+        .contains("but a GPU has 16.0 GiB (spec): 31.8 GiB short");
   }
 
   @Test
@@ -131,7 +136,8 @@ class MemorySizerTest {
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
-    assertThat(plan.message()).isEqualTo("waiting for 3 GPUs (replicas.min 3 x 1 per replica), 2 free");
+    assertThat(plan.message())
+        .isEqualTo("waiting for 3 GPUs (replicas.min 3 x 1 per replica), 2 free");
   }
 
   @Test
@@ -146,7 +152,9 @@ class MemorySizerTest {
 
   @Test
   void cpuReplicasDoNotWaitForGpus() {
-    SizingPlan plan = sizer.plan(job(60, 2, 8, "gpuMemory: 5508, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+    SizingPlan plan =
+        sizer.plan(
+            job(60, 2, 8, "gpuMemory: 5508, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -168,17 +176,20 @@ class MemorySizerTest {
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
-    assertThat(plan.message()).startsWith("global batch 7 cannot be divided evenly over 2 to 4 replicas");
+    assertThat(plan.message())
+        .startsWith("global batch 7 cannot be divided evenly over 2 to 4 replicas");
   }
 
   @Test
   void gpuMemoryComesFromTheSpecThenTheNodeLabelThenTheDefault() {
     ClusterCapacity labelled = new ClusterCapacity(40L << 30, null);
-    assertThat(sizer.plan(job(60, 1, 8, "gpuMemory: 24Gi"), labelled).status().gpuMemorySource).isEqualTo("spec");
+    assertThat(sizer.plan(job(60, 1, 8, "gpuMemory: 24Gi"), labelled).status().gpuMemorySource)
+        .isEqualTo("spec");
     SizingStatus fromNode = sizer.plan(job(60, 1, 8, "cpu: \"1\""), labelled).status();
     assertThat(fromNode.gpuMemorySource).isEqualTo("node-label");
     assertThat(fromNode.gpuMemoryBytes).isEqualTo(40L << 30);
-    SizingStatus fromDefault = sizer.plan(job(60, 1, 8, "cpu: \"1\""), ClusterCapacity.unknown()).status();
+    SizingStatus fromDefault =
+        sizer.plan(job(60, 1, 8, "cpu: \"1\""), ClusterCapacity.unknown()).status();
     assertThat(fromDefault.gpuMemorySource).isEqualTo("operator-default");
     assertThat(fromDefault.gpuMemoryBytes).isEqualTo(1L << 30);
   }
@@ -186,7 +197,8 @@ class MemorySizerTest {
   @Test
   void theDefaultReserveIsOneGibibyteAndFivePercent() {
     // 24 GiB: 1 GiB + ceil(0.05 * 24 GiB) = 1 GiB + 1,288,490,189 bytes
-    assertThat(SizingSettings.defaults().overheadBytes(24L << 30)).isEqualTo((1L << 30) + 1_288_490_189L);
+    assertThat(SizingSettings.defaults().overheadBytes(24L << 30))
+        .isEqualTo((1L << 30) + 1_288_490_189L);
   }
 
   @Test
@@ -218,14 +230,20 @@ class MemorySizerTest {
     assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.status().reason).isEqualTo("NotSized");
     assertThat(plan.status().parameters).isNull();
-    assertThat(plan.message()).startsWith("not sized by memory: the mlp needs the data's features and classes");
+    assertThat(plan.message())
+        .startsWith("not sized by memory: the mlp needs the data's features and classes");
   }
 
   private JobSizing size(MixedPrecisionJobSpec spec, Integer freeGpus) {
-    return sizer.size(spec, DataShape.of(spec.data), GpuMemory.resolve(spec, ClusterCapacity.unknown(), SETTINGS), freeGpus);
+    return sizer.size(
+        spec,
+        DataShape.of(spec.data),
+        GpuMemory.resolve(spec, ClusterCapacity.unknown(), SETTINGS),
+        freeGpus);
   }
 
-  private static MixedPrecisionJobSpec job(int globalBatch, int minReplicas, int maxReplicas, String resources) {
+  private static MixedPrecisionJobSpec job(
+      int globalBatch, int minReplicas, int maxReplicas, String resources) {
     return Jobs.spec(
         """
         precision: fp16-mixed

@@ -22,7 +22,9 @@ class MemoryValidationTest {
 
   @Test
   void everyCaseIsAValidJobThatTrainsItsMicroBatchInOneStepOfTheWholeGlobalBatch() {
-    List<Case> cases = MemoryValidation.cases(MemoryValidation.MODELS, List.of(Precision.FP32, Precision.FP16_MIXED), 3);
+    List<Case> cases =
+        MemoryValidation.cases(
+            MemoryValidation.MODELS, List.of(Precision.FP32, Precision.FP16_MIXED), 3);
     // mlp 3 + cnn 2 + transformer 2 micro-batches, in two precisions
     assertThat(cases).hasSize(14);
     for (Case c : cases) {
@@ -38,23 +40,30 @@ class MemoryValidationTest {
     }
     Case cnn = cases.stream().filter(c -> c.model().name().equals("cnn")).findFirst().orElseThrow();
     assertThat(DataShape.of(cnn.spec().data).cnnInput()).containsExactly(3, 32, 32);
-    assertThat(SpecValidator.validate(JobFiles.parse(new Case(MemoryValidation.BASELINE, Precision.FP16_MIXED, 1, 2).manifest()))).isEmpty();
+    assertThat(
+            SpecValidator.validate(
+                JobFiles.parse(
+                    new Case(MemoryValidation.BASELINE, Precision.FP16_MIXED, 1, 2).manifest())))
+        .isEmpty();
   }
 
   @Test
   void predictsWhatTheStepsAddAboveTheSetUp() {
     // mlp: 256 features, eight hidden layers of 256, 10 classes
     //   parameters 8 * (256*256 + 256) + 256*10 + 10 = 528,906
-    //   activations per sample at 16 bits: 2 * (8 * 2*256 + 10) = 8,212; FP32 input 4*256 + loss 12*10 = 1,144
+    //   activations per sample at 16 bits: 2 * (8 * 2*256 + 10) = 8,212; FP32 input 4*256 + loss
+    // 12*10 = 1,144
     //   FP32: 2 * 8,212 + 1,144 = 17,568 per sample, x 256 = 4,497,408
     Prediction fp32 = new Case(MLP, Precision.FP32, 256, 2).prediction();
     assertThat(fp32.activations()).isEqualTo(4_497_408L);
     // model state 16 B/param, update temporaries (FP32, Adam) 24 B/param
     assertThat(fp32.training()).isEqualTo(16L * 528_906 + 24L * 528_906 + 4_497_408);
-    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients, the
+    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients,
+    // the
     // update temporaries and the activations
     assertThat(fp32.steps()).isEqualTo(4L * 528_906 + 24L * 528_906 + 4_497_408);
-    // FP16 mixed: 8,212 + 1,144 + casts (FP16 input 2*256 + FP32 logits 4*10 = 552) = 9,908 per sample;
+    // FP16 mixed: 8,212 + 1,144 + casts (FP16 input 2*256 + FP32 logits 4*10 = 552) = 9,908 per
+    // sample;
     // FP16 gradients 2 and temporaries 30 B/param
     Prediction mixed = new Case(MLP, Precision.FP16_MIXED, 256, 2).prediction();
     assertThat(mixed.activations()).isEqualTo(256L * 9_908);
@@ -66,7 +75,10 @@ class MemoryValidationTest {
     assertThat(MemoryValidation.relativeError(150, 100)).isCloseTo(0.5, within(1e-12));
     assertThat(MemoryValidation.relativeError(80, 100)).isCloseTo(-0.2, within(1e-12));
     // a fixed 30 MB cancels out of the slope: (30M + 4096*18K) - (30M + 256*18K) over 3840 samples
-    assertThat(MemoryValidation.perSample(256, 30_000_000L + 256 * 18_000L, 4096, 30_000_000L + 4096 * 18_000L)).isEqualTo(18_000L);
+    assertThat(
+            MemoryValidation.perSample(
+                256, 30_000_000L + 256 * 18_000L, 4096, 30_000_000L + 4096 * 18_000L))
+        .isEqualTo(18_000L);
   }
 
   @Test
@@ -74,20 +86,37 @@ class MemoryValidationTest {
     Case small32 = new Case(MLP, Precision.FP32, 256, 2);
     Case large32 = new Case(MLP, Precision.FP32, 4096, 2);
     Case small16 = new Case(MLP, Precision.FP16_MIXED, 256, 2);
-    List<Result> results = List.of(
-        new Result(small32, new Prediction(20L << 20, 4L << 20, 10L << 20), 15L << 20),
-        new Result(large32, new Prediction(100L << 20, 80L << 20, 90L << 20), 180L << 20),
-        new Result(small16, new Prediction(15L << 20, 2L << 20, 5L << 20), 12L << 20));
-    String report = MemoryValidation.report(results, Map.of(Precision.FP32, 10L << 20, Precision.FP16_MIXED, 10L << 20));
+    List<Result> results =
+        List.of(
+            new Result(small32, new Prediction(20L << 20, 4L << 20, 10L << 20), 15L << 20),
+            new Result(large32, new Prediction(100L << 20, 80L << 20, 90L << 20), 180L << 20),
+            new Result(small16, new Prediction(15L << 20, 2L << 20, 5L << 20), 12L << 20));
+    String report =
+        MemoryValidation.report(
+            results, Map.of(Precision.FP32, 10L << 20, Precision.FP16_MIXED, 10L << 20));
 
     assertThat(report).startsWith("mlp\n");
     List<String> lines = report.lines().toList();
-    assertThat(lines.get(2)).contains("fp32", "256", "20.0 MiB", "4.0 MiB", "10.0 MiB", "15.0 MiB", "+50%", "below noise (baseline 10.0 MiB)");
-    assertThat(lines.get(3)).contains("4096", "90.0 MiB", "180.0 MiB", "+100%").doesNotContain("noise");
+    assertThat(lines.get(2))
+        .contains(
+            "fp32",
+            "256",
+            "20.0 MiB",
+            "4.0 MiB",
+            "10.0 MiB",
+            "15.0 MiB",
+            "+50%",
+            "below noise (baseline 10.0 MiB)");
+    assertThat(lines.get(3))
+        .contains("4096", "90.0 MiB", "180.0 MiB", "+100%")
+        .doesNotContain("noise");
     assertThat(lines.get(4)).contains("fp16-mixed", "12.0 MiB", "+140%", "below noise");
     // slope: (180 - 15) MiB against (90 - 10) MiB over 3840 samples
-    assertThat(report).contains("fp32 per sample (slope from micro-batch 256 to 4096): measured 44.0 KiB, predicted 21.3 KiB, error +106%");
+    assertThat(report)
+        .contains(
+            "fp32 per sample (slope from micro-batch 256 to 4096): measured 44.0 KiB, predicted 21.3 KiB, error +106%");
     // 12/15 measured against 5/10 predicted
-    assertThat(report).contains("fp16-mixed/fp32 at micro-batch 256: measured 0.80, predicted 0.50");
+    assertThat(report)
+        .contains("fp16-mixed/fp32 at micro-batch 256: measured 0.80, predicted 0.50");
   }
 }

@@ -19,7 +19,12 @@ public final class LossScaler {
   private int growthTracker;
 
   public LossScaler(
-      boolean dynamic, double initialScale, double growthFactor, double backoffFactor, int growthInterval, double minScale) {
+      boolean dynamic,
+      double initialScale,
+      double growthFactor,
+      double backoffFactor,
+      int growthInterval,
+      double minScale) {
     this.dynamic = dynamic;
     this.scale = initialScale;
     this.growthFactor = growthFactor;
@@ -32,7 +37,12 @@ public final class LossScaler {
   public static LossScaler of(LossScalingSpec spec) {
     LossScalingSpec s = spec != null ? spec : new LossScalingSpec();
     return new LossScaler(
-        s.mode != LossScalingSpec.Mode.STATIC, s.initialScale, s.growthFactor, s.backoffFactor, s.growthInterval, s.minScale);
+        s.mode != LossScalingSpec.Mode.STATIC,
+        s.initialScale,
+        s.growthFactor,
+        s.backoffFactor,
+        s.growthInterval,
+        s.minScale);
   }
 
   /** Scale 1, never changing: FP32 training goes through the same loop with this. */

@@ -11,12 +11,14 @@ import java.util.List;
 
 /**
  * The model's weights in two precisions. The working block (FP16 for fp16-mixed) runs forward and
- * backward; the master block holds the FP32 weights the optimizer updates, and after each update they
- * are copied back, rounded, into the working parameters. For fp32 both are the same block and the
- * copy-back is nothing. Parameters are matched by position: both blocks are built from one spec.
+ * backward; the master block holds the FP32 weights the optimizer updates, and after each update
+ * they are copied back, rounded, into the working parameters. For fp32 both are the same block and
+ * the copy-back is nothing. Parameters are matched by position: both blocks are built from one
+ * spec.
  *
- * <p>Buffers that take no gradient (BatchNorm running statistics) are FP32 in both blocks; the working
- * block updates them and {@link #syncBuffersToMaster} copies them across before the master is used.
+ * <p>Buffers that take no gradient (BatchNorm running statistics) are FP32 in both blocks; the
+ * working block updates them and {@link #syncBuffersToMaster} copies them across before the master
+ * is used.
  */
 public final class MasterWeights {
   private final Block working;
@@ -34,13 +36,15 @@ public final class MasterWeights {
     List<Pair<String, Parameter>> w = working.getParameters().stream().toList();
     List<Pair<String, Parameter>> m = master.getParameters().stream().toList();
     if (w.size() != m.size()) {
-      throw new IllegalArgumentException("working and master models differ: " + w.size() + " against " + m.size() + " parameters");
+      throw new IllegalArgumentException(
+          "working and master models differ: " + w.size() + " against " + m.size() + " parameters");
     }
     for (int i = 0; i < w.size(); i++) {
       Parameter wp = w.get(i).getValue();
       Parameter mp = m.get(i).getValue();
       if (!w.get(i).getKey().equals(m.get(i).getKey()) || !wp.getShape().equals(mp.getShape())) {
-        throw new IllegalArgumentException("working and master models differ at " + w.get(i).getKey());
+        throw new IllegalArgumentException(
+            "working and master models differ at " + w.get(i).getKey());
       }
       if (wp.requiresGradient()) {
         names.add(w.get(i).getKey());
@@ -85,7 +89,10 @@ public final class MasterWeights {
     return bufferNames;
   }
 
-  /** Those buffers, FP32, as the working model keeps them up to date: a checkpoint saves them with the weights. */
+  /**
+   * Those buffers, FP32, as the working model keeps them up to date: a checkpoint saves them with
+   * the weights.
+   */
   public List<NDArray> buffers() {
     return workingBuffers.stream().map(Parameter::getArray).toList();
   }
@@ -129,7 +136,10 @@ public final class MasterWeights {
     }
   }
 
-  /** Makes the master block usable on its own: copies the running statistics the working block keeps. */
+  /**
+   * Makes the master block usable on its own: copies the running statistics the working block
+   * keeps.
+   */
   public void syncBuffersToMaster() {
     if (!isSeparate()) {
       return;

@@ -35,11 +35,18 @@ import java.util.List;
  * peak above set-up is native memory: the tensors of the steps.
  */
 public final class TrainerBench {
-  /** A child's Java heap is fixed and touched up front, so that what its resident memory adds is native. */
-  private static final List<String> FIXED_HEAP = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+  /**
+   * A child's Java heap is fixed and touched up front, so that what its resident memory adds is
+   * native.
+   */
+  private static final List<String> FIXED_HEAP =
+      List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
-  public static MixedPrecisionJob mlpJob(String precision, int features, String hidden, int classes, int batch, int steps) {
-    return JobFiles.parse("""
+  public static MixedPrecisionJob mlpJob(
+      String precision, int features, String hidden, int classes, int batch, int steps) {
+    return JobFiles.parse(
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: bench}
@@ -51,19 +58,25 @@ public final class TrainerBench {
             synthetic: {task: classification, samples: %d, features: %d, classes: %d}
             validationFraction: 0
           training: {globalBatchSize: %d, steps: %d, optimizer: {type: adam, learningRate: 0.001}, seed: 0}
-        """.formatted(precision, hidden, Math.max(batch * 4, 1024), features, classes, batch, steps));
+        """
+            .formatted(
+                precision, hidden, Math.max(batch * 4, 1024), features, classes, batch, steps));
   }
 
   public static TrainingSession session(MixedPrecisionJob job) {
     RunConfig config = RunConfig.standalone(job, null);
-    Dataset data = SyntheticData.classification(
-        config.spec().data.synthetic.samples, new int[] {config.spec().data.synthetic.features}, config.spec().data.synthetic.classes, 0);
+    Dataset data =
+        SyntheticData.classification(
+            config.spec().data.synthetic.samples,
+            new int[] {config.spec().data.synthetic.features},
+            config.spec().data.synthetic.classes,
+            0);
     return new TrainingSession(config, DataSplit.of(data, 0, 0));
   }
 
   /**
-   * FP32 step time of the trainer against DJL's own Trainer on the same model and batches, measured in
-   * alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
+   * FP32 step time of the trainer against DJL's own Trainer on the same model and batches, measured
+   * in alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
    * medians in ms: {trainer, bare DJL}.
    */
   public double[] overhead(int features, String hidden, int batch, int warmUp, int steps) {
@@ -87,7 +100,10 @@ public final class TrainerBench {
     }
   }
 
-  /** A plain DJL loop: DJL's Trainer, its Adam and softmax cross-entropy, the same block and batches. */
+  /**
+   * A plain DJL loop: DJL's Trainer, its Adam and softmax cross-entropy, the same block and
+   * batches.
+   */
   static final class BareDjlLoop implements AutoCloseable {
     private final Model model;
     private final Trainer trainer;
@@ -98,14 +114,22 @@ public final class TrainerBench {
     BareDjlLoop(MixedPrecisionJob job, int batch) {
       var spec = job.getSpec();
       this.batch = batch;
-      data = SyntheticData.classification(
-          spec.data.synthetic.samples, new int[] {spec.data.synthetic.features}, spec.data.synthetic.classes, 0);
+      data =
+          SyntheticData.classification(
+              spec.data.synthetic.samples,
+              new int[] {spec.data.synthetic.features},
+              spec.data.synthetic.classes,
+              0);
       order = new DataOrder(data.samples(), 0);
       Engine.getInstance().setRandomSeed(0);
       model = Model.newInstance("bare-djl");
       model.setBlock(ModelFactory.build(spec.model, data));
-      DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-          .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.001f)).build());
+      DefaultTrainingConfig config =
+          new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+              .optOptimizer(
+                  ai.djl.training.optimizer.Optimizer.adam()
+                      .optLearningRateTracker(Tracker.fixed(0.001f))
+                      .build());
       trainer = model.newTrainer(config);
       trainer.initialize(ModelFactory.inputShape(data, batch));
     }
@@ -130,9 +154,13 @@ public final class TrainerBench {
     }
   }
 
-  /** Median seconds of each phase of an FP16-mixed step: forward+backward, unscale+check, update, copy-back. */
+  /**
+   * Median seconds of each phase of an FP16-mixed step: forward+backward, unscale+check, update,
+   * copy-back.
+   */
   public double[] fp16Split(int features, String hidden, int batch, int warmUp, int steps) {
-    try (TrainingSession session = session(mlpJob("fp16-mixed", features, hidden, 10, batch, warmUp + steps))) {
+    try (TrainingSession session =
+        session(mlpJob("fp16-mixed", features, hidden, 10, batch, warmUp + steps))) {
       for (int i = 0; i < warmUp; i++) {
         session.runStep();
       }
@@ -144,7 +172,9 @@ public final class TrainerBench {
         phases[2][i] = t.update() * 1e3;
         phases[3][i] = t.copyBack() * 1e3;
       }
-      return new double[] {median(phases[0]), median(phases[1]), median(phases[2]), median(phases[3])};
+      return new double[] {
+        median(phases[0]), median(phases[1]), median(phases[2]), median(phases[3])
+      };
     }
   }
 
@@ -152,7 +182,8 @@ public final class TrainerBench {
    * In a child JVM: set up, reset the high-water mark, train {@code steps} steps, print
    * "rssAfterSetup peakDuringSteps" in bytes.
    */
-  public static void memoryChild(String precision, int features, String hidden, int batch, int steps) throws IOException {
+  public static void memoryChild(
+      String precision, int features, String hidden, int batch, int steps) throws IOException {
     try (TrainingSession session = session(mlpJob(precision, features, hidden, 10, batch, steps))) {
       long setup = ProcessMemory.rssBytes();
       // Where the reset is not allowed the peak includes set-up, which both precisions share.
@@ -165,19 +196,35 @@ public final class TrainerBench {
   }
 
   /** Runs {@link #memoryChild} in a fresh JVM; returns {rssAfterSetup, peakDuringSteps}. */
-  public long[] memoryInChild(String precision, int features, String hidden, int batch, int steps) throws IOException, InterruptedException {
-    String line = child(FIXED_HEAP, List.of("--memory-child", precision, "--features", "" + features, "--hidden", hidden,
-        "--batch", "" + batch, "--steps", "" + steps), null).get(0);
+  public long[] memoryInChild(String precision, int features, String hidden, int batch, int steps)
+      throws IOException, InterruptedException {
+    String line =
+        child(
+                FIXED_HEAP,
+                List.of(
+                    "--memory-child",
+                    precision,
+                    "--features",
+                    "" + features,
+                    "--hidden",
+                    hidden,
+                    "--batch",
+                    "" + batch,
+                    "--steps",
+                    "" + steps),
+                null)
+            .get(0);
     String[] parts = line.split(" ");
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
   }
 
   /**
-   * Runs {@link #rssOverLongRun} in a fresh JVM whose heap is fixed and touched up front
-   * (-Xms = -Xmx, AlwaysPreTouch), so that any growth of RSS is native memory; {@code mallocArenas}
-   * null leaves glibc's default number of malloc arenas.
+   * Runs {@link #rssOverLongRun} in a fresh JVM whose heap is fixed and touched up front (-Xms =
+   * -Xmx, AlwaysPreTouch), so that any growth of RSS is native memory; {@code mallocArenas} null
+   * leaves glibc's default number of malloc arenas.
    */
-  public List<String> longRunInChild(long steps, String mallocArenas) throws IOException, InterruptedException {
+  public List<String> longRunInChild(long steps, String mallocArenas)
+      throws IOException, InterruptedException {
     return child(FIXED_HEAP, List.of("--long-run-child", "" + steps), mallocArenas);
   }
 
@@ -190,14 +237,16 @@ public final class TrainerBench {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("-Dai.djl.offline=true");
-    command.add("-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "2"));
+    command.add(
+        "-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "2"));
     command.addAll(jvm);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("dev.mpj.trainer.cli.TrainerCommand");
     command.add("bench");
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
     if (mallocArenas != null) {
       builder.environment().put("MALLOC_ARENA_MAX", mallocArenas);
     }
@@ -213,10 +262,15 @@ public final class TrainerBench {
     return lines;
   }
 
-  /** Prints "MEMORY step rss" at 1%, 10%, 50% and 100% of a long run of a small FP16-mixed model. */
+  /**
+   * Prints "MEMORY step rss" at 1%, 10%, 50% and 100% of a long run of a small FP16-mixed model.
+   */
   public static void rssOverLongRun(long last) {
-    long[] checkpoints = {Math.max(1, last / 100), Math.max(1, last / 10), Math.max(1, last / 2), last};
-    try (TrainingSession session = session(mlpJob("fp16-mixed", 32, "[64, 64]", 8, 64, (int) last))) {
+    long[] checkpoints = {
+      Math.max(1, last / 100), Math.max(1, last / 10), Math.max(1, last / 2), last
+    };
+    try (TrainingSession session =
+        session(mlpJob("fp16-mixed", 32, "[64, 64]", 8, 64, (int) last))) {
       int next = 0;
       for (long s = 1; s <= last; s++) {
         session.runStep();

@@ -19,54 +19,92 @@ import picocli.CommandLine.Option;
  * {@code mpj-trainer bench checkpoint}: checkpoint write throughput against the disk's sequential
  * write speed (the same bytes, fsync'd, in the same folder, in the same run), and what background
  * checkpointing costs the step loop against checkpointing off. Blocks of {@code --interval} steps
- * alternate between off and on; an "on" block is one checkpoint (snapshot on the loop's thread, write
- * in the background) plus its steps, plus any wait for the write at the block's end: the cost of one
- * checkpoint per interval.
+ * alternate between off and on; an "on" block is one checkpoint (snapshot on the loop's thread,
+ * write in the background) plus its steps, plus any wait for the write at the block's end: the cost
+ * of one checkpoint per interval.
  */
-@Command(name = "checkpoint", mixinStandardHelpOptions = true,
-    description = "Checkpoint write throughput against the disk's fsync'd sequential write; step-time overhead of background checkpointing.")
+@Command(
+    name = "checkpoint",
+    mixinStandardHelpOptions = true,
+    description =
+        "Checkpoint write throughput against the disk's fsync'd sequential write; step-time overhead of background checkpointing.")
 public final class CheckpointBenchCommand implements Callable<Integer> {
 
-  @Option(names = "--dir", description = "Folder to write checkpoints in (default: a new folder in java.io.tmpdir).")
+  @Option(
+      names = "--dir",
+      description = "Folder to write checkpoints in (default: a new folder in java.io.tmpdir).")
   Path dir;
 
-  @Option(names = "--features", defaultValue = "1024", description = "Input features (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--features",
+      defaultValue = "1024",
+      description = "Input features (default: ${DEFAULT-VALUE}).")
   int features;
 
-  @Option(names = "--hidden", defaultValue = "[4096, 4096, 2048]", description = "MLP hidden sizes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--hidden",
+      defaultValue = "[4096, 4096, 2048]",
+      description = "MLP hidden sizes (default: ${DEFAULT-VALUE}).")
   String hidden;
 
-  @Option(names = "--batch", defaultValue = "32", description = "Global batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "32",
+      description = "Global batch (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--interval", defaultValue = "5", description = "Steps per block, i.e. per checkpoint (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--interval",
+      defaultValue = "5",
+      description = "Steps per block, i.e. per checkpoint (default: ${DEFAULT-VALUE}).")
   int interval;
 
-  @Option(names = "--blocks", defaultValue = "6", description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--blocks",
+      defaultValue = "6",
+      description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
   int blocks;
 
-  @Option(names = "--repeats", defaultValue = "3", description = "Repeats of each write-speed measurement (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "3",
+      description = "Repeats of each write-speed measurement (default: ${DEFAULT-VALUE}).")
   int repeats;
 
   @Override
   public Integer call() throws Exception {
-    Path folder = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("mpj-checkpoint-bench");
-    try (TrainingSession session = TrainerBench.session(TrainerBench.mlpJob("fp32", features, hidden, 10, batch, 1_000_000))) {
+    Path folder =
+        dir != null
+            ? Files.createDirectories(dir)
+            : Files.createTempDirectory("mpj-checkpoint-bench");
+    try (TrainingSession session =
+        TrainerBench.session(TrainerBench.mlpJob("fp32", features, hidden, 10, batch, 1_000_000))) {
       String hash = ModelConfigHash.of(session.config(), session.trainData());
       for (int i = 0; i < 2; i++) {
         session.runStep();
       }
       Snapshot first = Snapshot.of(session, hash);
       long bytes = first.bytes();
-      System.out.printf(Locale.ROOT, "mpj-trainer bench checkpoint: mlp %d-%s-10, fp32, Adam, batch %d; libtorch threads %s; cpus %d, load average %.1f; folder %s%n",
-          features, hidden, batch, System.getProperty("ai.djl.pytorch.num_threads", "default"),
+      System.out.printf(
+          Locale.ROOT,
+          "mpj-trainer bench checkpoint: mlp %d-%s-10, fp32, Adam, batch %d; libtorch threads %s; cpus %d, load average %.1f; folder %s%n",
+          features,
+          hidden,
+          batch,
+          System.getProperty("ai.djl.pytorch.num_threads", "default"),
           Runtime.getRuntime().availableProcessors(),
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), folder);
-      System.out.printf(Locale.ROOT, "master weights %.1f MB FP32, checkpoint (weights + Adam m, v) %.1f MB%n%n",
-          weightBytes(first) / 1e6, bytes / 1e6);
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+          folder);
+      System.out.printf(
+          Locale.ROOT,
+          "master weights %.1f MB FP32, checkpoint (weights + Adam m, v) %.1f MB%n%n",
+          weightBytes(first) / 1e6,
+          bytes / 1e6);
 
-      // 1. Throughput: checkpoints written with the loop idle, against raw fsync'd writes of as many bytes;
-      // interleaved and repeated, the median of each (the page cache and other work on the disk vary).
+      // 1. Throughput: checkpoints written with the loop idle, against raw fsync'd writes of as
+      // many bytes;
+      // interleaved and repeated, the median of each (the page cache and other work on the disk
+      // vary).
       double[] disk = new double[repeats];
       double[] dd = new double[repeats];
       double[] alone = new double[repeats];
@@ -87,7 +125,11 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       if (hasDd) {
         row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
       }
-      row("checkpoint, loop idle (SHA-256, fsync, renames, latest)", bytes, TrainerBench.median(alone), diskSeconds);
+      row(
+          "checkpoint, loop idle (SHA-256, fsync, renames, latest)",
+          bytes,
+          TrainerBench.median(alone),
+          diskSeconds);
 
       // 2. Overhead: blocks of steps with and without one background checkpoint.
       double[] off = new double[blocks];
@@ -115,19 +157,36 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
         }
       }
       for (CheckpointWriter.WriteReport w : writes) {
-        row("checkpoint, background during training, step " + w.step(), w.bytes(), w.writeSeconds(), diskSeconds);
+        row(
+            "checkpoint, background during training, step " + w.step(),
+            w.bytes(),
+            w.writeSeconds(),
+            diskSeconds);
       }
       double meanOff = mean(off);
       double meanOn = mean(on);
       System.out.println();
-      System.out.printf(Locale.ROOT, "step time, %d blocks of %d steps each, alternating (mean of blocks; median in brackets)%n", blocks, interval);
+      System.out.printf(
+          Locale.ROOT,
+          "step time, %d blocks of %d steps each, alternating (mean of blocks; median in brackets)%n",
+          blocks,
+          interval);
       System.out.println("| checkpointing | ms per step | overhead |");
       System.out.println("|---|---:|---:|");
-      System.out.printf(Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
-      System.out.printf(Locale.ROOT, "| on, one checkpoint every %d steps | %.1f (%.1f) | %+.1f %% |%n", interval, meanOn * 1e3,
-          TrainerBench.median(on) * 1e3, 100 * (meanOn - meanOff) / meanOff);
-      System.out.printf(Locale.ROOT, "per checkpoint: snapshot into host memory %.3f s on the loop, loop waited for the writer %.3f s%n",
-          snapshot / blocks, waited / blocks);
+      System.out.printf(
+          Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
+      System.out.printf(
+          Locale.ROOT,
+          "| on, one checkpoint every %d steps | %.1f (%.1f) | %+.1f %% |%n",
+          interval,
+          meanOn * 1e3,
+          TrainerBench.median(on) * 1e3,
+          100 * (meanOn - meanOff) / meanOff);
+      System.out.printf(
+          Locale.ROOT,
+          "per checkpoint: snapshot into host memory %.3f s on the loop, loop waited for the writer %.3f s%n",
+          snapshot / blocks,
+          waited / blocks);
     } finally {
       if (dir == null) {
         CheckpointWriter.deleteTree(folder);
@@ -137,7 +196,13 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   }
 
   private static void row(String what, long bytes, double seconds, double diskSeconds) {
-    System.out.printf(Locale.ROOT, "| %s | %.1f | %.3f | %.0f | %.0f %% |%n", what, bytes / 1e6, seconds, bytes / 1e6 / seconds,
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %.1f | %.3f | %.0f | %.0f %% |%n",
+        what,
+        bytes / 1e6,
+        seconds,
+        bytes / 1e6 / seconds,
         100 * diskSeconds / seconds);
   }
 
@@ -154,7 +219,8 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     ByteBuffer chunk = ByteBuffer.allocate(4 << 20);
     new java.util.Random(0).nextBytes(chunk.array());
     long start = System.nanoTime();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       for (long left = bytes; left > 0; ) {
         chunk.clear().limit((int) Math.min(chunk.capacity(), left));
         left -= chunk.remaining();
@@ -173,8 +239,17 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   static Double ddWrite(Path file, long bytes) {
     try {
       long start = System.nanoTime();
-      Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=4M", "count=" + ((bytes + (4 << 20) - 1) / (4 << 20)), "conv=fsync")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Process dd =
+          new ProcessBuilder(
+                  "dd",
+                  "if=/dev/zero",
+                  "of=" + file,
+                  "bs=4M",
+                  "count=" + ((bytes + (4 << 20) - 1) / (4 << 20)),
+                  "conv=fsync")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       int exit = dd.waitFor();
       double seconds = (System.nanoTime() - start) / 1e9;
       Files.deleteIfExists(file);

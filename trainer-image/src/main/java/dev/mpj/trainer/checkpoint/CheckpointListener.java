@@ -14,8 +14,9 @@ import java.util.function.Consumer;
 /**
  * Hangs off the loop and decides when to checkpoint: every {@code intervalSteps}, every {@code
  * intervalSeconds} when set, at the last step, and after the step in which SIGTERM arrived (then it
- * waits for the write and stops the loop once the step's other listeners have run). The snapshot is taken on the loop's thread; the write runs
- * in the background, one at a time: the loop waits only when the previous write is still running.
+ * waits for the write and stops the loop once the step's other listeners have run). The snapshot is
+ * taken on the loop's thread; the write runs in the background, one at a time: the loop waits only
+ * when the previous write is still running.
  *
  * <p>Register it before the metrics writer: {@link #metricsFor} reports the step it just handled.
  */
@@ -36,11 +37,16 @@ public final class CheckpointListener implements TrainingListener {
   private Consumer<CheckpointWriter.WriteReport> published = w -> {};
 
   public CheckpointListener(
-      TrainingSession session, CheckpointWriter writer, CheckpointSpec spec, String modelConfigSha256, PreemptionHandler preemption) {
+      TrainingSession session,
+      CheckpointWriter writer,
+      CheckpointSpec spec,
+      String modelConfigSha256,
+      PreemptionHandler preemption) {
     this.session = session;
     this.writer = writer;
     CheckpointSpec s = spec != null ? spec : new CheckpointSpec();
-    this.schedule = new CheckpointSchedule(s.intervalSteps, s.intervalSeconds, session.totalSteps());
+    this.schedule =
+        new CheckpointSchedule(s.intervalSteps, s.intervalSeconds, session.totalSteps());
     this.modelConfigSha256 = modelConfigSha256;
     this.preemption = preemption;
     this.lastCheckpointStep = session.step();
@@ -127,7 +133,10 @@ public final class CheckpointListener implements TrainingListener {
     return step == session.step() && current != null ? current : Map.of();
   }
 
-  /** Totals for summary.json; call after {@link CheckpointWriter#close}, i.e. when every write is done. */
+  /**
+   * Totals for summary.json; call after {@link CheckpointWriter#close}, i.e. when every write is
+   * done.
+   */
   public Map<String, Object> totals(Resume resume) {
     writer.drainFinished().forEach(this::count);
     Map<String, Object> m = new LinkedHashMap<>();
@@ -137,7 +146,9 @@ public final class CheckpointListener implements TrainingListener {
     m.put("writeSeconds", writeSeconds);
     m.put("snapshotSeconds", snapshotSeconds);
     m.put("loopWaitSeconds", waitSeconds);
-    m.put("resumedFrom", resume.checkpoint() == null ? null : resume.checkpoint().getFileName().toString());
+    m.put(
+        "resumedFrom",
+        resume.checkpoint() == null ? null : resume.checkpoint().getFileName().toString());
     m.put("damagedSkipped", resume.damaged());
     return m;
   }

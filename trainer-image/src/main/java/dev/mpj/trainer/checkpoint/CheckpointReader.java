@@ -12,9 +12,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the newest checkpoint that is whole: state.json parses and every file it lists is there with
- * the SHA-256 it records. A damaged one (bad checksum, truncated or missing file) is reported and the
- * previous one tried. Reading changes nothing on disk.
+ * Finds the newest checkpoint that is whole: state.json parses and every file it lists is there
+ * with the SHA-256 it records. A damaged one (bad checksum, truncated or missing file) is reported
+ * and the previous one tried. Reading changes nothing on disk.
  */
 public final class CheckpointReader {
   private static final Pattern STEP_FOLDER = Pattern.compile("step-(\\d{8,})");
@@ -22,7 +22,11 @@ public final class CheckpointReader {
   private CheckpointReader() {}
 
   /** A whole checkpoint, read into memory. */
-  public record Loaded(Path folder, CheckpointState state, List<SafetensorsFile.Tensor> model, List<SafetensorsFile.Tensor> optimizer) {}
+  public record Loaded(
+      Path folder,
+      CheckpointState state,
+      List<SafetensorsFile.Tensor> model,
+      List<SafetensorsFile.Tensor> optimizer) {}
 
   /** The checkpoint folders ({@code step-NNNNNNNN}), newest step first. */
   public static List<Path> checkpointFolders(Path folder) throws IOException {
@@ -41,7 +45,8 @@ public final class CheckpointReader {
   /** The folder name {@code latest} holds, or null when there is none. */
   public static String latestName(Path folder) throws IOException {
     try {
-      return Files.readString(folder.resolve(CheckpointWriter.LATEST), StandardCharsets.UTF_8).trim();
+      return Files.readString(folder.resolve(CheckpointWriter.LATEST), StandardCharsets.UTF_8)
+          .trim();
     } catch (NoSuchFileException e) {
       return null;
     }
@@ -56,7 +61,12 @@ public final class CheckpointReader {
       try {
         return load(candidate);
       } catch (DamagedCheckpointException e) {
-        report.accept("checkpoint " + candidate.getFileName() + " is damaged (" + e.getMessage() + "): skipped");
+        report.accept(
+            "checkpoint "
+                + candidate.getFileName()
+                + " is damaged ("
+                + e.getMessage()
+                + "): skipped");
       }
     }
     return null;
@@ -70,10 +80,14 @@ public final class CheckpointReader {
     } catch (NoSuchFileException e) {
       throw new DamagedCheckpointException(CheckpointState.FILE + " is missing");
     } catch (IOException e) {
-      throw new DamagedCheckpointException(CheckpointState.FILE + " cannot be read: " + e.getMessage());
+      throw new DamagedCheckpointException(
+          CheckpointState.FILE + " cannot be read: " + e.getMessage());
     }
-    if (state.files() == null || !state.files().containsKey(CheckpointWriter.MODEL) || !state.files().containsKey(CheckpointWriter.OPTIMIZER)) {
-      throw new DamagedCheckpointException(CheckpointState.FILE + " lists no checksums for the tensor files");
+    if (state.files() == null
+        || !state.files().containsKey(CheckpointWriter.MODEL)
+        || !state.files().containsKey(CheckpointWriter.OPTIMIZER)) {
+      throw new DamagedCheckpointException(
+          CheckpointState.FILE + " lists no checksums for the tensor files");
     }
     for (var file : state.files().entrySet()) {
       Path path = checkpoint.resolve(file.getKey());
@@ -87,12 +101,19 @@ public final class CheckpointReader {
         throw new DamagedCheckpointException(file.getKey() + " cannot be read: " + e.getMessage());
       }
       if (!actual.equals(file.getValue())) {
-        throw new DamagedCheckpointException(file.getKey() + ": SHA-256 " + actual + " differs from " + file.getValue() + " in state.json");
+        throw new DamagedCheckpointException(
+            file.getKey()
+                + ": SHA-256 "
+                + actual
+                + " differs from "
+                + file.getValue()
+                + " in state.json");
       }
     }
     try {
       return new Loaded(
-          checkpoint, state,
+          checkpoint,
+          state,
           SafetensorsFile.read(checkpoint.resolve(CheckpointWriter.MODEL)),
           SafetensorsFile.read(checkpoint.resolve(CheckpointWriter.OPTIMIZER)));
     } catch (IOException | RuntimeException e) {

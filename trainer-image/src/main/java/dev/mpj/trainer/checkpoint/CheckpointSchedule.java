@@ -6,7 +6,10 @@ package dev.mpj.trainer.checkpoint;
  */
 public record CheckpointSchedule(int intervalSteps, Integer intervalSeconds, long totalSteps) {
 
-  /** Whether the step just finished should be checkpointed, {@code secondsSinceLast} after the previous one. */
+  /**
+   * Whether the step just finished should be checkpointed, {@code secondsSinceLast} after the
+   * previous one.
+   */
   public boolean due(long step, double secondsSinceLast) {
     if (step % intervalSteps == 0 || step == totalSteps) {
       return true;

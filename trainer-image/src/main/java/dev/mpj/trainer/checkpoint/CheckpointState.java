@@ -7,10 +7,11 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * state.json: everything besides the tensors that a resumed run needs to continue as if it had never
- * stopped, and the SHA-256 of every other file of the checkpoint.
+ * state.json: everything besides the tensors that a resumed run needs to continue as if it had
+ * never stopped, and the SHA-256 of every other file of the checkpoint.
  *
- * @param step optimizer step attempts done (skipped ones included); the next step is {@code step + 1}
+ * @param step optimizer step attempts done (skipped ones included); the next step is {@code step +
+ *     1}
  * @param skippedSteps steps skipped for inf/NaN gradients so far
  * @param optimizerUpdates updates the optimizer applied (its bias correction counts them)
  * @param epoch data position: the epoch of the data order
@@ -18,7 +19,8 @@ import java.util.Map;
  * @param rng how randomness continues: every step reseeds the engine from (seed, step)
  * @param lossScaler the dynamic loss scaler's state
  * @param precision fp32 or fp16-mixed
- * @param modelConfigSha256 hash of what fixes the tensors' names and shapes (see {@link ModelConfigHash})
+ * @param modelConfigSha256 hash of what fixes the tensors' names and shapes (see {@link
+ *     ModelConfigHash})
  * @param files SHA-256 (hex) of each file of the checkpoint by name
  */
 public record CheckpointState(
@@ -36,13 +38,15 @@ public record CheckpointState(
 
   public static final String FILE = "state.json";
   public static final int FORMAT = 1;
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   /**
    * The engine's RNG state cannot be read through DJL, so none is saved: step {@code s} reseeds the
-   * engine with {@code stepSeed(seed, s)}, and {@code nextStepSeed} is that seed for {@code step + 1}.
+   * engine with {@code stepSeed(seed, s)}, and {@code nextStepSeed} is that seed for {@code step +
+   * 1}.
    */
   public record Rng(long seed, String derivation, int nextStepSeed) {}
 

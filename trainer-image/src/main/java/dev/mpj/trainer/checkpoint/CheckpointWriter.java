@@ -19,10 +19,10 @@ import java.util.concurrent.Future;
 
 /**
  * Publishes checkpoints atomically, one at a time, on a background thread. A checkpoint is written
- * into {@code .tmp-step-N/}, every file and the folder are forced to the disk, the folder is renamed
- * to {@code step-NNNNNNNN/}, and then {@code latest} is replaced (temporary file, rename) to name it.
- * A crash at any point leaves either the previous checkpoint or the new one complete; the reader
- * never trusts a folder whose checksums do not match its state.json.
+ * into {@code .tmp-step-N/}, every file and the folder are forced to the disk, the folder is
+ * renamed to {@code step-NNNNNNNN/}, and then {@code latest} is replaced (temporary file, rename)
+ * to name it. A crash at any point leaves either the previous checkpoint or the new one complete;
+ * the reader never trusts a folder whose checksums do not match its state.json.
  */
 public final class CheckpointWriter implements AutoCloseable {
   public static final String LATEST = "latest";
@@ -48,15 +48,18 @@ public final class CheckpointWriter implements AutoCloseable {
     this.keep = keep;
     Files.createDirectories(folder);
     try (var leftovers = Files.list(folder)) {
-      for (Path p : leftovers.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
+      for (Path p :
+          leftovers.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
         deleteTree(p); // an interrupted write: never published, never read
       }
     }
-    this.thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "checkpoint-writer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.thread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "checkpoint-writer");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public Path folder() {
@@ -69,11 +72,17 @@ public final class CheckpointWriter implements AutoCloseable {
    */
   public double submit(Snapshot snapshot) throws IOException {
     double waited = await();
-    inFlight = thread.submit(() -> {
-      WriteReport report = write(folder, snapshot, keep);
-      lastPublished = new Published(report.step(), java.time.Instant.now(), folder.resolve(folderName(report.step())));
-      return report;
-    });
+    inFlight =
+        thread.submit(
+            () -> {
+              WriteReport report = write(folder, snapshot, keep);
+              lastPublished =
+                  new Published(
+                      report.step(),
+                      java.time.Instant.now(),
+                      folder.resolve(folderName(report.step())));
+              return report;
+            });
     return waited;
   }
 
@@ -98,7 +107,9 @@ public final class CheckpointWriter implements AutoCloseable {
       throw new IOException("interrupted while waiting for a checkpoint write", e);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
-      throw cause instanceof IOException io ? io : new IOException("checkpoint write failed: " + cause, cause);
+      throw cause instanceof IOException io
+          ? io
+          : new IOException("checkpoint write failed: " + cause, cause);
     } finally {
       inFlight = null;
     }
@@ -135,31 +146,51 @@ public final class CheckpointWriter implements AutoCloseable {
       deleteTree(temporary);
     }
     Files.createDirectories(temporary);
-    SafetensorsFile.Written model = SafetensorsFile.write(temporary.resolve(MODEL), snapshot.model());
-    SafetensorsFile.Written optimizer = SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
+    SafetensorsFile.Written model =
+        SafetensorsFile.write(temporary.resolve(MODEL), snapshot.model());
+    SafetensorsFile.Written optimizer =
+        SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
     Map<String, String> files = new LinkedHashMap<>();
     files.put(MODEL, model.sha256());
     files.put(OPTIMIZER, optimizer.sha256());
     CheckpointState s = snapshot.state();
-    CheckpointState state = new CheckpointState(
-        s.format(), s.step(), s.skippedSteps(), s.optimizerUpdates(), s.epoch(), s.dataIndex(), s.rng(),
-        s.lossScaler(), s.precision(), s.modelConfigSha256(), files);
+    CheckpointState state =
+        new CheckpointState(
+            s.format(),
+            s.step(),
+            s.skippedSteps(),
+            s.optimizerUpdates(),
+            s.epoch(),
+            s.dataIndex(),
+            s.rng(),
+            s.lossScaler(),
+            s.precision(),
+            s.modelConfigSha256(),
+            files);
     byte[] json = state.toJson();
     writeForced(temporary.resolve(CheckpointState.FILE), json);
     forceFolder(temporary);
     Path target = folder.resolve(name);
     if (Files.exists(target)) {
-      deleteTree(target); // the same step written again (a resumed run that stopped there): same content
+      deleteTree(
+          target); // the same step written again (a resumed run that stopped there): same content
     }
     Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
     forceFolder(folder);
     Path latestTemporary = folder.resolve(TEMPORARY_PREFIX + LATEST);
     Files.deleteIfExists(latestTemporary);
     writeForced(latestTemporary, (name + "\n").getBytes(StandardCharsets.UTF_8));
-    Files.move(latestTemporary, folder.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        latestTemporary,
+        folder.resolve(LATEST),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     forceFolder(folder);
     removeOld(folder, keep);
-    return new WriteReport(snapshot.step(), model.bytes() + optimizer.bytes() + json.length, (System.nanoTime() - start) / 1e9);
+    return new WriteReport(
+        snapshot.step(),
+        model.bytes() + optimizer.bytes() + json.length,
+        (System.nanoTime() - start) / 1e9);
   }
 
   /** Deletes all but the newest {@code keep} checkpoints, never the one {@code latest} names. */
@@ -175,7 +206,8 @@ public final class CheckpointWriter implements AutoCloseable {
   }
 
   private static void writeForced(Path file, byte[] bytes) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       var buffer = java.nio.ByteBuffer.wrap(bytes);
       while (buffer.hasRemaining()) {
         channel.write(buffer);

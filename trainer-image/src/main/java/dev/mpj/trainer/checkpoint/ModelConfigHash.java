@@ -12,15 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * SHA-256 of the parts of a job that define the checkpoint's tensors: the model section, the shape of
- * the data the model sees (sample shape, classes, task) and the precision. Training settings (steps,
- * learning rate, interval) may change between runs; these may not.
+ * SHA-256 of the parts of a job that define the checkpoint's tensors: the model section, the shape
+ * of the data the model sees (sample shape, classes, task) and the precision. Training settings
+ * (steps, learning rate, interval) may change between runs; these may not.
  */
 public final class ModelConfigHash {
-  private static final ObjectMapper CANONICAL = JsonMapper.builder()
-      .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-      .build();
+  private static final ObjectMapper CANONICAL =
+      JsonMapper.builder()
+          .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .build();
 
   private ModelConfigHash() {}
 

@@ -13,6 +13,7 @@ import sun.misc.SignalHandler;
 public final class PreemptionHandler implements AutoCloseable {
   /** 128 + SIGTERM, as a shell reports a process ended by SIGTERM: interrupted, retryable. */
   public static final int EXIT_INTERRUPTED = 143;
+
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(25);
 
   private static final Signal TERM = new Signal("TERM");
@@ -51,16 +52,23 @@ public final class PreemptionHandler implements AutoCloseable {
     }
     requestedAtNanos = System.nanoTime();
     requested = true;
-    System.err.printf("mpj-trainer: SIGTERM: finishing this step, writing a checkpoint, exiting within %d s%n", grace.toSeconds());
-    Thread watchdog = new Thread(() -> {
-      try {
-        Thread.sleep(grace.toMillis());
-      } catch (InterruptedException e) {
-        return;
-      }
-      System.err.printf("mpj-trainer: the checkpoint did not finish within the %d s grace period: exiting without it%n", grace.toSeconds());
-      Runtime.getRuntime().halt(EXIT_INTERRUPTED);
-    }, "preemption-watchdog");
+    System.err.printf(
+        "mpj-trainer: SIGTERM: finishing this step, writing a checkpoint, exiting within %d s%n",
+        grace.toSeconds());
+    Thread watchdog =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(grace.toMillis());
+              } catch (InterruptedException e) {
+                return;
+              }
+              System.err.printf(
+                  "mpj-trainer: the checkpoint did not finish within the %d s grace period: exiting without it%n",
+                  grace.toSeconds());
+              Runtime.getRuntime().halt(EXIT_INTERRUPTED);
+            },
+            "preemption-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
   }

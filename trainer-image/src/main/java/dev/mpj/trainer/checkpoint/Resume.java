@@ -29,13 +29,21 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
     return new Resume(null, null, List.of());
   }
 
-  /** Finds and restores the newest whole checkpoint under {@code folder}; reports go to {@code log} as they happen. */
-  public static Resume newest(Path folder, TrainingSession session, String modelConfigSha256, Consumer<String> log) throws IOException {
+  /**
+   * Finds and restores the newest whole checkpoint under {@code folder}; reports go to {@code log}
+   * as they happen.
+   */
+  public static Resume newest(
+      Path folder, TrainingSession session, String modelConfigSha256, Consumer<String> log)
+      throws IOException {
     List<String> damaged = new ArrayList<>();
-    CheckpointReader.Loaded loaded = CheckpointReader.newestWhole(folder, message -> {
-      damaged.add(message);
-      log.accept(message);
-    });
+    CheckpointReader.Loaded loaded =
+        CheckpointReader.newestWhole(
+            folder,
+            message -> {
+              damaged.add(message);
+              log.accept(message);
+            });
     if (loaded == null) {
       if (!damaged.isEmpty()) {
         log.accept("no whole checkpoint left in " + folder + ": starting from step 0");
@@ -43,23 +51,39 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
       return new Resume(null, null, damaged);
     }
     restore(session, loaded, modelConfigSha256);
-    log.accept("resuming from checkpoint " + loaded.folder().getFileName() + " (step " + loaded.state().step() + ")");
+    log.accept(
+        "resuming from checkpoint "
+            + loaded.folder().getFileName()
+            + " (step "
+            + loaded.state().step()
+            + ")");
     return new Resume(loaded.folder(), loaded.state().step(), damaged);
   }
 
   /** Checks {@code loaded} against the session's model, then copies it in. */
-  public static void restore(TrainingSession session, CheckpointReader.Loaded loaded, String modelConfigSha256) {
+  public static void restore(
+      TrainingSession session, CheckpointReader.Loaded loaded, String modelConfigSha256) {
     CheckpointState state = loaded.state();
     String name = loaded.folder().getFileName().toString();
     if (!modelConfigSha256.equals(state.modelConfigSha256())) {
-      throw new InvalidJobException("spec.model", "the checkpoint " + name + " in " + loaded.folder().getParent()
-          + " was written for a different model (model, data shape or precision changed: model config SHA-256 "
-          + state.modelConfigSha256() + ", this job's " + modelConfigSha256 + "); refusing to resume from it."
-          + " Restore the job's model section, or train into a new output folder or checkpoint volume");
+      throw new InvalidJobException(
+          "spec.model",
+          "the checkpoint "
+              + name
+              + " in "
+              + loaded.folder().getParent()
+              + " was written for a different model (model, data shape or precision changed: model config SHA-256 "
+              + state.modelConfigSha256()
+              + ", this job's "
+              + modelConfigSha256
+              + "); refusing to resume from it."
+              + " Restore the job's model section, or train into a new output folder or checkpoint volume");
     }
     String precision = session.config().precision().value();
     if (!precision.equals(state.precision())) {
-      throw new InvalidJobException("spec.precision", "the checkpoint " + name + " is " + state.precision() + ", this job is " + precision);
+      throw new InvalidJobException(
+          "spec.precision",
+          "the checkpoint " + name + " is " + state.precision() + ", this job is " + precision);
     }
     List<String> modelNames = new ArrayList<>(session.weights().names());
     modelNames.addAll(session.weights().bufferNames());
@@ -67,7 +91,8 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
     modelArrays.addAll(session.weights().buffers());
     List<Optimizer.NamedArray> optimizerState = session.optimizer().state();
     List<String> optimizerNames = optimizerState.stream().map(Optimizer.NamedArray::name).toList();
-    List<NDArray> optimizerArrays = optimizerState.stream().map(Optimizer.NamedArray::array).toList();
+    List<NDArray> optimizerArrays =
+        optimizerState.stream().map(Optimizer.NamedArray::array).toList();
     check(name, "model", modelNames, modelArrays, loaded.model());
     check(name, "optimizer", optimizerNames, optimizerArrays, loaded.optimizer());
 
@@ -80,17 +105,40 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
     session.weights().copyToWorking();
   }
 
-  private static void check(String checkpoint, String file, List<String> names, List<NDArray> arrays, List<SafetensorsFile.Tensor> tensors) {
+  private static void check(
+      String checkpoint,
+      String file,
+      List<String> names,
+      List<NDArray> arrays,
+      List<SafetensorsFile.Tensor> tensors) {
     if (tensors.size() != names.size()) {
-      throw new InvalidJobException("spec.model", "the checkpoint " + checkpoint + " holds " + tensors.size() + " " + file
-          + " tensors, this job's model has " + names.size());
+      throw new InvalidJobException(
+          "spec.model",
+          "the checkpoint "
+              + checkpoint
+              + " holds "
+              + tensors.size()
+              + " "
+              + file
+              + " tensors, this job's model has "
+              + names.size());
     }
     for (int i = 0; i < names.size(); i++) {
       SafetensorsFile.Tensor t = tensors.get(i);
       Shape expected = arrays.get(i).getShape();
       if (!t.name().equals(names.get(i)) || !Arrays.equals(t.shape(), expected.getShape())) {
-        throw new InvalidJobException("spec.model", "the checkpoint " + checkpoint + " has " + file + " tensor " + t.name()
-            + Arrays.toString(t.shape()) + " where this job's model has " + names.get(i) + expected);
+        throw new InvalidJobException(
+            "spec.model",
+            "the checkpoint "
+                + checkpoint
+                + " has "
+                + file
+                + " tensor "
+                + t.name()
+                + Arrays.toString(t.shape())
+                + " where this job's model has "
+                + names.get(i)
+                + expected);
       }
     }
   }

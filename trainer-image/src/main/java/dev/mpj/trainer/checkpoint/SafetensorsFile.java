@@ -19,20 +19,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The safetensors format (huggingface/safetensors): 8-byte little-endian header length, a JSON header
- * mapping each tensor name to {@code dtype}, {@code shape} and {@code data_offsets} (relative to the
- * end of the header), then the raw little-endian data, in header order.
+ * The safetensors format (huggingface/safetensors): 8-byte little-endian header length, a JSON
+ * header mapping each tensor name to {@code dtype}, {@code shape} and {@code data_offsets}
+ * (relative to the end of the header), then the raw little-endian data, in header order.
  *
- * <p>Written here rather than with DJL's {@code NDList.encode(SAFETENSORS)}: that encoder needs native
- * arrays (the background writer holds host byte arrays), keeps offsets in an {@code int} (files over
- * 2 GiB fail) and orders the header by hash. DJL's decoder reads these files (tested).
+ * <p>Written here rather than with DJL's {@code NDList.encode(SAFETENSORS)}: that encoder needs
+ * native arrays (the background writer holds host byte arrays), keeps offsets in an {@code int}
+ * (files over 2 GiB fail) and orders the header by hash. DJL's decoder reads these files (tested).
  */
 public final class SafetensorsFile {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private SafetensorsFile() {}
 
-  /** One FP32 tensor, its values as little-endian bytes (what {@code NDArray.toByteArray()} gives). */
+  /**
+   * One FP32 tensor, its values as little-endian bytes (what {@code NDArray.toByteArray()} gives).
+   */
   public record Tensor(String name, long[] shape, byte[] data) {
     public Tensor {
       long elements = 1;
@@ -40,7 +42,8 @@ public final class SafetensorsFile {
         elements *= d;
       }
       if (elements * Float.BYTES != data.length) {
-        throw new IllegalArgumentException(name + ": " + data.length + " bytes for " + elements + " FP32 values");
+        throw new IllegalArgumentException(
+            name + ": " + data.length + " bytes for " + elements + " FP32 values");
       }
     }
   }
@@ -69,8 +72,10 @@ public final class SafetensorsFile {
       head.put((byte) ' ');
     }
     head.flip();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      // The checksum is taken from the bytes in memory as they go out, not by reading the file back.
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      // The checksum is taken from the bytes in memory as they go out, not by reading the file
+      // back.
       MessageDigest digest = Checksums.newDigest();
       digest.update(head.array());
       writeFully(channel, head);
@@ -83,7 +88,10 @@ public final class SafetensorsFile {
     }
   }
 
-  /** Reads every tensor of a file this class wrote (FP32 only); throws on a malformed or truncated file. */
+  /**
+   * Reads every tensor of a file this class wrote (FP32 only); throws on a malformed or truncated
+   * file.
+   */
   public static List<Tensor> read(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     if (bytes.length < 8) {
@@ -91,9 +99,16 @@ public final class SafetensorsFile {
     }
     long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 2 || 8 + headerLength > bytes.length) {
-      throw new IOException(file.getFileName() + ": header length " + headerLength + " does not fit in " + bytes.length + " bytes");
+      throw new IOException(
+          file.getFileName()
+              + ": header length "
+              + headerLength
+              + " does not fit in "
+              + bytes.length
+              + " bytes");
     }
-    JsonNode header = JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+    JsonNode header =
+        JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
     int dataStart = 8 + (int) headerLength;
     List<Tensor> tensors = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -103,7 +118,13 @@ public final class SafetensorsFile {
       }
       JsonNode entry = e.getValue();
       if (!"F32".equals(entry.path("dtype").asText())) {
-        throw new IOException(file.getFileName() + ": " + e.getKey() + " is " + entry.path("dtype").asText() + ", not F32");
+        throw new IOException(
+            file.getFileName()
+                + ": "
+                + e.getKey()
+                + " is "
+                + entry.path("dtype").asText()
+                + ", not F32");
       }
       long[] shape = new long[entry.path("shape").size()];
       for (int i = 0; i < shape.length; i++) {
@@ -112,7 +133,8 @@ public final class SafetensorsFile {
       long begin = entry.path("data_offsets").path(0).asLong(-1);
       long end = entry.path("data_offsets").path(1).asLong(-1);
       if (begin < 0 || end < begin || dataStart + end > bytes.length) {
-        throw new IOException(file.getFileName() + ": " + e.getKey() + " lies outside the file (truncated?)");
+        throw new IOException(
+            file.getFileName() + ": " + e.getKey() + " lies outside the file (truncated?)");
       }
       byte[] data = new byte[(int) (end - begin)];
       System.arraycopy(bytes, dataStart + (int) begin, data, 0, data.length);

@@ -7,14 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A checkpoint's content copied into host memory at a step boundary: the loop may go on changing the
- * native arrays while a background thread writes this.
+ * A checkpoint's content copied into host memory at a step boundary: the loop may go on changing
+ * the native arrays while a background thread writes this.
  *
  * @param model FP32 master weights (DJL's parameter names), then the BatchNorm running statistics
- * @param optimizer FP32 optimizer state ({@code m/<parameter>}, {@code v/<parameter>}, {@code momentum/<parameter>})
+ * @param optimizer FP32 optimizer state ({@code m/<parameter>}, {@code v/<parameter>}, {@code
+ *     momentum/<parameter>})
  * @param state state.json without the file checksums (the writer adds them)
  */
-public record Snapshot(List<SafetensorsFile.Tensor> model, List<SafetensorsFile.Tensor> optimizer, CheckpointState state) {
+public record Snapshot(
+    List<SafetensorsFile.Tensor> model,
+    List<SafetensorsFile.Tensor> optimizer,
+    CheckpointState state) {
 
   public long step() {
     return state.step();
@@ -50,24 +54,30 @@ public record Snapshot(List<SafetensorsFile.Tensor> model, List<SafetensorsFile.
     }
     long step = session.step();
     long seed = session.config().seed();
-    CheckpointState state = new CheckpointState(
-        CheckpointState.FORMAT,
-        step,
-        session.skippedSteps(),
-        session.optimizer().updates(),
-        session.dataOrder().epoch(),
-        session.dataOrder().index(),
-        new CheckpointState.Rng(seed, "engine reseeded before step s with stepSeed(seed, s)", TrainingSession.stepSeed(seed, step + 1)),
-        new CheckpointState.LossScalerState(session.scaler().scale(), session.scaler().growthTracker()),
-        session.config().precision().value(),
-        modelConfigSha256,
-        null);
+    CheckpointState state =
+        new CheckpointState(
+            CheckpointState.FORMAT,
+            step,
+            session.skippedSteps(),
+            session.optimizer().updates(),
+            session.dataOrder().epoch(),
+            session.dataOrder().index(),
+            new CheckpointState.Rng(
+                seed,
+                "engine reseeded before step s with stepSeed(seed, s)",
+                TrainingSession.stepSeed(seed, step + 1)),
+            new CheckpointState.LossScalerState(
+                session.scaler().scale(), session.scaler().growthTracker()),
+            session.config().precision().value(),
+            modelConfigSha256,
+            null);
     return new Snapshot(model, optimizer, state);
   }
 
   private static SafetensorsFile.Tensor tensor(String name, NDArray array) {
     if (array.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32) {
-      throw new IllegalStateException(name + " is " + array.getDataType() + ", a checkpoint holds FP32 only");
+      throw new IllegalStateException(
+          name + " is " + array.getDataType() + ", a checkpoint holds FP32 only");
     }
     return new SafetensorsFile.Tensor(name, array.getShape().getShape(), array.toByteArray());
   }

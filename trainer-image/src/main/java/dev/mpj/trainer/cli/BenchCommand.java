@@ -12,14 +12,17 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
+    description =
+        "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
     subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--steps", description = "Measured steps per timing (default ${DEFAULT-VALUE}).")
   int steps = 30;
 
-  @Option(names = "--long-run-steps", description = "Steps of the RSS flatness run (default ${DEFAULT-VALUE}; 0: skip).")
+  @Option(
+      names = "--long-run-steps",
+      description = "Steps of the RSS flatness run (default ${DEFAULT-VALUE}; 0: skip).")
   int longRunSteps = 10_000;
 
   @Option(names = "--long-run-child", hidden = true)
@@ -48,45 +51,74 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
     TrainerBench bench = new TrainerBench();
-    System.out.println("mpj-trainer bench (CPU; libtorch threads: " + System.getProperty("ai.djl.pytorch.num_threads", "default") + ")");
+    System.out.println(
+        "mpj-trainer bench (CPU; libtorch threads: "
+            + System.getProperty("ai.djl.pytorch.num_threads", "default")
+            + ")");
     System.out.println();
 
     double[] overhead = bench.overhead(256, "[512, 512]", 256, 10, steps);
-    System.out.println("1. FP32 step time, mlp 256-512-512-10, batch 256 (median of " + steps + " steps)");
+    System.out.println(
+        "1. FP32 step time, mlp 256-512-512-10, batch 256 (median of " + steps + " steps)");
     System.out.printf("   %-34s %10.2f ms%n", "mpj trainer (master-weights loop)", overhead[0]);
     System.out.printf("   %-34s %10.2f ms%n", "bare DJL Trainer (Adam, same block)", overhead[1]);
     System.out.printf("   %-34s %10.2f x%n", "ratio trainer / bare DJL", overhead[0] / overhead[1]);
     System.out.println();
 
-    System.out.println("2. Peak resident memory of the training steps, mlp " + features + "-" + hidden + "-10, micro-batch "
-        + batch + " (child JVM each, heap fixed; high-water mark reset after set-up)");
+    System.out.println(
+        "2. Peak resident memory of the training steps, mlp "
+            + features
+            + "-"
+            + hidden
+            + "-10, micro-batch "
+            + batch
+            + " (child JVM each, heap fixed; high-water mark reset after set-up)");
     long[] fp32 = bench.memoryInChild("fp32", features, hidden, batch, 2);
     long[] fp16 = bench.memoryInChild("fp16-mixed", features, hidden, batch, 2);
-    System.out.printf("   %-12s %16s %22s %24s%n", "precision", "RSS after set-up", "peak during 2 steps", "peak above set-up");
-    System.out.printf("   %-12s %13.1f MiB %19.1f MiB %21.1f MiB%n", "fp32", mib(fp32[0]), mib(fp32[1]), mib(fp32[1] - fp32[0]));
-    System.out.printf("   %-12s %13.1f MiB %19.1f MiB %21.1f MiB%n", "fp16-mixed", mib(fp16[0]), mib(fp16[1]), mib(fp16[1] - fp16[0]));
-    System.out.printf("   fp16-mixed / fp32, peak above set-up: %.2f%n", (double) (fp16[1] - fp16[0]) / (fp32[1] - fp32[0]));
+    System.out.printf(
+        "   %-12s %16s %22s %24s%n",
+        "precision", "RSS after set-up", "peak during 2 steps", "peak above set-up");
+    System.out.printf(
+        "   %-12s %13.1f MiB %19.1f MiB %21.1f MiB%n",
+        "fp32", mib(fp32[0]), mib(fp32[1]), mib(fp32[1] - fp32[0]));
+    System.out.printf(
+        "   %-12s %13.1f MiB %19.1f MiB %21.1f MiB%n",
+        "fp16-mixed", mib(fp16[0]), mib(fp16[1]), mib(fp16[1] - fp16[0]));
+    System.out.printf(
+        "   fp16-mixed / fp32, peak above set-up: %.2f%n",
+        (double) (fp16[1] - fp16[0]) / (fp32[1] - fp32[0]));
     System.out.println();
 
     double[] split = bench.fp16Split(32, "[128, 128]", 64, 10, steps);
     double total = split[0] + split[1] + split[2] + split[3];
-    System.out.println("3. FP16-mixed step split, quick-start mlp 32-128-128-10, batch 64 (median ms; CPU FP16 speed is not a result)");
-    String[] names = {"forward + backward", "unscale + inf/NaN check", "clip + optimizer update (FP32)", "copy-back master -> FP16"};
+    System.out.println(
+        "3. FP16-mixed step split, quick-start mlp 32-128-128-10, batch 64 (median ms; CPU FP16 speed is not a result)");
+    String[] names = {
+      "forward + backward",
+      "unscale + inf/NaN check",
+      "clip + optimizer update (FP32)",
+      "copy-back master -> FP16"
+    };
     for (int i = 0; i < 4; i++) {
       System.out.printf("   %-34s %8.3f ms %6.1f %%%n", names[i], split[i], 100 * split[i] / total);
     }
     System.out.println();
 
     if (longRunSteps > 0) {
-      System.out.println("4. Resident memory over a " + longRunSteps + "-step fp16-mixed run, mlp 32-64-64-8, batch 64"
-          + " (child JVM, heap fixed at 256 MiB and pre-touched: growth is native)");
+      System.out.println(
+          "4. Resident memory over a "
+              + longRunSteps
+              + "-step fp16-mixed run, mlp 32-64-64-8, batch 64"
+              + " (child JVM, heap fixed at 256 MiB and pre-touched: growth is native)");
       List<String> defaults = bench.longRunInChild(longRunSteps, null);
       List<String> oneArena = bench.longRunInChild(longRunSteps, "1");
       System.out.printf("   %-18s %22s %24s%n", "", "default malloc arenas", "MALLOC_ARENA_MAX=1");
       for (int i = 0; i < defaults.size(); i++) {
         String[] a = defaults.get(i).split(" ");
         String[] b = oneArena.get(i).split(" ");
-        System.out.printf("   after step %-7s %18.1f MiB %20.1f MiB%n", a[1], mib(Long.parseLong(a[2])), mib(Long.parseLong(b[2])));
+        System.out.printf(
+            "   after step %-7s %18.1f MiB %20.1f MiB%n",
+            a[1], mib(Long.parseLong(a[2])), mib(Long.parseLong(b[2])));
       }
     }
     return 0;

@@ -4,6 +4,12 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.trainer.checkpoint.CheckpointListener;
+import dev.mpj.trainer.checkpoint.CheckpointWriter;
+import dev.mpj.trainer.checkpoint.ModelConfigHash;
+import dev.mpj.trainer.checkpoint.PreemptedException;
+import dev.mpj.trainer.checkpoint.PreemptionHandler;
+import dev.mpj.trainer.checkpoint.Resume;
 import dev.mpj.trainer.collective.CollectiveException;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
@@ -23,71 +29,89 @@ import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
-import dev.mpj.trainer.checkpoint.CheckpointListener;
-import dev.mpj.trainer.checkpoint.CheckpointWriter;
-import dev.mpj.trainer.checkpoint.ModelConfigHash;
-import dev.mpj.trainer.checkpoint.PreemptedException;
-import dev.mpj.trainer.checkpoint.PreemptionHandler;
-import dev.mpj.trainer.checkpoint.Resume;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code mpj-trainer train}: everything about the job is validated (spec, data files, columns, model
- * against data) before the output folder is touched; bad input exits 2 with the field named and
- * nothing written.
+ * {@code mpj-trainer train}: everything about the job is validated (spec, data files, columns,
+ * model against data) before the output folder is touched; bad input exits 2 with the field named
+ * and nothing written.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Train one job: standalone with -f JOB.yaml, or in a pod with --config FILE.")
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = "Train one job: standalone with -f JOB.yaml, or in a pod with --config FILE.")
 final class TrainCommand implements Callable<Integer> {
   static final int EXIT_PARITY = 3;
 
   static final class Source {
-    @Option(names = "-f", description = "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1, or as "
-        + "rank MPJ_RANK of MPJ_WORLD_SIZE replicas when those are set.")
+    @Option(
+        names = "-f",
+        description =
+            "A MixedPrecisionJob manifest; trains standalone as rank 0 of 1, or as "
+                + "rank MPJ_RANK of MPJ_WORLD_SIZE replicas when those are set.")
     Path jobFile;
 
-    @Option(names = "--config", description = "The TrainerConfig the operator rendered (spec, replicas, micro-batch, accumulation).")
+    @Option(
+        names = "--config",
+        description =
+            "The TrainerConfig the operator rendered (spec, replicas, micro-batch, accumulation).")
     Path configFile;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
 
-  @Option(names = "--output", required = true,
-      description = "Folder for metrics.jsonl, summary.json and (unless MPJ_CHECKPOINT_DIR is set) checkpoints/; run again on it to resume.")
+  @Option(
+      names = "--output",
+      required = true,
+      description =
+          "Folder for metrics.jsonl, summary.json and (unless MPJ_CHECKPOINT_DIR is set) checkpoints/; run again on it to resume.")
   Path output;
 
-  @Option(names = "--metrics-port",
-      description = "Serve /metrics (Prometheus) and /progress on this port while training. Default: $MPJ_METRICS_PORT, else none.")
+  @Option(
+      names = "--metrics-port",
+      description =
+          "Serve /metrics (Prometheus) and /progress on this port while training. Default: $MPJ_METRICS_PORT, else none.")
   Integer metricsPort;
 
-  @Option(names = "--micro-batch", description = "With -f: samples per micro-batch; the rest of the global batch is accumulated.")
+  @Option(
+      names = "--micro-batch",
+      description =
+          "With -f: samples per micro-batch; the rest of the global batch is accumulated.")
   Integer microBatch;
 
-  @Option(names = "--termination-grace-seconds",
-      description = "After SIGTERM: finish the step, write a checkpoint and exit (code 143) within this many seconds."
-          + " Default: $MPJ_TERMINATION_GRACE_SECONDS, else 25.")
+  @Option(
+      names = "--termination-grace-seconds",
+      description =
+          "After SIGTERM: finish the step, write a checkpoint and exit (code 143) within this many seconds."
+              + " Default: $MPJ_TERMINATION_GRACE_SECONDS, else 25.")
   Integer terminationGraceSeconds;
 
-  @Option(names = "--termination-message-path",
-      description = "Rank 0 writes its final progress (the JSON of /progress) here when the run ends. Default:"
-          + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
+  @Option(
+      names = "--termination-message-path",
+      description =
+          "Rank 0 writes its final progress (the JSON of /progress) here when the run ends. Default:"
+              + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
   Path terminationMessagePath;
 
   /** Set once the training loop starts: from then on every exit leaves a final report. */
   private boolean trainingStarted;
 
-  /** The job's namespace, for the metrics' labels: the manifest's or the rendered config's, as resolve() read it. */
+  /**
+   * The job's namespace, for the metrics' labels: the manifest's or the rendered config's, as
+   * resolve() read it.
+   */
   private String namespace;
 
   @Override
@@ -110,7 +134,10 @@ final class TrainCommand implements Callable<Integer> {
 
   private int train(RunConfig config, DataSplit split, Duration grace) {
     TrainerMetrics observed =
-        new TrainerMetrics(JobLabels.of(config, namespace, System.getenv()), config, config.steps(split.train().samples()));
+        new TrainerMetrics(
+            JobLabels.of(config, namespace, System.getenv()),
+            config,
+            config.steps(split.train().samples()));
     try {
       return train(config, split, grace, observed);
     } finally {
@@ -125,7 +152,8 @@ final class TrainCommand implements Callable<Integer> {
    * the kubelet puts them into the pod's status, where the operator reads them.
    */
   private void writeTerminationMessage(TrainerMetrics observed) {
-    TerminationMessage.target(terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
+    TerminationMessage.target(
+            terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
         .flatMap(file -> TerminationMessage.write(file, observed.progress()))
         .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
   }
@@ -142,16 +170,30 @@ final class TrainCommand implements Callable<Integer> {
       try (ReplicaGroup replicas = ReplicaStartup.join(config, System.getenv())) {
         ReplicaStartup.synchronize(replicas, session, config, System.err);
         try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
-            CheckpointWriter writer = checkpointing ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep) : null;
-            MetricsServer server = metricsPort == null ? null
-                : MetricsServer.start(metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
+            CheckpointWriter writer =
+                checkpointing
+                    ? new CheckpointWriter(checkpointFolder(), config.spec().checkpoint.keep)
+                    : null;
+            MetricsServer server =
+                metricsPort == null
+                    ? null
+                    : MetricsServer.start(
+                        metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
           CheckpointListener checkpoints = null;
           if (writer != null) {
-            checkpoints = new CheckpointListener(session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
+            checkpoints =
+                new CheckpointListener(
+                    session, writer, config.spec().checkpoint, modelConfigSha256, preemption);
             session.addListener(checkpoints);
             metrics.addSection(checkpoints::metricsFor);
-            checkpoints.onPublished(w -> observed.checkpointPublished(w.step(), Instant.now(),
-                writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(), w.bytes(), w.writeSeconds()));
+            checkpoints.onPublished(
+                w ->
+                    observed.checkpointPublished(
+                        w.step(),
+                        Instant.now(),
+                        writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(),
+                        w.bytes(),
+                        w.writeSeconds()));
           }
           session.addListener(metrics);
           session.addListener(new ProgressListener(System.err, session.totalSteps()));
@@ -159,9 +201,16 @@ final class TrainCommand implements Callable<Integer> {
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
           }
-          System.err.printf("mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
-              config.jobName(), config.precision(), session.parameters(), session.totalSteps(),
-              config.microBatch(), config.accumulation(), config.rank(), config.replicas());
+          System.err.printf(
+              "mpj-trainer: %s, %s, %d parameters, %d steps, micro-batch %d x %d accumulation, rank %d of %d%n",
+              config.jobName(),
+              config.precision(),
+              session.parameters(),
+              session.totalSteps(),
+              config.microBatch(),
+              config.accumulation(),
+              config.rank(),
+              config.replicas());
           RunSummary summary;
           trainingStarted = true;
           try {
@@ -170,8 +219,11 @@ final class TrainCommand implements Callable<Integer> {
             System.err.println("mpj-trainer: " + e.getMessage());
             return EXIT_PARITY;
           } catch (PreemptedException e) {
-            System.err.printf("mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
-                e.getMessage(), preemption.secondsSinceRequest(), PreemptionHandler.EXIT_INTERRUPTED);
+            System.err.printf(
+                "mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
+                e.getMessage(),
+                preemption.secondsSinceRequest(),
+                PreemptionHandler.EXIT_INTERRUPTED);
             return PreemptionHandler.EXIT_INTERRUPTED;
           }
           ReplicaStartup.checkAgreement(replicas, session, config, System.err);
@@ -185,18 +237,27 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     } catch (CollectiveException e) {
-      System.err.printf("mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
+      System.err.printf(
+          "mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
           config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
       return CollectiveException.EXIT_CODE;
     } catch (IOException | UncheckedIOException e) {
-      System.err.println("mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
+      System.err.println(
+          "mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
       return 1;
     }
   }
 
-  /** Step (2) of start-up: the newest whole checkpoint into the session; a refused one exits 2 with nothing changed. */
+  /**
+   * Step (2) of start-up: the newest whole checkpoint into the session; a refused one exits 2 with
+   * nothing changed.
+   */
   private Resume resume(TrainingSession session, String modelConfigSha256) throws IOException {
-    return Resume.newest(checkpointFolder(), session, modelConfigSha256, message -> System.err.println("mpj-trainer: " + message));
+    return Resume.newest(
+        checkpointFolder(),
+        session,
+        modelConfigSha256,
+        message -> System.err.println("mpj-trainer: " + message));
   }
 
   /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
@@ -205,7 +266,10 @@ final class TrainCommand implements Callable<Integer> {
     return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
   }
 
-  /** --termination-grace-seconds, else MPJ_TERMINATION_GRACE_SECONDS, else 25 s (below the pod's 60 s). */
+  /**
+   * --termination-grace-seconds, else MPJ_TERMINATION_GRACE_SECONDS, else 25 s (below the pod's 60
+   * s).
+   */
   private Duration terminationGrace() {
     String field = "--termination-grace-seconds";
     Integer seconds = terminationGraceSeconds;
@@ -233,10 +297,14 @@ final class TrainCommand implements Callable<Integer> {
    */
   private static void useCpuRequest(RunConfig config) {
     String property = "ai.djl.pytorch.num_threads";
-    if (System.getProperty(property) != null || config.spec().resources == null || config.spec().resources.cpu == null) {
+    if (System.getProperty(property) != null
+        || config.spec().resources == null
+        || config.spec().resources.cpu == null) {
       return;
     }
-    double cpus = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(config.spec().resources.cpu).doubleValue();
+    double cpus =
+        io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(config.spec().resources.cpu)
+            .doubleValue();
     int threads = (int) Math.max(1, Math.ceil(cpus));
     System.setProperty(property, Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -247,16 +315,19 @@ final class TrainCommand implements Callable<Integer> {
       MixedPrecisionJob job = JobFiles.read(source.jobFile);
       namespace = job.getMetadata().getNamespace();
       // With the rendezvous environment set, -f joins a multi-replica run as the config would.
-      return RunConfig.standalone(job, microBatch, rankFromEnvironment(), replicasFromEnvironment());
+      return RunConfig.standalone(
+          job, microBatch, rankFromEnvironment(), replicasFromEnvironment());
     }
     if (microBatch != null) {
-      throw new InvalidJobException("--micro-batch", "applies to -f only; --config carries its own microBatch");
+      throw new InvalidJobException(
+          "--micro-batch", "applies to -f only; --config carries its own microBatch");
     }
     TrainerConfig config;
     try {
       config = JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class);
     } catch (IOException e) {
-      throw new InvalidJobException("--config", "cannot read " + source.configFile + ": " + e.getMessage());
+      throw new InvalidJobException(
+          "--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
     namespace = config.namespace;
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     name = "mpj-trainer",
     mixinStandardHelpOptions = true,
     version = "mpj-trainer 0.1.0",
-    description = "Mixed precision training on DJL (PyTorch engine): FP16 compute, FP32 master weights.",
+    description =
+        "Mixed precision training on DJL (PyTorch engine): FP16 compute, FP32 master weights.",
     subcommands = {TrainCommand.class, BenchCommand.class})
 public final class TrainerCommand implements Runnable {
 

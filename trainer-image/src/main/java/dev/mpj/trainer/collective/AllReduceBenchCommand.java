@@ -17,36 +17,58 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code mpj-trainer bench allreduce}: ring all-reduce bus bandwidth across local replica processes,
- * against a plain single-stream loopback TCP transfer measured in the same run (the ceiling here).
- * busBw = algBw * 2(N-1)/N, as NCCL's tests define it, with algBw = buffer bytes / time per all-reduce
- * (the median of the timed all-reduces: robust to other work on the machine); GB is 10^9 bytes.
+ * {@code mpj-trainer bench allreduce}: ring all-reduce bus bandwidth across local replica
+ * processes, against a plain single-stream loopback TCP transfer measured in the same run (the
+ * ceiling here). busBw = algBw * 2(N-1)/N, as NCCL's tests define it, with algBw = buffer bytes /
+ * time per all-reduce (the median of the timed all-reduces: robust to other work on the machine);
+ * GB is 10^9 bytes.
  */
-@Command(name = "allreduce", mixinStandardHelpOptions = true,
-    description = "All-reduce bus bandwidth across local replica processes against single-stream loopback TCP.")
+@Command(
+    name = "allreduce",
+    mixinStandardHelpOptions = true,
+    description =
+        "All-reduce bus bandwidth across local replica processes against single-stream loopback TCP.")
 public final class AllReduceBenchCommand implements Callable<Integer> {
 
-  @Option(names = "--processes", split = ",", defaultValue = "2,4", description = "Replica processes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--processes",
+      split = ",",
+      defaultValue = "2,4",
+      description = "Replica processes (default: ${DEFAULT-VALUE}).")
   List<Integer> processes;
 
-  @Option(names = "--sizes-mib", split = ",", defaultValue = "4,64", description = "Buffer sizes in MiB (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sizes-mib",
+      split = ",",
+      defaultValue = "4,64",
+      description = "Buffer sizes in MiB (default: ${DEFAULT-VALUE}).")
   List<Integer> sizesMib;
 
-  @Option(names = "--types", split = ",", defaultValue = "fp32,fp16", description = "Element types (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--types",
+      split = ",",
+      defaultValue = "fp32,fp16",
+      description = "Element types (default: ${DEFAULT-VALUE}).")
   List<String> types;
 
-  @Option(names = "--iterations", defaultValue = "10", description = "Timed all-reduces per case (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--iterations",
+      defaultValue = "10",
+      description = "Timed all-reduces per case (default: ${DEFAULT-VALUE}).")
   int iterations;
 
-  @Option(names = "--loopback-mib", defaultValue = "2048", description = "Bytes the loopback baseline sends (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--loopback-mib",
+      defaultValue = "2048",
+      description = "Bytes the loopback baseline sends (default: ${DEFAULT-VALUE}).")
   int loopbackMib;
 
   public static void main(String[] args) {
@@ -55,10 +77,16 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    System.out.printf("cpus: %d, java %s, load average %.1f%n", Runtime.getRuntime().availableProcessors(),
-        System.getProperty("java.version"), java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    System.out.printf(
+        "cpus: %d, java %s, load average %.1f%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
-    System.out.printf(Locale.ROOT, "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n%n", loopback / 1e9,
+    System.out.printf(
+        Locale.ROOT,
+        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n%n",
+        loopback / 1e9,
         loopbackMib);
 
     List<String> table = new ArrayList<>();
@@ -66,26 +94,44 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     for (int n : processes) {
       for (String line : runReplicas(n)) {
         Map<String, String> fields = fields(line);
-        double seconds = Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
+        double seconds =
+            Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
         long bytes = Long.parseLong(fields.get("bytes"));
         if (line.startsWith("allreduce")) {
           double algBw = bytes / seconds;
           double busBw = algBw * 2 * (n - 1) / n;
-          table.add(String.format(Locale.ROOT, "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% |", n,
-              fields.get("type"), bytes >> 20, seconds * 1e3, Double.parseDouble(fields.get("mean")) * 1e3, algBw / 1e9,
-              busBw / 1e9, 100 * busBw / loopback));
+          table.add(
+              String.format(
+                  Locale.ROOT,
+                  "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% |",
+                  n,
+                  fields.get("type"),
+                  bytes >> 20,
+                  seconds * 1e3,
+                  Double.parseDouble(fields.get("mean")) * 1e3,
+                  algBw / 1e9,
+                  busBw / 1e9,
+                  100 * busBw / loopback));
         } else {
-          bucketed.add(String.format(Locale.ROOT, "| %d | %d MiB | %s | %.1f | %.1f |", n, bytes >> 20,
-              Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off", seconds * 1e3,
-              Double.parseDouble(fields.get("mean")) * 1e3));
+          bucketed.add(
+              String.format(
+                  Locale.ROOT,
+                  "| %d | %d MiB | %s | %.1f | %.1f |",
+                  n,
+                  bytes >> 20,
+                  Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
+                  seconds * 1e3,
+                  Double.parseDouble(fields.get("mean")) * 1e3));
         }
       }
     }
-    System.out.println("| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw / loopback |");
+    System.out.println(
+        "| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw / loopback |");
     System.out.println("|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
-    System.out.println("Bucketed FP32 all-reduce of 1 MiB parameters in 4 MiB buckets, packing beside the wire or not:");
+    System.out.println(
+        "Bucketed FP32 all-reduce of 1 MiB parameters in 4 MiB buckets, packing beside the wire or not:");
     System.out.println("| processes | gradient | overlap | median ms | mean ms |");
     System.out.println("|---|---|---|---|---|");
     bucketed.forEach(System.out::println);
@@ -96,32 +142,51 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     byte[] token = new byte[24];
     new SecureRandom().nextBytes(token);
     int port;
-    try (ServerSocketChannel probe = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+    try (ServerSocketChannel probe =
+        ServerSocketChannel.open()
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
       port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
     }
-    RendezvousConfig config = new RendezvousConfig(0, n, "127.0.0.1", port, HexFormat.of().formatHex(token),
-        Duration.ofSeconds(120), Duration.ofSeconds(120), 0);
+    RendezvousConfig config =
+        new RendezvousConfig(
+            0,
+            n,
+            "127.0.0.1",
+            port,
+            HexFormat.of().formatHex(token),
+            Duration.ofSeconds(120),
+            Duration.ofSeconds(120),
+            0);
     List<String> sizes = new ArrayList<>();
     for (int mib : sizesMib) {
       sizes.add(Long.toString((long) mib << 20));
     }
-    List<Process> replicas = ReplicaProcesses.startAll(config,
-        List.of("-Xmx1g", "-XX:MaxDirectMemorySize=1g", "-XX:+UseParallelGC"),
-        List.of("bench", String.join(",", sizes), String.join(",", types), Integer.toString(iterations)), null);
+    List<Process> replicas =
+        ReplicaProcesses.startAll(
+            config,
+            List.of("-Xmx1g", "-XX:MaxDirectMemorySize=1g", "-XX:+UseParallelGC"),
+            List.of(
+                "bench",
+                String.join(",", sizes),
+                String.join(",", types),
+                Integer.toString(iterations)),
+            null);
     try {
       for (int rank = 1; rank < n; rank++) {
         replicas.get(rank).getInputStream().close();
       }
       List<String> lines = new ArrayList<>();
-      try (BufferedReader out = new BufferedReader(
-          new InputStreamReader(replicas.get(0).getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(replicas.get(0).getInputStream(), StandardCharsets.UTF_8))) {
         for (String line = out.readLine(); line != null; line = out.readLine()) {
           System.err.println("  " + line);
           lines.add(line);
         }
       }
       for (int rank = 0; rank < n; rank++) {
-        if (!replicas.get(rank).waitFor(10, TimeUnit.MINUTES) || replicas.get(rank).exitValue() != 0) {
+        if (!replicas.get(rank).waitFor(10, TimeUnit.MINUTES)
+            || replicas.get(rank).exitValue() != 0) {
           throw new IllegalStateException("replica " + rank + " of " + n + " failed");
         }
       }
@@ -144,29 +209,32 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
 
   /** One sender thread, one receiver thread, one TCP connection over loopback, 4 MiB writes. */
   static double loopbackBytesPerSecond(long total) throws Exception {
-    try (ServerSocketChannel listener = ServerSocketChannel.open()
-        .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-      CompletableFuture<Long> receiver = CompletableFuture.supplyAsync(() -> {
-        try (SocketChannel in = listener.accept()) {
-          ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
-          long received = 0;
-          long start = 0;
-          while (received < total) {
-            buffer.clear();
-            int read = in.read(buffer);
-            if (read < 0) {
-              throw new IOException("sender closed early");
-            }
-            if (received == 0) {
-              start = System.nanoTime();
-            }
-            received += read;
-          }
-          return System.nanoTime() - start;
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+    try (ServerSocketChannel listener =
+        ServerSocketChannel.open()
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      CompletableFuture<Long> receiver =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (SocketChannel in = listener.accept()) {
+                  ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
+                  long received = 0;
+                  long start = 0;
+                  while (received < total) {
+                    buffer.clear();
+                    int read = in.read(buffer);
+                    if (read < 0) {
+                      throw new IOException("sender closed early");
+                    }
+                    if (received == 0) {
+                      start = System.nanoTime();
+                    }
+                    received += read;
+                  }
+                  return System.nanoTime() - start;
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
       try (SocketChannel out = SocketChannel.open(listener.getLocalAddress())) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
         for (long sent = 0; sent < total; ) {

@@ -5,9 +5,9 @@ package dev.mpj.trainer.collective;
  * batch, contiguous, balanced to within one sample when the global batch does not divide evenly.
  *
  * <p>For the reduced gradient to be the mean over the global batch whatever the split, a replica
- * weighs the mean loss of each micro-batch of {@code n} samples by {@code n / globalBatchSize} and the
- * replicas' gradients are summed ({@link Reduction#SUM}): the same weights a single process uses when
- * it accumulates every micro-batch of the global batch itself.
+ * weighs the mean loss of each micro-batch of {@code n} samples by {@code n / globalBatchSize} and
+ * the replicas' gradients are summed ({@link Reduction#SUM}): the same weights a single process
+ * uses when it accumulates every micro-batch of the global batch itself.
  */
 public record BatchShard(int from, int to, int globalBatchSize) {
 
@@ -17,10 +17,13 @@ public record BatchShard(int from, int to, int globalBatchSize) {
       throw new IllegalArgumentException("rank " + rank + " of " + replicas + " replicas");
     }
     if (globalBatchSize < replicas) {
-      throw new IllegalArgumentException("a global batch of " + globalBatchSize + " cannot feed " + replicas + " replicas");
+      throw new IllegalArgumentException(
+          "a global batch of " + globalBatchSize + " cannot feed " + replicas + " replicas");
     }
-    return new BatchShard(RingAllReduce.chunkStart(globalBatchSize, replicas, rank),
-        RingAllReduce.chunkStart(globalBatchSize, replicas, rank + 1), globalBatchSize);
+    return new BatchShard(
+        RingAllReduce.chunkStart(globalBatchSize, replicas, rank),
+        RingAllReduce.chunkStart(globalBatchSize, replicas, rank + 1),
+        globalBatchSize);
   }
 
   public int size() {

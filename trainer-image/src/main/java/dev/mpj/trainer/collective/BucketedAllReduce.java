@@ -9,13 +9,16 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * An all-reduce over many buffers (one per parameter), packed back to back into buckets of a fixed
- * size: a parameter may span two buckets. With a communication thread, bucket k is on the wire while
- * the caller packs bucket k+1 (two buckets in turn); without, each bucket is reduced as it fills.
- * Every rank must add buffers of the same sizes in the same order.
+ * size: a parameter may span two buckets. With a communication thread, bucket k is on the wire
+ * while the caller packs bucket k+1 (two buckets in turn); without, each bucket is reduced as it
+ * fills. Every rank must add buffers of the same sizes in the same order.
  */
 public final class BucketedAllReduce implements AutoCloseable {
 
-  /** Bytes [targetOffset, targetOffset + length) of a caller's buffer, at bucketOffset in the bucket. */
+  /**
+   * Bytes [targetOffset, targetOffset + length) of a caller's buffer, at bucketOffset in the
+   * bucket.
+   */
   private record Segment(ByteBuffer target, int targetOffset, int bucketOffset, int length) {}
 
   private static final class Bucket {
@@ -39,7 +42,11 @@ public final class BucketedAllReduce implements AutoCloseable {
   private volatile CollectiveException failure;
   private boolean finished;
 
-  BucketedAllReduce(ReplicaGroup group, ElementType type, Reduction reduction, int bucketBytes,
+  BucketedAllReduce(
+      ReplicaGroup group,
+      ElementType type,
+      Reduction reduction,
+      int bucketBytes,
       ExecutorService communication) {
     this.group = group;
     this.type = type;
@@ -53,7 +60,9 @@ public final class BucketedAllReduce implements AutoCloseable {
     }
   }
 
-  /** Packs {@code buffer} (raw little-endian values); its reduced values are written back into it. */
+  /**
+   * Packs {@code buffer} (raw little-endian values); its reduced values are written back into it.
+   */
   public void add(byte[] buffer) {
     add(ByteBuffer.wrap(buffer));
   }
@@ -137,7 +146,8 @@ public final class BucketedAllReduce implements AutoCloseable {
       if (failure == null) {
         group.reduceInPlace(bucket.buffer, bucket.filled / type.bytes(), type, reduction);
         for (Segment segment : bucket.segments) {
-          segment.target.put(segment.targetOffset, bucket.buffer, segment.bucketOffset, segment.length);
+          segment.target.put(
+              segment.targetOffset, bucket.buffer, segment.bucketOffset, segment.length);
         }
       }
     } catch (CollectiveException e) {

@@ -15,8 +15,8 @@ import java.util.SplittableRandom;
 
 /**
  * One replica process for tests and the benchmark: joins from the environment ({@code MPJ_RANK},
- * {@code MPJ_WORLD_SIZE}, {@code MPJ_COORDINATOR_ADDR}, {@code MPJ_COORDINATOR_PORT},
- * {@code MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link CollectiveException#EXIT_CODE}
+ * {@code MPJ_WORLD_SIZE}, {@code MPJ_COORDINATOR_ADDR}, {@code MPJ_COORDINATOR_PORT}, {@code
+ * MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link CollectiveException#EXIT_CODE}
  * when a peer failed (retryable), 2 on bad arguments or environment.
  *
  * <pre>
@@ -61,8 +61,13 @@ public final class CollectiveWorker {
       }
       return 0;
     } catch (CollectiveException e) {
-      System.err.println("collective worker rank " + group.rank() + ": " + e.getClass().getSimpleName() + ": "
-          + e.getMessage());
+      System.err.println(
+          "collective worker rank "
+              + group.rank()
+              + ": "
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage());
       return CollectiveException.EXIT_CODE;
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       System.err.println("collective worker: bad arguments: " + e.getMessage());
@@ -92,8 +97,9 @@ public final class CollectiveWorker {
     boolean anyOverflow = group.anyTrue(group.rank() == group.worldSize() - 1);
     long[] ranks = group.allGather(group.rank());
     Files.write(out.resolve("rank-" + group.rank() + ".bin"), reduced);
-    System.out.printf("rank=%d broadcast=%s anyTrue=%s gathered=%s%n", group.rank(), sha256(payload), anyOverflow,
-        java.util.Arrays.toString(ranks));
+    System.out.printf(
+        "rank=%d broadcast=%s anyTrue=%s gathered=%s%n",
+        group.rank(), sha256(payload), anyOverflow, java.util.Arrays.toString(ranks));
   }
 
   private static void loop(ReplicaGroup group, int elements) throws InterruptedException {
@@ -113,9 +119,12 @@ public final class CollectiveWorker {
       long bytes = Long.parseLong(sizeArg);
       for (String typeArg : args[2].split(",")) {
         ElementType type = ElementType.valueOf(typeArg.toUpperCase(Locale.ROOT));
-        // Direct, as NDArray.toByteBuffer() gives: reduced where it lies, so this times the ring itself.
-        ByteBuffer buffer = ByteBuffer.allocateDirect(Math.toIntExact(bytes))
-            .put(scaledGradients(type, Math.toIntExact(bytes / type.bytes()), group.rank())).flip();
+        // Direct, as NDArray.toByteBuffer() gives: reduced where it lies, so this times the ring
+        // itself.
+        ByteBuffer buffer =
+            ByteBuffer.allocateDirect(Math.toIntExact(bytes))
+                .put(scaledGradients(type, Math.toIntExact(bytes / type.bytes()), group.rank()))
+                .flip();
         warmUp(group, () -> group.allReduce(buffer, type, Reduction.MEAN));
         double[] seconds = new double[iterations];
         for (int i = 0; i < iterations; i++) {
@@ -124,17 +133,25 @@ public final class CollectiveWorker {
           seconds[i] = (System.nanoTime() - start) / 1e9;
         }
         if (group.rank() == 0) {
-          System.out.printf(Locale.ROOT, "allreduce processes=%d bytes=%d type=%s seconds=%.6f mean=%.6f%n",
-              group.worldSize(), bytes, type, median(seconds), java.util.Arrays.stream(seconds).average().orElse(0));
+          System.out.printf(
+              Locale.ROOT,
+              "allreduce processes=%d bytes=%d type=%s seconds=%.6f mean=%.6f%n",
+              group.worldSize(),
+              bytes,
+              type,
+              median(seconds),
+              java.util.Arrays.stream(seconds).average().orElse(0));
         }
       }
     }
-    // Overlap: the same gradient as 1 MiB parameters in 4 MiB buckets, packed beside the wire or not.
+    // Overlap: the same gradient as 1 MiB parameters in 4 MiB buckets, packed beside the wire or
+    // not.
     long bytes = Long.parseLong(args[1].split(",")[args[1].split(",").length - 1]);
     byte[] whole = sampleValues(ElementType.FP32, Math.toIntExact(bytes / 4), 5, group.rank());
     List<byte[]> parameters = new ArrayList<>();
     for (int from = 0; from < whole.length; from += 1 << 20) {
-      parameters.add(java.util.Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
+      parameters.add(
+          java.util.Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
     }
     group.bucketBytes(4 << 20);
     for (boolean overlap : new boolean[] {false, true}) {
@@ -147,15 +164,22 @@ public final class CollectiveWorker {
         seconds[i] = (System.nanoTime() - start) / 1e9;
       }
       if (group.rank() == 0) {
-        System.out.printf(Locale.ROOT, "bucketed processes=%d bytes=%d overlap=%s seconds=%.6f mean=%.6f%n",
-            group.worldSize(), bytes, overlap, median(seconds), java.util.Arrays.stream(seconds).average().orElse(0));
+        System.out.printf(
+            Locale.ROOT,
+            "bucketed processes=%d bytes=%d overlap=%s seconds=%.6f mean=%.6f%n",
+            group.worldSize(),
+            bytes,
+            overlap,
+            median(seconds),
+            java.util.Arrays.stream(seconds).average().orElse(0));
       }
     }
   }
 
   /**
-   * Runs {@code operation} until the JIT has compiled the reduction loops and the socket buffers have
-   * grown: at least 10 times and 1 s. Every rank stops at the same iteration (the first to be done decides).
+   * Runs {@code operation} until the JIT has compiled the reduction loops and the socket buffers
+   * have grown: at least 10 times and 1 s. Every rank stops at the same iteration (the first to be
+   * done decides).
    */
   private static void warmUp(ReplicaGroup group, Runnable operation) {
     long start = System.nanoTime();
@@ -170,17 +194,27 @@ public final class CollectiveWorker {
   private static double median(double[] values) {
     double[] sorted = values.clone();
     java.util.Arrays.sort(sorted);
-    return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    return sorted.length % 2 == 1
+        ? sorted[sorted.length / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   }
 
-  /** Deterministic sample gradients for one rank: signs, magnitudes over many octaves, some zeros, subnormals in FP16. */
+  /**
+   * Deterministic sample gradients for one rank: signs, magnitudes over many octaves, some zeros,
+   * subnormals in FP16.
+   */
   public static byte[] sampleValues(ElementType type, int elements, long seed, int rank) {
     SplittableRandom random = new SplittableRandom(seed * 1_000_003L + rank);
     ByteBuffer bytes = ByteBuffer.allocate(elements * type.bytes()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < elements; i++) {
       double gaussian = random.nextDouble(-1, 1) + random.nextDouble(-1, 1);
-      float value = random.nextInt(50) == 0 ? 0f : (float) Math.scalb(gaussian, type == ElementType.FP16
-          ? random.nextInt(-20, 9) : random.nextInt(-30, 30));
+      float value =
+          random.nextInt(50) == 0
+              ? 0f
+              : (float)
+                  Math.scalb(
+                      gaussian,
+                      type == ElementType.FP16 ? random.nextInt(-20, 9) : random.nextInt(-30, 30));
       if (type == ElementType.FP32) {
         bytes.putFloat(value);
       } else {
@@ -191,8 +225,8 @@ public final class CollectiveWorker {
   }
 
   /**
-   * Values like loss-scaled gradients for the benchmark: mostly normal in FP16 (the loss scale keeps
-   * them out of the subnormal range, where converting back to FP16 costs several times more).
+   * Values like loss-scaled gradients for the benchmark: mostly normal in FP16 (the loss scale
+   * keeps them out of the subnormal range, where converting back to FP16 costs several times more).
    */
   static byte[] scaledGradients(ElementType type, int elements, int rank) {
     SplittableRandom random = new SplittableRandom(17 + rank);
@@ -208,7 +242,10 @@ public final class CollectiveWorker {
     return bytes.array();
   }
 
-  /** The bytes rank 0 broadcasts in the check scenario (a little over 2 MiB: several pipelined pieces). */
+  /**
+   * The bytes rank 0 broadcasts in the check scenario (a little over 2 MiB: several pipelined
+   * pieces).
+   */
   public static byte[] samplePayload(long seed) {
     byte[] payload = new byte[(2 << 20) + 12345];
     new SplittableRandom(seed).nextBytes(payload);

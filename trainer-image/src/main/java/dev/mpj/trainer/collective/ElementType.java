@@ -1,6 +1,9 @@
 package dev.mpj.trainer.collective;
 
-/** The element type of a buffer, as raw little-endian bytes (what {@code NDArray.toByteArray()} gives). */
+/**
+ * The element type of a buffer, as raw little-endian bytes (what {@code NDArray.toByteArray()}
+ * gives).
+ */
 public enum ElementType {
   /** IEEE binary32: reduced and sent as itself. */
   FP32(4),

@@ -26,14 +26,19 @@ public final class Half {
     return TO_FLOAT[bits & 0xffff];
   }
 
-  /** Adding 0.5f puts a half subnormal's unit (2^-24) at the float's last place: the FPU then rounds. */
+  /**
+   * Adding 0.5f puts a half subnormal's unit (2^-24) at the float's last place: the FPU then
+   * rounds.
+   */
   private static final float SUBNORMAL_MAGIC = 0.5f;
+
   private static final int SUBNORMAL_MAGIC_BITS = Float.floatToRawIntBits(SUBNORMAL_MAGIC);
 
   /**
    * The half nearest to {@code value}, ties to even, as its 16 bits in the low half of an int.
-   * Branch-free for normal halves (the rounding is an addition), after F. Giesen's float_to_half_fast3_rtne:
-   * a data-dependent rounding branch costs more than the rest of an FP16 reduction.
+   * Branch-free for normal halves (the rounding is an addition), after F. Giesen's
+   * float_to_half_fast3_rtne: a data-dependent rounding branch costs more than the rest of an FP16
+   * reduction.
    */
   public static int fromFloat(float value) {
     int x = Float.floatToRawIntBits(value);
@@ -42,13 +47,18 @@ public final class Half {
     if (abs >= 0x477ff000) {
       // At least 65520, halfway between 65504 (odd mantissa) and 65536: ties to even give infinity.
       if (abs > 0x7f800000) {
-        return sign | 0x7e00 | ((abs >>> 13) & 0x3ff); // NaN stays NaN: quiet bit set, top of the payload kept
+        return sign
+            | 0x7e00
+            | ((abs >>> 13) & 0x3ff); // NaN stays NaN: quiet bit set, top of the payload kept
       }
       return sign | 0x7c00;
     }
     if (abs < 0x38800000) {
-      // Below the smallest normal half (2^-14): a subnormal in units of 2^-24, or zero; may round up to 2^-14.
-      return sign | (Float.floatToRawIntBits(Float.intBitsToFloat(abs) + SUBNORMAL_MAGIC) - SUBNORMAL_MAGIC_BITS);
+      // Below the smallest normal half (2^-14): a subnormal in units of 2^-24, or zero; may round
+      // up to 2^-14.
+      return sign
+          | (Float.floatToRawIntBits(Float.intBitsToFloat(abs) + SUBNORMAL_MAGIC)
+              - SUBNORMAL_MAGIC_BITS);
     }
     int odd = (abs >>> 13) & 1;
     // Rebias the exponent (127 to 15) and add just under half a half-ulp, plus one when the result

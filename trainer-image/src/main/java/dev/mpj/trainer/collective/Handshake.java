@@ -22,10 +22,10 @@ import javax.crypto.spec.SecretKeySpec;
  * server -> client  verdict: 1
  * </pre>
  *
- * Each side proves the token over the other side's fresh nonce, so neither a recorded exchange nor a
- * reflected one proves anything, and the token itself never crosses the wire. The labels keep a
- * server's proof from being replayed as a client's. Ranks, world size and attempt are inside what is
- * signed; a peer of another attempt (a straggler of an earlier start of the gang) is refused.
+ * Each side proves the token over the other side's fresh nonce, so neither a recorded exchange nor
+ * a reflected one proves anything, and the token itself never crosses the wire. The labels keep a
+ * server's proof from being replayed as a client's. Ranks, world size and attempt are inside what
+ * is signed; a peer of another attempt (a straggler of an earlier start of the gang) is refused.
  */
 final class Handshake {
 
@@ -64,7 +64,8 @@ final class Handshake {
    *
    * @param expectedPeerRank the rank the server must be
    */
-  void asClient(Socket socket, Purpose purpose, int myRank, int expectedPeerRank) throws IOException {
+  void asClient(Socket socket, Purpose purpose, int myRank, int expectedPeerRank)
+      throws IOException {
     DataInputStream in = new DataInputStream(socket.getInputStream());
     OutputStream out = socket.getOutputStream();
     byte[] clientHello = hello(purpose, myRank);
@@ -77,13 +78,15 @@ final class Handshake {
     in.readFully(serverProof);
     Hello server = parse(serverHello, purpose);
     if (!MessageDigest.isEqual(serverProof, mac("server", clientHello, serverHello))) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " does not know the job token");
+      throw new AuthenticationException(
+          "the peer at " + socket.getRemoteSocketAddress() + " does not know the job token");
     }
     checkPeer(server, expectedPeerRank, socket);
     out.write(mac("client", clientHello, serverHello));
     out.flush();
     if (in.readByte() != ACCEPTED) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " refused this rank");
+      throw new AuthenticationException(
+          "the peer at " + socket.getRemoteSocketAddress() + " refused this rank");
     }
   }
 
@@ -93,7 +96,8 @@ final class Handshake {
    * @param expectedPeerRank the rank the client must be, or -1 for any rank other than this one
    * @return the client's authenticated rank
    */
-  int asServer(Socket socket, Purpose purpose, int myRank, int expectedPeerRank) throws IOException {
+  int asServer(Socket socket, Purpose purpose, int myRank, int expectedPeerRank)
+      throws IOException {
     DataInputStream in = new DataInputStream(socket.getInputStream());
     OutputStream out = socket.getOutputStream();
     byte[] clientHello = new byte[HELLO_BYTES];
@@ -110,12 +114,14 @@ final class Handshake {
     byte[] clientProof = new byte[MAC_BYTES];
     in.readFully(clientProof);
     if (!MessageDigest.isEqual(clientProof, mac("client", clientHello, serverHello))) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " does not know the job token");
+      throw new AuthenticationException(
+          "the peer at " + socket.getRemoteSocketAddress() + " does not know the job token");
     }
     if (expectedPeerRank >= 0) {
       checkPeer(client, expectedPeerRank, socket);
     } else if (client.rank == myRank || client.rank < 0 || client.rank >= worldSize) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " claims rank " + client.rank);
+      throw new AuthenticationException(
+          "the peer at " + socket.getRemoteSocketAddress() + " claims rank " + client.rank);
     }
     checkSameJobStart(client, socket);
     out.write(ACCEPTED);
@@ -151,22 +157,38 @@ final class Handshake {
     return new Hello(buffer.getInt(), buffer.getInt(), buffer.getInt());
   }
 
-  private void checkPeer(Hello peer, int expectedRank, Socket socket) throws AuthenticationException {
+  private void checkPeer(Hello peer, int expectedRank, Socket socket)
+      throws AuthenticationException {
     if (peer.rank != expectedRank) {
       throw new AuthenticationException(
-          "the peer at " + socket.getRemoteSocketAddress() + " is rank " + peer.rank + ", expected rank " + expectedRank);
+          "the peer at "
+              + socket.getRemoteSocketAddress()
+              + " is rank "
+              + peer.rank
+              + ", expected rank "
+              + expectedRank);
     }
     checkSameJobStart(peer, socket);
   }
 
   private void checkSameJobStart(Hello peer, Socket socket) throws AuthenticationException {
     if (peer.worldSize != worldSize) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " has world size "
-          + peer.worldSize + ", this replica " + worldSize);
+      throw new AuthenticationException(
+          "the peer at "
+              + socket.getRemoteSocketAddress()
+              + " has world size "
+              + peer.worldSize
+              + ", this replica "
+              + worldSize);
     }
     if (peer.attempt != attempt) {
-      throw new AuthenticationException("the peer at " + socket.getRemoteSocketAddress() + " is from attempt "
-          + peer.attempt + ", this replica from attempt " + attempt);
+      throw new AuthenticationException(
+          "the peer at "
+              + socket.getRemoteSocketAddress()
+              + " is from attempt "
+              + peer.attempt
+              + ", this replica from attempt "
+              + attempt);
     }
   }
 

@@ -29,18 +29,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forms the ring. Rank 0 listens on the coordinator port; every other rank connects, both prove the
- * job token, and the rank says where its own ring listener is. When all have come, rank 0 sends each
- * the ring's addresses; every rank connects to its successor and accepts its predecessor (again
- * proving the token both ways), reports ready, and rank 0 answers go once the whole ring is up.
- * Connections that fail the proof are dropped and logged; the rendezvous keeps waiting for the right
- * peer until its timeout.
+ * job token, and the rank says where its own ring listener is. When all have come, rank 0 sends
+ * each the ring's addresses; every rank connects to its successor and accepts its predecessor
+ * (again proving the token both ways), reports ready, and rank 0 answers go once the whole ring is
+ * up. Connections that fail the proof are dropped and logged; the rendezvous keeps waiting for the
+ * right peer until its timeout.
  */
 final class Rendezvous {
 
   private static final Logger LOG = LoggerFactory.getLogger(Rendezvous.class);
   private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
   /** The least time the ring gets to connect once the coordinator has sent its addresses. */
   private static final Duration RING_FORMING = Duration.ofSeconds(10);
+
   private static final long POLL_MILLIS = 200;
   private static final byte READY = 'R';
   private static final byte GO = 'G';
@@ -67,11 +69,15 @@ final class Rendezvous {
     try {
       return config.rank() == 0 ? rendezvous.coordinate() : rendezvous.join();
     } catch (IOException e) {
-      throw new RendezvousException("rank " + config.rank() + " could not join the ring: " + e.getMessage(), e);
+      throw new RendezvousException(
+          "rank " + config.rank() + " could not join the ring: " + e.getMessage(), e);
     }
   }
 
-  /** The peers that proved the token on the coordinator port, by rank; closed once the ring is known. */
+  /**
+   * The peers that proved the token on the coordinator port, by rank; closed once the ring is
+   * known.
+   */
   private static final class Registry {
     private final Map<Integer, Registration> byRank = new HashMap<>();
     private boolean closed;
@@ -82,7 +88,9 @@ final class Rendezvous {
       }
       Registration previous = byRank.put(rank, registration);
       if (previous != null) {
-        LOG.warn("rank 0: rank {} joined again from {}; the earlier connection is dropped", rank,
+        LOG.warn(
+            "rank 0: rank {} joined again from {}; the earlier connection is dropped",
+            rank,
             registration.socket.getRemoteSocketAddress());
         closeQuietly(previous.socket);
       }
@@ -120,16 +128,20 @@ final class Rendezvous {
       ringListener.bind(new InetSocketAddress(config.ringPort()));
       LOG.info("rank 0 coordinates {} replicas on port {}", worldSize, config.coordinatorPort());
       try {
-        for (TreeSet<Integer> missing = registry.missing(worldSize); !missing.isEmpty();
+        for (TreeSet<Integer> missing = registry.missing(worldSize);
+            !missing.isEmpty();
             missing = registry.missing(worldSize)) {
-          coordinator.setSoTimeout((int) Math.max(1, Math.min(POLL_MILLIS, millisLeft("ranks " + missing + " to join"))));
+          coordinator.setSoTimeout(
+              (int)
+                  Math.max(1, Math.min(POLL_MILLIS, millisLeft("ranks " + missing + " to join"))));
           Socket socket;
           try {
             socket = coordinator.accept();
           } catch (SocketTimeoutException e) {
             continue;
           }
-          // Each greeting in its own thread: a silent or slow stranger cannot hold up the right peers.
+          // Each greeting in its own thread: a silent or slow stranger cannot hold up the right
+          // peers.
           Thread greeter = new Thread(() -> greet(socket, registry), "mpj-rendezvous-greeter");
           greeter.setDaemon(true);
           greeter.start();
@@ -139,7 +151,8 @@ final class Rendezvous {
         for (int rank = 1; rank < worldSize; rank++) {
           Registration peer = peers.get(rank);
           List<Endpoint> table = new ArrayList<>();
-          // Rank 0's ring listener is on every interface: give each peer the address it reached us at.
+          // Rank 0's ring listener is on every interface: give each peer the address it reached us
+          // at.
           table.add(new Endpoint(peer.socket.getLocalAddress().getHostAddress(), ringPort));
           for (int other = 1; other < worldSize; other++) {
             table.add(peers.get(other).ring);
@@ -150,7 +163,8 @@ final class Rendezvous {
         try {
           for (int rank = 1; rank < worldSize; rank++) {
             Socket socket = peers.get(rank).socket;
-            socket.setSoTimeout((int) Math.max(1, millisLeft("rank " + rank + " to connect its ring link")));
+            socket.setSoTimeout(
+                (int) Math.max(1, millisLeft("rank " + rank + " to connect its ring link")));
             if (new DataInputStream(socket.getInputStream()).readByte() != READY) {
               throw new IOException("rank " + rank + " did not report ready");
             }
@@ -172,7 +186,9 @@ final class Rendezvous {
     }
   }
 
-  /** Authenticates one connection to the coordinator port and records where its ring listener is. */
+  /**
+   * Authenticates one connection to the coordinator port and records where its ring listener is.
+   */
   private void greet(Socket socket, Registry registry) {
     try {
       socket.setSoTimeout((int) HANDSHAKE_TIMEOUT.toMillis());
@@ -180,14 +196,22 @@ final class Rendezvous {
       DataInputStream in = new DataInputStream(socket.getInputStream());
       Endpoint ring = new Endpoint(in.readUTF(), in.readInt());
       if (!registry.register(rank, new Registration(socket, ring))) {
-        LOG.warn("rank 0: rank {} from {} came after the ring was formed; dropped", rank, socket.getRemoteSocketAddress());
+        LOG.warn(
+            "rank 0: rank {} from {} came after the ring was formed; dropped",
+            rank,
+            socket.getRemoteSocketAddress());
         closeQuietly(socket);
         return;
       }
-      LOG.info("rank 0: rank {} joined from {}, ring listener {}:{}", rank, socket.getRemoteSocketAddress(), ring.host,
+      LOG.info(
+          "rank 0: rank {} joined from {}, ring listener {}:{}",
+          rank,
+          socket.getRemoteSocketAddress(),
+          ring.host,
           ring.port);
     } catch (IOException e) {
-      LOG.warn("rank 0: refused a connection from {}: {}", socket.getRemoteSocketAddress(), describe(e));
+      LOG.warn(
+          "rank 0: refused a connection from {}: {}", socket.getRemoteSocketAddress(), describe(e));
       closeQuietly(socket);
     }
   }
@@ -197,14 +221,19 @@ final class Rendezvous {
     try {
       InetAddress local = coordinator.getLocalAddress();
       try (ServerSocketChannel ringListener = ServerSocketChannel.open()) {
-        // Listen where the coordinator was reached from: that interface is the one peers can route to.
+        // Listen where the coordinator was reached from: that interface is the one peers can route
+        // to.
         ringListener.bind(new InetSocketAddress(local, config.ringPort()));
         int ringPort = ((InetSocketAddress) ringListener.getLocalAddress()).getPort();
         DataOutputStream out = new DataOutputStream(coordinator.getOutputStream());
         out.writeUTF(local.getHostAddress());
         out.writeInt(ringPort);
         out.flush();
-        LOG.info("rank {}: joined the coordinator; ring listener {}:{}", config.rank(), local.getHostAddress(), ringPort);
+        LOG.info(
+            "rank {}: joined the coordinator; ring listener {}:{}",
+            config.rank(),
+            local.getHostAddress(),
+            ringPort);
 
         coordinator.setSoTimeout((int) Math.max(1, millisLeft("the coordinator to send the ring")));
         DataInputStream in = new DataInputStream(coordinator.getInputStream());
@@ -240,7 +269,8 @@ final class Rendezvous {
     while (true) {
       Socket socket = new Socket();
       try {
-        InetSocketAddress address = new InetSocketAddress(config.coordinatorHost(), config.coordinatorPort());
+        InetSocketAddress address =
+            new InetSocketAddress(config.coordinatorHost(), config.coordinatorPort());
         if (address.isUnresolved()) {
           throw new UnknownHostException(config.coordinatorHost());
         }
@@ -249,13 +279,21 @@ final class Rendezvous {
         handshake.asClient(socket, Purpose.COORDINATOR, config.rank(), 0);
         return socket;
       } catch (Handshake.AuthenticationException e) {
-        LOG.warn("rank {}: the coordinator at {}:{} failed authentication: {}", config.rank(), config.coordinatorHost(),
-            config.coordinatorPort(), e.getMessage());
+        LOG.warn(
+            "rank {}: the coordinator at {}:{} failed authentication: {}",
+            config.rank(),
+            config.coordinatorHost(),
+            config.coordinatorPort(),
+            e.getMessage());
         closeQuietly(socket);
-      } catch (ConnectException | NoRouteToHostException | UnknownHostException | SocketTimeoutException e) {
+      } catch (ConnectException
+          | NoRouteToHostException
+          | UnknownHostException
+          | SocketTimeoutException e) {
         closeQuietly(socket); // not up yet: pods start at different times
       } catch (IOException e) {
-        LOG.warn("rank {}: connecting to the coordinator failed: {}", config.rank(), e.getMessage());
+        LOG.warn(
+            "rank {}: connecting to the coordinator failed: {}", config.rank(), e.getMessage());
         closeQuietly(socket);
       }
       pause("the coordinator at " + config.coordinatorHost() + ":" + config.coordinatorPort());
@@ -274,19 +312,24 @@ final class Rendezvous {
 
   private RingLinks formRing(ServerSocketChannel listener, Endpoint successor) throws IOException {
     // Every peer was alive a moment ago: a ring that does not form soon will not form at all, and a
-    // peer that died in between should fail the gang quickly, not at the end of the rendezvous timeout.
-    long ringDeadline = System.nanoTime() + Math.max(config.operationTimeout().toNanos(), RING_FORMING.toNanos());
+    // peer that died in between should fail the gang quickly, not at the end of the rendezvous
+    // timeout.
+    long ringDeadline =
+        System.nanoTime() + Math.max(config.operationTimeout().toNanos(), RING_FORMING.toNanos());
     deadline = Math.min(deadline, ringDeadline);
     int worldSize = config.worldSize();
     int predecessorRank = (config.rank() + worldSize - 1) % worldSize;
     CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
-    Thread acceptor = new Thread(() -> {
-      try {
-        accepted.complete(acceptPredecessor(listener, predecessorRank));
-      } catch (Throwable e) {
-        accepted.completeExceptionally(e);
-      }
-    }, "mpj-ring-acceptor");
+    Thread acceptor =
+        new Thread(
+            () -> {
+              try {
+                accepted.complete(acceptPredecessor(listener, predecessorRank));
+              } catch (Throwable e) {
+                accepted.completeExceptionally(e);
+              }
+            },
+            "mpj-ring-acceptor");
     acceptor.setDaemon(true);
     acceptor.start();
     SocketChannel next = null;
@@ -294,15 +337,19 @@ final class Rendezvous {
     boolean formed = false;
     try {
       next = connectToSuccessor(successor);
-      prev = accepted.get(Math.max(1, millisLeft("rank " + predecessorRank + " to connect")) + POLL_MILLIS,
-          TimeUnit.MILLISECONDS);
-      RingLinks links = new RingLinks(config.rank(), worldSize, next, prev, config.operationTimeout());
+      prev =
+          accepted.get(
+              Math.max(1, millisLeft("rank " + predecessorRank + " to connect")) + POLL_MILLIS,
+              TimeUnit.MILLISECONDS);
+      RingLinks links =
+          new RingLinks(config.rank(), worldSize, next, prev, config.operationTimeout());
       formed = true;
       return links;
     } catch (ExecutionException e) {
       throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
     } catch (TimeoutException e) {
-      throw new RendezvousException("rank " + predecessorRank + " did not connect to rank " + config.rank() + " in time");
+      throw new RendezvousException(
+          "rank " + predecessorRank + " did not connect to rank " + config.rank() + " in time");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RendezvousException("interrupted while forming the ring");
@@ -315,10 +362,18 @@ final class Rendezvous {
     }
   }
 
-  private SocketChannel acceptPredecessor(ServerSocketChannel listener, int predecessorRank) throws IOException {
+  private SocketChannel acceptPredecessor(ServerSocketChannel listener, int predecessorRank)
+      throws IOException {
     while (true) {
-      listener.socket().setSoTimeout((int) Math.max(1, Math.min(POLL_MILLIS, millisLeft(
-          "rank " + predecessorRank + " to connect its ring link"))));
+      listener
+          .socket()
+          .setSoTimeout(
+              (int)
+                  Math.max(
+                      1,
+                      Math.min(
+                          POLL_MILLIS,
+                          millisLeft("rank " + predecessorRank + " to connect its ring link"))));
       Socket socket;
       try {
         socket = listener.socket().accept();
@@ -330,7 +385,10 @@ final class Rendezvous {
         handshake.asServer(socket, Purpose.RING, config.rank(), predecessorRank);
         return socket.getChannel();
       } catch (IOException e) {
-        LOG.warn("rank {}: refused a ring connection from {}: {}", config.rank(), socket.getRemoteSocketAddress(),
+        LOG.warn(
+            "rank {}: refused a ring connection from {}: {}",
+            config.rank(),
+            socket.getRemoteSocketAddress(),
             describe(e));
         closeQuietly(socket);
       }
@@ -342,14 +400,21 @@ final class Rendezvous {
     while (true) {
       SocketChannel channel = SocketChannel.open();
       try {
-        channel.socket().connect(new InetSocketAddress(successor.host, successor.port),
-            (int) Math.max(1, Math.min(5_000, millisLeft("rank " + successorRank))));
+        channel
+            .socket()
+            .connect(
+                new InetSocketAddress(successor.host, successor.port),
+                (int) Math.max(1, Math.min(5_000, millisLeft("rank " + successorRank))));
         channel.socket().setSoTimeout((int) HANDSHAKE_TIMEOUT.toMillis());
         handshake.asClient(channel.socket(), Purpose.RING, config.rank(), successorRank);
         return channel;
       } catch (Handshake.AuthenticationException e) {
-        LOG.warn("rank {}: the ring peer at {}:{} failed authentication: {}", config.rank(), successor.host,
-            successor.port, e.getMessage());
+        LOG.warn(
+            "rank {}: the ring peer at {}:{} failed authentication: {}",
+            config.rank(),
+            successor.host,
+            successor.port,
+            e.getMessage());
         closeQuietly(channel);
       } catch (IOException e) {
         closeQuietly(channel);

@@ -34,12 +34,16 @@ public record RendezvousConfig(
   public static final String COORDINATOR_ADDR = "MPJ_COORDINATOR_ADDR";
   public static final String COORDINATOR_PORT = "MPJ_COORDINATOR_PORT";
   public static final String JOB_TOKEN = "MPJ_JOB_TOKEN";
+
   /** Optional: seconds without progress before a collective fails (default 60). */
   public static final String OPERATION_TIMEOUT = "MPJ_COLLECTIVE_TIMEOUT_SECONDS";
+
   /** Optional: seconds the rendezvous waits for all peers (default 300). */
   public static final String RENDEZVOUS_TIMEOUT = "MPJ_RENDEZVOUS_TIMEOUT_SECONDS";
+
   /** Optional: the port of this rank's ring listener (default 0: any free port). */
   public static final String RING_PORT = "MPJ_RING_PORT";
+
   /** Optional: which start of the gang this is (default 0); set by the operator on every pod. */
   public static final String ATTEMPT = "MPJ_ATTEMPT";
 
@@ -55,17 +59,20 @@ public record RendezvousConfig(
     }
     if (worldSize > 1) {
       if (coordinatorHost == null || coordinatorHost.isBlank()) {
-        throw new IllegalArgumentException(COORDINATOR_ADDR + " is required when " + WORLD_SIZE + " > 1");
+        throw new IllegalArgumentException(
+            COORDINATOR_ADDR + " is required when " + WORLD_SIZE + " > 1");
       }
       if (coordinatorPort < 1 || coordinatorPort > 65535) {
-        throw new IllegalArgumentException(COORDINATOR_PORT + " must be a port in [1, 65535], got " + coordinatorPort);
+        throw new IllegalArgumentException(
+            COORDINATOR_PORT + " must be a port in [1, 65535], got " + coordinatorPort);
       }
       if (jobToken == null || jobToken.isEmpty()) {
         throw new IllegalArgumentException(JOB_TOKEN + " is required when " + WORLD_SIZE + " > 1");
       }
     }
     if (ringPort < 0 || ringPort > 65535) {
-      throw new IllegalArgumentException(RING_PORT + " must be a port in [0, 65535], got " + ringPort);
+      throw new IllegalArgumentException(
+          RING_PORT + " must be a port in [0, 65535], got " + ringPort);
     }
     requirePositive(operationTimeout, OPERATION_TIMEOUT);
     requirePositive(rendezvousTimeout, RENDEZVOUS_TIMEOUT);
@@ -75,14 +82,31 @@ public record RendezvousConfig(
   }
 
   /** The first attempt. */
-  public RendezvousConfig(int rank, int worldSize, String coordinatorHost, int coordinatorPort, String jobToken,
-      Duration operationTimeout, Duration rendezvousTimeout, int ringPort) {
-    this(rank, worldSize, coordinatorHost, coordinatorPort, jobToken, operationTimeout, rendezvousTimeout, ringPort, 0);
+  public RendezvousConfig(
+      int rank,
+      int worldSize,
+      String coordinatorHost,
+      int coordinatorPort,
+      String jobToken,
+      Duration operationTimeout,
+      Duration rendezvousTimeout,
+      int ringPort) {
+    this(
+        rank,
+        worldSize,
+        coordinatorHost,
+        coordinatorPort,
+        jobToken,
+        operationTimeout,
+        rendezvousTimeout,
+        ringPort,
+        0);
   }
 
   /** A single replica that talks to nobody. */
   public static RendezvousConfig single() {
-    return new RendezvousConfig(0, 1, null, 0, null, DEFAULT_OPERATION_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT, 0);
+    return new RendezvousConfig(
+        0, 1, null, 0, null, DEFAULT_OPERATION_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT, 0);
   }
 
   /**
@@ -98,21 +122,45 @@ public record RendezvousConfig(
         env.get(COORDINATOR_ADDR),
         intVar(env, COORDINATOR_PORT, 0),
         env.get(JOB_TOKEN),
-        Duration.ofMillis(Math.round(1000 * doubleVar(env, OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT.toMillis() / 1000.0))),
-        Duration.ofMillis(Math.round(1000 * doubleVar(env, RENDEZVOUS_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT.toMillis() / 1000.0))),
+        Duration.ofMillis(
+            Math.round(
+                1000
+                    * doubleVar(
+                        env, OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT.toMillis() / 1000.0))),
+        Duration.ofMillis(
+            Math.round(
+                1000
+                    * doubleVar(
+                        env, RENDEZVOUS_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT.toMillis() / 1000.0))),
         intVar(env, RING_PORT, 0),
         intVar(env, ATTEMPT, 0));
   }
 
   /** The same rendezvous for another rank: how a launcher derives each replica's settings. */
   public RendezvousConfig withRank(int otherRank) {
-    return new RendezvousConfig(otherRank, worldSize, coordinatorHost, coordinatorPort, jobToken, operationTimeout,
-        rendezvousTimeout, ringPort, attempt);
+    return new RendezvousConfig(
+        otherRank,
+        worldSize,
+        coordinatorHost,
+        coordinatorPort,
+        jobToken,
+        operationTimeout,
+        rendezvousTimeout,
+        ringPort,
+        attempt);
   }
 
   public RendezvousConfig withTimeouts(Duration operation, Duration rendezvous) {
-    return new RendezvousConfig(rank, worldSize, coordinatorHost, coordinatorPort, jobToken, operation, rendezvous,
-        ringPort, attempt);
+    return new RendezvousConfig(
+        rank,
+        worldSize,
+        coordinatorHost,
+        coordinatorPort,
+        jobToken,
+        operation,
+        rendezvous,
+        ringPort,
+        attempt);
   }
 
   /** The variables {@link #fromEnv} reads back to this config: for launching replica processes. */
@@ -137,9 +185,23 @@ public record RendezvousConfig(
   /** Never prints the token. */
   @Override
   public String toString() {
-    return "RendezvousConfig[rank=" + rank + ", worldSize=" + worldSize + ", coordinator=" + coordinatorHost + ":"
-        + coordinatorPort + ", operationTimeout=" + operationTimeout + ", rendezvousTimeout=" + rendezvousTimeout
-        + ", ringPort=" + ringPort + ", attempt=" + attempt + "]";
+    return "RendezvousConfig[rank="
+        + rank
+        + ", worldSize="
+        + worldSize
+        + ", coordinator="
+        + coordinatorHost
+        + ":"
+        + coordinatorPort
+        + ", operationTimeout="
+        + operationTimeout
+        + ", rendezvousTimeout="
+        + rendezvousTimeout
+        + ", ringPort="
+        + ringPort
+        + ", attempt="
+        + attempt
+        + "]";
   }
 
   private static void requirePositive(Duration duration, String name) {
@@ -172,7 +234,8 @@ public record RendezvousConfig(
       }
       return parsed;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a positive number of seconds, got '" + value + "'");
+      throw new IllegalArgumentException(
+          name + " must be a positive number of seconds, got '" + value + "'");
     }
   }
 }

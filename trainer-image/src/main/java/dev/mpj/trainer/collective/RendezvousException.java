@@ -1,6 +1,9 @@
 package dev.mpj.trainer.collective;
 
-/** The group could not be formed: a peer never came, or never proved the job token, within the timeout. */
+/**
+ * The group could not be formed: a peer never came, or never proved the job token, within the
+ * timeout.
+ */
 public class RendezvousException extends CollectiveException {
 
   public RendezvousException(String message) {

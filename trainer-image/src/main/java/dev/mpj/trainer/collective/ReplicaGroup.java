@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * flags. Every replica calls the same operations in the same order, from one thread.
  *
  * <p>Any {@link CollectiveException} closes the group's connections at once, so that the failure
- * reaches every other replica promptly (each sees its neighbour's connection close), and every later
- * call fails too. A trainer exits with {@link CollectiveException#EXIT_CODE} on it: retryable.
+ * reaches every other replica promptly (each sees its neighbour's connection close), and every
+ * later call fails too. A trainer exits with {@link CollectiveException#EXIT_CODE} on it:
+ * retryable.
  */
 public final class ReplicaGroup implements AutoCloseable {
 
@@ -51,7 +52,8 @@ public final class ReplicaGroup implements AutoCloseable {
   }
 
   /**
-   * Joins the group described by {@code config}: returns once every replica is connected in the ring.
+   * Joins the group described by {@code config}: returns once every replica is connected in the
+   * ring.
    *
    * @throws RendezvousException when that does not happen within the rendezvous timeout
    */
@@ -60,7 +62,8 @@ public final class ReplicaGroup implements AutoCloseable {
       return new ReplicaGroup(0, 1, null, null);
     }
     Rendezvous.Formed formed = Rendezvous.form(config);
-    return new ReplicaGroup(config.rank(), config.worldSize(), formed.links(), formed.ringAddress());
+    return new ReplicaGroup(
+        config.rank(), config.worldSize(), formed.links(), formed.ringAddress());
   }
 
   /** Joins from the environment variables of a trainer pod ({@link RendezvousConfig#fromEnv}). */
@@ -81,7 +84,10 @@ public final class ReplicaGroup implements AutoCloseable {
     return ringAddress;
   }
 
-  /** The size of the buckets gradients are packed into by {@link #allReduce(List, ElementType, Reduction)}. */
+  /**
+   * The size of the buckets gradients are packed into by {@link #allReduce(List, ElementType,
+   * Reduction)}.
+   */
   public ReplicaGroup bucketBytes(int bytes) {
     if (bytes < 4) {
       throw new IllegalArgumentException("bucket size must be at least 4 bytes, got " + bytes);
@@ -101,8 +107,8 @@ public final class ReplicaGroup implements AutoCloseable {
   }
 
   /**
-   * Rank 0's bytes, on every rank: the initial master weights, the data position. Ranks other than 0
-   * pass null (or anything: it is ignored). Pipelined along the ring in 1 MiB pieces.
+   * Rank 0's bytes, on every rank: the initial master weights, the data position. Ranks other than
+   * 0 pass null (or anything: it is ignored). Pipelined along the ring in 1 MiB pieces.
    */
   public byte[] broadcast(byte[] data) {
     if (rank == 0 && data == null) {
@@ -111,40 +117,42 @@ public final class ReplicaGroup implements AutoCloseable {
     if (worldSize == 1) {
       return data;
     }
-    return guarded(() -> {
-      int op = nextOperation();
-      boolean first = rank == 0;
-      boolean last = rank == worldSize - 1;
-      ByteBuffer length = ByteBuffer.allocate(8);
-      if (first) {
-        length.putLong(data.length).flip();
-        links.exchange(op, BROADCAST, length, null, null, 1);
-      } else {
-        links.exchange(op, BROADCAST, null, length, null, 1);
-        if (!last) {
-          length.flip();
-          links.exchange(op, BROADCAST, length, null, null, 1);
-        }
-        length.flip();
-      }
-      byte[] result = first ? data : new byte[Math.toIntExact(length.getLong(0))];
-      int pieces = (result.length + BROADCAST_CHUNK - 1) / BROADCAST_CHUNK;
-      // Rank 0 sends piece i at round i; every other rank receives piece i at round i and, unless it
-      // is the last, forwards it to its successor one round later, while it receives the next.
-      for (int round = 0; round <= pieces; round++) {
-        ByteBuffer send = null;
-        if (first) {
-          send = round < pieces ? piece(result, round) : null;
-        } else if (!last && round > 0) {
-          send = piece(result, round - 1);
-        }
-        ByteBuffer recv = !first && round < pieces ? piece(result, round) : null;
-        if (send != null || recv != null) {
-          links.exchange(op, BROADCAST, send, recv, null, 1);
-        }
-      }
-      return result;
-    });
+    return guarded(
+        () -> {
+          int op = nextOperation();
+          boolean first = rank == 0;
+          boolean last = rank == worldSize - 1;
+          ByteBuffer length = ByteBuffer.allocate(8);
+          if (first) {
+            length.putLong(data.length).flip();
+            links.exchange(op, BROADCAST, length, null, null, 1);
+          } else {
+            links.exchange(op, BROADCAST, null, length, null, 1);
+            if (!last) {
+              length.flip();
+              links.exchange(op, BROADCAST, length, null, null, 1);
+            }
+            length.flip();
+          }
+          byte[] result = first ? data : new byte[Math.toIntExact(length.getLong(0))];
+          int pieces = (result.length + BROADCAST_CHUNK - 1) / BROADCAST_CHUNK;
+          // Rank 0 sends piece i at round i; every other rank receives piece i at round i and,
+          // unless it
+          // is the last, forwards it to its successor one round later, while it receives the next.
+          for (int round = 0; round <= pieces; round++) {
+            ByteBuffer send = null;
+            if (first) {
+              send = round < pieces ? piece(result, round) : null;
+            } else if (!last && round > 0) {
+              send = piece(result, round - 1);
+            }
+            ByteBuffer recv = !first && round < pieces ? piece(result, round) : null;
+            if (send != null || recv != null) {
+              links.exchange(op, BROADCAST, send, recv, null, 1);
+            }
+          }
+          return result;
+        });
   }
 
   private static ByteBuffer piece(byte[] bytes, int index) {
@@ -159,21 +167,24 @@ public final class ReplicaGroup implements AutoCloseable {
     if (worldSize == 1) {
       return all;
     }
-    return guarded(() -> {
-      int op = nextOperation();
-      ByteBuffer send = ByteBuffer.allocate(8);
-      ByteBuffer recv = ByteBuffer.allocate(8);
-      for (int step = 0; step < worldSize - 1; step++) {
-        send.clear().putLong(all[Math.floorMod(rank - step, worldSize)]).flip();
-        recv.clear();
-        links.exchange(op, ALL_GATHER, send, recv, null, 8);
-        all[Math.floorMod(rank - step - 1, worldSize)] = recv.getLong(0);
-      }
-      return all;
-    });
+    return guarded(
+        () -> {
+          int op = nextOperation();
+          ByteBuffer send = ByteBuffer.allocate(8);
+          ByteBuffer recv = ByteBuffer.allocate(8);
+          for (int step = 0; step < worldSize - 1; step++) {
+            send.clear().putLong(all[Math.floorMod(rank - step, worldSize)]).flip();
+            recv.clear();
+            links.exchange(op, ALL_GATHER, send, recv, null, 8);
+            all[Math.floorMod(rank - step - 1, worldSize)] = recv.getLong(0);
+          }
+          return all;
+        });
   }
 
-  /** True on every rank when any rank passes true: the combined overflow flag, so all skip together. */
+  /**
+   * True on every rank when any rank passes true: the combined overflow flag, so all skip together.
+   */
   public boolean anyTrue(boolean flag) {
     for (long value : allGather(flag ? 1 : 0)) {
       if (value != 0) {
@@ -191,16 +202,17 @@ public final class ReplicaGroup implements AutoCloseable {
   /**
    * Reduces one buffer of raw little-endian values in place; every rank ends with the same bytes.
    *
-   * @param buffer FP32 (4 bytes each) or FP16 bits (2 bytes each), as {@code NDArray.toByteArray()} gives
+   * @param buffer FP32 (4 bytes each) or FP16 bits (2 bytes each), as {@code NDArray.toByteArray()}
+   *     gives
    */
   public void allReduce(byte[] buffer, ElementType type, Reduction reduction) {
     allReduce(ByteBuffer.wrap(buffer), type, reduction);
   }
 
   /**
-   * Reduces the values between {@code buffer}'s position and limit in place (raw little-endian values,
-   * whatever the buffer's order flag says; its position is left alone). A direct buffer is reduced
-   * where it lies, without a copy: the way to hand over {@code NDArray.toByteBuffer()}.
+   * Reduces the values between {@code buffer}'s position and limit in place (raw little-endian
+   * values, whatever the buffer's order flag says; its position is left alone). A direct buffer is
+   * reduced where it lies, without a copy: the way to hand over {@code NDArray.toByteBuffer()}.
    */
   public void allReduce(ByteBuffer buffer, ElementType type, Reduction reduction) {
     int bytes = buffer.remaining();
@@ -211,19 +223,24 @@ public final class ReplicaGroup implements AutoCloseable {
     if (buffer.isReadOnly()) {
       throw new IllegalArgumentException("a read-only buffer cannot take the reduced values");
     }
-    guarded(() -> {
-      if (buffer.isDirect()) {
-        reduceInPlace(buffer.slice().order(ByteOrder.LITTLE_ENDIAN), bytes / type.bytes(), type, reduction);
-      } else {
-        if (work.capacity() < bytes) {
-          work = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        work.put(0, buffer, buffer.position(), bytes);
-        reduceInPlace(work, bytes / type.bytes(), type, reduction);
-        buffer.put(buffer.position(), work, 0, bytes);
-      }
-      return null;
-    });
+    guarded(
+        () -> {
+          if (buffer.isDirect()) {
+            reduceInPlace(
+                buffer.slice().order(ByteOrder.LITTLE_ENDIAN),
+                bytes / type.bytes(),
+                type,
+                reduction);
+          } else {
+            if (work.capacity() < bytes) {
+              work = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            work.put(0, buffer, buffer.position(), bytes);
+            reduceInPlace(work, bytes / type.bytes(), type, reduction);
+            buffer.put(buffer.position(), work, 0, bytes);
+          }
+          return null;
+        });
   }
 
   /** Reduces FP32 values in place: for scalars such as a loss to log. */
@@ -235,8 +252,8 @@ public final class ReplicaGroup implements AutoCloseable {
   }
 
   /**
-   * Reduces a list of buffers (one per parameter) in place, packed into buckets of
-   * {@link #bucketBytes()}; with overlap on, one bucket is on the wire while the next is packed.
+   * Reduces a list of buffers (one per parameter) in place, packed into buckets of {@link
+   * #bucketBytes()}; with overlap on, one bucket is on the wire while the next is packed.
    */
   public void allReduce(List<byte[]> buffers, ElementType type, Reduction reduction) {
     try (BucketedAllReduce session = startAllReduce(type, reduction)) {
@@ -258,13 +275,17 @@ public final class ReplicaGroup implements AutoCloseable {
       throw new IllegalStateException("a bucketed all-reduce is still open: finish it first");
     }
     if (overlap && worldSize > 1 && communication == null) {
-      communication = Executors.newSingleThreadExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "mpj-collective-rank-" + rank);
-        thread.setDaemon(true);
-        return thread;
-      });
+      communication =
+          Executors.newSingleThreadExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "mpj-collective-rank-" + rank);
+                thread.setDaemon(true);
+                return thread;
+              });
     }
-    openSession = new BucketedAllReduce(this, type, reduction, bucketBytes, overlap && worldSize > 1 ? communication : null);
+    openSession =
+        new BucketedAllReduce(
+            this, type, reduction, bucketBytes, overlap && worldSize > 1 ? communication : null);
     return openSession;
   }
 
@@ -295,10 +316,11 @@ public final class ReplicaGroup implements AutoCloseable {
     if (worldSize == 1) {
       return;
     }
-    unguardedBySession(() -> {
-      ring.run(nextOperation(), data, elements, type, reduction);
-      return null;
-    });
+    unguardedBySession(
+        () -> {
+          ring.run(nextOperation(), data, elements, type, reduction);
+          return null;
+        });
   }
 
   private int nextOperation() {
@@ -330,7 +352,8 @@ public final class ReplicaGroup implements AutoCloseable {
   private void checkUsable() {
     CollectiveException earlier = failure;
     if (earlier != null) {
-      throw new CollectiveException("the replica group failed earlier: " + earlier.getMessage(), earlier);
+      throw new CollectiveException(
+          "the replica group failed earlier: " + earlier.getMessage(), earlier);
     }
     if (closed) {
       throw new IllegalStateException("the replica group is closed");
@@ -349,7 +372,8 @@ public final class ReplicaGroup implements AutoCloseable {
 
   static void checkLength(int bytes, ElementType type) {
     if (bytes % type.bytes() != 0) {
-      throw new IllegalArgumentException("a buffer of " + bytes + " bytes is not a whole number of " + type + " values");
+      throw new IllegalArgumentException(
+          "a buffer of " + bytes + " bytes is not a whole number of " + type + " values");
     }
   }
 

@@ -21,8 +21,9 @@ public final class ReplicaProcesses {
    * @param logDir where each rank's stderr goes (rank-R.log); null discards it
    * @return the processes by rank; their stdout is a pipe for the caller to read
    */
-  public static List<Process> startAll(RendezvousConfig config, List<String> jvmOptions, List<String> workerArgs,
-      Path logDir) throws IOException {
+  public static List<Process> startAll(
+      RendezvousConfig config, List<String> jvmOptions, List<String> workerArgs, Path logDir)
+      throws IOException {
     List<Process> processes = new ArrayList<>();
     try {
       for (int rank = 0; rank < config.worldSize(); rank++) {
@@ -36,7 +37,8 @@ public final class ReplicaProcesses {
   }
 
   /** Starts the process of {@code config}'s rank. */
-  public static Process startRank(RendezvousConfig config, List<String> jvmOptions, List<String> workerArgs, Path logDir)
+  public static Process startRank(
+      RendezvousConfig config, List<String> jvmOptions, List<String> workerArgs, Path logDir)
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -47,9 +49,11 @@ public final class ReplicaProcesses {
     command.addAll(workerArgs);
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(config.toEnv());
-    builder.redirectError(logDir == null
-        ? ProcessBuilder.Redirect.DISCARD
-        : ProcessBuilder.Redirect.to(new File(logDir.toFile(), "rank-" + config.rank() + ".log")));
+    builder.redirectError(
+        logDir == null
+            ? ProcessBuilder.Redirect.DISCARD
+            : ProcessBuilder.Redirect.to(
+                new File(logDir.toFile(), "rank-" + config.rank() + ".log")));
     return builder.start();
   }
 }

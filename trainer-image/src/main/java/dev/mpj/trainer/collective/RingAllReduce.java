@@ -4,16 +4,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Ring all-reduce: reduce-scatter, then all-gather (Patarasuk and Yuan 2009; what NCCL and Horovod do).
- * The buffer is cut into N chunks; in N-1 steps every rank passes one chunk to its successor and adds
- * the chunk it receives into its own, so each rank ends owning one fully reduced chunk; in N-1 more
- * steps the reduced chunks travel round the ring and are copied. Each rank sends 2(N-1)/N of the
- * buffer whatever N is.
+ * Ring all-reduce: reduce-scatter, then all-gather (Patarasuk and Yuan 2009; what NCCL and Horovod
+ * do). The buffer is cut into N chunks; in N-1 steps every rank passes one chunk to its successor
+ * and adds the chunk it receives into its own, so each rank ends owning one fully reduced chunk; in
+ * N-1 more steps the reduced chunks travel round the ring and are copied. Each rank sends 2(N-1)/N
+ * of the buffer whatever N is.
  *
  * <p>Chunk c is summed in a fixed order, starting at rank c: x[c] + x[c+1] + ... + x[c+N-1] (ranks
  * modulo N), each addition in FP32; in FP16 each partial sum crosses the wire as FP16 (rounded to
- * nearest even), and the mean divides the full sum once, in FP32, before the last rounding. Every rank
- * ends with the owner's bytes of every chunk: the result is bit-identical on all ranks.
+ * nearest even), and the mean divides the full sum once, in FP32, before the last rounding. Every
+ * rank ends with the owner's bytes of every chunk: the result is bit-identical on all ranks.
  */
 final class RingAllReduce {
 
@@ -30,13 +30,17 @@ final class RingAllReduce {
     this.worldSize = worldSize;
   }
 
-  /** The first element of chunk {@code chunk} when {@code elements} are cut into {@code worldSize} chunks. */
+  /**
+   * The first element of chunk {@code chunk} when {@code elements} are cut into {@code worldSize}
+   * chunks.
+   */
   static int chunkStart(int elements, int worldSize, int chunk) {
     return (int) ((long) elements * chunk / worldSize);
   }
 
   /**
-   * Reduces {@code elements} values of {@code type} at the start of {@code data} (little-endian) in place.
+   * Reduces {@code elements} values of {@code type} at the start of {@code data} (little-endian) in
+   * place.
    */
   void run(int operation, ByteBuffer data, int elements, ElementType type, Reduction reduction) {
     int size = type.bytes();
@@ -52,25 +56,43 @@ final class RingAllReduce {
       int divisor = step == worldSize - 2 && reduction == Reduction.MEAN ? worldSize : 1;
       ByteBuffer received = scratch.duplicate().order(ByteOrder.LITTLE_ENDIAN);
       received.clear().limit(recvBytes);
-      links.exchange(operation, KIND, chunk(data, elements, sendChunk, size), received,
-          (from, to) -> add(type, data, recvOffset + from, received, from, (to - from) / size, divisor), size);
+      links.exchange(
+          operation,
+          KIND,
+          chunk(data, elements, sendChunk, size),
+          received,
+          (from, to) ->
+              add(type, data, recvOffset + from, received, from, (to - from) / size, divisor),
+          size);
     }
     for (int step = 0; step < worldSize - 1; step++) {
       int sendChunk = Math.floorMod(rank + 1 - step, worldSize);
       int recvChunk = Math.floorMod(rank - step, worldSize);
-      links.exchange(operation, KIND, chunk(data, elements, sendChunk, size), chunk(data, elements, recvChunk, size),
-          null, size);
+      links.exchange(
+          operation,
+          KIND,
+          chunk(data, elements, sendChunk, size),
+          chunk(data, elements, recvChunk, size),
+          null,
+          size);
     }
   }
 
   private ByteBuffer chunk(ByteBuffer data, int elements, int chunk, int size) {
     ByteBuffer view = data.duplicate();
-    view.limit(chunkStart(elements, worldSize, chunk + 1) * size).position(chunkStart(elements, worldSize, chunk) * size);
+    view.limit(chunkStart(elements, worldSize, chunk + 1) * size)
+        .position(chunkStart(elements, worldSize, chunk) * size);
     return view;
   }
 
   /** data[i] = (in[i] + data[i]) / divisor for {@code count} elements, accumulating in FP32. */
-  static void add(ElementType type, ByteBuffer data, int dataOffset, ByteBuffer in, int inOffset, int count,
+  static void add(
+      ElementType type,
+      ByteBuffer data,
+      int dataOffset,
+      ByteBuffer in,
+      int inOffset,
+      int count,
       int divisor) {
     if (type == ElementType.FP32) {
       if (divisor == 1) {

@@ -11,18 +11,21 @@ import java.time.Duration;
 
 /**
  * This rank's two ring connections: it sends to its successor and receives from its predecessor, at
- * the same time, in one thread (non-blocking channels and a selector), so a ring step never deadlocks
- * on full socket buffers and every wait, for reading and for writing, has a deadline.
+ * the same time, in one thread (non-blocking channels and a selector), so a ring step never
+ * deadlocks on full socket buffers and every wait, for reading and for writing, has a deadline.
  *
  * <p>Every message carries a 12-byte header (operation number, operation kind, payload length) that
- * the receiver checks against what it expects: replicas that fell out of step fail loudly instead of
- * summing the wrong bytes.
+ * the receiver checks against what it expects: replicas that fell out of step fail loudly instead
+ * of summing the wrong bytes.
  */
 final class RingLinks implements AutoCloseable {
 
   /** Told of payload bytes as they arrive, so that reducing them overlaps receiving the rest. */
   interface ReceiveListener {
-    /** Bytes {@code [from, to)} of the payload (offsets from where the receive buffer started) arrived. */
+    /**
+     * Bytes {@code [from, to)} of the payload (offsets from where the receive buffer started)
+     * arrived.
+     */
     void received(int from, int to);
   }
 
@@ -39,7 +42,8 @@ final class RingLinks implements AutoCloseable {
   private final ByteBuffer headerOut = ByteBuffer.allocateDirect(HEADER_BYTES);
   private final ByteBuffer headerIn = ByteBuffer.allocateDirect(HEADER_BYTES);
 
-  RingLinks(int rank, int worldSize, SocketChannel next, SocketChannel prev, Duration timeout) throws IOException {
+  RingLinks(int rank, int worldSize, SocketChannel next, SocketChannel prev, Duration timeout)
+      throws IOException {
     this.rank = rank;
     this.worldSize = worldSize;
     this.next = next;
@@ -69,7 +73,13 @@ final class RingLinks implements AutoCloseable {
    * @param granule the listener hears of received bytes in multiples of this (an element's size)
    * @throws PeerFailedException when a connection fails or nothing moves for the timeout
    */
-  void exchange(int operation, int kind, ByteBuffer send, ByteBuffer recv, ReceiveListener listener, int granule) {
+  void exchange(
+      int operation,
+      int kind,
+      ByteBuffer send,
+      ByteBuffer recv,
+      ReceiveListener listener,
+      int granule) {
     ByteBuffer[] out = null;
     if (send != null) {
       headerOut.clear().putInt(operation).putInt(kind).putInt(send.remaining()).flip();
@@ -93,7 +103,8 @@ final class RingLinks implements AutoCloseable {
         try {
           progress |= next.write(out) > 0;
         } catch (IOException e) {
-          throw new PeerFailedException(successor(), "lost the connection to rank " + successor() + ": " + e.getMessage(), e);
+          throw new PeerFailedException(
+              successor(), "lost the connection to rank " + successor() + ": " + e.getMessage(), e);
         }
         if (!send.hasRemaining() && !headerOut.hasRemaining()) {
           out = null;
@@ -104,10 +115,14 @@ final class RingLinks implements AutoCloseable {
         try {
           read = prev.read(in);
         } catch (IOException e) {
-          throw new PeerFailedException(predecessor(), "lost the connection to rank " + predecessor() + ": " + e.getMessage(), e);
+          throw new PeerFailedException(
+              predecessor(),
+              "lost the connection to rank " + predecessor() + ": " + e.getMessage(),
+              e);
         }
         if (read < 0) {
-          throw new PeerFailedException(predecessor(), "rank " + predecessor() + " closed its connection");
+          throw new PeerFailedException(
+              predecessor(), "rank " + predecessor() + " closed its connection");
         }
         progress |= read > 0;
         if (!headerChecked && !headerIn.hasRemaining()) {
@@ -138,9 +153,24 @@ final class RingLinks implements AutoCloseable {
     int theirKind = headerIn.getInt();
     int theirLength = headerIn.getInt();
     if (theirOperation != operation || theirKind != kind || theirLength != expectedLength) {
-      throw new CollectiveException("replicas are out of step: rank " + predecessor() + " sent operation #"
-          + theirOperation + " (kind " + theirKind + ", " + theirLength + " bytes), rank " + rank
-          + " expected operation #" + operation + " (kind " + kind + ", " + expectedLength + " bytes)");
+      throw new CollectiveException(
+          "replicas are out of step: rank "
+              + predecessor()
+              + " sent operation #"
+              + theirOperation
+              + " (kind "
+              + theirKind
+              + ", "
+              + theirLength
+              + " bytes), rank "
+              + rank
+              + " expected operation #"
+              + operation
+              + " (kind "
+              + kind
+              + ", "
+              + expectedLength
+              + " bytes)");
     }
   }
 
@@ -155,9 +185,11 @@ final class RingLinks implements AutoCloseable {
     if (left <= 0) {
       String seconds = String.format("%.1f s", timeoutNanos / 1e9);
       if (reading) {
-        throw new PeerFailedException(predecessor(), "rank " + predecessor() + " sent nothing for " + seconds);
+        throw new PeerFailedException(
+            predecessor(), "rank " + predecessor() + " sent nothing for " + seconds);
       }
-      throw new PeerFailedException(successor(), "rank " + successor() + " read nothing for " + seconds);
+      throw new PeerFailedException(
+          successor(), "rank " + successor() + " read nothing for " + seconds);
     }
     try {
       selector.select(Math.max(1, left / 1_000_000));

@@ -12,13 +12,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Everything one replica needs to know to train: the job's spec, and how this replica's share of each
- * global batch is cut. Built from a job file (standalone) or from the operator's {@link
+ * Everything one replica needs to know to train: the job's spec, and how this replica's share of
+ * each global batch is cut. Built from a job file (standalone) or from the operator's {@link
  * TrainerConfig}; either way it is validated completely before anything runs.
  *
- * <p>Sharding: replica {@code r} of {@code R} takes the rows {@code r, r+R, r+2R, ...} of each global
- * batch (strided, so shards differ by at most one row), and cuts its shard into {@code accumulation}
- * consecutive micro-batches of at most {@code microBatch} rows.
+ * <p>Sharding: replica {@code r} of {@code R} takes the rows {@code r, r+R, r+2R, ...} of each
+ * global batch (strided, so shards differ by at most one row), and cuts its shard into {@code
+ * accumulation} consecutive micro-batches of at most {@code microBatch} rows.
  */
 public record RunConfig(
     String jobName,
@@ -62,16 +62,20 @@ public record RunConfig(
     return batches;
   }
 
-  /** Rank 0 of 1; one micro-batch of the whole global batch unless {@code microBatch} says otherwise. */
+  /**
+   * Rank 0 of 1; one micro-batch of the whole global batch unless {@code microBatch} says
+   * otherwise.
+   */
   public static RunConfig standalone(MixedPrecisionJob job, Integer microBatch) {
     return standalone(job, microBatch, 0, 1);
   }
 
   /**
-   * Replica {@code rank} of {@code replicas} run from a job file: one micro-batch of its whole shard
-   * of the global batch unless {@code microBatch} says otherwise.
+   * Replica {@code rank} of {@code replicas} run from a job file: one micro-batch of its whole
+   * shard of the global batch unless {@code microBatch} says otherwise.
    */
-  public static RunConfig standalone(MixedPrecisionJob job, Integer microBatch, int rank, int replicas) {
+  public static RunConfig standalone(
+      MixedPrecisionJob job, Integer microBatch, int rank, int replicas) {
     MixedPrecisionJobSpec spec = job.getSpec();
     if (microBatch != null && microBatch < 1) {
       throw new InvalidJobException("--micro-batch", "must be at least 1 (got " + microBatch + ")");
@@ -82,7 +86,8 @@ public record RunConfig(
     int shard = Math.max(1, (spec.training.globalBatchSize + replicas - 1) / replicas);
     int micro = microBatch == null ? shard : Math.min(microBatch, shard);
     int accumulation = (shard + micro - 1) / micro;
-    return checked(new RunConfig(job.getMetadata().getName(), spec, rank, replicas, micro, accumulation));
+    return checked(
+        new RunConfig(job.getMetadata().getName(), spec, rank, replicas, micro, accumulation));
   }
 
   /** The operator's rendered config, for replica {@code rank}. */
@@ -95,7 +100,14 @@ public record RunConfig(
       throw new InvalidJobException(violations);
     }
     String name = config.jobName != null ? config.jobName : "job";
-    return checked(new RunConfig(name, config.spec, rank, config.replicas, config.microBatch, config.gradientAccumulation));
+    return checked(
+        new RunConfig(
+            name,
+            config.spec,
+            rank,
+            config.replicas,
+            config.microBatch,
+            config.gradientAccumulation));
   }
 
   private static RunConfig checked(RunConfig c) {
@@ -109,18 +121,31 @@ public record RunConfig(
       v.add(new Violation("microBatch", "must be at least 1 (got " + c.microBatch + ")"));
     }
     if (c.accumulation < 1) {
-      v.add(new Violation("gradientAccumulation", "must be at least 1 (got " + c.accumulation + ")"));
+      v.add(
+          new Violation("gradientAccumulation", "must be at least 1 (got " + c.accumulation + ")"));
     }
     if (v.isEmpty()) {
       int shard = (c.globalBatch() + c.replicas - 1) / c.replicas;
       if ((long) c.microBatch * c.accumulation < shard) {
-        v.add(new Violation(
-            "gradientAccumulation",
-            c.accumulation + " micro-batches of " + c.microBatch + " cannot hold a shard of " + shard
-                + " rows of the global batch " + c.globalBatch() + " across " + c.replicas + " replicas"));
+        v.add(
+            new Violation(
+                "gradientAccumulation",
+                c.accumulation
+                    + " micro-batches of "
+                    + c.microBatch
+                    + " cannot hold a shard of "
+                    + shard
+                    + " rows of the global batch "
+                    + c.globalBatch()
+                    + " across "
+                    + c.replicas
+                    + " replicas"));
       }
       if (shard < 1 || c.globalBatch() < c.replicas) {
-        v.add(new Violation("spec.training.globalBatchSize", "is smaller than the number of replicas " + c.replicas));
+        v.add(
+            new Violation(
+                "spec.training.globalBatchSize",
+                "is smaller than the number of replicas " + c.replicas));
       }
     }
     if (!v.isEmpty()) {

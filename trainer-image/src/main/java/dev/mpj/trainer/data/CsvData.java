@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A CSV file of numeric columns with a header row. The label column is the target; every other column
- * is a feature. Labels that are all whole numbers from 0 make a classification task (classes = the
- * largest label + 1), anything else a regression task.
+ * A CSV file of numeric columns with a header row. The label column is the target; every other
+ * column is a feature. Labels that are all whole numbers from 0 make a classification task (classes
+ * = the largest label + 1), anything else a regression task.
  */
 public final class CsvData {
   private CsvData() {}
@@ -23,7 +23,8 @@ public final class CsvData {
     try (BufferedReader reader = Files.newBufferedReader(file)) {
       String header = reader.readLine();
       if (header == null || header.isBlank()) {
-        throw new InvalidJobException("spec.data.csv.path", file + " is empty; it needs a header row");
+        throw new InvalidJobException(
+            "spec.data.csv.path", file + " is empty; it needs a header row");
       }
       String[] columns = split(header);
       int label = -1;
@@ -35,10 +36,17 @@ public final class CsvData {
       if (label < 0) {
         throw new InvalidJobException(
             "spec.data.csv.labelColumn",
-            "column \"" + labelColumn + "\" is not in the header of " + file + " (columns: " + String.join(", ", columns) + ")");
+            "column \""
+                + labelColumn
+                + "\" is not in the header of "
+                + file
+                + " (columns: "
+                + String.join(", ", columns)
+                + ")");
       }
       if (columns.length < 2) {
-        throw new InvalidJobException("spec.data.csv.path", file + " has no feature columns besides the label");
+        throw new InvalidJobException(
+            "spec.data.csv.path", file + " has no feature columns besides the label");
       }
       List<float[]> rows = new ArrayList<>();
       String line;
@@ -51,7 +59,14 @@ public final class CsvData {
         String[] cells = split(line);
         if (cells.length != columns.length) {
           throw new InvalidJobException(
-              "spec.data.csv.path", file + " line " + lineNumber + " has " + cells.length + " values, the header " + columns.length);
+              "spec.data.csv.path",
+              file
+                  + " line "
+                  + lineNumber
+                  + " has "
+                  + cells.length
+                  + " values, the header "
+                  + columns.length);
         }
         float[] row = new float[cells.length];
         for (int i = 0; i < cells.length; i++) {
@@ -60,7 +75,14 @@ public final class CsvData {
           } catch (NumberFormatException e) {
             throw new InvalidJobException(
                 "spec.data.csv.path",
-                file + " line " + lineNumber + " column " + columns[i] + ": \"" + cells[i] + "\" is not a number");
+                file
+                    + " line "
+                    + lineNumber
+                    + " column "
+                    + columns[i]
+                    + ": \""
+                    + cells[i]
+                    + "\" is not a number");
           }
         }
         rows.add(row);
@@ -70,7 +92,8 @@ public final class CsvData {
       }
       return toDataset(rows, label, columns.length);
     } catch (IOException e) {
-      throw new InvalidJobException("spec.data.csv.path", "cannot read " + file + ": " + e.getMessage());
+      throw new InvalidJobException(
+          "spec.data.csv.path", "cannot read " + file + ": " + e.getMessage());
     }
   }
 

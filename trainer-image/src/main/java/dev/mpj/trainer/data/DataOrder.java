@@ -26,7 +26,9 @@ public final class DataOrder {
     this.permutation = permutation(samples, epochRandom(seed, epoch));
   }
 
-  /** The next {@code size} sample indices, continuing into the next epoch when this one runs out. */
+  /**
+   * The next {@code size} sample indices, continuing into the next epoch when this one runs out.
+   */
   public int[] next(int size) {
     int[] rows = new int[size];
     for (int i = 0; i < size; i++) {

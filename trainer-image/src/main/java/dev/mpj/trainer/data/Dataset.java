@@ -7,11 +7,12 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
- * Samples held in Java arrays, row-major: {@code inputs} has {@code sampleSize()} values per sample,
- * {@code targets} has {@code targetWidth} per sample (a class index, a regression value, or the next
- * token of every position). Batches become NDArrays only inside the step that uses them.
+ * Samples held in Java arrays, row-major: {@code inputs} has {@code sampleSize()} values per
+ * sample, {@code targets} has {@code targetWidth} per sample (a class index, a regression value, or
+ * the next token of every position). Batches become NDArrays only inside the step that uses them.
  */
-public record Dataset(Kind kind, int[] sampleShape, float[] inputs, float[] targets, int targetWidth, int classes) {
+public record Dataset(
+    Kind kind, int[] sampleShape, float[] inputs, float[] targets, int targetWidth, int classes) {
 
   /** What the targets are. */
   public enum Kind {
@@ -19,7 +20,10 @@ public record Dataset(Kind kind, int[] sampleShape, float[] inputs, float[] targ
     CLASSIFICATION,
     /** One real value per sample. */
     REGRESSION,
-    /** A token sequence: inputs and targets are token ids, targets shifted by one; {@code classes} = vocabulary. */
+    /**
+     * A token sequence: inputs and targets are token ids, targets shifted by one; {@code classes} =
+     * vocabulary.
+     */
     SEQUENCE
   }
 
@@ -76,7 +80,10 @@ public record Dataset(Kind kind, int[] sampleShape, float[] inputs, float[] targ
     return dataType == DataType.FLOAT32 ? batch : batch.toType(dataType, false);
   }
 
-  /** Targets of {@code rows}: class or token ids as int64 ([B] or [B, S]), regression values as FP32 [B, 1]. */
+  /**
+   * Targets of {@code rows}: class or token ids as int64 ([B] or [B, S]), regression values as FP32
+   * [B, 1].
+   */
   public NDArray targetBatch(NDManager manager, int[] rows) {
     float[] y = new float[rows.length * targetWidth];
     for (int i = 0; i < rows.length; i++) {

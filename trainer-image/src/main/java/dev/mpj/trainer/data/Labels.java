@@ -1,6 +1,9 @@
 package dev.mpj.trainer.data;
 
-/** Decides the task of a file's labels: whole numbers from 0 are classes, anything else is regression. */
+/**
+ * Decides the task of a file's labels: whole numbers from 0 are classes, anything else is
+ * regression.
+ */
 final class Labels {
   private Labels() {}
 

@@ -21,7 +21,9 @@ import java.util.zip.ZipFile;
  */
 public final class Npz {
 
-  /** One array: its values widened to float, its shape, and whether its dtype is an integer type. */
+  /**
+   * One array: its values widened to float, its shape, and whether its dtype is an integer type.
+   */
   public record NpyArray(float[] values, long[] shape, boolean integral) {}
 
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
@@ -34,7 +36,10 @@ public final class Npz {
   public static List<String> names(Path file) throws IOException {
     List<String> names = new ArrayList<>();
     try (ZipFile zip = new ZipFile(file.toFile())) {
-      zip.stream().map(ZipEntry::getName).filter(n -> n.endsWith(".npy")).forEach(n -> names.add(n.substring(0, n.length() - 4)));
+      zip.stream()
+          .map(ZipEntry::getName)
+          .filter(n -> n.endsWith(".npy"))
+          .forEach(n -> names.add(n.substring(0, n.length() - 4)));
     }
     return names;
   }
@@ -56,7 +61,9 @@ public final class Npz {
   }
 
   static NpyArray parse(byte[] bytes) throws IOException {
-    if (bytes.length < 10 || (bytes[0] & 0xff) != 0x93 || !new String(bytes, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
+    if (bytes.length < 10
+        || (bytes[0] & 0xff) != 0x93
+        || !new String(bytes, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
       throw new IOException("not a .npy array (bad magic)");
     }
     int major = bytes[6];
@@ -73,7 +80,8 @@ public final class Npz {
     String header = new String(bytes, offset, headerLength, StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, "descr");
     if ("True".equals(group(FORTRAN, header, "fortran_order"))) {
-      throw new IOException("Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
+      throw new IOException(
+          "Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
     }
     String dims = group(SHAPE, header, "shape").trim();
     List<Long> shape = new ArrayList<>();
@@ -130,8 +138,11 @@ public final class Npz {
           values[i] = buffer.get() & 0xff;
         }
       }
-      default -> throw new IOException(
-          "dtype " + descr + " is not supported (float32, float64, int8/16/32/64, uint8, little-endian)");
+      default ->
+          throw new IOException(
+              "dtype "
+                  + descr
+                  + " is not supported (float32, float64, int8/16/32/64, uint8, little-endian)");
     }
     return new NpyArray(values, shape.stream().mapToLong(Long::longValue).toArray(), integral);
   }

@@ -2,14 +2,17 @@ package dev.mpj.trainer.data;
 
 import java.util.Random;
 
-/** Learnable tasks generated from the seed alone: the same seed gives the same samples everywhere. */
+/**
+ * Learnable tasks generated from the seed alone: the same seed gives the same samples everywhere.
+ */
 public final class SyntheticData {
   private SyntheticData() {}
 
   /**
-   * Gaussian classes: each class has a centroid drawn from N(0, spread^2) per feature, and its samples
-   * are the centroid plus N(0, 1) noise. The spread puts two centroids about 4 noise deviations apart
-   * whatever the number of features: learnable, and overlapping enough that accuracy is not 100%.
+   * Gaussian classes: each class has a centroid drawn from N(0, spread^2) per feature, and its
+   * samples are the centroid plus N(0, 1) noise. The spread puts two centroids about 4 noise
+   * deviations apart whatever the number of features: learnable, and overlapping enough that
+   * accuracy is not 100%.
    */
   public static Dataset classification(int samples, int[] sampleShape, int classes, long seed) {
     Random random = new Random(seed * 31 + 1);
@@ -75,7 +78,8 @@ public final class SyntheticData {
         token = random.nextDouble() < 0.9 ? successor[token] : random.nextInt(vocabulary);
       }
     }
-    return new Dataset(Dataset.Kind.SEQUENCE, new int[] {sequenceLength}, x, y, sequenceLength, vocabulary);
+    return new Dataset(
+        Dataset.Kind.SEQUENCE, new int[] {sequenceLength}, x, y, sequenceLength, vocabulary);
   }
 
   static int product(int[] shape) {

@@ -16,18 +16,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The replicas' meeting point in every step: one bucketed ring all-reduce (SUM) of all gradients, in
- * the working precision (FP16 on the wire in fp16-mixed, FP32 in fp32; the additions in FP32), written
- * back into the gradient arrays, so every replica holds the same bytes; then one agreement on overflow.
+ * The replicas' meeting point in every step: one bucketed ring all-reduce (SUM) of all gradients,
+ * in the working precision (FP16 on the wire in fp16-mixed, FP32 in fp32; the additions in FP32),
+ * written back into the gradient arrays, so every replica holds the same bytes; then one agreement
+ * on overflow.
  *
- * <p>Overflow: a replica's flag is true when its own gradients held inf/NaN before the all-reduce or
- * the reduced ones do after it. The sum of scaled FP16 gradients can itself exceed FP16's range
- * (65504) even when no replica's share does; the ring then carries inf, every replica sees it in the
- * same reduced bytes and all skip the step and back off the scale together, as GradScaler does when
- * its unscaled gradients hold inf. {@link ReplicaGroup#anyTrue} combines the flags so that a replica
- * whose local check failed makes all skip even if its inf cancelled into a NaN somewhere no check
- * looked. Everything after this point (unscaling, the clipping norm, the optimizer step) works on
- * identical bytes, so it gives identical results on every replica.
+ * <p>Overflow: a replica's flag is true when its own gradients held inf/NaN before the all-reduce
+ * or the reduced ones do after it. The sum of scaled FP16 gradients can itself exceed FP16's range
+ * (65504) even when no replica's share does; the ring then carries inf, every replica sees it in
+ * the same reduced bytes and all skip the step and back off the scale together, as GradScaler does
+ * when its unscaled gradients hold inf. {@link ReplicaGroup#anyTrue} combines the flags so that a
+ * replica whose local check failed makes all skip even if its inf cancelled into a NaN somewhere no
+ * check looked. Everything after this point (unscaling, the clipping norm, the optimizer step)
+ * works on identical bytes, so it gives identical results on every replica.
  *
  * <p>BatchNorm running statistics (which each replica updates from its own shard in forward) are
  * averaged after every step, in FP32, so that evaluation and checkpoints see one model on every
@@ -42,8 +43,8 @@ public final class CollectiveGradientSync implements GradientSync {
   private final List<NDArray> buffers;
 
   /**
-   * @param buffers arrays averaged after every step, in FP32: the model's BatchNorm running statistics
-   *     ({@code MasterWeights.buffers()}), updated in place by forward
+   * @param buffers arrays averaged after every step, in FP32: the model's BatchNorm running
+   *     statistics ({@code MasterWeights.buffers()}), updated in place by forward
    */
   public CollectiveGradientSync(ReplicaGroup group, List<NDArray> buffers) {
     this.group = group;
@@ -52,7 +53,8 @@ public final class CollectiveGradientSync implements GradientSync {
 
   @Override
   public boolean reduce(List<NDArray> gradients, boolean localOverflow) {
-    ElementType type = gradients.get(0).getDataType() == DataType.FLOAT16 ? ElementType.FP16 : ElementType.FP32;
+    ElementType type =
+        gradients.get(0).getDataType() == DataType.FLOAT16 ? ElementType.FP16 : ElementType.FP32;
     reduceInPlace(gradients, type, Reduction.SUM);
     if (!buffers.isEmpty()) {
       reduceInPlace(buffers, ElementType.FP32, Reduction.MEAN);
@@ -71,9 +73,9 @@ public final class CollectiveGradientSync implements GradientSync {
 
   /**
    * On the CPU {@code toByteBuffer(true)} of a dense contiguous array (as parameters and their
-   * gradients are) is the array's own memory, so the ring reduces in place without a copy. On another
-   * device it is a copy in host memory, and the result is copied back. (Not {@code set(Buffer)}: with a
-   * direct buffer it makes the array use the buffer's memory.)
+   * gradients are) is the array's own memory, so the ring reduces in place without a copy. On
+   * another device it is a copy in host memory, and the result is copied back. (Not {@code
+   * set(Buffer)}: with a direct buffer it makes the array use the buffer's memory.)
    */
   private void reduceInPlace(List<NDArray> arrays, ElementType type, Reduction reduction) {
     List<ByteBuffer> views = new ArrayList<>(arrays.size());
@@ -88,7 +90,8 @@ public final class CollectiveGradientSync implements GradientSync {
     for (int i = 0; i < arrays.size(); i++) {
       NDArray array = arrays.get(i);
       if (!Device.cpu().equals(array.getDevice())) {
-        try (NDArray reduced = array.getManager().create(views.get(i), array.getShape(), array.getDataType())) {
+        try (NDArray reduced =
+            array.getManager().create(views.get(i), array.getShape(), array.getDataType())) {
           array.set(ALL, reduced);
         }
       }

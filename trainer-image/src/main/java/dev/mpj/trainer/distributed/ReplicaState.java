@@ -27,13 +27,13 @@ import java.util.Map;
 /**
  * Everything a replica needs to continue a run exactly where rank 0 stands: FP32 master weights,
  * BatchNorm buffers, optimizer state and update count, loss scale and growth tracker, step, skipped
- * steps and data position, with a fingerprint of the job's spec. Rank 0 broadcasts these bytes at the
- * start, fresh or restored from a checkpoint; the others load them in place.
+ * steps and data position, with a fingerprint of the job's spec. Rank 0 broadcasts these bytes at
+ * the start, fresh or restored from a checkpoint; the others load them in place.
  *
- * <p>Layout (big-endian headers, tensor data as raw little-endian FP32, as {@code toByteArray} gives):
- * {@code "MPJR" version specSha256[32] step skipped epoch index scale growthTracker updates}, then three
- * groups (weights, buffers, optimizer state), each {@code count} then per tensor {@code name rank
- * dims... byteLength bytes}.
+ * <p>Layout (big-endian headers, tensor data as raw little-endian FP32, as {@code toByteArray}
+ * gives): {@code "MPJR" version specSha256[32] step skipped epoch index scale growthTracker
+ * updates}, then three groups (weights, buffers, optimizer state), each {@code count} then per
+ * tensor {@code name rank dims... byteLength bytes}.
  */
 public final class ReplicaState {
   private static final int MAGIC = 0x4d504a52; // "MPJR"
@@ -53,8 +53,16 @@ public final class ReplicaState {
   private final long updates;
   private final List<List<Tensor>> groups;
 
-  private ReplicaState(byte[] specSha256, long step, long skipped, int epoch, int index, double scale,
-      int growthTracker, long updates, List<List<Tensor>> groups) {
+  private ReplicaState(
+      byte[] specSha256,
+      long step,
+      long skipped,
+      int epoch,
+      int index,
+      double scale,
+      int growthTracker,
+      long updates,
+      List<List<Tensor>> groups) {
     this.specSha256 = specSha256;
     this.step = step;
     this.skipped = skipped;
@@ -76,9 +84,16 @@ public final class ReplicaState {
     for (Optimizer.NamedArray state : session.optimizer().state()) {
       optimizer.add(tensor(state.name(), state.array()));
     }
-    return new ReplicaState(specSha256(config), session.step(), session.skippedSteps(),
-        session.dataOrder().epoch(), session.dataOrder().index(), session.scaler().scale(),
-        session.scaler().growthTracker(), session.optimizer().updates(), List.of(master, buffers, optimizer));
+    return new ReplicaState(
+        specSha256(config),
+        session.step(),
+        session.skippedSteps(),
+        session.dataOrder().epoch(),
+        session.dataOrder().index(),
+        session.scaler().scale(),
+        session.scaler().growthTracker(),
+        session.optimizer().updates(),
+        List.of(master, buffers, optimizer));
   }
 
   public long step() {
@@ -128,7 +143,10 @@ public final class ReplicaState {
     return bytes.toByteArray();
   }
 
-  /** The first 8 bytes of the SHA-256 of {@link #toBytes()}: what replicas compare to prove they agree. */
+  /**
+   * The first 8 bytes of the SHA-256 of {@link #toBytes()}: what replicas compare to prove they
+   * agree.
+   */
   public long digest() {
     return ByteBuffer.wrap(sha256(toBytes())).getLong();
   }
@@ -174,26 +192,33 @@ public final class ReplicaState {
   }
 
   /**
-   * Puts this state into {@code session} in place: checks first that it belongs to the same job and the
-   * same model (names, shapes), then writes the arrays and the plain values.
+   * Puts this state into {@code session} in place: checks first that it belongs to the same job and
+   * the same model (names, shapes), then writes the arrays and the plain values.
    *
    * @throws IllegalStateException naming the first difference, with nothing changed
    */
   public void loadInto(TrainingSession session, RunConfig config) {
     if (!Arrays.equals(specSha256, specSha256(config))) {
-      throw new IllegalStateException("rank 0 trains another job spec than this replica: every replica must get the same spec");
+      throw new IllegalStateException(
+          "rank 0 trains another job spec than this replica: every replica must get the same spec");
     }
     var weights = session.weights();
-    List<NDArray> optimizerArrays = session.optimizer().state().stream().map(Optimizer.NamedArray::array).toList();
-    List<String> optimizerNames = session.optimizer().state().stream().map(Optimizer.NamedArray::name).toList();
-    List<List<NDArray>> targets = List.of(weights.masterArrays(), weights.buffers(), optimizerArrays);
+    List<NDArray> optimizerArrays =
+        session.optimizer().state().stream().map(Optimizer.NamedArray::array).toList();
+    List<String> optimizerNames =
+        session.optimizer().state().stream().map(Optimizer.NamedArray::name).toList();
+    List<List<NDArray>> targets =
+        List.of(weights.masterArrays(), weights.buffers(), optimizerArrays);
     List<List<String>> names = List.of(weights.names(), weights.bufferNames(), optimizerNames);
     for (int g = 0; g < GROUPS.length; g++) {
       check(GROUPS[g], groups.get(g), names.get(g), targets.get(g));
     }
     for (int g = 0; g < GROUPS.length; g++) {
       for (int i = 0; i < groups.get(g).size(); i++) {
-        targets.get(g).get(i).set(ByteBuffer.wrap(groups.get(g).get(i).data()).order(ByteOrder.LITTLE_ENDIAN));
+        targets
+            .get(g)
+            .get(i)
+            .set(ByteBuffer.wrap(groups.get(g).get(i).data()).order(ByteOrder.LITTLE_ENDIAN));
       }
     }
     weights.syncBuffersToMaster();
@@ -205,18 +230,38 @@ public final class ReplicaState {
     }
   }
 
-  private static void check(String group, List<Tensor> received, List<String> names, List<NDArray> arrays) {
+  private static void check(
+      String group, List<Tensor> received, List<String> names, List<NDArray> arrays) {
     if (received.size() != arrays.size()) {
-      throw new IllegalStateException("rank 0 has " + received.size() + " tensors of " + group + ", this replica "
-          + arrays.size() + ": the replicas built different models");
+      throw new IllegalStateException(
+          "rank 0 has "
+              + received.size()
+              + " tensors of "
+              + group
+              + ", this replica "
+              + arrays.size()
+              + ": the replicas built different models");
     }
     for (int i = 0; i < arrays.size(); i++) {
       Tensor t = received.get(i);
       NDArray a = arrays.get(i);
-      if (!t.name().equals(names.get(i)) || !new Shape(t.shape()).equals(a.getShape())
-          || a.getDataType() != DataType.FLOAT32 || t.data().length != a.getShape().size() * 4) {
-        throw new IllegalStateException("rank 0's " + group + " " + t.name() + " " + new Shape(t.shape())
-            + " does not match this replica's " + names.get(i) + " " + a.getShape() + " " + a.getDataType());
+      if (!t.name().equals(names.get(i))
+          || !new Shape(t.shape()).equals(a.getShape())
+          || a.getDataType() != DataType.FLOAT32
+          || t.data().length != a.getShape().size() * 4) {
+        throw new IllegalStateException(
+            "rank 0's "
+                + group
+                + " "
+                + t.name()
+                + " "
+                + new Shape(t.shape())
+                + " does not match this replica's "
+                + names.get(i)
+                + " "
+                + a.getShape()
+                + " "
+                + a.getDataType());
       }
     }
   }
@@ -231,12 +276,15 @@ public final class ReplicaState {
 
   private static Tensor tensor(String name, NDArray array) {
     if (array.getDataType() != DataType.FLOAT32) {
-      throw new IllegalStateException(name + " is " + array.getDataType() + ", the replica state holds FP32 only");
+      throw new IllegalStateException(
+          name + " is " + array.getDataType() + ", the replica state holds FP32 only");
     }
     return new Tensor(name, array.getShape().getShape(), array.toByteArray());
   }
 
-  /** The job's spec as JSON, hashed: replicas started from different specs must not train together. */
+  /**
+   * The job's spec as JSON, hashed: replicas started from different specs must not train together.
+   */
   static byte[] specSha256(RunConfig config) {
     try {
       return sha256(new ObjectMapper().writeValueAsBytes(config.spec()));

@@ -7,8 +7,8 @@ import dev.mpj.trainer.data.Dataset;
 
 /**
  * The loss of the task, always computed in FP32: an FP16 output is promoted by multiplying with an
- * FP32 one of shape [1], which (unlike a cast) keeps the gradient. Softmax cross-entropy for classes
- * and next tokens, squared error for regression.
+ * FP32 one of shape [1], which (unlike a cast) keeps the gradient. Softmax cross-entropy for
+ * classes and next tokens, squared error for regression.
  */
 final class Objective {
   private final Dataset.Kind kind;
@@ -19,13 +19,21 @@ final class Objective {
     this.classes = classes;
   }
 
-  /** The loss of every sample, FP32, shape [B]; a sequence's loss is the mean over its positions. */
+  /**
+   * The loss of every sample, FP32, shape [B]; a sequence's loss is the mean over its positions.
+   */
   NDArray perSampleLoss(NDArray output, NDArray target) {
     NDArray out = toFp32(output);
     return switch (kind) {
       case REGRESSION -> out.sub(target).square().reshape(-1);
-      case CLASSIFICATION -> out.logSoftmax(-1).mul(target.oneHot(classes)).sum(new int[] {-1}).neg();
-      case SEQUENCE -> out.logSoftmax(-1).mul(target.oneHot(classes)).sum(new int[] {-1}).neg().mean(new int[] {1});
+      case CLASSIFICATION ->
+          out.logSoftmax(-1).mul(target.oneHot(classes)).sum(new int[] {-1}).neg();
+      case SEQUENCE ->
+          out.logSoftmax(-1)
+              .mul(target.oneHot(classes))
+              .sum(new int[] {-1})
+              .neg()
+              .mean(new int[] {1});
     };
   }
 

@@ -15,7 +15,8 @@ public final class ProcessMemory {
 
   /**
    * Lowers the high-water mark to the resident memory now (Linux: "5" to /proc/self/clear_refs), so
-   * that a later {@link #peakRssBytes} is the peak since this call; false where that is not allowed.
+   * that a later {@link #peakRssBytes} is the peak since this call; false where that is not
+   * allowed.
    */
   public static boolean resetPeak() {
     try {

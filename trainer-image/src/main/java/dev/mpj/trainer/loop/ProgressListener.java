@@ -17,7 +17,12 @@ public final class ProgressListener implements TrainingListener {
   @Override
   public void onStep(StepResult s) {
     if (s.step() % every == 0 || s.step() == totalSteps || s.parity() != null) {
-      out.printf("step %d/%d loss %.4f scale %.0f%s%s%n", s.step(), totalSteps, s.loss(), s.lossScale(),
+      out.printf(
+          "step %d/%d loss %.4f scale %.0f%s%s%n",
+          s.step(),
+          totalSteps,
+          s.loss(),
+          s.lossScale(),
           s.skipped() ? " (skipped: overflow)" : "",
           s.parity() == null ? "" : String.format(" parity gap %.4g", s.parity().relativeGap()));
     }
@@ -25,8 +30,14 @@ public final class ProgressListener implements TrainingListener {
 
   @Override
   public void onEnd(RunSummary s) {
-    out.printf("done: %d steps (%d skipped), validation loss %.4f%s, %.1f s%n", s.steps(), s.skippedSteps(),
-        s.validation().loss(), s.validation().accuracy() == null ? "" : String.format(" accuracy %.4f", s.validation().accuracy()),
+    out.printf(
+        "done: %d steps (%d skipped), validation loss %.4f%s, %.1f s%n",
+        s.steps(),
+        s.skippedSteps(),
+        s.validation().loss(),
+        s.validation().accuracy() == null
+            ? ""
+            : String.format(" accuracy %.4f", s.validation().accuracy()),
         s.wallSeconds());
   }
 }

@@ -2,9 +2,9 @@ package dev.mpj.trainer.loop;
 
 /**
  * The end of a run, as summary.json reports it. Memory: {@code peakRssBytes} is the process's peak
- * resident memory over the whole run; {@code rssBeforeTrainingBytes} the resident memory after set-up,
- * right before the first step; {@code peakRssTrainingBytes} the peak during the training steps only
- * (not the final validation), -1 where the high-water mark could not be reset.
+ * resident memory over the whole run; {@code rssBeforeTrainingBytes} the resident memory after
+ * set-up, right before the first step; {@code peakRssTrainingBytes} the peak during the training
+ * steps only (not the final validation), -1 where the high-water mark could not be reset.
  */
 public record RunSummary(
     String precision,

@@ -2,8 +2,8 @@ package dev.mpj.trainer.loop;
 
 /**
  * One optimizer step attempt. {@code loss} is the FP32 loss before scaling; {@code lossScale} the
- * scale this step used; {@code gradNorm} the global L2 norm of the unscaled gradients before clipping
- * (null when the step overflowed). The timings split the step into its phases, in seconds.
+ * scale this step used; {@code gradNorm} the global L2 norm of the unscaled gradients before
+ * clipping (null when the step overflowed). The timings split the step into its phases, in seconds.
  */
 public record StepResult(
     long step,
@@ -19,5 +19,6 @@ public record StepResult(
     Timings timings) {
 
   /** Seconds spent in each phase of the step. */
-  public record Timings(double forwardBackward, double unscaleAndCheck, double update, double copyBack) {}
+  public record Timings(
+      double forwardBackward, double unscaleAndCheck, double update, double copyBack) {}
 }

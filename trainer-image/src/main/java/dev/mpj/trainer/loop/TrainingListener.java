@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import java.time.Duration;
 import java.util.List;
 
-/** Side concerns of the training loop (metrics, summary, progress, checkpoints) hang off it here. */
+/**
+ * Side concerns of the training loop (metrics, summary, progress, checkpoints) hang off it here.
+ */
 public interface TrainingListener {
 
   /** After every step attempt, skipped ones included. */
@@ -13,10 +15,16 @@ public interface TrainingListener {
   /** After one micro-batch was assembled from the data set (its inputs and targets as arrays). */
   default void onDataLoaded(long step, Duration elapsed) {}
 
-  /** With the working gradients right after backward (scaled, working precision), before the overflow check. */
+  /**
+   * With the working gradients right after backward (scaled, working precision), before the
+   * overflow check.
+   */
   default void afterBackward(long step, List<NDArray> gradients) {}
 
-  /** With the unscaled FP32 gradients of an applied step, before clipping; valid only during the call. */
+  /**
+   * With the unscaled FP32 gradients of an applied step, before clipping; valid only during the
+   * call.
+   */
   default void onGradients(long step, List<NDArray> gradients) {}
 
   /** Once, after the last step. */

@@ -32,13 +32,13 @@ import java.util.List;
  * blocks) and the optimizer state live in managers closed with the session; each step's arrays live
  * in a per-step sub-manager and an {@link NDScope}, so nothing native outlives its step.
  *
- * <p>A step: reseed the engine from (seed, step); take this replica's shard of the next global batch;
- * for each micro-batch forward, FP32 loss weighted by {@code 1 / globalBatch} per sample (so
- * micro-batches and replicas add up to the mean over the global batch whatever their sizes, and each
- * sample's gradient through the network has the same size whatever the number of replicas), backward
- * of loss x scale; check the gradients for inf/NaN and meet the other replicas ({@link GradientSync});
- * on overflow skip; else unscale into FP32, clip by global norm, optimizer step on the FP32 master
- * weights, copy back into the working weights; update the loss scale.
+ * <p>A step: reseed the engine from (seed, step); take this replica's shard of the next global
+ * batch; for each micro-batch forward, FP32 loss weighted by {@code 1 / globalBatch} per sample (so
+ * micro-batches and replicas add up to the mean over the global batch whatever their sizes, and
+ * each sample's gradient through the network has the same size whatever the number of replicas),
+ * backward of loss x scale; check the gradients for inf/NaN and meet the other replicas ({@link
+ * GradientSync}); on overflow skip; else unscale into FP32, clip by global norm, optimizer step on
+ * the FP32 master weights, copy back into the working weights; update the loss scale.
  */
 public final class TrainingSession implements AutoCloseable {
   private static final int EVALUATION_BATCH = 512;
@@ -80,7 +80,8 @@ public final class TrainingSession implements AutoCloseable {
     master.initialize(modelManager, DataType.FLOAT32, shape);
     Block working = master;
     if (mixed) {
-      // The FP16 parameters get their values from the FP32 master: initialisation draws in FP32 only.
+      // The FP16 parameters get their values from the FP32 master: initialisation draws in FP32
+      // only.
       working = ModelFactory.build(config.spec().model, train);
       working.setInitializer(Initializer.ZEROS, p -> true);
       working.initialize(modelManager, DataType.FLOAT16, shape);
@@ -88,7 +89,12 @@ public final class TrainingSession implements AutoCloseable {
     this.weights = new MasterWeights(working, master);
     weights.copyToWorking();
     this.parameters = ModelFactory.trainableParameters(master);
-    this.optimizer = Optimizer.of(config.spec().training.optimizer, weights.names(), weights.masterArrays(), optimizerManager);
+    this.optimizer =
+        Optimizer.of(
+            config.spec().training.optimizer,
+            weights.names(),
+            weights.masterArrays(),
+            optimizerManager);
     this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
     this.objective = new Objective(train.kind(), train.classes());
     this.order = new DataOrder(train.samples(), config.seed());
@@ -193,11 +199,23 @@ public final class TrainingSession implements AutoCloseable {
     }
     long trainingPeak = peakReset ? ProcessMemory.peakRssBytes() : -1;
     Evaluation validation = evaluate(weights.working());
-    double trainLoss = Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
-    RunSummary summary = new RunSummary(
-        config.precision().value(), step, skipped, scaler.scale(), trainLoss, validation, parameters,
-        Math.max(setUpPeak, ProcessMemory.peakRssBytes()), rssBeforeTraining, trainingPeak,
-        (System.nanoTime() - started) / 1e9, resumedFromStep, lastParity);
+    double trainLoss =
+        Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
+    RunSummary summary =
+        new RunSummary(
+            config.precision().value(),
+            step,
+            skipped,
+            scaler.scale(),
+            trainLoss,
+            validation,
+            parameters,
+            Math.max(setUpPeak, ProcessMemory.peakRssBytes()),
+            rssBeforeTraining,
+            trainingPeak,
+            (System.nanoTime() - started) / 1e9,
+            resumedFromStep,
+            lastParity);
     listeners.forEach(l -> l.onEnd(summary));
     return summary;
   }
@@ -272,10 +290,20 @@ public final class TrainingSession implements AutoCloseable {
     recentLosses[(int) (step % recentLosses.length)] = loss;
     double seconds = (System.nanoTime() - t0) / 1e9;
     ParityCheck parity = parityDue() ? checkParity() : null;
-    StepResult result = new StepResult(
-        step, loss, scale, overflow, overflow, gradNorm, config.globalBatch() / seconds,
-        config.microBatch(), config.accumulation(), parity,
-        new StepResult.Timings((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9));
+    StepResult result =
+        new StepResult(
+            step,
+            loss,
+            scale,
+            overflow,
+            overflow,
+            gradNorm,
+            config.globalBatch() / seconds,
+            config.microBatch(),
+            config.accumulation(),
+            parity,
+            new StepResult.Timings(
+                (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9));
     listeners.forEach(l -> l.onStep(result));
     ParitySpec spec = config.spec().parity;
     if (parity != null && !parity.withinBound() && spec.action == ParitySpec.Action.FAIL) {
@@ -310,7 +338,8 @@ public final class TrainingSession implements AutoCloseable {
         }
       }
     }
-    return new Evaluation(lossSum / n, validation.hasClasses() ? (double) correct / predictions : null);
+    return new Evaluation(
+        lossSum / n, validation.hasClasses() ? (double) correct / predictions : null);
   }
 
   private boolean parityDue() {
@@ -326,7 +355,9 @@ public final class TrainingSession implements AutoCloseable {
     return lastParity;
   }
 
-  /** The engine's seed at a step: dropout of step s is the same in every run that reaches step s. */
+  /**
+   * The engine's seed at a step: dropout of step s is the same in every run that reaches step s.
+   */
   public static int stepSeed(long seed, long step) {
     long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;

@@ -21,6 +21,7 @@ public record JobLabels(String jobName, String namespace, int replica) {
    */
   public static JobLabels of(RunConfig config, String namespace, Map<String, String> env) {
     String name = env.get("MPJ_JOB_NAME");
-    return new JobLabels(name == null || name.isBlank() ? config.jobName() : name.trim(), namespace, config.rank());
+    return new JobLabels(
+        name == null || name.isBlank() ? config.jobName() : name.trim(), namespace, config.rank());
   }
 }

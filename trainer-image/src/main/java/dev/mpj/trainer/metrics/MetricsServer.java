@@ -47,32 +47,42 @@ public final class MetricsServer implements AutoCloseable {
 
   private static int checked(String field, int port) {
     if (port < 0 || port > 65535) {
-      throw new InvalidJobException(field, "must be a port number in [0, 65535] (got " + port + ")");
+      throw new InvalidJobException(
+          field, "must be a port number in [0, 65535] (got " + port + ")");
     }
     return port;
   }
 
   /** Listens on {@code port} on all interfaces; {@code token} guards /progress (null: open). */
-  public static MetricsServer start(int port, TrainerMetrics metrics, String token) throws IOException {
+  public static MetricsServer start(int port, TrainerMetrics metrics, String token)
+      throws IOException {
     HttpServer http;
     try {
       http = HttpServer.create(new InetSocketAddress(port), 0);
     } catch (IOException e) {
-      throw new IOException("cannot serve /metrics and /progress on port " + port + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot serve /metrics and /progress on port " + port + ": " + e.getMessage(), e);
     }
-    http.createContext("/metrics", exchange -> {
-      try (exchange) {
-        if (HttpResponses.readOnly(exchange)) {
-          HttpResponses.send(exchange, PrometheusTextFormatWriter.CONTENT_TYPE, metrics.scrape().getBytes(StandardCharsets.UTF_8));
-        }
-      }
-    });
+    http.createContext(
+        "/metrics",
+        exchange -> {
+          try (exchange) {
+            if (HttpResponses.readOnly(exchange)) {
+              HttpResponses.send(
+                  exchange,
+                  PrometheusTextFormatWriter.CONTENT_TYPE,
+                  metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            }
+          }
+        });
     http.createContext(ProgressEndpoint.PATH, new ProgressEndpoint(metrics, token));
-    ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "mpj-metrics");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "mpj-metrics");
+              t.setDaemon(true);
+              return t;
+            });
     http.setExecutor(executor);
     http.start();
     return new MetricsServer(http, executor);

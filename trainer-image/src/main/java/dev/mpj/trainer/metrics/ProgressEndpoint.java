@@ -9,8 +9,8 @@ import java.security.MessageDigest;
 
 /**
  * {@code GET /progress}: {@link TrainerMetrics#progress()} as JSON, for the operator. With a job
- * token (the pod's {@code MPJ_JOB_TOKEN}) it answers only {@code Authorization: Bearer <token>}, and
- * 401 to anything else; without one (a standalone run) it is open.
+ * token (the pod's {@code MPJ_JOB_TOKEN}) it answers only {@code Authorization: Bearer <token>},
+ * and 401 to anything else; without one (a standalone run) it is open.
  */
 public final class ProgressEndpoint implements HttpHandler {
   public static final String PATH = "/progress";
@@ -19,11 +19,15 @@ public final class ProgressEndpoint implements HttpHandler {
   private final TrainerMetrics metrics;
   private final byte[] expectedAuthorization;
 
-  /** @param token the job's token; null or blank: no authentication */
+  /**
+   * @param token the job's token; null or blank: no authentication
+   */
   public ProgressEndpoint(TrainerMetrics metrics, String token) {
     this.metrics = metrics;
     this.expectedAuthorization =
-        token == null || token.isBlank() ? null : ("Bearer " + token.trim()).getBytes(StandardCharsets.UTF_8);
+        token == null || token.isBlank()
+            ? null
+            : ("Bearer " + token.trim()).getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -41,7 +45,10 @@ public final class ProgressEndpoint implements HttpHandler {
     }
   }
 
-  /** Compares in constant time: the answer's timing says nothing about how much of the token matched. */
+  /**
+   * Compares in constant time: the answer's timing says nothing about how much of the token
+   * matched.
+   */
   private boolean authorized(String header) {
     if (expectedAuthorization == null) {
       return true;

@@ -11,14 +11,16 @@ import java.util.Optional;
 
 /**
  * Rank 0's last word: the {@code /progress} JSON of the finished run, written to the container's
- * termination message file, which the kubelet copies into the pod's
- * {@code containerStatuses[].state.terminated.message}. The operator reads it there, so a finished job's
+ * termination message file, which the kubelet copies into the pod's {@code
+ * containerStatuses[].state.terminated.message}. The operator reads it there, so a finished job's
  * status shows the final step even when its last poll of {@code /progress} was seconds old.
  */
 public final class TerminationMessage {
   public static final String PATH_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
+
   /** Kubernetes' default terminationMessagePath. */
   public static final Path KUBERNETES_DEFAULT = Path.of("/dev/termination-log");
+
   /** The kubelet keeps at most this many bytes of the message. */
   public static final int MAX_BYTES = 4096;
 
@@ -27,8 +29,8 @@ public final class TerminationMessage {
   private TerminationMessage() {}
 
   /**
-   * Where to write: the given path, else {@code $MPJ_TERMINATION_MESSAGE_PATH}, else {@code fallback}
-   * when it exists and is writable, else nowhere.
+   * Where to write: the given path, else {@code $MPJ_TERMINATION_MESSAGE_PATH}, else {@code
+   * fallback} when it exists and is writable, else nowhere.
    */
   public static Optional<Path> target(Path given, Map<String, String> env, Path fallback) {
     if (given != null) {
@@ -38,7 +40,9 @@ public final class TerminationMessage {
     if (named != null && !named.isBlank()) {
       return Optional.of(Path.of(named.trim()));
     }
-    return Files.isRegularFile(fallback) && Files.isWritable(fallback) ? Optional.of(fallback) : Optional.empty();
+    return Files.isRegularFile(fallback) && Files.isWritable(fallback)
+        ? Optional.of(fallback)
+        : Optional.empty();
   }
 
   /**
@@ -64,8 +68,8 @@ public final class TerminationMessage {
   }
 
   /**
-   * Writes the progress to {@code file}, best effort: a failure is returned as a message, never thrown,
-   * because the run's exit code must not depend on it.
+   * Writes the progress to {@code file}, best effort: a failure is returned as a message, never
+   * thrown, because the run's exit code must not depend on it.
    *
    * @return empty when written, else why not
    */

@@ -26,24 +26,39 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * One replica's Prometheus metrics (docs/reference/metrics.md, "Trainer") and the figures of its
- * {@code /progress}. As a {@link TrainingListener} it follows every step attempt; the other parts of
- * the trainer report through the hooks {@link #allReduce}, {@link #dataLoading}, {@link
+ * {@code /progress}. As a {@link TrainingListener} it follows every step attempt; the other parts
+ * of the trainer report through the hooks {@link #allReduce}, {@link #dataLoading}, {@link
  * #checkpointPublished} and {@link #resumedFrom}. Thread-safe: the loop writes, HTTP threads read.
  */
 public final class TrainerMetrics implements TrainingListener {
   private static final double[] STEP_BUCKETS = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  private static final double[] CHECKPOINT_BUCKETS = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+  };
+  private static final double[] CHECKPOINT_BUCKETS = {
+    0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300
+  };
 
   /**
    * The figures of the last step attempt, replaced whole so that a reader sees one step's values;
    * samplesPerSecond is the job's (the global batch over the step's time), as in metrics.jsonl.
    */
-  private record LastStep(long step, double loss, double lossScale, double gradNorm, double samplesPerSecond, long skippedSteps) {}
+  private record LastStep(
+      long step,
+      double loss,
+      double lossScale,
+      double gradNorm,
+      double samplesPerSecond,
+      long skippedSteps) {}
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  /** Micrometer adds a decaying "_max" gauge to every histogram; not part of the contract, so not served. */
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  /**
+   * Micrometer adds a decaying "_max" gauge to every histogram; not part of the contract, so not
+   * served.
+   */
   private final Set<String> notServed = ConcurrentHashMap.newKeySet();
+
   private final long totalSteps;
   private final double shareOfGlobalBatch;
   private final Timer stepDuration;
@@ -55,33 +70,75 @@ public final class TrainerMetrics implements TrainingListener {
   private volatile ParityCheck parity;
   private volatile CheckpointRecord lastCheckpoint;
 
-  /** @param totalSteps optimizer steps of the whole run ({@code RunConfig.steps}) */
+  /**
+   * @param totalSteps optimizer steps of the whole run ({@code RunConfig.steps})
+   */
   public TrainerMetrics(JobLabels labels, RunConfig config, long totalSteps) {
     this.totalSteps = totalSteps;
-    int shard = config.microBatches(new int[config.globalBatch()]).stream().mapToInt(rows -> rows.length).sum();
+    int shard =
+        config.microBatches(new int[config.globalBatch()]).stream()
+            .mapToInt(rows -> rows.length)
+            .sum();
     this.shareOfGlobalBatch = (double) shard / config.globalBatch();
     this.last = new LastStep(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
-    registry.config().commonTags(
-        "job_name", labels.jobName(), "namespace", labels.namespace(), "replica", Integer.toString(labels.replica()));
+    registry
+        .config()
+        .commonTags(
+            "job_name",
+            labels.jobName(),
+            "namespace",
+            labels.namespace(),
+            "replica",
+            Integer.toString(labels.replica()));
 
-    stepDuration = histogram("mpj.trainer.step.duration", STEP_BUCKETS,
-        "Wall time of one optimizer step attempt: forward, backward, unscale and check, all-reduce, update");
-    allReduce = histogram("mpj.trainer.allreduce.duration", STEP_BUCKETS, "Time of one gradient all-reduce across the replicas");
-    dataLoading = histogram("mpj.trainer.data.loading.duration", STEP_BUCKETS, "Time to assemble one micro-batch from the data set");
-    overflowSteps = Counter.builder("mpj.trainer.overflow.steps").baseUnit("steps")
-        .description("Steps whose unscaled gradients held inf or NaN").register(registry);
-    skippedSteps = Counter.builder("mpj.trainer.skipped.steps").baseUnit("steps")
-        .description("Steps whose update was skipped").register(registry);
+    stepDuration =
+        histogram(
+            "mpj.trainer.step.duration",
+            STEP_BUCKETS,
+            "Wall time of one optimizer step attempt: forward, backward, unscale and check, all-reduce, update");
+    allReduce =
+        histogram(
+            "mpj.trainer.allreduce.duration",
+            STEP_BUCKETS,
+            "Time of one gradient all-reduce across the replicas");
+    dataLoading =
+        histogram(
+            "mpj.trainer.data.loading.duration",
+            STEP_BUCKETS,
+            "Time to assemble one micro-batch from the data set");
+    overflowSteps =
+        Counter.builder("mpj.trainer.overflow.steps")
+            .baseUnit("steps")
+            .description("Steps whose unscaled gradients held inf or NaN")
+            .register(registry);
+    skippedSteps =
+        Counter.builder("mpj.trainer.skipped.steps")
+            .baseUnit("steps")
+            .description("Steps whose update was skipped")
+            .register(registry);
     gauge("mpj.trainer.step", "Optimizer steps done, skipped ones included", m -> m.last.step);
-    gauge("mpj.trainer.loss", "Training loss of the last step, FP32, before loss scaling", m -> m.last.loss);
+    gauge(
+        "mpj.trainer.loss",
+        "Training loss of the last step, FP32, before loss scaling",
+        m -> m.last.loss);
     gauge("mpj.trainer.loss.scale", "Loss scale used for the last step", m -> m.last.lossScale);
-    gauge("mpj.trainer.grad.norm", "L2 norm of the unscaled gradients of the last applied step, before clipping", m -> m.last.gradNorm);
-    gauge("mpj.trainer.samples.per.second", "Samples this replica trained on per second over its last step",
+    gauge(
+        "mpj.trainer.grad.norm",
+        "L2 norm of the unscaled gradients of the last applied step, before clipping",
+        m -> m.last.gradNorm);
+    gauge(
+        "mpj.trainer.samples.per.second",
+        "Samples this replica trained on per second over its last step",
         m -> m.last.samplesPerSecond * m.shareOfGlobalBatch);
-    Gauge.builder("mpj.trainer.process.memory", () -> {
-      long rss = ProcessMemory.rssBytes();
-      return rss < 0 ? Double.NaN : rss;
-    }).baseUnit("bytes").description("Resident set size of the trainer process (VmRSS)").register(registry);
+    Gauge.builder(
+            "mpj.trainer.process.memory",
+            () -> {
+              long rss = ProcessMemory.rssBytes();
+              return rss < 0 ? Double.NaN : rss;
+            })
+        .baseUnit("bytes")
+        .description("Resident set size of the trainer process (VmRSS)")
+        .register(registry);
     if (labels.replica() == 0) {
       // Rank 0 writes the checkpoints: its series exist (at 0) before the first one.
       checkpointWrite();
@@ -92,7 +149,8 @@ public final class TrainerMetrics implements TrainingListener {
   @Override
   public void onStep(StepResult s) {
     StepResult.Timings t = s.timings();
-    stepDuration.record(seconds(t.forwardBackward() + t.unscaleAndCheck() + t.update() + t.copyBack()));
+    stepDuration.record(
+        seconds(t.forwardBackward() + t.unscaleAndCheck() + t.update() + t.copyBack()));
     if (s.overflow()) {
       overflowSteps.increment();
     }
@@ -101,10 +159,19 @@ public final class TrainerMetrics implements TrainingListener {
     }
     LastStep before = last;
     double gradNorm = s.gradNorm() != null ? s.gradNorm() : before.gradNorm;
-    last = new LastStep(s.step(), s.loss(), s.lossScale(), gradNorm, s.samplesPerSecond(), before.skippedSteps + (s.skipped() ? 1 : 0));
+    last =
+        new LastStep(
+            s.step(),
+            s.loss(),
+            s.lossScale(),
+            gradNorm,
+            s.samplesPerSecond(),
+            before.skippedSteps + (s.skipped() ? 1 : 0));
     if (s.parity() != null) {
       parity = s.parity();
-      gauge("mpj.trainer.parity.relative.gap", "Relative gap between the FP16 and the FP32 validation loss at the last parity check",
+      gauge(
+          "mpj.trainer.parity.relative.gap",
+          "Relative gap between the FP16 and the FP32 validation loss at the last parity check",
           m -> m.parity.relativeGap());
     }
   }
@@ -132,22 +199,33 @@ public final class TrainerMetrics implements TrainingListener {
    * @param bytes the bytes of its files
    * @param writeSeconds from the start of writing to publication
    */
-  public void checkpointPublished(long step, Instant time, String path, long bytes, double writeSeconds) {
+  public void checkpointPublished(
+      long step, Instant time, String path, long bytes, double writeSeconds) {
     checkpointWrite().record(seconds(writeSeconds));
     checkpointBytes().increment(bytes);
     lastCheckpoint = new CheckpointRecord(step, time, path);
   }
 
-  /** Hook: the run continues from a checkpoint taken after {@code step}, with {@code skippedSteps} skipped before it. */
+  /**
+   * Hook: the run continues from a checkpoint taken after {@code step}, with {@code skippedSteps}
+   * skipped before it.
+   */
   public void resumedFrom(long step, long skippedSteps) {
     LastStep before = last;
-    last = new LastStep(step, before.loss, before.lossScale, before.gradNorm, before.samplesPerSecond, skippedSteps);
+    last =
+        new LastStep(
+            step,
+            before.loss,
+            before.lossScale,
+            before.gradNorm,
+            before.samplesPerSecond,
+            skippedSteps);
   }
 
   /**
    * What {@code GET /progress} answers (the operator's ProgressReport reads it): step, totalSteps,
-   * loss, lossScale, skippedSteps, samplesPerSecond (the job's, all replicas), and lastCheckpoint and
-   * parity once there are any. Numbers that are not finite, or not known yet, are null.
+   * loss, lossScale, skippedSteps, samplesPerSecond (the job's, all replicas), and lastCheckpoint
+   * and parity once there are any. Numbers that are not finite, or not known yet, are null.
    */
   public Map<String, Object> progress() {
     LastStep s = last;
@@ -183,7 +261,8 @@ public final class TrainerMetrics implements TrainingListener {
   public String scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      PrometheusTextFormatWriter.create().write(out, registry.getPrometheusRegistry().scrape(name -> !notServed.contains(name)));
+      PrometheusTextFormatWriter.create()
+          .write(out, registry.getPrometheusRegistry().scrape(name -> !notServed.contains(name)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -191,26 +270,41 @@ public final class TrainerMetrics implements TrainingListener {
   }
 
   private Timer checkpointWrite() {
-    return histogram("mpj.trainer.checkpoint.write.duration", CHECKPOINT_BUCKETS,
+    return histogram(
+        "mpj.trainer.checkpoint.write.duration",
+        CHECKPOINT_BUCKETS,
         "Time to write one complete checkpoint (weights, optimizer state, state.json)");
   }
 
   private Counter checkpointBytes() {
-    return Counter.builder("mpj.trainer.checkpoint").baseUnit("bytes").description("Bytes of checkpoint files written").register(registry);
+    return Counter.builder("mpj.trainer.checkpoint")
+        .baseUnit("bytes")
+        .description("Bytes of checkpoint files written")
+        .register(registry);
   }
 
-  /** A timer exported as a Prometheus histogram with these bucket bounds (seconds); registering again returns the same. */
+  /**
+   * A timer exported as a Prometheus histogram with these bucket bounds (seconds); registering
+   * again returns the same.
+   */
   private Timer histogram(String name, double[] bucketSeconds, String description) {
-    Timer timer = Timer.builder(name)
-        .description(description)
-        .serviceLevelObjectives(Arrays.stream(bucketSeconds).mapToObj(TrainerMetrics::seconds).toArray(Duration[]::new))
-        .register(registry);
+    Timer timer =
+        Timer.builder(name)
+            .description(description)
+            .serviceLevelObjectives(
+                Arrays.stream(bucketSeconds)
+                    .mapToObj(TrainerMetrics::seconds)
+                    .toArray(Duration[]::new))
+            .register(registry);
     notServed.add(name.replace('.', '_') + "_seconds_max");
     return timer;
   }
 
   private void gauge(String name, String description, ToDoubleFunction<TrainerMetrics> value) {
-    Gauge.builder(name, this, value).description(description).strongReference(true).register(registry);
+    Gauge.builder(name, this, value)
+        .description(description)
+        .strongReference(true)
+        .register(registry);
   }
 
   private static Duration seconds(double seconds) {

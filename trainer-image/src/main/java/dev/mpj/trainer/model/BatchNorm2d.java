@@ -29,12 +29,36 @@ public final class BatchNorm2d extends AbstractBlock {
   public BatchNorm2d(int channels) {
     this.channels = channels;
     Shape shape = new Shape(channels);
-    gamma = addParameter(Parameter.builder().setName("gamma").setType(Parameter.Type.GAMMA).optShape(shape).build());
-    beta = addParameter(Parameter.builder().setName("beta").setType(Parameter.Type.BETA).optShape(shape).build());
-    runningMean = addParameter(Parameter.builder()
-        .setName("runningMean").setType(Parameter.Type.RUNNING_MEAN).optShape(shape).optRequiresGrad(false).build());
-    runningVar = addParameter(Parameter.builder()
-        .setName("runningVar").setType(Parameter.Type.RUNNING_VAR).optShape(shape).optRequiresGrad(false).build());
+    gamma =
+        addParameter(
+            Parameter.builder()
+                .setName("gamma")
+                .setType(Parameter.Type.GAMMA)
+                .optShape(shape)
+                .build());
+    beta =
+        addParameter(
+            Parameter.builder()
+                .setName("beta")
+                .setType(Parameter.Type.BETA)
+                .optShape(shape)
+                .build());
+    runningMean =
+        addParameter(
+            Parameter.builder()
+                .setName("runningMean")
+                .setType(Parameter.Type.RUNNING_MEAN)
+                .optShape(shape)
+                .optRequiresGrad(false)
+                .build());
+    runningVar =
+        addParameter(
+            Parameter.builder()
+                .setName("runningVar")
+                .setType(Parameter.Type.RUNNING_VAR)
+                .optShape(shape)
+                .optRequiresGrad(false)
+                .build());
   }
 
   @Override
@@ -48,7 +72,8 @@ public final class BatchNorm2d extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
     Shape perChannel = new Shape(1, channels, 1, 1);
     NDArray g = store.getValue(gamma, x.getDevice(), training).reshape(perChannel);
@@ -58,8 +83,10 @@ public final class BatchNorm2d extends AbstractBlock {
     if (training) {
       mean = perChannelMean(x);
       NDArray centred = x.sub(mean);
-      // In FP16 the square of an activation above 256 overflows. Dividing the centred values by their
-      // largest magnitude s (a constant, outside the graph) keeps the squares in range and leaves the
+      // In FP16 the square of an activation above 256 overflows. Dividing the centred values by
+      // their
+      // largest magnitude s (a constant, outside the graph) keeps the squares in range and leaves
+      // the
       // result unchanged: xhat = c / sqrt(mean(c^2) + eps / s^2) with c = centred / s.
       float s = 1f;
       if (x.getDataType() == DataType.FLOAT16) {
@@ -71,7 +98,14 @@ public final class BatchNorm2d extends AbstractBlock {
       return new NDList(c.div(var.add(EPSILON / ((double) s * s)).sqrt()).mul(g).add(b));
     }
     NDArray rm = runningMean.getArray().reshape(perChannel).toType(x.getDataType(), false);
-    NDArray scale = runningVar.getArray().add(EPSILON).sqrt().pow(-1).reshape(perChannel).toType(x.getDataType(), false);
+    NDArray scale =
+        runningVar
+            .getArray()
+            .add(EPSILON)
+            .sqrt()
+            .pow(-1)
+            .reshape(perChannel)
+            .toType(x.getDataType(), false);
     return new NDList(x.sub(rm).mul(scale).mul(g).add(b));
   }
 
@@ -79,12 +113,16 @@ public final class BatchNorm2d extends AbstractBlock {
     NDArray x32 = x.toType(DataType.FLOAT32, false);
     long count = x32.size() / channels;
     NDArray batchMean = perChannelMean(x32);
-    NDArray unbiasedVar = perChannelMean(x32.sub(batchMean).square()).muli((double) count / Math.max(1, count - 1));
+    NDArray unbiasedVar =
+        perChannelMean(x32.sub(batchMean).square()).muli((double) count / Math.max(1, count - 1));
     runningMean.getArray().muli(1 - MOMENTUM).addi(batchMean.reshape(channels).muli(MOMENTUM));
     runningVar.getArray().muli(1 - MOMENTUM).addi(unbiasedVar.reshape(channels).muli(MOMENTUM));
   }
 
-  /** Mean over batch, height and width, kept as [1, C, 1, 1] (DJL's PyTorch mean takes one axis at a time). */
+  /**
+   * Mean over batch, height and width, kept as [1, C, 1, 1] (DJL's PyTorch mean takes one axis at a
+   * time).
+   */
   static NDArray perChannelMean(NDArray x) {
     return x.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
   }

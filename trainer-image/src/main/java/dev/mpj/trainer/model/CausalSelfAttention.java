@@ -36,14 +36,17 @@ public final class CausalSelfAttention extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
     long batch = x.getShape().get(0);
     long length = x.getShape().get(1);
     int headSize = hidden / heads;
-    NDArray q = split(query.forward(store, inputs, training, params).head(), batch, length, headSize);
+    NDArray q =
+        split(query.forward(store, inputs, training, params).head(), batch, length, headSize);
     NDArray k = split(key.forward(store, inputs, training, params).head(), batch, length, headSize);
-    NDArray v = split(value.forward(store, inputs, training, params).head(), batch, length, headSize);
+    NDArray v =
+        split(value.forward(store, inputs, training, params).head(), batch, length, headSize);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headSize));
     NDArray mask = causalMask(x.getManager(), (int) length).toType(scores.getDataType(), false);
     NDArray weights = scores.add(mask).softmax(-1);
@@ -54,7 +57,9 @@ public final class CausalSelfAttention extends AbstractBlock {
     return output.forward(store, new NDList(context), training, params);
   }
 
-  /** 0 on and below the diagonal, -inf above: softmax gives future positions exactly zero weight. */
+  /**
+   * 0 on and below the diagonal, -inf above: softmax gives future positions exactly zero weight.
+   */
   static NDArray causalMask(NDManager manager, int length) {
     float[] mask = new float[length * length];
     for (int i = 0; i < length; i++) {

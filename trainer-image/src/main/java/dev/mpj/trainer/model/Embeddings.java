@@ -12,7 +12,10 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
 
-/** Token embedding (vocabulary x hidden) plus a learned position embedding (sequence length x hidden). */
+/**
+ * Token embedding (vocabulary x hidden) plus a learned position embedding (sequence length x
+ * hidden).
+ */
 public final class Embeddings extends AbstractBlock {
   private final int hidden;
   private final Parameter tokens;
@@ -20,16 +23,27 @@ public final class Embeddings extends AbstractBlock {
 
   public Embeddings(int vocabulary, int sequenceLength, int hidden) {
     this.hidden = hidden;
-    tokens = addParameter(Parameter.builder()
-        .setName("tokenEmbedding").setType(Parameter.Type.WEIGHT)
-        .optShape(new Shape(vocabulary, hidden)).optInitializer(new NormalInitializer(0.02f)).build());
-    positions = addParameter(Parameter.builder()
-        .setName("positionEmbedding").setType(Parameter.Type.WEIGHT)
-        .optShape(new Shape(sequenceLength, hidden)).optInitializer(new NormalInitializer(0.02f)).build());
+    tokens =
+        addParameter(
+            Parameter.builder()
+                .setName("tokenEmbedding")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(vocabulary, hidden))
+                .optInitializer(new NormalInitializer(0.02f))
+                .build());
+    positions =
+        addParameter(
+            Parameter.builder()
+                .setName("positionEmbedding")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(sequenceLength, hidden))
+                .optInitializer(new NormalInitializer(0.02f))
+                .build());
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.head();
     long length = ids.getShape().get(1);
     NDArray tokenTable = store.getValue(tokens, ids.getDevice(), training);

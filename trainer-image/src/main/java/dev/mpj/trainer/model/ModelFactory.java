@@ -38,7 +38,8 @@ public final class ModelFactory {
     switch (model.architecture) {
       case CNN -> {
         if (data.sampleShape().length != 3) {
-          throw new InvalidJobException("spec.data.imageShape", "the cnn needs [channels, height, width] samples");
+          throw new InvalidJobException(
+              "spec.data.imageShape", "the cnn needs [channels, height, width] samples");
         }
       }
       case TRANSFORMER -> {
@@ -47,7 +48,11 @@ public final class ModelFactory {
         if (length > t.sequenceLength) {
           throw new InvalidJobException(
               "spec.model.transformer.sequenceLength",
-              "is " + t.sequenceLength + ", shorter than the data's sequences of " + length + " tokens");
+              "is "
+                  + t.sequenceLength
+                  + ", shorter than the data's sequences of "
+                  + length
+                  + " tokens");
         }
         float largest = 0;
         for (float v : data.inputs()) {
@@ -59,7 +64,11 @@ public final class ModelFactory {
         if (largest >= t.vocabSize) {
           throw new InvalidJobException(
               "spec.model.transformer.vocabSize",
-              "is " + t.vocabSize + " but the data has token id " + (long) largest + "; it must exceed every token id");
+              "is "
+                  + t.vocabSize
+                  + " but the data has token id "
+                  + (long) largest
+                  + "; it must exceed every token id");
         }
       }
       case MLP -> {}
@@ -71,7 +80,8 @@ public final class ModelFactory {
     int outputs = data.kind() == Dataset.Kind.REGRESSION ? 1 : data.classes();
     return switch (model.architecture) {
       case MLP -> mlp(model.mlp != null ? model.mlp : new ModelSpec.Mlp(), outputs);
-      case CNN -> cnn(model.cnn != null ? model.cnn : new ModelSpec.Cnn(), data.sampleShape()[0], outputs);
+      case CNN ->
+          cnn(model.cnn != null ? model.cnn : new ModelSpec.Cnn(), data.sampleShape()[0], outputs);
       case TRANSFORMER -> transformer(transformer(model));
     };
   }
@@ -111,10 +121,11 @@ public final class ModelFactory {
 
   private static Block cnn(ModelSpec.Cnn spec, int inputChannels, int classes) {
     List<Integer> channels = spec.channels;
-    SequentialBlock block = new SequentialBlock()
-        .add(ResidualBlock.conv(channels.get(0), 3, 1, 1))
-        .add(new BatchNorm2d(channels.get(0)))
-        .add(Activation::relu);
+    SequentialBlock block =
+        new SequentialBlock()
+            .add(ResidualBlock.conv(channels.get(0), 3, 1, 1))
+            .add(new BatchNorm2d(channels.get(0)))
+            .add(Activation::relu);
     int in = channels.get(0);
     for (int stage = 0; stage < channels.size(); stage++) {
       int out = channels.get(stage);
@@ -125,16 +136,21 @@ public final class ModelFactory {
       }
     }
     return block
-        .add((Function<NDList, NDList>) x -> new NDList(x.head().mean(new int[] {3}).mean(new int[] {2})))
+        .add(
+            (Function<NDList, NDList>)
+                x -> new NDList(x.head().mean(new int[] {3}).mean(new int[] {2})))
         .add(Linear.builder().setUnits(classes).optBias(true).build());
   }
 
   private static Block transformer(ModelSpec.Transformer t) {
-    SequentialBlock block = new SequentialBlock().add(new Embeddings(t.vocabSize, t.sequenceLength, t.hiddenSize));
+    SequentialBlock block =
+        new SequentialBlock().add(new Embeddings(t.vocabSize, t.sequenceLength, t.hiddenSize));
     for (int i = 0; i < t.layers; i++) {
       block.add(new TransformerLayer(t.hiddenSize, t.heads, (float) t.dropout));
     }
-    return block.add(TransformerLayer.layerNorm()).add(Linear.builder().setUnits(t.vocabSize).optBias(true).build());
+    return block
+        .add(TransformerLayer.layerNorm())
+        .add(Linear.builder().setUnits(t.vocabSize).optBias(true).build());
   }
 
   private static ModelSpec.Transformer transformer(ModelSpec model) {
@@ -142,11 +158,12 @@ public final class ModelFactory {
   }
 
   private static Function<NDList, NDList> activation(ModelSpec.Activation activation) {
-    Function<NDArray, NDArray> f = switch (activation) {
-      case RELU -> Activation::relu;
-      case GELU -> Activation::gelu;
-      case TANH -> Activation::tanh;
-    };
+    Function<NDArray, NDArray> f =
+        switch (activation) {
+          case RELU -> Activation::relu;
+          case GELU -> Activation::gelu;
+          case TANH -> Activation::tanh;
+        };
     return x -> new NDList(f.apply(x.head()));
   }
 }

@@ -14,23 +14,29 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * conv3x3(stride) + BN + relu + conv3x3 + BN, plus a shortcut (identity, or conv1x1(stride) + BN when
- * the channels or the resolution change), then relu.
+ * conv3x3(stride) + BN + relu + conv3x3 + BN, plus a shortcut (identity, or conv1x1(stride) + BN
+ * when the channels or the resolution change), then relu.
  */
 public final class ResidualBlock extends AbstractBlock {
   private final Block body;
   private final Block shortcut;
 
   public ResidualBlock(int in, int out, int stride) {
-    body = addChildBlock("body", new SequentialBlock()
-        .add(conv(out, 3, stride, 1))
-        .add(new BatchNorm2d(out))
-        .add(Activation::relu)
-        .add(conv(out, 3, 1, 1))
-        .add(new BatchNorm2d(out)));
-    shortcut = in == out && stride == 1
-        ? null
-        : addChildBlock("shortcut", new SequentialBlock().add(conv(out, 1, stride, 0)).add(new BatchNorm2d(out)));
+    body =
+        addChildBlock(
+            "body",
+            new SequentialBlock()
+                .add(conv(out, 3, stride, 1))
+                .add(new BatchNorm2d(out))
+                .add(Activation::relu)
+                .add(conv(out, 3, 1, 1))
+                .add(new BatchNorm2d(out)));
+    shortcut =
+        in == out && stride == 1
+            ? null
+            : addChildBlock(
+                "shortcut",
+                new SequentialBlock().add(conv(out, 1, stride, 0)).add(new BatchNorm2d(out)));
   }
 
   static Conv2d conv(int filters, int kernel, int stride, int padding) {
@@ -44,7 +50,8 @@ public final class ResidualBlock extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
     NDArray main = body.forward(store, inputs, training, params).head();
     NDArray side = shortcut == null ? x : shortcut.forward(store, inputs, training, params).head();

@@ -36,11 +36,20 @@ public final class TransformerLayer extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+  protected NDList forwardInternal(
+      ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
-    NDArray a = attention.forward(store, attentionNorm.forward(store, inputs, training, params), training, params).head();
+    NDArray a =
+        attention
+            .forward(
+                store, attentionNorm.forward(store, inputs, training, params), training, params)
+            .head();
     x = x.add(drop(a, training));
-    NDArray h = expand.forward(store, mlpNorm.forward(store, new NDList(x), training, params), training, params).head();
+    NDArray h =
+        expand
+            .forward(
+                store, mlpNorm.forward(store, new NDList(x), training, params), training, params)
+            .head();
     NDArray m = project.forward(store, new NDList(Activation.gelu(h)), training, params).head();
     return new NDList(x.add(drop(m, training)));
   }

@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Adam with decoupled weight decay, the same arithmetic as PyTorch's {@code AdamW}:
- * w *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
- * w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). With wd = 0 it is plain Adam.
+ * Adam with decoupled weight decay, the same arithmetic as PyTorch's {@code AdamW}: w *= 1 - lr*wd;
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+ * With wd = 0 it is plain Adam.
  */
 final class Adam implements Optimizer {
   private final double learningRate;
@@ -22,8 +22,15 @@ final class Adam implements Optimizer {
   private final List<NamedArray> state = new ArrayList<>();
   private long updates;
 
-  Adam(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-      List<String> names, List<NDArray> weights, NDManager manager) {
+  Adam(
+      double learningRate,
+      double beta1,
+      double beta2,
+      double epsilon,
+      double weightDecay,
+      List<String> names,
+      List<NDArray> weights,
+      NDManager manager) {
     this.learningRate = learningRate;
     this.beta1 = beta1;
     this.beta2 = beta2;

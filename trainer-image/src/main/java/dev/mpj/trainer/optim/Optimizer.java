@@ -11,7 +11,10 @@ import java.util.List;
  */
 public interface Optimizer {
 
-  /** Updates {@code weights} in place from the unscaled FP32 {@code gradients}; one call per applied step. */
+  /**
+   * Updates {@code weights} in place from the unscaled FP32 {@code gradients}; one call per applied
+   * step.
+   */
   void step(List<NDArray> weights, List<NDArray> gradients);
 
   /** Updates applied so far (skipped steps are not updates). */
@@ -27,10 +30,13 @@ public interface Optimizer {
   record NamedArray(String name, NDArray array) {}
 
   /** The optimizer a job asks for, with its state allocated (zeros) in {@code manager}. */
-  static Optimizer of(TrainingSpec.Optimizer spec, List<String> names, List<NDArray> weights, NDManager manager) {
+  static Optimizer of(
+      TrainingSpec.Optimizer spec, List<String> names, List<NDArray> weights, NDManager manager) {
     TrainingSpec.Optimizer o = spec != null ? spec : new TrainingSpec.Optimizer();
     return switch (o.type) {
-      case ADAM -> new Adam(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay, names, weights, manager);
+      case ADAM ->
+          new Adam(
+              o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay, names, weights, manager);
       case SGD -> new Sgd(o.learningRate, o.momentum, o.weightDecay, names, weights, manager);
     };
   }

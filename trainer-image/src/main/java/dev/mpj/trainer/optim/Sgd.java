@@ -6,7 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 
-/** SGD with momentum (PyTorch's rule, no dampening: b = mu b + g; w -= lr b) and decoupled weight decay. */
+/**
+ * SGD with momentum (PyTorch's rule, no dampening: b = mu b + g; w -= lr b) and decoupled weight
+ * decay.
+ */
 final class Sgd implements Optimizer {
   private final double learningRate;
   private final double momentum;
@@ -15,7 +18,13 @@ final class Sgd implements Optimizer {
   private final List<NamedArray> state = new ArrayList<>();
   private long updates;
 
-  Sgd(double learningRate, double momentum, double weightDecay, List<String> names, List<NDArray> weights, NDManager manager) {
+  Sgd(
+      double learningRate,
+      double momentum,
+      double weightDecay,
+      List<String> names,
+      List<NDArray> weights,
+      NDManager manager) {
     this.learningRate = learningRate;
     this.momentum = momentum;
     this.weightDecay = weightDecay;

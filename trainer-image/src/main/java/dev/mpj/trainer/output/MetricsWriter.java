@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.List;
-import java.util.function.LongFunction;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /** Writes metrics.jsonl: one JSON object per optimizer step attempt, flushed as it happens. */
 public final class MetricsWriter implements TrainingListener, AutoCloseable {
@@ -26,7 +26,9 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
 
   /** A fresh metrics.jsonl (an existing one is replaced). */
   public MetricsWriter(Path folder) throws IOException {
-    out = Files.newBufferedWriter(folder.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    out =
+        Files.newBufferedWriter(
+            folder.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
   }
 
   private MetricsWriter(BufferedWriter out) {
@@ -34,9 +36,9 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
   }
 
   /**
-   * The metrics.jsonl of a run resumed after {@code resumedFromStep} (null: a fresh run). The lines an
-   * interrupted run wrote after that step are dropped (the file is rewritten to a temporary name and
-   * renamed), so each step appears once, with the values of the run that kept it.
+   * The metrics.jsonl of a run resumed after {@code resumedFromStep} (null: a fresh run). The lines
+   * an interrupted run wrote after that step are dropped (the file is rewritten to a temporary name
+   * and renamed), so each step appears once, with the values of the run that kept it.
    */
   public static MetricsWriter continuing(Path folder, Long resumedFromStep) throws IOException {
     Path file = folder.resolve(FILE);
@@ -58,11 +60,15 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
     }
     Path temporary = folder.resolve(FILE + ".tmp");
     Files.write(temporary, kept);
-    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return new MetricsWriter(Files.newBufferedWriter(file, StandardOpenOption.APPEND));
   }
 
-  /** Adds the fields {@code section} gives for a step to that step's line (e.g. the checkpoint written). */
+  /**
+   * Adds the fields {@code section} gives for a step to that step's line (e.g. the checkpoint
+   * written).
+   */
   public void addSection(LongFunction<Map<String, Object>> section) {
     sections.add(section);
   }

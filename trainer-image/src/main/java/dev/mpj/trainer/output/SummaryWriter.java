@@ -13,7 +13,8 @@ import java.util.Map;
 /** Writes summary.json at the end of a run (to a temporary name, then renamed into place). */
 public final class SummaryWriter {
   public static final String FILE = "summary.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private SummaryWriter() {}
 
@@ -22,7 +23,8 @@ public final class SummaryWriter {
   }
 
   /** With further top-level sections (e.g. {@code checkpoints}). */
-  public static void write(Path folder, RunSummary s, Map<String, Object> sections) throws IOException {
+  public static void write(Path folder, RunSummary s, Map<String, Object> sections)
+      throws IOException {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("precision", s.precision());
     summary.put("steps", s.steps());
@@ -43,6 +45,10 @@ public final class SummaryWriter {
     summary.putAll(sections);
     Path temporary = folder.resolve(FILE + ".tmp");
     Files.write(temporary, JSON.writeValueAsBytes(summary));
-    Files.move(temporary, folder.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        temporary,
+        folder.resolve(FILE),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 }

@@ -22,11 +22,17 @@ class LossScalerTest {
 
   @Test
   void followsGradScalerTrajectory() {
-    // GradScaler(init_scale=8, growth_factor=2, backoff_factor=0.5, growth_interval=3) for these flags;
-    // worked out from torch._amp_update_scale_: grow when the tracker reaches 3, reset it on overflow.
+    // GradScaler(init_scale=8, growth_factor=2, backoff_factor=0.5, growth_interval=3) for these
+    // flags;
+    // worked out from torch._amp_update_scale_: grow when the tracker reaches 3, reset it on
+    // overflow.
     LossScaler scaler = new LossScaler(true, 8, 2.0, 0.5, 3, 0);
-    List<Double> scales = trajectory(scaler, false, false, false, false, true, false, false, true, false, false, false, false);
-    assertThat(scales).containsExactly(8.0, 8.0, 8.0, 16.0, 16.0, 8.0, 8.0, 8.0, 4.0, 4.0, 4.0, 8.0, 8.0);
+    List<Double> scales =
+        trajectory(
+            scaler, false, false, false, false, true, false, false, true, false, false, false,
+            false);
+    assertThat(scales)
+        .containsExactly(8.0, 8.0, 8.0, 16.0, 16.0, 8.0, 8.0, 8.0, 4.0, 4.0, 4.0, 8.0, 8.0);
     assertThat(scaler.growthTracker()).isEqualTo(1);
   }
 

@@ -18,12 +18,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Acceptance of fault handling at resume: a damaged newest checkpoint is passed over for the previous
- * one, and the trainer says so; a checkpoint of another model is refused with exit 2 and nothing changed.
+ * Acceptance of fault handling at resume: a damaged newest checkpoint is passed over for the
+ * previous one, and the trainer says so; a checkpoint of another model is refused with exit 2 and
+ * nothing changed.
  */
 class CheckpointRecoveryTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String JOB = """
+  private static final String JOB =
+      """
       apiVersion: mpj.dev/v1alpha1
       kind: MixedPrecisionJob
       metadata: {name: recovery}
@@ -57,7 +59,8 @@ class CheckpointRecoveryTest {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     try {
-      return TrainerCommand.commandLine().execute("train", "-f", job.toString(), "--output", out.toString());
+      return TrainerCommand.commandLine()
+          .execute("train", "-f", job.toString(), "--output", out.toString());
     } finally {
       System.setErr(original);
       stderr = captured.toString(StandardCharsets.UTF_8);
@@ -70,7 +73,8 @@ class CheckpointRecoveryTest {
     checkpoints = out.resolve("checkpoints");
     assertThat(train(32)).as(stderr).isZero();
     assertThat(CheckpointReader.checkpointFolders(checkpoints)).hasSize(3);
-    finalModel = Files.readAllBytes(checkpoints.resolve("step-00000030").resolve(CheckpointWriter.MODEL));
+    finalModel =
+        Files.readAllBytes(checkpoints.resolve("step-00000030").resolve(CheckpointWriter.MODEL));
   }
 
   @Test
@@ -81,7 +85,10 @@ class CheckpointRecoveryTest {
     Files.write(model, bytes);
 
     assertThat(train(32)).as(stderr).isZero();
-    assertThat(stderr).contains("checkpoint step-00000030 is damaged (model.safetensors: SHA-256", "resuming from checkpoint step-00000020");
+    assertThat(stderr)
+        .contains(
+            "checkpoint step-00000030 is damaged (model.safetensors: SHA-256",
+            "resuming from checkpoint step-00000020");
     assertResumedFrom20AndRewroteStep30();
   }
 
@@ -92,7 +99,10 @@ class CheckpointRecoveryTest {
     Files.write(optimizer, java.util.Arrays.copyOf(bytes, bytes.length / 2));
 
     assertThat(train(32)).as(stderr).isZero();
-    assertThat(stderr).contains("checkpoint step-00000030 is damaged (optimizer.safetensors: SHA-256", "resuming from checkpoint step-00000020");
+    assertThat(stderr)
+        .contains(
+            "checkpoint step-00000030 is damaged (optimizer.safetensors: SHA-256",
+            "resuming from checkpoint step-00000020");
     assertResumedFrom20AndRewroteStep30();
   }
 
@@ -101,15 +111,19 @@ class CheckpointRecoveryTest {
     assertThat(summary.get("resumedFromStep").asLong()).isEqualTo(20);
     assertThat(summary.at("/checkpoints/damagedSkipped/0").asText()).contains("step-00000030");
     assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(30);
-    assertThat(Files.readAllBytes(checkpoints.resolve("step-00000030").resolve(CheckpointWriter.MODEL)))
-        .as("the redone steps give the same weights").isEqualTo(finalModel);
+    assertThat(
+            Files.readAllBytes(
+                checkpoints.resolve("step-00000030").resolve(CheckpointWriter.MODEL)))
+        .as("the redone steps give the same weights")
+        .isEqualTo(finalModel);
   }
 
   @Test
   void aCheckpointOfAnotherModelIsRefusedWithExit2AndNothingChanged() throws IOException {
     Map<String, String> before = contents(out);
     assertThat(train(48)).isEqualTo(2);
-    assertThat(stderr).contains("spec.model", "step-00000030", "different model", "refusing to resume");
+    assertThat(stderr)
+        .contains("spec.model", "step-00000030", "different model", "refusing to resume");
     assertThat(contents(out)).isEqualTo(before);
   }
 
@@ -118,7 +132,10 @@ class CheckpointRecoveryTest {
     Map<String, String> m = new TreeMap<>();
     try (var paths = Files.walk(root)) {
       for (Path p : paths.toList()) {
-        String entry = Files.isDirectory(p) ? "dir" : Checksums.sha256(p) + " " + Files.getLastModifiedTime(p).toMillis();
+        String entry =
+            Files.isDirectory(p)
+                ? "dir"
+                : Checksums.sha256(p) + " " + Files.getLastModifiedTime(p).toMillis();
         m.put(root.relativize(p).toString(), entry);
       }
     }

@@ -16,8 +16,19 @@ class CheckpointWriterTest {
   private static Snapshot snapshot(long step) {
     byte[] weights = new byte[16];
     weights[0] = (byte) step;
-    CheckpointState state = new CheckpointState(CheckpointState.FORMAT, step, 0, step, 0, (int) step, null,
-        new CheckpointState.LossScalerState(65536, 0), "fp32", "hash", null);
+    CheckpointState state =
+        new CheckpointState(
+            CheckpointState.FORMAT,
+            step,
+            0,
+            step,
+            0,
+            (int) step,
+            null,
+            new CheckpointState.LossScalerState(65536, 0),
+            "fp32",
+            "hash",
+            null);
     return new Snapshot(
         List.of(new SafetensorsFile.Tensor("w", new long[] {4}, weights)),
         List.of(new SafetensorsFile.Tensor("m/w", new long[] {2, 2}, new byte[16])),
@@ -25,7 +36,9 @@ class CheckpointWriterTest {
   }
 
   private List<String> folders() throws IOException {
-    return CheckpointReader.checkpointFolders(dir).stream().map(p -> p.getFileName().toString()).toList();
+    return CheckpointReader.checkpointFolders(dir).stream()
+        .map(p -> p.getFileName().toString())
+        .toList();
   }
 
   @Test
@@ -74,6 +87,9 @@ class CheckpointWriterTest {
     Files.delete(dir.resolve("step-00000020").resolve(CheckpointWriter.OPTIMIZER));
     List<String> reports = new java.util.ArrayList<>();
     assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
-    assertThat(reports).singleElement().asString().contains("step-00000020", "optimizer.safetensors is missing");
+    assertThat(reports)
+        .singleElement()
+        .asString()
+        .contains("step-00000020", "optimizer.safetensors is missing");
   }
 }

@@ -7,16 +7,22 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Acceptance: SIGTERM mid-run leaves a checkpoint of the step it stopped at, within the grace period. */
+/**
+ * Acceptance: SIGTERM mid-run leaves a checkpoint of the step it stopped at, within the grace
+ * period.
+ */
 class PreemptionTest {
   private static final int GRACE_SECONDS = 10;
 
   @TempDir Path dir;
 
   @Test
-  void sigtermWritesACheckpointOfTheCurrentStepAndExitsInterruptedWithinTheGrace() throws Exception {
+  void sigtermWritesACheckpointOfTheCurrentStepAndExitsInterruptedWithinTheGrace()
+      throws Exception {
     Path job = dir.resolve("job.yaml");
-    Files.writeString(job, """
+    Files.writeString(
+        job,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: preempted}
@@ -36,7 +42,9 @@ class PreemptionTest {
           checkpoint: {intervalSteps: 1000, keep: 2}
         """);
     Path out = dir.resolve("out");
-    TrainerProcess trainer = TrainerProcess.start(job, out, "--termination-grace-seconds", Integer.toString(GRACE_SECONDS));
+    TrainerProcess trainer =
+        TrainerProcess.start(
+            job, out, "--termination-grace-seconds", Integer.toString(GRACE_SECONDS));
     trainer.awaitStep(25);
     long signalled = System.nanoTime();
     trainer.process.destroy(); // SIGTERM
@@ -48,8 +56,10 @@ class PreemptionTest {
     long lastStep = TrainerProcess.lastStep(out);
     assertThat(lastStep).as("stopped mid-run, between interval checkpoints").isBetween(25L, 999L);
     Path checkpoints = out.resolve("checkpoints");
-    assertThat(CheckpointReader.latestName(checkpoints)).isEqualTo(CheckpointWriter.folderName(lastStep));
-    CheckpointReader.Loaded loaded = CheckpointReader.load(checkpoints.resolve(CheckpointWriter.folderName(lastStep)));
+    assertThat(CheckpointReader.latestName(checkpoints))
+        .isEqualTo(CheckpointWriter.folderName(lastStep));
+    CheckpointReader.Loaded loaded =
+        CheckpointReader.load(checkpoints.resolve(CheckpointWriter.folderName(lastStep)));
     assertThat(loaded.state().step()).isEqualTo(lastStep);
     assertThat(trainer.log()).contains("SIGTERM", "exit 143");
     assertThat(Files.exists(out.resolve("summary.json"))).as("the run did not finish").isFalse();

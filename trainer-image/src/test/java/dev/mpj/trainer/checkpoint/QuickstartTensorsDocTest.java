@@ -18,7 +18,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The tensor table in docs/concepts/checkpoints.md is what the quick-start's model.safetensors holds. */
+/**
+ * The tensor table in docs/concepts/checkpoints.md is what the quick-start's model.safetensors
+ * holds.
+ */
 class QuickstartTensorsDocTest {
   private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
   private static final Pattern ROW = Pattern.compile("^\\| `([^`]+)` \\| (\\[[0-9, ]+\\]) \\|");
@@ -32,7 +35,8 @@ class QuickstartTensorsDocTest {
         documented.add(m.group(1) + " " + m.group(2));
       }
     }
-    RunConfig config = RunConfig.standalone(JobFiles.read(ROOT.resolve("docs/examples/quickstart.yaml")), null);
+    RunConfig config =
+        RunConfig.standalone(JobFiles.read(ROOT.resolve("docs/examples/quickstart.yaml")), null);
     Dataset all = DataSource.load(config.spec());
     List<String> actual = new ArrayList<>();
     try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0.2, 0))) {

@@ -13,9 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Acceptance of exact resume: a trainer killed with SIGKILL between checkpoints and started again on
- * the same output folder ends with the same master weights, byte for byte, as a run never killed.
- * Dropout is on, so the (seed, step) reseeding and the data position are exercised too.
+ * Acceptance of exact resume: a trainer killed with SIGKILL between checkpoints and started again
+ * on the same output folder ends with the same master weights, byte for byte, as a run never
+ * killed. Dropout is on, so the (seed, step) reseeding and the data position are exercised too.
  */
 class ResumeAfterKillTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,12 +25,16 @@ class ResumeAfterKillTest {
 
   @TempDir Path dir;
 
-  // CPU FP16 is ~65x slower than FP32: the fp16 job is smaller so that both take about 20 ms a step.
+  // CPU FP16 is ~65x slower than FP32: the fp16 job is smaller so that both take about 20 ms a
+  // step.
   @ParameterizedTest
   @CsvSource({"fp32, 512, 256", "fp16-mixed, 64, 64"})
-  void aKilledRunResumedEndsBitIdenticalToAnUninterruptedOne(String precision, int hidden, int batch) throws Exception {
+  void aKilledRunResumedEndsBitIdenticalToAnUninterruptedOne(
+      String precision, int hidden, int batch) throws Exception {
     Path job = dir.resolve("job.yaml");
-    Files.writeString(job, """
+    Files.writeString(
+        job,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: resume}
@@ -50,7 +54,8 @@ class ResumeAfterKillTest {
             gradientClipNorm: 1.0
             seed: 3
           checkpoint: {intervalSteps: %d, keep: 2}
-        """.formatted(precision, hidden, hidden, batch, STEPS, INTERVAL));
+        """
+            .formatted(precision, hidden, hidden, batch, STEPS, INTERVAL));
 
     Path whole = dir.resolve("uninterrupted");
     TrainerProcess uninterrupted = TrainerProcess.start(job, whole);
@@ -62,31 +67,39 @@ class ResumeAfterKillTest {
     first.process.destroyForcibly(); // SIGKILL: no hook, no flush
     first.waitFor(30);
     long killedAt = TrainerProcess.lastStep(out);
-    long checkpointed = CheckpointReader.newestWhole(out.resolve("checkpoints"), m -> {}).state().step();
+    long checkpointed =
+        CheckpointReader.newestWhole(out.resolve("checkpoints"), m -> {}).state().step();
     assertThat(killedAt).as("killed mid-run").isLessThan(STEPS);
-    assertThat(checkpointed).as("steps after the checkpoint were lost and must be redone").isLessThan(killedAt);
+    assertThat(checkpointed)
+        .as("steps after the checkpoint were lost and must be redone")
+        .isLessThan(killedAt);
     assertThat(Files.exists(out.resolve("summary.json"))).isFalse();
 
     TrainerProcess second = TrainerProcess.start(job, out);
     assertThat(second.waitFor(120)).as(second.log()).isZero();
-    assertThat(second.log()).contains("resuming from checkpoint " + CheckpointWriter.folderName(checkpointed));
+    assertThat(second.log())
+        .contains("resuming from checkpoint " + CheckpointWriter.folderName(checkpointed));
 
     String last = CheckpointWriter.folderName(STEPS);
     for (String file : List.of(CheckpointWriter.MODEL, CheckpointWriter.OPTIMIZER)) {
       assertThat(Files.readAllBytes(out.resolve("checkpoints").resolve(last).resolve(file)))
-          .as(file + " of the resumed run").isEqualTo(Files.readAllBytes(whole.resolve("checkpoints").resolve(last).resolve(file)));
+          .as(file + " of the resumed run")
+          .isEqualTo(Files.readAllBytes(whole.resolve("checkpoints").resolve(last).resolve(file)));
     }
     JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
     assertThat(summary.get("resumedFromStep").asLong()).isEqualTo(checkpointed);
     assertThat(summary.get("steps").asLong()).isEqualTo(STEPS);
 
-    // metrics.jsonl continues from the checkpoint: every step once, with the uninterrupted run's losses.
+    // metrics.jsonl continues from the checkpoint: every step once, with the uninterrupted run's
+    // losses.
     List<JsonNode> resumed = lines(out);
     List<JsonNode> reference = lines(whole);
     assertThat(resumed).hasSize(STEPS);
     for (int i = 0; i < STEPS; i++) {
       assertThat(resumed.get(i).get("step").asLong()).isEqualTo(i + 1);
-      assertThat(resumed.get(i).get("loss").asDouble()).as("loss of step %d", i + 1).isEqualTo(reference.get(i).get("loss").asDouble());
+      assertThat(resumed.get(i).get("loss").asDouble())
+          .as("loss of step %d", i + 1)
+          .isEqualTo(reference.get(i).get("loss").asDouble());
     }
   }
 

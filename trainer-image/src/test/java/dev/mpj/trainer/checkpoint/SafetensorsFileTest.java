@@ -33,10 +33,11 @@ class SafetensorsFileTest {
     return new SafetensorsFile.Tensor(name, shape, b.array());
   }
 
-  private final List<SafetensorsFile.Tensor> tensors = List.of(
-      tensor("01Linear_weight", new long[] {2, 3}, 1f, -2f, 3.5f, Float.MIN_VALUE, -0f, 1e30f),
-      tensor("01Linear_bias", new long[] {2}, 0.25f, -0.125f),
-      tensor("03BatchNorm_runningMean", new long[] {3}, 7f, 8f, 9f));
+  private final List<SafetensorsFile.Tensor> tensors =
+      List.of(
+          tensor("01Linear_weight", new long[] {2, 3}, 1f, -2f, 3.5f, Float.MIN_VALUE, -0f, 1e30f),
+          tensor("01Linear_bias", new long[] {2}, 0.25f, -0.125f),
+          tensor("03BatchNorm_runningMean", new long[] {3}, 7f, 8f, 9f));
 
   @Test
   void anIndependentParserOfTheFormatReadsTheNamesShapesAndBitsBack() throws IOException {
@@ -48,7 +49,8 @@ class SafetensorsFileTest {
     // The format, from its specification: u64 little-endian N, N bytes of JSON, then the data.
     long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat((8 + n) % 8).as("data aligned to 8 bytes").isZero();
-    JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
+    JsonNode header =
+        new ObjectMapper().readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
     List<String> names = new ArrayList<>();
     long expectedOffset = 0;
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -58,7 +60,8 @@ class SafetensorsFileTest {
       assertThat(e.getValue().get("dtype").asText()).isEqualTo("F32");
       List<Long> shape = new ArrayList<>();
       e.getValue().get("shape").forEach(d -> shape.add(d.asLong()));
-      assertThat(shape).containsExactly(java.util.Arrays.stream(t.shape()).boxed().toArray(Long[]::new));
+      assertThat(shape)
+          .containsExactly(java.util.Arrays.stream(t.shape()).boxed().toArray(Long[]::new));
       long begin = e.getValue().get("data_offsets").get(0).asLong();
       long end = e.getValue().get("data_offsets").get(1).asLong();
       assertThat(begin).as("tensors packed in order").isEqualTo(expectedOffset);
@@ -66,7 +69,8 @@ class SafetensorsFileTest {
       byte[] data = java.util.Arrays.copyOfRange(bytes, (int) (8 + n + begin), (int) (8 + n + end));
       assertThat(data).isEqualTo(t.data());
     }
-    assertThat(names).containsExactly("01Linear_weight", "01Linear_bias", "03BatchNorm_runningMean");
+    assertThat(names)
+        .containsExactly("01Linear_weight", "01Linear_bias", "03BatchNorm_runningMean");
     assertThat(8 + n + expectedOffset).as("nothing after the last tensor").isEqualTo(bytes.length);
   }
 
@@ -91,6 +95,8 @@ class SafetensorsFileTest {
     SafetensorsFile.write(file, tensors);
     byte[] bytes = Files.readAllBytes(file);
     Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 3));
-    assertThatThrownBy(() -> SafetensorsFile.read(file)).isInstanceOf(IOException.class).hasMessageContaining("outside the file");
+    assertThatThrownBy(() -> SafetensorsFile.read(file))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("outside the file");
   }
 }

@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** {@code mpj-trainer train -f JOB --output DIR} as a child JVM, as a pod runs it: it can be killed for real. */
+/**
+ * {@code mpj-trainer train -f JOB --output DIR} as a child JVM, as a pod runs it: it can be killed
+ * for real.
+ */
 final class TrainerProcess {
   private static final ObjectMapper JSON = new ObjectMapper();
   final Process process;
@@ -24,13 +27,25 @@ final class TrainerProcess {
   static TrainerProcess start(Path job, Path output, String... extra) throws IOException {
     Files.createDirectories(output.getParent());
     Path log = Files.createTempFile(output.getParent(), "trainer", ".log");
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-        "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-        "dev.mpj.trainer.cli.TrainerCommand", "train", "-f", job.toString(), "--output", output.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.mpj.trainer.cli.TrainerCommand",
+                "train",
+                "-f",
+                job.toString(),
+                "--output",
+                output.toString()));
     command.addAll(List.of(extra));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().remove("MPJ_CHECKPOINT_DIR");
     builder.environment().remove("MPJ_TERMINATION_GRACE_SECONDS");
     return new TrainerProcess(builder.start(), output, log);
@@ -55,7 +70,8 @@ final class TrainerProcess {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (lastStep(output) < step) {
       if (!process.isAlive()) {
-        throw new AssertionError("trainer ended (exit " + process.exitValue() + ") before step " + step + ": " + log());
+        throw new AssertionError(
+            "trainer ended (exit " + process.exitValue() + ") before step " + step + ": " + log());
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no step " + step + " in 90 s: " + log());

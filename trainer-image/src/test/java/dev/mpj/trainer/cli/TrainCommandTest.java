@@ -39,18 +39,22 @@ class TrainCommandTest {
 
   private Path job(String precision, String spec) throws IOException {
     Path file = Files.createTempFile(dir, "job", ".yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: cli-test}
         spec:
           precision: %s
         %s
-        """.formatted(precision, spec.indent(2)));
+        """
+            .formatted(precision, spec.indent(2)));
     return file;
   }
 
-  private static final String QUICKSTART = """
+  private static final String QUICKSTART =
+      """
       model:
         architecture: mlp
         mlp: {hiddenSizes: [32, 32], activation: relu}
@@ -71,15 +75,32 @@ class TrainCommandTest {
   void trainsAJobAndWritesMetricsAndSummary() throws IOException {
     Path out = dir.resolve("out");
     Path terminationLog = dir.resolve("termination-log");
-    assertThat(train("-f", job("fp16-mixed", QUICKSTART).toString(), "--output", out.toString(),
-        "--termination-message-path", terminationLog.toString())).as(stderr).isZero();
+    assertThat(
+            train(
+                "-f",
+                job("fp16-mixed", QUICKSTART).toString(),
+                "--output",
+                out.toString(),
+                "--termination-message-path",
+                terminationLog.toString()))
+        .as(stderr)
+        .isZero();
 
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertThat(lines).hasSize(40);
     for (int i = 0; i < lines.size(); i++) {
       JsonNode line = JSON.readTree(lines.get(i));
       assertThat(line.get("step").asInt()).isEqualTo(i + 1);
-      for (String field : List.of("loss", "lossScale", "overflow", "skipped", "gradNorm", "samplesPerSecond", "microBatch", "accumulation")) {
+      for (String field :
+          List.of(
+              "loss",
+              "lossScale",
+              "overflow",
+              "skipped",
+              "gradNorm",
+              "samplesPerSecond",
+              "microBatch",
+              "accumulation")) {
         assertThat(line.has(field)).as("%s in %s", field, line).isTrue();
       }
       assertThat(line.get("microBatch").asInt()).isEqualTo(64);
@@ -95,9 +116,11 @@ class TrainCommandTest {
     assertThat(summary.get("steps").asInt()).isEqualTo(40);
     assertThat(summary.get("skippedSteps").asInt()).isBetween(0, 5);
     assertThat(summary.get("finalLossScale").asDouble()).isPositive();
-    assertThat(summary.get("trainLoss").asDouble()).isLessThan(JSON.readTree(lines.get(0)).get("loss").asDouble());
+    assertThat(summary.get("trainLoss").asDouble())
+        .isLessThan(JSON.readTree(lines.get(0)).get("loss").asDouble());
     assertThat(summary.get("validation").get("accuracy").asDouble()).isGreaterThan(0.3);
-    assertThat(summary.get("parameters").asLong()).isEqualTo(32L * 32 + 32 + 32 * 32 + 32 + 32 * 8 + 8);
+    assertThat(summary.get("parameters").asLong())
+        .isEqualTo(32L * 32 + 32 + 32 * 32 + 32 + 32 * 8 + 8);
     assertThat(summary.get("peakRssBytes").asLong()).isGreaterThan(10_000_000L);
     long beforeTraining = summary.get("rssBeforeTrainingBytes").asLong();
     assertThat(beforeTraining).isGreaterThan(10_000_000L);
@@ -125,7 +148,9 @@ class TrainCommandTest {
   @Test
   void trainsFromTheOperatorsConfigWithAccumulation() throws IOException {
     Path config = dir.resolve("config.yaml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: TrainerConfig
         jobName: from-config
@@ -135,10 +160,19 @@ class TrainCommandTest {
         spec:
           precision: fp32
         %s
-        """.formatted(QUICKSTART.replace("steps: 40", "steps: 5").replace("action: warn}", "action: warn}").lines()
-            .filter(l -> !l.startsWith("parity")).reduce("", (a, b) -> a + b + "\n").indent(2)));
+        """
+            .formatted(
+                QUICKSTART
+                    .replace("steps: 40", "steps: 5")
+                    .replace("action: warn}", "action: warn}")
+                    .lines()
+                    .filter(l -> !l.startsWith("parity"))
+                    .reduce("", (a, b) -> a + b + "\n")
+                    .indent(2)));
     Path out = dir.resolve("from-config");
-    assertThat(train("--config", config.toString(), "--output", out.toString())).as(stderr).isZero();
+    assertThat(train("--config", config.toString(), "--output", out.toString()))
+        .as(stderr)
+        .isZero();
     List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
     assertThat(lines).hasSize(5);
     assertThat(JSON.readTree(lines.get(0)).get("accumulation").asInt()).isEqualTo(4);
@@ -147,11 +181,19 @@ class TrainCommandTest {
 
   @Test
   void parityBeyondTheBoundWithActionFailExits3() throws IOException {
-    String spec = QUICKSTART.replace("steps: 40", "steps: 10")
-        .replace("parity: {maxRelativeGap: 0.02, intervalSteps: 20, action: warn}", "parity: {maxRelativeGap: 0.0, intervalSteps: 5, action: fail}");
+    String spec =
+        QUICKSTART
+            .replace("steps: 40", "steps: 10")
+            .replace(
+                "parity: {maxRelativeGap: 0.02, intervalSteps: 20, action: warn}",
+                "parity: {maxRelativeGap: 0.0, intervalSteps: 5, action: fail}");
     Path out = dir.resolve("parity");
-    assertThat(train("-f", job("fp16-mixed", spec).toString(), "--output", out.toString())).as(stderr).isEqualTo(3);
-    assertThat(stderr).contains("precision parity failed at step 5").contains("spec.parity.maxRelativeGap");
+    assertThat(train("-f", job("fp16-mixed", spec).toString(), "--output", out.toString()))
+        .as(stderr)
+        .isEqualTo(3);
+    assertThat(stderr)
+        .contains("precision parity failed at step 5")
+        .contains("spec.parity.maxRelativeGap");
     assertThat(Files.readAllLines(out.resolve("metrics.jsonl"))).hasSize(5);
   }
 
@@ -159,8 +201,10 @@ class TrainCommandTest {
   void trainsFromNpzAndCsvFiles() throws IOException {
     Path npz = dir.resolve("train.npz");
     java.util.Random random = new java.util.Random(1);
-    java.nio.ByteBuffer x = java.nio.ByteBuffer.allocate(4 * 64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    java.nio.ByteBuffer y = java.nio.ByteBuffer.allocate(8 * 64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer x =
+        java.nio.ByteBuffer.allocate(4 * 64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer y =
+        java.nio.ByteBuffer.allocate(8 * 64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     StringBuilder csv = new StringBuilder("f0,f1,f2,f3,cls\n");
     for (int i = 0; i < 64; i++) {
       int label = i % 2;
@@ -178,7 +222,8 @@ class TrainCommandTest {
       dev.mpj.trainer.data.NpzFiles.add(zip, "labels", "<i8", "(64,)", y.array());
     }
     Files.writeString(dir.resolve("train.csv"), csv);
-    String model = """
+    String model =
+        """
         model:
           architecture: mlp
           mlp: {hiddenSizes: [8]}
@@ -188,15 +233,29 @@ class TrainCommandTest {
           optimizer: {type: adam, learningRate: 0.02}
         """;
     Path fromNpz = dir.resolve("npz-out");
-    String npzJob = model + "data:\n  source: npz\n  npz: {path: " + npz + ", features: features, labels: labels}\n";
-    assertThat(train("-f", job("fp16-mixed", npzJob).toString(), "--output", fromNpz.toString())).as(stderr).isZero();
+    String npzJob =
+        model
+            + "data:\n  source: npz\n  npz: {path: "
+            + npz
+            + ", features: features, labels: labels}\n";
+    assertThat(train("-f", job("fp16-mixed", npzJob).toString(), "--output", fromNpz.toString()))
+        .as(stderr)
+        .isZero();
     Path fromCsv = dir.resolve("csv-out");
-    String csvJob = model + "data:\n  source: csv\n  csv: {path: " + dir.resolve("train.csv") + ", labelColumn: cls}\n";
-    assertThat(train("-f", job("fp32", csvJob).toString(), "--output", fromCsv.toString())).as(stderr).isZero();
+    String csvJob =
+        model
+            + "data:\n  source: csv\n  csv: {path: "
+            + dir.resolve("train.csv")
+            + ", labelColumn: cls}\n";
+    assertThat(train("-f", job("fp32", csvJob).toString(), "--output", fromCsv.toString()))
+        .as(stderr)
+        .isZero();
     for (Path out : List.of(fromNpz, fromCsv)) {
       JsonNode summary = JSON.readTree(out.resolve("summary.json").toFile());
       assertThat(summary.get("parameters").asLong()).isEqualTo(4 * 8 + 8 + 8 * 2 + 2);
-      assertThat(summary.get("validation").get("accuracy").asDouble()).as("two well separated classes").isGreaterThan(0.8);
+      assertThat(summary.get("validation").get("accuracy").asDouble())
+          .as("two well separated classes")
+          .isGreaterThan(0.8);
     }
   }
 
@@ -220,7 +279,8 @@ class TrainCommandTest {
       dev.mpj.trainer.data.NpzFiles.add(zip, "x", "<i8", "(4, 16)", tokens);
       dev.mpj.trainer.data.NpzFiles.add(zip, "y", "<i8", "(4, 16)", tokens);
     }
-    String spec = """
+    String spec =
+        """
         model:
           architecture: transformer
           transformer: {layers: 1, hiddenSize: 8, heads: 2, vocabSize: 8, sequenceLength: 4}
@@ -230,13 +290,19 @@ class TrainCommandTest {
         training:
           globalBatchSize: 2
           steps: 1
-        """.formatted(npz);
+        """
+            .formatted(npz);
     assertRefused(job("fp16-mixed", spec), "spec.model.transformer.sequenceLength");
   }
 
   @Test
   void bf16IsRefusedNamingThePrecision() throws IOException {
-    assertRefused(job("bf16-mixed", QUICKSTART.replace("parity: {maxRelativeGap: 0.02, intervalSteps: 20, action: warn}\n", "")), "spec.precision");
+    assertRefused(
+        job(
+            "bf16-mixed",
+            QUICKSTART.replace(
+                "parity: {maxRelativeGap: 0.02, intervalSteps: 20, action: warn}\n", "")),
+        "spec.precision");
     assertThat(stderr).contains("BF16");
   }
 
@@ -258,6 +324,7 @@ class TrainCommandTest {
         training:
           globalBatchSize: 2
           steps: 2
-        """.formatted(csv, label);
+        """
+        .formatted(csv, label);
   }
 }

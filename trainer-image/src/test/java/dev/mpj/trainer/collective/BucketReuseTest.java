@@ -8,12 +8,17 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A training loop runs one bucketed all-reduce per step: native memory must not grow with the steps. */
+/**
+ * A training loop runs one bucketed all-reduce per step: native memory must not grow with the
+ * steps.
+ */
 class BucketReuseTest {
 
   private static long directBytes() {
     return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+        .filter(pool -> pool.getName().equals("direct"))
+        .mapToLong(BufferPoolMXBean::getMemoryUsed)
+        .sum();
   }
 
   @Test
@@ -21,15 +26,18 @@ class BucketReuseTest {
     int bucketBytes = 1 << 20;
     int steps = 40;
     long before = directBytes();
-    LocalReplicas.run(LocalReplicas.config(2, Duration.ofSeconds(20)), group -> {
-      group.bucketBytes(bucketBytes);
-      List<byte[]> gradients = List.of(new byte[3 * bucketBytes / 2], new byte[bucketBytes]);
-      for (int step = 0; step < steps; step++) {
-        group.allReduce(gradients, ElementType.FP32, Reduction.SUM);
-      }
-      return null;
-    });
-    // Two ranks, two buckets each, plus the ring's scratch and work buffers: a few MiB, not 2 x 40 x 2 MiB.
+    LocalReplicas.run(
+        LocalReplicas.config(2, Duration.ofSeconds(20)),
+        group -> {
+          group.bucketBytes(bucketBytes);
+          List<byte[]> gradients = List.of(new byte[3 * bucketBytes / 2], new byte[bucketBytes]);
+          for (int step = 0; step < steps; step++) {
+            group.allReduce(gradients, ElementType.FP32, Reduction.SUM);
+          }
+          return null;
+        });
+    // Two ranks, two buckets each, plus the ring's scratch and work buffers: a few MiB, not 2 x 40
+    // x 2 MiB.
     assertThat(directBytes() - before).isLessThan(16L * bucketBytes);
   }
 }

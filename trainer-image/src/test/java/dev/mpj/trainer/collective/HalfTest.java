@@ -30,11 +30,15 @@ class HalfTest {
       if (Double.isNaN(expected)) {
         assertThat(value).as("bits %04x", bits).isNaN();
         int back = Half.fromFloat(value);
-        assertThat(Half.isNonFinite(back) && (back & 0x3ff) != 0).as("NaN %04x stays NaN", bits).isTrue();
+        assertThat(Half.isNonFinite(back) && (back & 0x3ff) != 0)
+            .as("NaN %04x stays NaN", bits)
+            .isTrue();
         assertThat(back & 0x8000).isEqualTo(bits & 0x8000);
         continue;
       }
-      assertThat(Double.compare(value, expected)).as("bits %04x", bits).isZero(); // also tells -0 from +0
+      assertThat(Double.compare(value, expected))
+          .as("bits %04x", bits)
+          .isZero(); // also tells -0 from +0
       assertThat(Half.fromFloat(value)).as("round trip %04x", bits).isEqualTo(bits);
     }
   }
@@ -57,7 +61,8 @@ class HalfTest {
   void overflowUnderflowInfinityAndNaN() {
     assertThat(Half.fromFloat(65504f)).isEqualTo(0x7bff);
     assertThat(Half.fromFloat(Math.nextDown(65520f))).isEqualTo(0x7bff);
-    assertThat(Half.fromFloat(65520f)).isEqualTo(0x7c00); // tie with an odd max rounds up to infinity
+    assertThat(Half.fromFloat(65520f))
+        .isEqualTo(0x7c00); // tie with an odd max rounds up to infinity
     assertThat(Half.fromFloat(1e10f)).isEqualTo(0x7c00);
     assertThat(Half.fromFloat(-1e10f)).isEqualTo(0xfc00);
     assertThat(Half.fromFloat(Float.POSITIVE_INFINITY)).isEqualTo(0x7c00);
@@ -66,7 +71,8 @@ class HalfTest {
     assertThat(Half.toFloat(0xfc00)).isEqualTo(Float.NEGATIVE_INFINITY);
     assertThat(Half.isNonFinite(Half.fromFloat(Float.NaN))).isTrue();
     assertThat(Half.fromFloat(Float.NaN) & 0x3ff).isNotZero();
-    assertThat(Half.isNonFinite(Half.fromFloat(Float.intBitsToFloat(0x7f800001)))).isTrue(); // signalling
+    assertThat(Half.isNonFinite(Half.fromFloat(Float.intBitsToFloat(0x7f800001))))
+        .isTrue(); // signalling
     assertThat(Half.fromFloat(Float.intBitsToFloat(0x7f800001)) & 0x3ff).isNotZero();
 
     assertThat(Half.fromFloat(0x1p-24f)).isEqualTo(0x0001); // smallest subnormal
@@ -76,7 +82,8 @@ class HalfTest {
     assertThat(Half.fromFloat(3 * 0x1p-25f)).isEqualTo(0x0002); // 1.5 units: tie to even 2
     assertThat(Half.fromFloat(5 * 0x1p-25f)).isEqualTo(0x0002); // 2.5 units: tie to even 2
     assertThat(Half.fromFloat(Math.nextDown(0x1p-14f))).isEqualTo(0x0400); // rounds up into normals
-    assertThat(Half.fromFloat(0x1p-14f - 0x1p-25f)).isEqualTo(0x0400); // 1023.5 units: tie to even 1024
+    assertThat(Half.fromFloat(0x1p-14f - 0x1p-25f))
+        .isEqualTo(0x0400); // 1023.5 units: tie to even 1024
     assertThat(Half.fromFloat(1f)).isEqualTo(0x3c00);
     assertThat(Half.fromFloat(-2f)).isEqualTo(0xc000);
     assertThat(Half.fromFloat(1f + 0x1p-11f)).isEqualTo(0x3c00); // tie, even below
@@ -95,9 +102,10 @@ class HalfTest {
     SplittableRandom random = new SplittableRandom(7);
     for (int i = 0; i < 500_000; i++) {
       // Bit patterns spread over all exponents, and values concentrated in the half range.
-      float value = i % 2 == 0
-          ? Float.intBitsToFloat(random.nextInt())
-          : (float) (random.nextDouble(-70000, 70000) * Math.pow(2, -random.nextInt(0, 30)));
+      float value =
+          i % 2 == 0
+              ? Float.intBitsToFloat(random.nextInt())
+              : (float) (random.nextDouble(-70000, 70000) * Math.pow(2, -random.nextInt(0, 30)));
       if (Float.isNaN(value)) {
         continue;
       }

@@ -12,7 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-/** Runs N replicas as threads of this JVM, each joining over loopback TCP as a real replica would. */
+/**
+ * Runs N replicas as threads of this JVM, each joining over loopback TCP as a real replica would.
+ */
 final class LocalReplicas {
 
   interface Body<T> {
@@ -32,11 +34,13 @@ final class LocalReplicas {
   }
 
   static RendezvousConfig config(int worldSize, Duration operationTimeout) {
-    return new RendezvousConfig(0, worldSize, "127.0.0.1", freePort(), TOKEN, operationTimeout,
-        Duration.ofSeconds(20), 0);
+    return new RendezvousConfig(
+        0, worldSize, "127.0.0.1", freePort(), TOKEN, operationTimeout, Duration.ofSeconds(20), 0);
   }
 
-  /** Joins every rank of {@code config}, runs {@code body} on each, and returns the results by rank. */
+  /**
+   * Joins every rank of {@code config}, runs {@code body} on each, and returns the results by rank.
+   */
   static <T> List<T> run(RendezvousConfig config, Body<T> body) throws Exception {
     return results(start(config, body));
   }
@@ -66,11 +70,13 @@ final class LocalReplicas {
     ExecutorService threads = Executors.newFixedThreadPool(configs.size());
     List<Future<T>> futures = new ArrayList<>();
     for (RendezvousConfig mine : configs) {
-      futures.add(threads.submit(() -> {
-        try (ReplicaGroup group = ReplicaGroup.join(mine)) {
-          return body.run(group);
-        }
-      }));
+      futures.add(
+          threads.submit(
+              () -> {
+                try (ReplicaGroup group = ReplicaGroup.join(mine)) {
+                  return body.run(group);
+                }
+              }));
     }
     threads.shutdown();
     return futures;

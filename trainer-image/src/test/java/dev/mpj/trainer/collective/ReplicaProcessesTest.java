@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Replicas as separate JVMs, as bin/mpj local and the pods run them. */
 class ReplicaProcessesTest {
 
-  private static final List<String> JVM = List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  private static final List<String> JVM =
+      List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
   @TempDir Path dir;
   private final List<Process> processes = new ArrayList<>();
@@ -40,7 +41,9 @@ class ReplicaProcessesTest {
   }
 
   private static String firstLine(Process process) throws IOException {
-    return new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    return new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
   }
 
   @Test
@@ -49,11 +52,26 @@ class ReplicaProcessesTest {
     int bucketBytes = 65_536;
     long seed = 9;
     RendezvousConfig config = LocalReplicas.config(3, Duration.ofSeconds(20));
-    List<String> args = List.of("check", Integer.toString(elements), "fp16", "mean", Long.toString(seed),
-        Integer.toString(bucketBytes), dir.toString());
+    List<String> args =
+        List.of(
+            "check",
+            Integer.toString(elements),
+            "fp16",
+            "mean",
+            Long.toString(seed),
+            Integer.toString(bucketBytes),
+            dir.toString());
     Path strangerLogs = Files.createDirectory(dir.resolve("stranger"));
-    RendezvousConfig strangerConfig = new RendezvousConfig(1, 3, config.coordinatorHost(), config.coordinatorPort(),
-        "a-guessed-token", config.operationTimeout(), Duration.ofSeconds(3), 0);
+    RendezvousConfig strangerConfig =
+        new RendezvousConfig(
+            1,
+            3,
+            config.coordinatorHost(),
+            config.coordinatorPort(),
+            "a-guessed-token",
+            config.operationTimeout(),
+            Duration.ofSeconds(3),
+            0);
     Process stranger = ReplicaProcesses.startRank(strangerConfig, JVM, args, strangerLogs);
     processes.add(stranger);
     List<Process> replicas = new ArrayList<>();
@@ -76,7 +94,9 @@ class ReplicaProcessesTest {
     }
     String payloadHash = CollectiveWorker.sha256(CollectiveWorker.samplePayload(seed));
     for (int rank = 0; rank < 3; rank++) {
-      assertThat(lines.get(rank)).isEqualTo("rank=" + rank + " broadcast=" + payloadHash + " anyTrue=true gathered=[0, 1, 2]");
+      assertThat(lines.get(rank))
+          .isEqualTo(
+              "rank=" + rank + " broadcast=" + payloadHash + " anyTrue=true gathered=[0, 1, 2]");
     }
 
     List<byte[]> inputs = new ArrayList<>();
@@ -85,12 +105,19 @@ class ReplicaProcessesTest {
     }
     byte[] expected = new byte[elements * 2];
     for (int from = 0; from < expected.length; from += bucketBytes) {
-      byte[] bucket = RingReference.expected(inputs, ElementType.FP16, Reduction.MEAN, from,
-          Math.min(expected.length, from + bucketBytes));
+      byte[] bucket =
+          RingReference.expected(
+              inputs,
+              ElementType.FP16,
+              Reduction.MEAN,
+              from,
+              Math.min(expected.length, from + bucketBytes));
       System.arraycopy(bucket, 0, expected, from, bucket.length);
     }
     for (int rank = 0; rank < 3; rank++) {
-      assertThat(Files.readAllBytes(dir.resolve("rank-" + rank + ".bin"))).as("rank %d", rank).isEqualTo(expected);
+      assertThat(Files.readAllBytes(dir.resolve("rank-" + rank + ".bin")))
+          .as("rank %d", rank)
+          .isEqualTo(expected);
     }
 
     assertThat(log(0)).contains("refused a connection");
@@ -102,7 +129,8 @@ class ReplicaProcessesTest {
 
   @Test
   void killingOneProcessMakesTheOthersExitRetryablyAtOnce() throws Exception {
-    Duration timeout = Duration.ofSeconds(20); // long: they must notice the death, not wait for the timeout
+    Duration timeout =
+        Duration.ofSeconds(20); // long: they must notice the death, not wait for the timeout
     List<Process> replicas = start(LocalReplicas.config(3, timeout), "loop", "100000");
     for (Process replica : replicas) {
       assertThat(firstLine(replica)).isEqualTo("ready");
@@ -110,8 +138,12 @@ class ReplicaProcessesTest {
     long start = System.nanoTime();
     replicas.get(1).destroyForcibly();
     for (int rank : new int[] {0, 2}) {
-      assertThat(replicas.get(rank).waitFor(10, TimeUnit.SECONDS)).as("rank %d exits", rank).isTrue();
-      assertThat(replicas.get(rank).exitValue()).as(log(rank)).isEqualTo(CollectiveException.EXIT_CODE);
+      assertThat(replicas.get(rank).waitFor(10, TimeUnit.SECONDS))
+          .as("rank %d exits", rank)
+          .isTrue();
+      assertThat(replicas.get(rank).exitValue())
+          .as(log(rank))
+          .isEqualTo(CollectiveException.EXIT_CODE);
       assertThat(log(rank)).contains("PeerFailedException");
     }
     assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(5).toNanos());
@@ -125,13 +157,19 @@ class ReplicaProcessesTest {
       assertThat(firstLine(replica)).isEqualTo("ready");
     }
     long start = System.nanoTime();
-    Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(replicas.get(2).pid())).start();
+    Process stop =
+        new ProcessBuilder("kill", "-STOP", Long.toString(replicas.get(2).pid())).start();
     assertThat(stop.waitFor()).isZero(); // alive, its connections open, but it answers nothing
     for (int rank : new int[] {0, 1}) {
-      assertThat(replicas.get(rank).waitFor(15, TimeUnit.SECONDS)).as("rank %d exits", rank).isTrue();
-      assertThat(replicas.get(rank).exitValue()).as(log(rank)).isEqualTo(CollectiveException.EXIT_CODE);
+      assertThat(replicas.get(rank).waitFor(15, TimeUnit.SECONDS))
+          .as("rank %d exits", rank)
+          .isTrue();
+      assertThat(replicas.get(rank).exitValue())
+          .as(log(rank))
+          .isEqualTo(CollectiveException.EXIT_CODE);
       assertThat(log(rank)).contains("PeerFailedException");
     }
-    assertThat(System.nanoTime() - start).isLessThan(timeout.multipliedBy(2).plusSeconds(2).toNanos());
+    assertThat(System.nanoTime() - start)
+        .isLessThan(timeout.multipliedBy(2).plusSeconds(2).toNanos());
   }
 }

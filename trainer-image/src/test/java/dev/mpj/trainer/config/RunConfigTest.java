@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 class RunConfigTest {
   private static MixedPrecisionJob job(String training) {
-    return JobFiles.parse("""
+    return JobFiles.parse(
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: j}
@@ -20,7 +21,8 @@ class RunConfigTest {
           model: {architecture: mlp}
           data: {source: synthetic}
           training: %s
-        """.formatted(training));
+        """
+            .formatted(training));
   }
 
   @Test
@@ -56,7 +58,8 @@ class RunConfigTest {
         .isInstanceOf(InvalidJobException.class)
         .hasMessageContaining("gradientAccumulation");
     config.gradientAccumulation = 4;
-    assertThatThrownBy(() -> RunConfig.fromTrainerConfig(config, 2)).hasMessageContaining("MPJ_RANK");
+    assertThatThrownBy(() -> RunConfig.fromTrainerConfig(config, 2))
+        .hasMessageContaining("MPJ_RANK");
   }
 
   @Test
@@ -67,7 +70,9 @@ class RunConfigTest {
     config.microBatch = 2;
     config.gradientAccumulation = 2;
     int[] global = {10, 11, 12, 13, 14, 15, 16};
-    assertThat(RunConfig.fromTrainerConfig(config, 0).microBatches(global)).containsExactly(new int[] {10, 12}, new int[] {14, 16});
-    assertThat(RunConfig.fromTrainerConfig(config, 1).microBatches(global)).containsExactly(new int[] {11, 13}, new int[] {15});
+    assertThat(RunConfig.fromTrainerConfig(config, 0).microBatches(global))
+        .containsExactly(new int[] {10, 12}, new int[] {14, 16});
+    assertThat(RunConfig.fromTrainerConfig(config, 1).microBatches(global))
+        .containsExactly(new int[] {11, 13}, new int[] {15});
   }
 }

@@ -42,18 +42,26 @@ class DataTest {
     assertThat(a.validation().samples()).isEqualTo(20);
     assertThat(a.train().samples()).isEqualTo(80);
     assertThat(a.validation().inputs()).containsExactly(b.validation().inputs());
-    assertThat(DataSplit.of(all, 0.2, 6).validation().inputs()).isNotEqualTo(a.validation().inputs());
+    assertThat(DataSplit.of(all, 0.2, 6).validation().inputs())
+        .isNotEqualTo(a.validation().inputs());
   }
 
   @Test
   void readsNpzArraysOfEachDtype() throws IOException {
     Path file = dir.resolve("data.npz");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
-      NpzFiles.add(zip, "x", "<f8", "(2, 3)", NpzFiles.bytes(8, b -> {
-        for (double v : new double[] {1.5, -2, 3, 4, 5, 6.25}) {
-          b.putDouble(v);
-        }
-      }));
+      NpzFiles.add(
+          zip,
+          "x",
+          "<f8",
+          "(2, 3)",
+          NpzFiles.bytes(
+              8,
+              b -> {
+                for (double v : new double[] {1.5, -2, 3, 4, 5, 6.25}) {
+                  b.putDouble(v);
+                }
+              }));
       NpzFiles.add(zip, "y", "<i8", "(2,)", NpzFiles.bytes(8, b -> b.putLong(3).putLong(1)));
       NpzFiles.add(zip, "z", "<i4", "(2,)", NpzFiles.bytes(4, b -> b.putInt(-1).putInt(7)));
     }
@@ -77,6 +85,7 @@ class DataTest {
         .isInstanceOf(InvalidJobException.class)
         .hasMessageContaining("spec.data.csv.labelColumn")
         .hasMessageContaining("a, b, target");
-    assertThatThrownBy(() -> CsvData.read(dir.resolve("nope.csv"), "label")).hasMessageContaining("spec.data.csv.path");
+    assertThatThrownBy(() -> CsvData.read(dir.resolve("nope.csv"), "label"))
+        .hasMessageContaining("spec.data.csv.path");
   }
 }

@@ -12,7 +12,8 @@ import java.util.zip.ZipOutputStream;
 public final class NpzFiles {
   private NpzFiles() {}
 
-  public static void add(ZipOutputStream zip, String name, String dtype, String shape, byte[] data) throws IOException {
+  public static void add(ZipOutputStream zip, String name, String dtype, String shape, byte[] data)
+      throws IOException {
     String header = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': " + shape + ", }";
     int total = 10 + header.length() + 1;
     header = header + " ".repeat((64 - total % 64) % 64) + "\n";

@@ -18,7 +18,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code mpj-trainer train -f} as separate replica processes: strangers are refused, a dead peer fails the gang. */
+/**
+ * {@code mpj-trainer train -f} as separate replica processes: strangers are refused, a dead peer
+ * fails the gang.
+ */
 class ReplicaFaultTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -26,7 +29,9 @@ class ReplicaFaultTest {
 
   private Path job(int steps) throws IOException {
     Path file = dir.resolve("job.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: faults}
@@ -44,7 +49,8 @@ class ReplicaFaultTest {
             steps: %d
             optimizer: {type: adam, learningRate: 0.01}
             seed: 1
-        """.formatted(steps));
+        """
+            .formatted(steps));
     return file;
   }
 
@@ -52,11 +58,13 @@ class ReplicaFaultTest {
     return List.of("train", "-f", job.toString(), "--output", output.toString());
   }
 
-  private static void awaitLine(Path file, String text, Duration limit, Process process) throws Exception {
+  private static void awaitLine(Path file, String text, Duration limit, Process process)
+      throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
     while (!ReplicaProcessRuns.read(file).contains(text)) {
       if (System.nanoTime() > deadline || !process.isAlive()) {
-        throw new AssertionError("no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
+        throw new AssertionError(
+            "no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
       }
       Thread.sleep(50);
     }
@@ -72,19 +80,31 @@ class ReplicaFaultTest {
     try (ReplicaProcessRuns runs = new ReplicaProcessRuns()) {
       Path log0 = dir.resolve("rank-0.log");
       Path strangerLog = dir.resolve("stranger.log");
-      Process rank0 = runs.start(config.withRank(0), TrainerCommand.class, train(job, dir.resolve("rank-0")), log0);
-      Process impostor = runs.start(stranger, TrainerCommand.class, train(job, dir.resolve("stranger")), strangerLog);
+      Process rank0 =
+          runs.start(
+              config.withRank(0), TrainerCommand.class, train(job, dir.resolve("rank-0")), log0);
+      Process impostor =
+          runs.start(
+              stranger, TrainerCommand.class, train(job, dir.resolve("stranger")), strangerLog);
       // The right rank 1 comes only after rank 0 has turned the stranger away.
       awaitLine(log0, "refused a connection", Duration.ofSeconds(60), rank0);
       Path log1 = dir.resolve("rank-1.log");
-      Process rank1 = runs.start(config.withRank(1), TrainerCommand.class, train(job, dir.resolve("rank-1")), log1);
+      Process rank1 =
+          runs.start(
+              config.withRank(1), TrainerCommand.class, train(job, dir.resolve("rank-1")), log1);
 
-      assertThat(ReplicaProcessRuns.exitCode(rank0, Duration.ofSeconds(60), log0)).as(ReplicaProcessRuns.read(log0)).isZero();
-      assertThat(ReplicaProcessRuns.exitCode(rank1, Duration.ofSeconds(60), log1)).as(ReplicaProcessRuns.read(log1)).isZero();
-      assertThat(ReplicaProcessRuns.exitCode(impostor, Duration.ofSeconds(60), strangerLog)).as(ReplicaProcessRuns.read(strangerLog))
+      assertThat(ReplicaProcessRuns.exitCode(rank0, Duration.ofSeconds(60), log0))
+          .as(ReplicaProcessRuns.read(log0))
+          .isZero();
+      assertThat(ReplicaProcessRuns.exitCode(rank1, Duration.ofSeconds(60), log1))
+          .as(ReplicaProcessRuns.read(log1))
+          .isZero();
+      assertThat(ReplicaProcessRuns.exitCode(impostor, Duration.ofSeconds(60), strangerLog))
+          .as(ReplicaProcessRuns.read(strangerLog))
           .isEqualTo(CollectiveException.EXIT_CODE);
       assertThat(ReplicaProcessRuns.read(strangerLog)).contains("failed authentication");
-      assertThat(ReplicaProcessRuns.read(log1)).contains("identical on every replica after step 20");
+      assertThat(ReplicaProcessRuns.read(log1))
+          .contains("identical on every replica after step 20");
     }
     JsonNode summary0 = JSON.readTree(dir.resolve("rank-0/summary.json").toFile());
     JsonNode summary1 = JSON.readTree(dir.resolve("rank-1/summary.json").toFile());
@@ -104,18 +124,32 @@ class ReplicaFaultTest {
       List<Path> logs = new ArrayList<>();
       for (int rank = 0; rank < 3; rank++) {
         logs.add(dir.resolve("rank-" + rank + ".log"));
-        replicas.add(runs.start(config.withRank(rank), TrainerCommand.class, train(job, dir.resolve("rank-" + rank)), logs.get(rank)));
+        replicas.add(
+            runs.start(
+                config.withRank(rank),
+                TrainerCommand.class,
+                train(job, dir.resolve("rank-" + rank)),
+                logs.get(rank)));
       }
-      awaitLine(dir.resolve("rank-0/metrics.jsonl"), "\"step\":5,", Duration.ofSeconds(60), replicas.get(0));
+      awaitLine(
+          dir.resolve("rank-0/metrics.jsonl"),
+          "\"step\":5,",
+          Duration.ofSeconds(60),
+          replicas.get(0));
 
       replicas.get(1).destroyForcibly();
       long killed = System.nanoTime();
       for (int rank : new int[] {0, 2}) {
-        int code = ReplicaProcessRuns.exitCode(replicas.get(rank), timeout.plusSeconds(30), logs.get(rank));
+        int code =
+            ReplicaProcessRuns.exitCode(
+                replicas.get(rank), timeout.plusSeconds(30), logs.get(rank));
         Duration took = Duration.ofNanos(System.nanoTime() - killed);
-        assertThat(code).as(ReplicaProcessRuns.read(logs.get(rank))).isEqualTo(CollectiveException.EXIT_CODE);
+        assertThat(code)
+            .as(ReplicaProcessRuns.read(logs.get(rank)))
+            .isEqualTo(CollectiveException.EXIT_CODE);
         assertThat(took).as("rank %d exited %s after the kill", rank, took).isLessThan(timeout);
-        assertThat(ReplicaProcessRuns.read(logs.get(rank))).contains("the replicas failed (retryable, exit 75)");
+        assertThat(ReplicaProcessRuns.read(logs.get(rank)))
+            .contains("the replicas failed (retryable, exit 75)");
       }
     }
   }

@@ -13,12 +13,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Starts replicas as real JVMs on this machine, on the test's class path, with each rank's environment. */
+/**
+ * Starts replicas as real JVMs on this machine, on the test's class path, with each rank's
+ * environment.
+ */
 final class ReplicaProcessRuns implements AutoCloseable {
 
-  /** One libtorch thread per process (as the module's surefire JVM), a small heap, quick start-up. */
-  static final List<String> JVM = List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-      "-Dai.djl.pytorch.num_interop_threads=1", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss4m");
+  /**
+   * One libtorch thread per process (as the module's surefire JVM), a small heap, quick start-up.
+   */
+  static final List<String> JVM =
+      List.of(
+          "-Dai.djl.offline=true",
+          "-Dai.djl.pytorch.num_threads=1",
+          "-Dai.djl.pytorch.num_interop_threads=1",
+          "-Xmx256m",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Xss4m");
 
   static final String TOKEN = "replica-test-token-0123456789";
 
@@ -33,16 +45,21 @@ final class ReplicaProcessRuns implements AutoCloseable {
   }
 
   static RendezvousConfig rendezvous(int worldSize, Duration operationTimeout) {
-    return new RendezvousConfig(0, worldSize, "127.0.0.1", freePort(), TOKEN, operationTimeout,
-        Duration.ofSeconds(60), 0);
+    return new RendezvousConfig(
+        0, worldSize, "127.0.0.1", freePort(), TOKEN, operationTimeout, Duration.ofSeconds(60), 0);
   }
 
-  /** Starts {@code mainClass args} as the rank of {@code config}; stdout and stderr go to {@code log}. */
-  Process start(RendezvousConfig config, Class<?> mainClass, List<String> args, Path log) throws IOException {
+  /**
+   * Starts {@code mainClass args} as the rank of {@code config}; stdout and stderr go to {@code
+   * log}.
+   */
+  Process start(RendezvousConfig config, Class<?> mainClass, List<String> args, Path log)
+      throws IOException {
     return start(config.toEnv(), mainClass, args, log);
   }
 
-  Process start(Map<String, String> env, Class<?> mainClass, List<String> args, Path log) throws IOException {
+  Process start(Map<String, String> env, Class<?> mainClass, List<String> args, Path log)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM);
@@ -64,7 +81,8 @@ final class ReplicaProcessRuns implements AutoCloseable {
   static int exitCode(Process process, Duration limit, Path log) throws Exception {
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("a replica did not end within " + limit + "; its log:\n" + read(log));
+      throw new AssertionError(
+          "a replica did not end within " + limit + "; its log:\n" + read(log));
     }
     return process.exitValue();
   }

@@ -15,11 +15,16 @@ import dev.mpj.trainer.loop.TrainingSession;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** What rank 0 broadcasts at the start: enough for another replica to continue exactly where it stands. */
+/**
+ * What rank 0 broadcasts at the start: enough for another replica to continue exactly where it
+ * stands.
+ */
 class ReplicaStateTest {
 
   private static RunConfig config(double learningRate, int replicas) {
-    return RunConfig.standalone(JobFiles.parse("""
+    return RunConfig.standalone(
+        JobFiles.parse(
+            """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: state}
@@ -38,12 +43,17 @@ class ReplicaStateTest {
             steps: 100
             optimizer: {type: adam, learningRate: %s}
             seed: 5
-        """.formatted(learningRate)), null, 0, replicas);
+        """
+                .formatted(learningRate)),
+        null,
+        0,
+        replicas);
   }
 
   private static TrainingSession session(RunConfig config) {
     Dataset all = DataSource.load(config.spec());
-    return new TrainingSession(config, DataSplit.of(all, config.spec().data.validationFraction, config.seed()));
+    return new TrainingSession(
+        config, DataSplit.of(all, config.spec().data.validationFraction, config.seed()));
   }
 
   @Test
@@ -55,7 +65,8 @@ class ReplicaStateTest {
         rank0.runStep();
       }
       assertThat(rank0.skippedSteps()).isPositive().isLessThan(12);
-      assertThat(rank0.weights().bufferNames()).isNotEmpty(); // BatchNorm running statistics travel too
+      assertThat(rank0.weights().bufferNames())
+          .isNotEmpty(); // BatchNorm running statistics travel too
       other.runStep(); // a replica that is somewhere else before it loads
       ReplicaState sent = ReplicaState.of(rank0, config);
 
@@ -71,7 +82,8 @@ class ReplicaStateTest {
         assertThat(b.loss()).isEqualTo(a.loss());
         assertThat(b.gradNorm()).isEqualTo(a.gradNorm());
       }
-      assertThat(ReplicaState.of(other, config).digest()).isEqualTo(ReplicaState.of(rank0, config).digest());
+      assertThat(ReplicaState.of(other, config).digest())
+          .isEqualTo(ReplicaState.of(rank0, config).digest());
     }
   }
 
@@ -83,22 +95,63 @@ class ReplicaStateTest {
       byte[] sent = ReplicaState.of(rank0, config(0.01, 1)).toBytes();
       long before = ReplicaState.of(other, config(0.02, 1)).digest();
       assertThatThrownBy(() -> ReplicaState.fromBytes(sent).loadInto(other, config(0.02, 1)))
-          .isInstanceOf(IllegalStateException.class).hasMessageContaining("another job spec");
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another job spec");
       assertThat(ReplicaState.of(other, config(0.02, 1)).digest()).isEqualTo(before);
     }
   }
 
   @Test
   void theEnvironmentMustAgreeWithTheConfig() {
-    assertThatThrownBy(() -> ReplicaStartup.join(config(0.01, 2), Map.of("MPJ_WORLD_SIZE", "3", "MPJ_RANK", "0",
-        "MPJ_COORDINATOR_ADDR", "127.0.0.1", "MPJ_COORDINATOR_PORT", "29500", "MPJ_JOB_TOKEN", "t")))
-        .isInstanceOf(InvalidJobException.class).hasMessageContaining("MPJ_WORLD_SIZE");
-    assertThatThrownBy(() -> ReplicaStartup.join(config(0.01, 2), Map.of("MPJ_WORLD_SIZE", "2", "MPJ_RANK", "0",
-        "MPJ_COORDINATOR_ADDR", "127.0.0.1", "MPJ_COORDINATOR_PORT", "port", "MPJ_JOB_TOKEN", "t")))
-        .isInstanceOf(InvalidJobException.class).hasMessageStartingWith("MPJ_COORDINATOR_PORT");
-    assertThatThrownBy(() -> ReplicaStartup.join(config(0.01, 2), Map.of("MPJ_WORLD_SIZE", "2", "MPJ_RANK", "0",
-        "MPJ_COORDINATOR_ADDR", "127.0.0.1", "MPJ_COORDINATOR_PORT", "29500")))
-        .isInstanceOf(InvalidJobException.class).hasMessageStartingWith("MPJ_JOB_TOKEN");
+    assertThatThrownBy(
+            () ->
+                ReplicaStartup.join(
+                    config(0.01, 2),
+                    Map.of(
+                        "MPJ_WORLD_SIZE",
+                        "3",
+                        "MPJ_RANK",
+                        "0",
+                        "MPJ_COORDINATOR_ADDR",
+                        "127.0.0.1",
+                        "MPJ_COORDINATOR_PORT",
+                        "29500",
+                        "MPJ_JOB_TOKEN",
+                        "t")))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessageContaining("MPJ_WORLD_SIZE");
+    assertThatThrownBy(
+            () ->
+                ReplicaStartup.join(
+                    config(0.01, 2),
+                    Map.of(
+                        "MPJ_WORLD_SIZE",
+                        "2",
+                        "MPJ_RANK",
+                        "0",
+                        "MPJ_COORDINATOR_ADDR",
+                        "127.0.0.1",
+                        "MPJ_COORDINATOR_PORT",
+                        "port",
+                        "MPJ_JOB_TOKEN",
+                        "t")))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessageStartingWith("MPJ_COORDINATOR_PORT");
+    assertThatThrownBy(
+            () ->
+                ReplicaStartup.join(
+                    config(0.01, 2),
+                    Map.of(
+                        "MPJ_WORLD_SIZE",
+                        "2",
+                        "MPJ_RANK",
+                        "0",
+                        "MPJ_COORDINATOR_ADDR",
+                        "127.0.0.1",
+                        "MPJ_COORDINATOR_PORT",
+                        "29500")))
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessageStartingWith("MPJ_JOB_TOKEN");
     try (ReplicaGroup alone = ReplicaStartup.join(config(0.01, 1), Map.of())) {
       assertThat(alone.worldSize()).isEqualTo(1);
       assertThat(alone.ringAddress()).isNull(); // no socket

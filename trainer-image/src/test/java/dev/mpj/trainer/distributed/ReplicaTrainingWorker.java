@@ -19,10 +19,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * One replica process for the equivalence test: does what {@code mpj-trainer train -f} does (join from
- * the environment, start from rank 0's state, train, check agreement), for several job files in turn
- * over one replica group, and then also writes the final {@link ReplicaState} (master weights and all)
- * to {@code OUT/JOB/rank-R/state.bin}, which the command line has no reason to write.
+ * One replica process for the equivalence test: does what {@code mpj-trainer train -f} does (join
+ * from the environment, start from rank 0's state, train, check agreement), for several job files
+ * in turn over one replica group, and then also writes the final {@link ReplicaState} (master
+ * weights and all) to {@code OUT/JOB/rank-R/state.bin}, which the command line has no reason to
+ * write.
  *
  * <pre>OUT_DIR MICRO_BATCH JOB_FILE...</pre>
  */
@@ -42,10 +43,12 @@ final class ReplicaTrainingWorker {
     try {
       for (int i = 2; i < args.length; i++) {
         MixedPrecisionJob job = JobFiles.read(Path.of(args[i]));
-        RunConfig config = RunConfig.standalone(job, microBatch, rendezvous.rank(), rendezvous.worldSize());
+        RunConfig config =
+            RunConfig.standalone(job, microBatch, rendezvous.rank(), rendezvous.worldSize());
         Dataset all = DataSource.load(config.spec());
         DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
-        Path dir = Files.createDirectories(out.resolve(config.jobName()).resolve("rank-" + config.rank()));
+        Path dir =
+            Files.createDirectories(out.resolve(config.jobName()).resolve("rank-" + config.rank()));
         try (TrainingSession session = new TrainingSession(config, split);
             MetricsWriter metrics = new MetricsWriter(dir)) {
           session.addListener(metrics);

@@ -9,12 +9,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The groundwork of exact resume: every random draw depends on (seed, step) and every piece of state
- * is reachable, so a run continued in a fresh session from another session's state at step 6 ends
- * with the same master weights, bit for bit, as a run that never stopped. Dropout is on.
+ * The groundwork of exact resume: every random draw depends on (seed, step) and every piece of
+ * state is reachable, so a run continued in a fresh session from another session's state at step 6
+ * ends with the same master weights, bit for bit, as a run that never stopped. Dropout is on.
  */
 class DeterminismTest {
-  private static final String SPEC = Jobs.mlpClassification(12, 16).replace("activation: relu}", "activation: relu, dropout: 0.2}");
+  private static final String SPEC =
+      Jobs.mlpClassification(12, 16)
+          .replace("activation: relu}", "activation: relu, dropout: 0.2}");
 
   @ParameterizedTest
   @ValueSource(strings = {"fp32", "fp16-mixed"})
@@ -32,10 +34,13 @@ class DeterminismTest {
       // A fresh session, as after a restart: its construction reseeds and draws initial weights.
       try (TrainingSession second = Jobs.session(job, 32)) {
         copy(first.weights().masterArrays(), second.weights().masterArrays());
-        copy(first.optimizer().state().stream().map(a -> a.array()).toList(), second.optimizer().state().stream().map(a -> a.array()).toList());
+        copy(
+            first.optimizer().state().stream().map(a -> a.array()).toList(),
+            second.optimizer().state().stream().map(a -> a.array()).toList());
         second.optimizer().restoreUpdates(first.optimizer().updates());
         second.scaler().restore(first.scaler().scale(), first.scaler().growthTracker());
-        second.restorePosition(first.step(), 0, first.dataOrder().epoch(), first.dataOrder().index());
+        second.restorePosition(
+            first.step(), 0, first.dataOrder().epoch(), first.dataOrder().index());
         second.weights().copyToWorking();
         RunSummary summary = second.run();
         assertThat(summary.resumedFromStep()).isEqualTo(6L);

@@ -21,7 +21,8 @@ final class Jobs {
         spec:
           precision: %s
         %s
-        """.formatted(precision, spec.indent(2));
+        """
+        .formatted(precision, spec.indent(2));
   }
 
   static TrainingSession session(String yaml, Integer microBatch) {
@@ -30,7 +31,8 @@ final class Jobs {
     RunConfig config = RunConfig.standalone(job, microBatch);
     Dataset all = DataSource.load(config.spec());
     ModelFactory.check(config.spec().model, all);
-    return new TrainingSession(config, DataSplit.of(all, config.spec().data.validationFraction, config.seed()));
+    return new TrainingSession(
+        config, DataSplit.of(all, config.spec().data.validationFraction, config.seed()));
   }
 
   static String mlpClassification(int steps, int hidden) {
@@ -48,6 +50,7 @@ final class Jobs {
           optimizer: {type: adam, learningRate: 0.002}
           gradientClipNorm: 1.0
           seed: 0
-        """.formatted(hidden, hidden, steps);
+        """
+        .formatted(hidden, hidden, steps);
   }
 }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What loss scaling is for: a linear regression on inputs around 5e-5 whose weight gradients are
- * around 1e-8, below FP16's smallest subnormal (2^-24, about 6e-8). Backward in FP16 at scale 1 rounds
- * them to zero; at the dynamic scale they are representable and survive unscaling in FP32.
+ * around 1e-8, below FP16's smallest subnormal (2^-24, about 6e-8). Backward in FP16 at scale 1
+ * rounds them to zero; at the dynamic scale they are representable and survive unscaling in FP32.
  */
 class LossScalingDemonstrationTest {
   private static final double SMALLEST_FP16_SUBNORMAL = Math.pow(2, -24);
@@ -35,19 +35,26 @@ class LossScalingDemonstrationTest {
     Files.writeString(csv, text);
 
     WeightGradients fp32 = run("fp32", "", csv);
-    WeightGradients staticOne = run("fp16-mixed", "lossScaling: {mode: static, initialScale: 1}", csv);
+    WeightGradients staticOne =
+        run("fp16-mixed", "lossScaling: {mode: static, initialScale: 1}", csv);
     WeightGradients dynamic = run("fp16-mixed", "lossScaling: {mode: dynamic}", csv);
 
     assertThat(fp32.zeros).as("in FP32 no weight gradient is zero").isZero();
-    assertThat(fp32.largest).as("the task's weight gradients are below FP16's smallest subnormal")
-        .isGreaterThan(0).isLessThan(SMALLEST_FP16_SUBNORMAL);
-    assertThat(staticOne.zeros).as("static scale 1: every weight gradient flushed to zero").isEqualTo(staticOne.total);
+    assertThat(fp32.largest)
+        .as("the task's weight gradients are below FP16's smallest subnormal")
+        .isGreaterThan(0)
+        .isLessThan(SMALLEST_FP16_SUBNORMAL);
+    assertThat(staticOne.zeros)
+        .as("static scale 1: every weight gradient flushed to zero")
+        .isEqualTo(staticOne.total);
     assertThat(dynamic.zeros).as("dynamic scaling keeps them").isZero();
-    assertThat(dynamic.largest).isCloseTo(fp32.largest, org.assertj.core.data.Percentage.withPercentage(10));
+    assertThat(dynamic.largest)
+        .isCloseTo(fp32.largest, org.assertj.core.data.Percentage.withPercentage(10));
   }
 
   private static WeightGradients run(String precision, String scaling, Path csv) {
-    String spec = """
+    String spec =
+        """
         %s
         model:
           architecture: mlp
@@ -61,7 +68,8 @@ class LossScalingDemonstrationTest {
           steps: 3
           optimizer: {type: sgd, learningRate: 0.01}
           seed: 0
-        """.formatted(scaling, csv);
+        """
+            .formatted(scaling, csv);
     WeightGradients seen = new WeightGradients();
     try (TrainingSession session = Jobs.session(Jobs.job(precision, spec), null)) {
       session.addListener(seen);

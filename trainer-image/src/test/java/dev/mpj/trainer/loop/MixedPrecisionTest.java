@@ -15,15 +15,21 @@ class MixedPrecisionTest {
 
   @Test
   void injectedOverflowSkipsTheStepAndLeavesMasterWeightsAndOptimizerStateBitIdentical() {
-    try (TrainingSession session = Jobs.session(Jobs.job("fp16-mixed", Jobs.mlpClassification(10, 16)), null)) {
-      session.addListener(new TrainingListener() {
-        @Override
-        public void afterBackward(long step, List<NDArray> gradients) {
-          if (step == 3) {
-            gradients.get(1).set(new NDIndex(0), Float.POSITIVE_INFINITY); // one gradient element becomes inf
-          }
-        }
-      });
+    try (TrainingSession session =
+        Jobs.session(Jobs.job("fp16-mixed", Jobs.mlpClassification(10, 16)), null)) {
+      session.addListener(
+          new TrainingListener() {
+            @Override
+            public void afterBackward(long step, List<NDArray> gradients) {
+              if (step == 3) {
+                gradients
+                    .get(1)
+                    .set(
+                        new NDIndex(0),
+                        Float.POSITIVE_INFINITY); // one gradient element becomes inf
+              }
+            }
+          });
       session.runStep();
       session.runStep();
       List<int[]> masterBefore = bits(session.weights().masterArrays());
@@ -35,14 +41,22 @@ class MixedPrecisionTest {
 
       assertThat(overflowed.overflow()).isTrue();
       assertThat(overflowed.skipped()).isTrue();
-      assertThat(bits(session.weights().masterArrays())).usingRecursiveComparison().isEqualTo(masterBefore);
-      assertThat(bits(state(session.optimizer()))).usingRecursiveComparison().isEqualTo(stateBefore);
+      assertThat(bits(session.weights().masterArrays()))
+          .usingRecursiveComparison()
+          .isEqualTo(masterBefore);
+      assertThat(bits(state(session.optimizer())))
+          .usingRecursiveComparison()
+          .isEqualTo(stateBefore);
       assertThat(session.optimizer().updates()).isEqualTo(updatesBefore);
       assertThat(session.scaler().scale()).isEqualTo(scaleBefore / 2);
 
       StepResult next = session.runStep();
-      assertThat(next.skipped()).as("the inf was cleared with the gradients, not turned into NaN").isFalse();
-      assertThat(bits(session.weights().masterArrays())).usingRecursiveComparison().isNotEqualTo(masterBefore);
+      assertThat(next.skipped())
+          .as("the inf was cleared with the gradients, not turned into NaN")
+          .isFalse();
+      assertThat(bits(session.weights().masterArrays()))
+          .usingRecursiveComparison()
+          .isNotEqualTo(masterBefore);
     }
   }
 
@@ -50,24 +64,32 @@ class MixedPrecisionTest {
   void fp16MixedReachesFp32ValidationAccuracyWithinOnePoint() {
     double fp32;
     double fp16;
-    try (TrainingSession session = Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(300, 64)), null)) {
+    try (TrainingSession session =
+        Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(300, 64)), null)) {
       fp32 = session.run().validation().accuracy();
     }
-    try (TrainingSession session = Jobs.session(Jobs.job("fp16-mixed", Jobs.mlpClassification(300, 64)), null)) {
+    try (TrainingSession session =
+        Jobs.session(Jobs.job("fp16-mixed", Jobs.mlpClassification(300, 64)), null)) {
       RunSummary summary = session.run();
       fp16 = summary.validation().accuracy();
       assertThat(session.weights().workingType()).isEqualTo(DataType.FLOAT16);
-      assertThat(session.weights().masterArrays()).allMatch(a -> a.getDataType() == DataType.FLOAT32);
+      assertThat(session.weights().masterArrays())
+          .allMatch(a -> a.getDataType() == DataType.FLOAT32);
     }
     assertThat(fp32).as("the task is learnable").isGreaterThan(0.6);
-    assertThat(Math.abs(fp16 - fp32)).as("fp16 %.4f against fp32 %.4f", fp16, fp32).isLessThanOrEqualTo(0.01);
+    assertThat(Math.abs(fp16 - fp32))
+        .as("fp16 %.4f against fp32 %.4f", fp16, fp32)
+        .isLessThanOrEqualTo(0.01);
   }
 
   @Test
   void gradientAccumulationAddsUpToTheFullBatch() {
-    // Same data, same seed: 4 micro-batches of 16 give the gradient of one batch of 64 (up to rounding).
-    try (TrainingSession whole = Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(5, 16)), null);
-        TrainingSession accumulated = Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(5, 16)), 16)) {
+    // Same data, same seed: 4 micro-batches of 16 give the gradient of one batch of 64 (up to
+    // rounding).
+    try (TrainingSession whole =
+            Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(5, 16)), null);
+        TrainingSession accumulated =
+            Jobs.session(Jobs.job("fp32", Jobs.mlpClassification(5, 16)), 16)) {
       for (int i = 0; i < 5; i++) {
         StepResult a = whole.runStep();
         StepResult b = accumulated.runStep();
@@ -80,7 +102,8 @@ class MixedPrecisionTest {
 
   @Test
   void batchNormRunningStatisticsStayFp32AndTrackTheData() {
-    String cnn = """
+    String cnn =
+        """
         model:
           architecture: cnn
           cnn: {channels: [4], blocksPerStage: 1}
@@ -98,17 +121,23 @@ class MixedPrecisionTest {
       fp32.run();
       List<Parameter> stats16 = runningStatistics(fp16);
       List<Parameter> stats32 = runningStatistics(fp32);
-      assertThat(stats16).isNotEmpty().allMatch(p -> p.getArray().getDataType() == DataType.FLOAT32);
-      // The running means follow the same data in both precisions: they differ by FP16 activation rounding,
+      assertThat(stats16)
+          .isNotEmpty()
+          .allMatch(p -> p.getArray().getDataType() == DataType.FLOAT32);
+      // The running means follow the same data in both precisions: they differ by FP16 activation
+      // rounding,
       // not by the drift of an FP16 accumulator.
       for (int i = 0; i < stats16.size(); i++) {
         float[] a = stats16.get(i).getArray().toFloatArray();
         float[] b = stats32.get(i).getArray().toFloatArray();
         for (int j = 0; j < a.length; j++) {
-          assertThat(a[j]).isCloseTo(b[j], org.assertj.core.data.Offset.offset(0.05f + 0.05f * Math.abs(b[j])));
+          assertThat(a[j])
+              .isCloseTo(b[j], org.assertj.core.data.Offset.offset(0.05f + 0.05f * Math.abs(b[j])));
         }
       }
-      assertThat(stats32.get(0).getArray().toFloatArray()).as("running mean moved from its zero start").isNotEqualTo(new float[4]);
+      assertThat(stats32.get(0).getArray().toFloatArray())
+          .as("running mean moved from its zero start")
+          .isNotEqualTo(new float[4]);
     }
   }
 

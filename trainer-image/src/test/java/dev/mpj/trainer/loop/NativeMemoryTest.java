@@ -9,7 +9,8 @@ class NativeMemoryTest {
 
   @Test
   void noNativeArrayOutlivesItsStep() {
-    String spec = Jobs.mlpClassification(400, 16) + "parity: {intervalSteps: 50, maxRelativeGap: 1.0}\n";
+    String spec =
+        Jobs.mlpClassification(400, 16) + "parity: {intervalSteps: 50, maxRelativeGap: 1.0}\n";
     try (TrainingSession session = Jobs.session(Jobs.job("fp16-mixed", spec), 16)) {
       for (int i = 0; i < 10; i++) {
         session.runStep();

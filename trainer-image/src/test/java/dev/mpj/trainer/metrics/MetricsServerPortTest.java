@@ -9,7 +9,10 @@ import dev.mpj.trainer.config.RunConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Where the port and the labels come from: the flag before the pod's environment, the pod's job name before the file's. */
+/**
+ * Where the port and the labels come from: the flag before the pod's environment, the pod's job
+ * name before the file's.
+ */
 class MetricsServerPortTest {
 
   @Test
@@ -23,14 +26,20 @@ class MetricsServerPortTest {
   @Test
   void aPortOutOfRangeNamesWhereItCameFrom() {
     assertThatThrownBy(() -> MetricsServer.port(70000, Map.of()))
-        .isInstanceOf(InvalidJobException.class).hasMessageContaining("--metrics-port").hasMessageContaining("70000");
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessageContaining("--metrics-port")
+        .hasMessageContaining("70000");
     assertThatThrownBy(() -> MetricsServer.port(null, Map.of("MPJ_METRICS_PORT", "-1")))
-        .isInstanceOf(InvalidJobException.class).hasMessageContaining("MPJ_METRICS_PORT");
+        .isInstanceOf(InvalidJobException.class)
+        .hasMessageContaining("MPJ_METRICS_PORT");
   }
 
   @Test
   void labelsComeFromThePodThenTheJob() {
-    RunConfig config = RunConfig.standalone(JobFiles.parse("""
+    RunConfig config =
+        RunConfig.standalone(
+            JobFiles.parse(
+                """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: in-the-file}
@@ -39,9 +48,11 @@ class MetricsServerPortTest {
           model: {architecture: mlp, mlp: {hiddenSizes: [8], activation: relu}}
           data: {source: synthetic, synthetic: {task: classification, samples: 64, features: 4, classes: 2}}
           training: {globalBatchSize: 8, steps: 1, optimizer: {type: adam, learningRate: 0.001}}
-        """), null);
+        """),
+            null);
     assertThat(JobLabels.of(config, "team-a", Map.of("MPJ_JOB_NAME", "digits")))
         .isEqualTo(new JobLabels("digits", "team-a", 0));
-    assertThat(JobLabels.of(config, null, Map.of())).isEqualTo(new JobLabels("in-the-file", "default", 0));
+    assertThat(JobLabels.of(config, null, Map.of()))
+        .isEqualTo(new JobLabels("in-the-file", "default", 0));
   }
 }

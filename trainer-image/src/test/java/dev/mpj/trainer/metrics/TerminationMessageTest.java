@@ -34,7 +34,8 @@ class TerminationMessageTest {
   @Test
   void anUnwritableFileIsReportedNotThrown() {
     Path nowhere = dir.resolve("missing-folder").resolve("termination-log");
-    assertThat(TerminationMessage.write(nowhere, progress("x"))).hasValueSatisfying(m -> assertThat(m).contains(nowhere.toString()));
+    assertThat(TerminationMessage.write(nowhere, progress("x")))
+        .hasValueSatisfying(m -> assertThat(m).contains(nowhere.toString()));
     assertThat(nowhere).doesNotExist();
   }
 

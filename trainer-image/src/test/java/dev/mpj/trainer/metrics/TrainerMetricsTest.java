@@ -48,8 +48,10 @@ class TrainerMetricsTest {
   private static final int STEPS = 300;
   private static final int PAUSE_AT = 150;
   private static final int ACCUMULATION = 4;
-  private static final Map<String, String> LABELS = Map.of("job_name", "metrics-test", "namespace", "team-a", "replica", "0");
-  private static final String JOB = """
+  private static final Map<String, String> LABELS =
+      Map.of("job_name", "metrics-test", "namespace", "team-a", "replica", "0");
+  private static final String JOB =
+      """
       apiVersion: mpj.dev/v1alpha1
       kind: MixedPrecisionJob
       metadata: {name: metrics-test, namespace: team-a}
@@ -70,7 +72,8 @@ class TrainerMetricsTest {
           gradientClipNorm: 1.0
           seed: 0
         parity: {maxRelativeGap: 0.5, intervalSteps: 50, action: warn}
-      """.formatted(STEPS);
+      """
+          .formatted(STEPS);
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   @TempDir static Path output;
@@ -92,8 +95,11 @@ class TrainerMetricsTest {
     RunConfig config = RunConfig.standalone(job, 64 / ACCUMULATION);
     Dataset all = DataSource.load(config.spec());
     DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
-    metrics = new TrainerMetrics(JobLabels.of(config, job.getMetadata().getNamespace(), Map.of()), config,
-        config.steps(split.train().samples()));
+    metrics =
+        new TrainerMetrics(
+            JobLabels.of(config, job.getMetadata().getNamespace(), Map.of()),
+            config,
+            config.steps(split.train().samples()));
     server = MetricsServer.start(0, metrics, TOKEN);
 
     try (TrainingSession session = new TrainingSession(config, split);
@@ -101,14 +107,15 @@ class TrainerMetricsTest {
       session.addListener(writer);
       session.addListener(metrics);
       // Reads on the training thread, which waits meanwhile: libtorch's grad mode is per thread.
-      session.addListener(new TrainingListener() {
-        @Override
-        public void onStep(StepResult step) {
-          if (step.step() == PAUSE_AT) {
-            readWhileHeld();
-          }
-        }
-      });
+      session.addListener(
+          new TrainingListener() {
+            @Override
+            public void onStep(StepResult step) {
+              if (step.step() == PAUSE_AT) {
+                readWhileHeld();
+              }
+            }
+          });
       session.run();
     }
     lines = metricsLines();
@@ -120,12 +127,13 @@ class TrainerMetricsTest {
     try {
       linesAtPause = metricsLines();
       scrapeAtPause = PrometheusExposition.parse(get("/metrics", null).body());
-      progressAtPause = Map.of(
-          "none", get("/progress", null),
-          "wrong", get("/progress", "Bearer not-the-" + TOKEN),
-          "prefix", get("/progress", "Bearer " + TOKEN.substring(0, TOKEN.length() - 1)),
-          "bare", get("/progress", TOKEN),
-          "right", get("/progress", "Bearer " + TOKEN));
+      progressAtPause =
+          Map.of(
+              "none", get("/progress", null),
+              "wrong", get("/progress", "Bearer not-the-" + TOKEN),
+              "prefix", get("/progress", "Bearer " + TOKEN.substring(0, TOKEN.length() - 1)),
+              "bare", get("/progress", TOKEN),
+              "right", get("/progress", "Bearer " + TOKEN));
     } catch (IOException | InterruptedException e) {
       throw new IllegalStateException(e);
     }
@@ -142,7 +150,9 @@ class TrainerMetricsTest {
   void theRunOverflowedSometimesAndAppliedMostSteps() {
     assertThat(lines).hasSize(STEPS);
     long overflows = count(lines, "overflow");
-    assertThat(overflows).as("overflows of the 2^24 scale and of each growth").isBetween(5L, STEPS / 2L);
+    assertThat(overflows)
+        .as("overflows of the 2^24 scale and of each growth")
+        .isBetween(5L, STEPS / 2L);
   }
 
   @Test
@@ -173,15 +183,26 @@ class TrainerMetricsTest {
       HttpResponse<String> response = progressAtPause.get(refused);
       assertThat(response.statusCode()).as(refused).isEqualTo(401);
       assertThat(response.body()).as(refused).isEmpty();
-      assertThat(response.headers().firstValue("WWW-Authenticate")).as(refused).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+      assertThat(response.headers().firstValue("WWW-Authenticate"))
+          .as(refused)
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     }
     HttpResponse<String> ok = progressAtPause.get("right");
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(ok.headers().firstValue("Content-Type")).contains("application/json");
     JsonNode p = JSON.readTree(ok.body());
-    assertThat(names(p)).containsExactly("step", "totalSteps", "loss", "lossScale", "skippedSteps", "samplesPerSecond", "parity");
+    assertThat(names(p))
+        .containsExactly(
+            "step",
+            "totalSteps",
+            "loss",
+            "lossScale",
+            "skippedSteps",
+            "samplesPerSecond",
+            "parity");
     assertProgressMatches(p, linesAtPause);
-    assertThat(names(p.get("parity"))).containsExactly("step", "fp16Loss", "fp32Loss", "relativeGap", "withinBound");
+    assertThat(names(p.get("parity")))
+        .containsExactly("step", "fp16Loss", "fp32Loss", "relativeGap", "withinBound");
     JsonNode parityLine = linesAtPause.get(PAUSE_AT - 1).get("parity");
     assertThat(p.get("parity")).isEqualTo(parityLine);
   }
@@ -197,11 +218,21 @@ class TrainerMetricsTest {
     List<MetricsDoc.Metric> documented = MetricsDoc.read().section("Trainer");
     assertThat(documented).hasSizeGreaterThanOrEqualTo(14);
     for (MetricsDoc.Metric metric : documented) {
-      assertThat(finalScrape.family(metric.name())).as("documented %s in the scrape", metric.name()).isPresent();
+      assertThat(finalScrape.family(metric.name()))
+          .as("documented %s in the scrape", metric.name())
+          .isPresent();
     }
     for (PrometheusExposition.Family family : finalScrape.families()) {
-      MetricsDoc.Metric metric = documented.stream().filter(m -> m.covers(family.name())).findFirst()
-          .orElseThrow(() -> new AssertionError(family.name() + " is exported but not in the Trainer table of " + MetricsDoc.FILE));
+      MetricsDoc.Metric metric =
+          documented.stream()
+              .filter(m -> m.covers(family.name()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new AssertionError(
+                          family.name()
+                              + " is exported but not in the Trainer table of "
+                              + MetricsDoc.FILE));
       assertThat(metric.types()).as("type of %s", family.name()).containsExactly(family.type());
       assertThat(family.help()).as("help of %s", family.name()).isNotBlank();
       assertThat(family.samples()).as("samples of %s", family.name()).isNotEmpty();
@@ -217,23 +248,36 @@ class TrainerMetricsTest {
   void theHooksOfOtherPartsShowInBothEndpoints() throws Exception {
     // What the checkpoint writer and the replicas' all-reduce report (this run had neither).
     Instant published = Instant.parse("2026-01-02T03:04:05Z");
-    TrainerMetrics hooks = new TrainerMetrics(new JobLabels("hooks", null, 0),
-        RunConfig.standalone(JobFiles.parse(JOB), null), STEPS);
+    TrainerMetrics hooks =
+        new TrainerMetrics(
+            new JobLabels("hooks", null, 0),
+            RunConfig.standalone(JobFiles.parse(JOB), null),
+            STEPS);
     hooks.checkpointPublished(100, published, "/checkpoints/step-00000100", 4096, 0.25);
-    hooks.checkpointPublished(200, published.plusSeconds(60), "/checkpoints/step-00000200", 1000, 0.75);
+    hooks.checkpointPublished(
+        200, published.plusSeconds(60), "/checkpoints/step-00000200", 1000, 0.75);
     hooks.allReduce(Duration.ofMillis(3));
     hooks.resumedFrom(200, 7);
     PrometheusExposition scrape = PrometheusExposition.parse(hooks.scrape());
-    Map<String, String> labels = Map.of("job_name", "hooks", "namespace", "default", "replica", "0");
+    Map<String, String> labels =
+        Map.of("job_name", "hooks", "namespace", "default", "replica", "0");
     assertThat(scrape.value("mpj_trainer_checkpoint_bytes_total", labels)).contains(5096.0);
-    assertThat(scrape.value("mpj_trainer_checkpoint_write_duration_seconds_count", labels)).contains(2.0);
-    assertThat(scrape.value("mpj_trainer_checkpoint_write_duration_seconds_sum", labels).orElseThrow()).isCloseTo(1.0, within(1e-9));
-    assertThat(scrape.value("mpj_trainer_checkpoint_write_duration_seconds_bucket", with(labels, "le", "0.5"))).contains(1.0);
+    assertThat(scrape.value("mpj_trainer_checkpoint_write_duration_seconds_count", labels))
+        .contains(2.0);
+    assertThat(
+            scrape.value("mpj_trainer_checkpoint_write_duration_seconds_sum", labels).orElseThrow())
+        .isCloseTo(1.0, within(1e-9));
+    assertThat(
+            scrape.value(
+                "mpj_trainer_checkpoint_write_duration_seconds_bucket", with(labels, "le", "0.5")))
+        .contains(1.0);
     assertThat(scrape.value("mpj_trainer_allreduce_duration_seconds_count", labels)).contains(1.0);
     assertThat(scrape.value("mpj_trainer_step", labels)).contains(200.0);
     JsonNode progress = JSON.readTree(JSON.writeValueAsString(hooks.progress()));
-    assertThat(progress.get("lastCheckpoint")).isEqualTo(JSON.readTree(
-        "{\"step\":200,\"time\":\"2026-01-02T03:05:05Z\",\"path\":\"/checkpoints/step-00000200\"}"));
+    assertThat(progress.get("lastCheckpoint"))
+        .isEqualTo(
+            JSON.readTree(
+                "{\"step\":200,\"time\":\"2026-01-02T03:05:05Z\",\"path\":\"/checkpoints/step-00000200\"}"));
     assertThat(progress.get("step").asLong()).isEqualTo(200);
     assertThat(progress.get("skippedSteps").asLong()).isEqualTo(7);
     assertThat(progress.get("loss").isNull()).as("no step since the resume").isTrue();
@@ -241,12 +285,16 @@ class TrainerMetricsTest {
 
   @Test
   void onlyReadsAreAnswered() throws Exception {
-    HttpResponse<String> post = HTTP.send(
-        HttpRequest.newBuilder(uri("/metrics")).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> post =
+        HTTP.send(
+            HttpRequest.newBuilder(uri("/metrics"))
+                .POST(HttpRequest.BodyPublishers.ofString("x"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(post.statusCode()).isEqualTo(405);
     HttpResponse<String> metricsGet = get("/metrics", null);
-    assertThat(metricsGet.headers().firstValue("Content-Type")).contains("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(metricsGet.headers().firstValue("Content-Type"))
+        .contains("text/plain; version=0.0.4; charset=utf-8");
   }
 
   /** The scrape against the metrics.jsonl lines up to the step it reports. */
@@ -254,19 +302,31 @@ class TrainerMetricsTest {
     JsonNode last = upTo.get(upTo.size() - 1);
     assertThat(scrape.value("mpj_trainer_step", LABELS)).contains(last.get("step").asDouble());
     assertThat(scrape.value("mpj_trainer_loss", LABELS)).contains(last.get("loss").asDouble());
-    assertThat(scrape.value("mpj_trainer_loss_scale", LABELS)).contains(last.get("lossScale").asDouble());
-    assertThat(scrape.value("mpj_trainer_samples_per_second", LABELS)).contains(last.get("samplesPerSecond").asDouble());
-    JsonNode lastApplied = upTo.stream().filter(l -> !l.get("skipped").asBoolean()).reduce((a, b) -> b).orElseThrow();
-    assertThat(scrape.value("mpj_trainer_grad_norm", LABELS)).contains(lastApplied.get("gradNorm").asDouble());
-    assertThat(scrape.value("mpj_trainer_overflow_steps_total", LABELS)).contains((double) count(upTo, "overflow"));
-    assertThat(scrape.value("mpj_trainer_skipped_steps_total", LABELS)).contains((double) count(upTo, "skipped"));
-    assertThat(scrape.value("mpj_trainer_step_duration_seconds_count", LABELS)).contains((double) upTo.size());
-    assertThat(scrape.value("mpj_trainer_step_duration_seconds_bucket", with(LABELS, "le", "+Inf"))).contains((double) upTo.size());
-    assertThat(scrape.value("mpj_trainer_step_duration_seconds_sum", LABELS).orElseThrow()).isPositive();
+    assertThat(scrape.value("mpj_trainer_loss_scale", LABELS))
+        .contains(last.get("lossScale").asDouble());
+    assertThat(scrape.value("mpj_trainer_samples_per_second", LABELS))
+        .contains(last.get("samplesPerSecond").asDouble());
+    JsonNode lastApplied =
+        upTo.stream().filter(l -> !l.get("skipped").asBoolean()).reduce((a, b) -> b).orElseThrow();
+    assertThat(scrape.value("mpj_trainer_grad_norm", LABELS))
+        .contains(lastApplied.get("gradNorm").asDouble());
+    assertThat(scrape.value("mpj_trainer_overflow_steps_total", LABELS))
+        .contains((double) count(upTo, "overflow"));
+    assertThat(scrape.value("mpj_trainer_skipped_steps_total", LABELS))
+        .contains((double) count(upTo, "skipped"));
+    assertThat(scrape.value("mpj_trainer_step_duration_seconds_count", LABELS))
+        .contains((double) upTo.size());
+    assertThat(scrape.value("mpj_trainer_step_duration_seconds_bucket", with(LABELS, "le", "+Inf")))
+        .contains((double) upTo.size());
+    assertThat(scrape.value("mpj_trainer_step_duration_seconds_sum", LABELS).orElseThrow())
+        .isPositive();
     assertThat(scrape.value("mpj_trainer_data_loading_duration_seconds_count", LABELS))
-        .as("one per micro-batch").contains((double) upTo.size() * ACCUMULATION);
-    JsonNode lastParity = upTo.stream().filter(l -> l.has("parity")).reduce((a, b) -> b).orElseThrow().get("parity");
-    assertThat(scrape.value("mpj_trainer_parity_relative_gap", LABELS)).contains(lastParity.get("relativeGap").asDouble());
+        .as("one per micro-batch")
+        .contains((double) upTo.size() * ACCUMULATION);
+    JsonNode lastParity =
+        upTo.stream().filter(l -> l.has("parity")).reduce((a, b) -> b).orElseThrow().get("parity");
+    assertThat(scrape.value("mpj_trainer_parity_relative_gap", LABELS))
+        .contains(lastParity.get("relativeGap").asDouble());
   }
 
   private static void assertProgressMatches(JsonNode p, List<JsonNode> upTo) {
@@ -276,7 +336,8 @@ class TrainerMetricsTest {
     assertThat(p.get("loss").asDouble()).isEqualTo(last.get("loss").asDouble());
     assertThat(p.get("lossScale").asDouble()).isEqualTo(last.get("lossScale").asDouble());
     assertThat(p.get("skippedSteps").asLong()).isEqualTo(count(upTo, "skipped"));
-    assertThat(p.get("samplesPerSecond").asDouble()).isEqualTo(last.get("samplesPerSecond").asDouble());
+    assertThat(p.get("samplesPerSecond").asDouble())
+        .isEqualTo(last.get("samplesPerSecond").asDouble());
   }
 
   private static long count(List<JsonNode> lines, String flag) {
@@ -307,8 +368,10 @@ class TrainerMetricsTest {
     return URI.create("http://127.0.0.1:" + server.port() + path);
   }
 
-  private static HttpResponse<String> get(String path, String authorization) throws IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).GET();
+  private static HttpResponse<String> get(String path, String authorization)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).GET();
     if (authorization != null) {
       request.header("Authorization", authorization);
     }

@@ -24,10 +24,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code mpj-trainer train} as a pod runs it: the port and token from the environment the operator sets. */
+/**
+ * {@code mpj-trainer train} as a pod runs it: the port and token from the environment the operator
+ * sets.
+ */
 class TrainerProcessEndpointsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private static final String TOKEN = "a-job-token";
 
   @TempDir Path dir;
@@ -43,7 +47,15 @@ class TrainerProcessEndpointsTest {
   @Test
   void aTrainerServesMetricsAndProgressOnTheEnvironmentsPortWithTheJobsToken() throws Exception {
     int port = freePort();
-    trainer = start(Map.of("MPJ_METRICS_PORT", Integer.toString(port), "MPJ_JOB_TOKEN", TOKEN, "MPJ_JOB_NAME", "from-env"));
+    trainer =
+        start(
+            Map.of(
+                "MPJ_METRICS_PORT",
+                Integer.toString(port),
+                "MPJ_JOB_TOKEN",
+                TOKEN,
+                "MPJ_JOB_NAME",
+                "from-env"));
 
     JsonNode progress = null;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -63,9 +75,12 @@ class TrainerProcessEndpointsTest {
     assertThat(get(port, "/progress", "Bearer wrong").statusCode()).isEqualTo(401);
 
     PrometheusExposition scrape = PrometheusExposition.parse(get(port, "/metrics", null).body());
-    Map<String, String> labels = Map.of("job_name", "from-env", "namespace", "default", "replica", "0");
-    assertThat(scrape.value("mpj_trainer_step", labels).orElseThrow()).isGreaterThanOrEqualTo(progress.get("step").asDouble());
-    assertThat(scrape.value("mpj_trainer_step_duration_seconds_count", labels).orElseThrow()).isGreaterThanOrEqualTo(3);
+    Map<String, String> labels =
+        Map.of("job_name", "from-env", "namespace", "default", "replica", "0");
+    assertThat(scrape.value("mpj_trainer_step", labels).orElseThrow())
+        .isGreaterThanOrEqualTo(progress.get("step").asDouble());
+    assertThat(scrape.value("mpj_trainer_step_duration_seconds_count", labels).orElseThrow())
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
@@ -79,7 +94,9 @@ class TrainerProcessEndpointsTest {
 
   private Process start(Map<String, String> env) throws IOException {
     Path job = dir.resolve("job.yaml");
-    Files.writeString(job, """
+    Files.writeString(
+        job,
+        """
         apiVersion: mpj.dev/v1alpha1
         kind: MixedPrecisionJob
         metadata: {name: in-the-file}
@@ -98,13 +115,28 @@ class TrainerProcessEndpointsTest {
             optimizer: {type: adam, learningRate: 0.002}
             seed: 0
         """);
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dai.djl.offline=true",
-        "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-        "-cp", System.getProperty("java.class.path"), TrainerCommand.class.getName(),
-        "train", "-f", job.toString(), "--output", dir.resolve("out").toString()));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("trainer.log").toFile());
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                TrainerCommand.class.getName(),
+                "train",
+                "-f",
+                job.toString(),
+                "--output",
+                dir.resolve("out").toString()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("trainer.log").toFile());
     builder.environment().keySet().removeIf(name -> name.startsWith("MPJ_"));
     builder.environment().putAll(env);
     return builder.start();
@@ -115,9 +147,12 @@ class TrainerProcessEndpointsTest {
   }
 
   /** The answer, or null while nothing listens on the port yet. */
-  private static HttpResponse<String> get(int port, String path, String authorization) throws IOException, InterruptedException {
+  private static HttpResponse<String> get(int port, String path, String authorization)
+      throws IOException, InterruptedException {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).GET();
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(5))
+            .GET();
     if (authorization != null) {
       request.header("Authorization", authorization);
     }

@@ -20,7 +20,11 @@ class BatchNorm2dTest {
       Shape shape = new Shape(8, 2, 4, 4);
       norm.initialize(manager, DataType.FLOAT16, shape);
       // values around 1000 +- 500: their squares (up to 2e6) are far beyond FP16's 65504
-      NDArray x = manager.randomNormal(0, 500, shape, DataType.FLOAT32).add(1000).toType(DataType.FLOAT16, false);
+      NDArray x =
+          manager
+              .randomNormal(0, 500, shape, DataType.FLOAT32)
+              .add(1000)
+              .toType(DataType.FLOAT16, false);
       NDArray y = norm.forward(new ParameterStore(manager, false), new NDList(x), true).head();
       assertThat(y.getDataType()).isEqualTo(DataType.FLOAT16);
       float[] out = y.toType(DataType.FLOAT32, false).toFloatArray();

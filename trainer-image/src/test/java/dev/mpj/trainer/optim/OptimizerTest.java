@@ -20,7 +20,8 @@ class OptimizerTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray w = manager.create(new float[] {1f, -2f});
       Optimizer adam = Optimizer.of(spec, List.of("w"), List.of(w), manager);
-      // step 1: w *= 1 - 0.1*0.5; m = 0.1 g; v = 0.001 g^2; w -= 0.1/0.1 * m / (sqrt(v)/sqrt(0.001) + 1e-8)
+      // step 1: w *= 1 - 0.1*0.5; m = 0.1 g; v = 0.001 g^2; w -= 0.1/0.1 * m / (sqrt(v)/sqrt(0.001)
+      // + 1e-8)
       adam.step(List.of(w), List.of(manager.create(new float[] {0.5f, -4f})));
       assertThat(w.toFloatArray()[0]).isCloseTo(0.95f - 0.1f, within(1e-6f));
       assertThat(w.toFloatArray()[1]).isCloseTo(-1.9f + 0.1f, within(1e-6f));
@@ -41,7 +42,8 @@ class OptimizerTest {
       NDArray w = manager.create(new float[] {1f});
       Optimizer sgd = Optimizer.of(spec, List.of("w"), List.of(w), manager);
       sgd.step(List.of(w), List.of(manager.create(new float[] {2f}))); // b = 2, w = 1 - 0.2
-      sgd.step(List.of(w), List.of(manager.create(new float[] {1f}))); // b = 1.8 + 1, w = 0.8 - 0.28
+      sgd.step(
+          List.of(w), List.of(manager.create(new float[] {1f}))); // b = 1.8 + 1, w = 0.8 - 0.28
       assertThat(w.toFloatArray()[0]).isCloseTo(0.52f, within(1e-6f));
     }
   }
