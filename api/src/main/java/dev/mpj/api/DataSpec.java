@@ -22,7 +22,7 @@ public class DataSpec {
     NPZ
   }
 
-  /** Kinds of synthetic task. */
+  /** What the labels are: class indices, real values, or the next tokens of a sequence. */
   public enum Task {
     @JsonProperty("classification")
     CLASSIFICATION,
@@ -87,6 +87,17 @@ public class DataSpec {
 
     @JsonPropertyDescription("Name of the column that holds the label (default label).")
     public String labelColumn = "label";
+
+    @JsonPropertyDescription(
+        "classification (labels are class indices: whole numbers in [0, classes)) or regression"
+            + " (labels are finite real numbers). Default: classification.")
+    public Task task;
+
+    @Min(2)
+    @JsonPropertyDescription(
+        "For classification: the number of classes; every label must be below it. Default: the"
+            + " largest label in the file + 1 (at least 2).")
+    public Integer classes;
   }
 
   /** A NumPy .npz archive. */
@@ -100,7 +111,23 @@ public class DataSpec {
     @JsonPropertyDescription("Name of the array of features, shape [samples, ...] (default x).")
     public String features = "x";
 
-    @JsonPropertyDescription("Name of the array of labels, shape [samples] (default y).")
+    @JsonPropertyDescription(
+        "Name of the array of labels, shape [samples], or [samples, length] for sequence"
+            + " (default y).")
     public String labels = "y";
+
+    @JsonPropertyDescription(
+        "classification (labels are class indices: whole numbers in [0, classes)), regression"
+            + " (labels are finite real numbers) or sequence (integer token ids in [0,"
+            + " model.transformer.vocabSize), features and labels both [samples, length], the"
+            + " labels the next tokens). Default: sequence for the transformer, classification"
+            + " otherwise.")
+    public Task task;
+
+    @Min(2)
+    @JsonPropertyDescription(
+        "For classification: the number of classes; every label must be below it. Default: the"
+            + " largest label in the archive + 1 (at least 2).")
+    public Integer classes;
   }
 }
