@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 /** Where the training data comes from. */
@@ -88,6 +89,10 @@ public class DataSpec {
     @JsonPropertyDescription("Name of the column that holds the label (default label).")
     public String labelColumn = "label";
 
+    @ValidationRule(
+        value = "self != 'sequence'",
+        message =
+            "data.csv.task must be classification or regression; token sequences come in an npz")
     @JsonPropertyDescription(
         "classification (labels are class indices: whole numbers in [0, classes)) or regression"
             + " (labels are finite real numbers). Default: classification.")

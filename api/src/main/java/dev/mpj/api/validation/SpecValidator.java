@@ -279,6 +279,7 @@ public final class SpecValidator {
     } else if (transformer && task != null && task != DataSpec.Task.SEQUENCE) {
       c.fail(taskField, "the transformer trains on sequence data; set task: sequence");
     } else if (task == DataSpec.Task.SEQUENCE
+        && d.source == DataSpec.Source.NPZ
         && model != null
         && model.architecture != null
         && !transformer) {
