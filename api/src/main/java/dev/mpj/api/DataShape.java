@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * What a model sees of its data: features per sample, how they form an image, and the number of
  * outputs of the model's head. Synthetic data states all three in the spec; for a CSV or NPZ file
- * the features and classes are only known from the file, so a caller that has not read it passes
- * them in.
+ * the features (and the classes, unless the spec states them) are only known from the file, so a
+ * caller that has not read it passes them in.
  *
  * @param features values per sample (the MLP's input width), or null when unknown
  * @param imageShape [channels, height, width] as data.imageShape states it, or null
@@ -19,21 +19,24 @@ public record DataShape(Integer features, List<Integer> imageShape, Integer outp
     imageShape = imageShape == null ? null : List.copyOf(imageShape);
   }
 
-  /** The shape as far as the spec states it. */
+  /**
+   * The shape as far as the spec states it: for a csv or npz file, the outputs follow the stated
+   * task (1 for regression, data.csv.classes or data.npz.classes for classification).
+   */
   public static DataShape of(DataSpec data) {
     List<Integer> image = data.imageShape;
     Integer fromImage =
         image != null && image.size() == 3 ? image.get(0) * image.get(1) * image.get(2) : null;
+    Integer outputs =
+        switch (DataTask.of(data, null)) {
+          case CLASSIFICATION -> DataTask.statedClasses(data);
+          case REGRESSION -> 1;
+          case SEQUENCE -> null;
+        };
     if (data.source != DataSpec.Source.SYNTHETIC) {
-      return new DataShape(fromImage, image, null);
+      return new DataShape(fromImage, image, outputs);
     }
     DataSpec.Synthetic s = data.synthetic != null ? data.synthetic : new DataSpec.Synthetic();
-    Integer outputs = null;
-    if (s.task == DataSpec.Task.CLASSIFICATION) {
-      outputs = s.classes;
-    } else if (s.task == DataSpec.Task.REGRESSION) {
-      outputs = 1;
-    }
     return new DataShape(s.features, image, outputs);
   }
 

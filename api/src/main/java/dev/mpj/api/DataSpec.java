@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 
 /** Where the training data comes from. */
@@ -22,7 +23,7 @@ public class DataSpec {
     NPZ
   }
 
-  /** Kinds of synthetic task. */
+  /** What the labels are: class indices, real values, or the next tokens of a sequence. */
   public enum Task {
     @JsonProperty("classification")
     CLASSIFICATION,
@@ -87,6 +88,21 @@ public class DataSpec {
 
     @JsonPropertyDescription("Name of the column that holds the label (default label).")
     public String labelColumn = "label";
+
+    @ValidationRule(
+        value = "self != 'sequence'",
+        message =
+            "data.csv.task must be classification or regression; token sequences come in an npz")
+    @JsonPropertyDescription(
+        "classification (labels are class indices: whole numbers in [0, classes)) or regression"
+            + " (labels are finite real numbers). Default: classification.")
+    public Task task;
+
+    @Min(2)
+    @JsonPropertyDescription(
+        "For classification: the number of classes; every label must be below it. Default: the"
+            + " largest label in the file + 1 (at least 2).")
+    public Integer classes;
   }
 
   /** A NumPy .npz archive. */
@@ -100,7 +116,23 @@ public class DataSpec {
     @JsonPropertyDescription("Name of the array of features, shape [samples, ...] (default x).")
     public String features = "x";
 
-    @JsonPropertyDescription("Name of the array of labels, shape [samples] (default y).")
+    @JsonPropertyDescription(
+        "Name of the array of labels, shape [samples], or [samples, length] for sequence"
+            + " (default y).")
     public String labels = "y";
+
+    @JsonPropertyDescription(
+        "classification (labels are class indices: whole numbers in [0, classes)), regression"
+            + " (labels are finite real numbers) or sequence (integer token ids in [0,"
+            + " model.transformer.vocabSize), features and labels both [samples, length], the"
+            + " labels the next tokens). Default: sequence for the transformer, classification"
+            + " otherwise.")
+    public Task task;
+
+    @Min(2)
+    @JsonPropertyDescription(
+        "For classification: the number of classes; every label must be below it. Default: the"
+            + " largest label in the archive + 1 (at least 2).")
+    public Integer classes;
   }
 }

@@ -72,6 +72,20 @@ class CelRulesTest {
   }
 
   @Test
+  void csvSequenceDataIsRefused() throws Exception {
+    JsonNode job =
+        YAML.readTree(
+            TestManifests.VALID_JOB.replace(
+                "source: synthetic\n    synthetic: {task: classification, samples: 1024,"
+                    + " features: 16, classes: 4}",
+                "source: csv\n    csv: {path: /data/train.csv, task: sequence}"));
+    assertThat(job.at("/spec/data/csv/task").asText()).isEqualTo("sequence");
+    assertThat(failures(job, null))
+        .containsExactly(
+            "data.csv.task must be classification or regression; token sequences come in an npz");
+  }
+
+  @Test
   void checkpointVolumeWithBothSizeAndClaimIsRefused() throws Exception {
     JsonNode job =
         YAML.readTree(

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mpj.api.DataShape;
+import dev.mpj.api.DataSpec;
+import dev.mpj.api.DataTask;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
@@ -78,7 +80,9 @@ final class PlanCommand implements Callable<Integer> {
       paramLabel = "N",
       converter = PositiveConverter.class,
       description =
-          "Outputs of the model's head for csv or npz data: classes, or 1 for regression.")
+          "Classes of csv or npz classification data whose spec does not state them"
+              + " (data.csv.classes, data.npz.classes); a regression task's single output comes"
+              + " from the spec's data.csv.task or data.npz.task.")
   Integer classes;
 
   @Option(
@@ -98,6 +102,19 @@ final class PlanCommand implements Callable<Integer> {
     MixedPrecisionJob job = JobFiles.read(file);
     MixedPrecisionJobSpec jobSpec = job.getSpec();
     DataShape shape = DataShape.of(jobSpec.data);
+    PrintWriter err = spec.commandLine().getErr();
+    if (classes != null && shape.outputs() != null && !classes.equals(shape.outputs())) {
+      err.printf(
+          "plan: --classes %d disagrees with the spec, whose head has %d %s (%s)%n",
+          classes,
+          shape.outputs(),
+          shape.outputs() == 1 ? "output" : "outputs",
+          DataTask.of(jobSpec.data, jobSpec.model.architecture) == DataSpec.Task.REGRESSION
+              ? DataTask.field(jobSpec.data, "task").substring("spec.".length()) + ": regression"
+              : DataTask.field(jobSpec.data, "classes").substring("spec.".length()));
+      err.flush();
+      return MpjCommand.EXIT_BAD_INPUT;
+    }
     if (features != null) {
       shape = shape.withFeatures(features);
     }
@@ -105,15 +122,17 @@ final class PlanCommand implements Callable<Integer> {
       shape = shape.withOutputs(classes);
     }
     List<String> missing = shape.missingFor(jobSpec.model);
-    PrintWriter err = spec.commandLine().getErr();
     if (!missing.isEmpty()) {
+      String statedClasses = DataTask.field(jobSpec.data, "classes").substring("spec.".length());
       List<String> remedies =
           missing.stream()
               .map(
                   m ->
                       m.equals("features")
                           ? "pass --features N"
-                          : m.equals("classes") ? "pass --classes N" : "set data.imageShape")
+                          : m.equals("classes")
+                              ? "pass --classes N (or state " + statedClasses + ")"
+                              : "set data.imageShape")
               .distinct()
               .toList();
       err.printf(

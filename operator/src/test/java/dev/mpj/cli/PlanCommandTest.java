@@ -132,10 +132,10 @@ class PlanCommandTest {
     assertThat(missing.err)
         .isEqualTo(
             "plan: the mlp needs the data's features and classes, which the spec does not give (data.source csv):"
-                + " pass --features N and pass --classes N\n");
+                + " pass --features N and pass --classes N (or state data.csv.classes)\n");
     Run halfGiven = mpj("plan", "-f", job.toString(), "--features", "5");
     assertThat(halfGiven.code).isEqualTo(2);
-    assertThat(halfGiven.err).endsWith(": pass --classes N\n");
+    assertThat(halfGiven.err).endsWith(": pass --classes N (or state data.csv.classes)\n");
     // 5 -> 16: 5*16 + 16 = 96; 16 -> 3: 16*3 + 3 = 51
     Run given =
         mpj("plan", "-f", job.toString(), "--features", "5", "--classes", "3", "-o", "json");
@@ -143,6 +143,32 @@ class PlanCommandTest {
     assertThat(given.out).contains("\"parameters\" : 147");
     assertThat(mpj("plan", "-f", job.toString(), "--features", "0", "--classes", "3").code)
         .isEqualTo(2);
+  }
+
+  @Test
+  void theHeadWidthOfFileDataComesFromTheSpecsTask() throws IOException {
+    // 5 -> 16: 96; 16 -> 1: 17
+    Path regression =
+        write(
+            "globalBatchSize: 8",
+            "data: {source: npz, npz: {path: /data/train.npz, task: regression}}");
+    Run fromTask = mpj("plan", "-f", regression.toString(), "--features", "5", "-o", "json");
+    assertThat(fromTask.code).as(fromTask.err).isZero();
+    assertThat(fromTask.out).contains("\"parameters\" : 113");
+    Run contradicted =
+        mpj("plan", "-f", regression.toString(), "--features", "5", "--classes", "3");
+    assertThat(contradicted.code).isEqualTo(2);
+    assertThat(contradicted.err)
+        .isEqualTo(
+            "plan: --classes 3 disagrees with the spec, whose head has 1 output"
+                + " (data.npz.task: regression)\n");
+    // 16 -> 4: 68
+    Path stated =
+        write(
+            "globalBatchSize: 8", "data: {source: csv, csv: {path: /data/train.csv, classes: 4}}");
+    Run fromClasses = mpj("plan", "-f", stated.toString(), "--features", "5", "-o", "json");
+    assertThat(fromClasses.code).as(fromClasses.err).isZero();
+    assertThat(fromClasses.out).contains("\"parameters\" : 164");
   }
 
   @Test

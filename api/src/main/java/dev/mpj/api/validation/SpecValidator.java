@@ -3,6 +3,7 @@ package dev.mpj.api.validation;
 import dev.mpj.api.CheckpointSpec;
 import dev.mpj.api.DataShape;
 import dev.mpj.api.DataSpec;
+import dev.mpj.api.DataTask;
 import dev.mpj.api.LossScalingSpec;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
@@ -16,6 +17,7 @@ import dev.mpj.api.TrainingSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The one validator of a job's spec, used by the operator and the trainer alike. It checks what the
@@ -217,6 +219,11 @@ public final class SpecValidator {
         } else {
           c.require(!isBlank(d.csv.path), "spec.data.csv.path", "is required");
           c.require(!isBlank(d.csv.labelColumn), "spec.data.csv.labelColumn", "must not be empty");
+          c.require(
+              d.csv.task != DataSpec.Task.SEQUENCE,
+              "spec.data.csv.task",
+              "must be classification or regression; token sequences come in an npz archive");
+          fileTask(c, d, d.csv.classes, model);
         }
       }
       case NPZ -> {
@@ -226,6 +233,7 @@ public final class SpecValidator {
           c.require(!isBlank(d.npz.path), "spec.data.npz.path", "is required");
           c.require(!isBlank(d.npz.features), "spec.data.npz.features", "must not be empty");
           c.require(!isBlank(d.npz.labels), "spec.data.npz.labels", "must not be empty");
+          fileTask(c, d, d.npz.classes, model);
         }
       }
     }
@@ -256,6 +264,38 @@ public final class SpecValidator {
                 + " values per sample but data.synthetic.features is "
                 + d.synthetic.features);
       }
+    }
+  }
+
+  /** The stated task of a csv or npz file against the model, and classes only where they count. */
+  private static void fileTask(Checks c, DataSpec d, Integer classes, ModelSpec model) {
+    String taskField = DataTask.field(d, "task");
+    DataSpec.Task task = DataTask.stated(d);
+    boolean transformer = model != null && model.architecture == ModelSpec.Architecture.TRANSFORMER;
+    if (transformer && d.source == DataSpec.Source.CSV) {
+      c.fail(
+          "spec.data.source",
+          "the transformer trains on token sequences: use synthetic (task: sequence) or npz");
+    } else if (transformer && task != null && task != DataSpec.Task.SEQUENCE) {
+      c.fail(taskField, "the transformer trains on sequence data; set task: sequence");
+    } else if (task == DataSpec.Task.SEQUENCE
+        && d.source == DataSpec.Source.NPZ
+        && model != null
+        && model.architecture != null
+        && !transformer) {
+      c.fail(taskField, "sequence data needs model.architecture transformer");
+    }
+    if (classes != null) {
+      c.atLeast(DataTask.field(d, "classes"), classes, 2);
+      DataSpec.Task resolved = DataTask.of(d, model != null ? model.architecture : null);
+      c.require(
+          resolved == DataSpec.Task.CLASSIFICATION,
+          DataTask.field(d, "classes"),
+          "is for classification, but the task is "
+              + resolved.name().toLowerCase(Locale.ROOT)
+              + (resolved == DataSpec.Task.SEQUENCE
+                  ? " (its vocabulary is model.transformer.vocabSize)"
+                  : ""));
     }
   }
 

@@ -99,6 +99,54 @@ class SpecValidatorTest {
     assertThat(SpecValidator.validate(job)).extracting(Violation::field).contains(field);
   }
 
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "mlp|csv: {path: d.csv, task: sequence}|spec.data.csv.task|token sequences come in an npz",
+        "mlp|npz: {path: d.npz, task: sequence}|spec.data.npz.task|needs model.architecture transformer",
+        "mlp|csv: {path: d.csv, task: regression, classes: 3}|spec.data.csv.classes|is for classification, but the task is regression",
+        "mlp|npz: {path: d.npz, classes: 1}|spec.data.npz.classes|must be at least 2",
+        "transformer|npz: {path: d.npz, task: classification}|spec.data.npz.task|set task: sequence",
+        "transformer|npz: {path: d.npz, classes: 4}|spec.data.npz.classes|the task is sequence",
+        "transformer|csv: {path: d.csv}|spec.data.source|use synthetic (task: sequence) or npz",
+      })
+  void theTaskOfAFileMustFitTheModel(
+      String architecture, String file, String field, String message) {
+    List<Violation> v = SpecValidator.validate(fileJob(architecture, file));
+    assertThat(v).extracting(Violation::field).containsExactly(field);
+    assertThat(v.get(0).message()).contains(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "mlp|csv: {path: d.csv}",
+        "mlp|csv: {path: d.csv, task: regression}",
+        "mlp|npz: {path: d.npz, task: classification, classes: 10}",
+        "transformer|npz: {path: d.npz}",
+        "transformer|npz: {path: d.npz, task: sequence}",
+      })
+  void statedOrDefaultTasksThatFitTheModelAreValid(String architecture, String file) {
+    assertThat(SpecValidator.validate(fileJob(architecture, file))).isEmpty();
+  }
+
+  private static MixedPrecisionJob fileJob(String architecture, String file) {
+    String source = file.substring(0, file.indexOf(':'));
+    String model =
+        architecture.equals("mlp")
+            ? "{architecture: mlp, mlp: {hiddenSizes: [64, 64]}}"
+            : "{architecture: transformer, transformer: {layers: 1, hiddenSize: 16, heads: 2}}";
+    return JobFiles.parse(
+        VALID
+            .replace("{architecture: mlp, mlp: {hiddenSizes: [64, 64]}}", model)
+            .replace(
+                "{source: synthetic, synthetic: {task: classification, samples: 1024, features: 16,"
+                    + " classes: 4}}",
+                "{source: " + source + ", " + file + "}"));
+  }
+
   @Test
   void transformerHiddenSizeMustDivideByHeads() {
     List<Violation> v =

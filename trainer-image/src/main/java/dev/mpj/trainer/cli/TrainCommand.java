@@ -120,6 +120,7 @@ final class TrainCommand implements Callable<Integer> {
       RunConfig config = resolve();
       metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
+      System.err.println("mpj-trainer: data: " + DataSource.describe(config.spec().data, all));
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
       Duration grace = terminationGrace();

@@ -1,5 +1,6 @@
 package dev.mpj.trainer.data;
 
+import dev.mpj.api.DataSpec;
 import dev.mpj.api.validation.InvalidJobException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,27 +10,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A CSV file of numeric columns with a header row. The label column is the target; every other
- * column is a feature. Labels that are all whole numbers from 0 make a classification task (classes
- * = the largest label + 1), anything else a regression task.
+ * A CSV file of numeric columns with a header row (docs/concepts/data.md). The label column is the
+ * target; every other column is a feature. Every cell must be a finite number; the labels must fit
+ * the task the spec states (classification or regression).
  */
 public final class CsvData {
+  private static final String FIELD = "spec.data.csv.path";
+
   private CsvData() {}
 
-  public static Dataset read(Path file, String labelColumn) {
+  /** Reads {@code data.csv} for {@code task}; refuses the first bad cell by its line and column. */
+  public static Dataset read(DataSpec data, DataSpec.Task task) {
+    Path file = Path.of(data.csv.path);
     if (!Files.isRegularFile(file)) {
-      throw new InvalidJobException("spec.data.csv.path", "file not found: " + file);
+      throw new InvalidJobException(FIELD, "file not found: " + file);
     }
     try (BufferedReader reader = Files.newBufferedReader(file)) {
       String header = reader.readLine();
       if (header == null || header.isBlank()) {
-        throw new InvalidJobException(
-            "spec.data.csv.path", file + " is empty; it needs a header row");
+        throw new InvalidJobException(FIELD, file + " is empty; it needs a header row");
       }
       String[] columns = split(header);
       int label = -1;
       for (int i = 0; i < columns.length; i++) {
-        if (columns[i].equals(labelColumn)) {
+        if (columns[i].equals(data.csv.labelColumn)) {
           label = i;
         }
       }
@@ -37,7 +41,7 @@ public final class CsvData {
         throw new InvalidJobException(
             "spec.data.csv.labelColumn",
             "column \""
-                + labelColumn
+                + data.csv.labelColumn
                 + "\" is not in the header of "
                 + file
                 + " (columns: "
@@ -45,10 +49,10 @@ public final class CsvData {
                 + ")");
       }
       if (columns.length < 2) {
-        throw new InvalidJobException(
-            "spec.data.csv.path", file + " has no feature columns besides the label");
+        throw new InvalidJobException(FIELD, file + " has no feature columns besides the label");
       }
       List<float[]> rows = new ArrayList<>();
+      List<Integer> lines = new ArrayList<>();
       String line;
       int lineNumber = 1;
       while ((line = reader.readLine()) != null) {
@@ -59,45 +63,61 @@ public final class CsvData {
         String[] cells = split(line);
         if (cells.length != columns.length) {
           throw new InvalidJobException(
-              "spec.data.csv.path",
+              FIELD,
               file
                   + " line "
                   + lineNumber
-                  + " has "
+                  + ": "
                   + cells.length
-                  + " values, the header "
-                  + columns.length);
+                  + " values, but the header has "
+                  + columns.length
+                  + " columns");
         }
         float[] row = new float[cells.length];
         for (int i = 0; i < cells.length; i++) {
-          try {
-            row[i] = Float.parseFloat(cells[i]);
-          } catch (NumberFormatException e) {
-            throw new InvalidJobException(
-                "spec.data.csv.path",
-                file
-                    + " line "
-                    + lineNumber
-                    + " column "
-                    + columns[i]
-                    + ": \""
-                    + cells[i]
-                    + "\" is not a number");
-          }
+          row[i] = number(cells[i], data, place(file, lineNumber, columns[i]));
         }
         rows.add(row);
+        lines.add(lineNumber);
       }
       if (rows.isEmpty()) {
-        throw new InvalidJobException("spec.data.csv.path", file + " has a header but no rows");
+        throw new InvalidJobException(FIELD, file + " has a header but no rows");
       }
-      return toDataset(rows, label, columns.length);
+      return toDataset(data, task, file, rows, lines, columns, label);
     } catch (IOException e) {
-      throw new InvalidJobException(
-          "spec.data.csv.path", "cannot read " + file + ": " + e.getMessage());
+      throw new InvalidJobException(FIELD, "cannot read " + file + ": " + e.getMessage());
     }
   }
 
-  private static Dataset toDataset(List<float[]> rows, int label, int width) {
+  /** A cell's value; empty, non-numeric and non-finite cells are refused. */
+  private static float number(String cell, DataSpec data, String place) {
+    if (cell.isEmpty()) {
+      throw FileValues.refused(data, place, "the value is empty");
+    }
+    float value;
+    try {
+      value = Float.parseFloat(cell);
+    } catch (NumberFormatException e) {
+      throw FileValues.refused(data, place, "\"" + cell + "\" is not a number");
+    }
+    if (!Float.isFinite(value)) {
+      throw FileValues.refused(
+          data,
+          place,
+          "\"" + cell + "\" is not a finite number" + (Float.isNaN(value) ? "" : " in float32"));
+    }
+    return value;
+  }
+
+  private static Dataset toDataset(
+      DataSpec data,
+      DataSpec.Task task,
+      Path file,
+      List<float[]> rows,
+      List<Integer> lines,
+      String[] columns,
+      int label) {
+    int width = columns.length;
     int features = width - 1;
     float[] x = new float[rows.size() * features];
     float[] y = new float[rows.size()];
@@ -112,7 +132,12 @@ public final class CsvData {
         }
       }
     }
-    return Labels.dataset(new int[] {features}, x, y);
+    return FileValues.labelled(
+        data, task, new int[] {features}, x, y, r -> place(file, lines.get(r), columns[label]));
+  }
+
+  private static String place(Path file, int line, String column) {
+    return file + " line " + line + ", column \"" + column + "\"";
   }
 
   private static String[] split(String line) {

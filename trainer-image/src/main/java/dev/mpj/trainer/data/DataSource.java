@@ -1,6 +1,7 @@
 package dev.mpj.trainer.data;
 
 import dev.mpj.api.DataSpec;
+import dev.mpj.api.DataTask;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.ModelSpec;
 import dev.mpj.api.validation.InvalidJobException;
@@ -9,28 +10,52 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.zip.ZipException;
 
 /**
- * Loads the samples a job's {@code spec.data} names, shaped for its model; refuses what cannot be
- * used.
+ * Loads the samples a job's {@code spec.data} names, shaped for its model and checked against the
+ * task the spec states ({@link DataTask}); refuses what cannot be used, naming where it is.
  */
 public final class DataSource {
+  private static final String NPZ_PATH = "spec.data.npz.path";
+
   private DataSource() {}
 
   public static Dataset load(MixedPrecisionJobSpec spec) {
     DataSpec data = spec.data;
     ModelSpec.Architecture architecture = spec.model.architecture;
+    DataSpec.Task task = DataTask.of(data, architecture);
     return switch (data.source) {
       case SYNTHETIC -> synthetic(data, spec.model, spec.training.seed);
-      case CSV ->
-          shaped(
-              CsvData.read(Path.of(data.csv.path), data.csv.labelColumn),
-              data,
-              architecture,
-              "spec.data.csv.path");
-      case NPZ -> npz(data, spec.model);
+      case CSV -> shaped(CsvData.read(data, task), data, architecture, "spec.data.csv.path");
+      case NPZ -> npz(data, task, spec.model);
     };
+  }
+
+  /**
+   * What the trainer trains on, in one line: the task, and for classification where the number of
+   * classes comes from.
+   */
+  public static String describe(DataSpec data, Dataset dataset) {
+    String classes = "";
+    if (dataset.kind() == Dataset.Kind.CLASSIFICATION) {
+      classes =
+          DataTask.statedClasses(data) != null
+              ? ", " + dataset.classes() + " classes"
+              : ", "
+                  + dataset.classes()
+                  + " classes (the largest label + 1; "
+                  + DataTask.field(data, "classes")
+                  + " states them)";
+    }
+    return dataset.kind().name().toLowerCase(Locale.ROOT)
+        + classes
+        + ", "
+        + dataset.samples()
+        + " samples of "
+        + Arrays.toString(dataset.sampleShape());
   }
 
   private static Dataset synthetic(DataSpec data, ModelSpec model, long seed) {
@@ -56,10 +81,10 @@ public final class DataSource {
     };
   }
 
-  private static Dataset npz(DataSpec data, ModelSpec model) {
+  private static Dataset npz(DataSpec data, DataSpec.Task task, ModelSpec model) {
     Path file = Path.of(data.npz.path);
     if (!Files.isRegularFile(file)) {
-      throw new InvalidJobException("spec.data.npz.path", "file not found: " + file);
+      throw new InvalidJobException(NPZ_PATH, "file not found: " + file);
     }
     Map<String, Npz.NpyArray> arrays;
     List<String> names;
@@ -68,58 +93,127 @@ public final class DataSource {
       arrays = Npz.read(file, List.of(data.npz.features, data.npz.labels));
     } catch (IOException e) {
       throw new InvalidJobException(
-          "spec.data.npz.path", "cannot read " + file + " as .npz: " + e.getMessage());
+          NPZ_PATH,
+          "cannot read "
+              + file
+              + " as .npz: "
+              + e.getMessage()
+              + (e instanceof ZipException ? " (is the archive complete?)" : ""));
     }
-    Npz.NpyArray x = arrays.get(data.npz.features);
-    Npz.NpyArray y = arrays.get(data.npz.labels);
+    String xName = data.npz.features;
+    String yName = data.npz.labels;
+    Npz.NpyArray x = arrays.get(xName);
+    Npz.NpyArray y = arrays.get(yName);
     if (x == null) {
       throw new InvalidJobException(
           "spec.data.npz.features",
-          "array \"" + data.npz.features + "\" is not in " + file + " (arrays: " + names + ")");
+          "array \"" + xName + "\" is not in " + file + " (arrays: " + names + ")");
     }
     if (y == null) {
       throw new InvalidJobException(
           "spec.data.npz.labels",
-          "array \"" + data.npz.labels + "\" is not in " + file + " (arrays: " + names + ")");
+          "array \"" + yName + "\" is not in " + file + " (arrays: " + names + ")");
     }
-    if (x.shape().length < 2 || y.shape().length < 1 || x.shape()[0] != y.shape()[0]) {
+    long[] xs = x.shape();
+    long[] ys = y.shape();
+    if (xs.length < 2) {
+      throw new InvalidJobException(
+          "spec.data.npz.features",
+          file
+              + ": array "
+              + xName
+              + " has shape "
+              + Arrays.toString(xs)
+              + "; features need [samples, ...], at least 2-D");
+    }
+    if (ys.length < 1 || xs[0] != ys[0]) {
       throw new InvalidJobException(
           "spec.data.npz.labels",
-          "features "
-              + Arrays.toString(x.shape())
-              + " and labels "
-              + Arrays.toString(y.shape())
-              + " must have the same number of samples (features at least 2-D)");
+          file
+              + ": array "
+              + yName
+              + " "
+              + Arrays.toString(ys)
+              + " and array "
+              + xName
+              + " "
+              + Arrays.toString(xs)
+              + " must have the same number of samples (the first dimension)");
     }
-    if (model.architecture == ModelSpec.Architecture.TRANSFORMER) {
-      if (!x.integral()
-          || !y.integral()
-          || x.shape().length != 2
-          || !Arrays.equals(x.shape(), y.shape())) {
-        throw new InvalidJobException(
-            "spec.data.npz.features",
-            "the transformer needs integer token arrays [samples, length] for features and labels (the next tokens)");
+    if (xs[0] == 0) {
+      throw new InvalidJobException(NPZ_PATH, file + ": the arrays hold no samples");
+    }
+    if (task == DataSpec.Task.SEQUENCE) {
+      for (String name : List.of(xName, yName)) {
+        if (!arrays.get(name).integral()) {
+          throw new InvalidJobException(
+              NPZ_PATH,
+              file
+                  + ": array "
+                  + name
+                  + " holds floats; token ids must be an integer array"
+                  + " (save it with .astype(np.int64))");
+        }
       }
-      int length = (int) x.shape()[1];
+      if (xs.length != 2 || !Arrays.equals(xs, ys)) {
+        throw new InvalidJobException(
+            "spec.data.npz.labels",
+            file
+                + ": for task sequence, arrays "
+                + xName
+                + " and "
+                + yName
+                + " must both be [samples, length] (got "
+                + Arrays.toString(xs)
+                + " and "
+                + Arrays.toString(ys)
+                + ")");
+      }
       ModelSpec.Transformer t =
           model.transformer != null ? model.transformer : new ModelSpec.Transformer();
+      FileValues.requireTokens(data, x.values(), t.vocabSize, at(file, xName, xs));
+      FileValues.requireTokens(data, y.values(), t.vocabSize, at(file, yName, ys));
+      int length = (int) xs[1];
       return new Dataset(
           Dataset.Kind.SEQUENCE, new int[] {length}, x.values(), y.values(), length, t.vocabSize);
     }
-    if (y.shape().length != 1) {
+    FileValues.requireFinite(data, x.values(), at(file, xName, xs));
+    if (ys.length != 1) {
       throw new InvalidJobException(
           "spec.data.npz.labels",
-          "must be one label per sample, shape [samples] (got " + Arrays.toString(y.shape()) + ")");
+          file
+              + ": array "
+              + yName
+              + " must be one label per sample, shape [samples] (got "
+              + Arrays.toString(ys)
+              + ")");
     }
-    int[] shape = new int[x.shape().length - 1];
+    int[] shape = new int[xs.length - 1];
     for (int i = 0; i < shape.length; i++) {
-      shape[i] = (int) x.shape()[i + 1];
+      shape[i] = (int) xs[i + 1];
     }
     return shaped(
-        Labels.dataset(shape, x.values(), y.values()),
+        FileValues.labelled(data, task, shape, x.values(), y.values(), at(file, yName, ys)),
         data,
         model.architecture,
         "spec.data.npz.features");
+  }
+
+  /** The place of a flat index in an array of {@code shape}, as NumPy indexes it: x[3, 1]. */
+  private static FileValues.Place at(Path file, String array, long[] shape) {
+    return flat -> {
+      long[] index = new long[shape.length];
+      long rest = flat;
+      for (int d = shape.length - 1; d >= 0; d--) {
+        index[d] = rest % shape[d];
+        rest /= shape[d];
+      }
+      StringBuilder place = new StringBuilder(file + ": " + array + "[");
+      for (int d = 0; d < index.length; d++) {
+        place.append(d > 0 ? ", " : "").append(index[d]);
+      }
+      return place.append("]").toString();
+    };
   }
 
   /**

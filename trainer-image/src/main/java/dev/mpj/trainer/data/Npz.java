@@ -2,6 +2,7 @@ package dev.mpj.trainer.data;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,8 @@ public final class Npz {
         if (entry != null) {
           try (InputStream in = zip.getInputStream(entry)) {
             arrays.put(name, parse(in.readAllBytes()));
+          } catch (IOException e) {
+            throw new IOException("array " + name + ": " + e.getMessage(), e);
           }
         }
       }
@@ -61,6 +64,17 @@ public final class Npz {
   }
 
   static NpyArray parse(byte[] bytes) throws IOException {
+    try {
+      return parseChecked(bytes);
+    } catch (BufferUnderflowException
+        | IndexOutOfBoundsException
+        | IllegalArgumentException
+        | NegativeArraySizeException e) {
+      throw new IOException("malformed .npy data (" + e + ")", e);
+    }
+  }
+
+  private static NpyArray parseChecked(byte[] bytes) throws IOException {
     if (bytes.length < 10
         || (bytes[0] & 0xff) != 0x93
         || !new String(bytes, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
@@ -77,6 +91,9 @@ public final class Npz {
       headerLength = buffer.getInt(8);
       offset = 12;
     }
+    if (headerLength < 0 || offset + headerLength > bytes.length) {
+      throw new IOException("truncated .npy header");
+    }
     String header = new String(bytes, offset, headerLength, StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, "descr");
     if ("True".equals(group(FORTRAN, header, "fortran_order"))) {
@@ -87,7 +104,16 @@ public final class Npz {
     List<Long> shape = new ArrayList<>();
     for (String d : dims.split(",")) {
       if (!d.isBlank()) {
-        shape.add(Long.parseLong(d.trim()));
+        long dimension;
+        try {
+          dimension = Long.parseLong(d.trim());
+        } catch (NumberFormatException e) {
+          throw new IOException("bad .npy shape (" + dims + ")");
+        }
+        if (dimension < 0) {
+          throw new IOException("bad .npy shape (" + dims + ")");
+        }
+        shape.add(dimension);
       }
     }
     long count = 1;
@@ -96,6 +122,19 @@ public final class Npz {
     }
     if (count > Integer.MAX_VALUE) {
       throw new IOException("array of " + count + " values is too large");
+    }
+    long needed = count * itemSize(descr);
+    long held = bytes.length - (long) (offset + headerLength);
+    if (held < needed) {
+      throw new IOException(
+          "truncated: shape ("
+              + dims
+              + ") of "
+              + descr
+              + " needs "
+              + needed
+              + " bytes of data, the archive holds "
+              + held);
     }
     buffer.position(offset + headerLength);
     float[] values = new float[(int) count];
@@ -145,6 +184,17 @@ public final class Npz {
                   + " is not supported (float32, float64, int8/16/32/64, uint8, little-endian)");
     }
     return new NpyArray(values, shape.stream().mapToLong(Long::longValue).toArray(), integral);
+  }
+
+  /** Bytes per value of a dtype; 0 for one this reader does not know, which parse then refuses. */
+  private static int itemSize(String descr) {
+    return switch (descr) {
+      case "<f8", "<i8" -> 8;
+      case "<f4", "<i4" -> 4;
+      case "<i2" -> 2;
+      case "|i1", "|u1" -> 1;
+      default -> 0;
+    };
   }
 
   private static String group(Pattern pattern, String header, String key) throws IOException {

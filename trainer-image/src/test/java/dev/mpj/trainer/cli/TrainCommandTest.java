@@ -272,6 +272,23 @@ class TrainCommandTest {
   }
 
   @Test
+  void aBadValueInADataFileIsRefusedByItsPlaceBeforeAnythingIsWritten() throws IOException {
+    Path csv = dir.resolve("labels.csv");
+    Files.writeString(csv, "a,b,label\n0.1,0.2,0\n0.3,0.4,-1\n0.5,0.6,1\n");
+    assertRefused(job("fp32", csvJob(csv, "label")), "spec.data.csv.path");
+    assertThat(stderr)
+        .contains(csv + " line 3, column \"label\": -1 is negative")
+        .doesNotContain("Exception");
+    Files.writeString(csv, "a,b,label\n0.1,0.2,0.5\n0.3,0.4,-1\n0.5,0.6,1.25\n0.7,0.8,2\n");
+    Path out = dir.resolve("regression-out");
+    String regression = csvJob(csv, "label").replace("labelColumn: label}", "task: regression}");
+    assertThat(train("-f", job("fp32", regression).toString(), "--output", out.toString()))
+        .as(stderr)
+        .isZero();
+    assertThat(stderr).contains("mpj-trainer: data: regression, 4 samples of [2]");
+  }
+
+  @Test
   void modelTooSmallForItsInputIsRefused() throws IOException {
     Path npz = dir.resolve("tokens.npz");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {

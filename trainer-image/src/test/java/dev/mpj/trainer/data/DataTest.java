@@ -3,6 +3,7 @@ package dev.mpj.trainer.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mpj.api.DataSpec;
 import dev.mpj.api.validation.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,12 +81,23 @@ class DataTest {
   void csvNamesTheMissingLabelColumn() throws IOException {
     Path csv = dir.resolve("d.csv");
     Files.writeString(csv, "a,b,target\n1,2,0\n3,4,1\n");
-    assertThat(CsvData.read(csv, "target").classes()).isEqualTo(2);
-    assertThatThrownBy(() -> CsvData.read(csv, "label"))
+    assertThat(CsvData.read(csv(csv, "target"), DataSpec.Task.CLASSIFICATION).classes())
+        .isEqualTo(2);
+    assertThatThrownBy(() -> CsvData.read(csv(csv, "label"), DataSpec.Task.CLASSIFICATION))
         .isInstanceOf(InvalidJobException.class)
         .hasMessageContaining("spec.data.csv.labelColumn")
         .hasMessageContaining("a, b, target");
-    assertThatThrownBy(() -> CsvData.read(dir.resolve("nope.csv"), "label"))
+    assertThatThrownBy(
+            () -> CsvData.read(csv(dir.resolve("nope.csv"), "label"), DataSpec.Task.REGRESSION))
         .hasMessageContaining("spec.data.csv.path");
+  }
+
+  private static DataSpec csv(Path file, String labelColumn) {
+    DataSpec data = new DataSpec();
+    data.source = DataSpec.Source.CSV;
+    data.csv = new DataSpec.Csv();
+    data.csv.path = file.toString();
+    data.csv.labelColumn = labelColumn;
+    return data;
   }
 }

@@ -61,7 +61,7 @@ class LossScalingDemonstrationTest {
           mlp: {hiddenSizes: []}
         data:
           source: csv
-          csv: {path: %s, labelColumn: target}
+          csv: {path: %s, labelColumn: target, task: regression}
           validationFraction: 0
         training:
           globalBatchSize: 64
