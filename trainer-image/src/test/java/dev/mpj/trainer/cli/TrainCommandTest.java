@@ -296,6 +296,13 @@ class TrainCommandTest {
   }
 
   @Test
+  void aJobNameNoApiServerAcceptsIsRefused() throws IOException {
+    Path job = job("fp32", QUICKSTART);
+    Files.writeString(job, Files.readString(job).replace("name: cli-test", "name: CLI_Test"));
+    assertRefused(job, "metadata.name");
+  }
+
+  @Test
   void bf16IsRefusedNamingThePrecision() throws IOException {
     assertRefused(
         job(
