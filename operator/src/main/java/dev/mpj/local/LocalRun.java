@@ -190,6 +190,11 @@ public final class LocalRun implements AutoCloseable {
               : "within spec.parity.maxRelativeGap");
     }
     out.printf("  restarts   %d%n", s.restarts);
+    if (s.restartHistory != null) {
+      for (var restart : s.restartHistory) {
+        out.printf("             attempt %d: %s%n", restart.attempt, restart.message);
+      }
+    }
     out.printf("  work dir   %s%n", workDir);
     out.printf(
         "             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");

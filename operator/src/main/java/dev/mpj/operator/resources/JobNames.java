@@ -35,6 +35,9 @@ public final class JobNames {
 
   public static final int EXIT_PARITY_FAILURE = 3;
 
+  /** The trainer failed because a peer did (retryable): its reason tells what it saw. */
+  public static final int EXIT_PEER_FAILED = 75;
+
   private JobNames() {}
 
   /** Replica {@code rank}'s pod; also its hostname, so a DNS-1123 label. */
