@@ -21,5 +21,11 @@ public final class Crd {
   public static final String LABEL_REPLICA_INDEX = GROUP + "/replica-index";
   public static final String LABEL_ATTEMPT = GROUP + "/attempt";
 
+  /**
+   * The job's full name, on everything it owns; the label of the same key holds it when it fits a
+   * label value (63 characters), else a shortened form with a hash.
+   */
+  public static final String ANNOTATION_JOB_NAME = GROUP + "/job-name";
+
   private Crd() {}
 }

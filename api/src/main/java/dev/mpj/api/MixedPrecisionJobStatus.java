@@ -9,6 +9,8 @@ import java.util.List;
 /** What the operator observed and decided; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MixedPrecisionJobStatus {
+  /** How many restarts {@link #restartHistory} keeps. */
+  public static final int RESTART_HISTORY_LIMIT = 10;
 
   @JsonPropertyDescription("Pending, Running, Restarting, Suspended, Succeeded or Failed.")
   public JobPhase phase;
@@ -29,6 +31,12 @@ public class MixedPrecisionJobStatus {
 
   @JsonPropertyDescription("Gang restarts so far.")
   public int restarts;
+
+  @JsonPropertyDescription(
+      "The last "
+          + RESTART_HISTORY_LIMIT
+          + " gang restarts, oldest first, each with why (the deciding replica's reason).")
+  public List<RestartStatus> restartHistory;
 
   @JsonPropertyDescription("The current attempt, from 1; each gang restart starts the next.")
   public int attempt;

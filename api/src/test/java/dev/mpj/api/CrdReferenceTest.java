@@ -43,7 +43,17 @@ class CrdReferenceTest {
         .append(Crd.FILE_NAME)
         .append("` by `CrdReferenceTest`; do not edit by hand.\n")
         .append(
-            "Short name `mpj`; namespaced; status subresource. `kubectl explain mixedprecisionjob.spec` shows the same text.\n\n");
+            "Short name `mpj`; namespaced; status subresource. `kubectl explain mixedprecisionjob.spec` shows the same text.\n\n")
+        .append("## metadata.name\n\n")
+        .append(
+            "A DNS-1123 subdomain, as for every custom resource: at most 253 lowercase letters,"
+                + " digits, `-` and `.`, starting and ending with a letter or digit. Any such name"
+                + " works: the names of the pods (DNS-1123 labels, 63 characters), the Service"
+                + " (a DNS-1035 label: 63 characters, starting with a letter), the ConfigMap, Secret"
+                + " and claim, and the label values (63 characters) are cut to fit with a hash of"
+                + " the full name where needed, and the full name is kept in the annotation"
+                + " `mpj.dev/job-name` on each of them"
+                + " ([names](../concepts/lifecycle.md#names-whatever-the-job-is-called)).\n\n");
     for (String section : new String[] {"spec", "status"}) {
       out.append("## ")
           .append(section)

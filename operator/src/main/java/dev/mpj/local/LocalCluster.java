@@ -16,7 +16,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * An in-process Kubernetes API server (fabric8's mock server in CRUD mode) with the
+ * An in-process Kubernetes API server (fabric8's mock server in CRUD mode, behind a {@link
+ * ValidatingDispatcher} that refuses the names a real API server refuses) with the
  * MixedPrecisionJob CRD installed and one Node for this machine, whose GPU labels come from the
  * command line so that sizing sees a cluster as it would in production.
  */
@@ -43,7 +44,7 @@ public final class LocalCluster implements AutoCloseable {
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new KubernetesCrudDispatcher(),
+            new ValidatingDispatcher(new KubernetesCrudDispatcher()),
             false);
     server.init();
     KubernetesClient client = server.createClient();

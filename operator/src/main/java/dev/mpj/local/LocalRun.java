@@ -6,6 +6,7 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.SizingStatus;
+import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -189,6 +190,11 @@ public final class LocalRun implements AutoCloseable {
               : "within spec.parity.maxRelativeGap");
     }
     out.printf("  restarts   %d%n", s.restarts);
+    if (s.restartHistory != null) {
+      for (var restart : s.restartHistory) {
+        out.printf("             attempt %d: %s%n", restart.attempt, restart.message);
+      }
+    }
     out.printf("  work dir   %s%n", workDir);
     out.printf(
         "             job.yaml (the job with its final status), pods/ (each replica's output and log.txt),%n");
@@ -212,10 +218,7 @@ public final class LocalRun implements AutoCloseable {
 
   /** summary.json of rank 0 in the given attempt, wherever its output volume was mapped. */
   Optional<JsonNode> rankZeroSummary(MixedPrecisionJob finished, int attempt) {
-    Path pod =
-        workDir
-            .resolve("pods")
-            .resolve(finished.getMetadata().getName() + "-worker-0-attempt-" + attempt);
+    Path pod = workDir.resolve("pods").resolve(JobNames.pod(finished, 0) + "-attempt-" + attempt);
     if (!Files.isDirectory(pod)) {
       return Optional.empty();
     }

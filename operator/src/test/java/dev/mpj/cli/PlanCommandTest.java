@@ -125,6 +125,24 @@ class PlanCommandTest {
   }
 
   @Test
+  void aJobNameNoApiServerAcceptsIsRefusedByPlanAndLocalBeforeAnythingStarts() throws IOException {
+    Path job =
+        write(
+            "globalBatchSize: 8",
+            "data: {source: synthetic, synthetic: {features: 4, classes: 2}}");
+    Files.writeString(job, Files.readString(job).replace("name: small", "name: Small_Job"));
+    for (Run run :
+        new Run[] {
+          mpj("plan", "-f", job.toString()),
+          mpj("local", "-f", job.toString(), "--work-dir", dir.resolve("work").toString())
+        }) {
+      assertThat(run.code).isEqualTo(2);
+      assertThat(run.err).contains("metadata.name: a lowercase RFC 1123 subdomain");
+    }
+    assertThat(dir.resolve("work")).as("mpj local started nothing").doesNotExist();
+  }
+
+  @Test
   void csvDataNeedsItsShapeOnTheCommandLine() throws IOException {
     Path job = write("globalBatchSize: 8", "data: {source: csv, csv: {path: /data/train.csv}}");
     Run missing = mpj("plan", "-f", job.toString());

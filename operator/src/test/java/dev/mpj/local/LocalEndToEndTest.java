@@ -70,6 +70,22 @@ class LocalEndToEndTest {
     double startingLoss = firstAttempt.get(0).get("loss").asDouble();
     assertThat(summary.at("/validation/loss").asDouble()).isLessThan(startingLoss);
     assertThat(output).contains("--fail: killing replica 1").contains("Succeeded");
+    // Why the gang restarted stays in the status: the killed replica (exit 137), or, when the
+    // operator saw its peer first, what the peer said about it.
+    assertThat(job.getStatus().restartHistory)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.attempt).isEqualTo(1);
+              assertThat(r.reason).isEqualTo("ReplicaFailed");
+              assertThat(r.message)
+                  .matches(
+                      "pod quickstart-worker-1 failed: exit code 137.*"
+                          + "|pod quickstart-worker-0 failed: exit code 75 \\(Error\\): rank 0 of 2:"
+                          + " the replicas failed: .*")
+                  .doesNotContain("\n");
+              assertThat(output).contains("attempt 1: " + r.message);
+            });
   }
 
   private static List<JsonNode> metrics(Path workDir, int rank, int attempt) throws Exception {

@@ -3,6 +3,7 @@ package dev.mpj.operator;
 import dev.mpj.api.Crd;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.local.ValidatingDispatcher;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -28,8 +29,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fabric8 mock API server in CRUD mode with the MPJ CRD and one GPU node, plus the kubelet's
- * part that tests play by hand: setting pod phases and exit codes.
+ * The fabric8 mock API server in CRUD mode, behind the {@link ValidatingDispatcher} that checks
+ * names as a real API server does, with the MPJ CRD and one GPU node, plus the kubelet's part that
+ * tests play by hand: setting pod phases and exit codes.
  */
 public final class MockCluster implements AutoCloseable {
   public static final String NS = "team-a";
@@ -56,7 +58,11 @@ public final class MockCluster implements AutoCloseable {
   public static MockCluster start() {
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new AccessReviewingCrud(), false);
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new ValidatingDispatcher(new AccessReviewingCrud()),
+            false);
     server.init();
     MockCluster cluster = new MockCluster(server);
     try (InputStream crd =

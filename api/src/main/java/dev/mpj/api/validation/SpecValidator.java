@@ -33,6 +33,11 @@ public final class SpecValidator {
     List<Violation> violations = new ArrayList<>();
     if (job.getMetadata() == null || isBlank(job.getMetadata().getName())) {
       violations.add(new Violation("metadata.name", "is required"));
+    } else {
+      // What the API server requires of a custom resource's name; every child's name derives
+      // from it.
+      KubernetesNames.dns1123Subdomain(job.getMetadata().getName())
+          .forEach(m -> violations.add(new Violation("metadata.name", m)));
     }
     if (job.getSpec() == null) {
       violations.add(new Violation("spec", "is required"));
@@ -61,6 +66,12 @@ public final class SpecValidator {
     runPolicy(c, spec.runPolicy);
     parity(c, spec.parity, spec.precision);
     crossFields(c, spec);
+    if (spec.template != null) {
+      // They go onto every replica pod, which the API server would refuse.
+      c.violations.addAll(KubernetesNames.labels("spec.template.labels", spec.template.labels));
+      c.violations.addAll(
+          KubernetesNames.annotations("spec.template.annotations", spec.template.annotations));
+    }
     if (spec.image != null && spec.image.isBlank()) {
       c.fail("spec.image", "must not be empty");
     }

@@ -222,6 +222,33 @@ class SpecValidatorTest {
     assertThat(v).extracting(Violation::field).containsExactly("spec.resources.gpuMemory");
   }
 
+  @Test
+  void aJobNameAnApiServerWouldRefuseIsRefusedNamingTheField() {
+    assertThat(violations(job -> job.getMetadata().setName("Digits_MLP")))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field()).isEqualTo("metadata.name");
+              assertThat(v.message()).startsWith("a lowercase RFC 1123 subdomain");
+            });
+    assertThat(violations(job -> job.getMetadata().setName("a".repeat(254))))
+        .containsExactly(new Violation("metadata.name", "must be no more than 253 characters"));
+    assertThat(violations(job -> job.getMetadata().setName("1.train." + "a".repeat(245))))
+        .isEmpty();
+  }
+
+  @Test
+  void podTemplateLabelsTheApiServerWouldRefuseAreRefused() {
+    assertThat(
+            violations(
+                job -> {
+                  job.getSpec().template = new dev.mpj.api.PodTemplateOverlay();
+                  job.getSpec().template.labels = java.util.Map.of("team", "a".repeat(64));
+                }))
+        .containsExactly(
+            new Violation("spec.template.labels[team]", "must be no more than 63 characters"));
+  }
+
   private static List<Violation> violations(Consumer<MixedPrecisionJob> change) {
     MixedPrecisionJob job = JobFiles.parse(VALID);
     change.accept(job);

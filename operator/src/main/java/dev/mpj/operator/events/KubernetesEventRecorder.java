@@ -1,6 +1,7 @@
 package dev.mpj.operator.events;
 
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -32,9 +33,8 @@ public final class KubernetesEventRecorder implements EventRecorder {
         new EventBuilder()
             .withNewMetadata()
             .withName(
-                meta.getName()
-                    + "."
-                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()))
+                JobNames.event(
+                    job, HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())))
             .withNamespace(meta.getNamespace())
             .endMetadata()
             .withInvolvedObject(

@@ -73,27 +73,34 @@ public final class GangPlanner {
     }
 
     int worldSize = current.stream().mapToInt(Replica::worldSize).max().orElse(current.size());
+    // The replica that decides: a failed one before a deleted one, one that failed on its own
+    // before one that only saw a peer fail, then the lowest rank.
     Optional<Replica> failed =
         current.stream()
             .filter(r -> r.failed() || (r.deleting() && !r.succeeded()))
-            .min(Comparator.comparing((Replica r) -> !r.failed()).thenComparing(Replica::rank));
+            .min(
+                Comparator.comparing((Replica r) -> !r.failed())
+                    .thenComparing(Replica::peerFailed)
+                    .thenComparing(Replica::rank));
     if (failed.isPresent()) {
       Replica r = failed.get();
       List<String> stop = names(current, Replica::active);
+      String why = reason(r, current);
       if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_BAD_CONFIG) {
         return new Verdict.Fail(
             "InvalidConfig",
-            r.failureDescription() + ": the trainer refused its config; not restarted",
+            r.failureDescription() + ": the trainer refused its config; not restarted" + why,
             stop);
       }
       if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_PARITY_FAILURE) {
         return new Verdict.Fail(
             "PrecisionParity",
             r.failureDescription()
-                + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail",
+                + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail"
+                + why,
             stop);
       }
-      return restartOrFail(status, policy, attempt, r.failureDescription(), current);
+      return restartOrFail(status, policy, attempt, r.failureDescription() + why, current);
     }
 
     Optional<Replica> rank0 = current.stream().filter(r -> r.rank() == 0).findFirst();
@@ -169,6 +176,21 @@ public final class GangPlanner {
     // A restart frees every name for the next attempt.
     return new Verdict.Restart(
         attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
+  }
+
+  /**
+   * ": " and the deciding replica's own reason; when it left none (killed, evicted), what the first
+   * peer that saw it fail said; else nothing.
+   */
+  static String reason(Replica decider, List<Replica> current) {
+    if (decider.trainerReason() != null) {
+      return ": " + decider.trainerReason();
+    }
+    return current.stream()
+        .filter(r -> r != decider && r.failed() && r.trainerReason() != null)
+        .min(Comparator.comparing(Replica::rank))
+        .map(r -> "; " + r.name() + " said: " + r.trainerReason())
+        .orElse("");
   }
 
   private static List<String> names(List<Replica> replicas, Predicate<Replica> which) {

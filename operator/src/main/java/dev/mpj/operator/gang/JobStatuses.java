@@ -4,6 +4,7 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.RestartStatus;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.progress.ProgressReport;
 import dev.mpj.operator.sizing.SizingPlan;
@@ -82,6 +83,7 @@ public final class JobStatuses {
       c.set(RESTARTING, false, "Suspended", "");
     } else if (verdict instanceof Verdict.Restart v) {
       s.phase = JobPhase.Restarting;
+      s.restartHistory = history(s.restartHistory, v, now);
       s.attempt = v.nextAttempt();
       if (v.failure()) {
         s.restarts += 1;
@@ -167,6 +169,20 @@ public final class JobStatuses {
             + v.attempt();
     c.kstatus(false, "Starting", true, false, "Starting", s.message);
     c.set(SUSPENDED, false, "Started", "");
+  }
+
+  /** The history with this restart at its end, the oldest dropped beyond the limit. */
+  private static List<RestartStatus> history(
+      List<RestartStatus> before, Verdict.Restart v, Instant now) {
+    List<RestartStatus> history = new ArrayList<>(before == null ? List.of() : before);
+    RestartStatus restart = new RestartStatus();
+    restart.attempt = v.nextAttempt() - 1;
+    restart.time = now.toString();
+    restart.reason = v.reason();
+    restart.message = v.message();
+    history.add(restart);
+    int excess = history.size() - MixedPrecisionJobStatus.RESTART_HISTORY_LIMIT;
+    return excess > 0 ? new ArrayList<>(history.subList(excess, history.size())) : history;
   }
 
   private static String fromStep(MixedPrecisionJobStatus s) {

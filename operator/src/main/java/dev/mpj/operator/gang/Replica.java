@@ -1,10 +1,13 @@
 package dev.mpj.operator.gang;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Crd;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -13,6 +16,8 @@ import java.util.Map;
  * @param exitCode the trainer's exit code once it terminated, else null
  * @param reason why the pod ended when Kubernetes says (Evicted, OOMKilled, ...), else null
  * @param deleting the pod is being deleted (a drain, a user, or the operator itself)
+ * @param trainerReason why the trainer failed, in its own words (the {@code reason} of its
+ *     termination message), else null
  */
 public record Replica(
     String name,
@@ -24,7 +29,27 @@ public record Replica(
     Integer exitCode,
     String reason,
     boolean deleting,
-    String podIp) {
+    String podIp,
+    String trainerReason) {
+
+  /** A status message holds at most this much of a trainer's reason. */
+  static final int REASON_MAX_CHARS = 1024;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public Replica(
+      String name,
+      int rank,
+      int attempt,
+      int worldSize,
+      String shape,
+      String phase,
+      Integer exitCode,
+      String reason,
+      boolean deleting,
+      String podIp) {
+    this(name, rank, attempt, worldSize, shape, phase, exitCode, reason, deleting, podIp, null);
+  }
 
   public static Replica of(Pod pod) {
     Map<String, String> labels = pod.getMetadata().getLabels();
@@ -33,6 +58,7 @@ public record Replica(
     String reason = null;
     String phase = null;
     String podIp = null;
+    String trainerReason = null;
     if (pod.getStatus() != null) {
       phase = pod.getStatus().getPhase();
       reason = pod.getStatus().getReason();
@@ -42,6 +68,7 @@ public record Replica(
             && cs.getState() != null
             && cs.getState().getTerminated() != null) {
           exitCode = cs.getState().getTerminated().getExitCode();
+          trainerReason = trainerReason(cs.getState().getTerminated().getMessage());
           if (reason == null) {
             reason = cs.getState().getTerminated().getReason();
           }
@@ -58,7 +85,35 @@ public record Replica(
         exitCode,
         reason,
         pod.getMetadata().getDeletionTimestamp() != null,
-        podIp);
+        podIp,
+        trainerReason);
+  }
+
+  /**
+   * The {@code reason} the trainer left in its termination message, on one line; null when the
+   * message is none of the trainer's (empty, a log tail) or says no reason.
+   */
+  static String trainerReason(String terminationMessage) {
+    if (terminationMessage == null || !terminationMessage.strip().startsWith("{")) {
+      return null;
+    }
+    try {
+      JsonNode reason = JSON.readTree(terminationMessage).path("reason");
+      if (!reason.isTextual() || reason.asText().isBlank()) {
+        return null;
+      }
+      String line = reason.asText().strip().replaceAll("\\s*\\R\\s*", " ");
+      return line.length() <= REASON_MAX_CHARS
+          ? line
+          : line.substring(0, REASON_MAX_CHARS - 3) + "...";
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** It failed because another replica did: its reason tells what it saw, not the cause. */
+  public boolean peerFailed() {
+    return exitCode != null && exitCode == JobNames.EXIT_PEER_FAILED;
   }
 
   public boolean failed() {
@@ -82,7 +137,7 @@ public record Replica(
     return !finished() && !deleting;
   }
 
-  /** What happened to it, in a user's words. */
+  /** What happened to it, in a user's words, without the trainer's reason. */
   public String failureDescription() {
     StringBuilder s = new StringBuilder("pod ").append(name);
     if (deleting && !failed()) {

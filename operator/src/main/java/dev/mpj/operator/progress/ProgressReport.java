@@ -73,7 +73,9 @@ public record ProgressReport(
         continue;
       }
       try {
-        return Optional.of(parse(t.getMessage(), finishedAt(t, now)));
+        ProgressReport report = parse(t.getMessage(), finishedAt(t, now));
+        // A failed replica's message may carry only why it failed, no progress.
+        return report.progress().step == null ? Optional.empty() : Optional.of(report);
       } catch (IOException e) {
         return Optional.empty();
       }

@@ -119,6 +119,7 @@ public final class JobChildren {
         .withName(name)
         .withNamespace(job.getMetadata().getNamespace())
         .withLabels(Labels.of(job, component))
+        .withAnnotations(Labels.annotations(job))
         .withOwnerReferences(ownerReference(job))
         .build();
   }

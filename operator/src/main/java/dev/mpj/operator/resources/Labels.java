@@ -22,21 +22,34 @@ public final class Labels {
   /** Annotation: replicas of the attempt the pod belongs to. */
   public static final String WORLD_SIZE = Crd.GROUP + "/world-size";
 
+  /**
+   * Annotation on everything a job owns: the job's full name, which a label value (63 characters)
+   * cannot always hold.
+   */
+  public static final String JOB_NAME = Crd.ANNOTATION_JOB_NAME;
+
   private Labels() {}
 
   /** Labels of every object of a job; {@code component} says which part it is. */
   public static Map<String, String> of(MixedPrecisionJob job, String component) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(NAME, APP);
-    labels.put(INSTANCE, job.getMetadata().getName());
+    labels.put(INSTANCE, JobNames.labelValue(job));
     labels.put(COMPONENT, component);
     labels.put(MANAGED_BY, MANAGER);
-    labels.put(Crd.LABEL_JOB_NAME, job.getMetadata().getName());
+    labels.put(Crd.LABEL_JOB_NAME, JobNames.labelValue(job));
     return labels;
+  }
+
+  /** Annotations of every object of a job. */
+  public static Map<String, String> annotations(MixedPrecisionJob job) {
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(JOB_NAME, job.getMetadata().getName());
+    return annotations;
   }
 
   /** Selects the replica pods of a job, every attempt. */
   public static Map<String, String> podSelector(MixedPrecisionJob job) {
-    return Map.of(Crd.LABEL_JOB_NAME, job.getMetadata().getName(), COMPONENT, "worker");
+    return Map.of(Crd.LABEL_JOB_NAME, JobNames.labelValue(job), COMPONENT, "worker");
   }
 }

@@ -63,6 +63,7 @@ public final class ReplicaPods {
     if (overlay.annotations != null) {
       annotations.putAll(overlay.annotations);
     }
+    annotations.putAll(Labels.annotations(job));
     annotations.put(Labels.SHAPE, shape(spec));
     annotations.put(Labels.WORLD_SIZE, Integer.toString(worldSize));
 

@@ -63,6 +63,76 @@ class GangPlannerTest {
     assertThat(r.message()).contains("digits-worker-1").contains("exit code 137");
   }
 
+  private Replica failed(int rank, int exitCode, String trainerReason) {
+    return new Replica(
+        "digits-worker-" + rank,
+        rank,
+        1,
+        2,
+        shape,
+        "Failed",
+        exitCode,
+        "Error",
+        false,
+        null,
+        trainerReason);
+  }
+
+  @Test
+  void theReplicaThatFailedOnItsOwnDecidesAndItsReasonIsInTheMessage() {
+    Replica peer =
+        failed(
+            0,
+            dev.mpj.operator.resources.JobNames.EXIT_PEER_FAILED,
+            "rank 0 of 2: the replicas failed: boom");
+    Replica cause = failed(1, 1, "unexpected error: IllegalStateException: broken");
+    Verdict.Restart r = (Verdict.Restart) decide(JobPhase.Running, 1, 0, peer, cause);
+    assertThat(r.message())
+        .isEqualTo(
+            "pod digits-worker-1 failed: exit code 1 (Error): unexpected error:"
+                + " IllegalStateException: broken");
+  }
+
+  @Test
+  void aKilledReplicaWithoutAReasonIsExplainedByWhatItsPeerSaw() {
+    Replica peer =
+        failed(
+            0,
+            dev.mpj.operator.resources.JobNames.EXIT_PEER_FAILED,
+            "rank 0 of 2: the replicas failed: rank 1 closed its connection");
+    Replica killed = failed(1, 137, null);
+    Verdict.Restart r = (Verdict.Restart) decide(JobPhase.Running, 1, 0, peer, killed);
+    assertThat(r.message())
+        .isEqualTo(
+            "pod digits-worker-1 failed: exit code 137 (Error); digits-worker-0 said: rank 0 of 2:"
+                + " the replicas failed: rank 1 closed its connection");
+  }
+
+  @Test
+  void aRefusedConfigFailsTheJobWithTheTrainersReason() {
+    Verdict.Fail f =
+        (Verdict.Fail)
+            decide(
+                JobPhase.Pending,
+                1,
+                0,
+                failed(0, 2, "invalid job: spec.data.csv.path: file not found: /data/missing.csv"),
+                pod(1, 1, "Running", null));
+    assertThat(f.reason()).isEqualTo("InvalidConfig");
+    assertThat(f.message())
+        .isEqualTo(
+            "pod digits-worker-0 failed: exit code 2 (Error): the trainer refused its config; not"
+                + " restarted: invalid job: spec.data.csv.path: file not found: /data/missing.csv");
+  }
+
+  @Test
+  void onlyTheTrainersReasonIsTakenFromATerminationMessage() {
+    assertThat(Replica.trainerReason("{\"reason\":\"a\\nb\",\"step\":3}")).isEqualTo("a b");
+    assertThat(Replica.trainerReason("{\"step\":3}")).isNull();
+    assertThat(Replica.trainerReason("step 3 loss 0.5\nkilled")).as("a log tail").isNull();
+    assertThat(Replica.trainerReason(null)).isNull();
+  }
+
   @Test
   void anEvictedReplicaRestartsTheGang() {
     Replica evicted =

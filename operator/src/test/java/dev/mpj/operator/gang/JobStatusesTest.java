@@ -75,6 +75,24 @@ class JobStatusesTest {
   }
 
   @Test
+  void eachRestartIsKeptWithItsReasonTheLastTenOnly() {
+    for (int attempt = 1; attempt <= 12; attempt++) {
+      apply(
+          new Verdict.Restart(
+              attempt + 1, true, "ReplicaFailed", "pod x failed: reason " + attempt, List.of()),
+          T0.plusSeconds(attempt));
+    }
+    MixedPrecisionJobStatus s = job.getStatus();
+    assertThat(s.restartHistory).hasSize(MixedPrecisionJobStatus.RESTART_HISTORY_LIMIT);
+    assertThat(s.restartHistory.get(0).attempt).as("the oldest two were dropped").isEqualTo(3);
+    var last = s.restartHistory.get(9);
+    assertThat(last.attempt).isEqualTo(12);
+    assertThat(last.reason).isEqualTo("ReplicaFailed");
+    assertThat(last.message).isEqualTo("pod x failed: reason 12");
+    assertThat(last.time).isEqualTo(T0.plusSeconds(12).toString());
+  }
+
+  @Test
   void failingStallsWithTheReason() {
     MixedPrecisionJobStatus s =
         apply(new Verdict.Fail("DeadlineExceeded", "too long", List.of()), T0);

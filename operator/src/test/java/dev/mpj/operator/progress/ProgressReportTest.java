@@ -52,6 +52,11 @@ class ProgressReportTest {
     assertThat(ProgressReport.terminated(terminated("trainer", "Traceback: out of memory"), T0))
         .isEmpty();
     assertThat(ProgressReport.terminated(terminated("trainer", "{not json"), T0)).isEmpty();
+    assertThat(
+            ProgressReport.terminated(
+                terminated("trainer", "{\"reason\":\"invalid job: spec.data.csv.path\"}"), T0))
+        .as("a failed replica's reason alone is no progress")
+        .isEmpty();
     assertThat(ProgressReport.terminated(terminated("sidecar", "{\"step\":1}"), T0)).isEmpty();
     assertThat(ProgressReport.terminated(terminated("trainer", null), T0)).isEmpty();
     assertThat(

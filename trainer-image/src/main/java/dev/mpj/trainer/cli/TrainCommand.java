@@ -22,6 +22,7 @@ import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
 import dev.mpj.trainer.loop.TrainingSession;
+import dev.mpj.trainer.metrics.FailureReasons;
 import dev.mpj.trainer.metrics.JobLabels;
 import dev.mpj.trainer.metrics.MetricsServer;
 import dev.mpj.trainer.metrics.TerminationMessage;
@@ -101,12 +102,21 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--termination-message-path",
       description =
-          "Rank 0 writes its final progress (the JSON of /progress) here when the run ends. Default:"
+          "Rank 0 writes its final progress (the JSON of /progress) here when the run ends, and any"
+              + " replica that fails writes why. Default:"
               + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
   Path terminationMessagePath;
 
   /** Set once the training loop starts: from then on every exit leaves a final report. */
   private boolean trainingStarted;
+
+  /** Rank 0's figures, once training is being set up; null before. */
+  private TrainerMetrics observed;
+
+  private int rank;
+
+  /** Why the run failed, in one line, for the termination message; null while it has not. */
+  private String failureReason;
 
   /**
    * The job's namespace, for the metrics' labels: the manifest's or the rendered config's, as
@@ -117,7 +127,16 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
+      return run();
+    } finally {
+      writeTerminationMessage();
+    }
+  }
+
+  private int run() {
+    try {
       RunConfig config = resolve();
+      rank = config.rank();
       metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       System.err.println("mpj-trainer: data: " + DataSource.describe(config.spec().data, all));
@@ -128,34 +147,41 @@ final class TrainCommand implements Callable<Integer> {
       useCpuRequest(config);
       return train(config, split, grace);
     } catch (InvalidJobException e) {
-      System.err.println("mpj-trainer: invalid job: " + e.getMessage());
+      failureReason = "invalid job: " + e.getMessage();
+      System.err.println("mpj-trainer: " + failureReason);
       return TrainerCommand.EXIT_BAD_INPUT;
+    } catch (RuntimeException | Error e) {
+      // Nobody planned for it: its one-line summary reaches the job's status, the trace the log.
+      failureReason = FailureReasons.unexpected(e);
+      System.err.println("mpj-trainer: " + failureReason);
+      e.printStackTrace();
+      return 1;
     }
   }
 
   private int train(RunConfig config, DataSplit split, Duration grace) {
-    TrainerMetrics observed =
+    observed =
         new TrainerMetrics(
             JobLabels.of(config, namespace, System.getenv()),
             config,
             config.steps(split.train().samples()));
-    try {
-      return train(config, split, grace, observed);
-    } finally {
-      if (trainingStarted && config.rank() == 0) {
-        writeTerminationMessage(observed);
-      }
-    }
+    return train(config, split, grace, observed);
   }
 
   /**
    * After the checkpoints are written and the resources closed, so the figures are the final ones:
-   * the kubelet puts them into the pod's status, where the operator reads them.
+   * the kubelet puts them into the pod's status, where the operator reads them. Rank 0 leaves its
+   * progress once training started; any replica that failed leaves why.
    */
-  private void writeTerminationMessage(TrainerMetrics observed) {
+  private void writeTerminationMessage() {
+    Map<String, Object> progress =
+        trainingStarted && rank == 0 && observed != null ? observed.progress() : Map.of();
+    if (progress.isEmpty() && failureReason == null) {
+      return;
+    }
     TerminationMessage.target(
             terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
-        .flatMap(file -> TerminationMessage.write(file, observed.progress()))
+        .flatMap(file -> TerminationMessage.write(file, progress, failureReason))
         .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
   }
 
@@ -217,9 +243,11 @@ final class TrainCommand implements Callable<Integer> {
           try {
             summary = session.run();
           } catch (ParityFailure e) {
+            failureReason = e.getMessage();
             System.err.println("mpj-trainer: " + e.getMessage());
             return EXIT_PARITY;
           } catch (PreemptedException e) {
+            failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
                 "mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
                 e.getMessage(),
@@ -238,13 +266,17 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     } catch (CollectiveException e) {
+      failureReason =
+          String.format(
+              "rank %d of %d: the replicas failed: %s",
+              config.rank(), config.replicas(), e.getMessage());
       System.err.printf(
           "mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
           config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
       return CollectiveException.EXIT_CODE;
     } catch (IOException | UncheckedIOException e) {
-      System.err.println(
-          "mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
+      failureReason = "cannot write to " + output + " or its checkpoints: " + e.getMessage();
+      System.err.println("mpj-trainer: " + failureReason);
       return 1;
     }
   }

@@ -96,6 +96,10 @@ public record RunConfig(
       throw new InvalidJobException("spec", "is required");
     }
     List<Violation> violations = new ArrayList<>(SpecValidator.validate(config.spec));
+    if (config.jobName != null) {
+      dev.mpj.api.validation.KubernetesNames.dns1123Subdomain(config.jobName)
+          .forEach(m -> violations.add(new Violation("jobName", m)));
+    }
     if (!violations.isEmpty()) {
       throw new InvalidJobException(violations);
     }

@@ -10,10 +10,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Rank 0's last word: the {@code /progress} JSON of the finished run, written to the container's
- * termination message file, which the kubelet copies into the pod's {@code
- * containerStatuses[].state.terminated.message}. The operator reads it there, so a finished job's
- * status shows the final step even when its last poll of {@code /progress} was seconds old.
+ * A replica's last word, written to the container's termination message file, which the kubelet
+ * copies into the pod's {@code containerStatuses[].state.terminated.message}: rank 0's {@code
+ * /progress} JSON of the finished run, and, from any replica that failed, {@code reason}: why, in
+ * one line. The operator reads it there, so a finished job's status shows the final step even when
+ * its last poll of {@code /progress} was seconds old, and a failed job's status says why.
  */
 public final class TerminationMessage {
   public static final String PATH_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
@@ -23,6 +24,9 @@ public final class TerminationMessage {
 
   /** The kubelet keeps at most this many bytes of the message. */
   public static final int MAX_BYTES = 4096;
+
+  /** The field that says why the replica failed (absent when it did not). */
+  public static final String REASON = "reason";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,7 +54,21 @@ public final class TerminationMessage {
    * checkpoint's path, then the checkpoint) are dropped until it fits.
    */
   public static byte[] render(Map<String, Object> progress) throws JsonProcessingException {
-    Map<String, Object> p = new LinkedHashMap<>(progress);
+    return render(progress, null);
+  }
+
+  /**
+   * The reason (one line, first, at most {@link FailureReasons#MAX_CHARS}) and the progress (maybe
+   * empty) as JSON of at most {@link #MAX_BYTES}: the progress's optional parts (parity, then the
+   * checkpoint's path, then the checkpoint) are dropped until it fits.
+   */
+  public static byte[] render(Map<String, Object> progress, String reason)
+      throws JsonProcessingException {
+    Map<String, Object> p = new LinkedHashMap<>();
+    if (reason != null) {
+      p.put(REASON, FailureReasons.oneLine(reason));
+    }
+    p.putAll(progress);
     byte[] json = JSON.writeValueAsBytes(p);
     if (json.length > MAX_BYTES && p.remove("parity") != null) {
       json = JSON.writeValueAsBytes(p);
@@ -74,8 +92,13 @@ public final class TerminationMessage {
    * @return empty when written, else why not
    */
   public static Optional<String> write(Path file, Map<String, Object> progress) {
+    return write(file, progress, null);
+  }
+
+  /** As {@link #write(Path, Map)}, with why the replica failed (null when it did not). */
+  public static Optional<String> write(Path file, Map<String, Object> progress, String reason) {
     try {
-      Files.write(file, render(progress));
+      Files.write(file, render(progress, reason));
       return Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.of("cannot write the termination message to " + file + ": " + e);

@@ -56,6 +56,24 @@ class TerminationMessageTest {
     assertThat(message.get("parity").get("step").asInt()).isEqualTo(300);
   }
 
+  @Test
+  void aFailedReplicaLeavesWhyOnOneLineBesideItsProgressWithin4KiB() throws IOException {
+    Path file = dir.resolve("termination-log");
+    assertThat(
+            TerminationMessage.write(
+                file, progress("/ckpt/" + "a".repeat(3000)), "rank 0 of 2: lost\nrank 1"))
+        .isEmpty();
+    assertThat(Files.size(file)).isLessThanOrEqualTo(TerminationMessage.MAX_BYTES);
+    JsonNode message = JSON.readTree(file.toFile());
+    assertThat(message.get("reason").asText()).isEqualTo("rank 0 of 2: lost rank 1");
+    assertThat(message.get("step").asInt()).isEqualTo(300);
+
+    assertThat(TerminationMessage.write(file, Map.of(), "x".repeat(10_000))).isEmpty();
+    message = JSON.readTree(file.toFile());
+    assertThat(message.get("reason").asText()).hasSize(FailureReasons.MAX_CHARS);
+    assertThat(message.has("step")).as("no progress: only the reason").isFalse();
+  }
+
   private static Map<String, Object> progress(String checkpointPath) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("step", 300);

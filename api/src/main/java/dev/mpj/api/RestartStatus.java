@@ -1,0 +1,21 @@
+package dev.mpj.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** One gang restart: which attempt ended, when, and why. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RestartStatus {
+  @JsonPropertyDescription("The attempt that ended; the next one started after it.")
+  public int attempt;
+
+  @JsonPropertyDescription("When the operator decided the restart (RFC 3339).")
+  public String time;
+
+  @JsonPropertyDescription("ReplicaFailed (counts against runPolicy.backoffLimit) or Resized.")
+  public String reason;
+
+  @JsonPropertyDescription(
+      "Why, in one line: the replica that decided it and what its trainer said.")
+  public String message;
+}
