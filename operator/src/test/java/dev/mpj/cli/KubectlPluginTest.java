@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * bin/kubectl-mpj hands plan and status to the mpj launcher beside it with kubectl's flags as they
@@ -51,15 +52,39 @@ class KubectlPluginTest {
 
   @Test
   void reportSaysClearlyWhenThereIsNone() throws Exception {
-    // picocli answers an unknown subcommand with exit code 2
-    Result none = plugin("[[ $1 == report ]] && exit 2; " + ECHO, "report", "gpt2-small");
+    String noReport =
+        "[[ $1 == --help ]] && printf 'Commands:\\n  plan      Print the plan\\n  status    Print"
+            + " a status\\n  reporting x\\n' && exit 0; ";
+    Result none = plugin(noReport + ECHO, "report", "gpt2-small");
     assertThat(none.code).isEqualTo(1);
     assertThat(none.err)
         .contains("this version of MPJ has no report command yet")
         .contains("kubectl mpj status");
-    Result some = plugin(ECHO, "report", "gpt2-small", "-n", "language");
+    Result some =
+        plugin(
+            "[[ $1 == --help ]] && printf 'Commands:\\n  report    The job report\\n' && exit 0; "
+                + ECHO,
+            "report",
+            "gpt2-small",
+            "-n",
+            "language");
     assertThat(some.code).isZero();
     assertThat(some.out).isEqualTo("mpj report gpt2-small -n language\n");
+  }
+
+  @Test
+  void reportFollowsWhatTheRealMpjHelpLists() throws Exception {
+    CommandLine mpj = MpjCommand.commandLine();
+    Path help =
+        Files.writeString(dir.resolve("help.txt"), mpj.getUsageMessage(CommandLine.Help.Ansi.OFF));
+    Result report =
+        plugin("[[ $1 == --help ]] && cat '" + help + "' && exit 0; " + ECHO, "report", "x");
+    if (mpj.getSubcommands().containsKey("report")) {
+      assertThat(report.out).isEqualTo("mpj report x\n");
+    } else {
+      assertThat(report.code).isEqualTo(1);
+      assertThat(report.err).contains("no report command yet");
+    }
   }
 
   @Test
