@@ -31,7 +31,15 @@ class ExamplesTest {
   void theExamplesTheDocsPromiseExist() {
     assertThat(TestManifests.examples())
         .extracting(p -> p.getFileName().toString())
-        .contains("quickstart.yaml", "quickstart-fp32.yaml", "transformer-multi-replica.yaml");
+        .contains(
+            "quickstart.yaml",
+            "quickstart-fp32.yaml",
+            "transformer-multi-replica.yaml",
+            // the fleet of docs/operations/capacity-planning.md
+            "resnet-cnn.yaml",
+            "gpt2-small.yaml",
+            "transformer-1b.yaml",
+            "tabular-mlp.yaml");
   }
 
   @ParameterizedTest

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       OperatorCommand.class,
       PlanCommand.class,
+      StatusCommand.class,
       LocalCommand.class,
       BenchCommand.class
     })

@@ -18,8 +18,11 @@ import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.PrecisionSizing;
 import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,21 +40,32 @@ import picocli.CommandLine.Option;
     description = {
       "Print the sizing plan of a job (replicas, micro-batch, accumulation, GPUs saved) without a cluster:"
           + " FP32 beside FP16 mixed precision, with the memory of one replica broken down.",
-      "Exit 0 when the job can run in its own precision (\"fits\" in the JSON), 1 when it cannot, 2 on bad input."
+      "Exit 0 when the job can run in its own precision (\"fits\" in the JSON), 1 when it cannot, 2 on bad input.",
+      "",
+      "With several files, a folder, - (standard input), a multi-document file, --gpu, --cluster or"
+          + " -o markdown|html: plan the fleet of every MixedPrecisionJob found (docs/operations/capacity-planning.md)."
+          + " Exit 0 when every job was planned, 3 when some documents were invalid (reported on standard error,"
+          + " the others planned), 2 on bad input or when nothing could be planned."
     })
 final class PlanCommand implements Callable<Integer> {
 
   /** Output formats. */
   enum Format {
     table,
-    json
+    json,
+    markdown,
+    html
   }
 
   @Option(
       names = {"-f", "--file"},
-      required = true,
+      arity = "1..*",
       paramLabel = "JOB.yaml",
-      description = "The MixedPrecisionJob manifest.")
+      description =
+          "The MixedPrecisionJob manifest; several files, folders and - (standard input) plan a fleet.")
+  List<String> files = new ArrayList<>();
+
+  /** The one manifest of a single-job plan. */
   Path file;
 
   @Option(
@@ -65,8 +79,61 @@ final class PlanCommand implements Callable<Integer> {
   @Option(
       names = {"-o", "--output"},
       paramLabel = "FORMAT",
-      description = "table (default) or json.")
+      description = "table (default), json, or for a fleet also markdown and html (with a chart).")
   Format format = Format.table;
+
+  @Option(
+      names = "--gpu",
+      split = ",",
+      paramLabel = "NAME",
+      description =
+          "Plan the fleet on these GPU models of the catalog: T4, V100-16GB, V100-32GB, A10, L4, L40S,"
+              + " A100-40GB, A100-80GB, H100-80GB, H200-141GB (and --catalog's).")
+  List<String> gpus = new ArrayList<>();
+
+  @Option(
+      names = "--catalog",
+      paramLabel = "FILE",
+      description = "A YAML file of GPU entries that adds to or overrides the built-in catalog.")
+  Path catalog;
+
+  @Option(
+      names = "--utilization",
+      paramLabel = "FRACTION",
+      description =
+          "Fraction of a GPU's peak dense throughput the time estimates assume (default 0.4).")
+  Double utilization;
+
+  @Option(
+      names = "--price",
+      paramLabel = "GPU=PER_HOUR",
+      description = "Price of one GPU-hour for the cost estimates, e.g. --price H100-80GB=4.5.")
+  Map<String, Double> prices = new LinkedHashMap<>();
+
+  @Option(
+      names = "--cluster",
+      description =
+          "Plan against the cluster of the kubeconfig: its nodes' GPUs (NVIDIA GPU feature discovery"
+              + " labels) and its MixedPrecisionJobs.")
+  boolean cluster;
+
+  @Option(
+      names = "--context",
+      paramLabel = "NAME",
+      description = "The kubeconfig context for --cluster.")
+  String context;
+
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description = "The kubeconfig file for --cluster (default: $KUBECONFIG, ~/.kube/config).")
+  Path kubeconfig;
+
+  @Option(
+      names = {"-n", "--namespace"},
+      paramLabel = "NAMESPACE",
+      description = "With --cluster, only the jobs of this namespace (default: all namespaces).")
+  String namespace;
 
   @Option(
       names = "--features",
@@ -94,11 +161,18 @@ final class PlanCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** What {@code -f -} reads; tests replace it. */
+  InputStream stdin = System.in;
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Override
   public Integer call() throws JsonProcessingException {
+    if (isFleet()) {
+      return FleetPlanning.run(this);
+    }
+    file = Path.of(files.get(0));
     MixedPrecisionJob job = JobFiles.read(file);
     MixedPrecisionJobSpec jobSpec = job.getSpec();
     DataShape shape = DataShape.of(jobSpec.data);
@@ -158,6 +232,24 @@ final class PlanCommand implements Callable<Integer> {
     }
     out.flush();
     return sizing.job().runs() ? 0 : 1;
+  }
+
+  /**
+   * A fleet plan rather than the plan of one job: several manifests, a folder, standard input, a
+   * file of several documents, or an option only a fleet plan has.
+   */
+  private boolean isFleet() {
+    if (files.size() != 1 || cluster || !gpus.isEmpty() || catalog != null) {
+      return true;
+    }
+    if (utilization != null
+        || !prices.isEmpty()
+        || format == Format.markdown
+        || format == Format.html) {
+      return true;
+    }
+    Path only = Path.of(files.get(0));
+    return files.get(0).equals("-") || Files.isDirectory(only) || FleetFiles.documents(only) > 1;
   }
 
   private static Map<String, Object> json(
