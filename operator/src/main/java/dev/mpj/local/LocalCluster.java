@@ -1,6 +1,7 @@
 package dev.mpj.local;
 
 import dev.mpj.api.Crd;
+import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -23,10 +24,6 @@ import java.util.Map;
 public final class LocalCluster implements AutoCloseable {
 
   public static final String NODE_NAME = "mpj-local";
-  public static final String GPU_RESOURCE = "nvidia.com/gpu";
-  public static final String GPU_MEMORY_LABEL = "nvidia.com/gpu.memory";
-  public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
-  public static final String GPU_COUNT_LABEL = "nvidia.com/gpu.count";
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
@@ -85,16 +82,16 @@ public final class LocalCluster implements AutoCloseable {
             new Quantity(String.valueOf(totalMemoryBytes())),
             "pods",
             new Quantity("110"),
-            GPU_RESOURCE,
+            TrainerContract.GPU_RESOURCE,
             new Quantity(String.valueOf(gpus)));
     return new NodeBuilder()
         .withNewMetadata()
         .withName(NODE_NAME)
         .addToLabels("kubernetes.io/hostname", NODE_NAME)
         .addToLabels("kubernetes.io/os", "linux")
-        .addToLabels(GPU_MEMORY_LABEL, String.valueOf(mib))
-        .addToLabels(GPU_PRODUCT_LABEL, "mpj-local-cpu")
-        .addToLabels(GPU_COUNT_LABEL, String.valueOf(gpus))
+        .addToLabels(TrainerContract.GPU_MEMORY_LABEL, String.valueOf(mib))
+        .addToLabels(TrainerContract.GPU_PRODUCT_LABEL, "mpj-local-cpu")
+        .addToLabels(TrainerContract.GPU_COUNT_LABEL, String.valueOf(gpus))
         .endMetadata()
         .withNewStatus()
         .withCapacity(resources)

@@ -1,6 +1,7 @@
 package dev.mpj.local;
 
 import dev.mpj.api.Crd;
+import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -39,12 +40,6 @@ import java.util.function.Consumer;
 public final class LocalKubelet implements AutoCloseable {
 
   private static final long DEFAULT_GRACE_SECONDS = 30;
-
-  /** The trainer's variable naming its termination message file (see ReplicaPods). */
-  static final String TERMINATION_MESSAGE_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
-
-  /** The kubelet keeps at most this much of a termination message. */
-  private static final int TERMINATION_MESSAGE_MAX_BYTES = 4096;
 
   private final KubernetesClient client;
   private final Path workDir;
@@ -161,7 +156,7 @@ public final class LocalKubelet implements AutoCloseable {
       // folder's.
       Path message = terminationMessage(dir);
       Files.deleteIfExists(message);
-      env.put(TERMINATION_MESSAGE_VARIABLE, message.toString());
+      env.put(TrainerContract.ENV_TERMINATION_MESSAGE_PATH, message.toString());
     }
     if ("mpj-trainer".equals(command.get(0))) {
       command.set(0, trainerLauncher.toString());
@@ -181,9 +176,14 @@ public final class LocalKubelet implements AutoCloseable {
         new Replica(key, pod.getMetadata().getUid(), process, dir, grace, new AtomicBoolean());
     running.put(key, replica);
     reportRunning(pod);
-    if (failure != null && isTarget(pod, attempt) && env.containsKey("MPJ_OUTPUT_DIR")) {
+    if (failure != null
+        && isTarget(pod, attempt)
+        && env.containsKey(TrainerContract.ENV_OUTPUT_DIR)) {
       executor.execute(
-          () -> killAtStep(replica, Path.of(env.get("MPJ_OUTPUT_DIR")).resolve("metrics.jsonl")));
+          () ->
+              killAtStep(
+                  replica,
+                  Path.of(env.get(TrainerContract.ENV_OUTPUT_DIR)).resolve("metrics.jsonl")));
     }
     executor.execute(() -> awaitExit(pod, replica));
   }
@@ -282,10 +282,10 @@ public final class LocalKubelet implements AutoCloseable {
    * that the operator and the replicas see the same numbers.
    */
   private void bindAndPublishPorts(Pod pod, Container container, Map<String, String> env) {
-    if (env.containsKey("MPJ_METRICS_PORT")) {
-      env.put("MPJ_METRICS_PORT", String.valueOf(freePort()));
+    if (env.containsKey(TrainerContract.ENV_METRICS_PORT)) {
+      env.put(TrainerContract.ENV_METRICS_PORT, String.valueOf(freePort()));
     }
-    if (env.containsKey("MPJ_COORDINATOR_PORT")) {
+    if (env.containsKey(TrainerContract.ENV_COORDINATOR_PORT)) {
       String job =
           pod.getMetadata()
               .getLabels()
@@ -294,7 +294,7 @@ public final class LocalKubelet implements AutoCloseable {
       int port =
           coordinatorPorts.computeIfAbsent(
               pod.getMetadata().getNamespace() + "/" + job + "/" + attempt, k -> freePort());
-      env.put("MPJ_COORDINATOR_PORT", String.valueOf(port));
+      env.put(TrainerContract.ENV_COORDINATOR_PORT, String.valueOf(port));
     }
     String name = pod.getMetadata().getName();
     String ns = pod.getMetadata().getNamespace();
@@ -312,10 +312,11 @@ public final class LocalKubelet implements AutoCloseable {
                   var.setValue(env.get(var.getName()));
                 }
               }
-              if (c.getPorts() != null && env.containsKey("MPJ_METRICS_PORT")) {
+              if (c.getPorts() != null && env.containsKey(TrainerContract.ENV_METRICS_PORT)) {
                 for (ContainerPort port : c.getPorts()) {
-                  if ("metrics".equals(port.getName())) {
-                    port.setContainerPort(Integer.parseInt(env.get("MPJ_METRICS_PORT")));
+                  if (TrainerContract.PORT_METRICS.equals(port.getName())) {
+                    port.setContainerPort(
+                        Integer.parseInt(env.get(TrainerContract.ENV_METRICS_PORT)));
                   }
                 }
               }
@@ -441,7 +442,8 @@ public final class LocalKubelet implements AutoCloseable {
     Path file = terminationMessage(podDir);
     try (var in = Files.newInputStream(file)) {
       String message =
-          new String(in.readNBytes(TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
+          new String(
+              in.readNBytes(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
       return message.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(message);
     } catch (IOException e) {
       return java.util.Optional.empty();

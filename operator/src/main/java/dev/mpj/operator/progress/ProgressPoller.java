@@ -1,5 +1,6 @@
 package dev.mpj.operator.progress;
 
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -107,12 +108,12 @@ public final class ProgressPoller implements AutoCloseable {
         continue;
       }
       for (ContainerPort p : c.getPorts()) {
-        if (JobNames.PORT_METRICS.equals(p.getName()) && p.getContainerPort() != null) {
+        if (TrainerContract.PORT_METRICS.equals(p.getName()) && p.getContainerPort() != null) {
           port = p.getContainerPort();
         }
       }
       for (EnvVar e : c.getEnv()) {
-        if ("MPJ_METRICS_PORT".equals(e.getName())
+        if (TrainerContract.ENV_METRICS_PORT.equals(e.getName())
             && e.getValue() != null
             && e.getValue().matches("\\d+")) {
           port = Integer.parseInt(e.getValue());

@@ -3,6 +3,7 @@ package dev.mpj.trainer.cli;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.TrainerConfig;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
@@ -11,7 +12,6 @@ import dev.mpj.trainer.checkpoint.PreemptedException;
 import dev.mpj.trainer.checkpoint.PreemptionHandler;
 import dev.mpj.trainer.checkpoint.Resume;
 import dev.mpj.trainer.collective.CollectiveException;
-import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -52,8 +53,6 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Train one job: standalone with -f JOB.yaml, or in a pod with --config FILE.")
 final class TrainCommand implements Callable<Integer> {
-  static final int EXIT_PARITY = 3;
-
   static final class Source {
     @Option(
         names = "-f",
@@ -128,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
       return train(config, split, grace);
     } catch (InvalidJobException e) {
       System.err.println("mpj-trainer: invalid job: " + e.getMessage());
-      return TrainerCommand.EXIT_BAD_INPUT;
+      return TrainerContract.EXIT_BAD_CONFIG;
     }
   }
 
@@ -153,7 +152,9 @@ final class TrainCommand implements Callable<Integer> {
    */
   private void writeTerminationMessage(TrainerMetrics observed) {
     TerminationMessage.target(
-            terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
+            terminationMessagePath,
+            System.getenv(),
+            Path.of(TrainerContract.TERMINATION_MESSAGE_PATH))
         .flatMap(file -> TerminationMessage.write(file, observed.progress()))
         .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
   }
@@ -178,7 +179,7 @@ final class TrainCommand implements Callable<Integer> {
                 metricsPort == null
                     ? null
                     : MetricsServer.start(
-                        metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
+                        metricsPort, observed, System.getenv(TrainerContract.ENV_JOB_TOKEN))) {
           CheckpointListener checkpoints = null;
           if (writer != null) {
             checkpoints =
@@ -217,14 +218,12 @@ final class TrainCommand implements Callable<Integer> {
             summary = session.run();
           } catch (ParityFailure e) {
             System.err.println("mpj-trainer: " + e.getMessage());
-            return EXIT_PARITY;
+            return TrainerContract.EXIT_PARITY_FAILURE;
           } catch (PreemptedException e) {
             System.err.printf(
                 "mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
-                e.getMessage(),
-                preemption.secondsSinceRequest(),
-                PreemptionHandler.EXIT_INTERRUPTED);
-            return PreemptionHandler.EXIT_INTERRUPTED;
+                e.getMessage(), preemption.secondsSinceRequest(), TrainerContract.EXIT_PREEMPTED);
+            return TrainerContract.EXIT_PREEMPTED;
           }
           ReplicaStartup.checkAgreement(replicas, session, config, System.err);
           Map<String, Object> sections = new LinkedHashMap<>();
@@ -239,8 +238,8 @@ final class TrainCommand implements Callable<Integer> {
     } catch (CollectiveException e) {
       System.err.printf(
           "mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
-          config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
-      return CollectiveException.EXIT_CODE;
+          config.rank(), config.replicas(), TrainerContract.EXIT_REPLICAS_FAILED, e.getMessage());
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     } catch (IOException | UncheckedIOException e) {
       System.err.println(
           "mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
@@ -262,7 +261,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
   private Path checkpointFolder() {
-    String mounted = System.getenv("MPJ_CHECKPOINT_DIR");
+    String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
     return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
   }
 
@@ -274,16 +273,12 @@ final class TrainCommand implements Callable<Integer> {
     String field = "--termination-grace-seconds";
     Integer seconds = terminationGraceSeconds;
     if (seconds == null) {
-      String env = System.getenv("MPJ_TERMINATION_GRACE_SECONDS");
-      if (env == null || env.isBlank()) {
+      field = TrainerContract.ENV_TERMINATION_GRACE_SECONDS;
+      OptionalInt env = TrainerContract.intVariable(System.getenv(), field);
+      if (env.isEmpty()) {
         return PreemptionHandler.DEFAULT_GRACE;
       }
-      field = "MPJ_TERMINATION_GRACE_SECONDS";
-      try {
-        seconds = Integer.parseInt(env.trim());
-      } catch (NumberFormatException e) {
-        throw new InvalidJobException(field, "is not a whole number of seconds: " + env);
-      }
+      seconds = env.getAsInt();
     }
     if (seconds < 1) {
       throw new InvalidJobException(field, "must be at least 1 (got " + seconds + ")");
@@ -316,7 +311,7 @@ final class TrainCommand implements Callable<Integer> {
       namespace = job.getMetadata().getNamespace();
       // With the rendezvous environment set, -f joins a multi-replica run as the config would.
       return RunConfig.standalone(
-          job, microBatch, rankFromEnvironment(), replicasFromEnvironment());
+          job, microBatch, rankFromEnvironment(), worldSizeFromEnvironment());
     }
     if (microBatch != null) {
       throw new InvalidJobException(
@@ -334,23 +329,11 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static int rankFromEnvironment() {
-    return intFromEnvironment(RendezvousConfig.RANK, 0);
+    return TrainerContract.intVariable(System.getenv(), TrainerContract.ENV_RANK).orElse(0);
   }
 
-  private static int replicasFromEnvironment() {
-    return intFromEnvironment(RendezvousConfig.WORLD_SIZE, 1);
-  }
-
-  private static int intFromEnvironment(String name, int fallback) {
-    String value = System.getenv(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new InvalidJobException(name, "is not a number: " + value);
-    }
+  private static int worldSizeFromEnvironment() {
+    return TrainerContract.intVariable(System.getenv(), TrainerContract.ENV_WORLD_SIZE).orElse(1);
   }
 
   private void prepareOutput() {

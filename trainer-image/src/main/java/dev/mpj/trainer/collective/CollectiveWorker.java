@@ -1,5 +1,7 @@
 package dev.mpj.trainer.collective;
 
+import dev.mpj.api.TrainerContract;
+import dev.mpj.api.validation.InvalidJobException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,8 +18,9 @@ import java.util.SplittableRandom;
 /**
  * One replica process for tests and the benchmark: joins from the environment ({@code MPJ_RANK},
  * {@code MPJ_WORLD_SIZE}, {@code MPJ_COORDINATOR_ADDR}, {@code MPJ_COORDINATOR_PORT}, {@code
- * MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link CollectiveException#EXIT_CODE}
- * when a peer failed (retryable), 2 on bad arguments or environment.
+ * MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link
+ * TrainerContract#EXIT_REPLICAS_FAILED} when a peer failed (retryable), 2 on bad arguments or
+ * environment.
  *
  * <pre>
  * check ELEMENTS fp32|fp16 sum|mean SEED BUCKET_BYTES OUT_DIR
@@ -45,12 +48,12 @@ public final class CollectiveWorker {
         throw new IllegalArgumentException("usage: check|loop|bench ...");
       }
       group = ReplicaGroup.join(RendezvousConfig.fromEnv(System.getenv()));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | InvalidJobException e) {
       System.err.println("collective worker: " + e.getMessage());
       return 2;
     } catch (CollectiveException e) {
       System.err.println("collective worker: " + e.getMessage());
-      return CollectiveException.EXIT_CODE;
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     }
     try (group) {
       switch (args[0]) {
@@ -68,7 +71,7 @@ public final class CollectiveWorker {
               + e.getClass().getSimpleName()
               + ": "
               + e.getMessage());
-      return CollectiveException.EXIT_CODE;
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       System.err.println("collective worker: bad arguments: " + e.getMessage());
       return 2;

@@ -1,5 +1,6 @@
 package dev.mpj.trainer.collective;
 
+import dev.mpj.api.TrainerContract;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Any {@link CollectiveException} closes the group's connections at once, so that the failure
  * reaches every other replica promptly (each sees its neighbour's connection close), and every
- * later call fails too. A trainer exits with {@link CollectiveException#EXIT_CODE} on it:
+ * later call fails too. A trainer exits with {@link TrainerContract#EXIT_REPLICAS_FAILED} on it:
  * retryable.
  */
 public final class ReplicaGroup implements AutoCloseable {

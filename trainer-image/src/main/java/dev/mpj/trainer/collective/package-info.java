@@ -21,7 +21,7 @@
  *     // skip or step; every replica decides the same
  *   }
  * } catch (CollectiveException e) {
- *   exit(CollectiveException.EXIT_CODE);      // retryable: the operator restarts the gang
+ *   exit(TrainerContract.EXIT_REPLICAS_FAILED);      // retryable: the operator restarts the gang
  * }
  * }</pre>
  *

@@ -3,8 +3,10 @@ package dev.mpj.trainer.collective;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mpj.api.validation.InvalidJobException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -167,14 +169,13 @@ class FaultTest {
   @Test
   void badEnvironmentIsABadConfigNamingTheVariable() {
     assertThatThrownBy(
-            () ->
-                RendezvousConfig.fromEnv(java.util.Map.of("MPJ_WORLD_SIZE", "3", "MPJ_RANK", "3")))
+            () -> RendezvousConfig.fromEnv(Map.of("MPJ_WORLD_SIZE", "3", "MPJ_RANK", "3")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("MPJ_RANK");
     assertThatThrownBy(
             () ->
                 RendezvousConfig.fromEnv(
-                    java.util.Map.of(
+                    Map.of(
                         "MPJ_WORLD_SIZE",
                         "2",
                         "MPJ_RANK",
@@ -185,18 +186,17 @@ class FaultTest {
                         "29500")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("MPJ_JOB_TOKEN");
-    assertThatThrownBy(() -> RendezvousConfig.fromEnv(java.util.Map.of("MPJ_WORLD_SIZE", "two")))
-        .isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> RendezvousConfig.fromEnv(Map.of("MPJ_WORLD_SIZE", "two")))
+        .isInstanceOf(InvalidJobException.class)
         .hasMessageContaining("MPJ_WORLD_SIZE");
     assertThatThrownBy(
-            () ->
-                RendezvousConfig.fromEnv(java.util.Map.of("MPJ_COLLECTIVE_TIMEOUT_SECONDS", "-1")))
+            () -> RendezvousConfig.fromEnv(Map.of("MPJ_COLLECTIVE_TIMEOUT_SECONDS", "-1")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("MPJ_COLLECTIVE_TIMEOUT_SECONDS");
 
     RendezvousConfig config =
         RendezvousConfig.fromEnv(
-            java.util.Map.of(
+            Map.of(
                 "MPJ_WORLD_SIZE",
                 "4",
                 "MPJ_RANK",
@@ -217,6 +217,6 @@ class FaultTest {
     assertThat(config.rendezvousTimeout()).isEqualTo(RendezvousConfig.DEFAULT_RENDEZVOUS_TIMEOUT);
     assertThat(RendezvousConfig.fromEnv(config.toEnv())).isEqualTo(config);
     assertThat(config.toString()).doesNotContain("s3cret");
-    assertThat(RendezvousConfig.fromEnv(java.util.Map.of())).isEqualTo(RendezvousConfig.single());
+    assertThat(RendezvousConfig.fromEnv(Map.of())).isEqualTo(RendezvousConfig.single());
   }
 }

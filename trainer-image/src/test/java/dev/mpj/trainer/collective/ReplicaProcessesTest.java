@@ -2,6 +2,7 @@ package dev.mpj.trainer.collective;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.TrainerContract;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -123,7 +124,9 @@ class ReplicaProcessesTest {
     assertThat(log(0)).contains("refused a connection");
     assertThat(stranger.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String strangerLog = Files.readString(strangerLogs.resolve("rank-1.log"));
-    assertThat(stranger.exitValue()).as(strangerLog).isEqualTo(CollectiveException.EXIT_CODE);
+    assertThat(stranger.exitValue())
+        .as(strangerLog)
+        .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
     assertThat(strangerLog).contains("failed authentication");
   }
 
@@ -143,7 +146,7 @@ class ReplicaProcessesTest {
           .isTrue();
       assertThat(replicas.get(rank).exitValue())
           .as(log(rank))
-          .isEqualTo(CollectiveException.EXIT_CODE);
+          .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
       assertThat(log(rank)).contains("PeerFailedException");
     }
     assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(5).toNanos());
@@ -166,7 +169,7 @@ class ReplicaProcessesTest {
           .isTrue();
       assertThat(replicas.get(rank).exitValue())
           .as(log(rank))
-          .isEqualTo(CollectiveException.EXIT_CODE);
+          .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
       assertThat(log(rank)).contains("PeerFailedException");
     }
     assertThat(System.nanoTime() - start)

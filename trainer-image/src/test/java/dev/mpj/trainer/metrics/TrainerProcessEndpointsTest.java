@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.metrics.PrometheusExposition;
 import dev.mpj.trainer.cli.TrainerCommand;
 import java.io.IOException;
@@ -87,7 +88,7 @@ class TrainerProcessEndpointsTest {
   void aPortThatIsNotANumberIsBadInputAndNothingIsWritten() throws Exception {
     trainer = start(Map.of("MPJ_METRICS_PORT", "metrics"));
     assertThat(trainer.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(trainer.exitValue()).isEqualTo(TrainerCommand.EXIT_BAD_INPUT);
+    assertThat(trainer.exitValue()).isEqualTo(TrainerContract.EXIT_BAD_CONFIG);
     assertThat(log()).contains("MPJ_METRICS_PORT").contains("metrics");
     assertThat(dir.resolve("out")).doesNotExist();
   }
