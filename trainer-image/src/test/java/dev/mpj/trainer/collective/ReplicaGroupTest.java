@@ -2,6 +2,7 @@ package dev.mpj.trainer.collective;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.trainer.bench.CollectiveWorker;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;

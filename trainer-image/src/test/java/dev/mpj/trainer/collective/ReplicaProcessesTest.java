@@ -3,6 +3,8 @@ package dev.mpj.trainer.collective;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.TrainerContract;
+import dev.mpj.trainer.bench.CollectiveWorker;
+import dev.mpj.trainer.bench.ReplicaProcesses;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,7 +1,13 @@
-package dev.mpj.trainer.collective;
+package dev.mpj.trainer.bench;
 
 import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.trainer.collective.CollectiveException;
+import dev.mpj.trainer.collective.ElementType;
+import dev.mpj.trainer.collective.Half;
+import dev.mpj.trainer.collective.Reduction;
+import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -268,7 +274,7 @@ public final class CollectiveWorker {
     return parameters;
   }
 
-  static byte[] join(List<byte[]> parameters, int length) {
+  public static byte[] join(List<byte[]> parameters, int length) {
     byte[] joined = new byte[length];
     int at = 0;
     for (byte[] parameter : parameters) {

@@ -1,6 +1,9 @@
-package dev.mpj.trainer.checkpoint;
+package dev.mpj.trainer.bench;
 
-import dev.mpj.trainer.bench.TrainerBench;
+import dev.mpj.trainer.checkpoint.CheckpointWriter;
+import dev.mpj.trainer.checkpoint.ModelConfigHash;
+import dev.mpj.trainer.checkpoint.SafetensorsFile;
+import dev.mpj.trainer.checkpoint.Snapshot;
 import dev.mpj.trainer.loop.TrainingSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
