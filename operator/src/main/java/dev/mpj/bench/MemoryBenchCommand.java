@@ -1,14 +1,14 @@
-package dev.mpj.cli;
+package dev.mpj.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Precision;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.bench.MemoryValidation.Case;
+import dev.mpj.bench.MemoryValidation.Model;
+import dev.mpj.bench.MemoryValidation.Result;
+import dev.mpj.cli.LocalCommand;
 import dev.mpj.operator.sizing.Bytes;
-import dev.mpj.operator.sizing.MemoryValidation;
-import dev.mpj.operator.sizing.MemoryValidation.Case;
-import dev.mpj.operator.sizing.MemoryValidation.Model;
-import dev.mpj.operator.sizing.MemoryValidation.Result;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
           + " before step 1) beside the prediction.",
       "Takes a few minutes; needs the trainer built (mvn -B -DskipTests package)."
     })
-final class MemoryBenchCommand implements Callable<Integer> {
+public final class MemoryBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Option(
