@@ -23,8 +23,7 @@ public record Replica(
     String phase,
     Integer exitCode,
     String reason,
-    boolean deleting,
-    String podIp) {
+    boolean deleting) {
 
   public static Replica of(Pod pod) {
     Map<String, String> labels = pod.getMetadata().getLabels();
@@ -32,11 +31,9 @@ public record Replica(
     Integer exitCode = null;
     String reason = null;
     String phase = null;
-    String podIp = null;
     if (pod.getStatus() != null) {
       phase = pod.getStatus().getPhase();
       reason = pod.getStatus().getReason();
-      podIp = pod.getStatus().getPodIP();
       for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
         if (JobNames.CONTAINER.equals(cs.getName())
             && cs.getState() != null
@@ -57,8 +54,7 @@ public record Replica(
         phase == null ? "Pending" : phase,
         exitCode,
         reason,
-        pod.getMetadata().getDeletionTimestamp() != null,
-        podIp);
+        pod.getMetadata().getDeletionTimestamp() != null);
   }
 
   public boolean failed() {

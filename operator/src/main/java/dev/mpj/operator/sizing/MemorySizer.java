@@ -22,10 +22,6 @@ public final class MemorySizer implements Sizer {
 
   private final SizingSettings settings;
 
-  public MemorySizer() {
-    this(SizingSettings.defaults());
-  }
-
   public MemorySizer(SizingSettings settings) {
     this.settings = settings;
   }

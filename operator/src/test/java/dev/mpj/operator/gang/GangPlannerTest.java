@@ -21,7 +21,7 @@ class GangPlannerTest {
 
   private Replica pod(int rank, int attempt, String phase, Integer exitCode) {
     return new Replica(
-        "digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false, "10.0.0.1");
+        "digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false);
   }
 
   private Verdict decide(JobPhase phase, int attempt, int restarts, Replica... replicas) {
@@ -66,7 +66,7 @@ class GangPlannerTest {
   @Test
   void anEvictedReplicaRestartsTheGang() {
     Replica evicted =
-        new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false, null);
+        new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false);
     Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), evicted);
     assertThat(v).isInstanceOf(Verdict.Restart.class);
     assertThat(((Verdict.Restart) v).message()).contains("Evicted");
@@ -74,8 +74,7 @@ class GangPlannerTest {
 
   @Test
   void aReplicaDeletedByOthersOrGoneRestartsTheGang() {
-    Replica draining =
-        new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true, null);
+    Replica draining = new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true);
     assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), draining))
         .isInstanceOf(Verdict.Restart.class);
     assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null)))
@@ -117,7 +116,7 @@ class GangPlannerTest {
 
   @Test
   void podsOfAnEarlierAttemptAreWaitedFor() {
-    Replica old = new Replica("digits-worker-0", 0, 1, 2, shape, "Running", null, null, true, null);
+    Replica old = new Replica("digits-worker-0", 0, 1, 2, shape, "Running", null, null, true);
     assertThat(decide(JobPhase.Restarting, 2, 1, old)).isEqualTo(new Verdict.AwaitStop(List.of()));
     assertThat(decide(JobPhase.Restarting, 2, 1))
         .isEqualTo(new Verdict.Start(2, null, List.of(), false));

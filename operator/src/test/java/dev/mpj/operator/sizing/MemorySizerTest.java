@@ -110,7 +110,8 @@ class MemorySizerTest {
             training: {globalBatchSize: 64, steps: 1}
             resources: {gpuMemory: 16Gi}
             """);
-    SizingPlan plan = new MemorySizer().plan(spec, ClusterCapacity.unknown());
+    SizingPlan plan =
+        new MemorySizer(SizingSettings.defaults()).plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
     assertThat(plan.message())

@@ -5,7 +5,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -65,11 +64,6 @@ public final class ReplicaGroup implements AutoCloseable {
     Rendezvous.Formed formed = Rendezvous.form(config);
     return new ReplicaGroup(
         config.rank(), config.worldSize(), formed.links(), formed.ringAddress());
-  }
-
-  /** Joins from the environment variables of a trainer pod ({@link RendezvousConfig#fromEnv}). */
-  public static ReplicaGroup joinFromEnv(Map<String, String> env) {
-    return join(RendezvousConfig.fromEnv(env));
   }
 
   public int rank() {

@@ -77,6 +77,7 @@ public record RunConfig(
    */
   public static RunConfig standalone(
       MixedPrecisionJob job, Integer microBatch, int rank, int replicas) {
+    SpecValidator.requireValid(job);
     MixedPrecisionJobSpec spec = job.getSpec();
     if (microBatch != null && microBatch < 1) {
       throw new InvalidJobException("--micro-batch", "must be at least 1 (got " + microBatch + ")");
