@@ -4,10 +4,13 @@ import dev.mpj.api.Crd;
 import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -24,6 +27,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -330,32 +334,14 @@ public final class LocalKubelet implements AutoCloseable {
     updateStatus(
         pod,
         p -> {
-          p.getStatus().setPhase("Running");
           p.getStatus().setPodIP("127.0.0.1");
           p.getStatus().setHostIP("127.0.0.1");
           p.getStatus().setStartTime(now);
-          p.getStatus()
-              .setConditions(
-                  List.of(
-                      new PodConditionBuilder()
-                          .withType("Ready")
-                          .withStatus("True")
-                          .withLastTransitionTime(now)
-                          .build()));
-          p.getStatus()
-              .setContainerStatuses(
-                  List.of(
-                      new ContainerStatusBuilder()
-                          .withName(p.getSpec().getContainers().get(0).getName())
-                          .withReady(true)
-                          .withRestartCount(0)
-                          .withImage(p.getSpec().getContainers().get(0).getImage())
-                          .withNewState()
-                          .withNewRunning()
-                          .withStartedAt(now)
-                          .endRunning()
-                          .endState()
-                          .build()));
+          setStatus(
+              p,
+              "Running",
+              now,
+              new ContainerStateBuilder().withNewRunning().withStartedAt(now).endRunning().build());
         });
   }
 
@@ -363,34 +349,44 @@ public final class LocalKubelet implements AutoCloseable {
     String now = Instant.now().toString();
     updateStatus(
         pod,
-        p -> {
-          p.getStatus().setPhase(exitCode == 0 ? "Succeeded" : "Failed");
-          p.getStatus()
-              .setConditions(
-                  List.of(
-                      new PodConditionBuilder()
-                          .withType("Ready")
-                          .withStatus("False")
-                          .withLastTransitionTime(now)
-                          .build()));
-          p.getStatus()
-              .setContainerStatuses(
-                  List.of(
-                      new ContainerStatusBuilder()
-                          .withName(p.getSpec().getContainers().get(0).getName())
-                          .withReady(false)
-                          .withRestartCount(0)
-                          .withImage(p.getSpec().getContainers().get(0).getImage())
-                          .withNewState()
-                          .withNewTerminated()
-                          .withExitCode(exitCode)
-                          .withReason(reason)
-                          .withMessage(message)
-                          .withFinishedAt(now)
-                          .endTerminated()
-                          .endState()
-                          .build()));
-        });
+        p ->
+            setStatus(
+                p,
+                exitCode == 0 ? "Succeeded" : "Failed",
+                now,
+                new ContainerStateBuilder()
+                    .withNewTerminated()
+                    .withExitCode(exitCode)
+                    .withReason(reason)
+                    .withMessage(message)
+                    .withFinishedAt(now)
+                    .endTerminated()
+                    .build()));
+  }
+
+  /** The pod's phase, its Ready condition (ready while running) and its one container's state. */
+  private static void setStatus(Pod p, String phase, String now, ContainerState state) {
+    boolean running = "Running".equals(phase);
+    Container container = p.getSpec().getContainers().get(0);
+    p.getStatus().setPhase(phase);
+    p.getStatus()
+        .setConditions(
+            List.of(
+                new PodConditionBuilder()
+                    .withType("Ready")
+                    .withStatus(running ? "True" : "False")
+                    .withLastTransitionTime(now)
+                    .build()));
+    p.getStatus()
+        .setContainerStatuses(
+            List.of(
+                new ContainerStatusBuilder()
+                    .withName(container.getName())
+                    .withReady(running)
+                    .withRestartCount(0)
+                    .withImage(container.getImage())
+                    .withState(state)
+                    .build()));
   }
 
   /**
@@ -410,7 +406,7 @@ public final class LocalKubelet implements AutoCloseable {
         return;
       }
       if (current.getStatus() == null) {
-        current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+        current.setStatus(new PodStatus());
       }
       change.accept(current);
       resource.updateStatus(current);
@@ -438,15 +434,15 @@ public final class LocalKubelet implements AutoCloseable {
    * What the process left in its termination message file, at most 4096 bytes as the kubelet keeps;
    * empty if nothing.
    */
-  private static java.util.Optional<String> readTerminationMessage(Path podDir) {
+  private static Optional<String> readTerminationMessage(Path podDir) {
     Path file = terminationMessage(podDir);
     try (var in = Files.newInputStream(file)) {
       String message =
           new String(
               in.readNBytes(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
-      return message.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(message);
+      return message.isBlank() ? Optional.empty() : Optional.of(message);
     } catch (IOException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 
