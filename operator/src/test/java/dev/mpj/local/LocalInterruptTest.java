@@ -2,10 +2,13 @@ package dev.mpj.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -56,7 +59,7 @@ class LocalInterruptTest {
       List<ProcessHandle> running =
           pidFiles(workDir).stream()
               .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
-              .flatMap(java.util.Optional::stream)
+              .flatMap(Optional::stream)
               .filter(ProcessHandle::isAlive)
               .toList();
       if (running.size() >= count) {
@@ -97,8 +100,8 @@ class LocalInterruptTest {
   private static String read(Path p) {
     try {
       return Files.readString(p);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.mpj.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,7 +126,7 @@ class LocalKubeletTest {
     assertThat(tail.lastStep()).isEqualTo(-1);
     Files.writeString(metrics, "{\"step\":1,\"loss\":2.3}\n{\"step\":2,");
     assertThat(tail.lastStep()).as("a half-written line is not read yet").isEqualTo(1);
-    Files.writeString(metrics, "\"loss\":2.1}\n", java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(metrics, "\"loss\":2.1}\n", StandardOpenOption.APPEND);
     assertThat(tail.lastStep()).isEqualTo(2);
   }
 
@@ -154,7 +156,7 @@ class LocalKubeletTest {
         .hasContent("{\"step\":300}");
   }
 
-  private io.fabric8.kubernetes.api.model.ContainerStateTerminated terminated(String name) {
+  private ContainerStateTerminated terminated(String name) {
     Pod pod = cluster.client().pods().inNamespace("default").withName(name).get();
     return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
   }

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +67,7 @@ public final class ProgressPoller implements AutoCloseable {
                   .GET()
                   .build();
           return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-              .orTimeout(timeout.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
+              .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
               .handle(
                   (response, error) -> {
                     try {

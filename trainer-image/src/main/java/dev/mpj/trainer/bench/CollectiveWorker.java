@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +109,7 @@ public final class CollectiveWorker {
     Files.write(out.resolve("rank-" + group.rank() + ".bin"), reduced);
     System.out.printf(
         "rank=%d broadcast=%s anyTrue=%s gathered=%s%n",
-        group.rank(), sha256(payload), anyOverflow, java.util.Arrays.toString(ranks));
+        group.rank(), sha256(payload), anyOverflow, Arrays.toString(ranks));
   }
 
   private static void loop(ReplicaGroup group, int elements) throws InterruptedException {
@@ -149,7 +150,7 @@ public final class CollectiveWorker {
               bytes,
               type,
               median(seconds),
-              java.util.Arrays.stream(seconds).average().orElse(0));
+              Arrays.stream(seconds).average().orElse(0));
         }
       }
     }
@@ -159,8 +160,7 @@ public final class CollectiveWorker {
     byte[] whole = sampleValues(ElementType.FP32, Math.toIntExact(bytes / 4), 5, group.rank());
     List<byte[]> parameters = new ArrayList<>();
     for (int from = 0; from < whole.length; from += 1 << 20) {
-      parameters.add(
-          java.util.Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
+      parameters.add(Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
     }
     group.bucketBytes(4 << 20);
     for (boolean overlap : new boolean[] {false, true}) {
@@ -180,7 +180,7 @@ public final class CollectiveWorker {
             bytes,
             overlap,
             median(seconds),
-            java.util.Arrays.stream(seconds).average().orElse(0));
+            Arrays.stream(seconds).average().orElse(0));
       }
     }
   }
@@ -202,7 +202,7 @@ public final class CollectiveWorker {
 
   private static double median(double[] values) {
     double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
+    Arrays.sort(sorted);
     return sorted.length % 2 == 1
         ? sorted[sorted.length / 2]
         : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -268,7 +268,7 @@ public final class CollectiveWorker {
     int from = 0;
     while (from < gradient.length) {
       int length = Math.min(gradient.length - from, type.bytes() * random.nextInt(1, 40_000));
-      parameters.add(java.util.Arrays.copyOfRange(gradient, from, from + length));
+      parameters.add(Arrays.copyOfRange(gradient, from, from + length));
       from += length;
     }
     return parameters;

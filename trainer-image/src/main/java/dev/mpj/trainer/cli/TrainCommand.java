@@ -29,6 +29,7 @@ import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -297,9 +298,7 @@ final class TrainCommand implements Callable<Integer> {
         || config.spec().resources.cpu == null) {
       return;
     }
-    double cpus =
-        io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(config.spec().resources.cpu)
-            .doubleValue();
+    double cpus = Quantity.getAmountInBytes(config.spec().resources.cpu).doubleValue();
     int threads = (int) Math.max(1, Math.ceil(cpus));
     System.setProperty(property, Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
