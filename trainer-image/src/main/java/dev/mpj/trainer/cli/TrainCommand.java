@@ -29,7 +29,6 @@ import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
-import io.fabric8.kubernetes.api.model.Quantity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -293,15 +292,19 @@ final class TrainCommand implements Callable<Integer> {
    */
   private static void useCpuRequest(RunConfig config) {
     String property = "ai.djl.pytorch.num_threads";
-    if (System.getProperty(property) != null
-        || config.spec().resources == null
-        || config.spec().resources.cpu == null) {
+    if (System.getProperty(property) != null || config.spec().resources == null) {
       return;
     }
-    double cpus = Quantity.getAmountInBytes(config.spec().resources.cpu).doubleValue();
-    int threads = (int) Math.max(1, Math.ceil(cpus));
-    System.setProperty(property, Integer.toString(threads));
-    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    config
+        .spec()
+        .resources
+        .cpuCores()
+        .ifPresent(
+            cpus -> {
+              int threads = (int) Math.max(1, Math.ceil(cpus));
+              System.setProperty(property, Integer.toString(threads));
+              System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            });
   }
 
   private RunConfig resolve() {
