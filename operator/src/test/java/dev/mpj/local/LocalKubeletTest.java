@@ -2,6 +2,7 @@ package dev.mpj.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.testing.Eventually;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -131,13 +132,13 @@ class LocalKubeletTest {
   }
 
   @Test
-  void succeedsOnExitZero() {
+  void succeedsOnExitZero() throws Exception {
     cluster.client().pods().resource(pod("ok", "exit 0")).create();
     await(() -> "Succeeded".equals(phase("ok")));
   }
 
   @Test
-  void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() {
+  void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() throws Exception {
     KubernetesClient client = cluster.client();
     Pod reporting =
         pod(
@@ -269,18 +270,8 @@ class LocalKubeletTest {
         .build();
   }
 
-  private void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 20 s; kubelet said: " + log);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+  private void await(BooleanSupplier condition) throws Exception {
+    Eventually.until(
+        Duration.ofSeconds(20), condition::getAsBoolean, () -> "the kubelet said: " + log);
   }
 }

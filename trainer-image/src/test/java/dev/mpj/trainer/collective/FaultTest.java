@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mpj.api.validation.InvalidJobException;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
@@ -141,7 +140,7 @@ class FaultTest {
     // connecting.
     int deadPort = LocalReplicas.freePort();
     long start;
-    try (Socket rank2 = connectWithRetry(config.coordinatorPort())) {
+    try (Socket rank2 = LocalReplicas.connect(config.coordinatorPort())) {
       rank2.setSoTimeout(30_000);
       new Handshake(LocalReplicas.TOKEN, 3, 0).asClient(rank2, Handshake.Purpose.COORDINATOR, 2, 0);
       DataOutputStream out = new DataOutputStream(rank2.getOutputStream());
@@ -156,19 +155,6 @@ class FaultTest {
           .hasCauseInstanceOf(RendezvousException.class);
     }
     assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(20).toNanos());
-  }
-
-  private static Socket connectWithRetry(int port) throws Exception {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        return new Socket("127.0.0.1", port);
-      } catch (IOException e) {
-        if (attempt > 200) {
-          throw e;
-        }
-        Thread.sleep(50);
-      }
-    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.mpj.trainer.collective;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.TrainerContract;
+import dev.mpj.testing.Eventually;
 import dev.mpj.trainer.bench.CollectiveWorker;
 import dev.mpj.trainer.bench.ReplicaProcesses;
 import java.io.BufferedReader;
@@ -80,10 +81,10 @@ class ReplicaProcessesTest {
     List<Process> replicas = new ArrayList<>();
     replicas.add(ReplicaProcesses.startRank(config.withRank(0), JVM, args, dir));
     processes.addAll(replicas);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!log(0).contains("refused a connection") && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    Eventually.until(
+        Duration.ofSeconds(30),
+        () -> log(0).contains("refused a connection"),
+        () -> "rank 0 did not refuse the stranger");
     for (int rank = 1; rank < 3; rank++) {
       replicas.add(ReplicaProcesses.startRank(config.withRank(rank), JVM, args, dir));
     }

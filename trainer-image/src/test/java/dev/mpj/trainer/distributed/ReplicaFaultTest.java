@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.TrainerContract;
+import dev.mpj.testing.Eventually;
 import dev.mpj.trainer.cli.TrainerCommand;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import java.io.IOException;
@@ -60,14 +61,22 @@ class ReplicaFaultTest {
 
   private static void awaitLine(Path file, String text, Duration limit, Process process)
       throws Exception {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!ReplicaProcessRuns.read(file).contains(text)) {
-      if (System.nanoTime() > deadline || !process.isAlive()) {
-        throw new AssertionError(
-            "no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
-      }
-      Thread.sleep(50);
-    }
+    Eventually.until(
+        limit,
+        () -> {
+          boolean written = ReplicaProcessRuns.read(file).contains(text);
+          if (!written && !process.isAlive()) {
+            throw new AssertionError(
+                "the process ended without '"
+                    + text
+                    + "' in "
+                    + file
+                    + ":\n"
+                    + ReplicaProcessRuns.read(file));
+          }
+          return written;
+        },
+        () -> "no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
   }
 
   @Test
