@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.kubernetes.api.model.Quantity;
+import java.util.OptionalDouble;
 
 /** What each replica's pod asks for. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -22,4 +23,11 @@ public class ResourcesSpec {
 
   @JsonPropertyDescription("Memory request and limit of each replica, e.g. 16Gi.")
   public Quantity memory;
+
+  /** The CPU request in cores (500m is 0.5), or empty when the spec sets none. */
+  public OptionalDouble cpuCores() {
+    return cpu == null
+        ? OptionalDouble.empty()
+        : OptionalDouble.of(Quantity.getAmountInBytes(cpu).doubleValue());
+  }
 }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class CrdReferenceTest {
 
-  private static final java.util.Set<String> KUBERNETES_TYPES =
-      java.util.Set.of("affinity", "tolerations", "conditions");
+  private static final Set<String> KUBERNETES_TYPES =
+      Set.of("affinity", "tolerations", "conditions");
 
   @Test
   void referenceDocDescribesTheCommittedCrd() throws IOException {

@@ -9,12 +9,14 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CrdTest {
 
-  private static final java.util.Set<String> KUBERNETES_TYPES =
-      java.util.Set.of("affinity", "tolerations", "conditions");
+  private static final Set<String> KUBERNETES_TYPES =
+      Set.of("affinity", "tolerations", "conditions");
 
   @Test
   void committedCrdIsTheGeneratedOne() throws IOException {
@@ -69,7 +71,7 @@ class CrdTest {
         .containsExactlyInAnyOrder("\"fp32\"", "\"fp16-mixed\"", "\"bf16-mixed\"");
   }
 
-  private static java.util.List<String> rules(JSONSchemaProps props) {
+  private static List<String> rules(JSONSchemaProps props) {
     return props.getXKubernetesValidations().stream().map(ValidationRule::getRule).toList();
   }
 

@@ -2,6 +2,7 @@ package dev.mpj.metrics;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,8 +114,8 @@ public final class PrometheusExposition {
     private final Map<String, String> types = new LinkedHashMap<>();
     private final Map<String, String> helps = new LinkedHashMap<>();
     private final Map<String, List<Sample>> samples = new LinkedHashMap<>();
-    private final Set<String> closed = new java.util.HashSet<>();
-    private final Set<String> series = new java.util.HashSet<>();
+    private final Set<String> closed = new HashSet<>();
+    private final Set<String> series = new HashSet<>();
     private String current;
     private int lineNumber;
 

@@ -1,5 +1,6 @@
 package dev.mpj.cli;
 
+import dev.mpj.bench.MemoryBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

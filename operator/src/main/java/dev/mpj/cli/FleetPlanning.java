@@ -10,6 +10,7 @@ import dev.mpj.operator.planning.GpuType;
 import dev.mpj.operator.planning.PlanTarget;
 import dev.mpj.operator.sizing.Bytes;
 import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,7 +58,7 @@ final class FleetPlanning {
       catalog = catalog.with(GpuCatalogFile.read(c.catalog));
     }
     FleetPlanner.Assumptions assumptions = assumptions(c, catalog);
-    MemorySizer sizer = new MemorySizer();
+    MemorySizer sizer = new MemorySizer(SizingSettings.defaults());
     FleetManifests manifests = FleetFiles.read(c.files, c.stdin);
     if (c.cluster) {
       return ClusterPlanning.run(c, catalog, assumptions, sizer, manifests, out, err);

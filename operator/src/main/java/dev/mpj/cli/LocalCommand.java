@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
       "the operator, and one trainer process per replica. Exits 0 when the job Succeeded, 1 when it",
       "Failed, 2 on bad input."
     })
-final class LocalCommand implements Callable<Integer> {
+public final class LocalCommand implements Callable<Integer> {
 
   @Option(
       names = {"-f", "--filename"},
@@ -159,7 +159,7 @@ final class LocalCommand implements Callable<Integer> {
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   /** bin/mpj-trainer under MPJ_HOME (set by bin/mpj), else under the working directory. */
-  static Path defaultTrainerLauncher() {
+  public static Path defaultTrainerLauncher() {
     String home = System.getenv("MPJ_HOME");
     return Path.of(home != null ? home : ".").resolve("bin").resolve("mpj-trainer");
   }

@@ -5,6 +5,7 @@ import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.health.HealthServer;
 import dev.mpj.operator.metrics.MetricsEndpoint;
 import dev.mpj.operator.metrics.MetricsServer;
+import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -142,8 +143,10 @@ final class OperatorCommand implements Callable<Integer> {
                         ? List.of()
                         : namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList()))
             .withDefaultImage(defaultImage)
-            .withSizing(
-                new SizingSettings(reserve, SizingSettings.defaults().reserveFraction(), gpuMemory))
+            .withSizer(
+                new MemorySizer(
+                    new SizingSettings(
+                        reserve, SizingSettings.defaults().reserveFraction(), gpuMemory)))
             .withPorts(coordinatorPort, trainerMetricsPort);
     if (leaderElection) {
       settings =

@@ -1,17 +1,22 @@
 package dev.mpj.local;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.mpj.api.Crd;
+import dev.mpj.api.TrainerContract;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -24,10 +29,6 @@ import java.util.Map;
 public final class LocalCluster implements AutoCloseable {
 
   public static final String NODE_NAME = "mpj-local";
-  public static final String GPU_RESOURCE = "nvidia.com/gpu";
-  public static final String GPU_MEMORY_LABEL = "nvidia.com/gpu.memory";
-  public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
-  public static final String GPU_COUNT_LABEL = "nvidia.com/gpu.count";
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
@@ -69,14 +70,13 @@ public final class LocalCluster implements AutoCloseable {
       if (in == null) {
         throw new IllegalStateException("the CRD is not on the class path: " + resource);
       }
-      return io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
-          in, CustomResourceDefinition.class);
+      return Serialization.unmarshal(in, CustomResourceDefinition.class);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static io.fabric8.kubernetes.api.model.Node node(int gpus, Quantity gpuMemory) {
+  static Node node(int gpus, Quantity gpuMemory) {
     long mib = Quantity.getAmountInBytes(gpuMemory).longValue() / (1024L * 1024L);
     Map<String, Quantity> resources =
         Map.of(
@@ -86,16 +86,16 @@ public final class LocalCluster implements AutoCloseable {
             new Quantity(String.valueOf(totalMemoryBytes())),
             "pods",
             new Quantity("110"),
-            GPU_RESOURCE,
+            TrainerContract.GPU_RESOURCE,
             new Quantity(String.valueOf(gpus)));
     return new NodeBuilder()
         .withNewMetadata()
         .withName(NODE_NAME)
         .addToLabels("kubernetes.io/hostname", NODE_NAME)
         .addToLabels("kubernetes.io/os", "linux")
-        .addToLabels(GPU_MEMORY_LABEL, String.valueOf(mib))
-        .addToLabels(GPU_PRODUCT_LABEL, "mpj-local-cpu")
-        .addToLabels(GPU_COUNT_LABEL, String.valueOf(gpus))
+        .addToLabels(TrainerContract.GPU_MEMORY_LABEL, String.valueOf(mib))
+        .addToLabels(TrainerContract.GPU_PRODUCT_LABEL, "mpj-local-cpu")
+        .addToLabels(TrainerContract.GPU_COUNT_LABEL, String.valueOf(gpus))
         .endMetadata()
         .withNewStatus()
         .withCapacity(resources)
@@ -110,8 +110,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private static long totalMemoryBytes() {
-    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof OperatingSystemMXBean sun) {
       return sun.getTotalMemorySize();
     }
     return Runtime.getRuntime().maxMemory();

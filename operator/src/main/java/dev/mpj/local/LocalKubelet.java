@@ -1,12 +1,16 @@
 package dev.mpj.local;
 
 import dev.mpj.api.Crd;
+import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -23,6 +27,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,12 +44,6 @@ import java.util.function.Consumer;
 public final class LocalKubelet implements AutoCloseable {
 
   private static final long DEFAULT_GRACE_SECONDS = 30;
-
-  /** The trainer's variable naming its termination message file (see ReplicaPods). */
-  static final String TERMINATION_MESSAGE_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
-
-  /** The kubelet keeps at most this much of a termination message. */
-  private static final int TERMINATION_MESSAGE_MAX_BYTES = 4096;
 
   private final KubernetesClient client;
   private final Path workDir;
@@ -161,7 +160,7 @@ public final class LocalKubelet implements AutoCloseable {
       // folder's.
       Path message = terminationMessage(dir);
       Files.deleteIfExists(message);
-      env.put(TERMINATION_MESSAGE_VARIABLE, message.toString());
+      env.put(TrainerContract.ENV_TERMINATION_MESSAGE_PATH, message.toString());
     }
     if ("mpj-trainer".equals(command.get(0))) {
       command.set(0, trainerLauncher.toString());
@@ -181,9 +180,14 @@ public final class LocalKubelet implements AutoCloseable {
         new Replica(key, pod.getMetadata().getUid(), process, dir, grace, new AtomicBoolean());
     running.put(key, replica);
     reportRunning(pod);
-    if (failure != null && isTarget(pod, attempt) && env.containsKey("MPJ_OUTPUT_DIR")) {
+    if (failure != null
+        && isTarget(pod, attempt)
+        && env.containsKey(TrainerContract.ENV_OUTPUT_DIR)) {
       executor.execute(
-          () -> killAtStep(replica, Path.of(env.get("MPJ_OUTPUT_DIR")).resolve("metrics.jsonl")));
+          () ->
+              killAtStep(
+                  replica,
+                  Path.of(env.get(TrainerContract.ENV_OUTPUT_DIR)).resolve("metrics.jsonl")));
     }
     executor.execute(() -> awaitExit(pod, replica));
   }
@@ -282,10 +286,10 @@ public final class LocalKubelet implements AutoCloseable {
    * that the operator and the replicas see the same numbers.
    */
   private void bindAndPublishPorts(Pod pod, Container container, Map<String, String> env) {
-    if (env.containsKey("MPJ_METRICS_PORT")) {
-      env.put("MPJ_METRICS_PORT", String.valueOf(freePort()));
+    if (env.containsKey(TrainerContract.ENV_METRICS_PORT)) {
+      env.put(TrainerContract.ENV_METRICS_PORT, String.valueOf(freePort()));
     }
-    if (env.containsKey("MPJ_COORDINATOR_PORT")) {
+    if (env.containsKey(TrainerContract.ENV_COORDINATOR_PORT)) {
       String job =
           pod.getMetadata()
               .getLabels()
@@ -294,7 +298,7 @@ public final class LocalKubelet implements AutoCloseable {
       int port =
           coordinatorPorts.computeIfAbsent(
               pod.getMetadata().getNamespace() + "/" + job + "/" + attempt, k -> freePort());
-      env.put("MPJ_COORDINATOR_PORT", String.valueOf(port));
+      env.put(TrainerContract.ENV_COORDINATOR_PORT, String.valueOf(port));
     }
     String name = pod.getMetadata().getName();
     String ns = pod.getMetadata().getNamespace();
@@ -312,10 +316,11 @@ public final class LocalKubelet implements AutoCloseable {
                   var.setValue(env.get(var.getName()));
                 }
               }
-              if (c.getPorts() != null && env.containsKey("MPJ_METRICS_PORT")) {
+              if (c.getPorts() != null && env.containsKey(TrainerContract.ENV_METRICS_PORT)) {
                 for (ContainerPort port : c.getPorts()) {
-                  if ("metrics".equals(port.getName())) {
-                    port.setContainerPort(Integer.parseInt(env.get("MPJ_METRICS_PORT")));
+                  if (TrainerContract.PORT_METRICS.equals(port.getName())) {
+                    port.setContainerPort(
+                        Integer.parseInt(env.get(TrainerContract.ENV_METRICS_PORT)));
                   }
                 }
               }
@@ -329,32 +334,14 @@ public final class LocalKubelet implements AutoCloseable {
     updateStatus(
         pod,
         p -> {
-          p.getStatus().setPhase("Running");
           p.getStatus().setPodIP("127.0.0.1");
           p.getStatus().setHostIP("127.0.0.1");
           p.getStatus().setStartTime(now);
-          p.getStatus()
-              .setConditions(
-                  List.of(
-                      new PodConditionBuilder()
-                          .withType("Ready")
-                          .withStatus("True")
-                          .withLastTransitionTime(now)
-                          .build()));
-          p.getStatus()
-              .setContainerStatuses(
-                  List.of(
-                      new ContainerStatusBuilder()
-                          .withName(p.getSpec().getContainers().get(0).getName())
-                          .withReady(true)
-                          .withRestartCount(0)
-                          .withImage(p.getSpec().getContainers().get(0).getImage())
-                          .withNewState()
-                          .withNewRunning()
-                          .withStartedAt(now)
-                          .endRunning()
-                          .endState()
-                          .build()));
+          setStatus(
+              p,
+              "Running",
+              now,
+              new ContainerStateBuilder().withNewRunning().withStartedAt(now).endRunning().build());
         });
   }
 
@@ -362,34 +349,44 @@ public final class LocalKubelet implements AutoCloseable {
     String now = Instant.now().toString();
     updateStatus(
         pod,
-        p -> {
-          p.getStatus().setPhase(exitCode == 0 ? "Succeeded" : "Failed");
-          p.getStatus()
-              .setConditions(
-                  List.of(
-                      new PodConditionBuilder()
-                          .withType("Ready")
-                          .withStatus("False")
-                          .withLastTransitionTime(now)
-                          .build()));
-          p.getStatus()
-              .setContainerStatuses(
-                  List.of(
-                      new ContainerStatusBuilder()
-                          .withName(p.getSpec().getContainers().get(0).getName())
-                          .withReady(false)
-                          .withRestartCount(0)
-                          .withImage(p.getSpec().getContainers().get(0).getImage())
-                          .withNewState()
-                          .withNewTerminated()
-                          .withExitCode(exitCode)
-                          .withReason(reason)
-                          .withMessage(message)
-                          .withFinishedAt(now)
-                          .endTerminated()
-                          .endState()
-                          .build()));
-        });
+        p ->
+            setStatus(
+                p,
+                exitCode == 0 ? "Succeeded" : "Failed",
+                now,
+                new ContainerStateBuilder()
+                    .withNewTerminated()
+                    .withExitCode(exitCode)
+                    .withReason(reason)
+                    .withMessage(message)
+                    .withFinishedAt(now)
+                    .endTerminated()
+                    .build()));
+  }
+
+  /** The pod's phase, its Ready condition (ready while running) and its one container's state. */
+  private static void setStatus(Pod p, String phase, String now, ContainerState state) {
+    boolean running = "Running".equals(phase);
+    Container container = p.getSpec().getContainers().get(0);
+    p.getStatus().setPhase(phase);
+    p.getStatus()
+        .setConditions(
+            List.of(
+                new PodConditionBuilder()
+                    .withType("Ready")
+                    .withStatus(running ? "True" : "False")
+                    .withLastTransitionTime(now)
+                    .build()));
+    p.getStatus()
+        .setContainerStatuses(
+            List.of(
+                new ContainerStatusBuilder()
+                    .withName(container.getName())
+                    .withReady(running)
+                    .withRestartCount(0)
+                    .withImage(container.getImage())
+                    .withState(state)
+                    .build()));
   }
 
   /**
@@ -409,7 +406,7 @@ public final class LocalKubelet implements AutoCloseable {
         return;
       }
       if (current.getStatus() == null) {
-        current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+        current.setStatus(new PodStatus());
       }
       change.accept(current);
       resource.updateStatus(current);
@@ -437,14 +434,15 @@ public final class LocalKubelet implements AutoCloseable {
    * What the process left in its termination message file, at most 4096 bytes as the kubelet keeps;
    * empty if nothing.
    */
-  private static java.util.Optional<String> readTerminationMessage(Path podDir) {
+  private static Optional<String> readTerminationMessage(Path podDir) {
     Path file = terminationMessage(podDir);
     try (var in = Files.newInputStream(file)) {
       String message =
-          new String(in.readNBytes(TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
-      return message.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(message);
+          new String(
+              in.readNBytes(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES), StandardCharsets.UTF_8);
+      return message.isBlank() ? Optional.empty() : Optional.of(message);
     } catch (IOException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

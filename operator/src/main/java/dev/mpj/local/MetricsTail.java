@@ -3,6 +3,8 @@ package dev.mpj.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,11 +25,11 @@ final class MetricsTail {
     if (!Files.exists(file)) {
       return lastStep;
     }
-    try (var channel = java.nio.channels.FileChannel.open(file)) {
+    try (var channel = FileChannel.open(file)) {
       if (channel.size() <= offset) {
         return lastStep;
       }
-      var buffer = java.nio.ByteBuffer.allocate((int) Math.min(channel.size() - offset, 1 << 20));
+      var buffer = ByteBuffer.allocate((int) Math.min(channel.size() - offset, 1 << 20));
       offset += channel.read(buffer, offset);
       partial.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
       int newline;

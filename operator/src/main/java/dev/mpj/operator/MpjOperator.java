@@ -133,10 +133,6 @@ public final class MpjOperator implements AutoCloseable {
     return metrics;
   }
 
-  public Operator operator() {
-    return operator;
-  }
-
   @Override
   public void close() {
     operator.stop();

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Everything that configures one operator, from flags ({@code mpj operator}) or from {@code mpj
@@ -14,8 +15,6 @@ import java.util.Set;
  *
  * @param namespaces namespaces to watch; empty: all namespaces
  * @param defaultImage trainer image for jobs that set no spec.image
- * @param sizing the sizer's knobs: the GPU memory reserve and the GPU memory assumed when neither
- *     the spec nor a node label says it
  * @param coordinatorPort port rank 0 listens on for the gang's rendezvous
  * @param trainerMetricsPort port rank 0 serves /progress (and metrics) on
  * @param progressInterval how often a running job's progress is read from rank 0
@@ -23,12 +22,13 @@ import java.util.Set;
  * @param leaderElection lease name and namespace when leader election is on, else null
  * @param meterRegistry where JOSDK's reconciliation metrics and the job metrics go; by default an
  *     empty composite, which records nothing: {@code mpj operator} plugs in a Prometheus registry
- * @param sizer decides replicas, micro-batch and accumulation
+ * @param sizer decides replicas, micro-batch and accumulation: by default a {@link MemorySizer}
+ *     with the default GPU memory reserve and the GPU memory assumed when neither the spec nor a
+ *     node label says it
  */
 public record OperatorSettings(
     Set<String> namespaces,
     String defaultImage,
-    SizingSettings sizing,
     int coordinatorPort,
     int trainerMetricsPort,
     Duration progressInterval,
@@ -71,7 +71,6 @@ public record OperatorSettings(
     return new OperatorSettings(
         Set.of(),
         DEFAULT_IMAGE,
-        SizingSettings.defaults(),
         DEFAULT_COORDINATOR_PORT,
         DEFAULT_TRAINER_METRICS_PORT,
         Duration.ofSeconds(10),
@@ -82,115 +81,79 @@ public record OperatorSettings(
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
-    return new OperatorSettings(
-        value,
-        defaultImage,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        sizer);
+    return with(s -> s.namespaces = value);
   }
 
   public OperatorSettings withDefaultImage(String value) {
-    return new OperatorSettings(
-        namespaces,
-        value,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        sizer);
-  }
-
-  /** New sizing knobs, and the memory sizer that uses them. */
-  public OperatorSettings withSizing(SizingSettings value) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        value,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        new MemorySizer(value));
+    return with(s -> s.defaultImage = value);
   }
 
   public OperatorSettings withPorts(int coordinator, int trainerMetrics) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        sizing,
-        coordinator,
-        trainerMetrics,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        sizer);
+    return with(
+        s -> {
+          s.coordinatorPort = coordinator;
+          s.trainerMetricsPort = trainerMetrics;
+        });
   }
 
   public OperatorSettings withProgressInterval(Duration value) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        value,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        sizer);
+    return with(s -> s.progressInterval = value);
   }
 
   public OperatorSettings withLeaderElection(LeaderElection value) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        value,
-        meterRegistry,
-        sizer);
+    return with(s -> s.leaderElection = value);
   }
 
   public OperatorSettings withMeterRegistry(MeterRegistry value) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        value,
-        sizer);
+    return with(s -> s.meterRegistry = value);
   }
 
   public OperatorSettings withSizer(Sizer value) {
-    return new OperatorSettings(
-        namespaces,
-        defaultImage,
-        sizing,
-        coordinatorPort,
-        trainerMetricsPort,
-        progressInterval,
-        progressTimeout,
-        leaderElection,
-        meterRegistry,
-        value);
+    return with(s -> s.sizer = value);
+  }
+
+  /** A copy with {@code change} applied to its components. */
+  private OperatorSettings with(Consumer<Components> change) {
+    Components c = new Components(this);
+    change.accept(c);
+    return c.settings();
+  }
+
+  /** The components of a settings record, to change some of them in a copy. */
+  private static final class Components {
+    Set<String> namespaces;
+    String defaultImage;
+    int coordinatorPort;
+    int trainerMetricsPort;
+    Duration progressInterval;
+    Duration progressTimeout;
+    LeaderElection leaderElection;
+    MeterRegistry meterRegistry;
+    Sizer sizer;
+
+    Components(OperatorSettings s) {
+      namespaces = s.namespaces;
+      defaultImage = s.defaultImage;
+      coordinatorPort = s.coordinatorPort;
+      trainerMetricsPort = s.trainerMetricsPort;
+      progressInterval = s.progressInterval;
+      progressTimeout = s.progressTimeout;
+      leaderElection = s.leaderElection;
+      meterRegistry = s.meterRegistry;
+      sizer = s.sizer;
+    }
+
+    OperatorSettings settings() {
+      return new OperatorSettings(
+          namespaces,
+          defaultImage,
+          coordinatorPort,
+          trainerMetricsPort,
+          progressInterval,
+          progressTimeout,
+          leaderElection,
+          meterRegistry,
+          sizer);
+    }
   }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Maps the HTTP requests a Kubernetes client sent to the RBAC grant (API group, resource, verb)
@@ -94,8 +95,7 @@ public final class ApiRequests {
    * {@link #drain(KubernetesMockServer)} for the requests {@code from} selects (e.g. by
    * User-Agent).
    */
-  public static Set<Grant> drain(
-      KubernetesMockServer server, java.util.function.Predicate<RecordedRequest> from)
+  public static Set<Grant> drain(KubernetesMockServer server, Predicate<RecordedRequest> from)
       throws InterruptedException {
     Set<Grant> grants = new LinkedHashSet<>();
     RecordedRequest request;

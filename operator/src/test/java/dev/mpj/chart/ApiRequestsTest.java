@@ -8,6 +8,7 @@ import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.chart.OperatorPermissions.Grant;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
@@ -88,8 +89,7 @@ class ApiRequestsTest {
             .watch(
                 new Watcher<>() {
                   @Override
-                  public void eventReceived(
-                      Action action, io.fabric8.kubernetes.api.model.Pod pod) {}
+                  public void eventReceived(Action action, Pod pod) {}
 
                   @Override
                   public void onClose(WatcherException cause) {}

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -237,7 +238,7 @@ class ArgoHealthCheckTest {
 
   static String luaString(String text) {
     StringBuilder quoted = new StringBuilder("\"");
-    for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
       if (c == '"' || c == '\\') {
         quoted.append('\\').append((char) c);

@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -207,8 +208,7 @@ class ChartTemplateTest {
   @Test
   void dashboardConfigMapHoldsExactlyTheChartsDashboardFiles() throws IOException {
     List<String> dashboards;
-    try (Stream<java.nio.file.Path> files =
-        Files.list(HelmChart.chartDir().resolve("dashboards"))) {
+    try (Stream<Path> files = Files.list(HelmChart.chartDir().resolve("dashboards"))) {
       dashboards =
           files
               .map(p -> p.getFileName().toString())

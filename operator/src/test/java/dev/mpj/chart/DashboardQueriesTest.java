@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class DashboardQueriesTest {
       }
     }
 
-    Set<String> seen = new java.util.TreeSet<>();
+    Set<String> seen = new TreeSet<>();
     for (String query : queries) {
       Set<String> names = PromQlMetricNames.of(query);
       assertThat(names).as("metrics in %s", query).isNotEmpty();

@@ -3,6 +3,7 @@ package dev.mpj.chart;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -46,7 +47,7 @@ final class RepoTools {
       return Optional.of(ci);
     }
     String path = System.getenv().getOrDefault("PATH", "");
-    return Arrays.stream(path.split(java.io.File.pathSeparator))
+    return Arrays.stream(path.split(File.pathSeparator))
         .filter(p -> !p.isEmpty())
         .map(p -> Paths.get(p).resolve(tool))
         .filter(Files::isExecutable)

@@ -16,6 +16,7 @@ import dev.mpj.operator.planning.GpuType;
 import dev.mpj.operator.sizing.GpuMemory;
 import dev.mpj.operator.sizing.JobSizing;
 import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -51,7 +52,7 @@ class FleetPlanCommandTest {
     JsonNode plan = validJson(run.out);
     List<MixedPrecisionJob> examples = examples();
     assertThat(plan.get("jobs")).hasSize(examples.size());
-    MemorySizer sizer = new MemorySizer();
+    MemorySizer sizer = new MemorySizer(SizingSettings.defaults());
     GpuCatalog catalog = GpuCatalog.builtIn();
     for (int t = 0; t < 2; t++) {
       GpuType gpu = catalog.find(t == 0 ? "A100-80GB" : "T4").orElseThrow();
@@ -298,7 +299,7 @@ class FleetPlanCommandTest {
               dev.mpj.operator.planning.FleetManifests.of(p.toString(), Files.readString(p)));
     }
     var fleet =
-        new dev.mpj.operator.planning.FleetPlanner(new MemorySizer())
+        new dev.mpj.operator.planning.FleetPlanner(new MemorySizer(SizingSettings.defaults()))
             .plan(
                 manifests.jobs(),
                 List.of(

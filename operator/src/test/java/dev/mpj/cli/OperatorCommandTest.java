@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.metrics.MetricsEndpoint;
+import dev.mpj.operator.sizing.MemorySizer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,7 +43,10 @@ class OperatorCommandTest {
             "mpj-system");
     assertThat(s.namespaces()).containsExactlyInAnyOrder("team-a", "team-b");
     assertThat(s.defaultImage()).isEqualTo("reg/mpj-trainer:1");
-    assertThat(s.sizing().defaultGpuMemoryBytes()).isEqualTo(80L << 30);
+    assertThat(s.sizer())
+        .isInstanceOfSatisfying(
+            MemorySizer.class,
+            sizer -> assertThat(sizer.settings().defaultGpuMemoryBytes()).isEqualTo(80L << 30));
     assertThat(s.trainerMetricsPort()).isEqualTo(9500);
     assertThat(s.leaderElection())
         .isEqualTo(new OperatorSettings.LeaderElection("mpj-operator", "mpj-system"));

@@ -12,6 +12,7 @@ import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ProgressStatus;
 import dev.mpj.operator.MockCluster;
 import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ class StatusCommandTest {
     s.replicas = 2;
     s.readyReplicas = 2;
     s.sizing =
-        new MemorySizer()
+        new MemorySizer(SizingSettings.defaults())
             .plan(job.getSpec(), dev.mpj.operator.sizing.ClusterCapacity.unknown())
             .status();
     s.progress = new ProgressStatus();

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -110,8 +112,8 @@ class LocalEndToEndTest {
   private static JsonNode parse(String line) {
     try {
       return JSON.readTree(line);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -2,10 +2,14 @@ package dev.mpj.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.testing.Eventually;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -46,42 +50,35 @@ class LocalInterruptTest {
   /** The pids the local kubelet wrote for the replicas, once that many are running. */
   private static List<ProcessHandle> awaitTrainers(
       Path workDir, int count, Duration timeout, Process local, Path log) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      assertThat(local.isAlive())
-          .as(
-              "mpj local is running; its output: %s",
-              Files.exists(log) ? Files.readString(log) : "")
-          .isTrue();
-      List<ProcessHandle> running =
-          pidFiles(workDir).stream()
-              .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
-              .flatMap(java.util.Optional::stream)
-              .filter(ProcessHandle::isAlive)
-              .toList();
-      if (running.size() >= count) {
-        return running;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError(
-        "fewer than " + count + " trainers started; output: " + Files.readString(log));
+    return Eventually.await(
+        timeout,
+        () -> {
+          assertThat(local.isAlive())
+              .as("mpj local is running; its output: %s", Files.exists(log) ? read(log) : "")
+              .isTrue();
+          List<ProcessHandle> running =
+              pidFiles(workDir).stream()
+                  .map(p -> ProcessHandle.of(Long.parseLong(read(p).trim())))
+                  .flatMap(Optional::stream)
+                  .filter(ProcessHandle::isAlive)
+                  .toList();
+          return running.size() >= count ? running : null;
+        },
+        () -> "fewer than " + count + " trainers started; output: " + read(log));
   }
 
   /**
    * Waits until rank 0 has written metrics, so that the interrupt lands in the middle of training.
    */
   private static void awaitTraining(Path workDir, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try (Stream<Path> files = Files.walk(workDir.resolve("pods"))) {
-        if (files.anyMatch(p -> p.getFileName().toString().equals("metrics.jsonl"))) {
-          return;
-        }
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no replica started training within " + timeout);
+    Eventually.until(
+        timeout,
+        () -> {
+          try (Stream<Path> files = Files.walk(workDir.resolve("pods"))) {
+            return files.anyMatch(p -> p.getFileName().toString().equals("metrics.jsonl"));
+          }
+        },
+        () -> "no replica started training");
   }
 
   private static List<Path> pidFiles(Path workDir) throws Exception {
@@ -97,8 +94,8 @@ class LocalInterruptTest {
   private static String read(Path p) {
     try {
       return Files.readString(p);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -2,7 +2,9 @@ package dev.mpj.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.testing.Eventually;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -10,6 +12,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,18 +127,18 @@ class LocalKubeletTest {
     assertThat(tail.lastStep()).isEqualTo(-1);
     Files.writeString(metrics, "{\"step\":1,\"loss\":2.3}\n{\"step\":2,");
     assertThat(tail.lastStep()).as("a half-written line is not read yet").isEqualTo(1);
-    Files.writeString(metrics, "\"loss\":2.1}\n", java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(metrics, "\"loss\":2.1}\n", StandardOpenOption.APPEND);
     assertThat(tail.lastStep()).isEqualTo(2);
   }
 
   @Test
-  void succeedsOnExitZero() {
+  void succeedsOnExitZero() throws Exception {
     cluster.client().pods().resource(pod("ok", "exit 0")).create();
     await(() -> "Succeeded".equals(phase("ok")));
   }
 
   @Test
-  void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() {
+  void theTerminationMessageFileBecomesTheMessageElseTheLogsTail() throws Exception {
     KubernetesClient client = cluster.client();
     Pod reporting =
         pod(
@@ -154,7 +157,7 @@ class LocalKubeletTest {
         .hasContent("{\"step\":300}");
   }
 
-  private io.fabric8.kubernetes.api.model.ContainerStateTerminated terminated(String name) {
+  private ContainerStateTerminated terminated(String name) {
     Pod pod = cluster.client().pods().inNamespace("default").withName(name).get();
     return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
   }
@@ -267,18 +270,8 @@ class LocalKubeletTest {
         .build();
   }
 
-  private void await(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 20 s; kubelet said: " + log);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+  private void await(BooleanSupplier condition) throws Exception {
+    Eventually.until(
+        Duration.ofSeconds(20), condition::getAsBoolean, () -> "the kubelet said: " + log);
   }
 }

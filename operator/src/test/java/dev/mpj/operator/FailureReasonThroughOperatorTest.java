@@ -1,6 +1,6 @@
 package dev.mpj.operator;
 
-import static dev.mpj.operator.Eventually.eventually;
+import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.JobPhase;

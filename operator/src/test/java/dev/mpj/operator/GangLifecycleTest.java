@@ -1,6 +1,6 @@
 package dev.mpj.operator;
 
-import static dev.mpj.operator.Eventually.eventually;
+import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.Crd;
@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.time.Duration;
@@ -491,8 +492,7 @@ class GangLifecycleTest {
     return cluster.events(job).stream().map(Event::getReason).toList();
   }
 
-  private static void assertOwned(
-      List<io.fabric8.kubernetes.api.model.OwnerReference> refs, String uid) {
+  private static void assertOwned(List<OwnerReference> refs, String uid) {
     assertThat(refs)
         .singleElement()
         .satisfies(

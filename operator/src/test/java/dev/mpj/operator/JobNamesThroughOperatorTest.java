@@ -1,6 +1,6 @@
 package dev.mpj.operator;
 
-import static dev.mpj.operator.Eventually.eventually;
+import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.Crd;
@@ -8,6 +8,7 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.ReplicasSpec;
 import dev.mpj.operator.resources.JobNames;
+import dev.mpj.testing.Eventually;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -54,7 +55,7 @@ class JobNamesThroughOperatorTest {
   }
 
   @Test
-  void everyChildOfEveryNameIsAcceptedAndEveryGangStarts() {
+  void everyChildOfEveryNameIsAcceptedAndEveryGangStarts() throws Exception {
     for (String name : NAMES) {
       MixedPrecisionJob job = MockCluster.quickstart(name);
       // One replica each: the node's 8 GPUs hold all seven gangs at once.
@@ -65,7 +66,11 @@ class JobNamesThroughOperatorTest {
     }
     for (String name : NAMES) {
       MixedPrecisionJob job = cluster.job(name);
-      Pod pod = Eventually.await(Duration.ofSeconds(30), () -> onePod(job));
+      Pod pod =
+          Eventually.await(
+              Duration.ofSeconds(30),
+              () -> onePod(job),
+              () -> "no single pod of " + job.getMetadata().getName());
       String ns = MockCluster.NS;
       List<HasMetadata> children =
           List.of(

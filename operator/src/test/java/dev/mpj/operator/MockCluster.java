@@ -23,10 +23,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The fabric8 mock API server in CRUD mode, behind the {@link ValidatingDispatcher} that checks
@@ -40,11 +43,10 @@ public final class MockCluster implements AutoCloseable {
    * Held so that the setting sticks: the mock server logs every request at INFO through
    * java.util.logging.
    */
-  private static final java.util.logging.Logger MOCK_LOG =
-      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+  private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   static {
-    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    MOCK_LOG.setLevel(Level.WARNING);
   }
 
   private final KubernetesMockServer server;
@@ -183,7 +185,7 @@ public final class MockCluster implements AutoCloseable {
                                       .withExitCode(exitCode)
                                       .withReason(exitCode == 0 ? "Completed" : "Error")
                                       .withMessage(message)
-                                      .withFinishedAt(java.time.Instant.now().toString())
+                                      .withFinishedAt(Instant.now().toString())
                                       .endTerminated()
                                       .build())
                               .build())

@@ -1,6 +1,6 @@
 package dev.mpj.operator;
 
-import static dev.mpj.operator.Eventually.eventually;
+import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.Crd;
@@ -22,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -313,7 +314,7 @@ class OperatorMetricsTest {
   }
 
   private static Map<String, String> with(Map<String, String> labels, String name, String value) {
-    var copy = new java.util.HashMap<>(labels);
+    var copy = new HashMap<>(labels);
     copy.put(name, value);
     return copy;
   }

@@ -3,10 +3,14 @@ package dev.mpj.api.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mpj.api.CheckpointSpec;
+import dev.mpj.api.DataSpec;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.ModelSpec;
+import dev.mpj.api.ParitySpec;
 import dev.mpj.api.Precision;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -156,7 +160,7 @@ class SpecValidatorTest {
               job.getSpec().model.mlp = null;
               job.getSpec().model.transformer = new ModelSpec.Transformer();
               job.getSpec().model.transformer.hiddenSize = 130;
-              job.getSpec().data.synthetic.task = dev.mpj.api.DataSpec.Task.SEQUENCE;
+              job.getSpec().data.synthetic.task = DataSpec.Task.SEQUENCE;
             });
     assertThat(v).extracting(Violation::field).containsExactly("spec.model.transformer.hiddenSize");
   }
@@ -164,8 +168,7 @@ class SpecValidatorTest {
   @Test
   void checkpointVolumeNeedsExactlyOneOfSizeAndClaim() {
     List<Violation> v =
-        violations(
-            job -> job.getSpec().checkpoint.volume = new dev.mpj.api.CheckpointSpec.Volume());
+        violations(job -> job.getSpec().checkpoint.volume = new CheckpointSpec.Volume());
     assertThat(v).extracting(Violation::field).containsExactly("spec.checkpoint.volume");
   }
 
@@ -207,7 +210,7 @@ class SpecValidatorTest {
         violations(
             job -> {
               job.getSpec().precision = Precision.FP32;
-              job.getSpec().parity = new dev.mpj.api.ParitySpec();
+              job.getSpec().parity = new ParitySpec();
             });
     assertThat(v).extracting(Violation::field).containsExactly("spec.parity");
   }
@@ -215,10 +218,7 @@ class SpecValidatorTest {
   @Test
   void badQuantityNamesTheField() {
     List<Violation> v =
-        violations(
-            job ->
-                job.getSpec().resources.gpuMemory =
-                    new io.fabric8.kubernetes.api.model.Quantity("-16Gi"));
+        violations(job -> job.getSpec().resources.gpuMemory = new Quantity("-16Gi"));
     assertThat(v).extracting(Violation::field).containsExactly("spec.resources.gpuMemory");
   }
 

@@ -3,6 +3,7 @@ package dev.mpj.operator.gang;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.ReplicaPods;
 import java.time.Instant;
@@ -86,13 +87,15 @@ public final class GangPlanner {
       Replica r = failed.get();
       List<String> stop = names(current, Replica::active);
       String why = reason(r, current);
-      if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_BAD_CONFIG) {
+      if (r.failed() && r.exitCode() != null && r.exitCode() == TrainerContract.EXIT_BAD_CONFIG) {
         return new Verdict.Fail(
             "InvalidConfig",
             r.failureDescription() + ": the trainer refused its config; not restarted" + why,
             stop);
       }
-      if (r.failed() && r.exitCode() != null && r.exitCode() == JobNames.EXIT_PARITY_FAILURE) {
+      if (r.failed()
+          && r.exitCode() != null
+          && r.exitCode() == TrainerContract.EXIT_PARITY_FAILURE) {
         return new Verdict.Fail(
             "PrecisionParity",
             r.failureDescription()

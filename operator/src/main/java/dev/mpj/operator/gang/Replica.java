@@ -3,6 +3,7 @@ package dev.mpj.operator.gang;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Crd;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -29,7 +30,6 @@ public record Replica(
     Integer exitCode,
     String reason,
     boolean deleting,
-    String podIp,
     String trainerReason) {
 
   /** A status message holds at most this much of a trainer's reason. */
@@ -46,9 +46,8 @@ public record Replica(
       String phase,
       Integer exitCode,
       String reason,
-      boolean deleting,
-      String podIp) {
-    this(name, rank, attempt, worldSize, shape, phase, exitCode, reason, deleting, podIp, null);
+      boolean deleting) {
+    this(name, rank, attempt, worldSize, shape, phase, exitCode, reason, deleting, null);
   }
 
   public static Replica of(Pod pod) {
@@ -57,12 +56,10 @@ public record Replica(
     Integer exitCode = null;
     String reason = null;
     String phase = null;
-    String podIp = null;
     String trainerReason = null;
     if (pod.getStatus() != null) {
       phase = pod.getStatus().getPhase();
       reason = pod.getStatus().getReason();
-      podIp = pod.getStatus().getPodIP();
       for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
         if (JobNames.CONTAINER.equals(cs.getName())
             && cs.getState() != null
@@ -85,7 +82,6 @@ public record Replica(
         exitCode,
         reason,
         pod.getMetadata().getDeletionTimestamp() != null,
-        podIp,
         trainerReason);
   }
 
@@ -113,7 +109,7 @@ public record Replica(
 
   /** It failed because another replica did: its reason tells what it saw, not the cause. */
   public boolean peerFailed() {
-    return exitCode != null && exitCode == JobNames.EXIT_PEER_FAILED;
+    return exitCode != null && exitCode == TrainerContract.EXIT_REPLICAS_FAILED;
   }
 
   public boolean failed() {

@@ -1,5 +1,6 @@
 package dev.mpj.operator.progress;
 
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +67,7 @@ public final class ProgressPoller implements AutoCloseable {
                   .GET()
                   .build();
           return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-              .orTimeout(timeout.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS)
+              .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
               .handle(
                   (response, error) -> {
                     try {
@@ -107,12 +109,12 @@ public final class ProgressPoller implements AutoCloseable {
         continue;
       }
       for (ContainerPort p : c.getPorts()) {
-        if (JobNames.PORT_METRICS.equals(p.getName()) && p.getContainerPort() != null) {
+        if (TrainerContract.PORT_METRICS.equals(p.getName()) && p.getContainerPort() != null) {
           port = p.getContainerPort();
         }
       }
       for (EnvVar e : c.getEnv()) {
-        if ("MPJ_METRICS_PORT".equals(e.getName())
+        if (TrainerContract.ENV_METRICS_PORT.equals(e.getName())
             && e.getValue() != null
             && e.getValue().matches("\\d+")) {
           port = Integer.parseInt(e.getValue());

@@ -3,6 +3,7 @@ package dev.mpj.operator.resources;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.TrainerConfig;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -57,9 +58,9 @@ public final class JobChildren {
         .withPublishNotReadyAddresses(true)
         .withSelector(Labels.podSelector(job))
         .addNewPort()
-        .withName(JobNames.PORT_COORDINATOR)
+        .withName(TrainerContract.PORT_COORDINATOR)
         .withPort(coordinatorPort)
-        .withNewTargetPort(JobNames.PORT_COORDINATOR)
+        .withNewTargetPort(TrainerContract.PORT_COORDINATOR)
         .endPort()
         .endSpec()
         .build();

@@ -18,25 +18,8 @@ public final class JobNames {
   public static final String CONFIG_PATH = CONFIG_DIR + "/" + CONFIG_KEY;
   public static final String OUTPUT_DIR = "/var/run/mpj/output";
 
-  /**
-   * Kubernetes' default, set explicitly: rank 0 leaves its final progress there for the pod's
-   * status.
-   */
-  public static final String TERMINATION_MESSAGE_PATH = "/dev/termination-log";
-
   public static final String CHECKPOINT_DIR = "/var/run/mpj/checkpoints";
   public static final String TMP_DIR = "/tmp";
-
-  public static final String PORT_COORDINATOR = "coordinator";
-  public static final String PORT_METRICS = "metrics";
-
-  /** Trainer exit codes (the contract of mpj-trainer). */
-  public static final int EXIT_BAD_CONFIG = 2;
-
-  public static final int EXIT_PARITY_FAILURE = 3;
-
-  /** The trainer failed because a peer did (retryable): its reason tells what it saw. */
-  public static final int EXIT_PEER_FAILED = 75;
 
   private JobNames() {}
 

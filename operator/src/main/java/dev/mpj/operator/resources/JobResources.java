@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -86,7 +87,7 @@ public final class JobResources {
         .getItems()
         .stream()
         .filter(pod -> JobChildren.ownedBy(pod, job))
-        .sorted(java.util.Comparator.comparing(pod -> pod.getMetadata().getName()))
+        .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
         .toList();
   }
 

@@ -5,6 +5,7 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.PodTemplateOverlay;
 import dev.mpj.api.ResourcesSpec;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.operator.OperatorSettings;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -24,8 +25,6 @@ import java.util.Optional;
 
 /** The desired pod of one replica of one attempt. A pure function of the job and the attempt. */
 public final class ReplicaPods {
-  public static final String GPU_RESOURCE = "nvidia.com/gpu";
-
   /**
    * The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for
    * it.
@@ -72,14 +71,19 @@ public final class ReplicaPods {
             .withName(JobNames.CONTAINER)
             .withImage(spec.image != null ? spec.image : settings.defaultImage())
             .withCommand("mpj-trainer")
-            .withArgs("train", "--config", "$(MPJ_CONFIG)", "--output", "$(MPJ_OUTPUT_DIR)")
+            .withArgs(
+                "train",
+                "--config",
+                "$(" + TrainerContract.ENV_CONFIG + ")",
+                "--output",
+                "$(" + TrainerContract.ENV_OUTPUT_DIR + ")")
             .withEnv(env(job, attempt, worldSize, rank, settings))
             .addNewPort()
-            .withName(JobNames.PORT_COORDINATOR)
+            .withName(TrainerContract.PORT_COORDINATOR)
             .withContainerPort(settings.coordinatorPort())
             .endPort()
             .addNewPort()
-            .withName(JobNames.PORT_METRICS)
+            .withName(TrainerContract.PORT_METRICS)
             .withContainerPort(settings.trainerMetricsPort())
             .endPort()
             .withNewResources()
@@ -99,7 +103,7 @@ public final class ReplicaPods {
             .endSeccompProfile()
             .endSecurityContext()
             .withVolumeMounts(mounts(rank))
-            .withTerminationMessagePath(JobNames.TERMINATION_MESSAGE_PATH)
+            .withTerminationMessagePath(TrainerContract.TERMINATION_MESSAGE_PATH)
             .withTerminationMessagePolicy("File")
             .build();
 
@@ -160,14 +164,15 @@ public final class ReplicaPods {
   private static List<EnvVar> env(
       MixedPrecisionJob job, int attempt, int worldSize, int rank, OperatorSettings settings) {
     List<EnvVar> env = new ArrayList<>();
-    env.add(value("MPJ_JOB_NAME", job.getMetadata().getName()));
-    env.add(value("MPJ_RANK", Integer.toString(rank)));
-    env.add(value("MPJ_WORLD_SIZE", Integer.toString(worldSize)));
-    env.add(value("MPJ_COORDINATOR_ADDR", JobNames.coordinatorAddress(job)));
-    env.add(value("MPJ_COORDINATOR_PORT", Integer.toString(settings.coordinatorPort())));
+    env.add(value(TrainerContract.ENV_JOB_NAME, job.getMetadata().getName()));
+    env.add(value(TrainerContract.ENV_RANK, Integer.toString(rank)));
+    env.add(value(TrainerContract.ENV_WORLD_SIZE, Integer.toString(worldSize)));
+    env.add(value(TrainerContract.ENV_COORDINATOR_ADDR, JobNames.coordinatorAddress(job)));
+    env.add(
+        value(TrainerContract.ENV_COORDINATOR_PORT, Integer.toString(settings.coordinatorPort())));
     env.add(
         new EnvVarBuilder()
-            .withName("MPJ_JOB_TOKEN")
+            .withName(TrainerContract.ENV_JOB_TOKEN)
             .withNewValueFrom()
             .withNewSecretKeyRef()
             .withName(JobNames.secret(job))
@@ -175,12 +180,16 @@ public final class ReplicaPods {
             .endSecretKeyRef()
             .endValueFrom()
             .build());
-    env.add(value("MPJ_ATTEMPT", Integer.toString(attempt)));
-    env.add(value("MPJ_CONFIG", JobNames.CONFIG_PATH));
-    env.add(value("MPJ_CHECKPOINT_DIR", JobNames.CHECKPOINT_DIR));
-    env.add(value("MPJ_OUTPUT_DIR", JobNames.OUTPUT_DIR));
-    env.add(value("MPJ_METRICS_PORT", Integer.toString(settings.trainerMetricsPort())));
-    env.add(value("MPJ_TERMINATION_MESSAGE_PATH", JobNames.TERMINATION_MESSAGE_PATH));
+    env.add(value(TrainerContract.ENV_ATTEMPT, Integer.toString(attempt)));
+    env.add(value(TrainerContract.ENV_CONFIG, JobNames.CONFIG_PATH));
+    env.add(value(TrainerContract.ENV_CHECKPOINT_DIR, JobNames.CHECKPOINT_DIR));
+    env.add(value(TrainerContract.ENV_OUTPUT_DIR, JobNames.OUTPUT_DIR));
+    env.add(
+        value(TrainerContract.ENV_METRICS_PORT, Integer.toString(settings.trainerMetricsPort())));
+    env.add(
+        value(
+            TrainerContract.ENV_TERMINATION_MESSAGE_PATH,
+            TrainerContract.TERMINATION_MESSAGE_PATH));
     return env;
   }
 
@@ -190,7 +199,7 @@ public final class ReplicaPods {
       r = new ResourcesSpec();
     }
     if (r.gpusPerReplica > 0) {
-      map.put(GPU_RESOURCE, new Quantity(Integer.toString(r.gpusPerReplica)));
+      map.put(TrainerContract.GPU_RESOURCE, new Quantity(Integer.toString(r.gpusPerReplica)));
     }
     if (r.cpu != null) {
       map.put("cpu", r.cpu);

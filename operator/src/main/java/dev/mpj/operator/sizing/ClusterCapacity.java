@@ -1,5 +1,6 @@
 package dev.mpj.operator.sizing;
 
+import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,12 +20,6 @@ import java.util.Objects;
  */
 public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
 
-  /** The extended resource of the NVIDIA device plugin. */
-  public static final String GPU_RESOURCE = "nvidia.com/gpu";
-
-  /** Node label of NVIDIA GPU feature discovery: memory of one GPU, in MiB. */
-  public static final String GPU_MEMORY_LABEL = "nvidia.com/gpu.memory";
-
   private static final long MIB = 1L << 20;
 
   /** Nothing known about the cluster: offline planning with {@code mpj plan}. */
@@ -41,10 +36,10 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
   /**
    * The capacity the job's nodes offer: nodes whose labels match {@code nodeSelector} (all nodes
    * when it is empty) and that are not cordoned. GPU memory is the smallest {@value
-   * #GPU_MEMORY_LABEL} among them. Free GPUs are each node's allocatable {@value #GPU_RESOURCE}
-   * less the requests of the pods bound to it that have not finished (phase Succeeded or Failed); a
-   * replica's GPUs must sit on one node, so each node contributes only whole replicas of {@code
-   * gpusPerReplica}.
+   * TrainerContract#GPU_MEMORY_LABEL} among them. Free GPUs are each node's allocatable {@value
+   * TrainerContract#GPU_RESOURCE} less the requests of the pods bound to it that have not finished
+   * (phase Succeeded or Failed); a replica's GPUs must sit on one node, so each node contributes
+   * only whole replicas of {@code gpusPerReplica}.
    */
   public static ClusterCapacity observe(
       List<Node> nodes, List<Pod> pods, Map<String, String> nodeSelector, int gpusPerReplica) {
@@ -89,7 +84,7 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
 
   private static Long labelledGpuMemory(Node node) {
     Map<String, String> labels = node.getMetadata().getLabels();
-    String value = labels != null ? labels.get(GPU_MEMORY_LABEL) : null;
+    String value = labels != null ? labels.get(TrainerContract.GPU_MEMORY_LABEL) : null;
     if (value == null) {
       return null;
     }
@@ -104,7 +99,7 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
   private static long allocatableGpus(Node node) {
     Map<String, Quantity> allocatable =
         node.getStatus() != null ? node.getStatus().getAllocatable() : null;
-    Quantity gpus = allocatable != null ? allocatable.get(GPU_RESOURCE) : null;
+    Quantity gpus = allocatable != null ? allocatable.get(TrainerContract.GPU_RESOURCE) : null;
     return gpus != null ? Quantity.getAmountInBytes(gpus).longValue() : 0;
   }
 
@@ -141,10 +136,10 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
     }
     Quantity q = null;
     if (container.getResources().getRequests() != null) {
-      q = container.getResources().getRequests().get(GPU_RESOURCE);
+      q = container.getResources().getRequests().get(TrainerContract.GPU_RESOURCE);
     }
     if (q == null && container.getResources().getLimits() != null) {
-      q = container.getResources().getLimits().get(GPU_RESOURCE);
+      q = container.getResources().getLimits().get(TrainerContract.GPU_RESOURCE);
     }
     return q != null ? Quantity.getAmountInBytes(q).longValue() : 0;
   }

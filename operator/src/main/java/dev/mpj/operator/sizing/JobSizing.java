@@ -55,13 +55,6 @@ public record JobSizing(
   /** The decision the operator acts on. */
   public SizingPlan toSizingPlan() {
     PrecisionSizing job = job();
-    BatchSplit split = job.split();
-    return new SizingPlan(
-        job.runs(),
-        split != null ? split.replicas() : 0,
-        split != null ? split.microBatch() : 0,
-        split != null ? split.gradientAccumulation() : 0,
-        toStatus(),
-        job.message());
+    return SizingPlan.of(job.runs(), job.split(), toStatus(), job.message());
   }
 }

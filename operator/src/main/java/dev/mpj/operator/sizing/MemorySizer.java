@@ -22,10 +22,6 @@ public final class MemorySizer implements Sizer {
 
   private final SizingSettings settings;
 
-  public MemorySizer() {
-    this(SizingSettings.defaults());
-  }
-
   public MemorySizer(SizingSettings settings) {
     this.settings = settings;
   }
@@ -225,20 +221,9 @@ public final class MemorySizer implements Sizer {
                 + decision.message
             : decision.message;
     if (split != null) {
-      status.plan = new SizingStatus.PrecisionPlan();
-      status.plan.precision = spec.precision.value();
-      status.plan.microBatch = split.microBatch();
-      status.plan.gradientAccumulation = split.gradientAccumulation();
-      status.plan.replicas = split.replicas();
-      status.plan.gpus = split.replicas() * limits.gpusPerReplica;
+      status.plan = PrecisionSizing.toStatus(spec.precision, split, limits.gpusPerReplica);
     }
-    return new SizingPlan(
-        runs,
-        split != null ? split.replicas() : 0,
-        split != null ? split.microBatch() : 0,
-        split != null ? split.gradientAccumulation() : 0,
-        status,
-        status.message);
+    return SizingPlan.of(runs, split, status, status.message);
   }
 
   private record Decision(

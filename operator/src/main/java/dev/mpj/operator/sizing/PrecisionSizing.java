@@ -60,16 +60,23 @@ public record PrecisionSizing(
   }
 
   SizingStatus.PrecisionPlan toStatus() {
-    SizingStatus.PrecisionPlan plan = new SizingStatus.PrecisionPlan();
-    plan.precision = precision.value();
+    SizingStatus.PrecisionPlan plan = toStatus(precision, split, gpusPerReplica);
     plan.fits = memoryFits();
     plan.bytesPerReplica = bytesPerReplica.total();
     plan.maxMicroBatch = maxMicroBatch;
+    return plan;
+  }
+
+  /** The plan's precision and split, for a job whose memory is not known. */
+  static SizingStatus.PrecisionPlan toStatus(
+      Precision precision, BatchSplit split, int gpusPerReplica) {
+    SizingStatus.PrecisionPlan plan = new SizingStatus.PrecisionPlan();
+    plan.precision = precision.value();
     if (split != null) {
       plan.microBatch = split.microBatch();
       plan.gradientAccumulation = split.gradientAccumulation();
       plan.replicas = split.replicas();
-      plan.gpus = gpus();
+      plan.gpus = split.replicas() * gpusPerReplica;
     }
     return plan;
   }

@@ -16,6 +16,17 @@ public record SizingPlan(
     SizingStatus status,
     String message) {
 
+  /** The plan of {@code split}: replicas, micro-batch and accumulation, all 0 without a split. */
+  static SizingPlan of(boolean fits, BatchSplit split, SizingStatus status, String message) {
+    return new SizingPlan(
+        fits,
+        split != null ? split.replicas() : 0,
+        split != null ? split.microBatch() : 0,
+        split != null ? split.gradientAccumulation() : 0,
+        status,
+        message);
+  }
+
   /**
    * True when the job fits but the cluster has fewer free GPUs than replicas.min needs: it should
    * wait (and be re-planned when capacity changes), not stall.

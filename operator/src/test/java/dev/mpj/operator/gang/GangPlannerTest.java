@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.MockCluster;
 import dev.mpj.operator.resources.ReplicaPods;
@@ -21,7 +22,7 @@ class GangPlannerTest {
 
   private Replica pod(int rank, int attempt, String phase, Integer exitCode) {
     return new Replica(
-        "digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false, "10.0.0.1");
+        "digits-worker-" + rank, rank, attempt, 2, shape, phase, exitCode, null, false);
   }
 
   private Verdict decide(JobPhase phase, int attempt, int restarts, Replica... replicas) {
@@ -74,17 +75,13 @@ class GangPlannerTest {
         exitCode,
         "Error",
         false,
-        null,
         trainerReason);
   }
 
   @Test
   void theReplicaThatFailedOnItsOwnDecidesAndItsReasonIsInTheMessage() {
     Replica peer =
-        failed(
-            0,
-            dev.mpj.operator.resources.JobNames.EXIT_PEER_FAILED,
-            "rank 0 of 2: the replicas failed: boom");
+        failed(0, TrainerContract.EXIT_REPLICAS_FAILED, "rank 0 of 2: the replicas failed: boom");
     Replica cause = failed(1, 1, "unexpected error: IllegalStateException: broken");
     Verdict.Restart r = (Verdict.Restart) decide(JobPhase.Running, 1, 0, peer, cause);
     assertThat(r.message())
@@ -98,7 +95,7 @@ class GangPlannerTest {
     Replica peer =
         failed(
             0,
-            dev.mpj.operator.resources.JobNames.EXIT_PEER_FAILED,
+            TrainerContract.EXIT_REPLICAS_FAILED,
             "rank 0 of 2: the replicas failed: rank 1 closed its connection");
     Replica killed = failed(1, 137, null);
     Verdict.Restart r = (Verdict.Restart) decide(JobPhase.Running, 1, 0, peer, killed);
@@ -136,7 +133,7 @@ class GangPlannerTest {
   @Test
   void anEvictedReplicaRestartsTheGang() {
     Replica evicted =
-        new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false, null);
+        new Replica("digits-worker-1", 1, 1, 2, shape, "Failed", null, "Evicted", false);
     Verdict v = decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), evicted);
     assertThat(v).isInstanceOf(Verdict.Restart.class);
     assertThat(((Verdict.Restart) v).message()).contains("Evicted");
@@ -144,8 +141,7 @@ class GangPlannerTest {
 
   @Test
   void aReplicaDeletedByOthersOrGoneRestartsTheGang() {
-    Replica draining =
-        new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true, null);
+    Replica draining = new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true);
     assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null), draining))
         .isInstanceOf(Verdict.Restart.class);
     assertThat(decide(JobPhase.Running, 1, 0, pod(0, 1, "Running", null)))
@@ -187,7 +183,7 @@ class GangPlannerTest {
 
   @Test
   void podsOfAnEarlierAttemptAreWaitedFor() {
-    Replica old = new Replica("digits-worker-0", 0, 1, 2, shape, "Running", null, null, true, null);
+    Replica old = new Replica("digits-worker-0", 0, 1, 2, shape, "Running", null, null, true);
     assertThat(decide(JobPhase.Restarting, 2, 1, old)).isEqualTo(new Verdict.AwaitStop(List.of()));
     assertThat(decide(JobPhase.Restarting, 2, 1))
         .isEqualTo(new Verdict.Start(2, null, List.of(), false));

@@ -13,6 +13,7 @@ import dev.mpj.operator.planning.ClusterPlanner.State;
 import dev.mpj.operator.sizing.GpuMemory;
 import dev.mpj.operator.sizing.JobSizing;
 import dev.mpj.operator.sizing.MemorySizer;
+import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -29,7 +30,7 @@ class ClusterPlannerTest {
 
   private static final long MIB = 1L << 20;
   private final GpuCatalog catalog = GpuCatalog.builtIn();
-  private final MemorySizer sizer = new MemorySizer();
+  private final MemorySizer sizer = new MemorySizer(SizingSettings.defaults());
 
   static Node node(String name, Map<String, String> labels, Map<String, String> allocatable) {
     Map<String, Quantity> q = new HashMap<>();

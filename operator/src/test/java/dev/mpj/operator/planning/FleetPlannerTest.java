@@ -10,6 +10,7 @@ import dev.mpj.operator.planning.FleetPlanner.JobPlan;
 import dev.mpj.operator.sizing.MemoryModel;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.PrecisionSizing;
+import dev.mpj.operator.sizing.SizingSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class FleetPlannerTest {
 
   static final Path EXAMPLES = Path.of("..", "docs", "examples");
-  private final MemorySizer sizer = new MemorySizer();
+  private final MemorySizer sizer = new MemorySizer(SizingSettings.defaults());
 
   static FleetManifests examples() throws IOException {
     FleetManifests all = FleetManifests.none();

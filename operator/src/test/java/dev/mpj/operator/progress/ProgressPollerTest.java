@@ -1,6 +1,6 @@
 package dev.mpj.operator.progress;
 
-import static dev.mpj.operator.Eventually.eventually;
+import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;

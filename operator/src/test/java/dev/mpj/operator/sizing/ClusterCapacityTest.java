@@ -2,6 +2,7 @@ package dev.mpj.operator.sizing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.TrainerContract;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -101,13 +102,13 @@ class ClusterCapacityTest {
     NodeBuilder b =
         new NodeBuilder().withNewMetadata().withName(name).addToLabels(labels).endMetadata();
     if (memoryMiB != null) {
-      b.editMetadata().addToLabels(ClusterCapacity.GPU_MEMORY_LABEL, memoryMiB).endMetadata();
+      b.editMetadata().addToLabels(TrainerContract.GPU_MEMORY_LABEL, memoryMiB).endMetadata();
     }
     return b.withNewSpec()
         .endSpec()
         .withNewStatus()
         .addToAllocatable("cpu", new Quantity("64"))
-        .addToAllocatable(ClusterCapacity.GPU_RESOURCE, new Quantity(String.valueOf(gpus)))
+        .addToAllocatable(TrainerContract.GPU_RESOURCE, new Quantity(String.valueOf(gpus)))
         .endStatus()
         .build();
   }
@@ -127,7 +128,7 @@ class ClusterCapacityTest {
             .addNewContainer()
             .withName("trainer")
             .withNewResources()
-            .addToLimits(ClusterCapacity.GPU_RESOURCE, new Quantity(String.valueOf(gpus)))
+            .addToLimits(TrainerContract.GPU_RESOURCE, new Quantity(String.valueOf(gpus)))
             .endResources()
             .endContainer()
             .addNewContainer()
@@ -145,8 +146,8 @@ class ClusterCapacityTest {
           .addNewInitContainer()
           .withName("warmup")
           .withNewResources()
-          .addToRequests(ClusterCapacity.GPU_RESOURCE, new Quantity(String.valueOf(initGpus)))
-          .addToLimits(ClusterCapacity.GPU_RESOURCE, new Quantity(String.valueOf(initGpus)))
+          .addToRequests(TrainerContract.GPU_RESOURCE, new Quantity(String.valueOf(initGpus)))
+          .addToLimits(TrainerContract.GPU_RESOURCE, new Quantity(String.valueOf(initGpus)))
           .endResources()
           .endInitContainer()
           .endSpec();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mpj.api.DataShape;
 import dev.mpj.api.MixedPrecisionJobSpec;
+import dev.mpj.api.Precision;
 import dev.mpj.api.SizingStatus;
 import org.junit.jupiter.api.Test;
 
@@ -110,7 +111,8 @@ class MemorySizerTest {
             training: {globalBatchSize: 64, steps: 1}
             resources: {gpuMemory: 16Gi}
             """);
-    SizingPlan plan = new MemorySizer().plan(spec, ClusterCapacity.unknown());
+    SizingPlan plan =
+        new MemorySizer(SizingSettings.defaults()).plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
     assertThat(plan.message())
@@ -204,7 +206,7 @@ class MemorySizerTest {
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
     MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508");
-    spec.precision = dev.mpj.api.Precision.FP32;
+    spec.precision = Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.replicas()).isEqualTo(4);

@@ -60,10 +60,6 @@ public final class LossScaler {
     return growthTracker;
   }
 
-  public boolean isDynamic() {
-    return dynamic;
-  }
-
   /** Applies the outcome of one optimizer step: whether any gradient was inf or NaN. */
   public void update(boolean overflow) {
     if (!dynamic) {

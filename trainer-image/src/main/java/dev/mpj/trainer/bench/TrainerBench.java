@@ -10,6 +10,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
@@ -126,10 +127,7 @@ public final class TrainerBench {
       model.setBlock(ModelFactory.build(spec.model, data));
       DefaultTrainingConfig config =
           new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-              .optOptimizer(
-                  ai.djl.training.optimizer.Optimizer.adam()
-                      .optLearningRateTracker(Tracker.fixed(0.001f))
-                      .build());
+              .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.001f)).build());
       trainer = model.newTrainer(config);
       trainer.initialize(ModelFactory.inputShape(data, batch));
     }

@@ -2,12 +2,14 @@ package dev.mpj.trainer.checkpoint;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +40,7 @@ public final class CheckpointWriter implements AutoCloseable {
   private volatile Published lastPublished;
 
   /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
-  public record Published(long step, java.time.Instant time, Path path) {}
+  public record Published(long step, Instant time, Path path) {}
 
   /** How long one checkpoint took to write (files, fsync, renames, retention) and how big it is. */
   public record WriteReport(long step, long bytes, double writeSeconds) {}
@@ -78,9 +80,7 @@ public final class CheckpointWriter implements AutoCloseable {
               WriteReport report = write(folder, snapshot, keep);
               lastPublished =
                   new Published(
-                      report.step(),
-                      java.time.Instant.now(),
-                      folder.resolve(folderName(report.step())));
+                      report.step(), Instant.now(), folder.resolve(folderName(report.step())));
               return report;
             });
     return waited;
@@ -208,7 +208,7 @@ public final class CheckpointWriter implements AutoCloseable {
   private static void writeForced(Path file, byte[] bytes) throws IOException {
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      var buffer = java.nio.ByteBuffer.wrap(bytes);
+      var buffer = ByteBuffer.wrap(bytes);
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
@@ -223,7 +223,8 @@ public final class CheckpointWriter implements AutoCloseable {
     }
   }
 
-  static void deleteTree(Path root) throws IOException {
+  /** Deletes {@code root} and everything under it. */
+  public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

@@ -1,19 +1,17 @@
 package dev.mpj.trainer.checkpoint;
 
+import dev.mpj.api.TrainerContract;
 import java.time.Duration;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
  * SIGTERM (a pod being deleted, a node drained) asks the run to stop: the loop finishes its step,
- * writes a checkpoint of it and exits with {@link #EXIT_INTERRUPTED}. If that takes longer than the
- * grace period, the process halts with the same code: the pod's own grace (60 s) must not run out
- * first, or the kubelet's SIGKILL would decide the exit code.
+ * writes a checkpoint of it and exits with {@link TrainerContract#EXIT_PREEMPTED}. If that takes
+ * longer than the grace period, the process halts with the same code: the pod's own grace (60 s)
+ * must not run out first, or the kubelet's SIGKILL would decide the exit code.
  */
 public final class PreemptionHandler implements AutoCloseable {
-  /** 128 + SIGTERM, as a shell reports a process ended by SIGTERM: interrupted, retryable. */
-  public static final int EXIT_INTERRUPTED = 143;
-
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(25);
 
   private static final Signal TERM = new Signal("TERM");
@@ -66,7 +64,7 @@ public final class PreemptionHandler implements AutoCloseable {
               System.err.printf(
                   "mpj-trainer: the checkpoint did not finish within the %d s grace period: exiting without it%n",
                   grace.toSeconds());
-              Runtime.getRuntime().halt(EXIT_INTERRUPTED);
+              Runtime.getRuntime().halt(TrainerContract.EXIT_PREEMPTED);
             },
             "preemption-watchdog");
     watchdog.setDaemon(true);

@@ -1,6 +1,7 @@
 package dev.mpj.trainer.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.optim.Optimizer;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ public record Snapshot(
   }
 
   private static SafetensorsFile.Tensor tensor(String name, NDArray array) {
-    if (array.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32) {
+    if (array.getDataType() != DataType.FLOAT32) {
       throw new IllegalStateException(
           name + " is " + array.getDataType() + ", a checkpoint holds FP32 only");
     }

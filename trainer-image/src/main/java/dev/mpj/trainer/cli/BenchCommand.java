@@ -1,8 +1,8 @@
 package dev.mpj.trainer.cli;
 
+import dev.mpj.trainer.bench.AllReduceBenchCommand;
+import dev.mpj.trainer.bench.CheckpointBenchCommand;
 import dev.mpj.trainer.bench.TrainerBench;
-import dev.mpj.trainer.checkpoint.CheckpointBenchCommand;
-import dev.mpj.trainer.collective.AllReduceBenchCommand;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -3,6 +3,7 @@ package dev.mpj.trainer.cli;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.TrainerConfig;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
@@ -11,7 +12,6 @@ import dev.mpj.trainer.checkpoint.PreemptedException;
 import dev.mpj.trainer.checkpoint.PreemptionHandler;
 import dev.mpj.trainer.checkpoint.Resume;
 import dev.mpj.trainer.collective.CollectiveException;
-import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -53,8 +54,6 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Train one job: standalone with -f JOB.yaml, or in a pod with --config FILE.")
 final class TrainCommand implements Callable<Integer> {
-  static final int EXIT_PARITY = 3;
-
   static final class Source {
     @Option(
         names = "-f",
@@ -149,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     } catch (InvalidJobException e) {
       failureReason = "invalid job: " + e.getMessage();
       System.err.println("mpj-trainer: " + failureReason);
-      return TrainerCommand.EXIT_BAD_INPUT;
+      return TrainerContract.EXIT_BAD_CONFIG;
     } catch (RuntimeException | Error e) {
       // Nobody planned for it: its one-line summary reaches the job's status, the trace the log.
       failureReason = FailureReasons.unexpected(e);
@@ -180,7 +179,9 @@ final class TrainCommand implements Callable<Integer> {
       return;
     }
     TerminationMessage.target(
-            terminationMessagePath, System.getenv(), TerminationMessage.KUBERNETES_DEFAULT)
+            terminationMessagePath,
+            System.getenv(),
+            Path.of(TrainerContract.TERMINATION_MESSAGE_PATH))
         .flatMap(file -> TerminationMessage.write(file, progress, failureReason))
         .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
   }
@@ -205,7 +206,7 @@ final class TrainCommand implements Callable<Integer> {
                 metricsPort == null
                     ? null
                     : MetricsServer.start(
-                        metricsPort, observed, System.getenv(MetricsServer.TOKEN_VARIABLE))) {
+                        metricsPort, observed, System.getenv(TrainerContract.ENV_JOB_TOKEN))) {
           CheckpointListener checkpoints = null;
           if (writer != null) {
             checkpoints =
@@ -245,15 +246,13 @@ final class TrainCommand implements Callable<Integer> {
           } catch (ParityFailure e) {
             failureReason = e.getMessage();
             System.err.println("mpj-trainer: " + e.getMessage());
-            return EXIT_PARITY;
+            return TrainerContract.EXIT_PARITY_FAILURE;
           } catch (PreemptedException e) {
             failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
                 "mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
-                e.getMessage(),
-                preemption.secondsSinceRequest(),
-                PreemptionHandler.EXIT_INTERRUPTED);
-            return PreemptionHandler.EXIT_INTERRUPTED;
+                e.getMessage(), preemption.secondsSinceRequest(), TrainerContract.EXIT_PREEMPTED);
+            return TrainerContract.EXIT_PREEMPTED;
           }
           ReplicaStartup.checkAgreement(replicas, session, config, System.err);
           Map<String, Object> sections = new LinkedHashMap<>();
@@ -272,8 +271,8 @@ final class TrainCommand implements Callable<Integer> {
               config.rank(), config.replicas(), e.getMessage());
       System.err.printf(
           "mpj-trainer: rank %d of %d: the replicas failed (retryable, exit %d): %s%n",
-          config.rank(), config.replicas(), CollectiveException.EXIT_CODE, e.getMessage());
-      return CollectiveException.EXIT_CODE;
+          config.rank(), config.replicas(), TrainerContract.EXIT_REPLICAS_FAILED, e.getMessage());
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     } catch (IOException | UncheckedIOException e) {
       failureReason = "cannot write to " + output + " or its checkpoints: " + e.getMessage();
       System.err.println("mpj-trainer: " + failureReason);
@@ -295,7 +294,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
   private Path checkpointFolder() {
-    String mounted = System.getenv("MPJ_CHECKPOINT_DIR");
+    String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
     return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
   }
 
@@ -307,16 +306,12 @@ final class TrainCommand implements Callable<Integer> {
     String field = "--termination-grace-seconds";
     Integer seconds = terminationGraceSeconds;
     if (seconds == null) {
-      String env = System.getenv("MPJ_TERMINATION_GRACE_SECONDS");
-      if (env == null || env.isBlank()) {
+      field = TrainerContract.ENV_TERMINATION_GRACE_SECONDS;
+      OptionalInt env = TrainerContract.intVariable(System.getenv(), field);
+      if (env.isEmpty()) {
         return PreemptionHandler.DEFAULT_GRACE;
       }
-      field = "MPJ_TERMINATION_GRACE_SECONDS";
-      try {
-        seconds = Integer.parseInt(env.trim());
-      } catch (NumberFormatException e) {
-        throw new InvalidJobException(field, "is not a whole number of seconds: " + env);
-      }
+      seconds = env.getAsInt();
     }
     if (seconds < 1) {
       throw new InvalidJobException(field, "must be at least 1 (got " + seconds + ")");
@@ -330,17 +325,19 @@ final class TrainCommand implements Callable<Integer> {
    */
   private static void useCpuRequest(RunConfig config) {
     String property = "ai.djl.pytorch.num_threads";
-    if (System.getProperty(property) != null
-        || config.spec().resources == null
-        || config.spec().resources.cpu == null) {
+    if (System.getProperty(property) != null || config.spec().resources == null) {
       return;
     }
-    double cpus =
-        io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(config.spec().resources.cpu)
-            .doubleValue();
-    int threads = (int) Math.max(1, Math.ceil(cpus));
-    System.setProperty(property, Integer.toString(threads));
-    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    config
+        .spec()
+        .resources
+        .cpuCores()
+        .ifPresent(
+            cpus -> {
+              int threads = (int) Math.max(1, Math.ceil(cpus));
+              System.setProperty(property, Integer.toString(threads));
+              System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            });
   }
 
   private RunConfig resolve() {
@@ -349,7 +346,7 @@ final class TrainCommand implements Callable<Integer> {
       namespace = job.getMetadata().getNamespace();
       // With the rendezvous environment set, -f joins a multi-replica run as the config would.
       return RunConfig.standalone(
-          job, microBatch, rankFromEnvironment(), replicasFromEnvironment());
+          job, microBatch, rankFromEnvironment(), worldSizeFromEnvironment());
     }
     if (microBatch != null) {
       throw new InvalidJobException(
@@ -367,23 +364,11 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static int rankFromEnvironment() {
-    return intFromEnvironment(RendezvousConfig.RANK, 0);
+    return TrainerContract.intVariable(System.getenv(), TrainerContract.ENV_RANK).orElse(0);
   }
 
-  private static int replicasFromEnvironment() {
-    return intFromEnvironment(RendezvousConfig.WORLD_SIZE, 1);
-  }
-
-  private static int intFromEnvironment(String name, int fallback) {
-    String value = System.getenv(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new InvalidJobException(name, "is not a number: " + value);
-    }
+  private static int worldSizeFromEnvironment() {
+    return TrainerContract.intVariable(System.getenv(), TrainerContract.ENV_WORLD_SIZE).orElse(1);
   }
 
   private void prepareOutput() {

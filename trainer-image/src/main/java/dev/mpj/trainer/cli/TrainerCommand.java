@@ -13,9 +13,6 @@ import picocli.CommandLine.Command;
     subcommands = {TrainCommand.class, BenchCommand.class})
 public final class TrainerCommand implements Runnable {
 
-  /** Bad config: permanent, the operator does not restart. */
-  public static final int EXIT_BAD_INPUT = 2;
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override

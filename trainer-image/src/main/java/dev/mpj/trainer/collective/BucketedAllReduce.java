@@ -15,6 +15,20 @@ import java.util.concurrent.ExecutorService;
  */
 public final class BucketedAllReduce implements AutoCloseable {
 
+  /** What a session needs of the replica group that started it. */
+  interface Group {
+    int worldSize();
+
+    /** Direct buffers for the buckets, the same ones for every session of the group. */
+    ByteBuffer[] bucketBuffers(int count, int bytes);
+
+    /** Reduces one packed bucket in place, on the communication thread or the caller's. */
+    void reduceInPlace(ByteBuffer data, int elements, ElementType type, Reduction reduction);
+
+    /** The session ended: another may start. */
+    void sessionClosed(BucketedAllReduce session);
+  }
+
   /**
    * Bytes [targetOffset, targetOffset + length) of a caller's buffer, at bucketOffset in the
    * bucket.
@@ -31,7 +45,7 @@ public final class BucketedAllReduce implements AutoCloseable {
     }
   }
 
-  private final ReplicaGroup group;
+  private final Group group;
   private final ElementType type;
   private final Reduction reduction;
   private final int bucketBytes;
@@ -43,7 +57,7 @@ public final class BucketedAllReduce implements AutoCloseable {
   private boolean finished;
 
   BucketedAllReduce(
-      ReplicaGroup group,
+      Group group,
       ElementType type,
       Reduction reduction,
       int bucketBytes,
@@ -75,7 +89,7 @@ public final class BucketedAllReduce implements AutoCloseable {
     if (finished) {
       throw new IllegalStateException("this all-reduce is finished");
     }
-    ReplicaGroup.checkLength(buffer.remaining(), type);
+    type.checkLength(buffer.remaining());
     throwIfFailed();
     if (group.worldSize() == 1) {
       return; // the sum and the mean of one replica's values are its values

@@ -1,17 +1,13 @@
 package dev.mpj.trainer.collective;
 
+import dev.mpj.api.TrainerContract;
+
 /**
  * A collective operation could not complete. Always retryable: the gang restarts from the newest
- * checkpoint (exit code {@link #EXIT_CODE}); a bad configuration is an IllegalArgumentException
- * instead.
+ * checkpoint (exit code {@link TrainerContract#EXIT_REPLICAS_FAILED}); a bad configuration is an
+ * IllegalArgumentException instead.
  */
 public class CollectiveException extends RuntimeException {
-
-  /**
-   * EX_TEMPFAIL from sysexits.h: the exit code a trainer uses for these, which the operator
-   * retries.
-   */
-  public static final int EXIT_CODE = 75;
 
   public CollectiveException(String message) {
     super(message);

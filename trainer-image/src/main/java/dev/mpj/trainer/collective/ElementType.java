@@ -19,4 +19,14 @@ public enum ElementType {
   public int bytes() {
     return bytes;
   }
+
+  /**
+   * @throws IllegalArgumentException when {@code bytes} is not a whole number of these values
+   */
+  void checkLength(int bytes) {
+    if (bytes % this.bytes != 0) {
+      throw new IllegalArgumentException(
+          "a buffer of " + bytes + " bytes is not a whole number of " + this + " values");
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.mpj.trainer.collective;
 import dev.mpj.trainer.collective.Handshake.Purpose;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -442,7 +443,7 @@ final class Rendezvous {
   }
 
   private static String describe(IOException e) {
-    if (e instanceof java.io.EOFException) {
+    if (e instanceof EOFException) {
       return "it hung up before proving the job token";
     }
     if (e instanceof SocketTimeoutException) {

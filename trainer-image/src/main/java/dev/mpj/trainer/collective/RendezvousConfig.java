@@ -1,5 +1,16 @@
 package dev.mpj.trainer.collective;
 
+import static dev.mpj.api.TrainerContract.ENV_ATTEMPT;
+import static dev.mpj.api.TrainerContract.ENV_COLLECTIVE_TIMEOUT_SECONDS;
+import static dev.mpj.api.TrainerContract.ENV_COORDINATOR_ADDR;
+import static dev.mpj.api.TrainerContract.ENV_COORDINATOR_PORT;
+import static dev.mpj.api.TrainerContract.ENV_JOB_TOKEN;
+import static dev.mpj.api.TrainerContract.ENV_RANK;
+import static dev.mpj.api.TrainerContract.ENV_RENDEZVOUS_TIMEOUT_SECONDS;
+import static dev.mpj.api.TrainerContract.ENV_RING_PORT;
+import static dev.mpj.api.TrainerContract.ENV_WORLD_SIZE;
+import static dev.mpj.api.TrainerContract.intVariable;
+
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,55 +40,39 @@ public record RendezvousConfig(
     int ringPort,
     int attempt) {
 
-  public static final String RANK = "MPJ_RANK";
-  public static final String WORLD_SIZE = "MPJ_WORLD_SIZE";
-  public static final String COORDINATOR_ADDR = "MPJ_COORDINATOR_ADDR";
-  public static final String COORDINATOR_PORT = "MPJ_COORDINATOR_PORT";
-  public static final String JOB_TOKEN = "MPJ_JOB_TOKEN";
-
-  /** Optional: seconds without progress before a collective fails (default 60). */
-  public static final String OPERATION_TIMEOUT = "MPJ_COLLECTIVE_TIMEOUT_SECONDS";
-
-  /** Optional: seconds the rendezvous waits for all peers (default 300). */
-  public static final String RENDEZVOUS_TIMEOUT = "MPJ_RENDEZVOUS_TIMEOUT_SECONDS";
-
-  /** Optional: the port of this rank's ring listener (default 0: any free port). */
-  public static final String RING_PORT = "MPJ_RING_PORT";
-
-  /** Optional: which start of the gang this is (default 0); set by the operator on every pod. */
-  public static final String ATTEMPT = "MPJ_ATTEMPT";
-
   public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(60);
   public static final Duration DEFAULT_RENDEZVOUS_TIMEOUT = Duration.ofSeconds(300);
 
   public RendezvousConfig {
     if (worldSize < 1) {
-      throw new IllegalArgumentException(WORLD_SIZE + " must be at least 1, got " + worldSize);
+      throw new IllegalArgumentException(ENV_WORLD_SIZE + " must be at least 1, got " + worldSize);
     }
     if (rank < 0 || rank >= worldSize) {
-      throw new IllegalArgumentException(RANK + " must be in [0, " + worldSize + "), got " + rank);
+      throw new IllegalArgumentException(
+          ENV_RANK + " must be in [0, " + worldSize + "), got " + rank);
     }
     if (worldSize > 1) {
       if (coordinatorHost == null || coordinatorHost.isBlank()) {
         throw new IllegalArgumentException(
-            COORDINATOR_ADDR + " is required when " + WORLD_SIZE + " > 1");
+            ENV_COORDINATOR_ADDR + " is required when " + ENV_WORLD_SIZE + " > 1");
       }
       if (coordinatorPort < 1 || coordinatorPort > 65535) {
         throw new IllegalArgumentException(
-            COORDINATOR_PORT + " must be a port in [1, 65535], got " + coordinatorPort);
+            ENV_COORDINATOR_PORT + " must be a port in [1, 65535], got " + coordinatorPort);
       }
       if (jobToken == null || jobToken.isEmpty()) {
-        throw new IllegalArgumentException(JOB_TOKEN + " is required when " + WORLD_SIZE + " > 1");
+        throw new IllegalArgumentException(
+            ENV_JOB_TOKEN + " is required when " + ENV_WORLD_SIZE + " > 1");
       }
     }
     if (ringPort < 0 || ringPort > 65535) {
       throw new IllegalArgumentException(
-          RING_PORT + " must be a port in [0, 65535], got " + ringPort);
+          ENV_RING_PORT + " must be a port in [0, 65535], got " + ringPort);
     }
-    requirePositive(operationTimeout, OPERATION_TIMEOUT);
-    requirePositive(rendezvousTimeout, RENDEZVOUS_TIMEOUT);
+    requirePositive(operationTimeout, ENV_COLLECTIVE_TIMEOUT_SECONDS);
+    requirePositive(rendezvousTimeout, ENV_RENDEZVOUS_TIMEOUT_SECONDS);
     if (attempt < 0) {
-      throw new IllegalArgumentException(ATTEMPT + " must not be negative, got " + attempt);
+      throw new IllegalArgumentException(ENV_ATTEMPT + " must not be negative, got " + attempt);
     }
   }
 
@@ -110,30 +105,38 @@ public record RendezvousConfig(
   }
 
   /**
-   * Reads the variables above; a missing {@code MPJ_WORLD_SIZE} means a single replica.
+   * Reads the variables of {@link dev.mpj.api.TrainerContract}; a missing {@code MPJ_WORLD_SIZE}
+   * means a single replica.
    *
-   * @throws IllegalArgumentException naming the variable when one is malformed (a bad config)
+   * @throws dev.mpj.api.validation.InvalidJobException naming the variable when a whole number is
+   *     malformed
+   * @throws IllegalArgumentException naming the variable when a value is out of range (a bad
+   *     config)
    */
   public static RendezvousConfig fromEnv(Map<String, String> env) {
-    int worldSize = intVar(env, WORLD_SIZE, 1);
+    int worldSize = intVariable(env, ENV_WORLD_SIZE).orElse(1);
     return new RendezvousConfig(
-        intVar(env, RANK, 0),
+        intVariable(env, ENV_RANK).orElse(0),
         worldSize,
-        env.get(COORDINATOR_ADDR),
-        intVar(env, COORDINATOR_PORT, 0),
-        env.get(JOB_TOKEN),
+        env.get(ENV_COORDINATOR_ADDR),
+        intVariable(env, ENV_COORDINATOR_PORT).orElse(0),
+        env.get(ENV_JOB_TOKEN),
         Duration.ofMillis(
             Math.round(
                 1000
                     * doubleVar(
-                        env, OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT.toMillis() / 1000.0))),
+                        env,
+                        ENV_COLLECTIVE_TIMEOUT_SECONDS,
+                        DEFAULT_OPERATION_TIMEOUT.toMillis() / 1000.0))),
         Duration.ofMillis(
             Math.round(
                 1000
                     * doubleVar(
-                        env, RENDEZVOUS_TIMEOUT, DEFAULT_RENDEZVOUS_TIMEOUT.toMillis() / 1000.0))),
-        intVar(env, RING_PORT, 0),
-        intVar(env, ATTEMPT, 0));
+                        env,
+                        ENV_RENDEZVOUS_TIMEOUT_SECONDS,
+                        DEFAULT_RENDEZVOUS_TIMEOUT.toMillis() / 1000.0))),
+        intVariable(env, ENV_RING_PORT).orElse(0),
+        intVariable(env, ENV_ATTEMPT).orElse(0));
   }
 
   /** The same rendezvous for another rank: how a launcher derives each replica's settings. */
@@ -166,19 +169,19 @@ public record RendezvousConfig(
   /** The variables {@link #fromEnv} reads back to this config: for launching replica processes. */
   public Map<String, String> toEnv() {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put(RANK, Integer.toString(rank));
-    env.put(WORLD_SIZE, Integer.toString(worldSize));
+    env.put(ENV_RANK, Integer.toString(rank));
+    env.put(ENV_WORLD_SIZE, Integer.toString(worldSize));
     if (coordinatorHost != null) {
-      env.put(COORDINATOR_ADDR, coordinatorHost);
-      env.put(COORDINATOR_PORT, Integer.toString(coordinatorPort));
+      env.put(ENV_COORDINATOR_ADDR, coordinatorHost);
+      env.put(ENV_COORDINATOR_PORT, Integer.toString(coordinatorPort));
     }
     if (jobToken != null) {
-      env.put(JOB_TOKEN, jobToken);
+      env.put(ENV_JOB_TOKEN, jobToken);
     }
-    env.put(OPERATION_TIMEOUT, Double.toString(operationTimeout.toMillis() / 1000.0));
-    env.put(RENDEZVOUS_TIMEOUT, Double.toString(rendezvousTimeout.toMillis() / 1000.0));
-    env.put(RING_PORT, Integer.toString(ringPort));
-    env.put(ATTEMPT, Integer.toString(attempt));
+    env.put(ENV_COLLECTIVE_TIMEOUT_SECONDS, Double.toString(operationTimeout.toMillis() / 1000.0));
+    env.put(ENV_RENDEZVOUS_TIMEOUT_SECONDS, Double.toString(rendezvousTimeout.toMillis() / 1000.0));
+    env.put(ENV_RING_PORT, Integer.toString(ringPort));
+    env.put(ENV_ATTEMPT, Integer.toString(attempt));
     return env;
   }
 
@@ -207,18 +210,6 @@ public record RendezvousConfig(
   private static void requirePositive(Duration duration, String name) {
     if (duration == null || duration.isNegative() || duration.isZero()) {
       throw new IllegalArgumentException(name + " must be positive, got " + duration);
-    }
-  }
-
-  private static int intVar(Map<String, String> env, String name, int fallback) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be an integer, got '" + value + "'");
     }
   }
 

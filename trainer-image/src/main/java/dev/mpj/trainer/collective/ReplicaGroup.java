@@ -1,10 +1,10 @@
 package dev.mpj.trainer.collective;
 
+import dev.mpj.api.TrainerContract;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Any {@link CollectiveException} closes the group's connections at once, so that the failure
  * reaches every other replica promptly (each sees its neighbour's connection close), and every
- * later call fails too. A trainer exits with {@link CollectiveException#EXIT_CODE} on it:
+ * later call fails too. A trainer exits with {@link TrainerContract#EXIT_REPLICAS_FAILED} on it:
  * retryable.
  */
 public final class ReplicaGroup implements AutoCloseable {
@@ -40,6 +40,7 @@ public final class ReplicaGroup implements AutoCloseable {
   private boolean overlap = true;
   private ExecutorService communication;
   private BucketedAllReduce openSession;
+  private final BucketedAllReduce.Group sessionGroup = new SessionGroup();
   private volatile CollectiveException failure;
   private volatile boolean closed;
 
@@ -64,11 +65,6 @@ public final class ReplicaGroup implements AutoCloseable {
     Rendezvous.Formed formed = Rendezvous.form(config);
     return new ReplicaGroup(
         config.rank(), config.worldSize(), formed.links(), formed.ringAddress());
-  }
-
-  /** Joins from the environment variables of a trainer pod ({@link RendezvousConfig#fromEnv}). */
-  public static ReplicaGroup joinFromEnv(Map<String, String> env) {
-    return join(RendezvousConfig.fromEnv(env));
   }
 
   public int rank() {
@@ -216,7 +212,7 @@ public final class ReplicaGroup implements AutoCloseable {
    */
   public void allReduce(ByteBuffer buffer, ElementType type, Reduction reduction) {
     int bytes = buffer.remaining();
-    checkLength(bytes, type);
+    type.checkLength(bytes);
     if (worldSize == 1) {
       return;
     }
@@ -285,34 +281,52 @@ public final class ReplicaGroup implements AutoCloseable {
     }
     openSession =
         new BucketedAllReduce(
-            this, type, reduction, bucketBytes, overlap && worldSize > 1 ? communication : null);
+            sessionGroup,
+            type,
+            reduction,
+            bucketBytes,
+            overlap && worldSize > 1 ? communication : null);
     return openSession;
   }
 
-  /**
-   * The direct buffers of a bucketed all-reduce, the same ones for every session (one is open at a
-   * time, and it hands them all back before it ends). Fresh ones for every step would be freed only
-   * by a garbage collection, which a training loop with little heap garbage rarely runs: native
-   * memory grew by two buckets a step.
-   */
-  ByteBuffer[] bucketBuffers(int count, int bytes) {
-    if (buckets.length != count || buckets[0].capacity() < bytes) {
-      buckets = new ByteBuffer[count];
-      for (int i = 0; i < count; i++) {
-        buckets[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+  /** This group as its bucketed all-reduce sessions see it. */
+  private final class SessionGroup implements BucketedAllReduce.Group {
+    @Override
+    public int worldSize() {
+      return worldSize;
+    }
+
+    /**
+     * The same buffers for every session (one is open at a time, and it hands them all back before
+     * it ends). Fresh ones for every step would be freed only by a garbage collection, which a
+     * training loop with little heap garbage rarely runs: native memory grew by two buckets a step.
+     */
+    @Override
+    public ByteBuffer[] bucketBuffers(int count, int bytes) {
+      if (buckets.length != count || buckets[0].capacity() < bytes) {
+        buckets = new ByteBuffer[count];
+        for (int i = 0; i < count; i++) {
+          buckets[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+      }
+      return buckets;
+    }
+
+    @Override
+    public void reduceInPlace(
+        ByteBuffer data, int elements, ElementType type, Reduction reduction) {
+      ReplicaGroup.this.reduceInPlace(data, elements, type, reduction);
+    }
+
+    @Override
+    public void sessionClosed(BucketedAllReduce session) {
+      if (openSession == session) {
+        openSession = null;
       }
     }
-    return buckets;
   }
 
-  void sessionClosed(BucketedAllReduce session) {
-    if (openSession == session) {
-      openSession = null;
-    }
-  }
-
-  /** Reduces a packed bucket; called by a session, on its communication thread or the caller's. */
-  void reduceInPlace(ByteBuffer data, int elements, ElementType type, Reduction reduction) {
+  private void reduceInPlace(ByteBuffer data, int elements, ElementType type, Reduction reduction) {
     if (worldSize == 1) {
       return;
     }
@@ -367,13 +381,6 @@ public final class ReplicaGroup implements AutoCloseable {
     }
     if (links != null) {
       links.close(); // tells the neighbours at once; they tell theirs
-    }
-  }
-
-  static void checkLength(int bytes, ElementType type) {
-    if (bytes % type.bytes() != 0) {
-      throw new IllegalArgumentException(
-          "a buffer of " + bytes + " bytes is not a whole number of " + type + " values");
     }
   }
 

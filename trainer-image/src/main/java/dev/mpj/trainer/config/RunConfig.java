@@ -4,6 +4,7 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.Precision;
 import dev.mpj.api.TrainerConfig;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.api.validation.SpecValidator;
 import dev.mpj.api.validation.Violation;
@@ -76,12 +77,14 @@ public record RunConfig(
    */
   public static RunConfig standalone(
       MixedPrecisionJob job, Integer microBatch, int rank, int replicas) {
+    SpecValidator.requireValid(job);
     MixedPrecisionJobSpec spec = job.getSpec();
     if (microBatch != null && microBatch < 1) {
       throw new InvalidJobException("--micro-batch", "must be at least 1 (got " + microBatch + ")");
     }
     if (replicas < 1) {
-      throw new InvalidJobException("MPJ_WORLD_SIZE", "must be at least 1 (got " + replicas + ")");
+      throw new InvalidJobException(
+          TrainerContract.ENV_WORLD_SIZE, "must be at least 1 (got " + replicas + ")");
     }
     int shard = Math.max(1, (spec.training.globalBatchSize + replicas - 1) / replicas);
     int micro = microBatch == null ? shard : Math.min(microBatch, shard);
@@ -119,7 +122,9 @@ public record RunConfig(
     if (c.replicas < 1) {
       v.add(new Violation("replicas", "must be at least 1 (got " + c.replicas + ")"));
     } else if (c.rank < 0 || c.rank >= c.replicas) {
-      v.add(new Violation("MPJ_RANK", "must be in [0, " + c.replicas + ") (got " + c.rank + ")"));
+      v.add(
+          new Violation(
+              TrainerContract.ENV_RANK, "must be in [0, " + c.replicas + ") (got " + c.rank + ")"));
     }
     if (c.microBatch < 1) {
       v.add(new Violation("microBatch", "must be at least 1 (got " + c.microBatch + ")"));

@@ -1,5 +1,6 @@
 package dev.mpj.trainer.data;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /** The training and validation samples; which sample goes where depends only on the seed. */
@@ -14,8 +15,8 @@ public record DataSplit(Dataset train, Dataset validation) {
     int[] train = new int[n - held];
     System.arraycopy(order, 0, validation, 0, held);
     System.arraycopy(order, held, train, 0, n - held);
-    java.util.Arrays.sort(validation);
-    java.util.Arrays.sort(train);
+    Arrays.sort(validation);
+    Arrays.sort(train);
     return new DataSplit(all.select(train), all.select(validation));
   }
 }

@@ -1,5 +1,6 @@
 package dev.mpj.trainer.distributed;
 
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
@@ -37,7 +38,7 @@ public final class ReplicaStartup {
     }
     if (rendezvous.worldSize() != config.replicas()) {
       throw new InvalidJobException(
-          RendezvousConfig.WORLD_SIZE,
+          TrainerContract.ENV_WORLD_SIZE,
           "is "
               + rendezvous.worldSize()
               + " but the config trains "
@@ -46,7 +47,7 @@ public final class ReplicaStartup {
     }
     if (rendezvous.rank() != config.rank()) {
       throw new InvalidJobException(
-          RendezvousConfig.RANK,
+          TrainerContract.ENV_RANK,
           "is " + rendezvous.rank() + " but the config is for rank " + config.rank());
     }
     return ReplicaGroup.join(rendezvous);

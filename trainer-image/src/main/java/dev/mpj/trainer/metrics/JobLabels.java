@@ -1,5 +1,6 @@
 package dev.mpj.trainer.metrics;
 
+import dev.mpj.api.TrainerContract;
 import dev.mpj.trainer.config.RunConfig;
 import java.util.Map;
 
@@ -20,7 +21,7 @@ public record JobLabels(String jobName, String namespace, int replica) {
    * {@code namespace} from the rendered config or the manifest's metadata.
    */
   public static JobLabels of(RunConfig config, String namespace, Map<String, String> env) {
-    String name = env.get("MPJ_JOB_NAME");
+    String name = env.get(TrainerContract.ENV_JOB_NAME);
     return new JobLabels(
         name == null || name.isBlank() ? config.jobName() : name.trim(), namespace, config.rank());
   }

@@ -1,12 +1,14 @@
 package dev.mpj.trainer.metrics;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -15,9 +17,6 @@ import java.util.concurrent.Executors;
  * operator's), served by a daemon thread while the replica trains.
  */
 public final class MetricsServer implements AutoCloseable {
-  public static final String PORT_VARIABLE = "MPJ_METRICS_PORT";
-  public static final String TOKEN_VARIABLE = "MPJ_JOB_TOKEN";
-
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -34,15 +33,8 @@ public final class MetricsServer implements AutoCloseable {
     if (flag != null) {
       return checked("--metrics-port", flag);
     }
-    String value = env.get(PORT_VARIABLE);
-    if (value == null || value.isBlank()) {
-      return null;
-    }
-    try {
-      return checked(PORT_VARIABLE, Integer.parseInt(value.trim()));
-    } catch (NumberFormatException e) {
-      throw new InvalidJobException(PORT_VARIABLE, "is not a port number: " + value);
-    }
+    OptionalInt port = TrainerContract.intVariable(env, TrainerContract.ENV_METRICS_PORT);
+    return port.isPresent() ? checked(TrainerContract.ENV_METRICS_PORT, port.getAsInt()) : null;
   }
 
   private static int checked(String field, int port) {

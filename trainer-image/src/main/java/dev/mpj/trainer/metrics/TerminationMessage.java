@@ -2,6 +2,7 @@ package dev.mpj.trainer.metrics;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.TrainerContract;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +18,6 @@ import java.util.Optional;
  * its last poll of {@code /progress} was seconds old, and a failed job's status says why.
  */
 public final class TerminationMessage {
-  public static final String PATH_VARIABLE = "MPJ_TERMINATION_MESSAGE_PATH";
-
-  /** Kubernetes' default terminationMessagePath. */
-  public static final Path KUBERNETES_DEFAULT = Path.of("/dev/termination-log");
-
-  /** The kubelet keeps at most this many bytes of the message. */
-  public static final int MAX_BYTES = 4096;
-
   /** The field that says why the replica failed (absent when it did not). */
   public static final String REASON = "reason";
 
@@ -40,7 +33,7 @@ public final class TerminationMessage {
     if (given != null) {
       return Optional.of(given);
     }
-    String named = env.get(PATH_VARIABLE);
+    String named = env.get(TrainerContract.ENV_TERMINATION_MESSAGE_PATH);
     if (named != null && !named.isBlank()) {
       return Optional.of(Path.of(named.trim()));
     }
@@ -50,8 +43,9 @@ public final class TerminationMessage {
   }
 
   /**
-   * The progress as JSON of at most {@link #MAX_BYTES}: the optional parts (parity, then the
-   * checkpoint's path, then the checkpoint) are dropped until it fits.
+   * The progress as JSON of at most {@link TrainerContract#TERMINATION_MESSAGE_MAX_BYTES}: the
+   * optional parts (parity, then the checkpoint's path, then the checkpoint) are dropped until it
+   * fits.
    */
   public static byte[] render(Map<String, Object> progress) throws JsonProcessingException {
     return render(progress, null);
@@ -59,8 +53,9 @@ public final class TerminationMessage {
 
   /**
    * The reason (one line, first, at most {@link FailureReasons#MAX_CHARS}) and the progress (maybe
-   * empty) as JSON of at most {@link #MAX_BYTES}: the progress's optional parts (parity, then the
-   * checkpoint's path, then the checkpoint) are dropped until it fits.
+   * empty) as JSON of at most {@link TrainerContract#TERMINATION_MESSAGE_MAX_BYTES}: the progress's
+   * optional parts (parity, then the checkpoint's path, then the checkpoint) are dropped until it
+   * fits.
    */
   public static byte[] render(Map<String, Object> progress, String reason)
       throws JsonProcessingException {
@@ -70,16 +65,18 @@ public final class TerminationMessage {
     }
     p.putAll(progress);
     byte[] json = JSON.writeValueAsBytes(p);
-    if (json.length > MAX_BYTES && p.remove("parity") != null) {
+    if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES && p.remove("parity") != null) {
       json = JSON.writeValueAsBytes(p);
     }
-    if (json.length > MAX_BYTES && p.get("lastCheckpoint") instanceof Map<?, ?> checkpoint) {
+    if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES
+        && p.get("lastCheckpoint") instanceof Map<?, ?> checkpoint) {
       Map<Object, Object> shorter = new LinkedHashMap<>(checkpoint);
       shorter.remove("path");
       p.put("lastCheckpoint", shorter);
       json = JSON.writeValueAsBytes(p);
     }
-    if (json.length > MAX_BYTES && p.remove("lastCheckpoint") != null) {
+    if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES
+        && p.remove("lastCheckpoint") != null) {
       json = JSON.writeValueAsBytes(p);
     }
     return json;

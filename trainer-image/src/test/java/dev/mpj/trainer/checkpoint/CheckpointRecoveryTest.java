@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,7 +97,7 @@ class CheckpointRecoveryTest {
   void aTruncatedFileInTheNewestCheckpointResumesFromThePreviousOne() throws IOException {
     Path optimizer = checkpoints.resolve("step-00000030").resolve(CheckpointWriter.OPTIMIZER);
     byte[] bytes = Files.readAllBytes(optimizer);
-    Files.write(optimizer, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    Files.write(optimizer, Arrays.copyOf(bytes, bytes.length / 2));
 
     assertThat(train(32)).as(stderr).isZero();
     assertThat(stderr)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,7 +86,7 @@ class CheckpointWriterTest {
     CheckpointWriter.write(dir, snapshot(10), 3);
     CheckpointWriter.write(dir, snapshot(20), 3);
     Files.delete(dir.resolve("step-00000020").resolve(CheckpointWriter.OPTIMIZER));
-    List<String> reports = new java.util.ArrayList<>();
+    List<String> reports = new ArrayList<>();
     assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
     assertThat(reports)
         .singleElement()

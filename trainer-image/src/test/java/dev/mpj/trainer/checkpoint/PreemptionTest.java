@@ -2,6 +2,7 @@ package dev.mpj.trainer.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.TrainerContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class PreemptionTest {
     int exit = trainer.waitFor(GRACE_SECONDS + 20);
     double seconds = (System.nanoTime() - signalled) / 1e9;
 
-    assertThat(exit).as(trainer.log()).isEqualTo(PreemptionHandler.EXIT_INTERRUPTED);
+    assertThat(exit).as(trainer.log()).isEqualTo(TrainerContract.EXIT_PREEMPTED);
     assertThat(seconds).as("exit after SIGTERM").isLessThan(GRACE_SECONDS);
     long lastStep = TrainerProcess.lastStep(out);
     assertThat(lastStep).as("stopped mid-run, between interval checkpoints").isBetween(25L, 999L);

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +61,12 @@ class SafetensorsFileTest {
       assertThat(e.getValue().get("dtype").asText()).isEqualTo("F32");
       List<Long> shape = new ArrayList<>();
       e.getValue().get("shape").forEach(d -> shape.add(d.asLong()));
-      assertThat(shape)
-          .containsExactly(java.util.Arrays.stream(t.shape()).boxed().toArray(Long[]::new));
+      assertThat(shape).containsExactly(Arrays.stream(t.shape()).boxed().toArray(Long[]::new));
       long begin = e.getValue().get("data_offsets").get(0).asLong();
       long end = e.getValue().get("data_offsets").get(1).asLong();
       assertThat(begin).as("tensors packed in order").isEqualTo(expectedOffset);
       expectedOffset = end;
-      byte[] data = java.util.Arrays.copyOfRange(bytes, (int) (8 + n + begin), (int) (8 + n + end));
+      byte[] data = Arrays.copyOfRange(bytes, (int) (8 + n + begin), (int) (8 + n + end));
       assertThat(data).isEqualTo(t.data());
     }
     assertThat(names)
@@ -94,7 +94,7 @@ class SafetensorsFileTest {
     Path file = dir.resolve("model.safetensors");
     SafetensorsFile.write(file, tensors);
     byte[] bytes = Files.readAllBytes(file);
-    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+    Files.write(file, Arrays.copyOf(bytes, bytes.length - 3));
     assertThatThrownBy(() -> SafetensorsFile.read(file))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("outside the file");

@@ -2,7 +2,7 @@ package dev.mpj.trainer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.api.TrainerContract;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -63,7 +63,7 @@ class BadDataFileGangTest {
           .as("replica %d stops within 60 s, not after the 600 s rendezvous timeout", rank)
           .isTrue();
       String log = Files.readString(log(rank));
-      assertThat(replica.exitValue()).as(log).isEqualTo(TrainerCommand.EXIT_BAD_INPUT);
+      assertThat(replica.exitValue()).as(log).isEqualTo(TrainerContract.EXIT_BAD_CONFIG);
       assertThat(log)
           .contains(
               "spec.data.csv.path: " + csv + " line 4, column \"label\": 2.5 is not a whole number")
@@ -92,12 +92,12 @@ class BadDataFileGangTest {
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log(rank).toFile());
     builder.environment().keySet().removeIf(name -> name.startsWith("MPJ_"));
-    builder.environment().put(RendezvousConfig.RANK, Integer.toString(rank));
-    builder.environment().put(RendezvousConfig.WORLD_SIZE, "2");
-    builder.environment().put(RendezvousConfig.COORDINATOR_ADDR, "127.0.0.1");
-    builder.environment().put(RendezvousConfig.COORDINATOR_PORT, Integer.toString(port));
-    builder.environment().put(RendezvousConfig.JOB_TOKEN, "gang-token");
-    builder.environment().put(RendezvousConfig.RENDEZVOUS_TIMEOUT, "600");
+    builder.environment().put(TrainerContract.ENV_RANK, Integer.toString(rank));
+    builder.environment().put(TrainerContract.ENV_WORLD_SIZE, "2");
+    builder.environment().put(TrainerContract.ENV_COORDINATOR_ADDR, "127.0.0.1");
+    builder.environment().put(TrainerContract.ENV_COORDINATOR_PORT, Integer.toString(port));
+    builder.environment().put(TrainerContract.ENV_JOB_TOKEN, "gang-token");
+    builder.environment().put(TrainerContract.ENV_RENDEZVOUS_TIMEOUT_SECONDS, "600");
     return builder.start();
   }
 

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.trainer.data.NpzFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -214,11 +218,9 @@ class TrainCommandTest {
   @Test
   void trainsFromNpzAndCsvFiles() throws IOException {
     Path npz = dir.resolve("train.npz");
-    java.util.Random random = new java.util.Random(1);
-    java.nio.ByteBuffer x =
-        java.nio.ByteBuffer.allocate(4 * 64 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    java.nio.ByteBuffer y =
-        java.nio.ByteBuffer.allocate(8 * 64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    Random random = new Random(1);
+    ByteBuffer x = ByteBuffer.allocate(4 * 64 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer y = ByteBuffer.allocate(8 * 64).order(ByteOrder.LITTLE_ENDIAN);
     StringBuilder csv = new StringBuilder("f0,f1,f2,f3,cls\n");
     for (int i = 0; i < 64; i++) {
       int label = i % 2;
@@ -232,8 +234,8 @@ class TrainCommandTest {
       csv.append(row).append(label).append('\n');
     }
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
-      dev.mpj.trainer.data.NpzFiles.add(zip, "features", "<f4", "(64, 4)", x.array());
-      dev.mpj.trainer.data.NpzFiles.add(zip, "labels", "<i8", "(64,)", y.array());
+      NpzFiles.add(zip, "features", "<f4", "(64, 4)", x.array());
+      NpzFiles.add(zip, "labels", "<i8", "(64,)", y.array());
     }
     Files.writeString(dir.resolve("train.csv"), csv);
     String model =
@@ -307,8 +309,8 @@ class TrainCommandTest {
     Path npz = dir.resolve("tokens.npz");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
       byte[] tokens = new byte[4 * 16 * 8];
-      dev.mpj.trainer.data.NpzFiles.add(zip, "x", "<i8", "(4, 16)", tokens);
-      dev.mpj.trainer.data.NpzFiles.add(zip, "y", "<i8", "(4, 16)", tokens);
+      NpzFiles.add(zip, "x", "<i8", "(4, 16)", tokens);
+      NpzFiles.add(zip, "y", "<i8", "(4, 16)", tokens);
     }
     String spec =
         """

@@ -3,6 +3,7 @@ package dev.mpj.trainer.collective;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mpj.trainer.bench.CollectiveWorker;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -97,7 +98,7 @@ class AuthenticationTest {
         LocalReplicas.start(List.of(config.withRank(0)), AuthenticationTest::reduce);
     ByteArrayOutputStream seenByStranger = new ByteArrayOutputStream();
     int strangerRead;
-    try (Socket stranger = connect(config.coordinatorPort())) {
+    try (Socket stranger = LocalReplicas.connect(config.coordinatorPort())) {
       stranger.setSoTimeout(10_000);
       byte[] hello =
           ByteBuffer.allocate(49)
@@ -120,7 +121,7 @@ class AuthenticationTest {
         .doesNotContain(LocalReplicas.TOKEN);
 
     // A second stranger with the wrong token cannot even verify the coordinator.
-    try (Socket stranger = connect(config.coordinatorPort())) {
+    try (Socket stranger = LocalReplicas.connect(config.coordinatorPort())) {
       stranger.setSoTimeout(10_000);
       assertThatThrownBy(
               () ->
@@ -130,7 +131,7 @@ class AuthenticationTest {
     }
 
     // A third connects and says nothing: it must not hold up the right peers.
-    try (Socket silent = connect(config.coordinatorPort())) {
+    try (Socket silent = LocalReplicas.connect(config.coordinatorPort())) {
       List<Future<byte[]>> ranks = new ArrayList<>(coordinator);
       ranks.addAll(
           LocalReplicas.start(
@@ -157,7 +158,7 @@ class AuthenticationTest {
         new ArrayList<>(
             LocalReplicas.start(List.of(base.withRank(0), rank1), AuthenticationTest::reduce));
     // Rank 1 listens for its predecessor (rank 0) once it has joined; a stranger gets there first.
-    Socket stranger = connect(ringPort);
+    Socket stranger = LocalReplicas.connect(ringPort);
     CompletableFuture<Exception> strangerOutcome =
         CompletableFuture.supplyAsync(
             () -> {
@@ -189,20 +190,6 @@ class AuthenticationTest {
     }
     byte[] expected = RingReference.expected(inputs, ElementType.FP32, Reduction.MEAN);
     assertThat(results).allSatisfy(result -> assertThat(result).isEqualTo(expected));
-  }
-
-  private static Socket connect(int port) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (true) {
-      try {
-        return new Socket("127.0.0.1", port);
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(20);
-      }
-    }
   }
 
   private static int readToEnd(InputStream in, ByteArrayOutputStream into) throws IOException {

@@ -1,8 +1,10 @@
 package dev.mpj.trainer.collective;
 
+import dev.mpj.testing.Eventually;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +33,20 @@ final class LocalReplicas {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A connection to {@code port} on this machine, once something listens there. */
+  static Socket connect(int port) throws Exception {
+    return Eventually.await(
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            return new Socket("127.0.0.1", port);
+          } catch (IOException e) {
+            return null;
+          }
+        },
+        () -> "nothing listens on port " + port);
   }
 
   static RendezvousConfig config(int worldSize, Duration operationTimeout) {

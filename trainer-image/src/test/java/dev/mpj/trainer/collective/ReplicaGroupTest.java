@@ -2,11 +2,15 @@ package dev.mpj.trainer.collective;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.trainer.bench.CollectiveWorker;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -80,7 +84,7 @@ class ReplicaGroupTest {
           n * unit * RingReference.absoluteSum(in, type, i) / divisor
               + (type == ElementType.FP16 ? 0x1p-24 : 0);
       assertThat((double) RingReference.value(result, type, i))
-          .isCloseTo(exact, org.assertj.core.data.Offset.offset(tolerance));
+          .isCloseTo(exact, Offset.offset(tolerance));
     }
   }
 
@@ -221,15 +225,13 @@ class ReplicaGroupTest {
         RingReference.expected(
             inputs(ElementType.FP16, elements, 3, 4), ElementType.FP16, Reduction.MEAN);
     for (byte[] result : results) {
-      assertThat(java.util.Arrays.copyOfRange(result, 0, 8))
-          .containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
-      assertThat(java.util.Arrays.copyOfRange(result, 8, 8 + expected.length)).isEqualTo(expected);
-      assertThat(java.util.Arrays.copyOfRange(result, 8 + expected.length, result.length))
-          .containsOnly(9);
+      assertThat(Arrays.copyOfRange(result, 0, 8)).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+      assertThat(Arrays.copyOfRange(result, 8, 8 + expected.length)).isEqualTo(expected);
+      assertThat(Arrays.copyOfRange(result, 8 + expected.length, result.length)).containsOnly(9);
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void floatConvenienceAveragesScalars() throws Exception {
     RendezvousConfig config = LocalReplicas.config(3, Duration.ofSeconds(20));
     List<float[]> results =

@@ -2,6 +2,10 @@ package dev.mpj.trainer.collective;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.TrainerContract;
+import dev.mpj.testing.Eventually;
+import dev.mpj.trainer.bench.CollectiveWorker;
+import dev.mpj.trainer.bench.ReplicaProcesses;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -77,10 +81,10 @@ class ReplicaProcessesTest {
     List<Process> replicas = new ArrayList<>();
     replicas.add(ReplicaProcesses.startRank(config.withRank(0), JVM, args, dir));
     processes.addAll(replicas);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!log(0).contains("refused a connection") && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    Eventually.until(
+        Duration.ofSeconds(30),
+        () -> log(0).contains("refused a connection"),
+        () -> "rank 0 did not refuse the stranger");
     for (int rank = 1; rank < 3; rank++) {
       replicas.add(ReplicaProcesses.startRank(config.withRank(rank), JVM, args, dir));
     }
@@ -123,7 +127,9 @@ class ReplicaProcessesTest {
     assertThat(log(0)).contains("refused a connection");
     assertThat(stranger.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String strangerLog = Files.readString(strangerLogs.resolve("rank-1.log"));
-    assertThat(stranger.exitValue()).as(strangerLog).isEqualTo(CollectiveException.EXIT_CODE);
+    assertThat(stranger.exitValue())
+        .as(strangerLog)
+        .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
     assertThat(strangerLog).contains("failed authentication");
   }
 
@@ -143,7 +149,7 @@ class ReplicaProcessesTest {
           .isTrue();
       assertThat(replicas.get(rank).exitValue())
           .as(log(rank))
-          .isEqualTo(CollectiveException.EXIT_CODE);
+          .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
       assertThat(log(rank)).contains("PeerFailedException");
     }
     assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(5).toNanos());
@@ -166,7 +172,7 @@ class ReplicaProcessesTest {
           .isTrue();
       assertThat(replicas.get(rank).exitValue())
           .as(log(rank))
-          .isEqualTo(CollectiveException.EXIT_CODE);
+          .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
       assertThat(log(rank)).contains("PeerFailedException");
     }
     assertThat(System.nanoTime() - start)

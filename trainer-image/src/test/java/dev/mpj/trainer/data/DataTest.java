@@ -8,6 +8,7 @@ import dev.mpj.api.validation.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipOutputStream;
@@ -29,10 +30,10 @@ class DataTest {
     assertThat(resumed.next(9)).containsExactly(rest);
     assertThat(before.epoch()).isEqualTo(1);
     // every epoch visits every sample once
-    int[] epoch0 = java.util.Arrays.copyOf(first, 10);
-    java.util.Arrays.sort(epoch0);
+    int[] epoch0 = Arrays.copyOf(first, 10);
+    Arrays.sort(epoch0);
     assertThat(epoch0).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
-    assertThat(new DataOrder(10, 8).next(10)).isNotEqualTo(java.util.Arrays.copyOf(first, 10));
+    assertThat(new DataOrder(10, 8).next(10)).isNotEqualTo(Arrays.copyOf(first, 10));
   }
 
   @Test

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -28,7 +29,7 @@ public final class NpzFiles {
     zip.closeEntry();
   }
 
-  public static byte[] bytes(int width, java.util.function.Consumer<ByteBuffer> fill) {
+  public static byte[] bytes(int width, Consumer<ByteBuffer> fill) {
     ByteBuffer b = ByteBuffer.allocate(64 * width).order(ByteOrder.LITTLE_ENDIAN);
     fill.accept(b);
     byte[] out = new byte[b.position()];

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.TrainerContract;
+import dev.mpj.testing.Eventually;
 import dev.mpj.trainer.cli.TrainerCommand;
-import dev.mpj.trainer.collective.CollectiveException;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,14 +61,22 @@ class ReplicaFaultTest {
 
   private static void awaitLine(Path file, String text, Duration limit, Process process)
       throws Exception {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!ReplicaProcessRuns.read(file).contains(text)) {
-      if (System.nanoTime() > deadline || !process.isAlive()) {
-        throw new AssertionError(
-            "no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
-      }
-      Thread.sleep(50);
-    }
+    Eventually.until(
+        limit,
+        () -> {
+          boolean written = ReplicaProcessRuns.read(file).contains(text);
+          if (!written && !process.isAlive()) {
+            throw new AssertionError(
+                "the process ended without '"
+                    + text
+                    + "' in "
+                    + file
+                    + ":\n"
+                    + ReplicaProcessRuns.read(file));
+          }
+          return written;
+        },
+        () -> "no '" + text + "' in " + file + ":\n" + ReplicaProcessRuns.read(file));
   }
 
   @Test
@@ -75,8 +84,8 @@ class ReplicaFaultTest {
     Path job = job(20);
     RendezvousConfig config = ReplicaProcessRuns.rendezvous(2, Duration.ofSeconds(30));
     Map<String, String> stranger = new HashMap<>(config.withRank(1).toEnv());
-    stranger.put(RendezvousConfig.JOB_TOKEN, "a-guessed-token");
-    stranger.put(RendezvousConfig.RENDEZVOUS_TIMEOUT, "6");
+    stranger.put(TrainerContract.ENV_JOB_TOKEN, "a-guessed-token");
+    stranger.put(TrainerContract.ENV_RENDEZVOUS_TIMEOUT_SECONDS, "6");
     try (ReplicaProcessRuns runs = new ReplicaProcessRuns()) {
       Path log0 = dir.resolve("rank-0.log");
       Path strangerLog = dir.resolve("stranger.log");
@@ -101,7 +110,7 @@ class ReplicaFaultTest {
           .isZero();
       assertThat(ReplicaProcessRuns.exitCode(impostor, Duration.ofSeconds(60), strangerLog))
           .as(ReplicaProcessRuns.read(strangerLog))
-          .isEqualTo(CollectiveException.EXIT_CODE);
+          .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
       assertThat(ReplicaProcessRuns.read(strangerLog)).contains("failed authentication");
       assertThat(ReplicaProcessRuns.read(log1))
           .contains("identical on every replica after step 20");
@@ -146,7 +155,7 @@ class ReplicaFaultTest {
         Duration took = Duration.ofNanos(System.nanoTime() - killed);
         assertThat(code)
             .as(ReplicaProcessRuns.read(logs.get(rank)))
-            .isEqualTo(CollectiveException.EXIT_CODE);
+            .isEqualTo(TrainerContract.EXIT_REPLICAS_FAILED);
         assertThat(took).as("rank %d exited %s after the kill", rank, took).isLessThan(timeout);
         assertThat(ReplicaProcessRuns.read(logs.get(rank)))
             .contains("the replicas failed (retryable, exit 75)");

@@ -2,6 +2,7 @@ package dev.mpj.trainer.distributed;
 
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.trainer.collective.CollectiveException;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
@@ -67,7 +68,7 @@ final class ReplicaTrainingWorker {
       return 0;
     } catch (CollectiveException e) {
       System.err.println("worker: " + e.getMessage());
-      return CollectiveException.EXIT_CODE;
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     } catch (IOException e) {
       System.err.println("worker: " + e.getMessage());
       return 1;

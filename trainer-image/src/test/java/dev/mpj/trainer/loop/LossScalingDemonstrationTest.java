@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +49,7 @@ class LossScalingDemonstrationTest {
         .as("static scale 1: every weight gradient flushed to zero")
         .isEqualTo(staticOne.total);
     assertThat(dynamic.zeros).as("dynamic scaling keeps them").isZero();
-    assertThat(dynamic.largest)
-        .isCloseTo(fp32.largest, org.assertj.core.data.Percentage.withPercentage(10));
+    assertThat(dynamic.largest).isCloseTo(fp32.largest, Percentage.withPercentage(10));
   }
 
   private static WeightGradients run(String precision, String scaling, Path csv) {

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import dev.mpj.trainer.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class MixedPrecisionTest {
@@ -94,8 +95,8 @@ class MixedPrecisionTest {
         StepResult a = whole.runStep();
         StepResult b = accumulated.runStep();
         assertThat(b.accumulation()).isEqualTo(4);
-        assertThat(b.loss()).isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-5));
-        assertThat(b.gradNorm()).isCloseTo(a.gradNorm(), org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(b.loss()).isCloseTo(a.loss(), Offset.offset(1e-5));
+        assertThat(b.gradNorm()).isCloseTo(a.gradNorm(), Offset.offset(1e-4));
       }
     }
   }
@@ -131,8 +132,7 @@ class MixedPrecisionTest {
         float[] a = stats16.get(i).getArray().toFloatArray();
         float[] b = stats32.get(i).getArray().toFloatArray();
         for (int j = 0; j < a.length; j++) {
-          assertThat(a[j])
-              .isCloseTo(b[j], org.assertj.core.data.Offset.offset(0.05f + 0.05f * Math.abs(b[j])));
+          assertThat(a[j]).isCloseTo(b[j], Offset.offset(0.05f + 0.05f * Math.abs(b[j])));
         }
       }
       assertThat(stats32.get(0).getArray().toFloatArray())

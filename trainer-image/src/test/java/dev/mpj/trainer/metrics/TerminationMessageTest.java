@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.TrainerContract;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ class TerminationMessageTest {
     Path option = dir.resolve("option");
     Path env = dir.resolve("env");
     Path fallback = dir.resolve("termination-log");
-    Map<String, String> named = Map.of(TerminationMessage.PATH_VARIABLE, env.toString());
+    Map<String, String> named =
+        Map.of(TrainerContract.ENV_TERMINATION_MESSAGE_PATH, env.toString());
 
     assertThat(TerminationMessage.target(option, named, fallback)).contains(option);
     assertThat(TerminationMessage.target(null, named, fallback)).contains(env);
@@ -43,7 +45,7 @@ class TerminationMessageTest {
   void aLongMessageDropsItsOptionalPartsToFit() throws IOException {
     Path file = dir.resolve("termination-log");
     assertThat(TerminationMessage.write(file, progress("/ckpt/" + "a".repeat(5000)))).isEmpty();
-    assertThat(Files.size(file)).isLessThanOrEqualTo(TerminationMessage.MAX_BYTES);
+    assertThat(Files.size(file)).isLessThanOrEqualTo(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES);
     JsonNode message = JSON.readTree(file.toFile());
     assertThat(message.get("step").asInt()).isEqualTo(300);
     assertThat(message.get("lastCheckpoint").get("step").asInt()).isEqualTo(250);
@@ -63,7 +65,7 @@ class TerminationMessageTest {
             TerminationMessage.write(
                 file, progress("/ckpt/" + "a".repeat(3000)), "rank 0 of 2: lost\nrank 1"))
         .isEmpty();
-    assertThat(Files.size(file)).isLessThanOrEqualTo(TerminationMessage.MAX_BYTES);
+    assertThat(Files.size(file)).isLessThanOrEqualTo(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES);
     JsonNode message = JSON.readTree(file.toFile());
     assertThat(message.get("reason").asText()).isEqualTo("rank 0 of 2: lost rank 1");
     assertThat(message.get("step").asInt()).isEqualTo(300);

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -351,7 +352,7 @@ class TrainerMetricsTest {
   }
 
   private static Map<String, String> with(Map<String, String> labels, String name, String value) {
-    Map<String, String> copy = new java.util.HashMap<>(labels);
+    Map<String, String> copy = new HashMap<>(labels);
     copy.put(name, value);
     return copy;
   }

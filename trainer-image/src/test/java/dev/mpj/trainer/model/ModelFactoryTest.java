@@ -5,11 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.ModelParameters;
 import dev.mpj.api.ModelSpec;
+import dev.mpj.api.validation.SpecValidator;
+import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.data.SyntheticData;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The built blocks have exactly the parameters of the architectures' written definitions. */
 class ModelFactoryTest {
@@ -66,5 +73,67 @@ class ModelFactoryTest {
     long perLayer = 2L * (2 * h) + 4L * (h * h + h) + (h * 4L * h + 4 * h) + (4L * h * h + h);
     long expected = (long) v * h + (long) s * h + layers * perLayer + 2L * h + ((long) h * v + v);
     assertThat(count(spec, data)).isEqualTo(expected);
+  }
+
+  /**
+   * What sizing counts ({@link ModelParameters#count}, from the spec alone) is what the trainer
+   * builds from the same spec and its data: every architecture, at several shapes.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        """
+        model: {architecture: mlp, mlp: {hiddenSizes: [20, 10]}}
+        data: {source: synthetic, synthetic: {samples: 16, features: 7, classes: 3}}
+        """,
+        """
+        model: {architecture: mlp, mlp: {hiddenSizes: [16, 8, 4]}}
+        data: {source: synthetic, synthetic: {task: regression, samples: 16, features: 12}}
+        """,
+        """
+        model: {architecture: mlp, mlp: {hiddenSizes: [33]}}
+        data: {source: synthetic, synthetic: {samples: 16, features: 100, classes: 17}}
+        """,
+        """
+        model: {architecture: cnn, cnn: {channels: [4, 8], blocksPerStage: 2}}
+        data: {source: synthetic, imageShape: [3, 8, 8], synthetic: {samples: 8, features: 192, classes: 5}}
+        """,
+        """
+        model: {architecture: cnn, cnn: {channels: [6], blocksPerStage: 1}}
+        data: {source: synthetic, synthetic: {samples: 8, features: 64, classes: 4}}
+        """,
+        """
+        model: {architecture: cnn, cnn: {channels: [4, 8, 16], blocksPerStage: 1}}
+        data: {source: synthetic, imageShape: [2, 12, 12], synthetic: {samples: 8, features: 288, classes: 3}}
+        """,
+        """
+        model: {architecture: transformer, transformer: {layers: 2, hiddenSize: 12, heads: 3, vocabSize: 10, sequenceLength: 6}}
+        data: {source: synthetic, synthetic: {task: sequence, samples: 8}}
+        """,
+        """
+        model: {architecture: transformer, transformer: {layers: 1, hiddenSize: 16, heads: 4, vocabSize: 32, sequenceLength: 8}}
+        data: {source: synthetic, synthetic: {task: sequence, samples: 8}}
+        """,
+        """
+        model: {architecture: transformer, transformer: {layers: 3, hiddenSize: 8, heads: 2, vocabSize: 5, sequenceLength: 4}}
+        data: {source: synthetic, synthetic: {task: sequence, samples: 8}}
+        """
+      })
+  void sizingCountsTheParametersOfTheBuiltModel(String modelAndData) {
+    MixedPrecisionJob job =
+        JobFiles.parse(
+            """
+            apiVersion: mpj.dev/v1alpha1
+            kind: MixedPrecisionJob
+            metadata: {name: count}
+            spec:
+              precision: fp32
+              training: {globalBatchSize: 4, steps: 1}
+            %s"""
+                .formatted(modelAndData.indent(2)));
+    assertThat(SpecValidator.validate(job)).isEmpty();
+    ModelSpec model = job.getSpec().model;
+    Dataset data = DataSource.load(job.getSpec());
+    assertThat(count(model, data)).isEqualTo(ModelParameters.count(model, job.getSpec().data));
   }
 }

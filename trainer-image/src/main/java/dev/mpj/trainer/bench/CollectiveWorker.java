@@ -1,5 +1,13 @@
-package dev.mpj.trainer.collective;
+package dev.mpj.trainer.bench;
 
+import dev.mpj.api.TrainerContract;
+import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.trainer.collective.CollectiveException;
+import dev.mpj.trainer.collective.ElementType;
+import dev.mpj.trainer.collective.Half;
+import dev.mpj.trainer.collective.Reduction;
+import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,6 +16,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -16,8 +25,9 @@ import java.util.SplittableRandom;
 /**
  * One replica process for tests and the benchmark: joins from the environment ({@code MPJ_RANK},
  * {@code MPJ_WORLD_SIZE}, {@code MPJ_COORDINATOR_ADDR}, {@code MPJ_COORDINATOR_PORT}, {@code
- * MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link CollectiveException#EXIT_CODE}
- * when a peer failed (retryable), 2 on bad arguments or environment.
+ * MPJ_JOB_TOKEN}) and runs one scenario. Exits 0 when done, {@link
+ * TrainerContract#EXIT_REPLICAS_FAILED} when a peer failed (retryable), 2 on bad arguments or
+ * environment.
  *
  * <pre>
  * check ELEMENTS fp32|fp16 sum|mean SEED BUCKET_BYTES OUT_DIR
@@ -45,12 +55,12 @@ public final class CollectiveWorker {
         throw new IllegalArgumentException("usage: check|loop|bench ...");
       }
       group = ReplicaGroup.join(RendezvousConfig.fromEnv(System.getenv()));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | InvalidJobException e) {
       System.err.println("collective worker: " + e.getMessage());
       return 2;
     } catch (CollectiveException e) {
       System.err.println("collective worker: " + e.getMessage());
-      return CollectiveException.EXIT_CODE;
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     }
     try (group) {
       switch (args[0]) {
@@ -68,7 +78,7 @@ public final class CollectiveWorker {
               + e.getClass().getSimpleName()
               + ": "
               + e.getMessage());
-      return CollectiveException.EXIT_CODE;
+      return TrainerContract.EXIT_REPLICAS_FAILED;
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       System.err.println("collective worker: bad arguments: " + e.getMessage());
       return 2;
@@ -99,7 +109,7 @@ public final class CollectiveWorker {
     Files.write(out.resolve("rank-" + group.rank() + ".bin"), reduced);
     System.out.printf(
         "rank=%d broadcast=%s anyTrue=%s gathered=%s%n",
-        group.rank(), sha256(payload), anyOverflow, java.util.Arrays.toString(ranks));
+        group.rank(), sha256(payload), anyOverflow, Arrays.toString(ranks));
   }
 
   private static void loop(ReplicaGroup group, int elements) throws InterruptedException {
@@ -140,7 +150,7 @@ public final class CollectiveWorker {
               bytes,
               type,
               median(seconds),
-              java.util.Arrays.stream(seconds).average().orElse(0));
+              Arrays.stream(seconds).average().orElse(0));
         }
       }
     }
@@ -150,8 +160,7 @@ public final class CollectiveWorker {
     byte[] whole = sampleValues(ElementType.FP32, Math.toIntExact(bytes / 4), 5, group.rank());
     List<byte[]> parameters = new ArrayList<>();
     for (int from = 0; from < whole.length; from += 1 << 20) {
-      parameters.add(
-          java.util.Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
+      parameters.add(Arrays.copyOfRange(whole, from, Math.min(whole.length, from + (1 << 20))));
     }
     group.bucketBytes(4 << 20);
     for (boolean overlap : new boolean[] {false, true}) {
@@ -171,7 +180,7 @@ public final class CollectiveWorker {
             bytes,
             overlap,
             median(seconds),
-            java.util.Arrays.stream(seconds).average().orElse(0));
+            Arrays.stream(seconds).average().orElse(0));
       }
     }
   }
@@ -193,7 +202,7 @@ public final class CollectiveWorker {
 
   private static double median(double[] values) {
     double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
+    Arrays.sort(sorted);
     return sorted.length % 2 == 1
         ? sorted[sorted.length / 2]
         : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -259,13 +268,13 @@ public final class CollectiveWorker {
     int from = 0;
     while (from < gradient.length) {
       int length = Math.min(gradient.length - from, type.bytes() * random.nextInt(1, 40_000));
-      parameters.add(java.util.Arrays.copyOfRange(gradient, from, from + length));
+      parameters.add(Arrays.copyOfRange(gradient, from, from + length));
       from += length;
     }
     return parameters;
   }
 
-  static byte[] join(List<byte[]> parameters, int length) {
+  public static byte[] join(List<byte[]> parameters, int length) {
     byte[] joined = new byte[length];
     int at = 0;
     for (byte[] parameter : parameters) {

@@ -1,20 +1,21 @@
-package dev.mpj.cli;
+package dev.mpj.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Precision;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.bench.MemoryValidation.Case;
+import dev.mpj.bench.MemoryValidation.Model;
+import dev.mpj.bench.MemoryValidation.Result;
+import dev.mpj.cli.LocalCommand;
 import dev.mpj.operator.sizing.Bytes;
-import dev.mpj.operator.sizing.MemoryValidation;
-import dev.mpj.operator.sizing.MemoryValidation.Case;
-import dev.mpj.operator.sizing.MemoryValidation.Model;
-import dev.mpj.operator.sizing.MemoryValidation.Result;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ import picocli.CommandLine.Option;
           + " before step 1) beside the prediction.",
       "Takes a few minutes; needs the trainer built (mvn -B -DskipTests package)."
     })
-final class MemoryBenchCommand implements Callable<Integer> {
+public final class MemoryBenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Option(
@@ -287,7 +288,7 @@ final class MemoryBenchCommand implements Callable<Integer> {
 
   private static void deleteRecursively(Path dir) throws IOException {
     try (var paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     }

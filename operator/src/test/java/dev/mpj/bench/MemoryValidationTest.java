@@ -1,4 +1,4 @@
-package dev.mpj.operator.sizing;
+package dev.mpj.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -9,10 +9,10 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.Precision;
 import dev.mpj.api.validation.SpecValidator;
-import dev.mpj.operator.sizing.MemoryValidation.Case;
-import dev.mpj.operator.sizing.MemoryValidation.Model;
-import dev.mpj.operator.sizing.MemoryValidation.Prediction;
-import dev.mpj.operator.sizing.MemoryValidation.Result;
+import dev.mpj.bench.MemoryValidation.Case;
+import dev.mpj.bench.MemoryValidation.Model;
+import dev.mpj.bench.MemoryValidation.Prediction;
+import dev.mpj.bench.MemoryValidation.Result;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

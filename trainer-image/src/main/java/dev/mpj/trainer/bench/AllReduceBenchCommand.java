@@ -1,8 +1,11 @@
-package dev.mpj.trainer.collective;
+package dev.mpj.trainer.bench;
 
+import dev.mpj.trainer.collective.RendezvousConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -81,7 +84,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
         "cpus: %d, java %s, load average %.1f%n",
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
     System.out.printf(
         Locale.ROOT,
@@ -232,7 +235,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                   }
                   return System.nanoTime() - start;
                 } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
+                  throw new UncheckedIOException(e);
                 }
               });
       try (SocketChannel out = SocketChannel.open(listener.getLocalAddress())) {

@@ -1,8 +1,12 @@
-package dev.mpj.trainer.checkpoint;
+package dev.mpj.trainer.bench;
 
-import dev.mpj.trainer.bench.TrainerBench;
+import dev.mpj.trainer.checkpoint.CheckpointWriter;
+import dev.mpj.trainer.checkpoint.ModelConfigHash;
+import dev.mpj.trainer.checkpoint.SafetensorsFile;
+import dev.mpj.trainer.checkpoint.Snapshot;
 import dev.mpj.trainer.loop.TrainingSession;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -11,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -93,7 +98,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
           batch,
           System.getProperty("ai.djl.pytorch.num_threads", "default"),
           Runtime.getRuntime().availableProcessors(),
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+          ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
           folder);
       System.out.printf(
           Locale.ROOT,
@@ -217,7 +222,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   /** Seconds to write {@code bytes} to a new file in 4 MiB writes and fsync it. */
   static double sequentialWrite(Path file, long bytes) throws IOException {
     ByteBuffer chunk = ByteBuffer.allocate(4 << 20);
-    new java.util.Random(0).nextBytes(chunk.array());
+    new Random(0).nextBytes(chunk.array());
     long start = System.nanoTime();
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -1,5 +1,6 @@
-package dev.mpj.trainer.collective;
+package dev.mpj.trainer.bench;
 
+import dev.mpj.trainer.collective.RendezvousConfig;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,8 +1,9 @@
-package dev.mpj.cli;
+package dev.mpj.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mpj.cli.MpjCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

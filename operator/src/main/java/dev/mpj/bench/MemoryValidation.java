@@ -1,9 +1,12 @@
-package dev.mpj.operator.sizing;
+package dev.mpj.bench;
 
 import dev.mpj.api.DataShape;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.Precision;
+import dev.mpj.operator.sizing.Bytes;
+import dev.mpj.operator.sizing.MemoryBreakdown;
+import dev.mpj.operator.sizing.MemoryModel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,0 +1,100 @@
+package dev.mpj.api;
+
+import dev.mpj.api.validation.InvalidJobException;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * What the operator and {@code mpj-trainer} agree on: the environment of a replica's container, the
+ * trainer's exit codes, the termination message file, the container's port names and the GPU
+ * resource and labels of the cluster. Both sides use these names, so neither can drift.
+ */
+public final class TrainerContract {
+
+  // The environment the operator sets on every replica's container (ReplicaPods).
+  public static final String ENV_JOB_NAME = "MPJ_JOB_NAME";
+  public static final String ENV_RANK = "MPJ_RANK";
+  public static final String ENV_WORLD_SIZE = "MPJ_WORLD_SIZE";
+  public static final String ENV_COORDINATOR_ADDR = "MPJ_COORDINATOR_ADDR";
+  public static final String ENV_COORDINATOR_PORT = "MPJ_COORDINATOR_PORT";
+  public static final String ENV_JOB_TOKEN = "MPJ_JOB_TOKEN";
+
+  /** Which start of the gang this is; replicas of different attempts refuse each other. */
+  public static final String ENV_ATTEMPT = "MPJ_ATTEMPT";
+
+  public static final String ENV_CONFIG = "MPJ_CONFIG";
+  public static final String ENV_CHECKPOINT_DIR = "MPJ_CHECKPOINT_DIR";
+  public static final String ENV_OUTPUT_DIR = "MPJ_OUTPUT_DIR";
+  public static final String ENV_METRICS_PORT = "MPJ_METRICS_PORT";
+  public static final String ENV_TERMINATION_MESSAGE_PATH = "MPJ_TERMINATION_MESSAGE_PATH";
+
+  // Optional tuning the trainer reads; the operator does not set them.
+  /** Seconds between SIGTERM and the forced exit (default 25). */
+  public static final String ENV_TERMINATION_GRACE_SECONDS = "MPJ_TERMINATION_GRACE_SECONDS";
+
+  /** Seconds without progress before a collective fails (default 60). */
+  public static final String ENV_COLLECTIVE_TIMEOUT_SECONDS = "MPJ_COLLECTIVE_TIMEOUT_SECONDS";
+
+  /** Seconds the rendezvous waits for all peers (default 300). */
+  public static final String ENV_RENDEZVOUS_TIMEOUT_SECONDS = "MPJ_RENDEZVOUS_TIMEOUT_SECONDS";
+
+  /** The port of this rank's ring listener (default 0: any free port). */
+  public static final String ENV_RING_PORT = "MPJ_RING_PORT";
+
+  // The trainer's exit codes, which decide what the operator does next.
+  /** Bad config: permanent, the operator does not restart the gang. */
+  public static final int EXIT_BAD_CONFIG = 2;
+
+  /** The parity check found FP16 and FP32 apart: permanent. */
+  public static final int EXIT_PARITY_FAILURE = 3;
+
+  /** EX_TEMPFAIL from sysexits.h: the replicas failed each other; retryable. */
+  public static final int EXIT_REPLICAS_FAILED = 75;
+
+  /** 128 + SIGTERM, as a shell reports a process ended by SIGTERM: interrupted, retryable. */
+  public static final int EXIT_PREEMPTED = 143;
+
+  /**
+   * Kubernetes' default terminationMessagePath, set explicitly on the pod: rank 0 leaves its final
+   * progress there for the pod's status.
+   */
+  public static final String TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
+  /** The kubelet keeps at most this many bytes of a termination message. */
+  public static final int TERMINATION_MESSAGE_MAX_BYTES = 4096;
+
+  // Names of the trainer container's ports.
+  public static final String PORT_COORDINATOR = "coordinator";
+  public static final String PORT_METRICS = "metrics";
+
+  /** The extended resource of the NVIDIA device plugin. */
+  public static final String GPU_RESOURCE = "nvidia.com/gpu";
+
+  /** Node label of NVIDIA GPU feature discovery: memory of one GPU, in MiB. */
+  public static final String GPU_MEMORY_LABEL = "nvidia.com/gpu.memory";
+
+  /** Node label of NVIDIA GPU feature discovery: the GPU's product name. */
+  public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
+
+  /** Node label of NVIDIA GPU feature discovery: how many GPUs the node has. */
+  public static final String GPU_COUNT_LABEL = "nvidia.com/gpu.count";
+
+  private TrainerContract() {}
+
+  /**
+   * The whole number in variable {@code name} of {@code env}; empty when unset or blank.
+   *
+   * @throws InvalidJobException naming the variable when it is set to something else
+   */
+  public static OptionalInt intVariable(Map<String, String> env, String name) {
+    String value = env.get(name);
+    if (value == null || value.isBlank()) {
+      return OptionalInt.empty();
+    }
+    try {
+      return OptionalInt.of(Integer.parseInt(value.trim()));
+    } catch (NumberFormatException e) {
+      throw new InvalidJobException(name, "is not a whole number: " + value);
+    }
+  }
+}
