@@ -47,7 +47,7 @@ class ProcessDeterminismTest {
               run == 2 ? COLLECTING_OFTEN : List.of(), job, dir.resolve("run-" + run)));
     }
     for (TrainerProcess run : runs) {
-      assertThat(run.waitFor(120)).as(run.log()).isZero();
+      assertThat(run.waitFor(300)).as(run.log()).isZero();
     }
 
     Path first = runs.get(0).output;
