@@ -20,6 +20,7 @@ import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataOrder;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.model.GraphScalar;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.optim.Optimizer;
 import java.time.Duration;
@@ -248,9 +249,13 @@ public final class TrainingSession implements AutoCloseable {
           Duration loaded = Duration.ofNanos(System.nanoTime() - loading);
           listeners.forEach(l -> l.onDataLoaded(step, loaded));
           NDArray output = weights.working().forward(store, new NDList(x), true).head();
-          NDArray microLoss = objective.perSampleLoss(output, y).sum().mul(weight);
+          // Numbers in recorded products go through GraphScalar: DJL's own would be freed memory
+          // by the time backward reads them.
+          NDArray microLoss =
+              objective.perSampleLoss(output, y).sum().mul(GraphScalar.of(stepManager, weight));
           loss += microLoss.getFloat();
-          collector.backward(scale == 1.0 ? microLoss : microLoss.mul((float) scale));
+          collector.backward(
+              scale == 1.0 ? microLoss : microLoss.mul(GraphScalar.of(stepManager, (float) scale)));
         }
       }
       t1 = System.nanoTime();

@@ -92,7 +92,7 @@ public final class BatchNorm2d extends AbstractBlock {
       if (x.getDataType() == DataType.FLOAT16) {
         s = Math.max(1f, centred.abs().max().toType(DataType.FLOAT32, false).getFloat());
       }
-      NDArray c = s == 1f ? centred : centred.div(s);
+      NDArray c = s == 1f ? centred : centred.div(GraphScalar.of(x.getManager(), s));
       var = perChannelMean(c.square());
       updateRunningStatistics(x);
       return new NDList(c.div(var.add(EPSILON / ((double) s * s)).sqrt()).mul(g).add(b));

@@ -47,7 +47,9 @@ public final class CausalSelfAttention extends AbstractBlock {
     NDArray k = split(key.forward(store, inputs, training, params).head(), batch, length, headSize);
     NDArray v =
         split(value.forward(store, inputs, training, params).head(), batch, length, headSize);
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headSize));
+    NDArray scores =
+        q.matMul(k.transpose(0, 1, 3, 2))
+            .div(GraphScalar.of(x.getManager(), (float) Math.sqrt(headSize)));
     NDArray mask = causalMask(x.getManager(), (int) length).toType(scores.getDataType(), false);
     NDArray weights = scores.add(mask).softmax(-1);
     if (dropout > 0) {

@@ -25,6 +25,12 @@ final class TrainerProcess {
   }
 
   static TrainerProcess start(Path job, Path output, String... extra) throws IOException {
+    return start(List.of(), job, output, extra);
+  }
+
+  /** As {@link #start(Path, Path, String...)}, with more options for the child JVM. */
+  static TrainerProcess start(List<String> jvmOptions, Path job, Path output, String... extra)
+      throws IOException {
     Files.createDirectories(output.getParent());
     Path log = Files.createTempFile(output.getParent(), "trainer", ".log");
     List<String> command =
@@ -34,15 +40,18 @@ final class TrainerProcess {
                 "-Dai.djl.offline=true",
                 "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1",
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.mpj.trainer.cli.TrainerCommand",
-                "train",
-                "-f",
-                job.toString(),
-                "--output",
-                output.toString()));
+                "-Xmx512m"));
+    command.addAll(jvmOptions);
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.mpj.trainer.cli.TrainerCommand",
+            "train",
+            "-f",
+            job.toString(),
+            "--output",
+            output.toString()));
     command.addAll(List.of(extra));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
