@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The measurements of {@code mpj-trainer bench}. Times are medians over steps after warm-up. Memory
@@ -42,6 +43,14 @@ public final class TrainerBench {
    */
   private static final List<String> FIXED_HEAP =
       List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
+  /**
+   * glibc settings under which resident memory follows the live tensors: every allocation of 64 KiB
+   * or more is a mapping of its own, unmapped when freed (no dynamic threshold, no free memory kept
+   * in the heap for reuse), so a step cannot hide its temporaries in memory a previous step freed.
+   */
+  private static final Map<String, String> EXACT_MALLOC =
+      Map.of("MALLOC_MMAP_THRESHOLD_", "65536", "MALLOC_TRIM_THRESHOLD_", "0");
 
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
   public static MixedPrecisionJob mlpJob(
@@ -158,7 +167,7 @@ public final class TrainerBench {
                     "" + batch,
                     "--steps",
                     "" + steps),
-                null)
+                Map.of())
             .get(0)
             .split(" ");
     return new double[] {Double.parseDouble(parts[1]), Double.parseDouble(parts[2])};
@@ -224,7 +233,7 @@ public final class TrainerBench {
                     "" + batch,
                     "--steps",
                     "" + steps),
-                null)
+                EXACT_MALLOC)
             .get(0)
             .split(" ");
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
@@ -342,7 +351,7 @@ public final class TrainerBench {
                     "" + batch,
                     "--steps",
                     "" + steps),
-                null)
+                Map.of())
             .get(0);
     String[] parts = line.split(" ");
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
@@ -355,14 +364,18 @@ public final class TrainerBench {
    */
   public List<String> longRunInChild(long steps, String mallocArenas)
       throws IOException, InterruptedException {
-    return child(FIXED_HEAP, List.of("--long-run-child", "" + steps), mallocArenas);
+    return child(
+        FIXED_HEAP,
+        List.of("--long-run-child", "" + steps),
+        mallocArenas == null ? Map.of() : Map.of("MALLOC_ARENA_MAX", mallocArenas));
   }
 
   /**
-   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path (and glibc's
-   * MALLOC_ARENA_MAX when not null); returns its MEMORY lines.
+   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path and {@code environment}
+   * added to this process's; returns its MEMORY lines.
    */
-  private static List<String> child(List<String> jvm, List<String> args, String mallocArenas)
+  private static List<String> child(
+      List<String> jvm, List<String> args, Map<String, String> environment)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -379,9 +392,7 @@ public final class TrainerBench {
     command.addAll(args);
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-    if (mallocArenas != null) {
-      builder.environment().put("MALLOC_ARENA_MAX", mallocArenas);
-    }
+    builder.environment().putAll(environment);
     Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes());
     if (process.waitFor() != 0) {

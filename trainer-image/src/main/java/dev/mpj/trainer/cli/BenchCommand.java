@@ -105,7 +105,9 @@ final class BenchCommand implements Callable<Integer> {
     System.out.println(
         "2. Update step: peak resident memory from the end of backward to the end of the step"
             + " (unscale, checks, clipping, optimizer, copy-back), above what was resident then;"
-            + " mlp 64-2048-2048-10, batch 32, largest of steps 2-4, child JVM per row");
+            + " mlp 64-2048-2048-10, batch 32, largest of steps 2-4, child JVM per row with every"
+            + " allocation of 64 KiB or more mapped on its own, so that resident memory follows the"
+            + " live tensors");
     System.out.printf(
         "   %-12s %-10s %12s %18s %14s%n",
         "precision", "optimizer", "parameters", "peak above", "per parameter");
