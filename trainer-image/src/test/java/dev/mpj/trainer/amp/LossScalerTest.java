@@ -140,7 +140,8 @@ class LossScalerTest {
 
       UnscaledGradients unscaled = scaler.unscale(fp16);
       assertThat(unscaled.nonFinite()).isFalse();
-      assertThat(unscaled.norm()).isCloseTo(expected, Percentage.withPercentage(1e-4));
+      // libtorch sums a piece's squares in FP32: relative error of a few 1e-6 over 2^18 elements
+      assertThat(unscaled.norm()).isCloseTo(expected, Percentage.withPercentage(0.01));
       assertThat(unscaled.inverseScale()).isEqualTo(1.0 / 1024);
       assertThat(scaler.unscale(gradients).norm())
           .isCloseTo(expected, Percentage.withPercentage(0.1)); // FP32, not rounded to FP16
