@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
+        "Measure the trainer: FP32 speed against DJL's Trainer, the update step's memory, FP32 against FP16-mixed memory, step time split.",
     subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
 final class BenchCommand implements Callable<Integer> {
   /** The FP32 speed comparison's models: label, features, hidden sizes, classes, batch. */
