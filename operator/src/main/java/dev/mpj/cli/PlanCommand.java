@@ -389,8 +389,7 @@ final class PlanCommand implements Callable<Integer> {
       int microBatch = sizing.job().split().microBatch();
       long bytesSaved = sizing.memorySavedPerReplicaBytes();
       // A small model at a small micro-batch can need more in FP16 mixed: its update temporaries
-      // are
-      // larger (30 against 24 B/param with Adam) than the activations it halves.
+      // (4 pieces against 2 with Adam) are larger than the activations it halves.
       String memory =
           bytesSaved >= 0
               ? Bytes.format(bytesSaved) + " per replica"

@@ -36,8 +36,8 @@ class PlanCommandTest {
     // loss 12*s*V = 786,432 FP32; FP16 mixed adds the FP32 logits 4*s*V = 262,144:
     // FP32 2 * 8,912,896 + 786,432 = 18,612,224 (17.8 MiB); FP16 mixed 9,961,472 (9.5 MiB)
     assertThat(run.out).containsPattern("activations per sample\\s+17\\.8 MiB\\s+9\\.5 MiB");
-    // update temporaries: 3,454,976 * 24 = 79.1 MiB in FP32, * 30 = 98.8 MiB in FP16 mixed (Adam)
-    assertThat(run.out).containsPattern("update temporaries\\s+79\\.1 MiB\\s+98\\.8 MiB");
+    // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed
+    assertThat(run.out).containsPattern("update temporaries\\s+2\\.0 MiB\\s+4\\.0 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
     assertThat(run.out).contains("fp16-mixed saves 0 GPUs");
     assertThat(run.err).isEmpty();
@@ -87,11 +87,12 @@ class PlanCommandTest {
   void theQuickStartFitsAndSaysThatFp16MixedNeedsMoreForASmallModel() {
     Run run = mpj("plan", "-f", Path.of("..", "docs", "examples", "quickstart.yaml").toString());
     assertThat(run.code).isZero();
-    // 21,768 parameters at micro-batch 32: FP32 348,288 + 24 * 21,768 + 32 * 2,304 = 944,448 B;
-    // FP16 mixed 348,288 + 30 * 21,768 + 32 * 1,360 = 1,044,848 B: 100,400 B (98.0 KiB) more
+    // 21,768 parameters (less than one update piece) at micro-batch 32: FP32 348,288 + 2 pieces
+    // 8 * 21,768 + 32 * 2,304 = 596,160 B; FP16 mixed 348,288 + 4 pieces 16 * 21,768 + 32 * 1,360
+    // = 740,096 B: 143,936 B (140.6 KiB) more
     assertThat(run.out)
         .contains(
-            "fp16-mixed saves 0 GPUs and needs 98.0 KiB more per replica (at micro-batch 32) against fp32.");
+            "fp16-mixed saves 0 GPUs and needs 140.6 KiB more per replica (at micro-batch 32) against fp32.");
   }
 
   @Test

@@ -3,9 +3,9 @@ package dev.mpj.operator.sizing;
 /**
  * Predicted peak memory of one replica, in bytes, by what holds it.
  *
- * @param updateTemporaries tensors the update step makes from the gradients (overflow check,
- *     unscaling, norm, optimizer arithmetic) and keeps until the step ends; see {@link
- *     MemoryModel#updateTemporaryBytesPerParameter}
+ * @param updateTemporaries the most that the update step's temporaries (unscaling, the overflow
+ *     check and norm, the optimizer arithmetic) hold at once: a few pieces of the weights; see
+ *     {@link MemoryModel#updateTemporaryBytes}
  */
 public record MemoryBreakdown(
     long weights,

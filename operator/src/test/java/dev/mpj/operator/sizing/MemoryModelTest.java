@@ -14,39 +14,53 @@ class MemoryModelTest {
   void modelStatePerParameterInEachPrecisionAndOptimizer() {
     TrainingSpec.Optimizer adam = new TrainingSpec.Optimizer();
     // FP32 with Adam: 4 weights + 4 gradients + 8 moments = 16 bytes per parameter;
-    // temporaries |g| 4 + g^2 (norm) 4 + Adam's four 16 = 24
+    // temporaries: the model is smaller than an update piece, so a piece is the whole model; Adam
+    // holds 2 FP32 pieces at once: 8 bytes per parameter here
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, adam))
-        .isEqualTo(new MemoryBreakdown(4_000, 0, 4_000, 8_000, 24_000, 0, 0));
+        .isEqualTo(new MemoryBreakdown(4_000, 0, 4_000, 8_000, 8_000, 0, 0));
     // FP16 mixed with Adam: 2 FP16 weights + 4 FP32 master + 2 FP16 gradients + 8 moments = 16 as
     // well;
-    // temporaries |g| 2 (FP16) + upcast 4 + unscaled 4 + g^2 4 + Adam 16 = 30
+    // temporaries: 4 pieces (the FP32 gradient of a piece, Adam's 2, what FP16's conversions hold)
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam))
-        .isEqualTo(new MemoryBreakdown(2_000, 4_000, 2_000, 8_000, 30_000, 0, 0));
+        .isEqualTo(new MemoryBreakdown(2_000, 4_000, 2_000, 8_000, 16_000, 0, 0));
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam).perParameter())
-        .isEqualTo(46_000);
+        .isEqualTo(32_000);
 
     TrainingSpec.Optimizer sgd = new TrainingSpec.Optimizer();
     sgd.type = TrainingSpec.OptimizerType.SGD;
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).optimizerState()).isZero();
-    // plain SGD: |g| 4 + g^2 4 + g*lr 4 = 12 in FP32; 2 + 8 + 4 + 4 = 18 in FP16 mixed
+    // plain SGD: g*lr, 1 piece in FP32; 3 in FP16 mixed
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
-        .isEqualTo(12_000);
+        .isEqualTo(4_000);
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
-        .isEqualTo(18_000);
+        .isEqualTo(12_000);
     sgd.momentum = 0.9;
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).optimizerState())
         .isEqualTo(4_000);
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).modelState())
         .isEqualTo(12_000);
-    // with momentum the update's temporary is b*lr instead of g*lr: the same 4
+    // with momentum the update's temporary is b*lr instead of g*lr: the same piece
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
-        .isEqualTo(12_000);
+        .isEqualTo(4_000);
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
-        .isEqualTo(18_000);
-    // the norm is computed (and reported) with or without clipping: the same temporaries either way
-    TrainingSpec.Optimizer clipped = new TrainingSpec.Optimizer();
-    assertThat(MemoryModel.updateTemporaryBytesPerParameter(Precision.FP32, clipped)).isEqualTo(24);
-    assertThat(MemoryModel.updateTemporaryBytesPerParameter(Precision.FP32, null)).isEqualTo(24);
+        .isEqualTo(12_000);
+    // no optimizer section is Adam
+    assertThat(MemoryModel.updateTemporaryBytes(1_000, Precision.FP32, null)).isEqualTo(8_000);
+  }
+
+  @Test
+  void updateTemporariesStopGrowingAtOnePiece() {
+    // pieces of 2^18 elements, 1 MiB of FP32: Adam holds 2 MiB in FP32 and 4 MiB in FP16 mixed
+    // whether the model has a million parameters or a billion
+    TrainingSpec.Optimizer adam = new TrainingSpec.Optimizer();
+    for (long parameters : new long[] {1L << 18, 1_000_000L, 1_000_000_000L}) {
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, adam))
+          .isEqualTo(2L << 20);
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, adam))
+          .isEqualTo(4L << 20);
+    }
+    assertThat(MemoryModel.updateTemporaryBytes((1L << 18) - 1, Precision.FP32, adam))
+        .isEqualTo(8L * ((1L << 18) - 1));
   }
 
   @Test
@@ -170,16 +184,16 @@ class MemoryModelTest {
   @Test
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
-    // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 30 * 21,768 = 653,040;
-    // 4 samples * 1,360 = 5,440
+    // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
+    // = 16 * 21,768 = 348,288; 4 samples * 1,360 = 5,440
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 653_040, 5_440, 0));
-    assertThat(mixed.total()).isEqualTo(348_288 + 653_040 + 5_440);
-    // FP32: 348,288 + 24 * 21,768 + 4 * 2,304
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 5_440, 0));
+    assertThat(mixed.total()).isEqualTo(348_288 + 348_288 + 5_440);
+    // FP32: 348,288 + 2 pieces 8 * 21,768 + 4 * 2,304
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + 522_432 + 9_216);
+        .isEqualTo(348_288 + 174_144 + 9_216);
   }
 
   private static MixedPrecisionJobSpec mlpSpec(String extra) {

@@ -13,13 +13,14 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  * parameters  4*8 + 8 + 8*2 + 2 = 58; model state 58 * 16 = 928 bytes in either precision
- * update temporaries: fp32 58 * 24 = 1,392 (-> 2,320 with the state); fp16-mixed 58 * 30 = 1,740 (-> 2,668)
+ * update temporaries (the model is smaller than one update piece, so a piece is 58 elements):
+ *   fp32 2 pieces * 4 * 58 = 464 (-> 1,392 with the state); fp16-mixed 4 * 4 * 58 = 928 (-> 1,856)
  * activations per sample, fp32:       2 bytes * 2 * (8 + 8 + 2) = 72 scaled
  *                                     + input 4*4 + loss 12*2 = 40 fixed                  -> 112
  *                         fp16-mixed: 36 scaled + 40 fixed + 2*4 + 4*2 = 16 cast           -> 92
- * settings: reserve 1,000 bytes, no fraction; GPU of 5,508 bytes:
- *   fp32 5,508 - 1,000 - 2,320 = 2,188 for activations: 2,188 / 112 = 19
- *   fp16-mixed 5,508 - 1,000 - 2,668 = 1,840 for activations: 1,840 / 92 = 20
+ * settings: reserve 1,000 bytes, no fraction; GPU of 5,616 bytes:
+ *   fp32 5,616 - 1,000 - 1,392 = 3,224 for activations: 3,224 / 112 = 28
+ *   fp16-mixed 5,616 - 1,000 - 1,856 = 2,760 for activations: 2,760 / 92 = 30
  * </pre>
  */
 class MemorySizerTest {
@@ -29,79 +30,79 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 5508"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 5616"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
-    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(19);
-    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(20);
-    // one byte less and fp16-mixed fits only 19: (1,839) / 92
-    assertThat(size(job(60, 1, 8, "gpuMemory: 5507"), null).fp16Mixed().maxMicroBatch())
-        .isEqualTo(19);
-    // fp32: ceil(60 / 19) = 4 replicas of 15; fp16-mixed: 60 / 20 = 3 replicas; one GPU saved
-    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(4, 15, 1));
-    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 20, 1));
+    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(28);
+    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(30);
+    // one byte less and fp16-mixed fits only 29: (2,759) / 92
+    assertThat(size(job(60, 1, 8, "gpuMemory: 5615"), null).fp16Mixed().maxMicroBatch())
+        .isEqualTo(29);
+    // fp32: ceil(60 / 28) = 3 replicas of 20; fp16-mixed: 60 / 30 = 2 replicas; one GPU saved
+    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(3, 20, 1));
+    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 30, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 20: fp32 2,320 + 20*112 = 4,560, fp16-mixed 2,668 + 20*92 = 4,508 -> 52 saved
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(52);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 2_668 + 20 * 92);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_740);
+    // at micro-batch 30: fp32 1,392 + 30*112 = 4,752, fp16-mixed 1,856 + 30*92 = 4,616 -> 136
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(136);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 1_856 + 30 * 92);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(928);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5616"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
-    assertThat(plan.replicas()).isEqualTo(3);
-    assertThat(plan.microBatch()).isEqualTo(20);
+    assertThat(plan.replicas()).isEqualTo(2);
+    assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(5_508);
+    assertThat(status.gpuMemoryBytes).isEqualTo(5_616);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
     assertThat(status.plan.precision).isEqualTo("fp16-mixed");
-    assertThat(status.plan.gpus).isEqualTo(3);
-    assertThat(status.fp32.replicas).isEqualTo(4);
+    assertThat(status.plan.gpus).isEqualTo(2);
+    assertThat(status.fp32.replicas).isEqualTo(3);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(52);
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(136);
     assertThat(plan.message())
-        .startsWith("3 replicas x micro-batch 20 x accumulation 1 = global batch 60");
+        .startsWith("2 replicas x micro-batch 30 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 5508"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 5616"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 5508"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 5616"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 2,668 bytes of model state and temporaries + 1,000 reserve + one sample (92) = 3,760 > 3,756
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3756");
+    // 1,856 bytes of model state and temporaries + 1,000 reserve + one sample (92) = 2,948 > 2,944
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2944");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().fits).isFalse();
     assertThat(plan.status().reason).isEqualTo("DoesNotFit");
     assertThat(plan.status().plan.maxMicroBatch).isZero();
-    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(3_760);
+    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(2_948);
     assertThat(plan.message())
         .isEqualTo(
-            "fp16-mixed needs 3.7 KiB per replica at micro-batch 1 (model state and update temporaries 2.6 KiB"
-                + " of 58 parameters, activations 92 B, reserve 1000 B) but a GPU has 3.7 KiB (spec): 4 B short");
+            "fp16-mixed needs 2.9 KiB per replica at micro-batch 1 (model state and update temporaries 1.8 KiB"
+                + " of 58 parameters, activations 92 B, reserve 1000 B) but a GPU has 2.9 KiB (spec): 4 B short");
   }
 
   @Test
   void aLargeModelThatDoesNotFitSaysSoWithItsNumbers() {
     // 32,768 -> 32,768 -> 10: 32,768^2 + 32,768 + 327,680 + 10 = 1,074,102,282 parameters,
-    // 16 bytes each of model state and 30 of update temporaries = 46.0 GiB before any activation:
-    // with the 1.8 GiB reserve, 31.8 GiB more than a 16 GiB GPU holds.
+    // 16 bytes each of model state = 16.0 GiB and 4 pieces (4 MiB) of update temporaries before
+    // any activation: with the 1.8 GiB reserve, 1.8 GiB more than a 16 GiB GPU holds.
     MixedPrecisionJobSpec spec =
         Jobs.spec(
             """
@@ -117,24 +118,24 @@ class MemorySizerTest {
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
     assertThat(plan.message())
         .contains("1,074,102,282 parameters")
-        .contains("update temporaries 46.0 GiB")
-        .contains("but a GPU has 16.0 GiB (spec): 31.8 GiB short");
+        .contains("model state and update temporaries 16.0 GiB")
+        .contains("but a GPU has 16.0 GiB (spec): 1.8 GiB short");
   }
 
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
-    // ideal 3 replicas of 20; 2 GPUs free: 2 replicas, 30 samples each = 2 x 15
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
+    // ideal 2 replicas of 30; 1 GPU free: 1 replica, 60 samples = 2 x 30
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5616"), new ClusterCapacity(null, 1));
     assertThat(plan.fits()).isTrue();
-    assertThat(plan.replicas()).isEqualTo(2);
-    assertThat(plan.microBatch()).isEqualTo(15);
+    assertThat(plan.replicas()).isEqualTo(1);
+    assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.gradientAccumulation()).isEqualTo(2);
-    assertThat(plan.message()).contains("only 2 GPUs free");
+    assertThat(plan.message()).contains("only 1 GPUs free");
   }
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 5616"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -144,19 +145,19 @@ class MemorySizerTest {
 
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
-    // 2 GPUs per replica, 7 free: 3 replicas at most; 60 / 3 = 20 each = 1 x 20 in fp16-mixed
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508, gpusPerReplica: 2");
-    SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 7));
-    assertThat(plan.replicas()).isEqualTo(3);
-    assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(20);
-    assertThat(plan.status().plan.gpus).isEqualTo(6);
+    // 2 GPUs per replica, 3 free: 1 replica at most (not the ideal 2); 60 samples = 2 x 30
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5616, gpusPerReplica: 2");
+    SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 3));
+    assertThat(plan.replicas()).isEqualTo(1);
+    assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(60);
+    assertThat(plan.status().plan.gpus).isEqualTo(2);
   }
 
   @Test
   void cpuReplicasDoNotWaitForGpus() {
     SizingPlan plan =
         sizer.plan(
-            job(60, 2, 8, "gpuMemory: 5508, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+            job(60, 3, 8, "gpuMemory: 5616, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -164,17 +165,17 @@ class MemorySizerTest {
 
   @Test
   void replicasMaxReached() {
-    // at most 2 replicas: 30 samples each; 30 = 2 x 15 in both (20 and 19 do not divide 30)
-    JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 5508"), null);
-    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 15, 2));
-    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(2, 15, 2));
-    assertThat(sizing.fp16Mixed().message()).contains("replicas.max 2 reached");
+    // at most 1 replica: 60 samples; fp16-mixed 2 x 30, fp32 (28 does not divide 60) 3 x 20
+    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 5616"), null);
+    assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 30, 2));
+    assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 20, 3));
+    assertThat(sizing.fp16Mixed().message()).contains("replicas.max 1 reached");
     assertThat(sizing.gpusSavedByMixed()).isZero();
   }
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 5508"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 5616"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -205,12 +206,12 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5616");
     spec.precision = Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
-    assertThat(plan.replicas()).isEqualTo(4);
-    assertThat(plan.microBatch()).isEqualTo(15);
+    assertThat(plan.replicas()).isEqualTo(3);
+    assertThat(plan.microBatch()).isEqualTo(20);
     assertThat(plan.status().plan.precision).isEqualTo("fp32");
     assertThat(plan.status().gpusSaved).isZero();
   }

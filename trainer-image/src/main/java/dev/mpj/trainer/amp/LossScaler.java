@@ -1,6 +1,12 @@
 package dev.mpj.trainer.amp;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import dev.mpj.api.LossScalingSpec;
+import dev.mpj.trainer.optim.Slices;
+import java.util.List;
 
 /**
  * The loss scale and its update rule, with the semantics of PyTorch's {@code GradScaler}: on an
@@ -58,6 +64,51 @@ public final class LossScaler {
   /** Clean steps since the last overflow or growth. */
   public int growthTracker() {
     return growthTracker;
+  }
+
+  /**
+   * GradScaler's {@code unscale_} for the master-weights recipe, in one pass over the gradients
+   * with one read-back: the L2 norm of every {@link Slices piece} of every gradient (an FP16 piece
+   * through an FP32 copy of that piece alone, closed at once), read back together; the global norm
+   * from them, divided by the scale. An inf or NaN element makes its piece's norm inf or NaN, so
+   * the same read-back is the overflow check. The gradients are not changed: FP16 cannot hold the
+   * unscaled values, so the update unscales each piece as it makes its FP32 copy ({@link
+   * UnscaledGradients#inverseScale}).
+   *
+   * <p>Also non-finite: an unscaled norm beyond FP32's range (only a scale below 1 can make one
+   * from finite FP16 gradients), where the unscaled FP32 gradients could hold inf.
+   */
+  public UnscaledGradients unscale(List<NDArray> gradients) {
+    float[] norms;
+    try (NDList pieces = new NDList()) {
+      for (NDArray gradient : gradients) {
+        for (int piece = 0; piece < Slices.count(gradient); piece++) {
+          try (NDArray view = Slices.view(gradient, piece)) {
+            if (view.getDataType() == DataType.FLOAT32) {
+              pieces.add(view.norm());
+            } else {
+              try (NDArray fp32 = view.toType(DataType.FLOAT32, false)) {
+                pieces.add(fp32.norm());
+              }
+            }
+          }
+        }
+      }
+      try (NDArray all = NDArrays.stack(pieces)) {
+        norms = all.toFloatArray();
+      }
+    }
+    double sumOfSquares = 0;
+    for (float norm : norms) {
+      sumOfSquares += (double) norm * norm;
+    }
+    double inverse = 1.0 / scale;
+    double norm = Math.sqrt(sumOfSquares) * inverse;
+    boolean nonFinite =
+        !Double.isFinite(sumOfSquares)
+            || !Float.isFinite((float) norm)
+            || !Float.isFinite((float) inverse);
+    return new UnscaledGradients(gradients, inverse, norm, nonFinite);
   }
 
   /** Applies the outcome of one optimizer step: whether any gradient was inf or NaN. */

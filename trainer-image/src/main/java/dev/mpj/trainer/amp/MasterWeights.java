@@ -21,6 +21,7 @@ import java.util.List;
  * is used.
  */
 public final class MasterWeights {
+  private static final NDIndex ALL = new NDIndex("...");
   private final Block working;
   private final Block master;
   private final List<String> names = new ArrayList<>();
@@ -118,21 +119,22 @@ public final class MasterWeights {
       } catch (IllegalStateException e) {
         continue; // no backward yet: nothing to clear
       }
-      grad.set(new NDIndex("..."), 0);
+      grad.set(ALL, 0);
       grad.close();
     }
   }
 
-  /** Copies the master weights into the working parameters, rounding to the working precision. */
+  /**
+   * Copies the master weights into the working parameters, rounding to the working precision, with
+   * no temporary.
+   */
   public void copyToWorking() {
     if (!isSeparate()) {
       return;
     }
     for (int i = 0; i < masterTrainable.size(); i++) {
-      NDArray target = workingTrainable.get(i).getArray();
-      try (NDArray rounded = masterTrainable.get(i).toType(target.getDataType(), true)) {
-        rounded.copyTo(target);
-      }
+      // An indexed assignment converts while it copies: no rounded copy of the master is made.
+      workingTrainable.get(i).getArray().set(ALL, masterTrainable.get(i));
     }
   }
 

@@ -21,12 +21,14 @@ import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.data.SyntheticData;
 import dev.mpj.trainer.loop.ProcessMemory;
 import dev.mpj.trainer.loop.StepResult;
+import dev.mpj.trainer.loop.TrainingListener;
 import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.model.ModelFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The measurements of {@code mpj-trainer bench}. Times are medians over steps after warm-up. Memory
@@ -43,9 +45,33 @@ public final class TrainerBench {
   private static final List<String> FIXED_HEAP =
       List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
 
+  /**
+   * glibc settings under which resident memory follows the live tensors: every allocation of 64 KiB
+   * or more is a mapping of its own, unmapped when freed (no dynamic threshold, no free memory kept
+   * in the heap for reuse), so a step cannot hide its temporaries in memory a previous step freed.
+   */
+  private static final Map<String, String> EXACT_MALLOC =
+      Map.of("MALLOC_MMAP_THRESHOLD_", "65536", "MALLOC_TRIM_THRESHOLD_", "0");
+
   /** A job spec for an MLP classifier on synthetic data, as YAML. */
   public static MixedPrecisionJob mlpJob(
       String precision, int features, String hidden, int classes, int batch, int steps) {
+    return mlpJob(precision, "adam", features, hidden, classes, batch, steps);
+  }
+
+  /** The same, with {@code optimizer} ("adam" or "sgd"; SGD with momentum 0.9). */
+  public static MixedPrecisionJob mlpJob(
+      String precision,
+      String optimizer,
+      int features,
+      String hidden,
+      int classes,
+      int batch,
+      int steps) {
+    String rule =
+        optimizer.equals("sgd")
+            ? "{type: sgd, learningRate: 0.01, momentum: 0.9}"
+            : "{type: adam, learningRate: 0.001}";
     return JobFiles.parse(
         """
         apiVersion: mpj.dev/v1alpha1
@@ -58,10 +84,17 @@ public final class TrainerBench {
             source: synthetic
             synthetic: {task: classification, samples: %d, features: %d, classes: %d}
             validationFraction: 0
-          training: {globalBatchSize: %d, steps: %d, optimizer: {type: adam, learningRate: 0.001}, seed: 0}
+          training: {globalBatchSize: %d, steps: %d, optimizer: %s, seed: 0}
         """
             .formatted(
-                precision, hidden, Math.max(batch * 4, 1024), features, classes, batch, steps));
+                precision,
+                hidden,
+                Math.max(batch * 4, 1024),
+                features,
+                classes,
+                batch,
+                steps,
+                rule));
   }
 
   public static TrainingSession session(MixedPrecisionJob job) {
@@ -80,8 +113,9 @@ public final class TrainerBench {
    * in alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
    * medians in ms: {trainer, bare DJL}.
    */
-  public double[] overhead(int features, String hidden, int batch, int warmUp, int steps) {
-    MixedPrecisionJob job = mlpJob("fp32", features, hidden, 10, batch, warmUp + steps);
+  public static double[] overhead(
+      int features, String hidden, int classes, int batch, int warmUp, int steps) {
+    MixedPrecisionJob job = mlpJob("fp32", features, hidden, classes, batch, warmUp + steps);
     try (TrainingSession session = session(job);
         BareDjlLoop bare = new BareDjlLoop(job, batch)) {
       double[] trainer = new double[steps];
@@ -99,6 +133,111 @@ public final class TrainerBench {
       }
       return new double[] {median(trainer), median(plain)};
     }
+  }
+
+  /**
+   * In a child JVM (whose libtorch thread count is fixed at start): {@link #overhead} with 10
+   * warm-up steps; prints "MEMORY trainerMs bareMs".
+   */
+  public static void speedChild(int features, String hidden, int classes, int batch, int steps) {
+    double[] ms = overhead(features, hidden, classes, batch, 10, steps);
+    System.out.println("MEMORY " + ms[0] + " " + ms[1]);
+  }
+
+  /**
+   * Runs {@link #speedChild} in a fresh JVM with {@code threads} libtorch threads; returns the
+   * medians in ms: {trainer, bare DJL}.
+   */
+  public double[] speedInChild(
+      int threads, int features, String hidden, int classes, int batch, int steps)
+      throws IOException, InterruptedException {
+    List<String> jvm = new ArrayList<>(FIXED_HEAP);
+    jvm.add("-Dai.djl.pytorch.num_threads=" + threads);
+    String[] parts =
+        child(
+                jvm,
+                List.of(
+                    "--speed-child",
+                    "--features",
+                    "" + features,
+                    "--hidden",
+                    hidden,
+                    "--classes",
+                    "" + classes,
+                    "--batch",
+                    "" + batch,
+                    "--steps",
+                    "" + steps),
+                Map.of())
+            .get(0)
+            .split(" ");
+    return new double[] {Double.parseDouble(parts[1]), Double.parseDouble(parts[2])};
+  }
+
+  /**
+   * In a child JVM: trains {@code steps} steps and, in each, resets the resident high-water mark
+   * right after backward (model state, gradients and the step's activations are resident then); the
+   * peak until the step ends is the update's own (unscale, checks, clipping, optimizer, copy-back).
+   * Prints "MEMORY parameters largestPeakAboveBackward" (bytes; -1 where the mark cannot be reset).
+   */
+  public static void updateMemoryChild(
+      String precision, String optimizer, int features, String hidden, int batch, int steps) {
+    MixedPrecisionJob job = mlpJob(precision, optimizer, features, hidden, 10, batch, steps);
+    try (TrainingSession session = session(job)) {
+      long[] largest = {0};
+      boolean[] resettable = {true};
+      session.addListener(
+          new TrainingListener() {
+            long beforeUpdate;
+
+            @Override
+            public void afterBackward(long step, List<NDArray> gradients) {
+              beforeUpdate = ProcessMemory.rssBytes();
+              resettable[0] &= ProcessMemory.resetPeak();
+            }
+
+            @Override
+            public void onStep(StepResult result) {
+              if (result.step() > 1) { // the first step allocates the gradients themselves
+                largest[0] = Math.max(largest[0], ProcessMemory.peakRssBytes() - beforeUpdate);
+              }
+            }
+          });
+      for (int i = 0; i < steps; i++) {
+        session.runStep();
+      }
+      System.out.println(
+          "MEMORY " + session.parameters() + " " + (resettable[0] ? largest[0] : -1));
+    }
+  }
+
+  /**
+   * Runs {@link #updateMemoryChild} in a fresh JVM; returns {parameters, peak above backward in
+   * bytes}.
+   */
+  public long[] updateMemoryInChild(
+      String precision, String optimizer, int features, String hidden, int batch, int steps)
+      throws IOException, InterruptedException {
+    String[] parts =
+        child(
+                FIXED_HEAP,
+                List.of(
+                    "--update-memory-child",
+                    precision,
+                    "--optimizer",
+                    optimizer,
+                    "--features",
+                    "" + features,
+                    "--hidden",
+                    hidden,
+                    "--batch",
+                    "" + batch,
+                    "--steps",
+                    "" + steps),
+                EXACT_MALLOC)
+            .get(0)
+            .split(" ");
+    return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
   }
 
   /**
@@ -210,7 +349,7 @@ public final class TrainerBench {
                     "" + batch,
                     "--steps",
                     "" + steps),
-                null)
+                Map.of())
             .get(0);
     String[] parts = line.split(" ");
     return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])};
@@ -223,20 +362,26 @@ public final class TrainerBench {
    */
   public List<String> longRunInChild(long steps, String mallocArenas)
       throws IOException, InterruptedException {
-    return child(FIXED_HEAP, List.of("--long-run-child", "" + steps), mallocArenas);
+    return child(
+        FIXED_HEAP,
+        List.of("--long-run-child", "" + steps),
+        mallocArenas == null ? Map.of() : Map.of("MALLOC_ARENA_MAX", mallocArenas));
   }
 
   /**
-   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path (and glibc's
-   * MALLOC_ARENA_MAX when not null); returns its MEMORY lines.
+   * Runs {@code mpj-trainer bench ARGS} in a child JVM with this class path and {@code environment}
+   * added to this process's; returns its MEMORY lines.
    */
-  private static List<String> child(List<String> jvm, List<String> args, String mallocArenas)
+  private static List<String> child(
+      List<String> jvm, List<String> args, Map<String, String> environment)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("-Dai.djl.offline=true");
-    command.add(
-        "-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "2"));
+    if (jvm.stream().noneMatch(o -> o.startsWith("-Dai.djl.pytorch.num_threads="))) {
+      command.add(
+          "-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "2"));
+    }
     command.addAll(jvm);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -245,9 +390,7 @@ public final class TrainerBench {
     command.addAll(args);
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-    if (mallocArenas != null) {
-      builder.environment().put("MALLOC_ARENA_MAX", mallocArenas);
-    }
+    builder.environment().putAll(environment);
     Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes());
     if (process.waitFor() != 0) {

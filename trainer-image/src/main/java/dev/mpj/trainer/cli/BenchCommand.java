@@ -13,9 +13,14 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description =
-        "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
+        "Measure the trainer: FP32 speed against DJL's Trainer, the update step's memory, FP32 against FP16-mixed memory, step time split.",
     subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
 final class BenchCommand implements Callable<Integer> {
+  /** The FP32 speed comparison's models: label, features, hidden sizes, classes, batch. */
+  private static final Object[][] SPEED_SHAPES = {
+    {"quick-start mlp 32-128-128-8, 64", 32, "[128, 128]", 8, 64},
+    {"mlp 64-2048-2048-10, 256", 64, "[2048, 2048]", 10, 256}
+  };
 
   @Option(names = "--steps", description = "Measured steps per timing (default ${DEFAULT-VALUE}).")
   int steps = 30;
@@ -30,6 +35,18 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--memory-child", hidden = true)
   String memoryChild;
+
+  @Option(names = "--speed-child", hidden = true)
+  boolean speedChild;
+
+  @Option(names = "--update-memory-child", hidden = true)
+  String updateMemoryChild;
+
+  @Option(names = "--optimizer", hidden = true)
+  String optimizer = "adam";
+
+  @Option(names = "--classes", hidden = true)
+  int classes = 10;
 
   @Option(names = "--features", hidden = true)
   int features = 64;
@@ -46,6 +63,14 @@ final class BenchCommand implements Callable<Integer> {
       TrainerBench.rssOverLongRun(longRunChild);
       return 0;
     }
+    if (speedChild) {
+      TrainerBench.speedChild(features, hidden, classes, batch, steps);
+      return 0;
+    }
+    if (updateMemoryChild != null) {
+      TrainerBench.updateMemoryChild(updateMemoryChild, optimizer, features, hidden, batch, steps);
+      return 0;
+    }
     if (memoryChild != null) {
       TrainerBench.memoryChild(memoryChild, features, hidden, batch, 2);
       return 0;
@@ -57,16 +82,51 @@ final class BenchCommand implements Callable<Integer> {
             + ")");
     System.out.println();
 
-    double[] overhead = bench.overhead(256, "[512, 512]", 256, 10, steps);
     System.out.println(
-        "1. FP32 step time, mlp 256-512-512-10, batch 256 (median of " + steps + " steps)");
-    System.out.printf("   %-34s %10.2f ms%n", "mpj trainer (master-weights loop)", overhead[0]);
-    System.out.printf("   %-34s %10.2f ms%n", "bare DJL Trainer (Adam, same block)", overhead[1]);
-    System.out.printf("   %-34s %10.2f x%n", "ratio trainer / bare DJL", overhead[0] / overhead[1]);
+        "1. FP32 step time against DJL's own Trainer (Adam, same block and batches; steps timed"
+            + " in alternation; median of "
+            + steps
+            + " steps; child JVM per row)");
+    System.out.printf(
+        "   %-34s %8s %14s %14s %10s%n",
+        "model, batch", "threads", "mpj trainer", "DJL Trainer", "ratio");
+    for (Object[] shape : SPEED_SHAPES) {
+      for (int threads : new int[] {1, 2}) {
+        double[] ms =
+            bench.speedInChild(
+                threads, (int) shape[1], (String) shape[2], (int) shape[3], (int) shape[4], steps);
+        System.out.printf(
+            "   %-34s %8d %11.2f ms %11.2f ms %8.2f x%n",
+            shape[0], threads, ms[0], ms[1], ms[0] / ms[1]);
+      }
+    }
     System.out.println();
 
     System.out.println(
-        "2. Peak resident memory of the training steps, mlp "
+        "2. Update step: peak resident memory from the end of backward to the end of the step"
+            + " (unscale, checks, clipping, optimizer, copy-back), above what was resident then;"
+            + " mlp 64-2048-2048-10, batch 32, largest of steps 2-4, child JVM per row with every"
+            + " allocation of 64 KiB or more mapped on its own, so that resident memory follows the"
+            + " live tensors");
+    System.out.printf(
+        "   %-12s %-10s %12s %18s %14s%n",
+        "precision", "optimizer", "parameters", "peak above", "per parameter");
+    for (String precision : new String[] {"fp32", "fp16-mixed"}) {
+      for (String optimizer : new String[] {"adam", "sgd"}) {
+        long[] update = bench.updateMemoryInChild(precision, optimizer, 64, "[2048, 2048]", 32, 4);
+        System.out.printf(
+            "   %-12s %-10s %12d %14.1f MiB %10.1f B/param%n",
+            precision,
+            optimizer,
+            update[0],
+            mib(update[1]),
+            update[1] < 0 ? Double.NaN : (double) update[1] / update[0]);
+      }
+    }
+    System.out.println();
+
+    System.out.println(
+        "3. Peak resident memory of the training steps, mlp "
             + features
             + "-"
             + hidden
@@ -92,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
     double[] split = bench.fp16Split(32, "[128, 128]", 64, 10, steps);
     double total = split[0] + split[1] + split[2] + split[3];
     System.out.println(
-        "3. FP16-mixed step split, quick-start mlp 32-128-128-10, batch 64 (median ms; CPU FP16 speed is not a result)");
+        "4. FP16-mixed step split, quick-start mlp 32-128-128-10, batch 64 (median ms; CPU FP16 speed is not a result)");
     String[] names = {
       "forward + backward",
       "unscale + inf/NaN check",
@@ -106,7 +166,7 @@ final class BenchCommand implements Callable<Integer> {
 
     if (longRunSteps > 0) {
       System.out.println(
-          "4. Resident memory over a "
+          "5. Resident memory over a "
               + longRunSteps
               + "-step fp16-mixed run, mlp 32-64-64-8, batch 64"
               + " (child JVM, heap fixed at 256 MiB and pre-touched: growth is native)");

@@ -2,8 +2,6 @@ package dev.mpj.trainer.distributed;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.mpj.trainer.collective.BucketedAllReduce;
@@ -18,17 +16,17 @@ import java.util.List;
 /**
  * The replicas' meeting point in every step: one bucketed ring all-reduce (SUM) of all gradients,
  * in the working precision (FP16 on the wire in fp16-mixed, FP32 in fp32; the additions in FP32),
- * written back into the gradient arrays, so every replica holds the same bytes; then one agreement
- * on overflow.
+ * written back into the gradient arrays, so every replica holds the same bytes; then, after the
+ * loss scaler has checked them, one agreement on overflow.
  *
- * <p>Overflow: a replica's flag is true when its own gradients held inf/NaN before the all-reduce
- * or the reduced ones do after it. The sum of scaled FP16 gradients can itself exceed FP16's range
- * (65504) even when no replica's share does; the ring then carries inf, every replica sees it in
- * the same reduced bytes and all skip the step and back off the scale together, as GradScaler does
- * when its unscaled gradients hold inf. {@link ReplicaGroup#anyTrue} combines the flags so that a
- * replica whose local check failed makes all skip even if its inf cancelled into a NaN somewhere no
- * check looked. Everything after this point (unscaling, the clipping norm, the optimizer step)
- * works on identical bytes, so it gives identical results on every replica.
+ * <p>Overflow: the scaler checks the summed gradients, as GradScaler checks what DDP's all-reduce
+ * left. An inf or NaN in any replica's share stays inf or NaN in the sum (inf plus finite is inf,
+ * inf minus inf is NaN), and the sum of scaled FP16 gradients can itself exceed FP16's range
+ * (65504) even when no replica's share does; either way every replica finds it in the same reduced
+ * bytes, and all skip the step and back off the scale together. {@link ReplicaGroup#anyTrue}
+ * combines the flags all the same, so that the replicas agree even if one's check went differently.
+ * Everything after this point (unscaling, the clipping norm, the optimizer step) works on identical
+ * bytes, so it gives identical results on every replica.
  *
  * <p>BatchNorm running statistics (which each replica updates from its own shard in forward) are
  * averaged after every step, in FP32, so that evaluation and checkpoints see one model on every
@@ -52,14 +50,18 @@ public final class CollectiveGradientSync implements GradientSync {
   }
 
   @Override
-  public boolean reduce(List<NDArray> gradients, boolean localOverflow) {
+  public void reduce(List<NDArray> gradients) {
     ElementType type =
         gradients.get(0).getDataType() == DataType.FLOAT16 ? ElementType.FP16 : ElementType.FP32;
     reduceInPlace(gradients, type, Reduction.SUM);
     if (!buffers.isEmpty()) {
       reduceInPlace(buffers, ElementType.FP32, Reduction.MEAN);
     }
-    return group.anyTrue(localOverflow || !allFinite(gradients));
+  }
+
+  @Override
+  public boolean anyOverflow(boolean localOverflow) {
+    return group.anyTrue(localOverflow);
   }
 
   @Override
@@ -96,13 +98,5 @@ public final class CollectiveGradientSync implements GradientSync {
         }
       }
     }
-  }
-
-  private static boolean allFinite(List<NDArray> arrays) {
-    NDList maxima = new NDList(arrays.size());
-    for (NDArray a : arrays) {
-      maxima.add(a.abs().max().toType(DataType.FLOAT32, false).reshape(1));
-    }
-    return Float.isFinite(NDArrays.concat(maxima).max().getFloat());
   }
 }

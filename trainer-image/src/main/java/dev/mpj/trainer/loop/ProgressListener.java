@@ -23,7 +23,7 @@ public final class ProgressListener implements TrainingListener {
           totalSteps,
           s.loss(),
           s.lossScale(),
-          s.skipped() ? " (skipped: overflow)" : "",
+          s.overflow() ? " (skipped: overflow)" : "",
           s.parity() == null ? "" : String.format(" parity gap %.4g", s.parity().relativeGap()));
     }
   }

@@ -2,15 +2,15 @@ package dev.mpj.trainer.loop;
 
 /**
  * One optimizer step attempt. {@code loss} is the FP32 loss before scaling; {@code lossScale} the
- * scale this step used; {@code gradNorm} the global L2 norm of the unscaled gradients before
- * clipping (null when the step overflowed). The timings split the step into its phases, in seconds.
+ * scale this step used; {@code overflow} whether a gradient held inf/NaN, so that the step was
+ * skipped; {@code gradNorm} the global L2 norm of the unscaled gradients before clipping (null when
+ * the step overflowed). The timings split the step into its phases, in seconds.
  */
 public record StepResult(
     long step,
     double loss,
     double lossScale,
     boolean overflow,
-    boolean skipped,
     Double gradNorm,
     double samplesPerSecond,
     int microBatch,

@@ -21,12 +21,6 @@ public interface TrainingListener {
    */
   default void afterBackward(long step, List<NDArray> gradients) {}
 
-  /**
-   * With the unscaled FP32 gradients of an applied step, before clipping; valid only during the
-   * call.
-   */
-  default void onGradients(long step, List<NDArray> gradients) {}
-
   /** Once, after the last step. */
   default void onEnd(RunSummary summary) {}
 }

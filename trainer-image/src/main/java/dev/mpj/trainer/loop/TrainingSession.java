@@ -3,7 +3,6 @@ package dev.mpj.trainer.loop;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -16,12 +15,14 @@ import dev.mpj.api.ParitySpec;
 import dev.mpj.api.Precision;
 import dev.mpj.trainer.amp.LossScaler;
 import dev.mpj.trainer.amp.MasterWeights;
+import dev.mpj.trainer.amp.UnscaledGradients;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataOrder;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.model.GraphScalar;
 import dev.mpj.trainer.model.ModelFactory;
+import dev.mpj.trainer.optim.GradientClipping;
 import dev.mpj.trainer.optim.Optimizer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,9 +38,12 @@ import java.util.List;
  * batch; for each micro-batch forward, FP32 loss weighted by {@code 1 / globalBatch} per sample (so
  * micro-batches and replicas add up to the mean over the global batch whatever their sizes, and
  * each sample's gradient through the network has the same size whatever the number of replicas),
- * backward of loss x scale; check the gradients for inf/NaN and meet the other replicas ({@link
- * GradientSync}); on overflow skip; else unscale into FP32, clip by global norm, optimizer step on
- * the FP32 master weights, copy back into the working weights; update the loss scale.
+ * backward of loss x scale; sum the gradients across replicas ({@link GradientSync}); unscale
+ * ({@link LossScaler#unscale}: the inf/NaN check and the global norm in one pass) and agree on
+ * overflow with the other replicas; on overflow skip; else clip ({@link GradientClipping}), step
+ * the optimizer on the FP32 master weights (unscaling and clipping each piece of gradient as it
+ * makes its FP32 copy), copy back into the working weights; update the loss scale. GradScaler's
+ * recipe: scale, backward, unscale, clip, step, update.
  */
 public final class TrainingSession implements AutoCloseable {
   private static final int EVALUATION_BATCH = 512;
@@ -52,6 +56,7 @@ public final class TrainingSession implements AutoCloseable {
   private final MasterWeights weights;
   private final Optimizer optimizer;
   private final LossScaler scaler;
+  private final GradientClipping clipping;
   private final Objective objective;
   private DataOrder order;
   private final ParameterStore store;
@@ -97,6 +102,7 @@ public final class TrainingSession implements AutoCloseable {
             weights.masterArrays(),
             optimizerManager);
     this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
+    this.clipping = new GradientClipping(config.spec().training.gradientClipNorm);
     this.objective = new Objective(train.kind(), train.classes());
     this.order = new DataOrder(train.samples(), config.seed());
     this.store = new ParameterStore(modelManager, false);
@@ -259,28 +265,19 @@ public final class TrainingSession implements AutoCloseable {
         }
       }
       t1 = System.nanoTime();
-      List<NDArray> grads = weights.workingGradients();
+      List<NDArray> gradients = weights.workingGradients();
       for (TrainingListener l : listeners) {
-        l.afterBackward(step, grads);
+        l.afterBackward(step, gradients);
       }
-      overflow = sync.reduce(grads, !allFinite(grads));
+      sync.reduce(gradients);
       loss = sync.totalLoss(loss);
-      List<NDArray> unscaled = null;
-      if (!overflow) {
-        unscaled = unscale(grads, scale);
-        // Upcasting is exact and x (1/scale) <= 1 keeps finite values finite: only a scale below 1
-        // (minScale < 1) can overflow here.
-        if (scale < 1) {
-          overflow = !allFinite(unscaled);
-        }
-      }
+      UnscaledGradients unscaled = scaler.unscale(gradients);
+      overflow = sync.anyOverflow(unscaled.nonFinite());
       t2 = System.nanoTime();
       if (!overflow) {
-        for (TrainingListener l : listeners) {
-          l.onGradients(step, unscaled);
-        }
-        gradNorm = clip(unscaled);
-        optimizer.step(weights.masterArrays(), unscaled);
+        gradNorm = unscaled.norm();
+        float factor = (float) (unscaled.inverseScale() * clipping.factor(gradNorm));
+        optimizer.step(weights.masterArrays(), unscaled.scaled(), factor);
       }
       t3 = System.nanoTime();
       if (!overflow) {
@@ -300,7 +297,6 @@ public final class TrainingSession implements AutoCloseable {
             step,
             loss,
             scale,
-            overflow,
             overflow,
             gradNorm,
             config.globalBatch() / seconds,
@@ -367,45 +363,6 @@ public final class TrainingSession implements AutoCloseable {
     long z = seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
     return (int) (z ^ (z >>> 29)) & 0x7fffffff;
-  }
-
-  /**
-   * Whether every element of every array is finite, with one read-back: the largest magnitude of an
-   * array is inf if an element is inf and NaN if one is NaN (max propagates NaN).
-   */
-  private static boolean allFinite(List<NDArray> arrays) {
-    NDList maxima = new NDList(arrays.size());
-    for (NDArray a : arrays) {
-      maxima.add(a.abs().max().toType(DataType.FLOAT32, false).reshape(1));
-    }
-    return Float.isFinite(NDArrays.concat(maxima).max().getFloat());
-  }
-
-  private static List<NDArray> unscale(List<NDArray> grads, double scale) {
-    List<NDArray> out = new ArrayList<>(grads.size());
-    float inverse = (float) (1.0 / scale);
-    for (NDArray g : grads) {
-      NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
-      out.add(scale == 1.0 ? g32 : g32.mul(inverse));
-    }
-    return out;
-  }
-
-  /** Global L2 norm of the gradients; scales them down to gradientClipNorm when above it. */
-  private double clip(List<NDArray> grads) {
-    NDList sums = new NDList(grads.size());
-    for (NDArray g : grads) {
-      sums.add(g.square().sum().reshape(1));
-    }
-    double norm = Math.sqrt(NDArrays.concat(sums).sum().getFloat());
-    Double maxNorm = config.spec().training.gradientClipNorm;
-    if (maxNorm != null && maxNorm > 0 && norm > maxNorm) {
-      float factor = (float) (maxNorm / (norm + 1e-6));
-      for (NDArray g : grads) {
-        g.muli(factor);
-      }
-    }
-    return norm;
   }
 
   private static DataType firstParameterType(Block block) {

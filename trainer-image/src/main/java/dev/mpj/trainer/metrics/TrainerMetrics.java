@@ -154,7 +154,7 @@ public final class TrainerMetrics implements TrainingListener {
     if (s.overflow()) {
       overflowSteps.increment();
     }
-    if (s.skipped()) {
+    if (s.overflow()) {
       skippedSteps.increment();
     }
     LastStep before = last;
@@ -166,7 +166,7 @@ public final class TrainerMetrics implements TrainingListener {
             s.lossScale(),
             gradNorm,
             s.samplesPerSecond(),
-            before.skippedSteps + (s.skipped() ? 1 : 0));
+            before.skippedSteps + (s.overflow() ? 1 : 0));
     if (s.parity() != null) {
       parity = s.parity();
       gauge(

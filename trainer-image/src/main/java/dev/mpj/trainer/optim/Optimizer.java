@@ -2,20 +2,30 @@ package dev.mpj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.mpj.api.TrainingSpec;
 import java.util.List;
 
 /**
- * An update rule written as NDArray operations on the FP32 master weights, with FP32 state that the
- * trainer owns (and a checkpoint can save): no DJL optimizer, no hidden state.
+ * An update rule on the FP32 master weights, with FP32 state that the trainer owns (and a
+ * checkpoint can save): no DJL optimizer, no hidden state. It updates weights and state in place,
+ * one {@link Slices piece} at a time, and closes every temporary of a piece before the next one, so
+ * that the update holds a few pieces' worth of temporaries whatever the model's size.
  */
 public interface Optimizer {
 
   /**
-   * Updates {@code weights} in place from the unscaled FP32 {@code gradients}; one call per applied
-   * step.
+   * Updates {@code weights} in place, one call per applied step. {@code gradients} are as backward
+   * left them (working precision, FP16 in fp16-mixed, times the loss scale); times {@code
+   * gradientFactor} (1/scale, times the clipping factor) they are the FP32 gradients to apply. Each
+   * piece's FP32 gradient is made when the piece is updated and closed right after it.
    */
-  void step(List<NDArray> weights, List<NDArray> gradients);
+  void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor);
+
+  /** {@link #step(List, List, float)} with FP32 gradients applied as they are. */
+  default void step(List<NDArray> weights, List<NDArray> gradients) {
+    step(weights, gradients, 1f);
+  }
 
   /** Updates applied so far (skipped steps are not updates). */
   long updates();
@@ -39,5 +49,24 @@ public interface Optimizer {
               o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay, names, weights, manager);
       case SGD -> new Sgd(o.learningRate, o.momentum, o.weightDecay, names, weights, manager);
     };
+  }
+
+  /**
+   * The FP32 gradient of one piece, from the {@code view} of its working gradient: the view itself
+   * where it is FP32 and {@code factor} is 1 (read, never written), else a new array (the view is
+   * closed then). The caller closes what it gets.
+   */
+  static NDArray fp32Gradient(NDArray view, float factor) {
+    if (view.getDataType() != DataType.FLOAT32) {
+      NDArray g = view.toType(DataType.FLOAT32, false);
+      view.close();
+      return factor == 1f ? g : g.muli(factor);
+    }
+    if (factor == 1f) {
+      return view;
+    }
+    NDArray g = view.mul(factor);
+    view.close();
+    return g;
   }
 }

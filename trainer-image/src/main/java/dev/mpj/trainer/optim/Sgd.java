@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * SGD with momentum (PyTorch's rule, no dampening: b = mu b + g; w -= lr b) and decoupled weight
- * decay.
+ * decay, as in-place operations on each {@link Slices piece} (one temporary of the piece's size).
  */
 final class Sgd implements Optimizer {
   private final double learningRate;
@@ -38,20 +38,27 @@ final class Sgd implements Optimizer {
   }
 
   @Override
-  public void step(List<NDArray> weights, List<NDArray> gradients) {
+  public void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor) {
     for (int i = 0; i < weights.size(); i++) {
-      NDArray w = weights.get(i);
-      NDArray g = gradients.get(i);
-      if (weightDecay > 0) {
-        w.muli(1 - learningRate * weightDecay);
-      }
-      if (momentum > 0) {
-        NDArray b = buffers.get(i);
-        // PyTorch starts the buffer at the first gradient; from zeros, mu*0 + g is the same.
-        b.muli(momentum).addi(g);
-        w.subi(b.mul(learningRate));
-      } else {
-        w.subi(g.mul(learningRate));
+      for (int piece = 0; piece < Slices.count(weights.get(i)); piece++) {
+        try (NDArray w = Slices.view(weights.get(i), piece);
+            NDArray g =
+                Optimizer.fp32Gradient(Slices.view(gradients.get(i), piece), gradientFactor)) {
+          if (weightDecay > 0) {
+            w.muli(1 - learningRate * weightDecay);
+          }
+          if (momentum > 0) {
+            // PyTorch starts the buffer at the first gradient; from zeros, mu*0 + g is the same.
+            try (NDArray b = Slices.view(buffers.get(i), piece);
+                NDArray change = b.muli(momentum).addi(g).mul(learningRate)) {
+              w.subi(change);
+            }
+          } else {
+            try (NDArray change = g.mul(learningRate)) {
+              w.subi(change);
+            }
+          }
+        }
       }
     }
     updates++;

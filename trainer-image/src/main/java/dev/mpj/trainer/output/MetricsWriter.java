@@ -80,7 +80,7 @@ public final class MetricsWriter implements TrainingListener, AutoCloseable {
     line.put("loss", finite(s.loss()));
     line.put("lossScale", s.lossScale());
     line.put("overflow", s.overflow());
-    line.put("skipped", s.skipped());
+    line.put("skipped", s.overflow());
     line.put("gradNorm", s.gradNorm() == null ? null : finite(s.gradNorm()));
     line.put("samplesPerSecond", s.samplesPerSecond());
     line.put("microBatch", s.microBatch());

@@ -2,9 +2,15 @@ package dev.mpj.trainer.amp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.mpj.api.LossScalingSpec;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 
 class LossScalerTest {
@@ -105,5 +111,45 @@ class LossScalerTest {
     scaler.restore(64, 2);
     scaler.update(false);
     assertThat(scaler.scale()).isEqualTo(128.0);
+  }
+
+  /**
+   * One pass over pieces: the unscaled global norm of gradients spanning several pieces, against
+   * the norm worked out in double from the same values; FP16 gradients whose scaled norm is far
+   * beyond FP16's range are finite; one inf or NaN anywhere is found.
+   */
+  @Test
+  void unscaleFindsTheGlobalNormAndAnyNonFiniteElementInOnePass() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      manager.getEngine().setRandomSeed(3);
+      LossScaler scaler = new LossScaler(true, 1024, 2.0, 0.5, 2000, 1);
+      List<NDArray> gradients =
+          List.of(
+              manager.randomNormal(0, 100, new Shape(600, 1000), DataType.FLOAT32),
+              manager.randomNormal(0, 100, new Shape(33), DataType.FLOAT32));
+      List<NDArray> fp16 = gradients.stream().map(g -> g.toType(DataType.FLOAT16, false)).toList();
+      double sum = 0;
+      for (NDArray g : fp16) {
+        for (float value : g.toType(DataType.FLOAT32, false).toFloatArray()) {
+          sum += (double) value * value;
+        }
+      }
+      double expected = Math.sqrt(sum) / 1024;
+      assertThat(expected * 1024).as("the scaled norm is beyond FP16's range").isGreaterThan(65504);
+
+      UnscaledGradients unscaled = scaler.unscale(fp16);
+      assertThat(unscaled.nonFinite()).isFalse();
+      // libtorch sums a piece's squares in FP32: relative error of a few 1e-6 over 2^18 elements
+      assertThat(unscaled.norm()).isCloseTo(expected, Percentage.withPercentage(0.01));
+      assertThat(unscaled.inverseScale()).isEqualTo(1.0 / 1024);
+      assertThat(scaler.unscale(gradients).norm())
+          .isCloseTo(expected, Percentage.withPercentage(0.1)); // FP32, not rounded to FP16
+
+      for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN}) {
+        NDArray copy = fp16.get(0).duplicate();
+        copy.set(new NDIndex(599, 999), bad); // in the last piece
+        assertThat(scaler.unscale(List.of(fp16.get(1), copy)).nonFinite()).as("" + bad).isTrue();
+      }
+    }
   }
 }

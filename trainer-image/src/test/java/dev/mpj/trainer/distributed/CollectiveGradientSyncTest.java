@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.mpj.trainer.amp.LossScaler;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
 import java.time.Duration;
@@ -94,7 +95,7 @@ class CollectiveGradientSyncTest {
                         .create(gradient(group.rank(), p, sizes[p]))
                         .toType(DataType.FLOAT16, false));
               }
-              boolean overflow = sync.reduce(grads, false);
+              boolean overflow = reduceAndCheck(sync, grads, false);
               return new Outcome(
                   overflow, values(grads), List.of(), sync.totalLoss(0.25 * (group.rank() + 1)));
             });
@@ -147,7 +148,7 @@ class CollectiveGradientSyncTest {
               NDArray grad =
                   manager.create(new float[] {40_000f, 1f}).toType(DataType.FLOAT16, false);
               return new Outcome(
-                  sync.reduce(List.of(grad), false), values(List.of(grad)), List.of(), 0);
+                  reduceAndCheck(sync, List.of(grad), false), values(List.of(grad)), List.of(), 0);
             });
     assertThat(outcomes)
         .allSatisfy(
@@ -167,7 +168,7 @@ class CollectiveGradientSyncTest {
               CollectiveGradientSync sync = new CollectiveGradientSync(group, List.of());
               NDArray grad = manager.create(new float[] {1f, 2f});
               return new Outcome(
-                  sync.reduce(List.of(grad), group.rank() == 2),
+                  reduceAndCheck(sync, List.of(grad), group.rank() == 2),
                   values(List.of(grad)),
                   List.of(),
                   0);
@@ -187,7 +188,7 @@ class CollectiveGradientSyncTest {
               CollectiveGradientSync sync =
                   new CollectiveGradientSync(group, List.of(runningMean, runningVar));
               NDArray grad = manager.create(new float[] {0.5f + r, -r});
-              boolean overflow = sync.reduce(List.of(grad), false);
+              boolean overflow = reduceAndCheck(sync, List.of(grad), false);
               return new Outcome(
                   overflow, values(List.of(grad)), values(List.of(runningMean, runningVar)), 0);
             });
@@ -199,5 +200,16 @@ class CollectiveGradientSyncTest {
               assertThat(o.buffers().get(0)).containsExactly(0.5f, 5f);
               assertThat(o.buffers().get(1)).containsExactly(1.5f);
             });
+  }
+
+  /**
+   * The step's sequence: sum, the scaler's check of the sum (or {@code injected}, a replica's own
+   * finding), the replicas' agreement.
+   */
+  private static boolean reduceAndCheck(
+      CollectiveGradientSync sync, List<NDArray> grads, boolean injected) {
+    sync.reduce(grads);
+    boolean nonFinite = LossScaler.none().unscale(grads).nonFinite();
+    return sync.anyOverflow(injected || nonFinite);
   }
 }

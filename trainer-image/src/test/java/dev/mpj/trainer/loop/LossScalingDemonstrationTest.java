@@ -3,6 +3,7 @@ package dev.mpj.trainer.loop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,23 +71,35 @@ class LossScalingDemonstrationTest {
           seed: 0
         """
             .formatted(scaling, csv);
-    WeightGradients seen = new WeightGradients();
     try (TrainingSession session = Jobs.session(Jobs.job(precision, spec), null)) {
+      WeightGradients seen = new WeightGradients(session);
       session.addListener(seen);
       session.run();
+      return seen;
     }
-    return seen;
   }
 
-  /** Counts zero elements of the first parameter's (the weight matrix's) unscaled gradient. */
+  /**
+   * Counts zero elements of the first parameter's (the weight matrix's) gradient, unscaled in FP32
+   * as the update unscales it: backward's gradient, in FP32, times 1/scale.
+   */
   private static final class WeightGradients implements TrainingListener {
+    private final TrainingSession session;
     long zeros;
     long total;
     double largest;
 
+    WeightGradients(TrainingSession session) {
+      this.session = session;
+    }
+
     @Override
-    public void onGradients(long step, List<NDArray> gradients) {
-      float[] weight = gradients.get(0).toFloatArray();
+    public void afterBackward(long step, List<NDArray> gradients) {
+      float[] weight;
+      try (NDArray fp32 = gradients.get(0).toType(DataType.FLOAT32, true);
+          NDArray unscaled = fp32.mul((float) (1.0 / session.scaler().scale()))) {
+        weight = unscaled.toFloatArray();
+      }
       for (float g : weight) {
         total++;
         if (g == 0f) {

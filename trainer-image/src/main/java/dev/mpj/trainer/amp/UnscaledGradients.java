@@ -1,0 +1,13 @@
+package dev.mpj.trainer.amp;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/**
+ * What {@link LossScaler#unscale} found: the gradients as backward left them ({@code scaled}), the
+ * factor that unscales them ({@code inverseScale}, applied piece by piece where the update makes
+ * each piece's FP32 gradient), their unscaled global L2 {@code norm}, and whether any element was
+ * inf or NaN ({@code nonFinite}; the norm is meaningless then).
+ */
+public record UnscaledGradients(
+    List<NDArray> scaled, double inverseScale, double norm, boolean nonFinite) {}
