@@ -153,7 +153,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       resources.writeStatus(job, after);
     }
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
-    Duration wake = nextWake(job, verdict, after, plan, now);
+    Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
     return wake == null ? control : control.rescheduleAfter(wake);
   }
 
@@ -205,12 +205,18 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     return ProgressReport.newest(progress.latest(key(job)).orElse(null), finalReport);
   }
 
-  private Duration nextWake(
+  /**
+   * When to reconcile again without an event, or null: a job waiting for GPUs is re-sized every
+   * {@link #RETRY_SIZING}; one that does not fit or whose batch does not split waits for a spec
+   * change (its generation bump is an event), since each re-size lists every node and pod.
+   */
+  static Duration nextWake(
       MixedPrecisionJob job,
       Verdict verdict,
       MixedPrecisionJobStatus after,
       SizingPlan plan,
-      Instant now) {
+      Instant now,
+      Duration progressInterval) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
         Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
@@ -222,7 +228,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
               now,
               Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
     }
-    if (verdict instanceof Verdict.Start start && start.isNew() && plan != null && !plan.fits()) {
+    if (verdict instanceof Verdict.Start start
+        && start.isNew()
+        && plan != null
+        && plan.waitingForGpus()) {
       wakes.add(RETRY_SIZING);
     }
     boolean active =
@@ -232,7 +241,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             || (verdict instanceof Verdict.Start s
                 && (!s.isNew() || (plan != null && plan.fits())));
     if (active) {
-      wakes.add(settings.progressInterval());
+      wakes.add(progressInterval);
       Instant deadline = GangPlanner.deadline(after, policy);
       if (deadline != null) {
         wakes.add(Duration.between(now, deadline));
