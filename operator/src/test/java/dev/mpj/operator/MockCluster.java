@@ -3,6 +3,8 @@ package dev.mpj.operator;
 import dev.mpj.api.Crd;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.chart.OperatorPermissions;
+import dev.mpj.chart.SelfSubjectRulesReviews;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -54,9 +56,20 @@ public final class MockCluster implements AutoCloseable {
   }
 
   public static MockCluster start() {
+    return start(OperatorPermissions.load());
+  }
+
+  /**
+   * @param granted what the operator's service account may do, as SelfSubjectRulesReview answers
+   */
+  public static MockCluster start(OperatorPermissions granted) {
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new AccessReviewingCrud(), false);
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new AccessReviewingCrud(granted),
+            false);
     server.init();
     MockCluster cluster = new MockCluster(server);
     try (InputStream crd =
@@ -199,19 +212,19 @@ public final class MockCluster implements AutoCloseable {
 
   /**
    * CRUD, plus the one question JOSDK asks before it elects a leader ("may I use Leases?"), which
-   * the CRUD dispatcher cannot answer: yes.
+   * the CRUD dispatcher cannot answer: answered with the rules the chart grants.
    */
   static final class AccessReviewingCrud extends KubernetesCrudDispatcher {
+    private final OperatorPermissions granted;
+
+    AccessReviewingCrud(OperatorPermissions granted) {
+      this.granted = granted;
+    }
+
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
-      if (request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
-        return new MockResponse()
-            .setResponseCode(201)
-            .setBody(
-                "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
-                    + "\"metadata\":{},\"spec\":{},\"status\":{\"incomplete\":false,\"nonResourceRules\":[],"
-                    + "\"resourceRules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
-                    + "\"verbs\":[\"*\"]}]}}");
+      if (SelfSubjectRulesReviews.isReview(request)) {
+        return SelfSubjectRulesReviews.answer(request, granted);
       }
       return super.handleCreate(request);
     }
