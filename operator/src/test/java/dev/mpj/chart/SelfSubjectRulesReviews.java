@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatus
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -40,7 +41,9 @@ public final class SelfSubjectRulesReviews {
   /** The created review, its status holding the rules {@code granted} gives. */
   public static MockResponse answer(RecordedRequest request, OperatorPermissions granted) {
     SelfSubjectRulesReview review =
-        Serialization.unmarshal(request.getBody().readUtf8(), SelfSubjectRulesReview.class);
+        Serialization.unmarshal(
+            new String(request.getBody().getBytes(), StandardCharsets.UTF_8),
+            SelfSubjectRulesReview.class);
     List<ResourceRule> rules = new ArrayList<>();
     for (OperatorPermissions.Permission p : granted.permissions()) {
       rules.add(

@@ -4,6 +4,7 @@ import dev.mpj.api.Crd;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.chart.OperatorPermissions;
+import dev.mpj.chart.OwnerReferencesPermissionEnforcement;
 import dev.mpj.chart.SelfSubjectRulesReviews;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -48,10 +49,12 @@ public final class MockCluster implements AutoCloseable {
   }
 
   private final KubernetesMockServer server;
+  private final AccessReviewingCrud dispatcher;
   public final KubernetesClient client;
 
-  private MockCluster(KubernetesMockServer server) {
+  private MockCluster(KubernetesMockServer server, AccessReviewingCrud dispatcher) {
     this.server = server;
+    this.dispatcher = dispatcher;
     this.client = server.createClient();
   }
 
@@ -63,15 +66,12 @@ public final class MockCluster implements AutoCloseable {
    * @param granted what the operator's service account may do, as SelfSubjectRulesReview answers
    */
   public static MockCluster start(OperatorPermissions granted) {
+    AccessReviewingCrud dispatcher = new AccessReviewingCrud(granted);
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new AccessReviewingCrud(granted),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
-    MockCluster cluster = new MockCluster(server);
+    MockCluster cluster = new MockCluster(server, dispatcher);
     try (InputStream crd =
         MixedPrecisionJob.class.getResourceAsStream("/META-INF/fabric8/" + Crd.FILE_NAME)) {
       cluster.client.apiextensions().v1().customResourceDefinitions().load(crd).create();
@@ -199,6 +199,11 @@ public final class MockCluster implements AutoCloseable {
             });
   }
 
+  /** The owner-reference admission checks the server made, for the RBAC test. */
+  public OwnerReferencesPermissionEnforcement ownerReferenceChecks() {
+    return dispatcher.ownerReferences;
+  }
+
   /** The server itself, for tests that read the requests it received. */
   public KubernetesMockServer server() {
     return server;
@@ -216,9 +221,11 @@ public final class MockCluster implements AutoCloseable {
    */
   static final class AccessReviewingCrud extends KubernetesCrudDispatcher {
     private final OperatorPermissions granted;
+    private final OwnerReferencesPermissionEnforcement ownerReferences;
 
     AccessReviewingCrud(OperatorPermissions granted) {
       this.granted = granted;
+      this.ownerReferences = new OwnerReferencesPermissionEnforcement(granted);
     }
 
     @Override
@@ -226,7 +233,7 @@ public final class MockCluster implements AutoCloseable {
       if (SelfSubjectRulesReviews.isReview(request)) {
         return SelfSubjectRulesReviews.answer(request, granted);
       }
-      return super.handleCreate(request);
+      return ownerReferences.refusal(request).orElseGet(() -> super.handleCreate(request));
     }
   }
 }
