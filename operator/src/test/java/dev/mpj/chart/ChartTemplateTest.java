@@ -126,6 +126,20 @@ class ChartTemplateTest {
   }
 
   @Test
+  void twoReleasesInOneNamespaceCompeteForTwoLeases() {
+    String first =
+        env(
+            operatorContainer(HelmChart.renderRelease("team-a").one(Deployment.class)),
+            "MPJ_LEASE_NAME");
+    String second =
+        env(
+            operatorContainer(HelmChart.renderRelease("team-b").one(Deployment.class)),
+            "MPJ_LEASE_NAME");
+    assertThat(first).isEqualTo("team-a-mpj-operator");
+    assertThat(second).isEqualTo("team-b-mpj-operator");
+  }
+
+  @Test
   void everyObjectCarriesTheStandardLabelsAndNamespacedOnesLandInTheRelease() {
     for (RenderedChart chart : List.of(render(), allOn())) {
       for (HasMetadata object : chart.all()) {
