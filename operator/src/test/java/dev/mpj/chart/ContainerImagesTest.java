@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.operator.MockCluster;
+import dev.mpj.operator.OperatorSettings;
+import dev.mpj.operator.resources.ReplicaPods;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +53,22 @@ class ContainerImagesTest {
     assertThat(args.get("TORCH_FLAVOR"))
         .as("the trainer image is for CPU unless asked")
         .isEqualTo("cpu");
+  }
+
+  @Test
+  void trainerPodsRunAsTheTrainerImagesUser() throws IOException {
+    String finalStage = finalStage(Files.readString(ROOT.resolve("trainer-image/Dockerfile")));
+    Matcher user = Pattern.compile("(?m)^USER (\\d+):(\\d+)$").matcher(finalStage);
+    assertThat(user.find()).isTrue();
+    MixedPrecisionJob job = MockCluster.quickstart("digits");
+    job.getMetadata().setUid("0d1b6a2e-0000-4000-8000-000000000001");
+    PodSecurityContext pod =
+        ReplicaPods.desired(job, 1, 2, 0, OperatorSettings.defaults())
+            .getSpec()
+            .getSecurityContext();
+    assertThat(pod.getRunAsUser()).isEqualTo(Long.parseLong(user.group(1)));
+    assertThat(pod.getRunAsGroup()).isEqualTo(Long.parseLong(user.group(2)));
+    assertThat(pod.getFsGroup()).isEqualTo(Long.parseLong(user.group(2)));
   }
 
   @Test

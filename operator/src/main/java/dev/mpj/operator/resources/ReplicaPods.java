@@ -27,10 +27,10 @@ public final class ReplicaPods {
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
 
   /**
-   * The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for
-   * it.
+   * The user (and group) of the trainer image (trainer-image/Dockerfile's USER; a test holds them
+   * equal); non-root, and the checkpoint volume is group-writable for it.
    */
-  public static final long TRAINER_UID = 1000L;
+  public static final long TRAINER_UID = 65532L;
 
   /** Time for the trainers to write a checkpoint after SIGTERM. */
   public static final long GRACE_PERIOD_SECONDS = 60L;
