@@ -95,6 +95,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   @Override
   public UpdateControl<MixedPrecisionJob> reconcile(
       MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+    if (context.isPrimaryResourceDeleted()) {
+      // The children go with the job (owner references); only what is kept in memory is left.
+      forget(cached);
+      return UpdateControl.noUpdate();
+    }
     try {
       return reconcileJob(cached, context);
     } catch (RuntimeException e) {
@@ -110,7 +115,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     // last status written or the last pod deleted. The informer only says when to look.
     MixedPrecisionJob job = context.getClient().resource(cached).get();
     if (job == null) {
-      progress.forget(key(cached));
+      forget(cached);
       return UpdateControl.noUpdate();
     }
     List<Pod> pods = resources.pods(job);
@@ -251,6 +256,12 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
         .map(d -> d.isNegative() ? Duration.ZERO : d)
         .min(Comparator.naturalOrder())
         .orElse(null);
+  }
+
+  /** Drops what this operator keeps in memory about a job that is gone. */
+  private void forget(MixedPrecisionJob job) {
+    progress.forget(key(job));
+    resources.forget(key(job));
   }
 
   private static boolean sameStatus(MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
