@@ -193,6 +193,9 @@ class ChartTemplateTest {
             allOn().one(Deployment.class).getSpec().getSelector().getMatchLabels());
     Map<String, Object> endpoint = map(list(spec.get("endpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
+    assertThat(endpoint)
+        .as("the job series' namespace label is the job's, not the operator pod's")
+        .containsEntry("honorLabels", true);
     assertThat(service.getSpec().getPorts())
         .anySatisfy(
             p -> {
@@ -212,6 +215,7 @@ class ChartTemplateTest {
         .isEqualTo(List.of("ml-team-a", "ml-team-b"));
     Map<String, Object> endpoint = map(list(watched.get("podMetricsEndpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
+    assertThat(endpoint).containsEntry("honorLabels", true);
 
     Map<String, Object> everywhere =
         spec(single(render("--set", "metrics.podMonitor.enabled=true").generic("PodMonitor")));
