@@ -92,6 +92,29 @@ class ExamplesTest {
                 ""));
     assertThat(missingModel).anySatisfy(e -> assertThat(e).contains("model"));
 
+    // What the spec validator refuses, refused at admission too: the bounds are exclusive.
+    List<String> noGrowth =
+        schema.validate(TestManifests.VALID_JOB + "  lossScaling: {growthFactor: 1.0}\n");
+    assertThat(noGrowth).anySatisfy(e -> assertThat(e).contains("growthFactor"));
+    List<String> noBackoff =
+        schema.validate(TestManifests.VALID_JOB + "  lossScaling: {backoffFactor: 1.0}\n");
+    assertThat(noBackoff).anySatisfy(e -> assertThat(e).contains("backoffFactor"));
+    List<String> betaOne =
+        schema.validate(
+            TestManifests.VALID_JOB.replace(
+                "steps: 10", "steps: 10\n    optimizer: {type: adam, beta2: 1.0}"));
+    assertThat(betaOne).anySatisfy(e -> assertThat(e).contains("beta2"));
+    List<String> dropoutOne =
+        schema.validate(
+            TestManifests.VALID_JOB.replace(
+                "activation: relu}", "activation: relu, dropout: 1.0}"));
+    assertThat(dropoutOne).anySatisfy(e -> assertThat(e).contains("dropout"));
+    assertThat(
+            schema.validate(
+                TestManifests.VALID_JOB
+                    + "  lossScaling: {growthFactor: 1.5, backoffFactor: 0.25}\n"))
+        .isEmpty();
+
     List<String> unknownField =
         schema.validate(TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 3"));
     assertThat(unknownField).anySatisfy(e -> assertThat(e).contains("stpes"));
