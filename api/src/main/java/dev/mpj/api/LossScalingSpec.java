@@ -3,6 +3,7 @@ package dev.mpj.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 
 /** Loss scaling, with the defaults and semantics of PyTorch's GradScaler. */
@@ -25,12 +26,13 @@ public class LossScalingSpec {
   @JsonPropertyDescription("Scale of the first step (default 65536 = 2^16).")
   public double initialScale = 65536.0;
 
-  @Min(1)
+  @Min(value = 1, inclusive = false)
   @JsonPropertyDescription(
       "Factor the scale grows by after growthInterval steps without overflow (default 2.0).")
   public double growthFactor = 2.0;
 
-  @Min(0)
+  @Min(value = 0, inclusive = false)
+  @Max(value = 1, inclusive = false)
   @JsonPropertyDescription(
       "Factor the scale shrinks by after an overflow, between 0 and 1 exclusive (default 0.5).")
   public double backoffFactor = 0.5;

@@ -3,6 +3,7 @@ package dev.mpj.api;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
@@ -17,6 +18,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(Crd.PLURAL)
 @Singular(Crd.SINGULAR)
 @ShortNames(Crd.SHORT_NAME)
+// kubectl get all lists jobs beside their pods; kubectl get mpj lists them alone (the short name).
+@Categories({"all", Crd.SHORT_NAME})
 @AdditionalPrinterColumn(
     name = "Phase",
     jsonPath = ".status.phase",

@@ -11,9 +11,13 @@ public class MixedPrecisionJobSpec {
 
   @Required
   @ValidationRule(value = "self == oldSelf", message = "precision is immutable")
+  @ValidationRule(
+      value = "self != 'bf16-mixed'",
+      message =
+          "bf16-mixed is not supported: the DJL PyTorch engine has no BF16 arrays; use fp16-mixed")
   @JsonPropertyDescription(
       "Numeric precision: fp32, or fp16-mixed (FP16 compute, FP32 master weights, loss scaling). "
-          + "bf16-mixed is refused: the DJL PyTorch engine has no BF16. Immutable.")
+          + "bf16-mixed is refused at admission: the DJL PyTorch engine has no BF16. Immutable.")
   public Precision precision;
 
   @JsonPropertyDescription(

@@ -3,6 +3,7 @@ package dev.mpj.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import java.util.ArrayList;
@@ -57,6 +58,7 @@ public class ModelSpec {
     public Activation activation = Activation.RELU;
 
     @Min(0)
+    @Max(value = 1, inclusive = false)
     @JsonPropertyDescription("Dropout probability after each hidden layer, in [0, 1) (default 0).")
     public double dropout = 0.0;
   }
@@ -97,6 +99,7 @@ public class ModelSpec {
     public int sequenceLength = 64;
 
     @Min(0)
+    @Max(value = 1, inclusive = false)
     @JsonPropertyDescription(
         "Dropout probability in attention and feed-forward, in [0, 1) (default 0).")
     public double dropout = 0.0;

@@ -3,6 +3,7 @@ package dev.mpj.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 
@@ -59,10 +60,12 @@ public class TrainingSpec {
     public double weightDecay = 0.0;
 
     @Min(0)
+    @Max(value = 1, inclusive = false)
     @JsonPropertyDescription("Adam: decay of the first moment, in [0, 1) (default 0.9).")
     public double beta1 = 0.9;
 
     @Min(0)
+    @Max(value = 1, inclusive = false)
     @JsonPropertyDescription("Adam: decay of the second moment, in [0, 1) (default 0.999).")
     public double beta2 = 0.999;
 

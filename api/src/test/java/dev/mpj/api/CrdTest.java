@@ -35,6 +35,7 @@ class CrdTest {
     assertThat(crd.getMetadata().getName()).isEqualTo("mixedprecisionjobs.mpj.dev");
     assertThat(crd.getSpec().getScope()).isEqualTo("Namespaced");
     assertThat(crd.getSpec().getNames().getShortNames()).containsExactly("mpj");
+    assertThat(crd.getSpec().getNames().getCategories()).containsExactly("all", "mpj");
     CustomResourceDefinitionVersion v1alpha1 = crd.getSpec().getVersions().get(0);
     assertThat(v1alpha1.getName()).isEqualTo("v1alpha1");
     assertThat(v1alpha1.getSubresources().getStatus()).isNotNull();

@@ -54,6 +54,34 @@ class ExamplesTest {
     assertThat(SpecValidator.validate(JobFiles.read(example))).isEmpty();
   }
 
+  /**
+   * An example runs as written on a cluster that has what its opening comment names: no image that
+   * exists nowhere (jobs without spec.image run the operator's configured trainer image), and no
+   * PriorityClass or Kueue queue that the comment does not tell the reader to create.
+   */
+  @ParameterizedTest
+  @MethodSource("examples")
+  void exampleNeedsNothingItsCommentDoesNotName(Path example) throws IOException {
+    String text = Files.readString(example);
+    String comment =
+        text.lines().takeWhile(l -> l.startsWith("#")).reduce("", (a, l) -> a + l + "\n");
+    MixedPrecisionJob job = JobFiles.read(example);
+    if (job.getSpec().image != null) {
+      assertThat(job.getSpec().image)
+          .as("%s: spec.image must name its registry", example)
+          .matches("[a-z0-9.-]+\\.[a-z]+(:[0-9]+)?/.+");
+    }
+    if (job.getSpec().template != null && job.getSpec().template.priorityClassName != null) {
+      assertThat(comment)
+          .as("%s: the PriorityClass must exist first", example)
+          .contains("PriorityClass " + job.getSpec().template.priorityClassName);
+    }
+    var labels = job.getMetadata().getLabels();
+    if (labels != null && labels.keySet().stream().anyMatch(k -> k.startsWith("kueue.x-k8s.io"))) {
+      assertThat(comment).as("%s: a Kueue queue label needs Kueue", example).contains("Kueue");
+    }
+  }
+
   @Test
   void schemaRefusesWhatTheApiServerWould() throws IOException {
     List<String> negativeBatch =
@@ -71,6 +99,29 @@ class ExamplesTest {
                 "  model:\n    architecture: mlp\n    mlp: {hiddenSizes: [64, 64], activation: relu}\n",
                 ""));
     assertThat(missingModel).anySatisfy(e -> assertThat(e).contains("model"));
+
+    // What the spec validator refuses, refused at admission too: the bounds are exclusive.
+    List<String> noGrowth =
+        schema.validate(TestManifests.VALID_JOB + "  lossScaling: {growthFactor: 1.0}\n");
+    assertThat(noGrowth).anySatisfy(e -> assertThat(e).contains("growthFactor"));
+    List<String> noBackoff =
+        schema.validate(TestManifests.VALID_JOB + "  lossScaling: {backoffFactor: 1.0}\n");
+    assertThat(noBackoff).anySatisfy(e -> assertThat(e).contains("backoffFactor"));
+    List<String> betaOne =
+        schema.validate(
+            TestManifests.VALID_JOB.replace(
+                "steps: 10", "steps: 10\n    optimizer: {type: adam, beta2: 1.0}"));
+    assertThat(betaOne).anySatisfy(e -> assertThat(e).contains("beta2"));
+    List<String> dropoutOne =
+        schema.validate(
+            TestManifests.VALID_JOB.replace(
+                "activation: relu}", "activation: relu, dropout: 1.0}"));
+    assertThat(dropoutOne).anySatisfy(e -> assertThat(e).contains("dropout"));
+    assertThat(
+            schema.validate(
+                TestManifests.VALID_JOB
+                    + "  lossScaling: {growthFactor: 1.5, backoffFactor: 0.25}\n"))
+        .isEmpty();
 
     List<String> unknownField =
         schema.validate(TestManifests.VALID_JOB.replace("steps: 10", "steps: 10\n    stpes: 3"));

@@ -95,6 +95,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   @Override
   public UpdateControl<MixedPrecisionJob> reconcile(
       MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+    if (context.isPrimaryResourceDeleted()) {
+      // The children go with the job (owner references); only what is kept in memory is left.
+      forget(cached);
+      return UpdateControl.noUpdate();
+    }
     try {
       return reconcileJob(cached, context);
     } catch (RuntimeException e) {
@@ -110,7 +115,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     // last status written or the last pod deleted. The informer only says when to look.
     MixedPrecisionJob job = context.getClient().resource(cached).get();
     if (job == null) {
-      progress.forget(key(cached));
+      forget(cached);
       return UpdateControl.noUpdate();
     }
     List<Pod> pods = resources.pods(job);
@@ -153,7 +158,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       resources.writeStatus(job, after);
     }
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
-    Duration wake = nextWake(job, verdict, after, plan, now);
+    Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
     return wake == null ? control : control.rescheduleAfter(wake);
   }
 
@@ -205,12 +210,18 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     return ProgressReport.newest(progress.latest(key(job)).orElse(null), finalReport);
   }
 
-  private Duration nextWake(
+  /**
+   * When to reconcile again without an event, or null: a job waiting for GPUs is re-sized every
+   * {@link #RETRY_SIZING}; one that does not fit or whose batch does not split waits for a spec
+   * change (its generation bump is an event), since each re-size lists every node and pod.
+   */
+  static Duration nextWake(
       MixedPrecisionJob job,
       Verdict verdict,
       MixedPrecisionJobStatus after,
       SizingPlan plan,
-      Instant now) {
+      Instant now,
+      Duration progressInterval) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
         Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
@@ -222,7 +233,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
               now,
               Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
     }
-    if (verdict instanceof Verdict.Start start && start.isNew() && plan != null && !plan.fits()) {
+    if (verdict instanceof Verdict.Start start
+        && start.isNew()
+        && plan != null
+        && plan.waitingForGpus()) {
       wakes.add(RETRY_SIZING);
     }
     boolean active =
@@ -232,7 +246,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             || (verdict instanceof Verdict.Start s
                 && (!s.isNew() || (plan != null && plan.fits())));
     if (active) {
-      wakes.add(settings.progressInterval());
+      wakes.add(progressInterval);
       Instant deadline = GangPlanner.deadline(after, policy);
       if (deadline != null) {
         wakes.add(Duration.between(now, deadline));
@@ -242,6 +256,12 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
         .map(d -> d.isNegative() ? Duration.ZERO : d)
         .min(Comparator.naturalOrder())
         .orElse(null);
+  }
+
+  /** Drops what this operator keeps in memory about a job that is gone. */
+  private void forget(MixedPrecisionJob job) {
+    progress.forget(key(job));
+    resources.forget(key(job));
   }
 
   private static boolean sameStatus(MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {

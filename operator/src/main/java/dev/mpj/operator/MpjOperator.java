@@ -25,11 +25,14 @@ public final class MpjOperator implements AutoCloseable {
 
   private final Operator operator;
   private final ProgressPoller progress;
+  private final JobResources resources;
   private final JobMetrics metrics;
 
-  private MpjOperator(Operator operator, ProgressPoller progress, JobMetrics metrics) {
+  private MpjOperator(
+      Operator operator, ProgressPoller progress, JobResources resources, JobMetrics metrics) {
     this.operator = operator;
     this.progress = progress;
+    this.resources = resources;
     this.metrics = metrics;
   }
 
@@ -41,11 +44,12 @@ public final class MpjOperator implements AutoCloseable {
   static MpjOperator start(KubernetesClient client, OperatorSettings settings, Clock clock) {
     ProgressPoller progress = new ProgressPoller(settings.progressTimeout(), clock);
     JobMetrics metrics = new JobMetrics(settings.meterRegistry());
+    JobResources resources = new JobResources(client);
     var reconciler =
         new MixedPrecisionJobReconciler(
             settings.sizer(),
             new ClusterObserver(client),
-            new JobResources(client),
+            resources,
             new KubernetesEventRecorder(client, clock),
             progress,
             metrics,
@@ -87,6 +91,9 @@ public final class MpjOperator implements AutoCloseable {
         reconciler,
         c -> {
           c.withName(CONTROLLER)
+              // Delete events reach reconcile too, without a finalizer: the children go with the
+              // job by owner reference, and only the in-memory token and progress need dropping.
+              .withTriggerReconcilerOnAllEvents(true)
               .withGenerationAware(true)
               .withRetry(retry())
               .withRateLimiter(new LinearRateLimiter(Duration.ofSeconds(1), 10))
@@ -98,7 +105,7 @@ public final class MpjOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new MpjOperator(operator, progress, metrics);
+    return new MpjOperator(operator, progress, resources, metrics);
   }
 
   /**
@@ -131,6 +138,11 @@ public final class MpjOperator implements AutoCloseable {
   /** The job metrics, for the scrape endpoint: {@link JobMetrics#refresh()} before each scrape. */
   public JobMetrics metrics() {
     return metrics;
+  }
+
+  /** Jobs whose token or progress this operator keeps in memory. */
+  int jobsKeptInMemory() {
+    return Math.max(progress.jobsKept(), resources.tokensKept());
   }
 
   @Override

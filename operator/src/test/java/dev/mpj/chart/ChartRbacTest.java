@@ -32,6 +32,24 @@ import org.junit.jupiter.api.Test;
 class ChartRbacTest {
   private static final OperatorPermissions PERMISSIONS = OperatorPermissions.load();
 
+  /**
+   * The install guide says what the operator may do beyond the namespaces it watches: every
+   * cluster-wide and lease grant, by verb and resource.
+   */
+  @Test
+  void theInstallGuideNamesEveryGrantOutsideTheWatchedNamespaces() throws java.io.IOException {
+    String guide =
+        java.nio.file.Files.readString(RepoTools.repoRoot().resolve("docs/operations/install.md"))
+            .replaceAll("\\s+", " ");
+    for (String scope : List.of(CLUSTER, LEADER_ELECTION)) {
+      for (Grant grant : PERMISSIONS.grants(scope)) {
+        assertThat(guide)
+            .as("docs/operations/install.md names %s", grant)
+            .containsPattern("`" + grant.verb() + "`[^.]* on " + grant.resource());
+      }
+    }
+  }
+
   @Test
   void thePermissionsFileListsTheOperatorsCalls() {
     Set<Grant> all = PERMISSIONS.allGrants();

@@ -127,6 +127,20 @@ class ChartTemplateTest {
   }
 
   @Test
+  void twoReleasesInOneNamespaceCompeteForTwoLeases() {
+    String first =
+        env(
+            operatorContainer(HelmChart.renderRelease("team-a").one(Deployment.class)),
+            "MPJ_LEASE_NAME");
+    String second =
+        env(
+            operatorContainer(HelmChart.renderRelease("team-b").one(Deployment.class)),
+            "MPJ_LEASE_NAME");
+    assertThat(first).isEqualTo("team-a-mpj-operator");
+    assertThat(second).isEqualTo("team-b-mpj-operator");
+  }
+
+  @Test
   void everyObjectCarriesTheStandardLabelsAndNamespacedOnesLandInTheRelease() {
     for (RenderedChart chart : List.of(render(), allOn())) {
       for (HasMetadata object : chart.all()) {
@@ -180,6 +194,9 @@ class ChartTemplateTest {
             allOn().one(Deployment.class).getSpec().getSelector().getMatchLabels());
     Map<String, Object> endpoint = map(list(spec.get("endpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
+    assertThat(endpoint)
+        .as("the job series' namespace label is the job's, not the operator pod's")
+        .containsEntry("honorLabels", true);
     assertThat(service.getSpec().getPorts())
         .anySatisfy(
             p -> {
@@ -199,6 +216,7 @@ class ChartTemplateTest {
         .isEqualTo(List.of("ml-team-a", "ml-team-b"));
     Map<String, Object> endpoint = map(list(watched.get("podMetricsEndpoints")).get(0));
     assertThat(endpoint).containsEntry("port", "metrics").containsEntry("path", "/metrics");
+    assertThat(endpoint).containsEntry("honorLabels", true);
 
     Map<String, Object> everywhere =
         spec(single(render("--set", "metrics.podMonitor.enabled=true").generic("PodMonitor")));

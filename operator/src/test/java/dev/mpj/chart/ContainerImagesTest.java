@@ -4,10 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.operator.MockCluster;
+import dev.mpj.operator.OperatorSettings;
+import dev.mpj.operator.resources.ReplicaPods;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +53,22 @@ class ContainerImagesTest {
     assertThat(args.get("TORCH_FLAVOR"))
         .as("the trainer image is for CPU unless asked")
         .isEqualTo("cpu");
+  }
+
+  @Test
+  void trainerPodsRunAsTheTrainerImagesUser() throws IOException {
+    String finalStage = finalStage(Files.readString(ROOT.resolve("trainer-image/Dockerfile")));
+    Matcher user = Pattern.compile("(?m)^USER (\\d+):(\\d+)$").matcher(finalStage);
+    assertThat(user.find()).isTrue();
+    MixedPrecisionJob job = MockCluster.quickstart("digits");
+    job.getMetadata().setUid("0d1b6a2e-0000-4000-8000-000000000001");
+    PodSecurityContext pod =
+        ReplicaPods.desired(job, 1, 2, 0, OperatorSettings.defaults())
+            .getSpec()
+            .getSecurityContext();
+    assertThat(pod.getRunAsUser()).isEqualTo(Long.parseLong(user.group(1)));
+    assertThat(pod.getRunAsGroup()).isEqualTo(Long.parseLong(user.group(2)));
+    assertThat(pod.getFsGroup()).isEqualTo(Long.parseLong(user.group(2)));
   }
 
   @Test
@@ -92,21 +114,30 @@ class ContainerImagesTest {
         "trainer-image/target/lib not built: test skipped (mvn -B verify builds it before the operator's tests)");
     Path jar = jdkTool("jar");
     Path lib = Files.createDirectories(image.resolve("opt/mpj/lib"));
+    // Not links into the checkout: the non-root user cannot read a checkout in a private folder.
     try (var jars = Files.list(built)) {
       for (Path file : jars.toList()) {
-        Files.createSymbolicLink(lib.resolve(file.getFileName()), file);
+        readableCopy(file, lib.resolve(file.getFileName()));
       }
     }
-    try {
-      checkCpuLayout(image, lib, jar);
-    } finally {
-      // Remove the links before JUnit cleans the folder up (it warns about each one otherwise).
-      try (var links = Files.list(lib)) {
-        for (Path link : links.filter(Files::isSymbolicLink).toList()) {
-          Files.delete(link);
-        }
+    checkCpuLayout(image, lib, jar);
+  }
+
+  /**
+   * A copy of {@code file} that every user can read wherever the checkout lies: a hard link when
+   * the file itself is readable by all (no bytes copied), else a copy made readable.
+   */
+  private static void readableCopy(Path file, Path target) throws IOException {
+    if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ)) {
+      try {
+        Files.createLink(target, file);
+        return;
+      } catch (IOException | UnsupportedOperationException e) {
+        // Another file system: copy.
       }
     }
+    Files.copy(file, target);
+    target.toFile().setReadable(true, false);
   }
 
   private static void checkCpuLayout(Path image, Path lib, Path jar) throws IOException {
@@ -129,6 +160,9 @@ class ContainerImagesTest {
                 "PYTORCH_LIBRARY_PATH=" + image.resolve("opt/libtorch"),
                 "PYTORCH_VERSION=" + versions.get("PYTORCH_VERSION"),
                 "PYTORCH_FLAVOR=cpu"));
+    Path checkSource =
+        Files.createDirectories(image.resolve("check")).resolve("LibtorchCheck.java");
+    readableCopy(ROOT.resolve("trainer-image/src/main/docker/LibtorchCheck.java"), checkSource);
     if ("root".equals(System.getProperty("user.name")) && RepoTools.find("setpriv").isPresent()) {
       command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
       image.toFile().setReadable(true, false);
@@ -141,7 +175,7 @@ class ContainerImagesTest {
             "-Djava.io.tmpdir=/nonexistent",
             "-cp",
             lib + "/*",
-            ROOT.resolve("trainer-image/src/main/docker/LibtorchCheck.java").toString()));
+            checkSource.toString()));
     long filesBefore = countFiles(image);
     RepoTools.Run check = RepoTools.run(command, null);
     assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isZero();

@@ -26,11 +26,19 @@ final class HelmChart {
    * helm template with these extra arguments (--set, -f), parsed; renders each set of values once.
    */
   static RenderedChart render(String... valueArgs) {
+    return renderRelease(RELEASE, valueArgs);
+  }
+
+  /** {@link #render} as the release {@code release}. */
+  static RenderedChart renderRelease(String release, String... valueArgs) {
     Path helm = RepoTools.require("helm");
+    List<String> key = new ArrayList<>(List.of(valueArgs));
+    key.add(0, release);
     return RENDERED.computeIfAbsent(
-        List.of(valueArgs),
-        args -> {
-          RepoTools.Run run = RepoTools.run(templateCommand(helm, args), null);
+        key,
+        k -> {
+          List<String> args = k.subList(1, k.size());
+          RepoTools.Run run = RepoTools.run(templateCommand(helm, release, args), null);
           assertThat(run.exitCode()).as("helm template %s failed: %s", args, run.stderr()).isZero();
           return RenderedChart.parse(run.stdout());
         });
@@ -39,7 +47,7 @@ final class HelmChart {
   /** helm template expected to fail; returns what helm said. */
   static String renderFailure(String... valueArgs) {
     Path helm = RepoTools.require("helm");
-    RepoTools.Run run = RepoTools.run(templateCommand(helm, List.of(valueArgs)), null);
+    RepoTools.Run run = RepoTools.run(templateCommand(helm, RELEASE, List.of(valueArgs)), null);
     assertThat(run.exitCode()).as("helm template %s should fail", List.of(valueArgs)).isNotZero();
     return run.stderr();
   }
@@ -51,11 +59,11 @@ final class HelmChart {
     return RepoTools.run(command, null);
   }
 
-  private static List<String> templateCommand(Path helm, List<String> valueArgs) {
+  private static List<String> templateCommand(Path helm, String release, List<String> valueArgs) {
     List<String> command =
         new ArrayList<>(
             RepoTools.command(
-                helm, "template", RELEASE, chartDir().toString(), "--namespace", NAMESPACE));
+                helm, "template", release, chartDir().toString(), "--namespace", NAMESPACE));
     command.addAll(valueArgs);
     return command;
   }

@@ -54,6 +54,22 @@ public record OperatorPermissions(List<Permission> permissions) {
     return grants;
   }
 
+  /** These permissions less one verb on one resource, as a chart that forgot it would grant. */
+  public OperatorPermissions without(String apiGroup, String resource, String verb) {
+    return new OperatorPermissions(
+        permissions.stream()
+            .map(
+                p ->
+                    p.apiGroup().equals(apiGroup) && p.resource().equals(resource)
+                        ? new Permission(
+                            p.apiGroup(),
+                            p.resource(),
+                            p.verbs().stream().filter(v -> !v.equals(verb)).toList(),
+                            p.scope())
+                        : p)
+            .toList());
+  }
+
   public Set<Grant> allGrants() {
     Set<Grant> grants = new LinkedHashSet<>();
     for (String scope : List.of(NAMESPACED, CLUSTER, LEADER_ELECTION)) {

@@ -156,6 +156,31 @@ class GangLifecycleTest {
   }
 
   @Test
+  void aJobWaitingForFreeGpusIsReconcilingNotStalled() {
+    MixedPrecisionJob applied = MockCluster.quickstart("big");
+    // 16 replicas of 1 GPU on a cluster of 8 GPUs: it fits one GPU, the cluster lacks GPUs.
+    applied.getSpec().replicas.min = 16;
+    applied.getSpec().replicas.max = 16;
+    cluster.apply(applied);
+
+    eventually(
+        () ->
+            assertThat(condition(cluster.job("big"), "Reconciling").getReason())
+                .isEqualTo("WaitingForGpus"));
+    MixedPrecisionJob job = cluster.job("big");
+    assertThat(job.getStatus().phase).isEqualTo(JobPhase.Pending);
+    assertThat(condition(job, "Reconciling").getStatus()).isEqualTo("True");
+    assertThat(condition(job, "Stalled").getStatus()).isEqualTo("False");
+    assertThat(condition(job, "Ready").getStatus()).isEqualTo("False");
+    assertThat(job.getStatus().message).startsWith("waiting for GPUs").contains("16");
+    assertThat(cluster.pods("big")).isEmpty();
+    List<Event> waiting =
+        cluster.events("big").stream().filter(e -> "WaitingForGpus".equals(e.getReason())).toList();
+    assertThat(waiting).hasSize(1);
+    assertThat(waiting.get(0).getType()).isEqualTo("Normal");
+  }
+
+  @Test
   void aFailedPodRestartsTheWholeGangExactlyOnce() {
     runningJob("digits", job -> {});
     String failedUid = cluster.pods("digits").get(1).getMetadata().getUid();

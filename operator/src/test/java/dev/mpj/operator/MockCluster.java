@@ -3,6 +3,9 @@ package dev.mpj.operator;
 import dev.mpj.api.Crd;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.chart.OperatorPermissions;
+import dev.mpj.chart.OwnerReferencesPermissionEnforcement;
+import dev.mpj.chart.SelfSubjectRulesReviews;
 import dev.mpj.local.ValidatingDispatcher;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -50,23 +53,33 @@ public final class MockCluster implements AutoCloseable {
   }
 
   private final KubernetesMockServer server;
+  private final AccessReviewingCrud dispatcher;
   public final KubernetesClient client;
 
-  private MockCluster(KubernetesMockServer server) {
+  private MockCluster(KubernetesMockServer server, AccessReviewingCrud dispatcher) {
     this.server = server;
+    this.dispatcher = dispatcher;
     this.client = server.createClient();
   }
 
   public static MockCluster start() {
+    return start(OperatorPermissions.load());
+  }
+
+  /**
+   * @param granted what the operator's service account may do, as SelfSubjectRulesReview answers
+   */
+  public static MockCluster start(OperatorPermissions granted) {
+    AccessReviewingCrud dispatcher = new AccessReviewingCrud(granted);
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new ValidatingDispatcher(new AccessReviewingCrud()),
+            new ValidatingDispatcher(dispatcher),
             false);
     server.init();
-    MockCluster cluster = new MockCluster(server);
+    MockCluster cluster = new MockCluster(server, dispatcher);
     try (InputStream crd =
         MixedPrecisionJob.class.getResourceAsStream("/META-INF/fabric8/" + Crd.FILE_NAME)) {
       cluster.client.apiextensions().v1().customResourceDefinitions().load(crd).create();
@@ -194,6 +207,11 @@ public final class MockCluster implements AutoCloseable {
             });
   }
 
+  /** The owner-reference admission checks the server made, for the RBAC test. */
+  public OwnerReferencesPermissionEnforcement ownerReferenceChecks() {
+    return dispatcher.ownerReferences;
+  }
+
   /** The server itself, for tests that read the requests it received. */
   public KubernetesMockServer server() {
     return server;
@@ -207,21 +225,23 @@ public final class MockCluster implements AutoCloseable {
 
   /**
    * CRUD, plus the one question JOSDK asks before it elects a leader ("may I use Leases?"), which
-   * the CRUD dispatcher cannot answer: yes.
+   * the CRUD dispatcher cannot answer: answered with the rules the chart grants.
    */
   static final class AccessReviewingCrud extends KubernetesCrudDispatcher {
+    private final OperatorPermissions granted;
+    private final OwnerReferencesPermissionEnforcement ownerReferences;
+
+    AccessReviewingCrud(OperatorPermissions granted) {
+      this.granted = granted;
+      this.ownerReferences = new OwnerReferencesPermissionEnforcement(granted);
+    }
+
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
-      if (request.getPath().startsWith("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")) {
-        return new MockResponse()
-            .setResponseCode(201)
-            .setBody(
-                "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
-                    + "\"metadata\":{},\"spec\":{},\"status\":{\"incomplete\":false,\"nonResourceRules\":[],"
-                    + "\"resourceRules\":[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
-                    + "\"verbs\":[\"*\"]}]}}");
+      if (SelfSubjectRulesReviews.isReview(request)) {
+        return SelfSubjectRulesReviews.answer(request, granted);
       }
-      return super.handleCreate(request);
+      return ownerReferences.refusal(request).orElseGet(() -> super.handleCreate(request));
     }
   }
 }

@@ -17,6 +17,31 @@ import org.junit.jupiter.api.Test;
 class ProgressStatusTest {
 
   @Test
+  void aDeletedJobLeavesNothingInTheOperatorsMemory() {
+    try (MockCluster cluster = MockCluster.start();
+        FakeTrainer trainer = new FakeTrainer("unset")) {
+      OperatorSettings settings =
+          OperatorSettings.defaults()
+              .withProgressInterval(Duration.ofSeconds(1))
+              .withPorts(29500, trainer.port());
+      try (MpjOperator operator = MpjOperator.start(cluster.client, settings)) {
+        cluster.apply(MockCluster.quickstart("digits"));
+        eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
+        trainer.token.set(new JobResources(cluster.client).token(cluster.job("digits")));
+        trainer.body.set(ProgressPollerTest.REPORT);
+        cluster.pods("digits").forEach(p -> cluster.markRunning(p, "127.0.0.1"));
+        eventually(
+            Duration.ofSeconds(30),
+            () -> assertThat(cluster.job("digits").getStatus().progress).isNotNull());
+        assertThat(operator.jobsKeptInMemory()).isEqualTo(1);
+
+        cluster.client.resource(cluster.job("digits")).delete();
+        eventually(() -> assertThat(operator.jobsKeptInMemory()).isZero());
+      }
+    }
+  }
+
+  @Test
   void statusFollowsRankZeroAndAHungTrainerDoesNotBlockReconciling() {
     try (MockCluster cluster = MockCluster.start();
         FakeTrainer trainer = new FakeTrainer("unset")) {

@@ -58,9 +58,14 @@ public final class JobEvents {
                   + ", "
                   + from));
     } else if (verdict instanceof Verdict.Start v && v.isNew()) {
-      if (plan == null || !plan.fits()) {
+      if (plan != null && plan.waitingForGpus()) {
+        // Once when the wait begins: the free GPU count in the message changes while it lasts.
+        if (!waitingForGpus(before)) {
+          events.add(JobEvent.normal(JobStatuses.WAITING_FOR_GPUS, after.message));
+        }
+      } else if (plan == null || !plan.fits()) {
         if (before == null || !after.message.equals(before.message)) {
-          events.add(JobEvent.warning("DoesNotFit", after.message));
+          events.add(JobEvent.warning(plan == null ? "DoesNotFit" : plan.reason(), after.message));
         }
       } else {
         events.add(
@@ -91,5 +96,16 @@ public final class JobEvents {
       }
     }
     return events;
+  }
+
+  private static boolean waitingForGpus(MixedPrecisionJobStatus status) {
+    return status != null
+        && status.conditions != null
+        && status.conditions.stream()
+            .anyMatch(
+                c ->
+                    JobStatuses.RECONCILING.equals(c.getType())
+                        && "True".equals(c.getStatus())
+                        && JobStatuses.WAITING_FOR_GPUS.equals(c.getReason()));
   }
 }

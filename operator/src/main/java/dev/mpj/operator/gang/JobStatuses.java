@@ -29,6 +29,7 @@ public final class JobStatuses {
   public static final String FAILED = "Failed";
   public static final String SUSPENDED = "Suspended";
   public static final String PRECISION_PARITY = "PrecisionParity";
+  public static final String WAITING_FOR_GPUS = "WaitingForGpus";
 
   private JobStatuses() {}
 
@@ -147,9 +148,17 @@ public final class JobStatuses {
       if (plan != null) {
         s.sizing = plan.status();
       }
+      if (plan != null && plan.waitingForGpus()) {
+        // Capacity comes and goes: the job waits, as a pod waits for a node, and is not failed.
+        s.message = "waiting for GPUs: " + plan.message();
+        c.kstatus(false, WAITING_FOR_GPUS, true, false, WAITING_FOR_GPUS, s.message);
+        return;
+      }
       if (plan == null || !plan.fits()) {
+        // Only a spec change can fix this: Stalled, so that GitOps tools report it.
+        String reason = plan == null ? "DoesNotFit" : plan.reason();
         s.message = "does not fit: " + (plan == null ? "no sizing plan" : plan.message());
-        c.kstatus(false, "DoesNotFit", false, true, "DoesNotFit", s.message);
+        c.kstatus(false, reason, false, true, reason, s.message);
         return;
       }
       s.replicas = plan.replicas();

@@ -93,6 +93,11 @@ public final class ProgressPoller implements AutoCloseable {
     latest.remove(jobKey);
   }
 
+  /** How many jobs' progress is kept in memory. */
+  public int jobsKept() {
+    return latest.size();
+  }
+
   /**
    * Rank 0's progress endpoint: its pod IP and the port of its {@code MPJ_METRICS_PORT} variable,
    * else its container port named metrics, else {@code defaultPort}. Empty while the pod has no IP.

@@ -51,6 +51,16 @@ public final class JobResources {
     client.resource(job).updateStatus();
   }
 
+  /** Drops the token kept for the job of this uid (it was deleted). */
+  public void forget(String uid) {
+    tokens.remove(uid);
+  }
+
+  /** How many jobs' tokens are kept in memory. */
+  public int tokensKept() {
+    return tokens.size();
+  }
+
   /** The job's token, from its Secret; null while there is none. */
   public String token(MixedPrecisionJob job) {
     String uid = job.getMetadata().getUid();

@@ -26,10 +26,10 @@ import java.util.Optional;
 /** The desired pod of one replica of one attempt. A pure function of the job and the attempt. */
 public final class ReplicaPods {
   /**
-   * The trainer image runs as this user; non-root, and the checkpoint volume is group-writable for
-   * it.
+   * The user (and group) of the trainer image (trainer-image/Dockerfile's USER; a test holds them
+   * equal); non-root, and the checkpoint volume is group-writable for it.
    */
-  public static final long TRAINER_UID = 1000L;
+  public static final long TRAINER_UID = 65532L;
 
   /** Time for the trainers to write a checkpoint after SIGTERM. */
   public static final long GRACE_PERIOD_SECONDS = 60L;

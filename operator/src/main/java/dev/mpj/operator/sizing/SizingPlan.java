@@ -32,6 +32,18 @@ public record SizingPlan(
    * wait (and be re-planned when capacity changes), not stall.
    */
   public boolean waitingForGpus() {
-    return !fits && status != null && "WaitingForGpus".equals(status.reason);
+    return !fits && PrecisionSizing.Outcome.WAITING_FOR_GPUS.reason().equals(reason());
+  }
+
+  /**
+   * Why the job cannot run: {@code WaitingForGpus} (capacity, which comes and goes), or {@code
+   * DoesNotFit} / {@code BatchNotSplittable} (only a spec change fixes them); {@code Fits} or
+   * {@code NotSized} when it runs.
+   */
+  public String reason() {
+    if (status != null && status.reason != null) {
+      return status.reason;
+    }
+    return (fits ? PrecisionSizing.Outcome.RUNS : PrecisionSizing.Outcome.DOES_NOT_FIT).reason();
   }
 }

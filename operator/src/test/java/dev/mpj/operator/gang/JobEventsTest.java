@@ -74,6 +74,59 @@ class JobEventsTest {
     assertThat(events(new Verdict.Start(1, null, List.of(), false), plan)).isEmpty();
   }
 
+  private static SizingPlan notRunning(String reason, String message) {
+    SizingStatus status = new SizingStatus();
+    status.reason = reason;
+    status.message = message;
+    return new SizingPlan(false, 0, 0, 0, status, message);
+  }
+
+  @Test
+  void waitingForFreeGpusIsReconcilingWithOneNormalEventNotStalled() {
+    List<JobEvent> first =
+        events(
+            new Verdict.Start(1, null, List.of(), false),
+            notRunning("WaitingForGpus", "waiting for 16 GPUs, 8 free"));
+    assertThat(first).extracting(JobEvent::reason).containsExactly("WaitingForGpus");
+    assertThat(first).extracting(JobEvent::type).containsExactly("Normal");
+    assertThat(job.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Reconciling");
+              assertThat(c.getStatus()).isEqualTo("True");
+              assertThat(c.getReason()).isEqualTo("WaitingForGpus");
+              assertThat(c.getMessage()).contains("16 GPUs");
+            })
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Stalled");
+              assertThat(c.getStatus()).isEqualTo("False");
+            });
+    assertThat(
+            events(
+                new Verdict.Start(1, null, List.of(), false),
+                notRunning("WaitingForGpus", "waiting for 16 GPUs, 4 free")))
+        .as("the free count changes while the job waits; the wait is announced once")
+        .isEmpty();
+  }
+
+  @Test
+  void aBatchThatDoesNotSplitStallsWithItsOwnReason() {
+    List<JobEvent> first =
+        events(
+            new Verdict.Start(1, null, List.of(), false),
+            notRunning("BatchNotSplittable", "no replica count in 3..3 divides 64"));
+    assertThat(first).extracting(JobEvent::reason).containsExactly("BatchNotSplittable");
+    assertThat(first).extracting(JobEvent::type).containsExactly("Warning");
+    assertThat(job.getStatus().conditions)
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Stalled");
+              assertThat(c.getStatus()).isEqualTo("True");
+              assertThat(c.getReason()).isEqualTo("BatchNotSplittable");
+            });
+  }
+
   @Test
   void anInvalidSpecIsReportedOnceUntilItChanges() {
     var v =
