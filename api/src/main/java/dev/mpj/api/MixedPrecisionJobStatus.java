@@ -15,7 +15,7 @@ public class MixedPrecisionJobStatus {
 
   @JsonPropertyDescription(
       "Standard conditions: Ready, Reconciling, Stalled (kstatus), and Running, Restarting, Succeeded, "
-          + "Failed, Suspended, PrecisionParity.")
+          + "Failed, Suspended, PrecisionParity, TrainingHealthy.")
   public List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status was computed from.")
@@ -51,6 +51,10 @@ public class MixedPrecisionJobStatus {
 
   @JsonPropertyDescription("The last precision parity check.")
   public ParityStatus parity;
+
+  @JsonPropertyDescription(
+      "Training health (loss scale, skipped steps, loss, gradient underflow) as rank 0 last reported it.")
+  public TrainingHealthStatus health;
 
   @JsonPropertyDescription("A human-readable summary of the current state, or of the error.")
   public String message;

@@ -7,6 +7,7 @@ import dev.mpj.operator.events.JobEvent;
 import dev.mpj.operator.sizing.SizingPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** The Events a verdict deserves: each decision a user cares about, once. A pure function. */
@@ -90,6 +91,35 @@ public final class JobEvents {
                 "all " + v.replicas() + " replicas of attempt " + v.attempt() + " are running"));
       }
     }
+    healthChange(before, after).ifPresent(events::add);
     return events;
+  }
+
+  /**
+   * A Warning when rank 0's health turns bad (reason: the first health reason), a Normal event when
+   * it recovers; nothing while it stays the same.
+   */
+  static Optional<JobEvent> healthChange(
+      MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
+    Boolean was = before == null || before.health == null ? null : before.health.healthy;
+    Boolean is = after.health == null ? null : after.health.healthy;
+    if (is == null || is.equals(was)) {
+      return Optional.empty();
+    }
+    if (!is) {
+      String reason =
+          after.health.reasons == null || after.health.reasons.isEmpty()
+              ? "Unhealthy"
+              : after.health.reasons.get(0);
+      return Optional.of(
+          JobEvent.warning(
+              reason,
+              "training unhealthy at step " + after.health.step + ": " + after.health.message));
+    }
+    return was == null
+        ? Optional.empty()
+        : Optional.of(
+            JobEvent.normal(
+                "TrainingHealthy", "training healthy again at step " + after.health.step));
   }
 }

@@ -18,6 +18,7 @@ import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.distributed.ReplicaStartup;
+import dev.mpj.trainer.health.TrainingHealth;
 import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
@@ -196,9 +197,12 @@ final class TrainCommand implements Callable<Integer> {
                         w.bytes(),
                         w.writeSeconds()));
           }
-          session.addListener(metrics);
-          session.addListener(new ProgressListener(System.err, session.totalSteps()));
+          // observed first: it judges the step's health, which the step's metrics.jsonl line
+          // reports.
           session.addListener(observed);
+          session.addListener(metrics);
+          metrics.addSection(step -> healthSection(observed.health()));
+          session.addListener(new ProgressListener(System.err, session.totalSteps()));
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
           }
@@ -233,6 +237,7 @@ final class TrainCommand implements Callable<Integer> {
             writer.await();
             sections.put("checkpoints", checkpoints.totals(resume));
           }
+          sections.put("health", TrainerMetrics.health(observed.health()));
           SummaryWriter.write(output, summary, sections);
           return 0;
         }
@@ -247,6 +252,16 @@ final class TrainCommand implements Callable<Integer> {
           "mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
       return 1;
     }
+  }
+
+  /** metrics.jsonl's health fields: {@code healthy}, and {@code healthReasons} when not. */
+  private static Map<String, Object> healthSection(TrainingHealth.Assessment health) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("healthy", health.healthy());
+    if (!health.healthy()) {
+      fields.put("healthReasons", health.reasonNames());
+    }
+    return fields;
   }
 
   /**
