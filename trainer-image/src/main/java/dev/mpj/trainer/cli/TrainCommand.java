@@ -2,6 +2,7 @@ package dev.mpj.trainer.cli;
 
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.Precision;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
@@ -106,6 +107,14 @@ final class TrainCommand implements Callable<Integer> {
               + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
   Path terminationMessagePath;
 
+  @Option(
+      names = "--resume-mixed-as-fp32",
+      description =
+          "With -f and an fp32 job: resume from the newest checkpoint of the same model trained in"
+              + " fp16-mixed (the FP32 fallback): its FP32 master weights and optimizer state go on"
+              + " in FP32. --config: the config's resumeMixedAsFp32.")
+  boolean resumeMixedAsFp32;
+
   /** Set once the training loop starts: from then on every exit leaves a final report. */
   private boolean trainingStarted;
 
@@ -119,6 +128,12 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     try {
       RunConfig config = resolve();
+      if (resumeMixedAsFp32 && config.precision() != Precision.FP32) {
+        throw new InvalidJobException(
+            "--resume-mixed-as-fp32",
+            "is the FP32 fallback: the job's spec.precision must be fp32, not "
+                + config.precision().value());
+      }
       metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       System.err.println("mpj-trainer: data: " + DataSource.describe(config.spec().data, all));
@@ -168,7 +183,14 @@ final class TrainCommand implements Callable<Integer> {
       // (4) train. Only rank 0 writes checkpoints.
       boolean checkpointing = config.rank() == 0;
       String modelConfigSha256 = ModelConfigHash.of(config, session.trainData());
-      Resume resume = checkpointing ? resume(session, modelConfigSha256) : Resume.fresh();
+      String mixedModelConfigSha256 =
+          resumeMixedAsFp32
+              ? ModelConfigHash.of(config, session.trainData(), Precision.FP16_MIXED)
+              : null;
+      Resume resume =
+          checkpointing
+              ? resume(session, modelConfigSha256, mixedModelConfigSha256)
+              : Resume.fresh();
       try (ReplicaGroup replicas = ReplicaStartup.join(config, System.getenv())) {
         ReplicaStartup.synchronize(replicas, session, config, System.err);
         try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
@@ -268,11 +290,14 @@ final class TrainCommand implements Callable<Integer> {
    * Step (2) of start-up: the newest whole checkpoint into the session; a refused one exits 2 with
    * nothing changed.
    */
-  private Resume resume(TrainingSession session, String modelConfigSha256) throws IOException {
+  private Resume resume(
+      TrainingSession session, String modelConfigSha256, String mixedModelConfigSha256)
+      throws IOException {
     return Resume.newest(
         checkpointFolder(),
         session,
         modelConfigSha256,
+        mixedModelConfigSha256,
         message -> System.err.println("mpj-trainer: " + message));
   }
 
@@ -346,6 +371,7 @@ final class TrainCommand implements Callable<Integer> {
           "--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
     namespace = config.namespace;
+    resumeMixedAsFp32 |= Boolean.TRUE.equals(config.resumeMixedAsFp32);
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
   }
 
