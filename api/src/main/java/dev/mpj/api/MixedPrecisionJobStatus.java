@@ -56,6 +56,11 @@ public class MixedPrecisionJobStatus {
       "Training health (loss scale, skipped steps, loss, gradient underflow) as rank 0 last reported it.")
   public TrainingHealthStatus health;
 
+  @JsonPropertyDescription(
+      "Set once the job fell back to FP32 (spec.parity.onDivergence: fallback-fp32): from then on"
+          + " it is sized and trained in FP32.")
+  public PrecisionFallbackStatus precisionFallback;
+
   @JsonPropertyDescription("A human-readable summary of the current state, or of the error.")
   public String message;
 }

@@ -96,6 +96,10 @@ public final class GangPlanner {
       return restartOrFail(status, policy, attempt, r.failureDescription(), current);
     }
 
+    Optional<Verdict> diverged = Divergence.decide(o.job(), status, attempt, current);
+    if (diverged.isPresent()) {
+      return diverged.get();
+    }
     Optional<Replica> rank0 = current.stream().filter(r -> r.rank() == 0).findFirst();
     if (rank0.isPresent() && rank0.get().succeeded()) {
       return new Verdict.Succeed("rank 0 finished training", names(current, Replica::active));

@@ -46,6 +46,9 @@ public final class JobEvents {
       if (v.failure()) {
         events.add(JobEvent.warning("ReplicaFailed", v.message()));
       }
+      if (Divergence.FALLBACK_REASON.equals(v.reason())) {
+        events.add(JobEvent.warning(Divergence.FALLBACK_REASON, v.message()));
+      }
       String from =
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
               ? "restarting from step " + after.lastCheckpoint.step
@@ -53,7 +56,9 @@ public final class JobEvents {
       events.add(
           JobEvent.normal(
               "Restarting",
-              (v.failure() ? "restart " + after.restarts : "resize")
+              (v.failure()
+                      ? "restart " + after.restarts
+                      : Divergence.FALLBACK_REASON.equals(v.reason()) ? "FP32 fallback" : "resize")
                   + ": attempt "
                   + v.nextAttempt()
                   + ", "

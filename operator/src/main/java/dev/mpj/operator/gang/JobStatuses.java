@@ -88,6 +88,9 @@ public final class JobStatuses {
       if (v.failure()) {
         s.restarts += 1;
       }
+      if (Divergence.FALLBACK_REASON.equals(v.reason())) {
+        s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
+      }
       s.readyReplicas = 0;
       s.message = v.message() + "; restarting the gang as attempt " + v.nextAttempt() + fromStep(s);
       c.kstatus(false, v.reason(), true, false, v.reason(), s.message);
