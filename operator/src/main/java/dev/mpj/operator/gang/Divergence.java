@@ -66,6 +66,40 @@ public final class Divergence {
             names(current, r -> !r.deleting())));
   }
 
+  /**
+   * Rank 0 stopped the run as unhealthy (exit {@link TrainingHealthStatus#TRAINER_EXIT_CODE}, which
+   * it does only with onDivergence set): fall back to FP32 once, else fail.
+   */
+  public static Verdict onUnhealthyExit(
+      MixedPrecisionJob job,
+      MixedPrecisionJobStatus status,
+      int attempt,
+      Replica rank0,
+      List<Replica> current) {
+    ParitySpec parity = job.getSpec().parity;
+    String what = rank0.failureDescription() + ": the trainer stopped the run as unhealthy";
+    if (parity != null
+        && parity.onDivergence == ParitySpec.Divergence.FALLBACK_FP32
+        && status.precisionFallback == null) {
+      return new Verdict.Restart(
+          attempt + 1,
+          false,
+          FALLBACK_REASON,
+          what + "; falling back to FP32 (spec.parity.onDivergence: fallback-fp32)",
+          names(current, r -> !r.deleting()));
+    }
+    String setting =
+        parity == null || parity.onDivergence == null
+            ? "unset"
+            : parity.onDivergence == ParitySpec.Divergence.FAIL
+                ? "fail"
+                : "fallback-fp32, already in FP32";
+    return new Verdict.Fail(
+        FAIL_REASON,
+        what + " (spec.parity.onDivergence: " + setting + ")",
+        names(current, Replica::active));
+  }
+
   /** The record status.precisionFallback keeps of a fallback restart. */
   public static PrecisionFallbackStatus fallback(
       TrainingHealthStatus health, int attempt, String message, Instant now) {

@@ -3,6 +3,7 @@ package dev.mpj.operator.gang;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.ReplicaPods;
 import java.time.Instant;
@@ -92,6 +93,11 @@ public final class GangPlanner {
             r.failureDescription()
                 + ": mixed precision left spec.parity.maxRelativeGap and parity.action is fail",
             stop);
+      }
+      if (r.failed()
+          && r.exitCode() != null
+          && r.exitCode() == TrainingHealthStatus.TRAINER_EXIT_CODE) {
+        return Divergence.onUnhealthyExit(o.job(), status, attempt, r, current);
       }
       return restartOrFail(status, policy, attempt, r.failureDescription(), current);
     }

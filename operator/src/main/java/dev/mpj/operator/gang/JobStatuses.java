@@ -88,9 +88,6 @@ public final class JobStatuses {
       if (v.failure()) {
         s.restarts += 1;
       }
-      if (Divergence.FALLBACK_REASON.equals(v.reason())) {
-        s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
-      }
       s.readyReplicas = 0;
       s.message = v.message() + "; restarting the gang as attempt " + v.nextAttempt() + fromStep(s);
       c.kstatus(false, v.reason(), true, false, v.reason(), s.message);
@@ -143,6 +140,10 @@ public final class JobStatuses {
         s.health = report.health();
         trainingHealthy(c, report.health());
       }
+    }
+    if (verdict instanceof Verdict.Restart v && Divergence.FALLBACK_REASON.equals(v.reason())) {
+      // After the report: rank 0's final report says at which step and why.
+      s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
     }
     return s;
   }

@@ -11,6 +11,7 @@ import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.MockCluster;
 import dev.mpj.operator.events.JobEvent;
+import dev.mpj.operator.progress.ProgressReport;
 import dev.mpj.operator.resources.AttemptSpec;
 import dev.mpj.operator.resources.JobChildren;
 import dev.mpj.operator.resources.ReplicaPods;
@@ -145,5 +146,43 @@ class DivergenceTest {
     assertThat(condition(after, "Failed").getReason()).isEqualTo("TrainingUnhealthy");
     assertThat(after.message).contains("step 120", "spec.parity.onDivergence: fail");
     assertThat(after.precisionFallback).isNull();
+  }
+
+  @Test
+  void rankZeroStoppingAsUnhealthyFallsBackOrFailsAtOnceWithoutWaitingForAPoll() throws Exception {
+    running(true, ParitySpec.Divergence.FALLBACK_FP32);
+    Replica stopped =
+        new Replica("digits-worker-0", 0, 1, 2, shape, "Failed", 4, "Error", false, null);
+    Verdict v =
+        GangPlanner.decide(new Observation(job, List.of(stopped, pod(1, 1)), NOW, List.of()));
+    assertThat(v).isInstanceOf(Verdict.Restart.class);
+    assertThat(((Verdict.Restart) v).reason()).isEqualTo("FallbackToFp32");
+    assertThat(((Verdict.Restart) v).failure()).isFalse();
+    // The final report rank 0 left says where and why; the fallback records it.
+    var report =
+        ProgressReport.parse(
+            """
+            {"step":10,"totalSteps":40,"health":{"step":10,"healthy":false,
+             "reasons":["GradientsUnderflow"],"message":"gradients below FP16's range"}}""",
+            NOW);
+    MixedPrecisionJobStatus after = JobStatuses.next(job, v, null, report, NOW);
+    assertThat(after.precisionFallback.step).isEqualTo(10L);
+    assertThat(after.precisionFallback.reasons).containsExactly("GradientsUnderflow");
+    assertThat(after.restarts).isZero();
+    job.setStatus(after);
+    Replica stoppedAgain =
+        new Replica("digits-worker-0", 0, 2, 2, shape, "Failed", 4, "Error", false, null);
+    assertThat(
+            GangPlanner.decide(
+                new Observation(job, List.of(stoppedAgain, pod(1, 2)), NOW, List.of())))
+        .as("no second fallback")
+        .isInstanceOf(Verdict.Fail.class);
+
+    running(true, ParitySpec.Divergence.FAIL);
+    Verdict failed =
+        GangPlanner.decide(new Observation(job, List.of(stopped, pod(1, 1)), NOW, List.of()));
+    assertThat(failed).isInstanceOf(Verdict.Fail.class);
+    assertThat(((Verdict.Fail) failed).reason()).isEqualTo("TrainingUnhealthy");
+    assertThat(((Verdict.Fail) failed).message()).contains("exit code 4", "onDivergence: fail");
   }
 }

@@ -4,6 +4,7 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.Precision;
 import dev.mpj.api.TrainerConfig;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
@@ -224,6 +225,9 @@ final class TrainCommand implements Callable<Integer> {
           session.addListener(observed);
           session.addListener(metrics);
           metrics.addSection(step -> healthSection(observed.health()));
+          if (stopsWhenUnhealthy(config)) {
+            session.addListener(new UnhealthyStop(session, observed));
+          }
           session.addListener(new ProgressListener(System.err, session.totalSteps()));
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
@@ -245,6 +249,11 @@ final class TrainCommand implements Callable<Integer> {
           } catch (ParityFailure e) {
             System.err.println("mpj-trainer: " + e.getMessage());
             return EXIT_PARITY;
+          } catch (UnhealthyStop.Unhealthy e) {
+            System.err.printf(
+                "mpj-trainer: %s; exit %d%n",
+                e.getMessage(), TrainingHealthStatus.TRAINER_EXIT_CODE);
+            return TrainingHealthStatus.TRAINER_EXIT_CODE;
           } catch (PreemptedException e) {
             System.err.printf(
                 "mpj-trainer: %s (%.1f s after SIGTERM); exit %d%n",
@@ -274,6 +283,17 @@ final class TrainCommand implements Callable<Integer> {
           "mpj-trainer: cannot write to " + output + " or its checkpoints: " + e.getMessage());
       return 1;
     }
+  }
+
+  /**
+   * Rank 0 of an fp16-mixed job with spec.parity.onDivergence stops once the run is unhealthy: the
+   * operator decides what comes next from its exit code, without waiting for a poll.
+   */
+  private static boolean stopsWhenUnhealthy(RunConfig config) {
+    return config.rank() == 0
+        && config.precision() == Precision.FP16_MIXED
+        && config.spec().parity != null
+        && config.spec().parity.onDivergence != null;
   }
 
   /** metrics.jsonl's health fields: {@code healthy}, and {@code healthReasons} when not. */
