@@ -59,6 +59,11 @@ public class MixedPrecisionJobSpec {
           + "and of the FP32 master weights. Unset: no parity check.")
   public ParitySpec parity;
 
+  @JsonPropertyDescription(
+      "When the trainer reports the run unhealthy (the TrainingHealthy condition): skipped-step"
+          + " ratio over a window; PyTorch-like defaults.")
+  public TrainingHealthSpec health = new TrainingHealthSpec();
+
   @JsonPropertyDescription("Trainer container image. Unset: the operator's default trainer image.")
   public String image;
 

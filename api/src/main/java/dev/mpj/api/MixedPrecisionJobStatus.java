@@ -17,7 +17,7 @@ public class MixedPrecisionJobStatus {
 
   @JsonPropertyDescription(
       "Standard conditions: Ready, Reconciling, Stalled (kstatus), and Running, Restarting, Succeeded, "
-          + "Failed, Suspended, PrecisionParity.")
+          + "Failed, Suspended, PrecisionParity, TrainingHealthy.")
   public List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The metadata.generation this status was computed from.")
@@ -59,6 +59,15 @@ public class MixedPrecisionJobStatus {
 
   @JsonPropertyDescription("The last precision parity check.")
   public ParityStatus parity;
+
+  @JsonPropertyDescription(
+      "Training health (loss scale, skipped steps, loss, gradient underflow) as rank 0 last reported it.")
+  public TrainingHealthStatus health;
+
+  @JsonPropertyDescription(
+      "Set once the job fell back to FP32 (spec.parity.onDivergence: fallback-fp32): from then on"
+          + " it is sized and trained in FP32.")
+  public PrecisionFallbackStatus precisionFallback;
 
   @JsonPropertyDescription("A human-readable summary of the current state, or of the error.")
   public String message;

@@ -28,4 +28,18 @@ public class ParitySpec {
   @JsonPropertyDescription(
       "warn: record it in status (PrecisionParity=False); fail: stop the job as Failed.")
   public Action action = Action.WARN;
+
+  /** What the operator does when the trainer reports the run unhealthy (TrainingHealthy=False). */
+  public enum Divergence {
+    @JsonProperty("fail")
+    FAIL,
+    @JsonProperty("fallback-fp32")
+    FALLBACK_FP32
+  }
+
+  @JsonPropertyDescription(
+      "When the trainer reports the run unhealthy (spec.health): fail ends the job with reason"
+          + " TrainingUnhealthy; fallback-fp32 restarts it in FP32 from the newest checkpoint (not"
+          + " counted as a restart). Unset: the TrainingHealthy condition only.")
+  public Divergence onDivergence;
 }

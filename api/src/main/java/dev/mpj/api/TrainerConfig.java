@@ -32,4 +32,10 @@ public class TrainerConfig {
 
   @JsonPropertyDescription("Micro-batches accumulated per optimizer step on each replica.")
   public int gradientAccumulation = 1;
+
+  @JsonPropertyDescription(
+      "True for the FP32 fallback of an fp16-mixed job (spec.precision is then fp32): the attempt"
+          + " resumes from the job's fp16-mixed checkpoints, whose FP32 master weights and optimizer"
+          + " state are the FP32 model's state.")
+  public Boolean resumeMixedAsFp32;
 }

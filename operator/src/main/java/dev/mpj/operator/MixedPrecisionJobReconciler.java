@@ -18,6 +18,7 @@ import dev.mpj.operator.gang.Verdict;
 import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.resources.AttemptSpec;
 import dev.mpj.operator.resources.JobResources;
 import dev.mpj.operator.resources.ReplicaPods;
 import dev.mpj.operator.sizing.Sizer;
@@ -173,7 +174,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
               .toList());
       return null;
     }
-    SizingPlan plan = sizer.plan(job.getSpec(), cluster.capacityFor(job));
+    // After an FP32 fallback the attempt is sized, as it trains, in FP32.
+    SizingPlan plan = sizer.plan(AttemptSpec.of(job), cluster.capacityFor(job));
     if (!plan.fits()) {
       return plan;
     }

@@ -4,6 +4,7 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.RunPolicySpec;
 import dev.mpj.api.TrainerContract;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.ReplicaPods;
 import java.time.Instant;
@@ -103,9 +104,18 @@ public final class GangPlanner {
                 + why,
             stop);
       }
+      if (r.failed()
+          && r.exitCode() != null
+          && r.exitCode() == TrainingHealthStatus.TRAINER_EXIT_CODE) {
+        return Divergence.onUnhealthyExit(o.job(), status, attempt, r, current);
+      }
       return restartOrFail(status, policy, attempt, r.failureDescription() + why, current);
     }
 
+    Optional<Verdict> diverged = Divergence.decide(o.job(), status, attempt, current);
+    if (diverged.isPresent()) {
+      return diverged.get();
+    }
     Optional<Replica> rank0 = current.stream().filter(r -> r.rank() == 0).findFirst();
     if (rank0.isPresent() && rank0.get().succeeded()) {
       return new Verdict.Succeed("rank 0 finished training", names(current, Replica::active));

@@ -7,6 +7,7 @@ import dev.mpj.operator.events.JobEvent;
 import dev.mpj.operator.sizing.SizingPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** The Events a verdict deserves: each decision a user cares about, once. A pure function. */
@@ -45,6 +46,9 @@ public final class JobEvents {
       if (v.failure()) {
         events.add(JobEvent.warning("ReplicaFailed", v.message()));
       }
+      if (Divergence.FALLBACK_REASON.equals(v.reason())) {
+        events.add(JobEvent.warning(Divergence.FALLBACK_REASON, v.message()));
+      }
       String from =
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
               ? "restarting from step " + after.lastCheckpoint.step
@@ -52,7 +56,9 @@ public final class JobEvents {
       events.add(
           JobEvent.normal(
               "Restarting",
-              (v.failure() ? "restart " + after.restarts : "resize")
+              (v.failure()
+                      ? "restart " + after.restarts
+                      : Divergence.FALLBACK_REASON.equals(v.reason()) ? "FP32 fallback" : "resize")
                   + ": attempt "
                   + v.nextAttempt()
                   + ", "
@@ -95,6 +101,7 @@ public final class JobEvents {
                 "all " + v.replicas() + " replicas of attempt " + v.attempt() + " are running"));
       }
     }
+    healthChange(before, after).ifPresent(events::add);
     return events;
   }
 
@@ -107,5 +114,33 @@ public final class JobEvents {
                     JobStatuses.RECONCILING.equals(c.getType())
                         && "True".equals(c.getStatus())
                         && JobStatuses.WAITING_FOR_GPUS.equals(c.getReason()));
+  }
+
+  /**
+   * A Warning when rank 0's health turns bad (reason: the first health reason), a Normal event when
+   * it recovers; nothing while it stays the same.
+   */
+  static Optional<JobEvent> healthChange(
+      MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
+    Boolean was = before == null || before.health == null ? null : before.health.healthy;
+    Boolean is = after.health == null ? null : after.health.healthy;
+    if (is == null || is.equals(was)) {
+      return Optional.empty();
+    }
+    if (!is) {
+      String reason =
+          after.health.reasons == null || after.health.reasons.isEmpty()
+              ? "Unhealthy"
+              : after.health.reasons.get(0);
+      return Optional.of(
+          JobEvent.warning(
+              reason,
+              "training unhealthy at step " + after.health.step + ": " + after.health.message));
+    }
+    return was == null
+        ? Optional.empty()
+        : Optional.of(
+            JobEvent.normal(
+                "TrainingHealthy", "training healthy again at step " + after.health.step));
   }
 }

@@ -5,6 +5,7 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.RestartStatus;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.progress.ProgressReport;
 import dev.mpj.operator.sizing.SizingPlan;
@@ -30,6 +31,7 @@ public final class JobStatuses {
   public static final String SUSPENDED = "Suspended";
   public static final String PRECISION_PARITY = "PrecisionParity";
   public static final String WAITING_FOR_GPUS = "WaitingForGpus";
+  public static final String TRAINING_HEALTHY = "TrainingHealthy";
 
   private JobStatuses() {}
 
@@ -137,8 +139,31 @@ public final class JobStatuses {
               "relative gap " + report.parity().relativeGap + " at step " + report.parity().step);
         }
       }
+      if (report.health() != null && report.health().healthy != null) {
+        s.health = report.health();
+        trainingHealthy(c, report.health());
+      }
+    }
+    if (verdict instanceof Verdict.Restart v && Divergence.FALLBACK_REASON.equals(v.reason())) {
+      // After the report: rank 0's final report says at which step and why.
+      s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
     }
     return s;
+  }
+
+  /**
+   * TrainingHealthy: True (reason Healthy) while rank 0 reports no reason, else False with the
+   * first reason it gives (LossScaleAtMinimum, SkippedStepsHigh, NonFiniteLoss, GradientsUnderflow)
+   * and its words.
+   */
+  static void trainingHealthy(Conditions c, TrainingHealthStatus health) {
+    boolean healthy = health.healthy;
+    String reason =
+        healthy || health.reasons == null || health.reasons.isEmpty()
+            ? (healthy ? "Healthy" : "Unhealthy")
+            : health.reasons.get(0);
+    String message = (health.message == null ? "" : health.message) + " (step " + health.step + ")";
+    c.set(TRAINING_HEALTHY, healthy, reason, message);
   }
 
   private static void start(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.CheckpointStatus;
 import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ProgressStatus;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -24,12 +25,15 @@ public record ProgressReport(
     ProgressStatus progress,
     CheckpointStatus lastCheckpoint,
     ParityStatus parity,
+    TrainingHealthStatus health,
     Instant receivedAt) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** The wire format: progress fields at the top level, lastCheckpoint and parity nested. */
+  /**
+   * The wire format: progress fields at the top level, lastCheckpoint, parity and health nested.
+   */
   static final class Wire {
     public Long step;
     public Long totalSteps;
@@ -39,6 +43,7 @@ public record ProgressReport(
     public Double samplesPerSecond;
     public CheckpointStatus lastCheckpoint;
     public ParityStatus parity;
+    public TrainingHealthStatus health;
   }
 
   public static ProgressReport parse(String json, Instant receivedAt) throws IOException {
@@ -51,7 +56,7 @@ public record ProgressReport(
     p.skippedSteps = w.skippedSteps;
     p.samplesPerSecond = finite(w.samplesPerSecond);
     p.updateTime = receivedAt.toString();
-    return new ProgressReport(p, w.lastCheckpoint, w.parity, receivedAt);
+    return new ProgressReport(p, w.lastCheckpoint, w.parity, w.health, receivedAt);
   }
 
   /**

@@ -33,7 +33,10 @@ public final class JobChildren {
     TrainerConfig config = new TrainerConfig();
     config.jobName = job.getMetadata().getName();
     config.namespace = job.getMetadata().getNamespace();
-    config.spec = job.getSpec();
+    config.spec = AttemptSpec.of(job);
+    if (AttemptSpec.fellBackToFp32(job)) {
+      config.resumeMixedAsFp32 = true;
+    }
     config.replicas = plan.replicas();
     config.microBatch = plan.microBatch();
     config.gradientAccumulation = plan.gradientAccumulation();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.mpj.api.Precision;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.Dataset;
 import java.io.IOException;
@@ -26,12 +27,17 @@ public final class ModelConfigHash {
   private ModelConfigHash() {}
 
   public static String of(RunConfig config, Dataset train) {
+    return of(config, train, config.precision());
+  }
+
+  /** The hash of the same model and data in {@code precision} (the FP32 fallback's check). */
+  public static String of(RunConfig config, Dataset train, Precision precision) {
     Map<String, Object> parts = new LinkedHashMap<>();
     parts.put("model", config.spec().model);
     parts.put("sampleShape", Arrays.toString(train.sampleShape()));
     parts.put("classes", train.classes());
     parts.put("task", train.kind().name());
-    parts.put("precision", config.precision().value());
+    parts.put("precision", precision.value());
     try {
       return Checksums.sha256(CANONICAL.writeValueAsBytes(parts));
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.mpj.trainer.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.mpj.api.Precision;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.loop.TrainingSession;
 import dev.mpj.trainer.optim.Optimizer;
@@ -36,6 +37,21 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
   public static Resume newest(
       Path folder, TrainingSession session, String modelConfigSha256, Consumer<String> log)
       throws IOException {
+    return newest(folder, session, modelConfigSha256, null, log);
+  }
+
+  /**
+   * As {@link #newest(Path, TrainingSession, String, Consumer)}, for the FP32 fallback of an
+   * fp16-mixed run too: with {@code mixedModelConfigSha256} (the same model's hash in fp16-mixed),
+   * an fp32 session also accepts that model's fp16-mixed checkpoints ({@link #restoreMixedAsFp32}).
+   */
+  public static Resume newest(
+      Path folder,
+      TrainingSession session,
+      String modelConfigSha256,
+      String mixedModelConfigSha256,
+      Consumer<String> log)
+      throws IOException {
     List<String> damaged = new ArrayList<>();
     CheckpointReader.Loaded loaded =
         CheckpointReader.newestWhole(
@@ -50,9 +66,17 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
       }
       return new Resume(null, null, damaged);
     }
-    restore(session, loaded, modelConfigSha256);
+    boolean fallback =
+        mixedModelConfigSha256 != null
+            && Precision.FP16_MIXED.value().equals(loaded.state().precision());
+    if (fallback) {
+      restoreMixedAsFp32(session, loaded, mixedModelConfigSha256);
+    } else {
+      restore(session, loaded, modelConfigSha256);
+    }
     log.accept(
-        "resuming from checkpoint "
+        "resuming from "
+            + (fallback ? "fp16-mixed checkpoint " : "checkpoint ")
             + loaded.folder().getFileName()
             + " (step "
             + loaded.state().step()
@@ -63,6 +87,44 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
   /** Checks {@code loaded} against the session's model, then copies it in. */
   public static void restore(
       TrainingSession session, CheckpointReader.Loaded loaded, String modelConfigSha256) {
+    CheckpointState state = loaded.state();
+    String name = loaded.folder().getFileName().toString();
+    requireSameModel(loaded, modelConfigSha256);
+    String precision = session.config().precision().value();
+    if (!precision.equals(state.precision())) {
+      throw new InvalidJobException(
+          "spec.precision",
+          "the checkpoint " + name + " is " + state.precision() + ", this job is " + precision);
+    }
+    copyIn(session, loaded, true);
+  }
+
+  /**
+   * The FP32 fallback: an fp16-mixed checkpoint into an fp32 session of the same model. Its FP32
+   * master weights, buffers and optimizer state are exactly the FP32 model's state, so they are
+   * copied as they are, with the step, skipped steps and data position; the loss scale is not (FP32
+   * trains at scale 1). {@code mixedModelConfigSha256} is this model's hash in fp16-mixed: the
+   * checkpoint must carry it.
+   */
+  public static void restoreMixedAsFp32(
+      TrainingSession session, CheckpointReader.Loaded loaded, String mixedModelConfigSha256) {
+    String name = loaded.folder().getFileName().toString();
+    if (session.config().precision() != Precision.FP32
+        || !Precision.FP16_MIXED.value().equals(loaded.state().precision())) {
+      throw new InvalidJobException(
+          "spec.precision",
+          "the FP32 fallback resumes an fp32 job from an fp16-mixed checkpoint; the checkpoint "
+              + name
+              + " is "
+              + loaded.state().precision()
+              + ", this job is "
+              + session.config().precision().value());
+    }
+    requireSameModel(loaded, mixedModelConfigSha256);
+    copyIn(session, loaded, false);
+  }
+
+  private static void requireSameModel(CheckpointReader.Loaded loaded, String modelConfigSha256) {
     CheckpointState state = loaded.state();
     String name = loaded.folder().getFileName().toString();
     if (!modelConfigSha256.equals(state.modelConfigSha256())) {
@@ -79,12 +141,13 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
               + "); refusing to resume from it."
               + " Restore the job's model section, or train into a new output folder or checkpoint volume");
     }
-    String precision = session.config().precision().value();
-    if (!precision.equals(state.precision())) {
-      throw new InvalidJobException(
-          "spec.precision",
-          "the checkpoint " + name + " is " + state.precision() + ", this job is " + precision);
-    }
+  }
+
+  /** Every check passes before the first array is touched. */
+  private static void copyIn(
+      TrainingSession session, CheckpointReader.Loaded loaded, boolean withLossScale) {
+    CheckpointState state = loaded.state();
+    String name = loaded.folder().getFileName().toString();
     List<String> modelNames = new ArrayList<>(session.weights().names());
     modelNames.addAll(session.weights().bufferNames());
     List<NDArray> modelArrays = new ArrayList<>(session.weights().masterArrays());
@@ -100,7 +163,9 @@ public record Resume(Path checkpoint, Long step, List<String> damaged) {
     copy(loaded.optimizer(), optimizerArrays);
     session.weights().syncBuffersToMaster();
     session.optimizer().restoreUpdates(state.optimizerUpdates());
-    session.scaler().restore(state.lossScaler().scale(), state.lossScaler().growthTracker());
+    if (withLossScale) {
+      session.scaler().restore(state.lossScaler().scale(), state.lossScaler().growthTracker());
+    }
     session.restorePosition(state.step(), state.skippedSteps(), state.epoch(), state.dataIndex());
     session.weights().copyToWorking();
   }

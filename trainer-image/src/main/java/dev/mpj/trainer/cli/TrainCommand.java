@@ -2,8 +2,10 @@ package dev.mpj.trainer.cli;
 
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.Precision;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.TrainerContract;
+import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
@@ -18,6 +20,7 @@ import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.distributed.ReplicaStartup;
+import dev.mpj.trainer.health.TrainingHealth;
 import dev.mpj.trainer.loop.ParityFailure;
 import dev.mpj.trainer.loop.ProgressListener;
 import dev.mpj.trainer.loop.RunSummary;
@@ -106,6 +109,14 @@ final class TrainCommand implements Callable<Integer> {
               + " $MPJ_TERMINATION_MESSAGE_PATH, else /dev/termination-log when it exists and is writable, else none.")
   Path terminationMessagePath;
 
+  @Option(
+      names = "--resume-mixed-as-fp32",
+      description =
+          "With -f and an fp32 job: resume from the newest checkpoint of the same model trained in"
+              + " fp16-mixed (the FP32 fallback): its FP32 master weights and optimizer state go on"
+              + " in FP32. --config: the config's resumeMixedAsFp32.")
+  boolean resumeMixedAsFp32;
+
   /** Set once the training loop starts: from then on every exit leaves a final report. */
   private boolean trainingStarted;
 
@@ -136,6 +147,12 @@ final class TrainCommand implements Callable<Integer> {
     try {
       RunConfig config = resolve();
       rank = config.rank();
+      if (resumeMixedAsFp32 && config.precision() != Precision.FP32) {
+        throw new InvalidJobException(
+            "--resume-mixed-as-fp32",
+            "is the FP32 fallback: the job's spec.precision must be fp32, not "
+                + config.precision().value());
+      }
       metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       System.err.println("mpj-trainer: data: " + DataSource.describe(config.spec().data, all));
@@ -194,7 +211,14 @@ final class TrainCommand implements Callable<Integer> {
       // (4) train. Only rank 0 writes checkpoints.
       boolean checkpointing = config.rank() == 0;
       String modelConfigSha256 = ModelConfigHash.of(config, session.trainData());
-      Resume resume = checkpointing ? resume(session, modelConfigSha256) : Resume.fresh();
+      String mixedModelConfigSha256 =
+          resumeMixedAsFp32
+              ? ModelConfigHash.of(config, session.trainData(), Precision.FP16_MIXED)
+              : null;
+      Resume resume =
+          checkpointing
+              ? resume(session, modelConfigSha256, mixedModelConfigSha256)
+              : Resume.fresh();
       try (ReplicaGroup replicas = ReplicaStartup.join(config, System.getenv())) {
         ReplicaStartup.synchronize(replicas, session, config, System.err);
         try (MetricsWriter metrics = MetricsWriter.continuing(output, session.resumedFromStep());
@@ -223,9 +247,15 @@ final class TrainCommand implements Callable<Integer> {
                         w.bytes(),
                         w.writeSeconds()));
           }
-          session.addListener(metrics);
-          session.addListener(new ProgressListener(System.err, session.totalSteps()));
+          // observed first: it judges the step's health, which the step's metrics.jsonl line
+          // reports.
           session.addListener(observed);
+          session.addListener(metrics);
+          metrics.addSection(step -> healthSection(observed.health()));
+          if (stopsWhenUnhealthy(config)) {
+            session.addListener(new UnhealthyStop(session, observed));
+          }
+          session.addListener(new ProgressListener(System.err, session.totalSteps()));
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
           }
@@ -247,6 +277,12 @@ final class TrainCommand implements Callable<Integer> {
             failureReason = e.getMessage();
             System.err.println("mpj-trainer: " + e.getMessage());
             return TrainerContract.EXIT_PARITY_FAILURE;
+          } catch (UnhealthyStop.Unhealthy e) {
+            failureReason = e.getMessage();
+            System.err.printf(
+                "mpj-trainer: %s; exit %d%n",
+                e.getMessage(), TrainingHealthStatus.TRAINER_EXIT_CODE);
+            return TrainingHealthStatus.TRAINER_EXIT_CODE;
           } catch (PreemptedException e) {
             failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
@@ -260,6 +296,7 @@ final class TrainCommand implements Callable<Integer> {
             writer.await();
             sections.put("checkpoints", checkpoints.totals(resume));
           }
+          sections.put("health", TrainerMetrics.health(observed.health()));
           SummaryWriter.write(output, summary, sections);
           return 0;
         }
@@ -281,14 +318,38 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /**
+   * Rank 0 of an fp16-mixed job with spec.parity.onDivergence stops once the run is unhealthy: the
+   * operator decides what comes next from its exit code, without waiting for a poll.
+   */
+  private static boolean stopsWhenUnhealthy(RunConfig config) {
+    return config.rank() == 0
+        && config.precision() == Precision.FP16_MIXED
+        && config.spec().parity != null
+        && config.spec().parity.onDivergence != null;
+  }
+
+  /** metrics.jsonl's health fields: {@code healthy}, and {@code healthReasons} when not. */
+  private static Map<String, Object> healthSection(TrainingHealth.Assessment health) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("healthy", health.healthy());
+    if (!health.healthy()) {
+      fields.put("healthReasons", health.reasonNames());
+    }
+    return fields;
+  }
+
+  /**
    * Step (2) of start-up: the newest whole checkpoint into the session; a refused one exits 2 with
    * nothing changed.
    */
-  private Resume resume(TrainingSession session, String modelConfigSha256) throws IOException {
+  private Resume resume(
+      TrainingSession session, String modelConfigSha256, String mixedModelConfigSha256)
+      throws IOException {
     return Resume.newest(
         checkpointFolder(),
         session,
         modelConfigSha256,
+        mixedModelConfigSha256,
         message -> System.err.println("mpj-trainer: " + message));
   }
 
@@ -360,6 +421,7 @@ final class TrainCommand implements Callable<Integer> {
           "--config", "cannot read " + source.configFile + ": " + e.getMessage());
     }
     namespace = config.namespace;
+    resumeMixedAsFp32 |= Boolean.TRUE.equals(config.resumeMixedAsFp32);
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
   }
 

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     version = "mpj-trainer 0.1.0",
     description =
         "Mixed precision training on DJL (PyTorch engine): FP16 compute, FP32 master weights.",
-    subcommands = {TrainCommand.class, BenchCommand.class})
+    subcommands = {TrainCommand.class, CompareCommand.class, BenchCommand.class})
 public final class TrainerCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

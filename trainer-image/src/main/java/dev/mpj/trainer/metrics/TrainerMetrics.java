@@ -1,11 +1,15 @@
 package dev.mpj.trainer.metrics;
 
+import ai.djl.ndarray.NDArray;
 import dev.mpj.trainer.config.RunConfig;
+import dev.mpj.trainer.health.HealthWatch;
+import dev.mpj.trainer.health.TrainingHealth;
 import dev.mpj.trainer.loop.ParityCheck;
 import dev.mpj.trainer.loop.ProcessMemory;
 import dev.mpj.trainer.loop.StepResult;
 import dev.mpj.trainer.loop.TrainingListener;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -19,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +33,8 @@ import java.util.function.ToDoubleFunction;
  * One replica's Prometheus metrics (docs/reference/metrics.md, "Trainer") and the figures of its
  * {@code /progress}. As a {@link TrainingListener} it follows every step attempt; the other parts
  * of the trainer report through the hooks {@link #allReduce}, {@link #dataLoading}, {@link
- * #checkpointPublished} and {@link #resumedFrom}. Thread-safe: the loop writes, HTTP threads read.
+ * #checkpointPublished} and {@link #resumedFrom}. It follows the run's {@link TrainingHealth} too
+ * (its gauges, {@code health} in /progress). Thread-safe: the loop writes, HTTP threads read.
  */
 public final class TrainerMetrics implements TrainingListener {
   private static final double[] STEP_BUCKETS = {
@@ -69,6 +75,7 @@ public final class TrainerMetrics implements TrainingListener {
   private volatile LastStep last;
   private volatile ParityCheck parity;
   private volatile CheckpointRecord lastCheckpoint;
+  private final HealthWatch healthWatch;
 
   /**
    * @param totalSteps optimizer steps of the whole run ({@code RunConfig.steps})
@@ -81,6 +88,7 @@ public final class TrainerMetrics implements TrainingListener {
             .sum();
     this.shareOfGlobalBatch = (double) shard / config.globalBatch();
     this.last = new LastStep(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0);
+    this.healthWatch = new HealthWatch(config);
     registry
         .config()
         .commonTags(
@@ -130,6 +138,27 @@ public final class TrainerMetrics implements TrainingListener {
         "mpj.trainer.samples.per.second",
         "Samples this replica trained on per second over its last step",
         m -> m.last.samplesPerSecond * m.shareOfGlobalBatch);
+    gauge(
+        "mpj.trainer.healthy",
+        "1 while the run is healthy (the TrainingHealthy condition), 0 while a reason holds",
+        m -> m.health().healthy() ? 1 : 0);
+    gauge(
+        "mpj.trainer.loss.scale.at.minimum",
+        "1 while the health window holds an overflow at the dynamic loss scale's minScale",
+        m -> m.health().lossScaleAtMinimum() ? 1 : 0);
+    gauge(
+        "mpj.trainer.skipped.steps.window.ratio",
+        "Skipped steps over the step attempts of the health window",
+        m -> m.health().skippedFraction());
+    TrainingHealth health = healthWatch.health();
+    FunctionCounter.builder("mpj.trainer.nonfinite.loss", health, h -> h.nonFiniteLossSteps())
+        .baseUnit("steps")
+        .description("Step attempts whose FP32 training loss was inf or NaN")
+        .register(registry);
+    FunctionCounter.builder("mpj.trainer.gradient.underflow", health, h -> h.underflowSteps())
+        .baseUnit("steps")
+        .description("Applied fp16-mixed steps on which a parameter's FP16 gradient was all zero")
+        .register(registry);
     Gauge.builder(
             "mpj.trainer.process.memory",
             () -> {
@@ -147,7 +176,13 @@ public final class TrainerMetrics implements TrainingListener {
   }
 
   @Override
+  public void afterBackward(long step, List<NDArray> gradients) {
+    healthWatch.afterBackward(step, gradients);
+  }
+
+  @Override
   public void onStep(StepResult s) {
+    healthWatch.onStep(s);
     StepResult.Timings t = s.timings();
     stepDuration.record(
         seconds(t.forwardBackward() + t.unscaleAndCheck() + t.update() + t.copyBack()));
@@ -222,10 +257,16 @@ public final class TrainerMetrics implements TrainingListener {
             skippedSteps);
   }
 
+  /** The run's health after the last step attempt. */
+  public TrainingHealth.Assessment health() {
+    return healthWatch.health().assessment();
+  }
+
   /**
    * What {@code GET /progress} answers (the operator's ProgressReport reads it): step, totalSteps,
    * loss, lossScale, skippedSteps, samplesPerSecond (the job's, all replicas), and lastCheckpoint
-   * and parity once there are any. Numbers that are not finite, or not known yet, are null.
+   * and parity once there are any, and health. Numbers that are not finite, or not known yet, are
+   * null.
    */
   public Map<String, Object> progress() {
     LastStep s = last;
@@ -254,7 +295,20 @@ public final class TrainerMetrics implements TrainingListener {
       c.put("withinBound", check.withinBound());
       p.put("parity", c);
     }
+    p.put("health", health(health()));
     return p;
+  }
+
+  /** The health as /progress, metrics.jsonl and summary.json write it. */
+  public static Map<String, Object> health(TrainingHealth.Assessment a) {
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("step", a.step());
+    h.put("healthy", a.healthy());
+    h.put("reasons", a.reasonNames());
+    h.put("message", a.message());
+    h.put("stepsInWindow", a.stepsInWindow());
+    h.put("skippedStepsInWindow", a.skippedStepsInWindow());
+    return h;
   }
 
   /** The metrics in the Prometheus text format, version 0.0.4. */

@@ -104,12 +104,15 @@ class TrainCommandTest {
               "gradNorm",
               "samplesPerSecond",
               "microBatch",
-              "accumulation")) {
+              "accumulation",
+              "healthy")) {
         assertThat(line.has(field)).as("%s in %s", field, line).isTrue();
       }
       assertThat(line.get("microBatch").asInt()).isEqualTo(64);
       assertThat(line.get("accumulation").asInt()).isEqualTo(1);
       assertThat(line.has("parity")).isEqualTo((i + 1) % 20 == 0);
+      assertThat(line.get("healthy").asBoolean()).as("step %d", i + 1).isTrue();
+      assertThat(line.has("healthReasons")).isFalse();
     }
     JsonNode parity = JSON.readTree(lines.get(19)).get("parity");
     assertThat(parity.get("fp16Loss").asDouble()).isPositive();
@@ -136,6 +139,8 @@ class TrainCommandTest {
     assertThat(summary.has("resumedFromStep")).isTrue();
     assertThat(summary.get("resumedFromStep").isNull()).isTrue();
     assertThat(summary.get("parity").get("step").asInt()).isEqualTo(40);
+    assertThat(summary.get("health").get("healthy").asBoolean()).isTrue();
+    assertThat(summary.get("health").get("stepsInWindow").asInt()).isEqualTo(40);
 
     // The final report for the kubelet: the figures of the last metrics line.
     JsonNode lastLine = JSON.readTree(lines.get(lines.size() - 1));
@@ -147,6 +152,7 @@ class TrainCommandTest {
     assertThat(message.get("lossScale").asDouble()).isEqualTo(lastLine.get("lossScale").asDouble());
     assertThat(message.get("skippedSteps").asInt()).isEqualTo(summary.get("skippedSteps").asInt());
     assertThat(message.get("parity").get("step").asInt()).isEqualTo(40);
+    assertThat(message.get("health")).isEqualTo(summary.get("health"));
   }
 
   @Test

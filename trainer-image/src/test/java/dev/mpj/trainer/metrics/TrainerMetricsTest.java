@@ -200,12 +200,35 @@ class TrainerMetricsTest {
             "lossScale",
             "skippedSteps",
             "samplesPerSecond",
-            "parity");
+            "parity",
+            "health");
     assertProgressMatches(p, linesAtPause);
     assertThat(names(p.get("parity")))
         .containsExactly("step", "fp16Loss", "fp32Loss", "relativeGap", "withinBound");
     JsonNode parityLine = linesAtPause.get(PAUSE_AT - 1).get("parity");
     assertThat(p.get("parity")).isEqualTo(parityLine);
+  }
+
+  @Test
+  void theHealthOfTheLastHundredStepsShowsInTheScrapeAndProgress() {
+    List<JsonNode> window = lines.subList(STEPS - 100, STEPS);
+    long skipped = window.stream().filter(l -> l.get("skipped").asBoolean()).count();
+    assertThat(skipped)
+        .as("the growth interval of 20 overflows about once in 21 steps")
+        .isPositive();
+    assertThat(finalScrape.value("mpj_trainer_skipped_steps_window_ratio", LABELS))
+        .hasValue(skipped / 100.0);
+    assertThat(finalScrape.value("mpj_trainer_healthy", LABELS)).hasValue(1.0);
+    assertThat(finalScrape.value("mpj_trainer_loss_scale_at_minimum", LABELS)).hasValue(0.0);
+    assertThat(finalScrape.value("mpj_trainer_nonfinite_loss_steps_total", LABELS)).hasValue(0.0);
+    assertThat(finalScrape.value("mpj_trainer_gradient_underflow_steps_total", LABELS))
+        .hasValue(0.0);
+    JsonNode health = finalProgress.get("health");
+    assertThat(health.get("step").asLong()).isEqualTo(STEPS);
+    assertThat(health.get("healthy").asBoolean()).isTrue();
+    assertThat(health.get("reasons")).isEmpty();
+    assertThat(health.get("stepsInWindow").asInt()).isEqualTo(100);
+    assertThat(health.get("skippedStepsInWindow").asLong()).isEqualTo(skipped);
   }
 
   @Test

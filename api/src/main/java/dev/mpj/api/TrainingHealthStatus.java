@@ -1,0 +1,34 @@
+package dev.mpj.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
+
+/** Training health as rank 0 last reported it (spec.health says the thresholds). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TrainingHealthStatus {
+  /**
+   * The trainer's exit code when rank 0 stops an unhealthy fp16-mixed run because
+   * spec.parity.onDivergence is set; the operator then fails it or falls back to FP32.
+   */
+  public static final int TRAINER_EXIT_CODE = 4;
+
+  @JsonPropertyDescription("Step of the report.")
+  public Long step;
+
+  @JsonPropertyDescription("False when any reason holds.")
+  public Boolean healthy;
+
+  @JsonPropertyDescription(
+      "Why not healthy: LossScaleAtMinimum, SkippedStepsHigh, NonFiniteLoss, GradientsUnderflow.")
+  public List<String> reasons;
+
+  @JsonPropertyDescription("What the reasons mean for this run, in words.")
+  public String message;
+
+  @JsonPropertyDescription("Steps the figures below cover (at most spec.health.windowSteps).")
+  public Integer stepsInWindow;
+
+  @JsonPropertyDescription("Steps of the window skipped for inf/NaN gradients.")
+  public Integer skippedStepsInWindow;
+}
