@@ -14,7 +14,11 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Measure the trainer: overhead against bare DJL, FP32 against FP16-mixed memory, step time split.",
-    subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
+    subcommands = {
+      AllReduceBenchCommand.class,
+      CheckpointBenchCommand.class,
+      PytorchBenchCommand.class
+    })
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--steps", description = "Measured steps per timing (default ${DEFAULT-VALUE}).")

@@ -20,6 +20,7 @@ import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataOrder;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.model.Intermediates;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.optim.Optimizer;
 import java.time.Duration;
@@ -96,7 +97,7 @@ public final class TrainingSession implements AutoCloseable {
             weights.masterArrays(),
             optimizerManager);
     this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
-    this.objective = new Objective(train.kind(), train.classes());
+    this.objective = new Objective(train.kind());
     this.order = new DataOrder(train.samples(), config.seed());
     this.store = new ParameterStore(modelManager, false);
     this.totalSteps = config.steps(train.samples());
@@ -248,9 +249,16 @@ public final class TrainingSession implements AutoCloseable {
           Duration loaded = Duration.ofNanos(System.nanoTime() - loading);
           listeners.forEach(l -> l.onDataLoaded(step, loaded));
           NDArray output = weights.working().forward(store, new NDList(x), true).head();
-          NDArray microLoss = objective.perSampleLoss(output, y).sum().mul(weight);
+          NDArray perSample = objective.perSampleLoss(output, y);
+          Intermediates.release(output);
+          NDArray sum = perSample.sum();
+          NDArray microLoss = sum.mul(weight);
           loss += microLoss.getFloat();
-          collector.backward(scale == 1.0 ? microLoss : microLoss.mul((float) scale));
+          NDArray scaled = scale == 1.0 ? microLoss : microLoss.mul((float) scale);
+          collector.backward(scaled);
+          // The graph is gone with the backward pass: the micro-batch's arrays go before the next.
+          Intermediates.release(
+              x, y, perSample, sum, microLoss, scaled == microLoss ? null : scaled);
         }
       }
       t1 = System.nanoTime();
