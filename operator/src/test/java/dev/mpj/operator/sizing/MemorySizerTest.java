@@ -13,12 +13,12 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * parameters  4*8 + 8 + 8*2 + 2 = 58; model state 58 * 16 = 928 bytes in either precision
  * update temporaries: fp32 58 * 24 = 1,392 (-> 2,320 with the state); fp16-mixed 58 * 30 = 1,740 (-> 2,668)
- * activations per sample, fp32:       2 bytes * 2 * (8 + 8 + 2) = 72 scaled
- *                                     + input 4*4 + loss 12*2 = 40 fixed                  -> 112
- *                         fp16-mixed: 36 scaled + 40 fixed + 2*4 + 4*2 = 16 cast           -> 92
- * settings: reserve 1,000 bytes, no fraction; GPU of 5,508 bytes:
- *   fp32 5,508 - 1,000 - 2,320 = 2,188 for activations: 2,188 / 112 = 19
- *   fp16-mixed 5,508 - 1,000 - 2,668 = 1,840 for activations: 1,840 / 92 = 20
+ * activations per sample, fp32:       2 bytes * 2 * (input 4 + ReLU output 8) = 48 scaled
+ *                                     + the loss's FP32 log-softmax 4*2 = 8 fixed          -> 56
+ *                         fp16-mixed: 24 scaled + 8 fixed                                   -> 32
+ * settings: reserve 1,000 bytes, no fraction; GPU of 4,308 bytes:
+ *   fp32 4,308 - 1,000 - 2,320 = 988 for activations: 988 / 56 = 17
+ *   fp16-mixed 4,308 - 1,000 - 2,668 = 640 for activations: 640 / 32 = 20
  * </pre>
  */
 class MemorySizerTest {
@@ -28,33 +28,33 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 5508"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 4308"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
-    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(19);
+    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(17);
     assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(20);
-    // one byte less and fp16-mixed fits only 19: (1,839) / 92
-    assertThat(size(job(60, 1, 8, "gpuMemory: 5507"), null).fp16Mixed().maxMicroBatch())
+    // one byte less and fp16-mixed fits only 19: (639) / 32
+    assertThat(size(job(60, 1, 8, "gpuMemory: 4307"), null).fp16Mixed().maxMicroBatch())
         .isEqualTo(19);
-    // fp32: ceil(60 / 19) = 4 replicas of 15; fp16-mixed: 60 / 20 = 3 replicas; one GPU saved
+    // fp32: ceil(60 / 17) = 4 replicas of 15; fp16-mixed: 60 / 20 = 3 replicas; one GPU saved
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(4, 15, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 20: fp32 2,320 + 20*112 = 4,560, fp16-mixed 2,668 + 20*92 = 4,508 -> 52 saved
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(52);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 2_668 + 20 * 92);
+    // at micro-batch 20: fp32 2,320 + 20*56 = 3,440, fp16-mixed 2,668 + 20*32 = 3,308 -> 132 saved
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(132);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 2_668 + 20 * 32);
     assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_740);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4308"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.microBatch()).isEqualTo(20);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(5_508);
+    assertThat(status.gpuMemoryBytes).isEqualTo(4_308);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
@@ -62,38 +62,38 @@ class MemorySizerTest {
     assertThat(status.plan.gpus).isEqualTo(3);
     assertThat(status.fp32.replicas).isEqualTo(4);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(52);
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(132);
     assertThat(plan.message())
         .startsWith("3 replicas x micro-batch 20 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 5508"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 4308"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 5508"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 4308"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 2,668 bytes of model state and temporaries + 1,000 reserve + one sample (92) = 3,760 > 3,756
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3756");
+    // 2,668 bytes of model state and temporaries + 1,000 reserve + one sample (32) = 3,700 > 3,696
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3696");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().fits).isFalse();
     assertThat(plan.status().reason).isEqualTo("DoesNotFit");
     assertThat(plan.status().plan.maxMicroBatch).isZero();
-    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(3_760);
+    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(3_700);
     assertThat(plan.message())
         .isEqualTo(
-            "fp16-mixed needs 3.7 KiB per replica at micro-batch 1 (model state and update temporaries 2.6 KiB"
-                + " of 58 parameters, activations 92 B, reserve 1000 B) but a GPU has 3.7 KiB (spec): 4 B short");
+            "fp16-mixed needs 3.6 KiB per replica at micro-batch 1 (model state and update temporaries 2.6 KiB"
+                + " of 58 parameters, activations 32 B, reserve 1000 B) but a GPU has 3.6 KiB (spec): 4 B short");
   }
 
   @Test
@@ -122,7 +122,7 @@ class MemorySizerTest {
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
     // ideal 3 replicas of 20; 2 GPUs free: 2 replicas, 30 samples each = 2 x 15
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4308"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(2);
     assertThat(plan.microBatch()).isEqualTo(15);
@@ -132,7 +132,7 @@ class MemorySizerTest {
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 5508"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 4308"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -143,7 +143,7 @@ class MemorySizerTest {
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
     // 2 GPUs per replica, 7 free: 3 replicas at most; 60 / 3 = 20 each = 1 x 20 in fp16-mixed
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508, gpusPerReplica: 2");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4308, gpusPerReplica: 2");
     SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 7));
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(20);
@@ -154,7 +154,7 @@ class MemorySizerTest {
   void cpuReplicasDoNotWaitForGpus() {
     SizingPlan plan =
         sizer.plan(
-            job(60, 2, 8, "gpuMemory: 5508, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+            job(60, 2, 8, "gpuMemory: 4308, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -162,8 +162,8 @@ class MemorySizerTest {
 
   @Test
   void replicasMaxReached() {
-    // at most 2 replicas: 30 samples each; 30 = 2 x 15 in both (20 and 19 do not divide 30)
-    JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 5508"), null);
+    // at most 2 replicas: 30 samples each; 30 = 2 x 15 in both (20 and 17 do not divide 30)
+    JobSizing sizing = size(job(60, 1, 2, "gpuMemory: 4308"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 15, 2));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(2, 15, 2));
     assertThat(sizing.fp16Mixed().message()).contains("replicas.max 2 reached");
@@ -172,7 +172,7 @@ class MemorySizerTest {
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 5508"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 4308"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -203,7 +203,7 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5508");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4308");
     spec.precision = dev.mpj.api.Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
