@@ -153,11 +153,11 @@ class OperatorMetricsTest {
                 "mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp16-mixed"))
             .orElseThrow();
     // Both at micro-batch 32 with the same reserve. The quick-start's MLP (21,768 parameters) is
-    // small
-    // enough that FP16 mixed's larger update temporaries (30 against 24 B/param: +130,608) outweigh
-    // the activations it halves (32 * (2,304 - 1,360) = 30,208): FP16 mixed needs 100,400 B more.
-    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(100_400.0);
-    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-100_400L);
+    // small enough that FP16 mixed's larger update temporaries (30 against 24 B/param: +130,608)
+    // outweigh the activations it halves (32 * (1,184 - 608) = 18,432): FP16 mixed needs 112,176 B
+    // more.
+    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(112_176.0);
+    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-112_176L);
     assertThat(scrape.value("mpj_job_sizing_gpus_saved", job("digits")))
         .contains((double) sizing.gpusSaved);
     assertThat(scrape.samples("mpj_job_sizing_bytes_per_replica", job("broken")))

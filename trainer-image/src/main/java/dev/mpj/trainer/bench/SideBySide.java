@@ -46,7 +46,8 @@ public final class SideBySide {
       return peakBytes - baseBytes;
     }
 
-    static Run parse(String line) {
+    /** Parses a "RESULT base peak samplesPerSecond" line. */
+    public static Run parse(String line) {
       String[] parts = line.trim().split(" ");
       return new Run(
           Long.parseLong(parts[1]), Long.parseLong(parts[2]), Double.parseDouble(parts[3]));

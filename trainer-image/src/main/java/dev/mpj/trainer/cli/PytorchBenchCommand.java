@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code mpj-trainer bench pytorch}: the trainer beside eager PyTorch, memory and speed. */
 @Command(
@@ -42,6 +45,8 @@ final class PytorchBenchCommand implements Callable<Integer> {
       description = "Timed steps per speed run, after 2 warm-up steps (default ${DEFAULT-VALUE}).")
   int speedSteps = 8;
 
+  @Spec CommandSpec spec;
+
   @Option(names = "--trainer-child", hidden = true)
   String trainerChild;
 
@@ -56,6 +61,12 @@ final class PytorchBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    for (String model : models) {
+      if (!model.equals("mlp") && !model.equals("transformer")) {
+        throw new ParameterException(
+            spec.commandLine(), "--models: unknown model " + model + " (mlp, transformer)");
+      }
+    }
     if (trainerChild != null) {
       SideBySide.trainerChild(trainerChild, microBatch, warmUp, steps);
       return 0;
@@ -152,10 +163,7 @@ final class PytorchBenchCommand implements Callable<Integer> {
     return switch (model) {
       case "mlp" -> new int[] {1024, 4096};
       case "transformer" -> new int[] {8, 32};
-      default ->
-          throw new picocli.CommandLine.ParameterException(
-              new picocli.CommandLine(new PytorchBenchCommand()),
-              "--models: unknown model " + model + " (mlp, transformer)");
+      default -> throw new IllegalArgumentException("unknown model " + model);
     };
   }
 
