@@ -31,11 +31,10 @@ class PlanCommandTest {
     assertThat(run.out).contains("GPU memory 24.0 GiB (spec)");
     assertThat(run.out).containsPattern("per replica\\s+fp32\\s+fp16-mixed");
     // activations per sample (s=128, h=256, a=8, V=512, 4 layers), bytes at 16 bits: per layer
-    // 34*s*h + 8*a*s^2 = 1,114,112 + 1,048,576; x 4 + final LayerNorm 131,072 + logits 131,072 =
-    // 8,912,896;
-    // loss 12*s*V = 786,432 FP32; FP16 mixed adds the FP32 logits 4*s*V = 262,144:
-    // FP32 2 * 8,912,896 + 786,432 = 18,612,224 (17.8 MiB); FP16 mixed 9,961,472 (9.5 MiB)
-    assertThat(run.out).containsPattern("activations per sample\\s+17\\.8 MiB\\s+9\\.5 MiB");
+    // 32*s*h + 2*a*s^2 = 1,048,576 + 262,144; x 4 + final LayerNorm 131,072 = 5,373,952;
+    // the loss's FP32 log-softmax 4*s*V = 262,144:
+    // FP32 2 * 5,373,952 + 262,144 = 11,010,048 (10.5 MiB); FP16 mixed 5,636,096 (5.4 MiB)
+    assertThat(run.out).containsPattern("activations per sample\\s+10\\.5 MiB\\s+5\\.4 MiB");
     // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed
     assertThat(run.out).containsPattern("update temporaries\\s+2\\.0 MiB\\s+4\\.0 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
@@ -88,11 +87,11 @@ class PlanCommandTest {
     Run run = mpj("plan", "-f", Path.of("..", "docs", "examples", "quickstart.yaml").toString());
     assertThat(run.code).isZero();
     // 21,768 parameters (less than one update piece) at micro-batch 32: FP32 348,288 + 2 pieces
-    // 8 * 21,768 + 32 * 2,304 = 596,160 B; FP16 mixed 348,288 + 4 pieces 16 * 21,768 + 32 * 1,360
-    // = 740,096 B: 143,936 B (140.6 KiB) more
+    // 8 * 21,768 + 32 * 1,184 = 560,320 B; FP16 mixed 348,288 + 4 pieces 16 * 21,768 + 32 * 608
+    // = 716,032 B: 155,712 B (152.1 KiB) more
     assertThat(run.out)
         .contains(
-            "fp16-mixed saves 0 GPUs and needs 140.6 KiB more per replica (at micro-batch 32) against fp32.");
+            "fp16-mixed saves 0 GPUs and needs 152.1 KiB more per replica (at micro-batch 32) against fp32.");
   }
 
   @Test
