@@ -28,6 +28,10 @@ import java.util.List;
  *       the trainer keeps, because sizing must hold for what runs;
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
+ *
+ * <p>The trainer frees each micro-batch's activations after its backward pass, before the update
+ * step makes its temporaries, so a step's peak is the model state plus the larger of the two, not
+ * their sum ({@link MemoryBreakdown#training}).
  */
 public final class MemoryModel {
 
