@@ -187,7 +187,7 @@ public final class MemoryBenchCommand implements Callable<Integer> {
         report.append(
             String.format(
                 "Peak resident memory of %d training steps above the process right before step 1 (median of %d),"
-                    + " against MemoryModel's gradients + update temporaries + activations; error = measured / predicted - 1.%n",
+                    + " against MemoryModel's gradients + max(update temporaries, activations); error = measured / predicted - 1.%n",
                 steps, repeats));
         report.append(
             String.format(

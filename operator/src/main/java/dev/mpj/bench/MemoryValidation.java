@@ -19,9 +19,9 @@ import java.util.Map;
  *
  * <p>What is compared: the trainer allocates the weights, the FP32 master weights and the optimizer
  * state while it sets up, so the resident memory right before step 1 already holds them. The peak
- * above that point is what the steps add: gradients, update temporaries and activations in the
- * model's terms. That is the prediction each measurement is compared with ({@link
- * Prediction#steps()}).
+ * above that point is what the steps add: gradients, and the larger of the update temporaries and
+ * the activations, in the model's terms. That is the prediction each measurement is compared with
+ * ({@link Prediction#steps()}).
  */
 public final class MemoryValidation {
   private MemoryValidation() {}
@@ -123,7 +123,9 @@ public final class MemoryValidation {
       MemoryBreakdown b =
           MemoryModel.perReplica(spec, DataShape.of(spec.data), precision, microBatch);
       return new Prediction(
-          b.training(), b.activations(), b.gradients() + b.updateTemporaries() + b.activations());
+          b.training(),
+          b.activations(),
+          b.gradients() + Math.max(b.updateTemporaries(), b.activations()));
     }
   }
 
@@ -133,7 +135,8 @@ public final class MemoryValidation {
    * @param training everything the training process allocates (model state, update temporaries and
    *     activations)
    * @param activations of which the activations
-   * @param steps what the steps add to the set-up: gradients, update temporaries and activations
+   * @param steps what the steps add to the set-up: gradients, and the larger of the update
+   *     temporaries and the activations (never resident together)
    */
   public record Prediction(long training, long activations, long steps) {}
 

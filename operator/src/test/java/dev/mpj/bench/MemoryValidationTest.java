@@ -51,23 +51,22 @@ class MemoryValidationTest {
   void predictsWhatTheStepsAddAboveTheSetUp() {
     // mlp: 256 features, eight hidden layers of 256, 10 classes
     //   parameters 8 * (256*256 + 256) + 256*10 + 10 = 528,906
-    //   activations per sample at 16 bits: 2 * (8 * 2*256 + 10) = 8,212; FP32 input 4*256 + loss
-    // 12*10 = 1,144
-    //   FP32: 2 * 8,212 + 1,144 = 17,568 per sample, x 256 = 4,497,408
+    //   activations per sample at 16 bits: 2 * (input 256 + 8 ReLU outputs of 256) = 4,608; the
+    //   loss's FP32 log-softmax 4*10 = 40
+    //   FP32: 2 * 4,608 + 40 = 9,256 per sample, x 256 = 2,369,536
     Prediction fp32 = new Case(MLP, Precision.FP32, 256, 2).prediction();
-    assertThat(fp32.activations()).isEqualTo(4_497_408L);
-    // model state 16 B/param, update temporaries (FP32, Adam) 2 pieces of 2^18 FP32 elements
-    assertThat(fp32.training()).isEqualTo(16L * 528_906 + (2L << 20) + 4_497_408);
-    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients,
-    // the
-    // update temporaries and the activations
-    assertThat(fp32.steps()).isEqualTo(4L * 528_906 + (2L << 20) + 4_497_408);
-    // FP16 mixed: 8,212 + 1,144 + casts (FP16 input 2*256 + FP32 logits 4*10 = 552) = 9,908 per
-    // sample;
-    // FP16 gradients 2 B/param and temporaries 4 pieces
+    assertThat(fp32.activations()).isEqualTo(2_369_536L);
+    // model state 16 B/param, then the larger of the update temporaries (FP32, Adam: 2 pieces of
+    // 2^18 FP32 elements) and the activations, which the trainer frees before the update
+    assertThat(fp32.training()).isEqualTo(16L * 528_906 + Math.max(2L << 20, 2_369_536));
+    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients
+    // and the larger of the update temporaries and the activations
+    assertThat(fp32.steps()).isEqualTo(4L * 528_906 + Math.max(2L << 20, 2_369_536));
+    // FP16 mixed: 4,608 + 40 = 4,648 per sample; FP16 gradients 2 B/param and temporaries 4 pieces,
+    // here more than the activations
     Prediction mixed = new Case(MLP, Precision.FP16_MIXED, 256, 2).prediction();
-    assertThat(mixed.activations()).isEqualTo(256L * 9_908);
-    assertThat(mixed.steps()).isEqualTo(2L * 528_906 + (4L << 20) + 256L * 9_908);
+    assertThat(mixed.activations()).isEqualTo(256L * 4_648);
+    assertThat(mixed.steps()).isEqualTo(2L * 528_906 + Math.max(4L << 20, 256L * 4_648));
   }
 
   @Test

@@ -154,11 +154,11 @@ class OperatorMetricsTest {
                 "mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp16-mixed"))
             .orElseThrow();
     // Both at micro-batch 32 with the same reserve. The quick-start's MLP (21,768 parameters) is
-    // smaller than one update piece, so FP16 mixed's update temporaries (4 copies of the model in
-    // FP32 against 2: +174,144) outweigh the activations it halves (32 * (2,304 - 1,360) = 30,208):
-    // FP16 mixed needs 143,936 B more.
-    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(143_936.0);
-    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-143_936L);
+    // smaller than one update piece, so the update temporaries (4 copies of the model in FP32 in
+    // FP16 mixed, 2 in FP32) are larger than the activations (32 * 608 and 32 * 1,184), which the
+    // trainer frees before the update: FP16 mixed needs 4 * 21,768 * 2 = 174,144 B more.
+    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(174_144.0);
+    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-174_144L);
     assertThat(scrape.value("mpj_job_sizing_gpus_saved", job("digits")))
         .contains((double) sizing.gpusSaved);
     assertThat(scrape.samples("mpj_job_sizing_bytes_per_replica", job("broken")))

@@ -27,11 +27,13 @@ public record MemoryBreakdown(
   }
 
   /**
-   * Everything the training process allocates itself: model state, temporaries and activations, no
-   * reserve.
+   * The step's peak of what the training process allocates itself, no reserve: the model state,
+   * plus the larger of the update temporaries and the activations. The trainer frees each
+   * micro-batch's activations after its backward pass, before the update step makes its
+   * temporaries, so the two are never resident together.
    */
   public long training() {
-    return perParameter() + activations;
+    return modelState() + Math.max(updateTemporaries, activations);
   }
 
   public long total() {

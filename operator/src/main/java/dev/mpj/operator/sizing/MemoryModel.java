@@ -19,14 +19,19 @@ import java.util.List;
  *   <li>update-step temporaries, bounded by the trainer's update pieces (1 MiB of FP32 each): FP32
  *       with Adam 2 pieces, FP16 mixed with Adam 4; with SGD 1 and 3 ({@link
  *       #updateTemporaryBytes});
- *   <li>activations per sample, from the architecture: the layer outputs alive at the end of the
- *       forward pass (the DJL trainer keeps every op's output until the step's NDManager closes),
- *       half the bytes in FP16; the loss and the input batch stay FP32 in both precisions. Where
- *       the trainer's layers (written with DJL's elementwise operations) keep more tensors than an
- *       ideal fused GPU kernel would, the model counts what the trainer keeps (BatchNorm,
- *       attention, loss), because sizing must hold for what runs;
+ *   <li>activations per sample, from the architecture: the tensors autograd keeps for the backward
+ *       pass at the end of the forward pass (the trainer frees every other intermediate as soon as
+ *       the next operation has consumed it, and uses libtorch's fused batch norm, layer norm and a
+ *       cross-entropy by class index), half the bytes in FP16; the loss's log-softmax stays FP32 in
+ *       both precisions. Where the trainer keeps more than an ideal fused GPU kernel would (the
+ *       attention matrices: DJL does not reach scaled_dot_product_attention), the model counts what
+ *       the trainer keeps, because sizing must hold for what runs;
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
+ *
+ * <p>The trainer frees each micro-batch's activations after its backward pass, before the update
+ * step makes its temporaries, so a step's peak is the model state plus the larger of the two, not
+ * their sum ({@link MemoryBreakdown#training}).
  */
 public final class MemoryModel {
 
@@ -36,10 +41,11 @@ public final class MemoryModel {
    * Activation bytes of one sample, split by how they depend on the precision.
    *
    * @param scaledBytes16 tensors in the compute precision, counted at 16 bits; twice this in FP32
-   * @param fixedBytes tensors of the same size in both precisions: the FP32 input batch, the FP32
-   *     loss tensors, boolean dropout masks
-   * @param castBytes FP16 mixed only: the FP16 copy of the input, the FP32 copy of the outputs that
-   *     the loss is computed on, and what only the FP16 path of a layer makes (BatchNorm)
+   * @param fixedBytes tensors of the same size in both precisions: the loss's FP32 log-softmax,
+   *     boolean dropout masks
+   * @param castBytes FP16 mixed only: what only the FP16 path keeps (nothing in this trainer: the
+   *     input batch is written in the compute precision, and the FP32 copy of the outputs goes once
+   *     the log-softmax is taken)
    */
   public record Activations(long scaledBytes16, long fixedBytes, long castBytes) {
     public long perSample(Precision precision) {
@@ -117,10 +123,11 @@ public final class MemoryModel {
 
   /**
    * FP32 bytes the loss keeps per output value, in both precisions (Objective.perSampleLoss): the
-   * log-softmax, the one-hot target and their product. A regression keeps two (difference, square);
-   * the model counts three for both.
+   * log-softmax, which its backward needs; the target's log-probability is picked by class index,
+   * and the outputs (and their FP32 copy in mixed precision) go once it is taken. A regression
+   * keeps its difference (also 4).
    */
-  static final long LOSS_BYTES_PER_OUTPUT = 3 * 4;
+  static final long LOSS_BYTES_PER_OUTPUT = 4;
 
   /**
    * Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model).
@@ -143,9 +150,10 @@ public final class MemoryModel {
   }
 
   /**
-   * Per hidden layer the Linear's output and the activation's output (the next Linear's input);
-   * with dropout also its output and a one-byte mask. Then the logits. The input batch is FP32 as
-   * loaded, cast to FP16 in mixed precision; the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per
+   * The input batch (in the compute precision: the first Linear keeps it); per hidden layer the
+   * activation's output (the next Linear's input; ReLU and tanh also need nothing else), and with
+   * GELU also its input, the Linear's output; with dropout also its output and a one-byte mask. The
+   * logits go once the loss's log-softmax is taken, which keeps {@link #LOSS_BYTES_PER_OUTPUT} per
    * output.
    */
   static Activations mlp(ModelSpec.Mlp mlp, long features, long outputs) {
@@ -154,49 +162,30 @@ public final class MemoryModel {
       hiddenValues += h;
     }
     boolean dropout = mlp.dropout > 0;
-    long scaled16 = 2 * (2 * hiddenValues + (dropout ? hiddenValues : 0) + outputs);
-    long fixed = 4 * features + (dropout ? hiddenValues : 0) + LOSS_BYTES_PER_OUTPUT * outputs;
-    long cast = 2 * features + 4 * outputs;
-    return new Activations(scaled16, fixed, cast);
+    long perHidden = mlp.activation == ModelSpec.Activation.GELU ? 2 : 1;
+    long scaled16 = 2 * (features + perHidden * hiddenValues + (dropout ? hiddenValues : 0));
+    long fixed = (dropout ? hiddenValues : 0) + LOSS_BYTES_PER_OUTPUT * outputs;
+    return new Activations(scaled16, fixed, 0);
   }
 
   /**
-   * BatchNorm2d, bytes per value of its output: 5 tensors in the compute precision (at 16 bits).
-   */
-  private static final long BN_SCALED16 = 5 * 2;
-
-  /**
-   * BatchNorm2d's running statistics: the centred values and their squares, FP32 in both
-   * precisions.
-   */
-  private static final long BN_FIXED = 2 * 4;
-
-  /**
-   * BatchNorm2d in FP16 mixed only: |centred| and centred / max (FP16), the FP32 copy of the input.
-   */
-  private static final long BN_MIXED_ONLY = 2 * 2 + 4;
-
-  /**
-   * Stem: conv, BatchNorm and ReLU at full resolution. Each residual block: conv, BN, ReLU, conv,
-   * BN, the sum and its ReLU, plus conv and BN of a projection shortcut. The first block of each
-   * later stage halves height and width (stride 2, padding 1). Then the pooled vector and the
-   * logits; input and loss as for the MLP.
+   * The input batch (in the compute precision, kept by the stem conv). Stem: conv and ReLU at full
+   * resolution. Each residual block: conv, ReLU, conv and the block's ReLU, plus the conv of a
+   * projection shortcut. The first block of each later stage halves height and width (stride 2,
+   * padding 1). Then the pooled vector; the logits go once the loss's log-softmax is taken, which
+   * keeps {@link #LOSS_BYTES_PER_OUTPUT} per class.
    *
-   * <p>Conv, ReLU and sum keep one tensor each. A BatchNorm keeps what the trainer's BatchNorm2d
-   * (elementwise DJL operations) keeps, per value of its output: the centred input, its square, the
-   * normalised values, times gamma, plus beta (5 tensors in the compute precision); the running
-   * statistics' centred values and their squares (2, FP32 in both precisions); in FP16 mixed also
-   * {@code |centred|} and the centred values divided by their largest magnitude (2 FP16) and the
-   * FP32 copy of the input that the running statistics are computed on. That is 7 x 4 = 28 bytes in
-   * FP32 and 7 x 2 + 3 x 4 = 26 in FP16 mixed, where a fused kernel would keep one output.
+   * <p>What autograd keeps, one tensor each: every conv's output (libtorch's fused batch norm keeps
+   * its input and two per-channel vectors), every ReLU's output (its own backward and the next conv
+   * need it). BatchNorm outputs go once the ReLU or the residual sum has consumed them, and the sum
+   * once its ReLU has.
    */
   static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes) {
     long channels = input.get(0);
     long height = input.get(1);
     long width = input.get(2);
     long first = cnn.channels.get(0);
-    long plainValues = 2 * first * height * width; // stem conv, ReLU
-    long batchNormValues = first * height * width; // stem BN
+    long values = 2 * first * height * width; // stem conv, ReLU
     long in = first;
     for (int stage = 0; stage < cnn.channels.size(); stage++) {
       long out = cnn.channels.get(stage);
@@ -207,39 +196,37 @@ public final class MemoryModel {
           width = (width + 1) / 2;
         }
         boolean projection = in != out || strided;
-        long size = out * height * width;
-        plainValues += (projection ? 6 : 5) * size; // convs, ReLUs, the sum
-        batchNormValues += (projection ? 3 : 2) * size;
+        values += (projection ? 5 : 4) * out * height * width; // convs, ReLUs
         in = out;
       }
     }
-    plainValues += in + classes; // pooled vector, logits
+    values += in; // pooled vector
     long pixels = channels * input.get(1) * input.get(2);
-    return new Activations(
-        2 * plainValues + BN_SCALED16 * batchNormValues,
-        4 * pixels + BN_FIXED * batchNormValues + LOSS_BYTES_PER_OUTPUT * classes,
-        2 * pixels + BN_MIXED_ONLY * batchNormValues + 4 * classes);
+    return new Activations(2 * (pixels + values), LOSS_BYTES_PER_OUTPUT * classes, 0);
   }
 
   /**
-   * Per layer 34*s*h bytes at 16 bits for everything but the attention matrices (Korthikanti et al.
-   * 2022, "Reducing Activation Recomputation in Large Transformer Models", no recomputation, no
-   * sequence parallelism). The attention matrices follow the trainer's CausalSelfAttention rather
-   * than the paper's fused kernels: the scores, the scores divided by sqrt(d), plus the causal
-   * mask, and the softmax are 4 tensors of a*s^2, 8*a*s^2 bytes at 16 bits (the paper: 5*a*s^2);
-   * with dropout, the dropout's noise and output add 2 more (4*a*s^2). Then the final LayerNorm's
-   * input and output and the logits (s*V); the loss keeps {@link #LOSS_BYTES_PER_OUTPUT} per logit
-   * (s*V of them).
+   * Per layer, without dropout, 32*s*h bytes at 16 bits for everything but the attention matrices
+   * and 2*a*s^2 for the softmax's output, the one attention matrix the trainer keeps (it scales and
+   * masks the scores in place and frees them after the softmax): Korthikanti et al. 2022, "Reducing
+   * Activation Recomputation in Large Transformer Models" (no recomputation, no sequence
+   * parallelism) without its dropout terms. The s*h tensors: the layer's input and the first
+   * LayerNorm's output, q, k and v (the contiguous copies the attention's matmuls keep), the merged
+   * heads, the second LayerNorm's input and output, the 4H MLP values before and after GELU (4
+   * each). With dropout the paper's 34*s*h + 5*a*s^2: one-byte masks after the attention and the
+   * MLP, the attention dropout's mask (a*s^2 bytes) and output. Then the final LayerNorm's input
+   * and output; the logits go once the loss's log-softmax is taken, which keeps {@link
+   * #LOSS_BYTES_PER_OUTPUT} per logit (s*V of them).
    */
   static Activations transformer(ModelSpec.Transformer t) {
     long s = t.sequenceLength;
     long h = t.hiddenSize;
     long a = t.heads;
     long v = t.vocabSize;
-    long attentionTensors = t.dropout > 0 ? 6 : 4;
-    long perLayer = 34 * s * h + 2 * attentionTensors * a * s * s;
-    long scaled16 = t.layers * perLayer + 2 * (2 * s * h) + 2 * s * v;
-    return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 4 * s * v);
+    boolean dropout = t.dropout > 0;
+    long perLayer = (dropout ? 34 : 32) * s * h + (dropout ? 5 : 2) * a * s * s;
+    long scaled16 = t.layers * perLayer + 2 * (2 * s * h);
+    return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 0);
   }
 
   /**

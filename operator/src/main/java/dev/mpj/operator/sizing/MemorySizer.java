@@ -79,19 +79,24 @@ public final class MemorySizer implements Sizer {
     long perSample = activations.perSample(precision);
     MemoryBreakdown atOne =
         MemoryModel.perReplica(parameters, optimizer, activations, precision, 1, overhead);
-    long available = gpu.bytes() - overhead - atOne.perParameter();
+    // Activations and update temporaries are not resident together (MemoryBreakdown.training):
+    // the micro-batch is bounded by what the model state leaves, as long as the temporaries fit.
+    long available = gpu.bytes() - overhead - atOne.modelState();
     int maxMicroBatch =
-        available >= perSample ? (int) Math.min(available / perSample, Integer.MAX_VALUE) : 0;
+        available >= perSample && available >= atOne.updateTemporaries()
+            ? (int) Math.min(available / perSample, Integer.MAX_VALUE)
+            : 0;
     if (maxMicroBatch == 0) {
       String message =
           String.format(
               Locale.ROOT,
-              "%s needs %s per replica at micro-batch 1 (model state and update temporaries %s of %,d parameters, activations %s,"
-                  + " reserve %s) but a GPU has %s (%s): %s short",
+              "%s needs %s per replica at micro-batch 1 (model state %s of %,d parameters, the larger of update"
+                  + " temporaries %s and activations %s, reserve %s) but a GPU has %s (%s): %s short",
               precision,
               Bytes.format(atOne.total()),
-              Bytes.format(atOne.perParameter()),
+              Bytes.format(atOne.modelState()),
               parameters,
+              Bytes.format(atOne.updateTemporaries()),
               Bytes.format(perSample),
               Bytes.format(overhead),
               Bytes.format(gpu.bytes()),

@@ -66,24 +66,31 @@ class MemoryModelTest {
   @Test
   void mlpActivations() {
     MixedPrecisionJobSpec spec = mlpSpec("");
-    // F=32, hidden [128,128], 8 classes
-    // scaled at 16 bits: per hidden layer Linear out + ReLU out = 2*128 values, logits 8:
-    //   2 bytes * (2*128 + 2*128 + 8) = 1,040
-    // fixed: FP32 input 4*32 = 128; loss: FP32 log-softmax, one-hot target, product 3*4*8 = 96 ->
-    // 224
-    // cast (mixed only): FP16 input 2*32 = 64, FP32 copy of the logits 4*8 = 32 -> 96
+    // F=32, hidden [128,128], 8 classes, ReLU
+    // scaled at 16 bits: the input 32, per hidden layer the ReLU's output 128 (the Linear's output
+    // is freed once the ReLU has it); the logits go once the log-softmax is taken:
+    //   2 bytes * (32 + 128 + 128) = 576
+    // fixed: the loss's FP32 log-softmax 4*8 = 32; cast: nothing
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(1_040, 224, 96));
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 1_040 + 224); // 2,304
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(1_040 + 224 + 96); // 1,360
+    assertThat(a).isEqualTo(new MemoryModel.Activations(576, 32, 0));
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 576 + 32); // 1,184
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(576 + 32); // 608
+  }
+
+  @Test
+  void mlpGeluKeepsItsInputToo() {
+    MixedPrecisionJobSpec spec = mlpSpec("activation: gelu");
+    // GELU's backward needs its input, the Linear's output: 2 bytes * (32 + 2 * 256) = 1,088
+    assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
+        .isEqualTo(new MemoryModel.Activations(1_088, 32, 0));
   }
 
   @Test
   void mlpDropoutAddsItsOutputAndAOneByteMask() {
     MixedPrecisionJobSpec spec = mlpSpec("dropout: 0.1");
-    // scaled: 2 * (512 + dropout outputs 256 + 8) = 1,552; fixed: 224 + masks 256 bytes = 480
+    // scaled: 2 * (32 + 256 + dropout outputs 256) = 1,088; fixed: 32 + masks 256 bytes = 288
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
-        .isEqualTo(new MemoryModel.Activations(1_552, 480, 96));
+        .isEqualTo(new MemoryModel.Activations(1_088, 288, 0));
   }
 
   @Test
@@ -96,25 +103,18 @@ class MemoryModelTest {
             data: {source: synthetic, synthetic: {features: 64, classes: 10}, imageShape: [1, 8, 8]}
             training: {globalBatchSize: 8, steps: 1}
             """);
-    //                                          one tensor each       BatchNorm outputs
-    // stem at 8x8 (4*64 = 256): conv, ReLU        2 * 256 = 512         256
-    // stage 0 block (4->4) at 8x8: 2 convs, 2 ReLUs, the sum
-    //                                             5 * 256 = 1,280       2 * 256 = 512
-    // stage 1 block (4->8, stride 2) at 4x4 (8*16 = 128): + projection conv and BN
-    //                                             6 * 128 = 768         3 * 128 = 384
-    // pooled 8 + logits 10                        18
-    //                                             2,578                 1,152
-    // scaled: 2 * 2,578 + 5 BN tensors * 2 bytes * 1,152 = 5,156 + 11,520 = 16,676
-    // fixed: FP32 input 4 * 64 = 256 + 2 FP32 BN tensors 8 * 1,152 = 9,216 + loss 12 * 10 = 120 ->
-    // 9,592
-    // cast: FP16 input 2 * 64 = 128 + BN's |c|, c/s (FP16) and FP32 input copy 8 * 1,152 = 9,216
-    //       + FP32 logits 40 -> 9,384
+    // one tensor each: every conv's output (the fused batch norm's input) and every ReLU's output
+    // stem at 8x8 (4*64 = 256): conv, ReLU                       2 * 256 = 512
+    // stage 0 block (4->4) at 8x8: 2 convs, 2 ReLUs              4 * 256 = 1,024
+    // stage 1 block (4->8, stride 2) at 4x4 (8*16 = 128): + projection conv
+    //                                                            5 * 128 = 640
+    // pooled 8                                                   8
+    //                                                            2,184
+    // scaled: 2 * (input 64 + 2,184) = 4,496; fixed: log-softmax 4 * 10 = 40; cast: nothing
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(16_676, 9_592, 9_384));
-    // FP32: 4 * 2,578 + 28 * 1,152 + 256 + 120 = 10,312 + 32,256 + 376
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(42_944);
-    // FP16 mixed: 2 * 2,578 + 26 * 1,152 + (256 + 128) + (120 + 40) = 5,156 + 29,952 + 384 + 160
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(35_652);
+    assertThat(a).isEqualTo(new MemoryModel.Activations(4_496, 40, 0));
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(9_032);
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(4_536);
   }
 
   @Test
@@ -128,17 +128,15 @@ class MemoryModelTest {
             training: {globalBatchSize: 8, steps: 1}
             """);
     // 7x7 -> 4x4 -> 2x2 (stride 2, padding 1: ceil(side / 2))
-    //                      one tensor each                 BatchNorm outputs
-    // stem (2*49 = 98):    2 * 98 = 196                    98
-    // stage 0, 2 blocks:   2 * 5 * 98 = 980                2 * 2 * 98 = 392
-    // stage 1 (3*16 = 48): 6 * 48 + 5 * 48 = 528           3 * 48 + 2 * 48 = 240
-    // stage 2 (5*4 = 20):  6 * 20 + 5 * 20 = 220           3 * 20 + 2 * 20 = 100
-    // pooled 5 + logits 4: 9
-    //                      1,933                           830
-    // scaled 2 * 1,933 + 10 * 830 = 12,166; fixed 4*147 + 8 * 830 + 12*4 = 7,276;
-    // cast 2*147 + 8 * 830 + 4*4 = 6,950
+    // stem (2*49 = 98):    2 * 98 = 196
+    // stage 0, 2 blocks:   2 * 4 * 98 = 784
+    // stage 1 (3*16 = 48): 5 * 48 + 4 * 48 = 432
+    // stage 2 (5*4 = 20):  5 * 20 + 4 * 20 = 180
+    // pooled 5:            5
+    //                      1,597
+    // scaled 2 * (147 + 1,597) = 3,488; fixed 4 * 4 = 16
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
-        .isEqualTo(new MemoryModel.Activations(12_166, 7_276, 6_950));
+        .isEqualTo(new MemoryModel.Activations(3_488, 16, 0));
   }
 
   @Test
@@ -151,22 +149,18 @@ class MemoryModelTest {
             data: {source: synthetic, synthetic: {task: sequence}}
             training: {globalBatchSize: 8, steps: 1}
             """);
-    // per layer 34*s*h = 34*64*128 = 278,528, plus 4 attention tensors of a*s^2 at 2 bytes:
-    // 8*4*64^2 = 131,072 -> 409,600; two layers 819,200
-    // final LayerNorm in and out 2 * 2*64*128 = 32,768; FP16 logits 2*64*256 = 32,768 -> 884,736
-    // scaled
-    // FP32 log-softmax, one-hot target and product 12*64*256 = 196,608 fixed; FP32 copy of the
-    // logits
-    // 4*64*256 = 65,536 cast
+    // per layer 32*s*h = 32*64*128 = 262,144, plus the softmax's a*s^2 at 2 bytes:
+    // 2*4*64^2 = 32,768 -> 294,912; two layers 589,824
+    // final LayerNorm in and out 2 * 2*64*128 = 32,768 -> 622,592 scaled
+    // the FP32 log-softmax 4*64*256 = 65,536 fixed; the logits go once it is taken
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(884_736, 196_608, 65_536));
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 884_736 + 196_608); // 1,966,080
-    assertThat(a.perSample(Precision.FP16_MIXED))
-        .isEqualTo(884_736 + 196_608 + 65_536); // 1,146,880
+    assertThat(a).isEqualTo(new MemoryModel.Activations(622_592, 65_536, 0));
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 622_592 + 65_536); // 1,310,720
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(622_592 + 65_536); // 688,128
   }
 
   @Test
-  void transformerDropoutKeepsTwoMoreAttentionTensors() {
+  void transformerDropoutCountsAsThePaper() {
     MixedPrecisionJobSpec spec =
         Jobs.spec(
             """
@@ -175,25 +169,29 @@ class MemoryModelTest {
             data: {source: synthetic, synthetic: {task: sequence}}
             training: {globalBatchSize: 8, steps: 1}
             """);
-    // the dropout's noise and output: 2 more tensors of a*s^2 at 2 bytes, 4*4*64^2 = 65,536 per
-    // layer
+    // per layer 34*s*h + 5*a*s^2 = 278,528 + 81,920 = 360,448 (one-byte masks after attention and
+    // MLP, the attention dropout's mask and output); two layers 720,896, plus 32,768
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)).scaledBytes16())
-        .isEqualTo(884_736 + 2 * 65_536);
+        .isEqualTo(753_664);
   }
 
   @Test
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
     // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
-    // = 16 * 21,768 = 348,288; 4 samples * 1,360 = 5,440
+    // = 16 * 21,768 = 348,288; 4 samples * 608 = 2,432
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 5_440, 0));
-    assertThat(mixed.total()).isEqualTo(348_288 + 348_288 + 5_440);
-    // FP32: 348,288 + 2 pieces 8 * 21,768 + 4 * 2,304
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 2_432, 0));
+    // the activations are freed before the update makes its temporaries: the larger of the two
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(348_288, 2_432));
+    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 and 4 * 1,184
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + 174_144 + 9_216);
+        .isEqualTo(348_288 + Math.max(174_144, 4_736));
+    // at 1,000 samples the activations are the larger: 1,000 * 1,184
+    assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
+        .isEqualTo(348_288 + 1_184_000);
   }
 
   private static MixedPrecisionJobSpec mlpSpec(String extra) {

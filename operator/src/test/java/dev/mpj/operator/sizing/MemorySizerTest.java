@@ -14,13 +14,15 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * parameters  4*8 + 8 + 8*2 + 2 = 58; model state 58 * 16 = 928 bytes in either precision
  * update temporaries (the model is smaller than one update piece, so a piece is 58 elements):
- *   fp32 2 pieces * 4 * 58 = 464 (-> 1,392 with the state); fp16-mixed 4 * 4 * 58 = 928 (-> 1,856)
- * activations per sample, fp32:       2 bytes * 2 * (8 + 8 + 2) = 72 scaled
- *                                     + input 4*4 + loss 12*2 = 40 fixed                  -> 112
- *                         fp16-mixed: 36 scaled + 40 fixed + 2*4 + 4*2 = 16 cast           -> 92
- * settings: reserve 1,000 bytes, no fraction; GPU of 5,616 bytes:
- *   fp32 5,616 - 1,000 - 1,392 = 3,224 for activations: 3,224 / 112 = 28
- *   fp16-mixed 5,616 - 1,000 - 1,856 = 2,760 for activations: 2,760 / 92 = 30
+ *   fp32 2 pieces * 4 * 58 = 464; fp16-mixed 4 * 4 * 58 = 928
+ * activations per sample, fp32:       2 bytes * 2 * (input 4 + ReLU output 8) = 48 scaled
+ *                                     + the loss's FP32 log-softmax 4*2 = 8 fixed          -> 56
+ *                         fp16-mixed: 24 scaled + 8 fixed                                   -> 32
+ * a step holds the state plus the larger of the update temporaries and the activations (the
+ * trainer frees the activations before the update)
+ * settings: reserve 1,000 bytes, no fraction; GPU of 3,048 bytes:
+ *   3,048 - 1,000 - 928 = 1,120 beside the state, more than either precision's temporaries:
+ *   fp32 1,120 / 56 = 20; fp16-mixed 1,120 / 32 = 35
  * </pre>
  */
 class MemorySizerTest {
@@ -30,33 +32,34 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 5616"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 3048"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
-    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(28);
-    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(30);
-    // one byte less and fp16-mixed fits only 29: (2,759) / 92
-    assertThat(size(job(60, 1, 8, "gpuMemory: 5615"), null).fp16Mixed().maxMicroBatch())
-        .isEqualTo(29);
-    // fp32: ceil(60 / 28) = 3 replicas of 20; fp16-mixed: 60 / 30 = 2 replicas; one GPU saved
+    assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(20);
+    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(35);
+    // one byte less and fp32 fits only 19: 1,119 / 56
+    assertThat(size(job(60, 1, 8, "gpuMemory: 3047"), null).fp32().maxMicroBatch()).isEqualTo(19);
+    // fp32: 60 / 20 = 3 replicas of 20; fp16-mixed: the largest divisor of 60 up to 35 is 30,
+    // 2 replicas; one GPU saved
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 30, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 30: fp32 1,392 + 30*112 = 4,752, fp16-mixed 1,856 + 30*92 = 4,616 -> 136
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(136);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 1_856 + 30 * 92);
+    // at micro-batch 30: fp32 928 + max(464, 30*56) = 2,608, fp16-mixed 928 + max(928, 30*32)
+    // = 1,888 -> 720
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(720);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 32);
     assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(928);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5616"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 3048"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(2);
     assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(5_616);
+    assertThat(status.gpuMemoryBytes).isEqualTo(3_048);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
@@ -64,45 +67,48 @@ class MemorySizerTest {
     assertThat(status.plan.gpus).isEqualTo(2);
     assertThat(status.fp32.replicas).isEqualTo(3);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(136);
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(720);
     assertThat(plan.message())
         .startsWith("2 replicas x micro-batch 30 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 5616"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 3048"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 5616"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 3048"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 1,856 bytes of model state and temporaries + 1,000 reserve + one sample (92) = 2,948 > 2,944
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2944");
+    // 928 bytes of model state + the larger of 928 of temporaries and one sample (32) + 1,000
+    // reserve = 2,856 > 2,852
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2852");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().fits).isFalse();
     assertThat(plan.status().reason).isEqualTo("DoesNotFit");
     assertThat(plan.status().plan.maxMicroBatch).isZero();
-    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(2_948);
+    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(2_856);
     assertThat(plan.message())
         .isEqualTo(
-            "fp16-mixed needs 2.9 KiB per replica at micro-batch 1 (model state and update temporaries 1.8 KiB"
-                + " of 58 parameters, activations 92 B, reserve 1000 B) but a GPU has 2.9 KiB (spec): 4 B short");
+            "fp16-mixed needs 2.8 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters, the"
+                + " larger of update temporaries 928 B and activations 32 B, reserve 1000 B) but a GPU has 2.8 KiB"
+                + " (spec): 4 B short");
   }
 
   @Test
   void aLargeModelThatDoesNotFitSaysSoWithItsNumbers() {
     // 32,768 -> 32,768 -> 10: 32,768^2 + 32,768 + 327,680 + 10 = 1,074,102,282 parameters,
-    // 16 bytes each of model state = 16.0 GiB and 4 pieces (4 MiB) of update temporaries before
-    // any activation: with the 1.8 GiB reserve, 1.8 GiB more than a 16 GiB GPU holds.
+    // 16 bytes each of model state = 16.0 GiB, and 4 pieces (4 MiB) of update temporaries, more
+    // than one sample's activations: with the 1.8 GiB reserve, 1.8 GiB more than a 16 GiB GPU
+    // holds.
     MixedPrecisionJobSpec spec =
         Jobs.spec(
             """
@@ -118,14 +124,14 @@ class MemorySizerTest {
     assertThat(plan.status().parameters).isEqualTo(1_074_102_282L);
     assertThat(plan.message())
         .contains("1,074,102,282 parameters")
-        .contains("model state and update temporaries 16.0 GiB")
+        .contains("model state 16.0 GiB")
         .contains("but a GPU has 16.0 GiB (spec): 1.8 GiB short");
   }
 
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
     // ideal 2 replicas of 30; 1 GPU free: 1 replica, 60 samples = 2 x 30
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 5616"), new ClusterCapacity(null, 1));
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 3048"), new ClusterCapacity(null, 1));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch()).isEqualTo(30);
@@ -135,7 +141,7 @@ class MemorySizerTest {
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 5616"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 3048"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -146,7 +152,7 @@ class MemorySizerTest {
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
     // 2 GPUs per replica, 3 free: 1 replica at most (not the ideal 2); 60 samples = 2 x 30
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5616, gpusPerReplica: 2");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3048, gpusPerReplica: 2");
     SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 3));
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(60);
@@ -157,7 +163,7 @@ class MemorySizerTest {
   void cpuReplicasDoNotWaitForGpus() {
     SizingPlan plan =
         sizer.plan(
-            job(60, 3, 8, "gpuMemory: 5616, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+            job(60, 3, 8, "gpuMemory: 3048, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -166,7 +172,7 @@ class MemorySizerTest {
   @Test
   void replicasMaxReached() {
     // at most 1 replica: 60 samples; fp16-mixed 2 x 30, fp32 (28 does not divide 60) 3 x 20
-    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 5616"), null);
+    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 3048"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 30, 2));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 20, 3));
     assertThat(sizing.fp16Mixed().message()).contains("replicas.max 1 reached");
@@ -175,7 +181,7 @@ class MemorySizerTest {
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 5616"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 3048"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -206,7 +212,7 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 5616");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3048");
     spec.precision = Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());

@@ -14,7 +14,11 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Measure the trainer: FP32 speed against DJL's Trainer, the update step's memory, FP32 against FP16-mixed memory, step time split.",
-    subcommands = {AllReduceBenchCommand.class, CheckpointBenchCommand.class})
+    subcommands = {
+      AllReduceBenchCommand.class,
+      CheckpointBenchCommand.class,
+      PytorchBenchCommand.class
+    })
 final class BenchCommand implements Callable<Integer> {
   /** The FP32 speed comparison's models: label, features, hidden sizes, classes, batch. */
   private static final Object[][] SPEED_SHAPES = {

@@ -1,9 +1,16 @@
 package dev.mpj.trainer.data;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.mpj.trainer.collective.Half;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 
 /**
@@ -55,7 +62,13 @@ public record Dataset(
     return new Dataset(kind, sampleShape, x, y, targetWidth, classes);
   }
 
-  /** Inputs of {@code rows} as a batch: token ids as int64, features in {@code dataType}. */
+  /**
+   * Inputs of {@code rows} as a batch: token ids as int64, features in {@code dataType} (FP32 or
+   * FP16, rounded to nearest even as libtorch casts). The batch crosses from Java to native memory
+   * once: the rows are written straight into the memory of a new libtorch tensor, in its type, with
+   * no Java-side batch array, no direct buffer left for the garbage collector and no cast on the
+   * native side.
+   */
   public NDArray inputBatch(NDManager manager, int[] rows, DataType dataType) {
     int size = sampleSize();
     long[] shape = new long[sampleShape.length + 1];
@@ -63,45 +76,72 @@ public record Dataset(
     for (int i = 0; i < sampleShape.length; i++) {
       shape[i + 1] = sampleShape[i];
     }
-    if (kind == Kind.SEQUENCE) {
-      long[] tokens = new long[rows.length * size];
-      for (int i = 0; i < rows.length; i++) {
-        for (int j = 0; j < size; j++) {
-          tokens[i * size + j] = (long) inputs[rows[i] * size + j];
-        }
-      }
-      return manager.create(tokens, new Shape(shape));
-    }
-    float[] x = new float[rows.length * size];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(inputs, rows[i] * size, x, i * size, size);
-    }
-    NDArray batch = manager.create(x, new Shape(shape));
-    return dataType == DataType.FLOAT32 ? batch : batch.toType(dataType, false);
+    DataType type = kind == Kind.SEQUENCE ? DataType.INT64 : dataType;
+    return write(manager, new Shape(shape), type, inputs, rows, size);
   }
 
   /**
    * Targets of {@code rows}: class or token ids as int64 ([B] or [B, S]), regression values as FP32
-   * [B, 1].
+   * [B, 1]; written into native memory once, as {@link #inputBatch}.
    */
   public NDArray targetBatch(NDManager manager, int[] rows) {
-    float[] y = new float[rows.length * targetWidth];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(targets, rows[i] * targetWidth, y, i * targetWidth, targetWidth);
-    }
     return switch (kind) {
-      case REGRESSION -> manager.create(y, new Shape(rows.length, 1));
-      case CLASSIFICATION -> manager.create(toLongs(y), new Shape(rows.length));
-      case SEQUENCE -> manager.create(toLongs(y), new Shape(rows.length, targetWidth));
+      case REGRESSION ->
+          write(manager, new Shape(rows.length, 1), DataType.FLOAT32, targets, rows, targetWidth);
+      case CLASSIFICATION ->
+          write(manager, new Shape(rows.length), DataType.INT64, targets, rows, targetWidth);
+      case SEQUENCE ->
+          write(
+              manager,
+              new Shape(rows.length, targetWidth),
+              DataType.INT64,
+              targets,
+              rows,
+              targetWidth);
     };
   }
 
-  private static long[] toLongs(float[] values) {
-    long[] out = new long[values.length];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = (long) values[i];
+  /**
+   * A new tensor of {@code shape} and {@code type} holding {@code width} values per row of {@code
+   * values} at {@code rows}, converted on the way: written into the tensor's own memory on the CPU,
+   * or into a CPU tensor copied once to another device.
+   */
+  private static NDArray write(
+      NDManager manager, Shape shape, DataType type, float[] values, int[] rows, int width) {
+    boolean onCpu = manager.getDevice().equals(Device.cpu());
+    NDArray batch = onCpu ? manager.create(shape, type) : manager.zeros(shape, type, Device.cpu());
+    ByteBuffer memory = batch.toByteBuffer(true).order(ByteOrder.nativeOrder());
+    switch (type) {
+      case FLOAT32 -> {
+        FloatBuffer out = memory.asFloatBuffer();
+        for (int row : rows) {
+          out.put(values, row * width, width);
+        }
+      }
+      case FLOAT16 -> {
+        ShortBuffer out = memory.asShortBuffer();
+        for (int row : rows) {
+          for (int j = row * width, end = j + width; j < end; j++) {
+            out.put((short) Half.fromFloat(values[j]));
+          }
+        }
+      }
+      case INT64 -> {
+        LongBuffer out = memory.asLongBuffer();
+        for (int row : rows) {
+          for (int j = row * width, end = j + width; j < end; j++) {
+            out.put((long) values[j]);
+          }
+        }
+      }
+      default -> throw new IllegalArgumentException("no batches of " + type);
     }
-    return out;
+    if (onCpu) {
+      return batch;
+    }
+    NDArray onDevice = batch.toDevice(manager.getDevice(), false);
+    batch.close();
+    return onDevice;
   }
 
   @Override

@@ -21,6 +21,7 @@ import dev.mpj.trainer.data.DataOrder;
 import dev.mpj.trainer.data.DataSplit;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.model.GraphScalar;
+import dev.mpj.trainer.model.Intermediates;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.optim.GradientClipping;
 import dev.mpj.trainer.optim.Optimizer;
@@ -103,7 +104,7 @@ public final class TrainingSession implements AutoCloseable {
             optimizerManager);
     this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
     this.clipping = new GradientClipping(config.spec().training.gradientClipNorm);
-    this.objective = new Objective(train.kind(), train.classes());
+    this.objective = new Objective(train.kind());
     this.order = new DataOrder(train.samples(), config.seed());
     this.store = new ParameterStore(modelManager, false);
     this.totalSteps = config.steps(train.samples());
@@ -255,13 +256,27 @@ public final class TrainingSession implements AutoCloseable {
           Duration loaded = Duration.ofNanos(System.nanoTime() - loading);
           listeners.forEach(l -> l.onDataLoaded(step, loaded));
           NDArray output = weights.working().forward(store, new NDList(x), true).head();
+          NDArray perSample = objective.perSampleLoss(output, y);
+          Intermediates.release(output);
+          NDArray sum = perSample.sum();
           // Numbers in recorded products go through GraphScalar: DJL's own would be freed memory
           // by the time backward reads them.
-          NDArray microLoss =
-              objective.perSampleLoss(output, y).sum().mul(GraphScalar.of(stepManager, weight));
+          NDArray weightScalar = GraphScalar.of(stepManager, weight);
+          NDArray microLoss = sum.mul(weightScalar);
           loss += microLoss.getFloat();
-          collector.backward(
-              scale == 1.0 ? microLoss : microLoss.mul(GraphScalar.of(stepManager, (float) scale)));
+          NDArray scaleScalar = scale == 1.0 ? null : GraphScalar.of(stepManager, (float) scale);
+          NDArray scaled = scaleScalar == null ? microLoss : microLoss.mul(scaleScalar);
+          collector.backward(scaled);
+          // The graph is gone with the backward pass: the micro-batch's arrays go before the next.
+          Intermediates.release(
+              x,
+              y,
+              perSample,
+              sum,
+              weightScalar,
+              microLoss,
+              scaleScalar,
+              scaled == microLoss ? null : scaled);
         }
       }
       t1 = System.nanoTime();

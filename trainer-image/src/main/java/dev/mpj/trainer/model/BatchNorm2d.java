@@ -12,9 +12,11 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 
 /**
- * Batch normalisation over [N, C, H, W] whose running statistics stay in FP32 whatever the model's
- * precision: they are updated from an FP32 copy of the batch, outside the graph, so FP16 rounding
- * never makes them drift. gamma and beta are trainable parameters in the model's precision.
+ * Batch normalisation over [N, C, H, W], libtorch's fused kernel ({@code batch_norm} through DJL's
+ * {@code NDArrayEx.batchNorm}): autograd keeps the input and two per-channel vectors, nothing the
+ * size of the output. The running statistics stay in FP32 whatever the model's precision (the
+ * kernel updates them in place, accumulating in FP32 also for an FP16 input, so FP16 rounding never
+ * makes them drift); gamma and beta are trainable parameters in the model's precision.
  */
 public final class BatchNorm2d extends AbstractBlock {
   private static final float EPSILON = 1e-5f;
@@ -75,56 +77,38 @@ public final class BatchNorm2d extends AbstractBlock {
   protected NDList forwardInternal(
       ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
-    Shape perChannel = new Shape(1, channels, 1, 1);
-    NDArray g = store.getValue(gamma, x.getDevice(), training).reshape(perChannel);
-    NDArray b = store.getValue(beta, x.getDevice(), training).reshape(perChannel);
-    NDArray mean;
-    NDArray var;
-    if (training) {
-      mean = perChannelMean(x);
-      NDArray centred = x.sub(mean);
-      // In FP16 the square of an activation above 256 overflows. Dividing the centred values by
-      // their
-      // largest magnitude s (a constant, outside the graph) keeps the squares in range and leaves
-      // the
-      // result unchanged: xhat = c / sqrt(mean(c^2) + eps / s^2) with c = centred / s.
-      float s = 1f;
-      if (x.getDataType() == DataType.FLOAT16) {
-        s = Math.max(1f, centred.abs().max().toType(DataType.FLOAT32, false).getFloat());
-      }
-      NDArray c = s == 1f ? centred : centred.div(GraphScalar.of(x.getManager(), s));
-      var = perChannelMean(c.square());
-      updateRunningStatistics(x);
-      return new NDList(c.div(var.add(EPSILON / ((double) s * s)).sqrt()).mul(g).add(b));
+    NDArray g = store.getValue(gamma, x.getDevice(), training);
+    NDArray b = store.getValue(beta, x.getDevice(), training);
+    // libtorch's batch norm takes an FP16 input only with FP32 gamma, beta and statistics (it
+    // accumulates in FP32, so squares of large FP16 activations cannot overflow). Multiplying by an
+    // FP32 one promotes gamma and beta with their gradient (a cast would drop it).
+    boolean promote = g.getDataType() != DataType.FLOAT32;
+    NDArray g32 = promote ? promoteToFp32(g) : g;
+    NDArray b32 = promote ? promoteToFp32(b) : b;
+    // DJL's momentum is the weight of the old statistic: libtorch gets 1 - (1 - MOMENTUM).
+    NDArray y =
+        x.getNDArrayInternal()
+            .batchNorm(
+                x,
+                runningMean.getArray(),
+                runningVar.getArray(),
+                g32,
+                b32,
+                -1,
+                1 - MOMENTUM,
+                EPSILON,
+                training)
+            .head();
+    if (promote) {
+      Intermediates.release(g32, b32);
     }
-    NDArray rm = runningMean.getArray().reshape(perChannel).toType(x.getDataType(), false);
-    NDArray scale =
-        runningVar
-            .getArray()
-            .add(EPSILON)
-            .sqrt()
-            .pow(-1)
-            .reshape(perChannel)
-            .toType(x.getDataType(), false);
-    return new NDList(x.sub(rm).mul(scale).mul(g).add(b));
+    return new NDList(y);
   }
 
-  private void updateRunningStatistics(NDArray x) {
-    NDArray x32 = x.toType(DataType.FLOAT32, false);
-    long count = x32.size() / channels;
-    NDArray batchMean = perChannelMean(x32);
-    NDArray unbiasedVar =
-        perChannelMean(x32.sub(batchMean).square()).muli((double) count / Math.max(1, count - 1));
-    runningMean.getArray().muli(1 - MOMENTUM).addi(batchMean.reshape(channels).muli(MOMENTUM));
-    runningVar.getArray().muli(1 - MOMENTUM).addi(unbiasedVar.reshape(channels).muli(MOMENTUM));
-  }
-
-  /**
-   * Mean over batch, height and width, kept as [1, C, 1, 1] (DJL's PyTorch mean takes one axis at a
-   * time).
-   */
-  static NDArray perChannelMean(NDArray x) {
-    return x.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
+  private static NDArray promoteToFp32(NDArray x) {
+    try (NDArray one = x.getManager().ones(new Shape(1))) {
+      return x.mul(one);
+    }
   }
 
   @Override

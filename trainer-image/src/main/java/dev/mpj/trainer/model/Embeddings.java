@@ -49,7 +49,11 @@ public final class Embeddings extends AbstractBlock {
     NDArray tokenTable = store.getValue(tokens, ids.getDevice(), training);
     NDArray positionTable = store.getValue(positions, ids.getDevice(), training);
     NDArray embedded = Embedding.embedding(ids, tokenTable, SparseFormat.DENSE).head();
-    return new NDList(embedded.add(positionTable.get(new NDIndex(":{}", length))));
+    NDArray positionRows = positionTable.get(new NDIndex(":{}", length));
+    NDArray sum = embedded.add(positionRows);
+    // The embedding's backward needs the ids only: the looked-up rows go once added.
+    Intermediates.release(embedded, positionRows);
+    return new NDList(sum);
   }
 
   @Override

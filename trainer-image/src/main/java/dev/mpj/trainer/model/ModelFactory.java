@@ -108,7 +108,7 @@ public final class ModelFactory {
   }
 
   private static Block mlp(ModelSpec.Mlp spec, int outputs) {
-    SequentialBlock block = new SequentialBlock().add(Blocks.batchFlattenBlock());
+    SequentialBlock block = new LeanSequentialBlock().add(Blocks.batchFlattenBlock());
     for (int hidden : spec.hiddenSizes) {
       block.add(Linear.builder().setUnits(hidden).optBias(true).build());
       block.add(activation(spec.activation));
@@ -122,7 +122,7 @@ public final class ModelFactory {
   private static Block cnn(ModelSpec.Cnn spec, int inputChannels, int classes) {
     List<Integer> channels = spec.channels;
     SequentialBlock block =
-        new SequentialBlock()
+        new LeanSequentialBlock()
             .add(ResidualBlock.conv(channels.get(0), 3, 1, 1))
             .add(new BatchNorm2d(channels.get(0)))
             .add(Activation::relu);
@@ -138,13 +138,18 @@ public final class ModelFactory {
     return block
         .add(
             (Function<NDList, NDList>)
-                x -> new NDList(x.head().mean(new int[] {3}).mean(new int[] {2})))
+                x -> {
+                  NDArray rows = x.head().mean(new int[] {3});
+                  NDArray pooled = rows.mean(new int[] {2});
+                  Intermediates.release(rows);
+                  return new NDList(pooled);
+                })
         .add(Linear.builder().setUnits(classes).optBias(true).build());
   }
 
   private static Block transformer(ModelSpec.Transformer t) {
     SequentialBlock block =
-        new SequentialBlock().add(new Embeddings(t.vocabSize, t.sequenceLength, t.hiddenSize));
+        new LeanSequentialBlock().add(new Embeddings(t.vocabSize, t.sequenceLength, t.hiddenSize));
     for (int i = 0; i < t.layers; i++) {
       block.add(new TransformerLayer(t.hiddenSize, t.heads, (float) t.dropout));
     }

@@ -8,14 +8,15 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
  * conv3x3(stride) + BN + relu + conv3x3 + BN, plus a shortcut (identity, or conv1x1(stride) + BN
- * when the channels or the resolution change), then relu.
+ * when the channels or the resolution change), then relu. The second BatchNorm's output, the
+ * shortcut's and the sum are freed once consumed (autograd keeps none of them: the sum's ReLU keeps
+ * its output).
  */
 public final class ResidualBlock extends AbstractBlock {
   private final Block body;
@@ -25,7 +26,7 @@ public final class ResidualBlock extends AbstractBlock {
     body =
         addChildBlock(
             "body",
-            new SequentialBlock()
+            new LeanSequentialBlock()
                 .add(conv(out, 3, stride, 1))
                 .add(new BatchNorm2d(out))
                 .add(Activation::relu)
@@ -36,7 +37,7 @@ public final class ResidualBlock extends AbstractBlock {
             ? null
             : addChildBlock(
                 "shortcut",
-                new SequentialBlock().add(conv(out, 1, stride, 0)).add(new BatchNorm2d(out)));
+                new LeanSequentialBlock().add(conv(out, 1, stride, 0)).add(new BatchNorm2d(out)));
   }
 
   static Conv2d conv(int filters, int kernel, int stride, int padding) {
@@ -55,7 +56,11 @@ public final class ResidualBlock extends AbstractBlock {
     NDArray x = inputs.head();
     NDArray main = body.forward(store, inputs, training, params).head();
     NDArray side = shortcut == null ? x : shortcut.forward(store, inputs, training, params).head();
-    return new NDList(Activation.relu(main.add(side)));
+    NDArray sum = main.add(side);
+    Intermediates.release(main, side == x ? null : side);
+    NDArray out = Activation.relu(sum);
+    Intermediates.release(sum);
+    return new NDList(out);
   }
 
   @Override

@@ -13,7 +13,11 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-/** Pre-norm decoder layer: x + attention(LN(x)), then x + MLP(LN(x)) with a 4H GELU MLP. */
+/**
+ * Pre-norm decoder layer: x + attention(LN(x)), then x + MLP(LN(x)) with a 4H GELU MLP. The
+ * attention's and the MLP's outputs are freed once added to the residual stream; autograd keeps the
+ * layer norms' inputs and outputs, the MLP's hidden values before and after GELU.
+ */
 public final class TransformerLayer extends AbstractBlock {
   private final float dropout;
   private final LayerNorm attentionNorm;
@@ -39,19 +43,22 @@ public final class TransformerLayer extends AbstractBlock {
   protected NDList forwardInternal(
       ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.head();
-    NDArray a =
-        attention
-            .forward(
-                store, attentionNorm.forward(store, inputs, training, params), training, params)
-            .head();
-    x = x.add(drop(a, training));
-    NDArray h =
-        expand
-            .forward(
-                store, mlpNorm.forward(store, new NDList(x), training, params), training, params)
-            .head();
-    NDArray m = project.forward(store, new NDList(Activation.gelu(h)), training, params).head();
-    return new NDList(x.add(drop(m, training)));
+    NDList normed = attentionNorm.forward(store, inputs, training, params);
+    NDArray a = attention.forward(store, normed, training, params).head();
+    NDArray dropped = drop(a, training);
+    NDArray x1 = x.add(dropped);
+    // Autograd keeps the normalised input (the projections' input), not the attention's output.
+    Intermediates.release(a, dropped == a ? null : dropped, normed.head());
+    NDList normed1 = mlpNorm.forward(store, new NDList(x1), training, params);
+    NDArray h = expand.forward(store, normed1, training, params).head();
+    NDArray activated = Activation.gelu(h);
+    NDArray m = project.forward(store, new NDList(activated), training, params).head();
+    NDArray m1 = drop(m, training);
+    NDArray out = x1.add(m1);
+    // Handles only: autograd keeps these for the backward pass (in inference they go here).
+    Intermediates.release(normed1.head(), h, activated);
+    Intermediates.release(m, m1 == m ? null : m1);
+    return new NDList(out);
   }
 
   private NDArray drop(NDArray x, boolean training) {

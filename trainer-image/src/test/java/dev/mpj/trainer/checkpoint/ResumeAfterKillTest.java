@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -84,6 +85,13 @@ class ResumeAfterKillTest {
     Path out = dir.resolve("killed");
     TrainerProcess first = TrainerProcess.start(job, out);
     first.awaitStep(killAt);
+    // A checkpoint is written beside the steps; on a loaded machine the steps can outrun it. Kill
+    // once one is whole (the run has steps to go after it: the assertions below check that).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (CheckpointReader.newestWhole(out.resolve("checkpoints"), m -> {}) == null
+        && System.nanoTime() < deadline) {
+      Thread.sleep(2);
+    }
     first.process.destroyForcibly(); // SIGKILL: no hook, no flush
     first.waitFor(30);
     long killedAt = TrainerProcess.lastStep(out);

@@ -86,7 +86,7 @@ class GradientsAfterCollectionTest {
   private static List<float[]> gradients(TrainingSession session, boolean collectBeforeBackward)
       throws InterruptedException {
     Dataset train = session.trainData();
-    Objective objective = new Objective(train.kind(), train.classes());
+    Objective objective = new Objective(train.kind());
     int[] rows = IntStream.range(0, 16).toArray();
     session.weights().zeroGradients();
     try (NDManager manager = NDManager.newBaseManager()) {

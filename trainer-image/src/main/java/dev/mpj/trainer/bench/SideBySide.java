@@ -1,0 +1,224 @@
+package dev.mpj.trainer.bench;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.trainer.config.RunConfig;
+import dev.mpj.trainer.data.DataSource;
+import dev.mpj.trainer.data.DataSplit;
+import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.loop.ProcessMemory;
+import dev.mpj.trainer.loop.TrainingSession;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The trainer against eager PyTorch on the CPU ({@code mpj-trainer bench pytorch}): the same MLP
+ * and transformer shapes, Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8), mean softmax cross-entropy,
+ * FP32, one libtorch thread each, every run in a fresh process. Each run reports the resident
+ * memory once its framework is loaded and before the model exists (base), the high-water mark of
+ * the measured steps (reset after warm-up steps that make the lazy state), and samples per second.
+ */
+public final class SideBySide {
+  /**
+   * The MLP of {@code mpj bench memory}: 256 features, 8 hidden layers of 256 (ReLU), 10 classes.
+   */
+  public static final String MLP =
+      "{architecture: mlp, mlp: {hiddenSizes: [256, 256, 256, 256, 256, 256, 256, 256]}}";
+
+  /** The transformer of {@code mpj bench memory}: 2 layers, hidden 128, 4 heads, V 256, S 128. */
+  public static final String TRANSFORMER =
+      "{architecture: transformer, transformer: {layers: 2, hiddenSize: 128, heads: 4,"
+          + " vocabSize: 256, sequenceLength: 128}}";
+
+  /** The script of the PyTorch side, a resource of this jar. */
+  static final String SCRIPT = "pytorch_side_by_side.py";
+
+  /** One run's figures: bytes, bytes, samples per second. */
+  public record Run(long baseBytes, long peakBytes, double samplesPerSecond) {
+    public long stepBytes() {
+      return peakBytes - baseBytes;
+    }
+
+    /** Parses a "RESULT base peak samplesPerSecond" line. */
+    public static Run parse(String line) {
+      String[] parts = line.trim().split(" ");
+      return new Run(
+          Long.parseLong(parts[1]), Long.parseLong(parts[2]), Double.parseDouble(parts[3]));
+    }
+
+    String line() {
+      return "RESULT " + baseBytes + " " + peakBytes + " " + samplesPerSecond;
+    }
+  }
+
+  private SideBySide() {}
+
+  /** The job the trainer side runs: one micro-batch per step, no validation split. */
+  public static MixedPrecisionJob job(String model, int microBatch, int steps) {
+    String data =
+        model.equals("mlp")
+            ? "{source: synthetic, synthetic: {task: classification, samples: %d, features: 256, classes: 10}, validationFraction: 0}"
+            : "{source: synthetic, synthetic: {task: sequence, samples: %d}, validationFraction: 0}";
+    return JobFiles.parse(
+        """
+        apiVersion: mpj.dev/v1alpha1
+        kind: MixedPrecisionJob
+        metadata: {name: side-by-side}
+        spec:
+          precision: fp32
+          model: %s
+          data: %s
+          training: {globalBatchSize: %d, steps: %d, optimizer: {type: adam, learningRate: 0.001}, seed: 0}
+        """
+            .formatted(
+                model.equals("mlp") ? MLP : TRANSFORMER,
+                data.formatted(Math.max(4 * microBatch, 1024)),
+                microBatch,
+                steps));
+  }
+
+  /** In this process (a child JVM): the trainer's run, printed as the PyTorch side prints its. */
+  public static void trainerChild(String model, int microBatch, int warmUp, int steps) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      manager.zeros(new Shape(1)).add(1);
+    }
+    long base = ProcessMemory.rssBytes();
+    MixedPrecisionJob job = job(model, microBatch, warmUp + steps);
+    RunConfig config = RunConfig.standalone(job, microBatch);
+    Dataset all = DataSource.load(config.spec());
+    try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0, 0))) {
+      for (int i = 0; i < warmUp; i++) {
+        session.runStep();
+      }
+      boolean reset = ProcessMemory.resetPeak();
+      long started = System.nanoTime();
+      for (int i = 0; i < steps; i++) {
+        session.runStep();
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long peak = reset ? ProcessMemory.peakRssBytes() : -1;
+      System.out.println(new Run(base, peak, steps * microBatch / seconds).line());
+    }
+  }
+
+  /** The trainer's run in a child JVM (heap fixed and touched up front, one libtorch thread). */
+  public static Run trainer(
+      String model, int microBatch, int warmUp, int steps, Map<String, String> environment)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(
+        List.of(
+            "-Dai.djl.offline=true",
+            "-Dai.djl.pytorch.num_threads=1",
+            "-Dai.djl.pytorch.num_interop_threads=1",
+            "-Xms256m",
+            "-Xmx256m",
+            "-XX:+AlwaysPreTouch",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.mpj.trainer.cli.TrainerCommand",
+            "bench",
+            "pytorch",
+            "--trainer-child",
+            model,
+            "--micro-batch",
+            "" + microBatch,
+            "--warm-up",
+            "" + warmUp,
+            "--steps",
+            "" + steps));
+    return Run.parse(resultLine(command, environment));
+  }
+
+  /** The PyTorch side with {@code python}; null when that Python has no torch. */
+  public static Run pytorch(
+      Path python,
+      Path script,
+      String model,
+      int microBatch,
+      int warmUp,
+      int steps,
+      Map<String, String> environment)
+      throws IOException, InterruptedException {
+    List<String> command =
+        List.of(
+            python.toString(),
+            script.toString(),
+            "--model",
+            model,
+            "--micro-batch",
+            "" + microBatch,
+            "--warm-up",
+            "" + warmUp,
+            "--steps",
+            "" + steps,
+            "--threads",
+            "1");
+    String line = resultLine(command, environment);
+    return line == null ? null : Run.parse(line);
+  }
+
+  /**
+   * PyTorch's version under {@code python}, or null when it has none (or the Python is missing).
+   */
+  public static String pytorchVersion(Path python) throws InterruptedException {
+    try {
+      Process process =
+          new ProcessBuilder(python.toString(), "-c", "import torch; print(torch.__version__)")
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      String out = new String(process.getInputStream().readAllBytes()).trim();
+      return process.waitFor() == 0 && !out.isEmpty() ? out : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Writes the PyTorch side's script from this jar into {@code folder}. */
+  public static Path extractScript(Path folder) throws IOException {
+    Path script = folder.resolve(SCRIPT);
+    try (InputStream in = SideBySide.class.getResourceAsStream(SCRIPT)) {
+      if (in == null) {
+        throw new IOException(SCRIPT + " is missing from the trainer's jar");
+      }
+      Files.copy(in, script);
+    }
+    return script;
+  }
+
+  /** Per-sample bytes: the slope of step memory between two micro-batches. */
+  public static double slope(int small, Run atSmall, int large, Run atLarge) {
+    return (double) (atLarge.stepBytes() - atSmall.stepBytes()) / (large - small);
+  }
+
+  private static String resultLine(List<String> command, Map<String, String> environment)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes());
+    int exit = process.waitFor();
+    if (exit == 3 && output.contains("NO_TORCH")) {
+      return null;
+    }
+    List<String> results = output.lines().filter(l -> l.startsWith("RESULT ")).toList();
+    if (exit != 0 || results.isEmpty()) {
+      throw new IOException(
+          "side-by-side run failed (exit "
+              + exit
+              + "): "
+              + String.join(" ", command)
+              + "\n"
+              + output);
+    }
+    return results.get(results.size() - 1);
+  }
+}

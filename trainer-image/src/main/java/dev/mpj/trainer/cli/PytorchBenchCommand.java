@@ -1,0 +1,173 @@
+package dev.mpj.trainer.cli;
+
+import dev.mpj.trainer.bench.SideBySide;
+import dev.mpj.trainer.bench.SideBySide.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code mpj-trainer bench pytorch}: the trainer beside eager PyTorch, memory and speed. */
+@Command(
+    name = "pytorch",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The trainer against eager PyTorch on the CPU: the same MLP and transformer shapes, Adam, FP32,"
+          + " one thread each, each run in its own process. Prints peak step memory, per-sample"
+          + " activation memory (the slope over micro-batches) and samples/s of both, as ratios.",
+      "Needs PyTorch for --python (Debian: apt-get install python3-torch); says so when it is missing."
+    })
+final class PytorchBenchCommand implements Callable<Integer> {
+  /**
+   * glibc maps every block of 64 KiB or more and unmaps it when freed: RSS follows live tensors.
+   */
+  private static final Map<String, String> UNMAPPED = Map.of("MALLOC_MMAP_THRESHOLD_", "65536");
+
+  @Option(
+      names = "--python",
+      description = "Python with torch (default ${DEFAULT-VALUE}, Debian's python3-torch).")
+  Path python = Path.of("/usr/bin/python3");
+
+  @Option(
+      names = "--models",
+      split = ",",
+      description = "mlp and/or transformer (default ${DEFAULT-VALUE}).")
+  List<String> models = List.of("mlp", "transformer");
+
+  @Option(
+      names = "--speed-steps",
+      description = "Timed steps per speed run, after 2 warm-up steps (default ${DEFAULT-VALUE}).")
+  int speedSteps = 8;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--trainer-child", hidden = true)
+  String trainerChild;
+
+  @Option(names = "--micro-batch", hidden = true)
+  int microBatch;
+
+  @Option(names = "--warm-up", hidden = true)
+  int warmUp;
+
+  @Option(names = "--steps", hidden = true)
+  int steps;
+
+  @Override
+  public Integer call() throws Exception {
+    for (String model : models) {
+      if (!model.equals("mlp") && !model.equals("transformer")) {
+        throw new ParameterException(
+            spec.commandLine(), "--models: unknown model " + model + " (mlp, transformer)");
+      }
+    }
+    if (trainerChild != null) {
+      SideBySide.trainerChild(trainerChild, microBatch, warmUp, steps);
+      return 0;
+    }
+    String version = SideBySide.pytorchVersion(python);
+    if (version == null) {
+      System.out.println(
+          "mpj-trainer bench pytorch: PyTorch is not installed for "
+              + python
+              + "; nothing measured. Install it (Debian: apt-get install python3-torch"
+              + " libopenblas0-pthread) or point --python at a Python that has it.");
+      return 0;
+    }
+    Path folder = Files.createTempDirectory("mpj-bench-pytorch");
+    try {
+      Path script = SideBySide.extractScript(folder);
+      System.out.printf(
+          "mpj-trainer bench pytorch: the trainer against eager PyTorch %s (%s) on the CPU, FP32,"
+              + " Adam, one libtorch thread each, every run in its own process%n%n",
+          version, python);
+      System.out.println(
+          "1. Peak step memory: the high-water mark of 2 steps after 1 warm-up step, above the"
+              + " process once its framework is loaded (before the model exists; the data set is"
+              + " not counted). MALLOC_MMAP_THRESHOLD_=65536 in both: resident memory follows the"
+              + " live tensors.");
+      System.out.printf(
+          "   %-12s %6s %14s %14s %16s%n",
+          "model", "micro", "pytorch", "trainer", "trainer/pytorch");
+      for (String model : models) {
+        int[] batches = microBatches(model);
+        Run[] torch = new Run[batches.length];
+        Run[] ours = new Run[batches.length];
+        for (int i = 0; i < batches.length; i++) {
+          torch[i] = SideBySide.pytorch(python, script, model, batches[i], 1, 2, UNMAPPED);
+          ours[i] = SideBySide.trainer(model, batches[i], 1, 2, UNMAPPED);
+          System.out.printf(
+              "   %-12s %6d %10.1f MiB %10.1f MiB %16.2f%n",
+              model,
+              batches[i],
+              mib(torch[i].stepBytes()),
+              mib(ours[i].stepBytes()),
+              (double) ours[i].stepBytes() / torch[i].stepBytes());
+        }
+        int last = batches.length - 1;
+        double torchSlope = SideBySide.slope(batches[0], torch[0], batches[last], torch[last]);
+        double ourSlope = SideBySide.slope(batches[0], ours[0], batches[last], ours[last]);
+        System.out.printf(
+            "   %-12s per sample (slope %d..%d): pytorch %.1f KiB, trainer %.1f KiB,"
+                + " trainer/pytorch %.2f%n",
+            model,
+            batches[0],
+            batches[last],
+            torchSlope / 1024,
+            ourSlope / 1024,
+            ourSlope / torchSlope);
+      }
+      System.out.println();
+      System.out.println(
+          "2. Speed: samples/s over "
+              + speedSteps
+              + " steps after 2 warm-up steps, glibc's default allocator.");
+      System.out.printf(
+          "   %-12s %6s %14s %14s %16s%n",
+          "model", "micro", "pytorch", "trainer", "trainer/pytorch");
+      for (String model : models) {
+        for (int batch : microBatches(model)) {
+          Run torch = SideBySide.pytorch(python, script, model, batch, 2, speedSteps, Map.of());
+          Run ours = SideBySide.trainer(model, batch, 2, speedSteps, Map.of());
+          System.out.printf(
+              "   %-12s %6d %14.1f %14.1f %16.2f%n",
+              model,
+              batch,
+              torch.samplesPerSecond(),
+              ours.samplesPerSecond(),
+              ours.samplesPerSecond() / torch.samplesPerSecond());
+        }
+      }
+      System.out.println();
+      System.out.println(
+          "Targets (docs/concepts/mixed-precision.md): trainer/pytorch peak step memory <= 1.15,"
+              + " per-sample slope within 15% (0.85..1.15), speed >= 1.0.");
+      return 0;
+    } finally {
+      try (var files = Files.list(folder)) {
+        for (Path f : files.toList()) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(folder);
+    }
+  }
+
+  private static int[] microBatches(String model) {
+    return switch (model) {
+      case "mlp" -> new int[] {1024, 4096};
+      case "transformer" -> new int[] {8, 32};
+      default -> throw new IllegalArgumentException("unknown model " + model);
+    };
+  }
+
+  private static double mib(long bytes) {
+    return bytes / 1048576.0;
+  }
+}

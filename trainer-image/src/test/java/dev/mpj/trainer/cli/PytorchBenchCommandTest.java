@@ -1,0 +1,79 @@
+package dev.mpj.trainer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mpj.trainer.bench.SideBySide;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code mpj-trainer bench pytorch} without PyTorch says so and measures nothing; an unknown model
+ * is refused naming the option; the trainer's side of a run reports its memory and speed.
+ */
+class PytorchBenchCommandTest {
+  private String stdout;
+  private String stderr;
+
+  private int bench(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream capturedOut = new ByteArrayOutputStream();
+    ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(capturedOut, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(capturedErr, true, StandardCharsets.UTF_8));
+    try {
+      String[] all = new String[args.length + 2];
+      all[0] = "bench";
+      all[1] = "pytorch";
+      System.arraycopy(args, 0, all, 2, args.length);
+      return TrainerCommand.commandLine().execute(all);
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+      stdout = capturedOut.toString(StandardCharsets.UTF_8);
+      stderr = capturedErr.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void withoutPytorchItSaysSoAndMeasuresNothing() {
+    assertThat(bench("--python", "/nonexistent/python3")).isZero();
+    assertThat(stdout)
+        .contains("PyTorch is not installed for /nonexistent/python3; nothing measured")
+        .doesNotContain("MiB");
+  }
+
+  @Test
+  void anUnknownModelIsRefusedNamingTheOption() {
+    assertThat(bench("--models", "mlp,cnn", "--python", "/nonexistent/python3")).isEqualTo(2);
+    assertThat(stderr).contains("--models").contains("cnn");
+  }
+
+  @Test
+  void theTrainersSideReportsItsMemoryAndSpeed() {
+    PrintStream out = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      SideBySide.trainerChild("transformer", 2, 1, 1);
+    } finally {
+      System.setOut(out);
+    }
+    String line =
+        captured
+            .toString(StandardCharsets.UTF_8)
+            .lines()
+            .filter(l -> l.startsWith("RESULT "))
+            .findFirst()
+            .orElseThrow();
+    SideBySide.Run run = SideBySide.Run.parse(line);
+    assertThat(run.baseBytes()).isPositive();
+    assertThat(run.samplesPerSecond()).isPositive();
+    // where Linux lets the process reset its high-water mark the peak is reported, above the base
+    if (run.peakBytes() >= 0) {
+      assertThat(run.peakBytes()).isGreaterThan(run.baseBytes());
+    }
+  }
+}
