@@ -17,11 +17,13 @@ import java.util.Set;
  * Watches over plain HTTP, as kubectl makes them ({@code ?watch=true}, no WebSocket upgrade; the
  * mock server watches only over WebSockets). Each watch request is answered with the objects that
  * changed since its {@code resourceVersion}, as ADDED or MODIFIED events (Table rows when kubectl
- * asked for tables), sent after a short delay, and the stream then ends; kubectl watches again from
- * the newest version it saw, so it follows changes as it would on a real API server, a second late
- * at most. Deletions are not streamed (a later list shows them). Lists get their {@code
- * metadata.resourceVersion} (the newest of their items) so that a watch can start from them, and
- * the kind of their items ({@code EventList}, not the mock's {@code List}).
+ * asked for tables), sent after a short delay, and the stream then ends (the mock's responses are
+ * whole bodies, not streams). Informer-based clients ({@code kubectl wait}, {@code kubectl delete})
+ * watch again from the newest version they saw and so follow changes, a few seconds late at most;
+ * {@code kubectl get -w} stops when its first watch ends. Deletions are not streamed (a later list
+ * shows them). Lists get their {@code metadata.resourceVersion} (the newest of their items) so that
+ * a watch can start from them, and the kind of their items ({@code EventList}, not the mock's
+ * {@code List}).
  */
 final class WatchDispatcher extends Dispatcher {
   static final Duration POLL = Duration.ofMillis(1500);
