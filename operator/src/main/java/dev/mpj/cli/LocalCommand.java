@@ -27,15 +27,28 @@ import picocli.CommandLine.Option;
     description = {
       "Run a job on this machine: an in-process Kubernetes API server with a node for this machine,",
       "the operator, and one trainer process per replica. Exits 0 when the job Succeeded, 1 when it",
-      "Failed, 2 on bad input."
+      "Failed, 2 on bad input. With --serve the cluster keeps running for kubectl until interrupted",
+      "(Ctrl-C); it writes a kubeconfig and prints the export KUBECONFIG=... line."
     })
 public final class LocalCommand implements Callable<Integer> {
 
   @Option(
       names = {"-f", "--filename"},
-      required = true,
-      description = "The MixedPrecisionJob manifest.")
+      description = "The MixedPrecisionJob manifest (required unless --serve).")
   Path file;
+
+  @Option(
+      names = "--serve",
+      description =
+          "Keep the cluster running until interrupted, for kubectl (with or without -f JOB).")
+  boolean serve;
+
+  @Option(
+      names = "--kubeconfig",
+      defaultValue = ".mpj-local/kubeconfig",
+      description =
+          "Where --serve writes the kubeconfig of context mpj-local (default ${DEFAULT-VALUE}).")
+  Path kubeconfig;
 
   @Option(
       names = "--work-dir",
@@ -84,7 +97,10 @@ public final class LocalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     quietLogs();
-    MixedPrecisionJob job = JobFiles.read(file);
+    if (file == null && !serve) {
+      throw new InvalidJobException("-f", "give the job's manifest with -f JOB, or --serve");
+    }
+    MixedPrecisionJob job = file == null ? null : JobFiles.read(file);
     FailureInjection failure = null;
     if (fail != null) {
       try {
@@ -112,7 +128,10 @@ public final class LocalCommand implements Callable<Integer> {
       throw new InvalidJobException(
           "--trainer", "no executable mpj-trainer launcher at " + launcher);
     }
-    Path dir = workDir != null ? workDir : Path.of(".mpj-local", job.getMetadata().getName());
+    Path dir =
+        workDir != null
+            ? workDir
+            : Path.of(".mpj-local", job == null ? "serve" : job.getMetadata().getName());
 
     LocalRun run = new LocalRun(job, dir, System.out);
     Thread stopOnInterrupt =
@@ -124,11 +143,22 @@ public final class LocalCommand implements Callable<Integer> {
             "mpj-local-shutdown");
     Runtime.getRuntime().addShutdownHook(stopOnInterrupt);
     try {
-      Optional<MixedPrecisionJob> finished;
       try {
-        finished = run.run(OPERATOR, launcher, gpus, memory, failure, timeout);
+        run.start(OPERATOR, launcher, gpus, memory, failure);
       } catch (IllegalArgumentException e) {
         throw new InvalidJobException("--work-dir", e.getMessage());
+      }
+      if (serve) {
+        Path written = run.writeKubeconfig(kubeconfig);
+        System.out.println("mpj local: kubeconfig " + written + " (context mpj-local); run:");
+        System.out.println("export KUBECONFIG=" + written);
+        System.out.flush();
+      }
+      Optional<MixedPrecisionJob> finished = job == null ? Optional.empty() : run.follow(timeout);
+      if (serve) {
+        System.out.println("mpj local: serving until interrupted (Ctrl-C)");
+        System.out.flush();
+        new java.util.concurrent.CountDownLatch(1).await();
       }
       return finished.map(j -> j.getStatus().phase == JobPhase.Succeeded ? 0 : 1).orElse(1);
     } finally {
@@ -152,6 +182,8 @@ public final class LocalCommand implements Callable<Integer> {
     System.setProperty(
         "org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
         "error");
+    // The CRD's x-kubernetes-* keywords are the API server's, not JSON Schema's.
+    System.setProperty("org.slf4j.simpleLogger.log.com.networknt", "error");
     MOCK_SERVER_LOG.setLevel(Level.WARNING);
   }
 

@@ -13,10 +13,12 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,26 +40,51 @@ public final class LocalCluster implements AutoCloseable {
     this.client = client;
   }
 
-  /** Starts the API server on a free loopback port, installs the CRD and registers this machine. */
-  public static LocalCluster start(int gpus, Quantity gpuMemory) {
+  /**
+   * Starts the API server on a free loopback port, installs the CRD and registers this machine;
+   * {@code kubectl logs} reads the kubelet's log files under {@code podsDir}.
+   */
+  public static LocalCluster start(int gpus, Quantity gpuMemory, Path podsDir) {
+    CustomResourceDefinition crd = crd();
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new ValidatingDispatcher(new KubernetesCrudDispatcher()),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher(crd, podsDir), false);
     server.init();
     KubernetesClient client = server.createClient();
     LocalCluster cluster = new LocalCluster(server, client);
     try {
-      client.apiextensions().v1().customResourceDefinitions().resource(crd()).create();
+      client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
       client.nodes().resource(node(gpus, gpuMemory)).create();
     } catch (RuntimeException e) {
       cluster.close();
       throw e;
     }
     return cluster;
+  }
+
+  /**
+   * The mock server's CRUD store behind what kubectl needs of an API server: discovery, OpenAPI,
+   * tables, HTTP watches, pod logs, admission by the CRD's schema and rules, name checks, and
+   * deletion of dependents.
+   */
+  static Dispatcher dispatcher(CustomResourceDefinition crd, Path podsDir) {
+    Dispatcher store = new KubernetesCrudDispatcher();
+    Dispatcher validated =
+        new AdmissionDispatcher(
+            crd, new ValidatingDispatcher(new CascadingDeleteDispatcher(store)));
+    return new DiscoveryDispatcher(
+        crd,
+        new OpenApiDispatcher(
+            crd,
+            new PodLogDispatcher(
+                podsDir,
+                new TableDispatcher(
+                    crd, new WatchDispatcher(crd, new FieldSelectorDispatcher(validated))))));
+  }
+
+  /** The API server's address, for a kubeconfig. */
+  public String url() {
+    return client.getMasterUrl().toString();
   }
 
   public KubernetesClient client() {

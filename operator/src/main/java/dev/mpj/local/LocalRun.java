@@ -37,6 +37,9 @@ public final class LocalRun implements AutoCloseable {
   private AutoCloseable operator;
   private LocalKubelet kubelet;
 
+  /**
+   * A run of this job; {@code job} may be null for a cluster that only serves ({@code --serve}).
+   */
   public LocalRun(MixedPrecisionJob job, Path workDir, PrintStream out) {
     this.job = job;
     this.workDir = workDir.toAbsolutePath().normalize();
@@ -52,8 +55,23 @@ public final class LocalRun implements AutoCloseable {
       FailureInjection failure,
       Duration timeout)
       throws Exception {
+    start(launcher, trainerLauncher, gpus, gpuMemory, failure);
+    return follow(timeout);
+  }
+
+  /**
+   * Starts the cluster: a fresh work dir, the in-process API server, the local kubelet and the
+   * operator. Nothing is applied yet.
+   */
+  public void start(
+      OperatorLauncher launcher,
+      Path trainerLauncher,
+      int gpus,
+      Quantity gpuMemory,
+      FailureInjection failure)
+      throws Exception {
     prepareWorkDir();
-    cluster = LocalCluster.start(gpus, gpuMemory);
+    cluster = LocalCluster.start(gpus, gpuMemory, workDir.resolve("pods"));
     KubernetesClient client = cluster.client();
     out.printf(
         Locale.ROOT,
@@ -68,7 +86,28 @@ public final class LocalRun implements AutoCloseable {
             client, workDir, trainerLauncher, failure, line -> out.println("mpj local: " + line));
     kubelet.start();
     operator = launcher.start(client);
+  }
 
+  /**
+   * Writes a kubeconfig whose context {@code mpj-local} (the current one) points kubectl at this
+   * cluster, replacing the file; returns its absolute path.
+   */
+  public Path writeKubeconfig(Path file) throws IOException {
+    Path target = file.toAbsolutePath().normalize();
+    Files.createDirectories(target.getParent());
+    Path partial = target.resolveSibling(target.getFileName() + ".partial");
+    Files.writeString(partial, Kubeconfig.of(cluster.url()));
+    Files.move(
+        partial,
+        target,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return target;
+  }
+
+  /** Applies the job and follows it to its end (see {@link #run}). */
+  public Optional<MixedPrecisionJob> follow(Duration timeout) throws Exception {
+    KubernetesClient client = cluster.client();
     String namespace =
         job.getMetadata().getNamespace() != null ? job.getMetadata().getNamespace() : "default";
     job.getMetadata().setNamespace(namespace);

@@ -34,7 +34,7 @@ class LocalKubeletTest {
 
   @BeforeEach
   void start() {
-    cluster = LocalCluster.start(2, new Quantity("16Gi"));
+    cluster = LocalCluster.start(2, new Quantity("16Gi"), workDir.resolve("pods"));
     kubelet =
         new LocalKubelet(
             cluster.client(), workDir, Path.of("/nonexistent/mpj-trainer"), null, log::add);

@@ -1,0 +1,146 @@
+package dev.mpj.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Refuses a custom resource that its CRD's schema or CEL rules refuse, on create (POST) and replace
+ * (PUT, whose transition rules see the stored object), with the API server's answer: 422 Invalid
+ * and {@code MixedPrecisionJob.mpj.dev "NAME" is invalid: FIELD: MESSAGE}, or 400 BadRequest naming
+ * an unknown field (unless the request asked for {@code fieldValidation=Ignore} or {@code Warn}).
+ * Patches (kubectl patch, and apply of an object that exists) are stored unchecked.
+ */
+final class AdmissionDispatcher extends Dispatcher {
+  private final CustomResourceDefinition crd;
+  private final CrdAdmission admission;
+  private final Dispatcher next;
+
+  AdmissionDispatcher(CustomResourceDefinition crd, Dispatcher next) {
+    this.crd = crd;
+    this.admission = new CrdAdmission(crd);
+    this.next = next;
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    String method = request.getMethod();
+    if (!"POST".equals(method) && !"PUT".equals(method)) {
+      return next.dispatch(request);
+    }
+    ValidatingDispatcher.Resource resource = ValidatingDispatcher.Resource.of(request.getPath());
+    String path = ApiJson.path(request);
+    if (resource == null
+        || !resource.group().equals(crd.getSpec().getGroup())
+        || !resource.plural().equals(crd.getSpec().getNames().getPlural())
+        || path.endsWith("/status")
+        || request.getBody() == null
+        || request.getBody().size() == 0) {
+      return next.dispatch(request);
+    }
+    JsonNode object;
+    try {
+      object = ApiJson.JSON.readTree(request.getBody().getBytes());
+    } catch (IOException e) {
+      return next.dispatch(request);
+    }
+    if (object == null || !object.isObject()) {
+      return next.dispatch(request);
+    }
+    JsonNode old = "PUT".equals(method) ? stored(path) : null;
+    String validation = ApiJson.query(request, "fieldValidation");
+    boolean strict = validation == null || "Strict".equals(validation);
+    List<CrdAdmission.Problem> problems =
+        admission.problems(object, old).stream().filter(p -> strict || !p.unknownField()).toList();
+    if (problems.isEmpty()) {
+      return next.dispatch(request);
+    }
+    return refusal(object.at("/metadata/name").asText(""), problems);
+  }
+
+  @Override
+  public void shutdown() {
+    next.shutdown();
+  }
+
+  private MockResponse refusal(String name, List<CrdAdmission.Problem> problems) {
+    String kind = crd.getSpec().getNames().getKind();
+    List<CrdAdmission.Problem> unknown =
+        problems.stream().filter(CrdAdmission.Problem::unknownField).toList();
+    if (!unknown.isEmpty()) {
+      List<String> fields =
+          unknown.stream().map(p -> "unknown field \"" + p.field() + "\"").toList();
+      return ApiJson.failure(
+          400,
+          "BadRequest",
+          kind
+              + " in version \""
+              + crd.getSpec().getVersions().get(0).getName()
+              + "\" cannot be handled as a "
+              + kind
+              + ": strict decoding error: "
+              + String.join(", ", fields));
+    }
+    List<String> parts = problems.stream().map(CrdAdmission.Problem::toString).toList();
+    String message =
+        kind
+            + "."
+            + crd.getSpec().getGroup()
+            + " \""
+            + name
+            + "\" is invalid: "
+            + (parts.size() == 1 ? parts.get(0) : "[" + String.join(", ", parts) + "]");
+    ObjectNode status = ApiJson.JSON.createObjectNode();
+    status.put("kind", "Status");
+    status.put("apiVersion", "v1");
+    status.putObject("metadata");
+    status.put("status", "Failure");
+    status.put("message", message);
+    status.put("reason", "Invalid");
+    ObjectNode details = status.putObject("details");
+    details.put("name", name);
+    details.put("group", crd.getSpec().getGroup());
+    details.put("kind", kind);
+    ArrayNode causes = details.putArray("causes");
+    for (CrdAdmission.Problem p : problems) {
+      causes
+          .addObject()
+          .put("reason", "FieldValueInvalid")
+          .put("message", p.message())
+          .put("field", p.field());
+    }
+    status.put("code", 422);
+    return new MockResponse()
+        .setResponseCode(422)
+        .setHeader("Content-Type", "application/json")
+        .setBody(ApiJson.write(status));
+  }
+
+  private JsonNode stored(String path) {
+    MockResponse response =
+        next.dispatch(
+            new RecordedRequest(
+                "HTTP/1.1",
+                HttpMethod.GET,
+                path,
+                Headers.builder().add("Accept", "application/json").build(),
+                new Buffer()));
+    if (response.code() != 200 || response.getBody() == null) {
+      return null;
+    }
+    try {
+      return ApiJson.JSON.readTree(response.getBody().getBytes());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}

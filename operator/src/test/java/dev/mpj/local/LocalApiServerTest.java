@@ -1,0 +1,293 @@
+package dev.mpj.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The local API server answers what kubectl asks, over HTTP as kubectl asks it: discovery, tables
+ * with the CRD's printer columns, watches that end, field selectors, pod logs, admission by the
+ * CRD's schema and rules, and deletion of owned objects. No kubectl needed: {@link
+ * KubectlEndToEndTest} runs the real one.
+ */
+class LocalApiServerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String JOBS = "/apis/mpj.dev/v1alpha1/namespaces/default/mixedprecisionjobs";
+  private static final String TABLE =
+      "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+
+  @TempDir Path workDir;
+  private LocalCluster cluster;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() {
+    cluster = LocalCluster.start(2, new Quantity("16Gi"), workDir.resolve("pods"));
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+  }
+
+  @Test
+  void discoveryNamesTheJobsShortNameAndTheBuiltInKinds() throws Exception {
+    JsonNode jobs = get("/apis/mpj.dev/v1alpha1", "application/json").json();
+    JsonNode resource = jobs.at("/resources/0");
+    assertThat(resource.path("name").asText()).isEqualTo("mixedprecisionjobs");
+    assertThat(resource.path("shortNames").toString()).isEqualTo("[\"mpj\"]");
+    assertThat(resource.path("namespaced").asBoolean()).isTrue();
+    List<String> core = new ArrayList<>();
+    get("/api/v1", "application/json")
+        .json()
+        .path("resources")
+        .forEach(r -> core.add(r.path("name").asText()));
+    assertThat(core)
+        .contains(
+            "pods",
+            "pods/log",
+            "events",
+            "services",
+            "configmaps",
+            "secrets",
+            "persistentvolumeclaims",
+            "nodes");
+    assertThat(get("/apis", "application/json").json().toString())
+        .contains("\"groupVersion\":\"mpj.dev/v1alpha1\"");
+    assertThat(get("/version", "application/json").json().path("major").asText()).isEqualTo("1");
+  }
+
+  @Test
+  void aTableHasTheCrdsPrinterColumnsEvaluatedOnTheJob() throws Exception {
+    assertThat(post(JOBS, job("quickstart", "", "")).status()).isEqualTo(201);
+    JsonNode table = get(JOBS, TABLE).json();
+    assertThat(table.path("kind").asText()).isEqualTo("Table");
+    List<String> columns = new ArrayList<>();
+    table.path("columnDefinitions").forEach(c -> columns.add(c.path("name").asText()));
+    assertThat(columns)
+        .containsExactly(
+            "Name",
+            "Age",
+            "Precision",
+            "Phase",
+            "Loss",
+            "Loss Scale",
+            "Step",
+            "Replicas",
+            "Restarts");
+    JsonNode cells = table.at("/rows/0/cells");
+    assertThat(cells.get(0).asText()).isEqualTo("quickstart");
+    assertThat(cells.get(1).asText()).matches("\\d+s");
+    assertThat(cells.get(2).asText()).isEqualTo("fp16-mixed");
+    assertThat(cells.get(3).isNull()).as("no status yet: no phase").isTrue();
+    assertThat(table.at("/rows/0/object/metadata/name").asText()).isEqualTo("quickstart");
+  }
+
+  @Test
+  void aJobTheCrdRefusesIsRefusedWithTheApiServersMessage() throws Exception {
+    Response rule =
+        post(JOBS, job("bad", "replicas: {min: 2, max: 2}", "replicas: {min: 4, max: 2}"));
+    assertThat(rule.status()).isEqualTo(422);
+    assertThat(rule.json().path("message").asText())
+        .isEqualTo(
+            "MixedPrecisionJob.mpj.dev \"bad\" is invalid: spec.replicas: Invalid value: \"object\":"
+                + " replicas.min must not exceed replicas.max");
+    Response bound = post(JOBS, job("bad", "steps: 300", "steps: 0"));
+    assertThat(bound.status()).isEqualTo(422);
+    assertThat(bound.json().path("message").asText())
+        .endsWith(
+            "spec.training.steps: Invalid value: 0: spec.training.steps in body should be greater"
+                + " than or equal to 1");
+    Response unknown =
+        post(JOBS, job("bad", "replicas: {min: 2, max: 2}", "replicas: {min: 2, max: 2, most: 3}"));
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(unknown.json().path("message").asText())
+        .endsWith("strict decoding error: unknown field \"spec.replicas.most\"");
+    assertThat(get(JOBS + "/bad", "application/json").status()).isEqualTo(404);
+  }
+
+  @Test
+  void deletingAJobDeletesWhatItOwnsAndNothingElse() throws Exception {
+    Response created = post(JOBS, job("owner", "", ""));
+    String uid = created.json().at("/metadata/uid").asText();
+    var client = cluster.client();
+    client
+        .configMaps()
+        .inNamespace("default")
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("owned")
+                .addNewOwnerReference()
+                .withApiVersion("mpj.dev/v1alpha1")
+                .withKind("MixedPrecisionJob")
+                .withName("owner")
+                .withUid(uid)
+                .endOwnerReference()
+                .endMetadata()
+                .build())
+        .create();
+    client
+        .configMaps()
+        .inNamespace("default")
+        .resource(
+            new ConfigMapBuilder().withNewMetadata().withName("unowned").endMetadata().build())
+        .create();
+    assertThat(send(HttpRequest.newBuilder(uri(JOBS + "/owner")).DELETE()).status()).isEqualTo(200);
+    assertThat(client.configMaps().inNamespace("default").withName("owned").get()).isNull();
+    assertThat(client.configMaps().inNamespace("default").withName("unowned").get()).isNotNull();
+  }
+
+  @Test
+  void fieldSelectorsAndWatchesWork() throws Exception {
+    post(JOBS, job("one", "", ""));
+    post(JOBS, job("two", "", ""));
+    JsonNode list = get(JOBS + "?fieldSelector=metadata.name%3Dtwo", "application/json").json();
+    assertThat(list.path("items")).hasSize(1);
+    assertThat(list.at("/items/0/metadata/name").asText()).isEqualTo("two");
+    assertThat(list.path("kind").asText()).isEqualTo("MixedPrecisionJobList");
+    String rv = list.at("/metadata/resourceVersion").asText();
+
+    // A watch list (kubectl 1.35): the objects ADDED, then the bookmark ending the initial events.
+    String[] initial =
+        get(
+                JOBS
+                    + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dtwo",
+                "application/json")
+            .body()
+            .strip()
+            .split("\n");
+    assertThat(initial).hasSize(2);
+    assertThat(JSON.readTree(initial[0]).path("type").asText()).isEqualTo("ADDED");
+    JsonNode bookmark = JSON.readTree(initial[1]);
+    assertThat(bookmark.path("type").asText()).isEqualTo("BOOKMARK");
+    assertThat(bookmark.at("/object/metadata/annotations/k8s.io~1initial-events-end").asText())
+        .isEqualTo("true");
+
+    // From a version on, only what changed since.
+    assertThat(
+            get(
+                    JOBS
+                        + "?watch=true&resourceVersion="
+                        + rv
+                        + "&fieldSelector=metadata.name%3Dtwo",
+                    "application/json")
+                .body())
+        .isBlank();
+    cluster
+        .client()
+        .genericKubernetesResources(context())
+        .inNamespace("default")
+        .withName("two")
+        .edit(
+            r -> {
+              r.getMetadata().setLabels(java.util.Map.of("changed", "yes"));
+              return r;
+            });
+    String changed =
+        get(
+                JOBS + "?watch=true&resourceVersion=" + rv + "&fieldSelector=metadata.name%3Dtwo",
+                "application/json")
+            .body();
+    JsonNode event = JSON.readTree(changed.strip());
+    assertThat(event.path("type").asText()).isEqualTo("MODIFIED");
+    assertThat(event.at("/object/metadata/labels/changed").asText()).isEqualTo("yes");
+  }
+
+  @Test
+  void podLogsComeFromTheNewestAttemptsLogFile() throws Exception {
+    Path older = workDir.resolve("pods/job-worker-0-attempt-1");
+    Path newer = workDir.resolve("pods/job-worker-0-attempt-2");
+    Files.createDirectories(older);
+    Files.createDirectories(newer);
+    Files.writeString(older.resolve("log.txt"), "first attempt\n");
+    Files.writeString(newer.resolve("log.txt"), "one\ntwo\nthree\n");
+    String log = "/api/v1/namespaces/default/pods/job-worker-0/log";
+    assertThat(get(log, "*/*").body()).isEqualTo("one\ntwo\nthree\n");
+    assertThat(get(log + "?tailLines=2", "*/*").body()).isEqualTo("two\nthree\n");
+    assertThat(get("/api/v1/namespaces/default/pods/nobody/log", "*/*").status()).isEqualTo(404);
+  }
+
+  @Test
+  void openApiDescribesTheJobForKubectlExplain() throws Exception {
+    JsonNode index = get("/openapi/v3", "application/json").json();
+    String url = index.at("/paths/apis~1mpj.dev~1v1alpha1/serverRelativeURL").asText();
+    assertThat(url).startsWith("/openapi/v3/apis/mpj.dev/v1alpha1");
+    JsonNode doc = get(url, "application/json").json();
+    JsonNode schema = doc.at("/components/schemas/dev.mpj.v1alpha1.MixedPrecisionJob");
+    assertThat(schema.at("/x-kubernetes-group-version-kind/0/kind").asText())
+        .isEqualTo("MixedPrecisionJob");
+    assertThat(
+            schema.at("/properties/spec/properties/replicas/properties/min/description").asText())
+        .contains("Fewest replicas");
+  }
+
+  private static ResourceDefinitionContext context() {
+    return new ResourceDefinitionContext.Builder()
+        .withGroup("mpj.dev")
+        .withVersion("v1alpha1")
+        .withPlural("mixedprecisionjobs")
+        .withKind("MixedPrecisionJob")
+        .withNamespaced(true)
+        .build();
+  }
+
+  /** The quick-start as JSON, renamed, with one text of its YAML replaced. */
+  private static String job(String name, String from, String to) throws Exception {
+    String yaml =
+        Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
+            .replace("name: quickstart", "name: " + name);
+    if (!from.isEmpty()) {
+      assertThat(yaml).contains(from);
+      yaml = yaml.replace(from, to);
+    }
+    return JSON.writeValueAsString(new YAMLMapper().readTree(yaml));
+  }
+
+  record Response(int status, String body) {
+    JsonNode json() throws Exception {
+      return JSON.readTree(body);
+    }
+  }
+
+  private Response get(String path, String accept) throws Exception {
+    return send(HttpRequest.newBuilder(uri(path)).header("Accept", accept).GET());
+  }
+
+  private Response post(String path, String json) throws Exception {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  private Response send(HttpRequest.Builder request) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body());
+  }
+
+  private URI uri(String path) {
+    String base = cluster.url();
+    return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
+  }
+}
