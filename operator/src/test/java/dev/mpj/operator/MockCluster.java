@@ -192,6 +192,31 @@ public final class MockCluster implements AutoCloseable {
             });
   }
 
+  /**
+   * Plays the scheduler, then the kubelet: Kubernetes disrupts the pod (the DisruptionTarget
+   * condition with {@code reason}) and the trainer exits with {@code exitCode} after SIGTERM.
+   */
+  public void markDisrupted(Pod pod, String reason, int exitCode) {
+    markExited(pod, exitCode);
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(pod.getMetadata().getName())
+        .editStatus(
+            p -> {
+              p.getStatus()
+                  .getConditions()
+                  .add(
+                      new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                          .withType("DisruptionTarget")
+                          .withStatus("True")
+                          .withReason(reason)
+                          .withMessage("Kubernetes disrupted the pod")
+                          .build());
+              return p;
+            });
+  }
+
   /** The server itself, for tests that read the requests it received. */
   public KubernetesMockServer server() {
     return server;

@@ -21,6 +21,9 @@ import java.util.stream.IntStream;
  */
 public final class GangPlanner {
 
+  /** The restart reason when Kubernetes disrupted a pod (preemption, eviction, drain). */
+  public static final String DISRUPTED = "Disrupted";
+
   private GangPlanner() {}
 
   public static Verdict decide(Observation o) {
@@ -100,6 +103,21 @@ public final class GangPlanner {
                 + why,
             stop);
       }
+      Optional<Replica> disrupted = disrupted(r, current);
+      if (disrupted.isPresent()) {
+        Replica d = disrupted.get();
+        String disruption = d.disruption();
+        return new Verdict.Restart(
+            attempt + 1,
+            false,
+            DISRUPTED,
+            d.failureDescription()
+                + " (Kubernetes disrupted it: "
+                + disruption
+                + "); not counted against runPolicy.backoffLimit",
+            names(current, x -> !x.deleting()),
+            disruption);
+      }
       return restartOrFail(status, policy, attempt, r.failureDescription() + why, current);
     }
 
@@ -176,6 +194,21 @@ public final class GangPlanner {
     // A restart frees every name for the next attempt.
     return new Verdict.Restart(
         attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
+  }
+
+  /**
+   * The disrupted replica that explains the gang's end: the deciding one when Kubernetes disrupted
+   * it; when the decider only saw a peer fail, or was deleted without failing, the lowest disrupted
+   * rank; none when the decider failed on its own (that failure counts, whatever else happened).
+   */
+  static Optional<Replica> disrupted(Replica decider, List<Replica> current) {
+    if (decider.disrupted()) {
+      return Optional.of(decider);
+    }
+    if (decider.failed() && !decider.peerFailed()) {
+      return Optional.empty();
+    }
+    return current.stream().filter(Replica::disrupted).min(Comparator.comparing(Replica::rank));
   }
 
   /**

@@ -45,6 +45,9 @@ public final class JobEvents {
       if (v.failure()) {
         events.add(JobEvent.warning("ReplicaFailed", v.message()));
       }
+      if (v.disrupted()) {
+        events.add(JobEvent.normal(GangPlanner.DISRUPTED, v.message()));
+      }
       String from =
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
               ? "restarting from step " + after.lastCheckpoint.step
@@ -52,7 +55,9 @@ public final class JobEvents {
       events.add(
           JobEvent.normal(
               "Restarting",
-              (v.failure() ? "restart " + after.restarts : "resize")
+              (v.failure()
+                      ? "restart " + after.restarts
+                      : v.disrupted() ? "disruption " + after.disruptions : "resize")
                   + ": attempt "
                   + v.nextAttempt()
                   + ", "

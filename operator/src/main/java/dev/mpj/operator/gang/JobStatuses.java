@@ -88,6 +88,9 @@ public final class JobStatuses {
       if (v.failure()) {
         s.restarts += 1;
       }
+      if (v.disrupted()) {
+        s.disruptions += 1;
+      }
       s.readyReplicas = 0;
       s.message = v.message() + "; restarting the gang as attempt " + v.nextAttempt() + fromStep(s);
       c.kstatus(false, v.reason(), true, false, v.reason(), s.message);
@@ -180,6 +183,7 @@ public final class JobStatuses {
     restart.time = now.toString();
     restart.reason = v.reason();
     restart.message = v.message();
+    restart.disruption = v.disruption();
     history.add(restart);
     int excess = history.size() - MixedPrecisionJobStatus.RESTART_HISTORY_LIMIT;
     return excess > 0 ? new ArrayList<>(history.subList(excess, history.size())) : history;
