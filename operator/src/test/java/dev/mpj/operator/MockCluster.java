@@ -217,6 +217,18 @@ public final class MockCluster implements AutoCloseable {
             });
   }
 
+  /** Installs a CRD from the test resources (e.g. {@code /kueue/workloads.kueue.x-k8s.io.yaml}). */
+  public void installCrd(String resource) {
+    try (InputStream crd = MockCluster.class.getResourceAsStream(resource)) {
+      if (crd == null) {
+        throw new IllegalArgumentException("no test resource " + resource);
+      }
+      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The server itself, for tests that read the requests it received. */
   public KubernetesMockServer server() {
     return server;

@@ -41,7 +41,9 @@ public final class GangPlanner {
       return new Verdict.Finished(deleteAt(status, policy), names(all, Replica::active));
     }
     Instant deadline = deadline(status, policy);
-    if (deadline != null && !o.now().isBefore(deadline) && !policy.suspend) {
+    // A job queued in Kueue runs only while its Workload is admitted.
+    boolean held = o.admission() != null && !o.admission().admitted();
+    if (deadline != null && !o.now().isBefore(deadline) && !policy.suspend && !held) {
       return new Verdict.Fail(
           "DeadlineExceeded",
           "the job ran longer than runPolicy.activeDeadlineSeconds ("
@@ -51,6 +53,12 @@ public final class GangPlanner {
     }
     if (policy.suspend) {
       return new Verdict.Suspend(names(all, r -> !r.deleting()));
+    }
+    if (held) {
+      return new Verdict.Suspend(
+          names(all, r -> !r.deleting()),
+          o.admission().suspendReason(),
+          o.admission().suspendMessage());
     }
 
     int attempt = Math.max(status.attempt, all.stream().mapToInt(Replica::attempt).max().orElse(0));

@@ -39,7 +39,8 @@ public final class JobEvents {
     } else if (verdict instanceof Verdict.Suspend v) {
       if (before == null || before.phase != after.phase || !v.podsToStop().isEmpty()) {
         events.add(
-            JobEvent.normal("Suspended", "suspended; stopping " + v.podsToStop().size() + " pods"));
+            JobEvent.normal(
+                "Suspended", v.message() + "; stopping " + v.podsToStop().size() + " pods"));
       }
     } else if (verdict instanceof Verdict.Restart v) {
       if (v.failure()) {

@@ -75,12 +75,11 @@ public final class JobStatuses {
     } else if (verdict instanceof Verdict.Suspend v) {
       s.phase = JobPhase.Suspended;
       s.readyReplicas = 0;
-      s.message =
-          "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest checkpoint";
-      c.kstatus(false, "Suspended", false, false, "Suspended", s.message);
-      c.set(SUSPENDED, true, "Suspended", s.message);
-      c.set(RUNNING, false, "Suspended", "");
-      c.set(RESTARTING, false, "Suspended", "");
+      s.message = v.message();
+      c.kstatus(false, v.reason(), false, false, v.reason(), s.message);
+      c.set(SUSPENDED, true, v.reason(), s.message);
+      c.set(RUNNING, false, v.reason(), "");
+      c.set(RESTARTING, false, v.reason(), "");
     } else if (verdict instanceof Verdict.Restart v) {
       s.phase = JobPhase.Restarting;
       s.restartHistory = history(s.restartHistory, v, now);

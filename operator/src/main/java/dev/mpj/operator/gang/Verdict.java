@@ -28,8 +28,19 @@ public sealed interface Verdict {
   /** Rank 0 finished training. */
   record Succeed(String message, List<String> podsToStop) implements Verdict {}
 
-  /** spec.runPolicy.suspend: stop the gang and wait. */
-  record Suspend(List<String> podsToStop) implements Verdict {}
+  /**
+   * spec.runPolicy.suspend, or Kueue has not admitted the job (or evicted it): stop the gang and
+   * wait. {@code reason} and {@code message} say why for the Suspended condition.
+   */
+  record Suspend(List<String> podsToStop, String reason, String message) implements Verdict {
+    public Suspend(List<String> podsToStop) {
+      this(
+          podsToStop,
+          "Suspended",
+          "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest"
+              + " checkpoint");
+    }
+  }
 
   /**
    * Stop the whole gang; attempt {@code nextAttempt} starts from the newest checkpoint once the old

@@ -239,6 +239,30 @@ class GangPlannerTest {
   }
 
   @Test
+  void aQueuedJobWaitsForAdmissionAndStopsWhenEvicted() {
+    Verdict waiting =
+        GangPlanner.decide(
+            new Observation(
+                job, List.of(), NOW, List.of(), dev.mpj.operator.queue.Admission.NO_WORKLOAD));
+    assertThat(waiting).isInstanceOf(Verdict.Suspend.class);
+    assertThat(((Verdict.Suspend) waiting).reason()).isEqualTo("WaitingForAdmission");
+    var evicted =
+        new dev.mpj.operator.queue.Admission(
+            true, false, true, true, "Preempted", "by a higher priority", 2, List.of(), false);
+    Verdict stop =
+        GangPlanner.decide(
+            new Observation(
+                job,
+                List.of(pod(0, 1, "Running", null), pod(1, 1, "Running", null)),
+                NOW,
+                List.of(),
+                evicted));
+    assertThat(stop).isInstanceOf(Verdict.Suspend.class);
+    assertThat(stop.podsToStop()).containsExactly("digits-worker-0", "digits-worker-1");
+    assertThat(((Verdict.Suspend) stop).message()).contains("Preempted");
+  }
+
+  @Test
   void aReplicaDeletedByOthersOrGoneRestartsTheGang() {
     Replica draining =
         new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true, null);
