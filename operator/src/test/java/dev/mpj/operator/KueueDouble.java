@@ -17,16 +17,17 @@ import java.util.Map;
  * flavors and the admitted count, QuotaReserved and Admitted True), evicts it (Evicted True with a
  * reason), and admits it again only after the job controller released the quota.
  */
-final class KueueDouble {
+public final class KueueDouble {
   private final MockCluster cluster;
 
-  KueueDouble(MockCluster cluster) {
+  public KueueDouble(MockCluster cluster) {
     this.cluster = cluster;
     cluster.installCrd("/kueue/workloads.kueue.x-k8s.io.yaml");
     cluster.installCrd("/kueue/resourceflavors.kueue.x-k8s.io.yaml");
   }
 
-  void flavor(String name, Map<String, String> nodeLabels, List<Map<String, Object>> tolerations) {
+  public void flavor(
+      String name, Map<String, String> nodeLabels, List<Map<String, Object>> tolerations) {
     cluster
         .client
         .genericKubernetesResources(Workloads.RESOURCE_FLAVORS)
@@ -43,7 +44,7 @@ final class KueueDouble {
         .create();
   }
 
-  GenericKubernetesResource workload(String name) {
+  public GenericKubernetesResource workload(String name) {
     return cluster
         .client
         .genericKubernetesResources(Workloads.WORKLOADS)
@@ -53,7 +54,7 @@ final class KueueDouble {
   }
 
   /** Reserves quota for {@code count} pods on {@code flavor} and admits the Workload. */
-  void admit(String name, int count, String flavor) {
+  public void admit(String name, int count, String flavor) {
     GenericKubernetesResource w = workload(name);
     assertThat(condition(w, Workloads.QUOTA_RESERVED))
         .as("Kueue admits only a Workload without a quota reservation")
@@ -76,11 +77,11 @@ final class KueueDouble {
   }
 
   /** Evicts the Workload, as Kueue's preemption does. */
-  void evict(String name, String reason, String message) {
+  public void evict(String name, String reason, String message) {
     editStatus(name, status -> set(status, Workloads.EVICTED, "True", reason, message));
   }
 
-  static String condition(GenericKubernetesResource w, String type) {
+  public static String condition(GenericKubernetesResource w, String type) {
     return conditions(w).stream()
         .filter(c -> type.equals(c.get("type")))
         .map(c -> (String) c.get("status"))
@@ -89,7 +90,7 @@ final class KueueDouble {
   }
 
   @SuppressWarnings("unchecked")
-  static List<Map<String, Object>> conditions(GenericKubernetesResource w) {
+  public static List<Map<String, Object>> conditions(GenericKubernetesResource w) {
     Object status = w.getAdditionalProperties().get("status");
     if (!(status instanceof Map<?, ?> map) || !(map.get("conditions") instanceof List<?> list)) {
       return List.of();
