@@ -20,8 +20,10 @@ import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
 import dev.mpj.operator.queue.Admission;
 import dev.mpj.operator.queue.Admissions;
+import dev.mpj.operator.queue.GangGroups;
 import dev.mpj.operator.queue.Integrations;
 import dev.mpj.operator.queue.KueueQueue;
+import dev.mpj.operator.queue.PodGroups;
 import dev.mpj.operator.queue.QueueStep;
 import dev.mpj.operator.queue.Workloads;
 import dev.mpj.operator.resources.JobResources;
@@ -137,7 +139,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
     List<Pod> pods = resources.pods(job);
     KueueQueue kueue = new KueueQueue(context.getClient());
-    Admission admission = Workloads.queue(job) == null ? null : Admission.of(kueue.workload(job));
+    GangGroups gangs = new GangGroups(context.getClient());
+    Admission admission = queued(job) ? Admission.of(kueue.workload(job)) : null;
     List<Replica> replicas = pods.stream().map(Replica::of).toList();
     Observation observation =
         new Observation(job, replicas, now, SpecValidator.validate(job), admission);
@@ -153,7 +156,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return UpdateControl.noUpdate();
     }
     SizingPlan plan =
-        verdict instanceof Verdict.Start start ? start(job, start, admission, kueue) : null;
+        verdict instanceof Verdict.Start start ? start(job, start, admission, kueue, gangs) : null;
     if (admission != null) {
       QueueStep step =
           QueueStep.next(
@@ -198,7 +201,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
    * pods go there.
    */
   private SizingPlan start(
-      MixedPrecisionJob job, Verdict.Start start, Admission admission, KueueQueue kueue) {
+      MixedPrecisionJob job,
+      Verdict.Start start,
+      Admission admission,
+      KueueQueue kueue,
+      GangGroups gangs) {
     Workloads.Placement placement =
         admission == null ? Workloads.Placement.ANYWHERE : kueue.placement(admission);
     if (!start.isNew()) {
@@ -206,9 +213,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
           start.missingRanks().stream()
               .map(
                   rank ->
-                      placement.apply(
-                          ReplicaPods.desired(
-                              job, start.attempt(), start.worldSize(), rank, settings)))
+                      PodGroups.join(
+                          job,
+                          placement.apply(
+                              ReplicaPods.desired(
+                                  job, start.attempt(), start.worldSize(), rank, settings))))
               .toList());
       return null;
     }
@@ -219,13 +228,19 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return plan;
     }
     resources.ensureChildren(job, plan, settings.coordinatorPort());
-    resources.createPods(
+    List<Pod> pods =
         IntStream.range(0, plan.replicas())
             .mapToObj(
                 rank ->
-                    placement.apply(
-                        ReplicaPods.desired(job, start.attempt(), plan.replicas(), rank, settings)))
-            .toList());
+                    PodGroups.join(
+                        job,
+                        placement.apply(
+                            ReplicaPods.desired(
+                                job, start.attempt(), plan.replicas(), rank, settings))))
+            .toList();
+    // The gang's PodGroup holds the new count before its pods exist.
+    gangs.ensure(job, plan.replicas(), pods.get(0));
+    resources.createPods(pods);
     return plan;
   }
 

@@ -3,9 +3,11 @@ package dev.mpj.chart;
 import static dev.mpj.operator.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.GangScheduler;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.PodTemplateOverlay;
+import dev.mpj.api.SchedulingPolicySpec;
 import dev.mpj.chart.OperatorPermissions.Grant;
 import dev.mpj.operator.KueueDouble;
 import dev.mpj.operator.MockCluster;
@@ -51,9 +53,13 @@ class OperatorRbacTest {
                   new OperatorSettings.LeaderElection("mpj-operator", MockCluster.NS));
       // Kueue is installed: the operator finds it at start-up.
       KueueDouble kueue = new KueueDouble(cluster);
+      cluster.installCrd("/gang/podgroups.scheduling.volcano.sh.yaml");
+      cluster.installCrd("/gang/podgroups.scheduling.x-k8s.io.yaml");
       try (MpjOperator operator = MpjOperator.start(operatorClient, settings)) {
         runToTheEnd(cluster);
         queuedToTheEnd(cluster, kueue);
+        gangResized(cluster, "volcano-job", GangScheduler.VOLCANO);
+        gangResized(cluster, "cosched-job", GangScheduler.COSCHEDULING);
         used.addAll(
             ApiRequests.drain(
                 cluster.server(), r -> OPERATOR_AGENT.equals(r.getHeader("User-Agent"))));
@@ -153,6 +159,23 @@ class OperatorRbacTest {
         () ->
             assertThat(KueueDouble.condition(kueue.workload("queued-workload"), Workloads.FINISHED))
                 .isEqualTo("True"));
+  }
+
+  /** A gang-scheduled job: its PodGroup created, then its minMember changed by a resize. */
+  private static void gangResized(MockCluster cluster, String name, GangScheduler scheduler) {
+    MixedPrecisionJob job = MockCluster.quickstart(name);
+    job.getSpec().runPolicy.schedulingPolicy = new SchedulingPolicySpec();
+    job.getSpec().runPolicy.schedulingPolicy.scheduler = scheduler;
+    cluster.apply(job);
+    eventually(() -> assertThat(cluster.pods(name)).hasSize(2));
+    edit(
+        cluster,
+        name,
+        j -> {
+          j.getSpec().replicas.min = 4;
+          j.getSpec().replicas.max = 4;
+        });
+    eventually(() -> assertThat(cluster.pods(name)).hasSize(4));
   }
 
   private static void running(MockCluster cluster, MixedPrecisionJob job) {
