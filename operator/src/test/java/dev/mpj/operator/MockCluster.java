@@ -197,22 +197,36 @@ public final class MockCluster implements AutoCloseable {
    * condition with {@code reason}) and the trainer exits with {@code exitCode} after SIGTERM.
    */
   public void markDisrupted(Pod pod, String reason, int exitCode) {
-    markExited(pod, exitCode);
+    // One write, as the pod's end is seen: the condition is there before the pod has failed.
     client
         .pods()
         .inNamespace(NS)
         .withName(pod.getMetadata().getName())
         .editStatus(
             p -> {
-              p.getStatus()
-                  .getConditions()
-                  .add(
-                      new io.fabric8.kubernetes.api.model.PodConditionBuilder()
-                          .withType("DisruptionTarget")
-                          .withStatus("True")
-                          .withReason(reason)
-                          .withMessage("Kubernetes disrupted the pod")
-                          .build());
+              p.setStatus(
+                  new PodStatusBuilder()
+                      .withPhase("Failed")
+                      .withConditions(
+                          new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                              .withType("DisruptionTarget")
+                              .withStatus("True")
+                              .withReason(reason)
+                              .withMessage("Kubernetes disrupted the pod")
+                              .build())
+                      .withContainerStatuses(
+                          new ContainerStatusBuilder()
+                              .withName("trainer")
+                              .withState(
+                                  new ContainerStateBuilder()
+                                      .withNewTerminated()
+                                      .withExitCode(exitCode)
+                                      .withReason("Error")
+                                      .withFinishedAt(java.time.Instant.now().toString())
+                                      .endTerminated()
+                                      .build())
+                              .build())
+                      .build());
               return p;
             });
   }
