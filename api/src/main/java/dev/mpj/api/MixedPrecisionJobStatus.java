@@ -29,13 +29,22 @@ public class MixedPrecisionJobStatus {
   @JsonPropertyDescription("Replicas of the current attempt whose pod is running.")
   public Integer readyReplicas;
 
-  @JsonPropertyDescription("Gang restarts so far.")
+  @JsonPropertyDescription(
+      "Gang restarts after a replica failed; they count against runPolicy.backoffLimit. Restarts"
+          + " after a disruption or a resize are not counted here.")
   public int restarts;
+
+  @JsonPropertyDescription(
+      "Gang restarts after a pod was disrupted (its DisruptionTarget condition: preemption,"
+          + " eviction, node drain, taint manager); they do not count against"
+          + " runPolicy.backoffLimit.")
+  public int disruptions;
 
   @JsonPropertyDescription(
       "The last "
           + RESTART_HISTORY_LIMIT
-          + " gang restarts, oldest first, each with why (the deciding replica's reason).")
+          + " gang restarts, oldest first, each with why (the deciding replica's reason): failures,"
+          + " disruptions and resizes.")
   public List<RestartStatus> restartHistory;
 
   @JsonPropertyDescription("The current attempt, from 1; each gang restart starts the next.")

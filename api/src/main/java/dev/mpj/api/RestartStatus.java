@@ -12,8 +12,16 @@ public class RestartStatus {
   @JsonPropertyDescription("When the operator decided the restart (RFC 3339).")
   public String time;
 
-  @JsonPropertyDescription("ReplicaFailed (counts against runPolicy.backoffLimit) or Resized.")
+  @JsonPropertyDescription(
+      "ReplicaFailed (counts against runPolicy.backoffLimit), Disrupted (counted in"
+          + " status.disruptions, not against the backoffLimit) or Resized.")
   public String reason;
+
+  @JsonPropertyDescription(
+      "For reason Disrupted: the reason of the pod's DisruptionTarget condition, as Kubernetes"
+          + " set it (PreemptionByScheduler, EvictionByEvictionAPI, DeletionByTaintManager,"
+          + " TerminationByKubelet).")
+  public String disruption;
 
   @JsonPropertyDescription(
       "Why, in one line: the replica that decided it and what its trainer said.")

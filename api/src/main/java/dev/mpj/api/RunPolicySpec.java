@@ -24,4 +24,9 @@ public class RunPolicySpec {
   @JsonPropertyDescription(
       "true stops the pods gracefully (they checkpoint); false again resumes from the checkpoint.")
   public boolean suspend = false;
+
+  @JsonPropertyDescription(
+      "Gang scheduling through a PodGroup (Volcano or scheduler-plugins coscheduling). Unset: the"
+          + " pods go to the default scheduler one by one.")
+  public SchedulingPolicySpec schedulingPolicy;
 }

@@ -18,9 +18,18 @@ import dev.mpj.operator.gang.Verdict;
 import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.queue.Admission;
+import dev.mpj.operator.queue.Admissions;
+import dev.mpj.operator.queue.GangGroups;
+import dev.mpj.operator.queue.Integrations;
+import dev.mpj.operator.queue.KueueQueue;
+import dev.mpj.operator.queue.PodGroups;
+import dev.mpj.operator.queue.QueueStep;
+import dev.mpj.operator.queue.Workloads;
 import dev.mpj.operator.resources.AttemptSpec;
 import dev.mpj.operator.resources.JobResources;
 import dev.mpj.operator.resources.ReplicaPods;
+import dev.mpj.operator.sizing.ClusterCapacity;
 import dev.mpj.operator.sizing.Sizer;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -58,6 +67,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private final JobMetrics metrics;
   private final OperatorSettings settings;
   private final Clock clock;
+  private final Integrations integrations;
 
   public MixedPrecisionJobReconciler(
       Sizer sizer,
@@ -68,6 +78,20 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       JobMetrics metrics,
       OperatorSettings settings,
       Clock clock) {
+    this(sizer, cluster, resources, events, progress, metrics, settings, clock, Integrations.NONE);
+  }
+
+  public MixedPrecisionJobReconciler(
+      Sizer sizer,
+      ClusterObserver cluster,
+      JobResources resources,
+      EventRecorder events,
+      ProgressPoller progress,
+      JobMetrics metrics,
+      OperatorSettings settings,
+      Clock clock,
+      Integrations integrations) {
+    this.integrations = integrations;
     this.sizer = sizer;
     this.cluster = cluster;
     this.resources = resources;
@@ -120,9 +144,12 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return UpdateControl.noUpdate();
     }
     List<Pod> pods = resources.pods(job);
+    KueueQueue kueue = new KueueQueue(context.getClient());
+    GangGroups gangs = new GangGroups(context.getClient());
+    Admission admission = queued(job) ? Admission.of(kueue.workload(job)) : null;
+    List<Replica> replicas = pods.stream().map(Replica::of).toList();
     Observation observation =
-        new Observation(
-            job, pods.stream().map(Replica::of).toList(), now, SpecValidator.validate(job));
+        new Observation(job, replicas, now, SpecValidator.validate(job), admission);
     Verdict verdict = GangPlanner.decide(observation);
 
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
@@ -134,7 +161,18 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       events.record(job, JobEvent.normal("Deleted", "runPolicy.ttlSecondsAfterFinished expired"));
       return UpdateControl.noUpdate();
     }
-    SizingPlan plan = verdict instanceof Verdict.Start start ? start(job, start) : null;
+    SizingPlan plan =
+        verdict instanceof Verdict.Start start ? start(job, start, admission, kueue, gangs) : null;
+    if (admission != null) {
+      QueueStep step =
+          QueueStep.next(
+              admission, replicas, verdict, job.getStatus() == null ? null : job.getStatus().phase);
+      if (step instanceof QueueStep.Create) {
+        createWorkload(job, kueue);
+      } else {
+        kueue.apply(job, step, now);
+      }
+    }
     // While training, and in the reconcile that ends an attempt: rank 0's final report lands then.
     boolean reporting =
         verdict instanceof Verdict.Observe
@@ -159,33 +197,79 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       resources.writeStatus(job, after);
     }
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
-    Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
+    Duration wake =
+        nextWake(job, verdict, after, plan, now, settings.progressInterval(), queued(job));
     return wake == null ? control : control.rescheduleAfter(wake);
   }
 
-  /** Sizes a new attempt and creates its pods, or creates the missing pods of the current one. */
-  private SizingPlan start(MixedPrecisionJob job, Verdict.Start start) {
+  /**
+   * Sizes a new attempt and creates its pods, or creates the missing pods of the current one. A job
+   * Kueue admitted is sized at the admitted count, on the nodes of the assigned flavors, and its
+   * pods go there.
+   */
+  private SizingPlan start(
+      MixedPrecisionJob job,
+      Verdict.Start start,
+      Admission admission,
+      KueueQueue kueue,
+      GangGroups gangs) {
+    Workloads.Placement placement =
+        admission == null ? Workloads.Placement.ANYWHERE : kueue.placement(admission);
     if (!start.isNew()) {
       resources.createPods(
           start.missingRanks().stream()
               .map(
                   rank ->
-                      ReplicaPods.desired(job, start.attempt(), start.worldSize(), rank, settings))
+                      PodGroups.join(
+                          job,
+                          placement.apply(
+                              ReplicaPods.desired(
+                                  job, start.attempt(), start.worldSize(), rank, settings))))
               .toList());
       return null;
     }
     // After an FP32 fallback the attempt is sized, as it trains, in FP32.
-    SizingPlan plan = sizer.plan(AttemptSpec.of(job), cluster.capacityFor(job));
+    MixedPrecisionJob sized =
+        admission == null ? job : Admissions.admitted(job, admission, placement);
+    SizingPlan plan = sizer.plan(AttemptSpec.of(sized), cluster.capacityFor(sized));
     if (!plan.fits()) {
       return plan;
     }
     resources.ensureChildren(job, plan, settings.coordinatorPort());
-    resources.createPods(
+    List<Pod> pods =
         IntStream.range(0, plan.replicas())
             .mapToObj(
-                rank -> ReplicaPods.desired(job, start.attempt(), plan.replicas(), rank, settings))
-            .toList());
+                rank ->
+                    PodGroups.join(
+                        job,
+                        placement.apply(
+                            ReplicaPods.desired(
+                                job, start.attempt(), plan.replicas(), rank, settings))))
+            .toList();
+    // The gang's PodGroup holds the new count before its pods exist.
+    gangs.ensure(job, plan.replicas(), pods.get(0));
+    resources.createPods(pods);
     return plan;
+  }
+
+  /**
+   * The job's Workload: one pod set that asks for replicas.max (when the global batch divides over
+   * that many) and accepts, by partial admission, down to the fewest replicas the sizing allows;
+   * the pod the sizing chose. Quota is Kueue's to judge, so free GPUs do not bound the count.
+   */
+  private void createWorkload(MixedPrecisionJob job, KueueQueue kueue) {
+    ClusterCapacity capacity = ClusterCapacity.unknown();
+    SizingPlan fewest = sizer.plan(job.getSpec(), capacity);
+    int max = job.getSpec().replicas.max;
+    MixedPrecisionJob atMax =
+        Admissions.admitted(
+            job,
+            new Admission(true, true, true, false, null, null, max, List.of(), false),
+            Workloads.Placement.ANYWHERE);
+    SizingPlan most = sizer.plan(atMax.getSpec(), capacity);
+    int min = fewest.fits() ? fewest.replicas() : job.getSpec().replicas.min;
+    int count = most.fits() ? most.replicas() : Math.max(min, fewest.replicas());
+    kueue.create(job, ReplicaPods.desired(job, 1, count, 0, settings), count, Math.min(min, count));
   }
 
   /**
@@ -215,7 +299,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   /**
    * When to reconcile again without an event, or null: a job waiting for GPUs is re-sized every
    * {@link #RETRY_SIZING}; one that does not fit or whose batch does not split waits for a spec
-   * change (its generation bump is an event), since each re-size lists every node and pod.
+   * change (its generation bump is an event), since each re-size lists every node and pod. A job
+   * that waits for Kueue ({@code queued}) reads its Workload every progress interval.
    */
   static Duration nextWake(
       MixedPrecisionJob job,
@@ -223,7 +308,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       MixedPrecisionJobStatus after,
       SizingPlan plan,
       Instant now,
-      Duration progressInterval) {
+      Duration progressInterval,
+      boolean queued) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
         Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
@@ -234,6 +320,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
           Duration.between(
               now,
               Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
+    }
+    if (verdict instanceof Verdict.Suspend && queued) {
+      // Kueue's admission and eviction are read from the Workload each time.
+      wakes.add(progressInterval);
     }
     if (verdict instanceof Verdict.Start start
         && start.isNew()
@@ -264,6 +354,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private void forget(MixedPrecisionJob job) {
     progress.forget(key(job));
     resources.forget(key(job));
+  }
+
+  /** The job waits for Kueue: Kueue is installed and the job names a queue. */
+  private boolean queued(MixedPrecisionJob job) {
+    return integrations.kueue() && Workloads.queue(job) != null;
   }
 
   private static boolean sameStatus(MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {

@@ -4,6 +4,7 @@ import dev.mpj.operator.events.KubernetesEventRecorder;
 import dev.mpj.operator.gang.ClusterObserver;
 import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
+import dev.mpj.operator.queue.Integrations;
 import dev.mpj.operator.resources.JobResources;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -54,7 +55,8 @@ public final class MpjOperator implements AutoCloseable {
             progress,
             metrics,
             settings,
-            clock);
+            clock,
+            Integrations.detect(client));
     Operator operator =
         new Operator(
             o -> {

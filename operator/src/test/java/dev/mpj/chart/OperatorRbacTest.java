@@ -3,17 +3,25 @@ package dev.mpj.chart;
 import static dev.mpj.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.GangScheduler;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.PodTemplateOverlay;
+import dev.mpj.api.SchedulingPolicySpec;
 import dev.mpj.chart.OperatorPermissions.Grant;
+import dev.mpj.operator.KueueDouble;
 import dev.mpj.operator.MockCluster;
 import dev.mpj.operator.MpjOperator;
 import dev.mpj.operator.OperatorSettings;
+import dev.mpj.operator.queue.Workloads;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.scheduling.v1.PriorityClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -22,9 +30,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the real operator through every path that touches the API (sizing, a gang with a checkpoint
  * claim, a failure and gang restart, a resize, suspend and resume, an invalid spec, success, TTL
- * clean-up, leader election) and holds the requests it made against operator-permissions.yaml, from
- * which the chart renders its RBAC: every call is granted, and nothing is granted that is not
- * called.
+ * clean-up, leader election, a job queued in Kueue from admission to its Workload finished) and
+ * holds the requests it made against operator-permissions.yaml, from which the chart renders its
+ * RBAC: every call is granted, and nothing is granted that is not called.
  */
 class OperatorRbacTest {
   private static final String OPERATOR_AGENT = "mpj-operator-under-test";
@@ -43,8 +51,15 @@ class OperatorRbacTest {
               .withProgressInterval(Duration.ofSeconds(1))
               .withLeaderElection(
                   new OperatorSettings.LeaderElection("mpj-operator", MockCluster.NS));
+      // Kueue is installed: the operator finds it at start-up.
+      KueueDouble kueue = new KueueDouble(cluster);
+      cluster.installCrd("/gang/podgroups.scheduling.volcano.sh.yaml");
+      cluster.installCrd("/gang/podgroups.scheduling.x-k8s.io.yaml");
       try (MpjOperator operator = MpjOperator.start(operatorClient, settings)) {
         runToTheEnd(cluster);
+        queuedToTheEnd(cluster, kueue);
+        gangResized(cluster, "volcano-job", GangScheduler.VOLCANO);
+        gangResized(cluster, "cosched-job", GangScheduler.COSCHEDULING);
         used.addAll(
             ApiRequests.drain(
                 cluster.server(), r -> OPERATOR_AGENT.equals(r.getHeader("User-Agent"))));
@@ -102,6 +117,69 @@ class OperatorRbacTest {
     cluster.apply(broken);
     eventually(
         () -> assertThat(cluster.job("broken").getStatus().message).contains("globalBatchSize"));
+  }
+
+  /**
+   * A job in a Kueue queue: its Workload, admission on a flavor with a PriorityClass, eviction and
+   * the quota released, re-admission, success and the Workload finished.
+   */
+  private static void queuedToTheEnd(MockCluster cluster, KueueDouble kueue) {
+    kueue.flavor("default-flavor", Map.of(), List.of());
+    cluster
+        .client
+        .scheduling()
+        .v1()
+        .priorityClasses()
+        .resource(
+            new PriorityClassBuilder()
+                .withNewMetadata()
+                .withName("training")
+                .endMetadata()
+                .withValue(1000)
+                .build())
+        .create();
+    MixedPrecisionJob job = MockCluster.quickstart("queued");
+    job.getMetadata().setLabels(Map.of("kueue.x-k8s.io/queue-name", "team-a-queue"));
+    job.getSpec().template = new PodTemplateOverlay();
+    job.getSpec().template.priorityClassName = "training";
+    cluster.apply(job);
+    eventually(() -> assertThat(kueue.workload("queued-workload")).isNotNull());
+    kueue.admit("queued-workload", 2, "default-flavor");
+    eventually(() -> assertThat(cluster.pods("queued")).hasSize(2));
+    kueue.evict("queued-workload", "Preempted", "preempted");
+    eventually(
+        () ->
+            assertThat(
+                    KueueDouble.condition(
+                        kueue.workload("queued-workload"), Workloads.QUOTA_RESERVED))
+                .isEqualTo("False"));
+    kueue.admit("queued-workload", 2, "default-flavor");
+    eventually(() -> assertThat(cluster.pods("queued")).hasSize(2));
+    cluster.pods("queued").forEach(p -> cluster.markRunning(p, "10.0.0.5"));
+    eventually(
+        () -> assertThat(cluster.job("queued").getStatus().phase).isEqualTo(JobPhase.Running));
+    cluster.markExited(cluster.pods("queued").get(0), 0);
+    eventually(
+        () ->
+            assertThat(KueueDouble.condition(kueue.workload("queued-workload"), Workloads.FINISHED))
+                .isEqualTo("True"));
+  }
+
+  /** A gang-scheduled job: its PodGroup created, then its minMember changed by a resize. */
+  private static void gangResized(MockCluster cluster, String name, GangScheduler scheduler) {
+    MixedPrecisionJob job = MockCluster.quickstart(name);
+    job.getSpec().runPolicy.schedulingPolicy = new SchedulingPolicySpec();
+    job.getSpec().runPolicy.schedulingPolicy.scheduler = scheduler;
+    cluster.apply(job);
+    eventually(() -> assertThat(cluster.pods(name)).hasSize(2));
+    edit(
+        cluster,
+        name,
+        j -> {
+          j.getSpec().replicas.min = 4;
+          j.getSpec().replicas.max = 4;
+        });
+    eventually(() -> assertThat(cluster.pods(name)).hasSize(4));
   }
 
   private static void running(MockCluster cluster, MixedPrecisionJob job) {

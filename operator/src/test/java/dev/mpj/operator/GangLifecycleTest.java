@@ -211,6 +211,43 @@ class GangLifecycleTest {
   }
 
   @Test
+  void aPreemptedPodRestartsTheGangWithoutSpendingTheBackoffLimit() {
+    runningJob("digits", job -> job.getSpec().runPolicy.backoffLimit = 0);
+    cluster.markDisrupted(cluster.pods("digits").get(1), "PreemptionByScheduler", 143);
+
+    eventually(
+        () ->
+            assertThat(cluster.pods("digits"))
+                .hasSize(2)
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadata().getLabels())
+                            .containsEntry(Crd.LABEL_ATTEMPT, "2")));
+    cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.2"));
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Running));
+    MixedPrecisionJob job = cluster.job("digits");
+    assertThat(job.getStatus().restarts).isZero();
+    assertThat(job.getStatus().disruptions).isEqualTo(1);
+    assertThat(job.getStatus().restartHistory)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.reason).isEqualTo("Disrupted");
+              assertThat(r.disruption).isEqualTo("PreemptionByScheduler");
+              assertThat(r.message).contains("digits-worker-1");
+            });
+    assertThat(reasons("digits")).contains("Disrupted").doesNotContain("ReplicaFailed");
+
+    // A real failure afterwards still meets the backoff limit of 0.
+    cluster.markExited(cluster.pods("digits").get(0), 1);
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
+    assertThat(condition(cluster.job("digits"), "Failed").getReason())
+        .isEqualTo("BackoffLimitExceeded");
+  }
+
+  @Test
   void exceedingBackoffLimitFailsAndStalls() {
     runningJob("digits", job -> job.getSpec().runPolicy.backoffLimit = 1);
     cluster.markExited(cluster.pods("digits").get(0), 1);

@@ -212,6 +212,57 @@ public final class MockCluster implements AutoCloseable {
     return dispatcher.ownerReferences;
   }
 
+  /**
+   * Plays the scheduler, then the kubelet: Kubernetes disrupts the pod (the DisruptionTarget
+   * condition with {@code reason}) and the trainer exits with {@code exitCode} after SIGTERM.
+   */
+  public void markDisrupted(Pod pod, String reason, int exitCode) {
+    // One write, as the pod's end is seen: the condition is there before the pod has failed.
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(pod.getMetadata().getName())
+        .editStatus(
+            p -> {
+              p.setStatus(
+                  new PodStatusBuilder()
+                      .withPhase("Failed")
+                      .withConditions(
+                          new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                              .withType("DisruptionTarget")
+                              .withStatus("True")
+                              .withReason(reason)
+                              .withMessage("Kubernetes disrupted the pod")
+                              .build())
+                      .withContainerStatuses(
+                          new ContainerStatusBuilder()
+                              .withName("trainer")
+                              .withState(
+                                  new ContainerStateBuilder()
+                                      .withNewTerminated()
+                                      .withExitCode(exitCode)
+                                      .withReason("Error")
+                                      .withFinishedAt(java.time.Instant.now().toString())
+                                      .endTerminated()
+                                      .build())
+                              .build())
+                      .build());
+              return p;
+            });
+  }
+
+  /** Installs a CRD from the test resources (e.g. {@code /kueue/workloads.kueue.x-k8s.io.yaml}). */
+  public void installCrd(String resource) {
+    try (InputStream crd = MockCluster.class.getResourceAsStream(resource)) {
+      if (crd == null) {
+        throw new IllegalArgumentException("no test resource " + resource);
+      }
+      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The server itself, for tests that read the requests it received. */
   public KubernetesMockServer server() {
     return server;

@@ -23,6 +23,9 @@ import java.util.stream.IntStream;
  */
 public final class GangPlanner {
 
+  /** The restart reason when Kubernetes disrupted a pod (preemption, eviction, drain). */
+  public static final String DISRUPTED = "Disrupted";
+
   private GangPlanner() {}
 
   public static Verdict decide(Observation o) {
@@ -40,7 +43,9 @@ public final class GangPlanner {
       return new Verdict.Finished(deleteAt(status, policy), names(all, Replica::active));
     }
     Instant deadline = deadline(status, policy);
-    if (deadline != null && !o.now().isBefore(deadline) && !policy.suspend) {
+    // A job queued in Kueue runs only while its Workload is admitted.
+    boolean held = o.admission() != null && !o.admission().admitted();
+    if (deadline != null && !o.now().isBefore(deadline) && !policy.suspend && !held) {
       return new Verdict.Fail(
           "DeadlineExceeded",
           "the job ran longer than runPolicy.activeDeadlineSeconds ("
@@ -50,6 +55,12 @@ public final class GangPlanner {
     }
     if (policy.suspend) {
       return new Verdict.Suspend(names(all, r -> !r.deleting()));
+    }
+    if (held) {
+      return new Verdict.Suspend(
+          names(all, r -> !r.deleting()),
+          o.admission().suspendReason(),
+          o.admission().suspendMessage());
     }
 
     int attempt = Math.max(status.attempt, all.stream().mapToInt(Replica::attempt).max().orElse(0));
@@ -108,6 +119,21 @@ public final class GangPlanner {
           && r.exitCode() != null
           && r.exitCode() == TrainingHealthStatus.TRAINER_EXIT_CODE) {
         return Divergence.onUnhealthyExit(o.job(), status, attempt, r, current);
+      }
+      Optional<Replica> disrupted = disrupted(r, current);
+      if (disrupted.isPresent()) {
+        Replica d = disrupted.get();
+        String disruption = d.disruption();
+        return new Verdict.Restart(
+            attempt + 1,
+            false,
+            DISRUPTED,
+            d.failureDescription()
+                + " (Kubernetes disrupted it: "
+                + disruption
+                + "); not counted against runPolicy.backoffLimit",
+            names(current, x -> !x.deleting()),
+            disruption);
       }
       return restartOrFail(status, policy, attempt, r.failureDescription() + why, current);
     }
@@ -189,6 +215,21 @@ public final class GangPlanner {
     // A restart frees every name for the next attempt.
     return new Verdict.Restart(
         attempt + 1, true, "ReplicaFailed", what, names(current, r -> !r.deleting()));
+  }
+
+  /**
+   * The disrupted replica that explains the gang's end: the deciding one when Kubernetes disrupted
+   * it; when the decider only saw a peer fail, or was deleted without failing, the lowest disrupted
+   * rank; none when the decider failed on its own (that failure counts, whatever else happened).
+   */
+  static Optional<Replica> disrupted(Replica decider, List<Replica> current) {
+    if (decider.disrupted()) {
+      return Optional.of(decider);
+    }
+    if (decider.failed() && !decider.peerFailed()) {
+      return Optional.empty();
+    }
+    return current.stream().filter(Replica::disrupted).min(Comparator.comparing(Replica::rank));
   }
 
   /**

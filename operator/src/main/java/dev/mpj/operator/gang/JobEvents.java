@@ -40,7 +40,8 @@ public final class JobEvents {
     } else if (verdict instanceof Verdict.Suspend v) {
       if (before == null || before.phase != after.phase || !v.podsToStop().isEmpty()) {
         events.add(
-            JobEvent.normal("Suspended", "suspended; stopping " + v.podsToStop().size() + " pods"));
+            JobEvent.normal(
+                "Suspended", v.message() + "; stopping " + v.podsToStop().size() + " pods"));
       }
     } else if (verdict instanceof Verdict.Restart v) {
       if (v.failure()) {
@@ -48,6 +49,9 @@ public final class JobEvents {
       }
       if (Divergence.FALLBACK_REASON.equals(v.reason())) {
         events.add(JobEvent.warning(Divergence.FALLBACK_REASON, v.message()));
+      }
+      if (v.disrupted()) {
+        events.add(JobEvent.normal(GangPlanner.DISRUPTED, v.message()));
       }
       String from =
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
@@ -58,7 +62,9 @@ public final class JobEvents {
               "Restarting",
               (v.failure()
                       ? "restart " + after.restarts
-                      : Divergence.FALLBACK_REASON.equals(v.reason()) ? "FP32 fallback" : "resize")
+                      : Divergence.FALLBACK_REASON.equals(v.reason())
+                          ? "FP32 fallback"
+                          : v.disrupted() ? "disruption " + after.disruptions : "resize")
                   + ": attempt "
                   + v.nextAttempt()
                   + ", "

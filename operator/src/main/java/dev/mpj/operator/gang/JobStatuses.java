@@ -78,18 +78,20 @@ public final class JobStatuses {
     } else if (verdict instanceof Verdict.Suspend v) {
       s.phase = JobPhase.Suspended;
       s.readyReplicas = 0;
-      s.message =
-          "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest checkpoint";
-      c.kstatus(false, "Suspended", false, false, "Suspended", s.message);
-      c.set(SUSPENDED, true, "Suspended", s.message);
-      c.set(RUNNING, false, "Suspended", "");
-      c.set(RESTARTING, false, "Suspended", "");
+      s.message = v.message();
+      c.kstatus(false, v.reason(), false, false, v.reason(), s.message);
+      c.set(SUSPENDED, true, v.reason(), s.message);
+      c.set(RUNNING, false, v.reason(), "");
+      c.set(RESTARTING, false, v.reason(), "");
     } else if (verdict instanceof Verdict.Restart v) {
       s.phase = JobPhase.Restarting;
       s.restartHistory = history(s.restartHistory, v, now);
       s.attempt = v.nextAttempt();
       if (v.failure()) {
         s.restarts += 1;
+      }
+      if (v.disrupted()) {
+        s.disruptions += 1;
       }
       s.readyReplicas = 0;
       s.message = v.message() + "; restarting the gang as attempt " + v.nextAttempt() + fromStep(s);
@@ -214,6 +216,7 @@ public final class JobStatuses {
     restart.time = now.toString();
     restart.reason = v.reason();
     restart.message = v.message();
+    restart.disruption = v.disruption();
     history.add(restart);
     int excess = history.size() - MixedPrecisionJobStatus.RESTART_HISTORY_LIMIT;
     return excess > 0 ? new ArrayList<>(history.subList(excess, history.size())) : history;

@@ -8,7 +8,9 @@ import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +21,9 @@ import java.util.Map;
  * @param deleting the pod is being deleted (a drain, a user, or the operator itself)
  * @param trainerReason why the trainer failed, in its own words (the {@code reason} of its
  *     termination message), else null
+ * @param disruption the reason of the pod's {@code DisruptionTarget} condition when Kubernetes
+ *     disrupted it (PreemptionByScheduler, EvictionByEvictionAPI, DeletionByTaintManager,
+ *     TerminationByKubelet), else null
  */
 public record Replica(
     String name,
@@ -30,7 +35,11 @@ public record Replica(
     Integer exitCode,
     String reason,
     boolean deleting,
-    String trainerReason) {
+    String trainerReason,
+    String disruption) {
+
+  /** The pod condition Kubernetes sets on a pod it is about to disrupt. */
+  public static final String DISRUPTION_TARGET = "DisruptionTarget";
 
   /** A status message holds at most this much of a trainer's reason. */
   static final int REASON_MAX_CHARS = 1024;
@@ -47,7 +56,32 @@ public record Replica(
       Integer exitCode,
       String reason,
       boolean deleting) {
-    this(name, rank, attempt, worldSize, shape, phase, exitCode, reason, deleting, null);
+    this(name, rank, attempt, worldSize, shape, phase, exitCode, reason, deleting, null, null);
+  }
+
+  public Replica(
+      String name,
+      int rank,
+      int attempt,
+      int worldSize,
+      String shape,
+      String phase,
+      Integer exitCode,
+      String reason,
+      boolean deleting,
+      String trainerReason) {
+    this(
+        name,
+        rank,
+        attempt,
+        worldSize,
+        shape,
+        phase,
+        exitCode,
+        reason,
+        deleting,
+        trainerReason,
+        null);
   }
 
   public static Replica of(Pod pod) {
@@ -57,7 +91,9 @@ public record Replica(
     String reason = null;
     String phase = null;
     String trainerReason = null;
+    String disruption = null;
     if (pod.getStatus() != null) {
+      disruption = disruption(pod.getStatus().getConditions());
       phase = pod.getStatus().getPhase();
       reason = pod.getStatus().getReason();
       for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
@@ -82,7 +118,29 @@ public record Replica(
         exitCode,
         reason,
         pod.getMetadata().getDeletionTimestamp() != null,
-        trainerReason);
+        trainerReason,
+        disruption);
+  }
+
+  /** The reason of a true DisruptionTarget condition, or null when there is none. */
+  static String disruption(List<PodCondition> conditions) {
+    if (conditions == null) {
+      return null;
+    }
+    return conditions.stream()
+        .filter(c -> DISRUPTION_TARGET.equals(c.getType()) && "True".equals(c.getStatus()))
+        .map(
+            c ->
+                c.getReason() == null || c.getReason().isBlank()
+                    ? DISRUPTION_TARGET
+                    : c.getReason())
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Kubernetes disrupted it: the gang restarts without spending the backoff limit. */
+  public boolean disrupted() {
+    return disruption != null;
   }
 
   /**

@@ -28,16 +28,46 @@ public sealed interface Verdict {
   /** Rank 0 finished training. */
   record Succeed(String message, List<String> podsToStop) implements Verdict {}
 
-  /** spec.runPolicy.suspend: stop the gang and wait. */
-  record Suspend(List<String> podsToStop) implements Verdict {}
+  /**
+   * spec.runPolicy.suspend, or Kueue has not admitted the job (or evicted it): stop the gang and
+   * wait. {@code reason} and {@code message} say why for the Suspended condition.
+   */
+  record Suspend(List<String> podsToStop, String reason, String message) implements Verdict {
+    public Suspend(List<String> podsToStop) {
+      this(
+          podsToStop,
+          "Suspended",
+          "suspended: pods stopped; setting runPolicy.suspend to false resumes from the newest"
+              + " checkpoint");
+    }
+  }
 
   /**
    * Stop the whole gang; attempt {@code nextAttempt} starts from the newest checkpoint once the old
-   * pods are gone. Only failures count against backoffLimit; a resize does not.
+   * pods are gone. Only failures count against backoffLimit; a resize or a disruption does not.
+   *
+   * @param disruption the DisruptionTarget reason of the pod Kubernetes disrupted, when that is why
+   *     the gang restarts, else null
    */
   record Restart(
-      int nextAttempt, boolean failure, String reason, String message, List<String> podsToStop)
-      implements Verdict {}
+      int nextAttempt,
+      boolean failure,
+      String reason,
+      String message,
+      List<String> podsToStop,
+      String disruption)
+      implements Verdict {
+
+    public Restart(
+        int nextAttempt, boolean failure, String reason, String message, List<String> podsToStop) {
+      this(nextAttempt, failure, reason, message, podsToStop, null);
+    }
+
+    /** Kubernetes disrupted a pod: counted in status.disruptions, not against backoffLimit. */
+    public boolean disrupted() {
+      return disruption != null;
+    }
+  }
 
   /**
    * Pods of an earlier attempt are still there: wait until they are gone before starting the next.

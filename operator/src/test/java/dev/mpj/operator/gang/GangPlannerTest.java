@@ -139,6 +139,124 @@ class GangPlannerTest {
     assertThat(((Verdict.Restart) v).message()).contains("Evicted");
   }
 
+  private Replica disrupted(int rank, String phase, Integer exitCode, boolean deleting) {
+    return new Replica(
+        "digits-worker-" + rank,
+        rank,
+        1,
+        2,
+        shape,
+        phase,
+        exitCode,
+        null,
+        deleting,
+        null,
+        "PreemptionByScheduler");
+  }
+
+  @Test
+  void aDisruptedReplicaRestartsTheGangWithoutSpendingTheBackoffLimit() {
+    job.getSpec().runPolicy.backoffLimit = 0;
+    Verdict v =
+        decide(
+            JobPhase.Running, 1, 0, pod(0, 1, "Running", null), disrupted(1, "Failed", 143, false));
+    assertThat(v).isInstanceOf(Verdict.Restart.class);
+    Verdict.Restart r = (Verdict.Restart) v;
+    assertThat(r.failure()).isFalse();
+    assertThat(r.reason()).isEqualTo("Disrupted");
+    assertThat(r.disruption()).isEqualTo("PreemptionByScheduler");
+    assertThat(r.nextAttempt()).isEqualTo(2);
+    assertThat(r.podsToStop()).containsExactly("digits-worker-0", "digits-worker-1");
+    assertThat(r.message()).contains("digits-worker-1").contains("PreemptionByScheduler");
+  }
+
+  @Test
+  void aReplicaBeingEvictedOrOneThatSawItGoRestartsAsADisruption() {
+    job.getSpec().runPolicy.backoffLimit = 0;
+    Verdict draining =
+        decide(
+            JobPhase.Running,
+            1,
+            0,
+            pod(0, 1, "Running", null),
+            disrupted(1, "Running", null, true));
+    assertThat(((Verdict.Restart) draining).disruption()).isEqualTo("PreemptionByScheduler");
+    // Rank 0 failed first, but only because its peer was preempted.
+    Verdict peer =
+        decide(
+            JobPhase.Running,
+            1,
+            0,
+            pod(0, 1, "Failed", TrainerContract.EXIT_REPLICAS_FAILED),
+            disrupted(1, "Running", null, true));
+    assertThat(peer).isInstanceOf(Verdict.Restart.class);
+    assertThat(((Verdict.Restart) peer).disrupted()).isTrue();
+  }
+
+  @Test
+  void aFailureOfItsOwnStillCountsWhenAPeerWasDisrupted() {
+    job.getSpec().runPolicy.backoffLimit = 0;
+    Verdict v =
+        decide(JobPhase.Running, 1, 0, pod(0, 1, "Failed", 1), disrupted(1, "Running", null, true));
+    assertThat(v).isInstanceOf(Verdict.Fail.class);
+    assertThat(((Verdict.Fail) v).reason()).isEqualTo("BackoffLimitExceeded");
+  }
+
+  @Test
+  void permanentExitCodesFailAtOnceEvenWhenDisrupted() {
+    Verdict bad =
+        decide(
+            JobPhase.Running, 1, 0, disrupted(0, "Failed", 2, false), pod(1, 1, "Running", null));
+    assertThat(((Verdict.Fail) bad).reason()).isEqualTo("InvalidConfig");
+    Verdict parity =
+        decide(
+            JobPhase.Running, 1, 0, disrupted(0, "Failed", 3, false), pod(1, 1, "Running", null));
+    assertThat(((Verdict.Fail) parity).reason()).isEqualTo("PrecisionParity");
+  }
+
+  @Test
+  void theDisruptionIsReadFromATrueDisruptionTargetCondition() {
+    var preempted =
+        new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+            .withType("DisruptionTarget")
+            .withStatus("True")
+            .withReason("EvictionByEvictionAPI")
+            .build();
+    var cleared =
+        new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+            .withType("DisruptionTarget")
+            .withStatus("False")
+            .withReason("EvictionByEvictionAPI")
+            .build();
+    assertThat(Replica.disruption(List.of(preempted))).isEqualTo("EvictionByEvictionAPI");
+    assertThat(Replica.disruption(List.of(cleared))).isNull();
+    assertThat(Replica.disruption(null)).isNull();
+  }
+
+  @Test
+  void aQueuedJobWaitsForAdmissionAndStopsWhenEvicted() {
+    Verdict waiting =
+        GangPlanner.decide(
+            new Observation(
+                job, List.of(), NOW, List.of(), dev.mpj.operator.queue.Admission.NO_WORKLOAD));
+    assertThat(waiting).isInstanceOf(Verdict.Suspend.class);
+    assertThat(((Verdict.Suspend) waiting).reason()).isEqualTo("WaitingForAdmission");
+    var evicted =
+        new dev.mpj.operator.queue.Admission(
+            true, false, true, true, "Preempted", "by a higher priority", 2, List.of(), false);
+    Verdict stop =
+        GangPlanner.decide(
+            new Observation(
+                job,
+                List.of(pod(0, 1, "Running", null), pod(1, 1, "Running", null)),
+                NOW,
+                List.of(),
+                evicted));
+    assertThat(stop).isInstanceOf(Verdict.Suspend.class);
+    assertThat(stop.podsToStop()).containsExactly("digits-worker-0", "digits-worker-1");
+    assertThat(((Verdict.Suspend) stop).message()).contains("Preempted");
+  }
+
   @Test
   void aReplicaDeletedByOthersOrGoneRestartsTheGang() {
     Replica draining = new Replica("digits-worker-1", 1, 1, 2, shape, "Running", null, null, true);

@@ -75,6 +75,29 @@ class JobStatusesTest {
   }
 
   @Test
+  void disruptionsAreCountedApartFromRestartsWithTheirReason() {
+    apply(new Verdict.Restart(2, true, "ReplicaFailed", "pod x failed", List.of()), T0);
+    MixedPrecisionJobStatus s =
+        apply(
+            new Verdict.Restart(
+                3,
+                false,
+                "Disrupted",
+                "pod y failed (Kubernetes disrupted it: PreemptionByScheduler)",
+                List.of(),
+                "PreemptionByScheduler"),
+            T0.plusSeconds(5));
+    assertThat(s.restarts).isEqualTo(1);
+    assertThat(s.disruptions).isEqualTo(1);
+    assertThat(s.attempt).isEqualTo(3);
+    assertThat(s.restartHistory)
+        .extracting(r -> r.reason, r -> r.disruption)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("ReplicaFailed", null),
+            org.assertj.core.groups.Tuple.tuple("Disrupted", "PreemptionByScheduler"));
+  }
+
+  @Test
   void eachRestartIsKeptWithItsReasonTheLastTenOnly() {
     for (int attempt = 1; attempt <= 12; attempt++) {
       apply(
