@@ -131,7 +131,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
         row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
       }
       row(
-          "checkpoint, loop idle (SHA-256, fsync, renames, latest)",
+          "checkpoint, loop idle (CRC32C, fsync, renames, latest)",
           bytes,
           TrainerBench.median(alone),
           diskSeconds);

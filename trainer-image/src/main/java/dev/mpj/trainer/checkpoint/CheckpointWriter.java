@@ -151,12 +151,12 @@ public final class CheckpointWriter implements AutoCloseable {
     SafetensorsFile.Written optimizer =
         SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
     Map<String, String> files = new LinkedHashMap<>();
-    files.put(MODEL, model.sha256());
-    files.put(OPTIMIZER, optimizer.sha256());
+    files.put(MODEL, model.crc32c());
+    files.put(OPTIMIZER, optimizer.crc32c());
     CheckpointState s = snapshot.state();
     CheckpointState state =
         new CheckpointState(
-            s.format(),
+            CheckpointState.FORMAT,
             s.step(),
             s.skippedSteps(),
             s.optimizerUpdates(),
