@@ -24,7 +24,8 @@ import java.util.concurrent.Future;
  * into {@code .tmp-step-N/}, every file and the folder are forced to the disk, the folder is
  * renamed to {@code step-NNNNNNNN/}, and then {@code latest} is replaced (temporary file, rename)
  * to name it. A crash at any point leaves either the previous checkpoint or the new one complete;
- * the reader never trusts a folder whose checksums do not match its state.json.
+ * the reader never trusts a folder whose checksums do not match its state.json. The writer thread
+ * runs at the lowest CPU and I/O priority ({@link WriterPriority}): it takes what the loop leaves.
  */
 public final class CheckpointWriter implements AutoCloseable {
   public static final String LATEST = "latest";
@@ -38,6 +39,7 @@ public final class CheckpointWriter implements AutoCloseable {
   private final List<WriteReport> finished = new ArrayList<>();
   private Future<WriteReport> inFlight;
   private volatile Published lastPublished;
+  private final Future<String> priority;
 
   /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
   public record Published(long step, Instant time, Path path) {}
@@ -46,6 +48,13 @@ public final class CheckpointWriter implements AutoCloseable {
   public record WriteReport(long step, long bytes, double writeSeconds) {}
 
   public CheckpointWriter(Path folder, int keep) throws IOException {
+    this(folder, keep, true);
+  }
+
+  /**
+   * @param lowerPriority false keeps the writer at normal priority (the benchmark compares both)
+   */
+  public CheckpointWriter(Path folder, int keep, boolean lowerPriority) throws IOException {
     this.folder = folder;
     this.keep = keep;
     Files.createDirectories(folder);
@@ -62,6 +71,21 @@ public final class CheckpointWriter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // First task of the thread: later writes run at its lowered priority.
+    this.priority =
+        thread.submit(lowerPriority ? WriterPriority::lowerCurrentThread : () -> "normal priority");
+  }
+
+  /** The writer thread's priority, as lowered when it started (for the log). */
+  public String priority() {
+    try {
+      return priority.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown (interrupted)";
+    } catch (ExecutionException e) {
+      return "normal priority (" + e.getCause() + ")";
+    }
   }
 
   public Path folder() {
