@@ -138,7 +138,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
           diskSeconds);
 
       // 2. Overhead: blocks of steps without a checkpoint, with one written by a writer at the
-      // lowest priority (what the trainer does), and with one at normal priority, in turn.
+      // lowest priority, and with one at normal priority (what the trainer does), in turn.
       double[] off = new double[blocks];
       double[] on = new double[blocks];
       double[] onNormal = new double[blocks];
@@ -146,8 +146,8 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       double[] waited = new double[1];
       List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
       String priority;
-      try (CheckpointWriter writer = new CheckpointWriter(folder, 2);
-          CheckpointWriter normal = new CheckpointWriter(folder, 2, false)) {
+      try (CheckpointWriter writer = new CheckpointWriter(folder, 2, true);
+          CheckpointWriter normal = new CheckpointWriter(folder, 2)) {
         priority = writer.priority();
         for (int b = 0; b < blocks; b++) {
           long t0 = System.nanoTime();
@@ -174,7 +174,7 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       System.out.println();
       System.out.printf(
           Locale.ROOT,
-          "step time, %d rounds of 3 blocks of %d steps each (off, on, on at normal priority; mean"
+          "step time, %d rounds of 3 blocks of %d steps each (off, on at lowest priority, on at normal priority; mean"
               + " of blocks, median in brackets); writer thread: %s%n",
           blocks,
           interval,
@@ -192,16 +192,16 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
           100 * (meanOn - meanOff) / meanOff);
       System.out.printf(
           Locale.ROOT,
-          "| on, one checkpoint every %d steps, writer at normal priority | %.1f (%.1f) | %+.1f %% |%n",
+          "| on, one checkpoint every %d steps, writer at normal priority (the trainer's) | %.1f (%.1f) | %+.1f %% |%n",
           interval,
           meanNormal * 1e3,
           TrainerBench.median(onNormal) * 1e3,
           100 * (meanNormal - meanOff) / meanOff);
-      double perCheckpoint = (meanOn - meanOff) * interval;
+      double perCheckpoint = (meanNormal - meanOff) * interval;
       int defaultInterval = new CheckpointSpec().intervalSteps;
       System.out.printf(
           Locale.ROOT,
-          "| projected: one every %d steps (the default), lowest priority: %.3f s extra per"
+          "| projected: one every %d steps (the default), normal priority: %.3f s extra per"
               + " checkpoint over %d steps | | %+.1f %% |%n",
           defaultInterval,
           perCheckpoint,

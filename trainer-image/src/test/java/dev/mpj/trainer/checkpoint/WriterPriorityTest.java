@@ -42,12 +42,12 @@ class WriterPriorityTest {
   }
 
   @Test
-  void theCheckpointWriterLowersItsThreadOnly(@TempDir Path dir) throws Exception {
+  void theCheckpointWriterLowersItsThreadOnlyWhenAsked(@TempDir Path dir) throws Exception {
     assumeTrue(Files.exists(Path.of("/proc/thread-self")), "Linux only");
-    try (CheckpointWriter writer = new CheckpointWriter(dir, 1)) {
+    try (CheckpointWriter writer = new CheckpointWriter(dir, 1, true)) {
       assertThat(writer.priority()).startsWith("nice 19");
     }
-    try (CheckpointWriter writer = new CheckpointWriter(dir, 1, false)) {
+    try (CheckpointWriter writer = new CheckpointWriter(dir, 1)) {
       assertThat(writer.priority()).isEqualTo("normal priority");
     }
   }
