@@ -1,5 +1,6 @@
 package dev.mpj.trainer.bench;
 
+import dev.mpj.api.CheckpointSpec;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
 import dev.mpj.trainer.checkpoint.ModelConfigHash;
 import dev.mpj.trainer.checkpoint.SafetensorsFile;
@@ -131,34 +132,33 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
         row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
       }
       row(
-          "checkpoint, loop idle (SHA-256, fsync, renames, latest)",
+          "checkpoint, loop idle (CRC32C, fsync, renames, latest)",
           bytes,
           TrainerBench.median(alone),
           diskSeconds);
 
-      // 2. Overhead: blocks of steps with and without one background checkpoint.
+      // 2. Overhead: blocks of steps without a checkpoint, with one written by a writer at the
+      // lowest priority, and with one at normal priority (what the trainer does), in turn.
       double[] off = new double[blocks];
       double[] on = new double[blocks];
-      double snapshot = 0;
-      double waited = 0;
+      double[] onNormal = new double[blocks];
+      double[] snapshot = new double[1];
+      double[] waited = new double[1];
       List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
-      try (CheckpointWriter writer = new CheckpointWriter(folder, 2)) {
+      String priority;
+      try (CheckpointWriter writer = new CheckpointWriter(folder, 2, true);
+          CheckpointWriter normal = new CheckpointWriter(folder, 2)) {
+        priority = writer.priority();
         for (int b = 0; b < blocks; b++) {
           long t0 = System.nanoTime();
           for (int i = 0; i < interval; i++) {
             session.runStep();
           }
           off[b] = (System.nanoTime() - t0) / 1e9 / interval;
-          t0 = System.nanoTime();
-          Snapshot s = Snapshot.of(session, hash);
-          snapshot += (System.nanoTime() - t0) / 1e9;
-          waited += writer.submit(s);
-          for (int i = 0; i < interval; i++) {
-            session.runStep();
-          }
-          waited += writer.await();
-          on[b] = (System.nanoTime() - t0) / 1e9 / interval;
+          on[b] = blockWithCheckpoint(session, hash, writer, snapshot, waited);
           writes.addAll(writer.drainFinished());
+          onNormal[b] = blockWithCheckpoint(session, hash, normal, new double[1], new double[1]);
+          normal.drainFinished();
         }
       }
       for (CheckpointWriter.WriteReport w : writes) {
@@ -170,34 +170,73 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       }
       double meanOff = mean(off);
       double meanOn = mean(on);
+      double meanNormal = mean(onNormal);
       System.out.println();
       System.out.printf(
           Locale.ROOT,
-          "step time, %d blocks of %d steps each, alternating (mean of blocks; median in brackets)%n",
+          "step time, %d rounds of 3 blocks of %d steps each (off, on at lowest priority, on at normal priority; mean"
+              + " of blocks, median in brackets); writer thread: %s%n",
           blocks,
-          interval);
+          interval,
+          priority);
       System.out.println("| checkpointing | ms per step | overhead |");
       System.out.println("|---|---:|---:|");
       System.out.printf(
           Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
       System.out.printf(
           Locale.ROOT,
-          "| on, one checkpoint every %d steps | %.1f (%.1f) | %+.1f %% |%n",
+          "| on, one checkpoint every %d steps, writer at lowest priority | %.1f (%.1f) | %+.1f %% |%n",
           interval,
           meanOn * 1e3,
           TrainerBench.median(on) * 1e3,
           100 * (meanOn - meanOff) / meanOff);
       System.out.printf(
           Locale.ROOT,
+          "| on, one checkpoint every %d steps, writer at normal priority (the trainer's) | %.1f (%.1f) | %+.1f %% |%n",
+          interval,
+          meanNormal * 1e3,
+          TrainerBench.median(onNormal) * 1e3,
+          100 * (meanNormal - meanOff) / meanOff);
+      double perCheckpoint = (meanNormal - meanOff) * interval;
+      int defaultInterval = new CheckpointSpec().intervalSteps;
+      System.out.printf(
+          Locale.ROOT,
+          "| projected: one every %d steps (the default), normal priority: %.3f s extra per"
+              + " checkpoint over %d steps | | %+.1f %% |%n",
+          defaultInterval,
+          perCheckpoint,
+          defaultInterval,
+          100 * perCheckpoint / (defaultInterval * meanOff));
+      System.out.printf(
+          Locale.ROOT,
           "per checkpoint: snapshot into host memory %.3f s on the loop, loop waited for the writer %.3f s%n",
-          snapshot / blocks,
-          waited / blocks);
+          snapshot[0] / blocks,
+          waited[0] / blocks);
     } finally {
       if (dir == null) {
         CheckpointWriter.deleteTree(folder);
       }
     }
     return 0;
+  }
+
+  /** Seconds per step of {@code interval} steps after a snapshot handed to {@code writer}. */
+  private double blockWithCheckpoint(
+      TrainingSession session,
+      String hash,
+      CheckpointWriter writer,
+      double[] snapshotSeconds,
+      double[] waitedSeconds)
+      throws IOException {
+    long t0 = System.nanoTime();
+    Snapshot s = Snapshot.of(session, hash);
+    snapshotSeconds[0] += (System.nanoTime() - t0) / 1e9;
+    waitedSeconds[0] += writer.submit(s);
+    for (int i = 0; i < interval; i++) {
+      session.runStep();
+    }
+    waitedSeconds[0] += writer.await();
+    return (System.nanoTime() - t0) / 1e9 / interval;
   }
 
   private static void row(String what, long bytes, double seconds, double diskSeconds) {

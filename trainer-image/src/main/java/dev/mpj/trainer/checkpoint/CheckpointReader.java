@@ -6,15 +6,18 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Finds the newest checkpoint that is whole: state.json parses and every file it lists is there
- * with the SHA-256 it records. A damaged one (bad checksum, truncated or missing file) is reported
- * and the previous one tried. Reading changes nothing on disk.
+ * with the checksum it records (CRC32C; SHA-256 in format 1). A damaged one (bad checksum,
+ * truncated or missing file) is reported and the previous one tried. Reading changes nothing on
+ * disk.
  */
 public final class CheckpointReader {
   private static final Pattern STEP_FOLDER = Pattern.compile("step-(\\d{8,})");
@@ -89,33 +92,45 @@ public final class CheckpointReader {
       throw new DamagedCheckpointException(
           CheckpointState.FILE + " lists no checksums for the tensor files");
     }
+    String algorithm;
+    try {
+      algorithm = Checksums.algorithm(state.format());
+    } catch (IllegalArgumentException e) {
+      throw new DamagedCheckpointException(CheckpointState.FILE + ": " + e.getMessage());
+    }
+    Map<String, byte[]> contents = new HashMap<>();
     for (var file : state.files().entrySet()) {
       Path path = checkpoint.resolve(file.getKey());
       if (!Files.isRegularFile(path)) {
         throw new DamagedCheckpointException(file.getKey() + " is missing");
       }
-      String actual;
+      byte[] bytes;
       try {
-        actual = Checksums.sha256(path);
+        bytes = Files.readAllBytes(path); // read once: checked, then parsed
       } catch (IOException e) {
         throw new DamagedCheckpointException(file.getKey() + " cannot be read: " + e.getMessage());
       }
+      String actual = Checksums.of(state.format(), bytes);
       if (!actual.equals(file.getValue())) {
         throw new DamagedCheckpointException(
             file.getKey()
-                + ": SHA-256 "
+                + ": "
+                + algorithm
+                + " "
                 + actual
                 + " differs from "
                 + file.getValue()
                 + " in state.json");
       }
+      contents.put(file.getKey(), bytes);
     }
     try {
       return new Loaded(
           checkpoint,
           state,
-          SafetensorsFile.read(checkpoint.resolve(CheckpointWriter.MODEL)),
-          SafetensorsFile.read(checkpoint.resolve(CheckpointWriter.OPTIMIZER)));
+          SafetensorsFile.parse(CheckpointWriter.MODEL, contents.get(CheckpointWriter.MODEL)),
+          SafetensorsFile.parse(
+              CheckpointWriter.OPTIMIZER, contents.get(CheckpointWriter.OPTIMIZER)));
     } catch (IOException | RuntimeException e) {
       throw new DamagedCheckpointException("unreadable tensors: " + e.getMessage());
     }

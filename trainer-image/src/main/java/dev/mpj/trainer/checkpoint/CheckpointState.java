@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * state.json: everything besides the tensors that a resumed run needs to continue as if it had
- * never stopped, and the SHA-256 of every other file of the checkpoint.
+ * never stopped, and the checksum of every other file of the checkpoint.
  *
+ * @param format 2: the files' checksums are CRC32C; 1 (written before): SHA-256. Both are read.
  * @param step optimizer step attempts done (skipped ones included); the next step is {@code step +
  *     1}
  * @param skippedSteps steps skipped for inf/NaN gradients so far
@@ -21,7 +22,7 @@ import java.util.Map;
  * @param precision fp32 or fp16-mixed
  * @param modelConfigSha256 hash of what fixes the tensors' names and shapes (see {@link
  *     ModelConfigHash})
- * @param files SHA-256 (hex) of each file of the checkpoint by name
+ * @param files the checksum (hex) of each file of the checkpoint by name, as {@code format} says
  */
 public record CheckpointState(
     int format,
@@ -37,7 +38,7 @@ public record CheckpointState(
     Map<String, String> files) {
 
   public static final String FILE = "state.json";
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)

@@ -38,6 +38,7 @@ public final class CheckpointWriter implements AutoCloseable {
   private final List<WriteReport> finished = new ArrayList<>();
   private Future<WriteReport> inFlight;
   private volatile Published lastPublished;
+  private final Future<String> priority;
 
   /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
   public record Published(long step, Instant time, Path path) {}
@@ -46,6 +47,16 @@ public final class CheckpointWriter implements AutoCloseable {
   public record WriteReport(long step, long bytes, double writeSeconds) {}
 
   public CheckpointWriter(Path folder, int keep) throws IOException {
+    this(folder, keep, false);
+  }
+
+  /**
+   * @param lowerPriority true runs the writer at the lowest CPU and I/O priority. Not the default:
+   *     on a machine whose cores the loop keeps busy the writer then gets almost no CPU, and a
+   *     checkpoint is published only when the loop next waits for it (ResumeAfterKillTest found no
+   *     checkpoint published when it killed the trainer). The benchmark compares both.
+   */
+  public CheckpointWriter(Path folder, int keep, boolean lowerPriority) throws IOException {
     this.folder = folder;
     this.keep = keep;
     Files.createDirectories(folder);
@@ -62,6 +73,21 @@ public final class CheckpointWriter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    // First task of the thread: later writes run at its lowered priority.
+    this.priority =
+        thread.submit(lowerPriority ? WriterPriority::lowerCurrentThread : () -> "normal priority");
+  }
+
+  /** The writer thread's priority, as lowered when it started (for the log). */
+  public String priority() {
+    try {
+      return priority.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown (interrupted)";
+    } catch (ExecutionException e) {
+      return "normal priority (" + e.getCause() + ")";
+    }
   }
 
   public Path folder() {
@@ -151,12 +177,12 @@ public final class CheckpointWriter implements AutoCloseable {
     SafetensorsFile.Written optimizer =
         SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
     Map<String, String> files = new LinkedHashMap<>();
-    files.put(MODEL, model.sha256());
-    files.put(OPTIMIZER, optimizer.sha256());
+    files.put(MODEL, model.crc32c());
+    files.put(OPTIMIZER, optimizer.crc32c());
     CheckpointState s = snapshot.state();
     CheckpointState state =
         new CheckpointState(
-            s.format(),
+            CheckpointState.FORMAT,
             s.step(),
             s.skippedSteps(),
             s.optimizerUpdates(),

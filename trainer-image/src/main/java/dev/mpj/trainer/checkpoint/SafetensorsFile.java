@@ -10,13 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The safetensors format (huggingface/safetensors): 8-byte little-endian header length, a JSON
@@ -48,11 +47,25 @@ public final class SafetensorsFile {
     }
   }
 
-  /** What {@link #write} wrote: the file's size and SHA-256 (hex). */
-  public record Written(long bytes, String sha256) {}
+  /** What {@link #write} wrote: the file's size and CRC32C (hex, as state.json format 2 has it). */
+  public record Written(long bytes, String crc32c) {}
 
-  /** Writes the tensors to {@code file} (a new file) and forces them to the disk. */
+  /** Bytes per write: large enough for the disk's full speed, small enough to keep in memory. */
+  static final int WRITE_BYTES = 8 << 20;
+
+  /**
+   * A direct buffer per writing thread, reused: the one copy out of the Java heap that the kernel
+   * needs (FileChannel would otherwise make it into a temporary buffer as large as each tensor).
+   */
+  private static final ThreadLocal<ByteBuffer> STAGING =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_BYTES));
+
+  /**
+   * Writes the tensors to {@code file} (a new file) in {@link #WRITE_BYTES} writes and forces them
+   * to the disk. The CRC32C is taken from the bytes as they go out, not by reading the file back.
+   */
   public static Written write(Path file, List<Tensor> tensors) throws IOException {
+    ByteBuffer staging = STAGING.get();
     Map<String, Object> header = new LinkedHashMap<>();
     long offset = 0;
     for (Tensor t : tensors) {
@@ -71,20 +84,34 @@ public final class SafetensorsFile {
     while (head.hasRemaining()) {
       head.put((byte) ' ');
     }
-    head.flip();
+    CRC32C crc = new CRC32C();
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      // The checksum is taken from the bytes in memory as they go out, not by reading the file
-      // back.
-      MessageDigest digest = Checksums.newDigest();
-      digest.update(head.array());
-      writeFully(channel, head);
+      staging.clear();
+      append(channel, staging, crc, head.array());
       for (Tensor t : tensors) {
-        digest.update(t.data());
-        writeFully(channel, ByteBuffer.wrap(t.data()));
+        append(channel, staging, crc, t.data());
       }
+      staging.flip();
+      writeFully(channel, staging);
       channel.force(true);
-      return new Written(8L + padded + offset, HexFormat.of().formatHex(digest.digest()));
+      return new Written(8L + padded + offset, Checksums.hex(crc));
+    }
+  }
+
+  /** Copies {@code bytes} into {@code staging}, writing it out each time it fills. */
+  private static void append(FileChannel channel, ByteBuffer staging, CRC32C crc, byte[] bytes)
+      throws IOException {
+    crc.update(bytes);
+    for (int at = 0; at < bytes.length; ) {
+      int length = Math.min(staging.remaining(), bytes.length - at);
+      staging.put(bytes, at, length);
+      at += length;
+      if (!staging.hasRemaining()) {
+        staging.flip();
+        writeFully(channel, staging);
+        staging.clear();
+      }
     }
   }
 
@@ -93,19 +120,18 @@ public final class SafetensorsFile {
    * file.
    */
   public static List<Tensor> read(Path file) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
+    return parse(file.getFileName().toString(), Files.readAllBytes(file));
+  }
+
+  /** The tensors of a file's bytes ({@code name} for messages); throws when malformed. */
+  static List<Tensor> parse(String name, byte[] bytes) throws IOException {
     if (bytes.length < 8) {
-      throw new IOException(file.getFileName() + ": truncated (" + bytes.length + " bytes)");
+      throw new IOException(name + ": truncated (" + bytes.length + " bytes)");
     }
     long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 2 || 8 + headerLength > bytes.length) {
       throw new IOException(
-          file.getFileName()
-              + ": header length "
-              + headerLength
-              + " does not fit in "
-              + bytes.length
-              + " bytes");
+          name + ": header length " + headerLength + " does not fit in " + bytes.length + " bytes");
     }
     JsonNode header =
         JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
@@ -119,12 +145,7 @@ public final class SafetensorsFile {
       JsonNode entry = e.getValue();
       if (!"F32".equals(entry.path("dtype").asText())) {
         throw new IOException(
-            file.getFileName()
-                + ": "
-                + e.getKey()
-                + " is "
-                + entry.path("dtype").asText()
-                + ", not F32");
+            name + ": " + e.getKey() + " is " + entry.path("dtype").asText() + ", not F32");
       }
       long[] shape = new long[entry.path("shape").size()];
       for (int i = 0; i < shape.length; i++) {
@@ -133,8 +154,7 @@ public final class SafetensorsFile {
       long begin = entry.path("data_offsets").path(0).asLong(-1);
       long end = entry.path("data_offsets").path(1).asLong(-1);
       if (begin < 0 || end < begin || dataStart + end > bytes.length) {
-        throw new IOException(
-            file.getFileName() + ": " + e.getKey() + " lies outside the file (truncated?)");
+        throw new IOException(name + ": " + e.getKey() + " lies outside the file (truncated?)");
       }
       byte[] data = new byte[(int) (end - begin)];
       System.arraycopy(bytes, dataStart + (int) begin, data, 0, data.length);

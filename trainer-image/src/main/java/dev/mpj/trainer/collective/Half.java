@@ -66,6 +66,33 @@ public final class Half {
     return sign | ((abs + ((15 - 127) << 23) + 0xfff + odd) >>> 13);
   }
 
+  /** dst[i] = the float value of the half src[i], for i below {@code n}: one table load each. */
+  public static void toFloat(short[] src, float[] dst, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[i] = TO_FLOAT[src[i] & 0xffff];
+    }
+  }
+
+  /**
+   * dst[i] = the half nearest to src[i], ties to even, for i below {@code n}: the same bits as
+   * {@link #fromFloat(float)}, but every case is computed and the answer selected, so the loop has
+   * no data-dependent branch (selects compile to conditional moves).
+   */
+  public static void fromFloat(float[] src, short[] dst, int n) {
+    for (int i = 0; i < n; i++) {
+      int x = Float.floatToRawIntBits(src[i]);
+      int abs = x & 0x7fffffff;
+      int normal = (abs + ((15 - 127) << 23) + 0xfff + ((abs >>> 13) & 1)) >>> 13;
+      int subnormal =
+          Float.floatToRawIntBits(Float.intBitsToFloat(abs & 0x3fffffff) + SUBNORMAL_MAGIC)
+              - SUBNORMAL_MAGIC_BITS;
+      int special = abs > 0x7f800000 ? 0x7e00 | ((abs >>> 13) & 0x3ff) : 0x7c00;
+      int magnitude = abs < 0x38800000 ? subnormal : normal;
+      magnitude = abs >= 0x477ff000 ? special : magnitude;
+      dst[i] = (short) (((x >>> 16) & 0x8000) | magnitude);
+    }
+  }
+
   /** True when the half with these bits is infinite or NaN. */
   public static boolean isNonFinite(int bits) {
     return (bits & 0x7c00) == 0x7c00;

@@ -23,6 +23,7 @@ final class RingAllReduce {
   private final int rank;
   private final int worldSize;
   private ByteBuffer scratch = ByteBuffer.allocateDirect(0);
+  private final ChunkReducer reducer = new ChunkReducer();
 
   RingAllReduce(RingLinks links, int rank, int worldSize) {
     this.links = links;
@@ -86,7 +87,7 @@ final class RingAllReduce {
   }
 
   /** data[i] = (in[i] + data[i]) / divisor for {@code count} elements, accumulating in FP32. */
-  static void add(
+  void add(
       ElementType type,
       ByteBuffer data,
       int dataOffset,
@@ -94,32 +95,6 @@ final class RingAllReduce {
       int inOffset,
       int count,
       int divisor) {
-    if (type == ElementType.FP32) {
-      if (divisor == 1) {
-        for (int i = 0; i < count; i++) {
-          int at = dataOffset + 4 * i;
-          data.putFloat(at, in.getFloat(inOffset + 4 * i) + data.getFloat(at));
-        }
-      } else {
-        for (int i = 0; i < count; i++) {
-          int at = dataOffset + 4 * i;
-          data.putFloat(at, (in.getFloat(inOffset + 4 * i) + data.getFloat(at)) / divisor);
-        }
-      }
-    } else {
-      if (divisor == 1) {
-        for (int i = 0; i < count; i++) {
-          int at = dataOffset + 2 * i;
-          float sum = Half.toFloat(in.getShort(inOffset + 2 * i)) + Half.toFloat(data.getShort(at));
-          data.putShort(at, (short) Half.fromFloat(sum));
-        }
-      } else {
-        for (int i = 0; i < count; i++) {
-          int at = dataOffset + 2 * i;
-          float sum = Half.toFloat(in.getShort(inOffset + 2 * i)) + Half.toFloat(data.getShort(at));
-          data.putShort(at, (short) Half.fromFloat(sum / divisor));
-        }
-      }
-    }
+    reducer.add(type, data, dataOffset, in, inOffset, count, divisor);
   }
 }

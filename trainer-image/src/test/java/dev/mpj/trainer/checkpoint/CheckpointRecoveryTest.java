@@ -88,7 +88,7 @@ class CheckpointRecoveryTest {
     assertThat(train(32)).as(stderr).isZero();
     assertThat(stderr)
         .contains(
-            "checkpoint step-00000030 is damaged (model.safetensors: SHA-256",
+            "checkpoint step-00000030 is damaged (model.safetensors: CRC32C",
             "resuming from checkpoint step-00000020");
     assertResumedFrom20AndRewroteStep30();
   }
@@ -102,7 +102,7 @@ class CheckpointRecoveryTest {
     assertThat(train(32)).as(stderr).isZero();
     assertThat(stderr)
         .contains(
-            "checkpoint step-00000030 is damaged (optimizer.safetensors: SHA-256",
+            "checkpoint step-00000030 is damaged (optimizer.safetensors: CRC32C",
             "resuming from checkpoint step-00000020");
     assertResumedFrom20AndRewroteStep30();
   }

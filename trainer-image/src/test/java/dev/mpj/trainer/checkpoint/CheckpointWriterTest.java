@@ -3,10 +3,12 @@ package dev.mpj.trainer.checkpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,5 +94,91 @@ class CheckpointWriterTest {
         .singleElement()
         .asString()
         .contains("step-00000020", "optimizer.safetensors is missing");
+  }
+
+  @Test
+  void writesFormat2WithTheCrc32cOfEachFileAsTheBytesOnDisk() throws IOException {
+    CheckpointWriter.write(dir, snapshot(10), 3);
+    Path folder = dir.resolve("step-00000010");
+    CheckpointState state =
+        CheckpointState.parse(Files.readAllBytes(folder.resolve(CheckpointState.FILE)));
+    assertThat(state.format()).isEqualTo(2);
+    for (String file : List.of(CheckpointWriter.MODEL, CheckpointWriter.OPTIMIZER)) {
+      CRC32C crc = new CRC32C();
+      crc.update(Files.readAllBytes(folder.resolve(file)));
+      assertThat(state.files().get(file)).isEqualTo(String.format("%08x", crc.getValue()));
+    }
+  }
+
+  @Test
+  void aFlippedBitIsCaughtByTheCrc32c() throws IOException {
+    CheckpointWriter.write(dir, snapshot(10), 3);
+    CheckpointWriter.write(dir, snapshot(20), 3);
+    Path model = dir.resolve("step-00000020").resolve(CheckpointWriter.MODEL);
+    byte[] bytes = Files.readAllBytes(model);
+    bytes[bytes.length - 3] ^= 0x01;
+    Files.write(model, bytes);
+    List<String> reports = new ArrayList<>();
+    assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
+    assertThat(reports)
+        .singleElement()
+        .asString()
+        .contains("step-00000020", "model.safetensors: CRC32C", "differs");
+  }
+
+  /**
+   * A checkpoint as trainers before format 2 wrote it: the same files, state.json with {@code
+   * "format" : 1} and the SHA-256 of each file.
+   */
+  private Path writeFormat1(long step) throws IOException {
+    Snapshot s = snapshot(step);
+    Path folder = Files.createDirectories(dir.resolve(CheckpointWriter.folderName(step)));
+    SafetensorsFile.write(folder.resolve(CheckpointWriter.MODEL), s.model());
+    SafetensorsFile.write(folder.resolve(CheckpointWriter.OPTIMIZER), s.optimizer());
+    String json =
+        new String(s.state().toJson(), StandardCharsets.UTF_8)
+            .replaceFirst("\"format\" : 2", "\"format\" : 1")
+            .replace(
+                "\"files\" : null",
+                "\"files\" : {\"model.safetensors\" : \""
+                    + Checksums.sha256(folder.resolve(CheckpointWriter.MODEL))
+                    + "\", \"optimizer.safetensors\" : \""
+                    + Checksums.sha256(folder.resolve(CheckpointWriter.OPTIMIZER))
+                    + "\"}");
+    assertThat(json).contains("\"format\" : 1", "model.safetensors");
+    Files.writeString(folder.resolve(CheckpointState.FILE), json);
+    return folder;
+  }
+
+  @Test
+  void aFormat1CheckpointWithSha256LoadsAndItsDamageIsStillCaught() throws IOException {
+    writeFormat1(10);
+    CheckpointReader.Loaded loaded = CheckpointReader.newestWhole(dir, m -> {});
+    assertThat(loaded.state().format()).isEqualTo(1);
+    assertThat(loaded.state().step()).isEqualTo(10);
+    assertThat(loaded.model().get(0).data()).isEqualTo(snapshot(10).model().get(0).data());
+
+    Path damaged = writeFormat1(20).resolve(CheckpointWriter.OPTIMIZER);
+    byte[] bytes = Files.readAllBytes(damaged);
+    bytes[bytes.length - 1] ^= 0x40;
+    Files.write(damaged, bytes);
+    List<String> reports = new ArrayList<>();
+    assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
+    assertThat(reports)
+        .singleElement()
+        .asString()
+        .contains("step-00000020", "optimizer.safetensors: SHA-256", "differs");
+  }
+
+  @Test
+  void aFormatThisTrainerDoesNotKnowIsSkippedWithTheReason() throws IOException {
+    CheckpointWriter.write(dir, snapshot(10), 3);
+    CheckpointWriter.write(dir, snapshot(20), 3);
+    Path state = dir.resolve("step-00000020").resolve(CheckpointState.FILE);
+    Files.writeString(
+        state, Files.readString(state).replaceFirst("\"format\" : 2", "\"format\" : 3"));
+    List<String> reports = new ArrayList<>();
+    assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
+    assertThat(reports).singleElement().asString().contains("step-00000020", "format 3");
   }
 }

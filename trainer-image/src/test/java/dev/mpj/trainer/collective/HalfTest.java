@@ -44,6 +44,63 @@ class HalfTest {
   }
 
   @Test
+  void theArrayConversionsGiveTheScalarBitsForEveryHalfAndItsRoundingNeighbours() {
+    // Every half, every midpoint between neighbours and the floats either side of it, all signs.
+    float[] floats = new float[1 << 18];
+    short[] halves = new short[1 << 16];
+    for (int bits = 0; bits < 1 << 16; bits++) {
+      halves[bits] = (short) bits;
+      float value = Half.toFloat(bits);
+      float next = Half.toFloat((bits & 0x7fff) == 0x7c00 ? bits : bits + 1);
+      float middle = (float) ((value + (double) next) / 2);
+      floats[4 * bits] = value;
+      floats[4 * bits + 1] = middle;
+      floats[4 * bits + 2] = Math.nextDown(middle);
+      floats[4 * bits + 3] = Math.nextUp(middle);
+    }
+    float[] decoded = new float[halves.length];
+    Half.toFloat(halves, decoded, halves.length);
+    for (int bits = 0; bits < 1 << 16; bits++) {
+      assertThat(Float.floatToRawIntBits(decoded[bits]))
+          .as("bits %04x", bits)
+          .isEqualTo(Float.floatToRawIntBits(Half.toFloat(bits)));
+    }
+    assertArrayRoundingIsScalar(floats);
+  }
+
+  @Test
+  void theArrayRoundingGivesTheScalarBitsAcrossAllFloatBitPatterns() {
+    // Every 251st bit pattern (17 million: every exponent, NaN payloads, subnormals), then random.
+    float[] floats = new float[1 << 16];
+    int filled = 0;
+    for (long bits = 0; bits <= 0xffffffffL; bits += 251) {
+      floats[filled++] = Float.intBitsToFloat((int) bits);
+      if (filled == floats.length) {
+        assertArrayRoundingIsScalar(floats);
+        filled = 0;
+      }
+    }
+    SplittableRandom random = new SplittableRandom(11);
+    for (int i = 0; i < floats.length; i++) {
+      floats[i] = Float.intBitsToFloat(random.nextInt());
+    }
+    assertArrayRoundingIsScalar(floats);
+  }
+
+  private static void assertArrayRoundingIsScalar(float[] floats) {
+    short[] rounded = new short[floats.length];
+    Half.fromFloat(floats, rounded, floats.length);
+    for (int i = 0; i < floats.length; i++) {
+      int expected = Half.fromFloat(floats[i]);
+      if ((rounded[i] & 0xffff) != expected) {
+        assertThat(rounded[i] & 0xffff)
+            .as("float bits %08x", Float.floatToRawIntBits(floats[i]))
+            .isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void midpointsBetweenNeighboursRoundToEvenAndNeighboursOfMidpointsToNearest() {
     for (int bits = 0; bits < 0x7bff; bits++) { // every pair of adjacent finite non-negative halves
       float low = Half.toFloat(bits);
