@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,12 +60,17 @@ public final class MockCluster implements AutoCloseable {
   }
 
   public static MockCluster start() {
+    return start(dispatcher -> dispatcher);
+  }
+
+  /** The same cluster, with {@code around} in front of its dispatcher (faults, for instance). */
+  public static MockCluster start(UnaryOperator<Dispatcher> around) {
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new ValidatingDispatcher(new AccessReviewingCrud()),
+            around.apply(new ValidatingDispatcher(new AccessReviewingCrud())),
             false);
     server.init();
     MockCluster cluster = new MockCluster(server);
