@@ -18,10 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 
 /**
  * Mutations of the valid example jobs (docs/examples) for property-based tests: one field of one
@@ -97,16 +95,24 @@ public final class ManifestMutations {
     }
   }
 
-  /** Mutated example jobs; each draws an example, a field, a kind of mutation and a value. */
-  public static Arbitrary<MutatedJob> mutatedJobs() {
+  /**
+   * {@code count} mutated example jobs drawn from {@code seed} (the same seed, the same jobs); each
+   * draws an example, a field, a kind of mutation and a value.
+   */
+  public static List<MutatedJob> mutatedJobs(long seed, int count) {
     List<Path> examples = examples();
-    return Combinators.combine(
-            Arbitraries.of(examples),
-            Arbitraries.integers().between(0, 100_000),
-            Arbitraries.of(Kind.values()),
-            Arbitraries.integers().between(0, VALUES.size() - 1),
-            Arbitraries.integers().between(0, EXTRA_FIELD_NAMES.size() - 1))
-        .as(ManifestMutations::mutate);
+    Random random = new Random(seed);
+    List<MutatedJob> jobs = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      jobs.add(
+          mutate(
+              examples.get(random.nextInt(examples.size())),
+              random.nextInt(100_001),
+              Kind.values()[random.nextInt(Kind.values().length)],
+              random.nextInt(VALUES.size()),
+              random.nextInt(EXTRA_FIELD_NAMES.size())));
+    }
+    return jobs;
   }
 
   static MutatedJob mutate(Path example, int field, Kind kind, int value, int extraName) {

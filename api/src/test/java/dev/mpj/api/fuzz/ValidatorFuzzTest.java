@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mpj.api.fuzz.ManifestMutations.MutatedJob;
 import dev.mpj.api.validation.Violation;
 import java.util.List;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzed manifests through the validator ({@code JobFiles.parse} and {@code SpecValidator}): a
@@ -18,21 +14,28 @@ import net.jqwik.api.statistics.Statistics;
  */
 class ValidatorFuzzTest {
 
-  @Property(tries = 1000, seed = "18")
-  void everyRefusalNamesTheMutatedField(@ForAll("mutatedJobs") MutatedJob mutated) {
+  /** 1000 mutated jobs from seed 18: the same jobs in every run. */
+  @Test
+  void everyRefusalNamesTheMutatedField() {
+    for (MutatedJob mutated : ManifestMutations.mutatedJobs(18, 1000)) {
+      check(mutated);
+    }
+  }
+
+  private void check(MutatedJob mutated) {
     List<Violation> violations = ManifestMutations.violations(mutated.yaml());
-    Statistics.collect(violations == null ? "valid" : "refused");
     if (violations == null) {
       return;
     }
     assertThat(violations).allSatisfy(v -> assertThat(v.field()).isNotBlank());
     assertThat(violations)
         .as("%s refused with %s", mutated, violations)
-        .anySatisfy(v -> assertThat(ManifestMutations.relates(v.field(), mutated.path())).isTrue());
-  }
-
-  @Provide
-  Arbitrary<MutatedJob> mutatedJobs() {
-    return ManifestMutations.mutatedJobs();
+        .anySatisfy(
+            v ->
+                assertThat(
+                        ManifestMutations.relates(v.field(), mutated.path())
+                            // A rule between two fields names one and says the other.
+                            || v.toString().contains(mutated.path().replaceFirst("^spec\\.", "")))
+                    .isTrue());
   }
 }
