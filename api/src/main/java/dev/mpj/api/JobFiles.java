@@ -52,6 +52,31 @@ public final class JobFiles {
     return job;
   }
 
+  /**
+   * Reads another MPJ file of the manifests' shape (the trainer's {@code --config}) as strictly as
+   * a manifest: a field of the wrong type or name is an {@link InvalidJobException} naming that
+   * field; a file that cannot be read names {@code option}.
+   */
+  public static <T> T read(Path file, Class<T> type, String option) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new InvalidJobException(option, "cannot read " + file + ": " + e.getMessage());
+    }
+    try {
+      T value = YAML.readValue(text, type);
+      if (value == null) {
+        throw new InvalidJobException(option, file + " is empty");
+      }
+      return value;
+    } catch (JsonMappingException e) {
+      throw new InvalidJobException(path(e), reason(e));
+    } catch (JsonProcessingException e) {
+      throw new InvalidJobException(option, "not valid YAML: " + e.getOriginalMessage());
+    }
+  }
+
   /** Parses a manifest without the semantic checks of {@link SpecValidator}. */
   public static MixedPrecisionJob parse(String yaml) {
     JsonNode tree;
@@ -111,9 +136,21 @@ public final class JobFiles {
   private static String path(JsonMappingException e) {
     String p =
         e.getPath().stream()
-            .map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+            .map(
+                r ->
+                    r.getFieldName() != null
+                        ? "." + fieldName(r.getFieldName())
+                        : "[" + r.getIndex() + "]")
             .collect(Collectors.joining());
     return p.isEmpty() ? "(document)" : p.substring(1);
+  }
+
+  /**
+   * A field's name in a path; quoted when it is empty or has characters that would make the path
+   * ambiguous (a fuzzed manifest's {@code "": 1} is field {@code ""}, not the document).
+   */
+  static String fieldName(String name) {
+    return name.matches("[A-Za-z0-9_-]+") ? name : "\"" + name + "\"";
   }
 
   private static String reason(JsonMappingException e) {

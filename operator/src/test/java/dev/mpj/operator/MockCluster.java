@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
@@ -31,6 +32,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -63,20 +65,29 @@ public final class MockCluster implements AutoCloseable {
   }
 
   public static MockCluster start() {
-    return start(OperatorPermissions.load());
+    return start(OperatorPermissions.load(), dispatcher -> dispatcher);
   }
 
   /**
    * @param granted what the operator's service account may do, as SelfSubjectRulesReview answers
    */
   public static MockCluster start(OperatorPermissions granted) {
+    return start(granted, dispatcher -> dispatcher);
+  }
+
+  /** The same cluster, with {@code around} in front of its dispatcher (faults, for instance). */
+  public static MockCluster start(UnaryOperator<Dispatcher> around) {
+    return start(OperatorPermissions.load(), around);
+  }
+
+  private static MockCluster start(OperatorPermissions granted, UnaryOperator<Dispatcher> around) {
     AccessReviewingCrud dispatcher = new AccessReviewingCrud(granted);
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new ValidatingDispatcher(dispatcher),
+            around.apply(new ValidatingDispatcher(dispatcher)),
             false);
     server.init();
     MockCluster cluster = new MockCluster(server, dispatcher);

@@ -413,13 +413,7 @@ final class TrainCommand implements Callable<Integer> {
       throw new InvalidJobException(
           "--micro-batch", "applies to -f only; --config carries its own microBatch");
     }
-    TrainerConfig config;
-    try {
-      config = JobFiles.yamlMapper().readValue(source.configFile.toFile(), TrainerConfig.class);
-    } catch (IOException e) {
-      throw new InvalidJobException(
-          "--config", "cannot read " + source.configFile + ": " + e.getMessage());
-    }
+    TrainerConfig config = JobFiles.read(source.configFile, TrainerConfig.class, "--config");
     namespace = config.namespace;
     resumeMixedAsFp32 |= Boolean.TRUE.equals(config.resumeMixedAsFp32);
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
