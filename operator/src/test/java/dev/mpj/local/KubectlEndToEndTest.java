@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * it fails.
  */
 class KubectlEndToEndTest {
+  private static final int STEPS = 3000;
+
   private static final Duration TIMEOUT = Duration.ofMinutes(6);
 
   record Result(int exitCode, String out, String err) {
@@ -71,7 +73,12 @@ class KubectlEndToEndTest {
       assertThat(k.ok("explain", "mpj.spec.replicas").out()).contains("Fewest replicas");
 
       Path quickstart = LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml");
-      assertThat(k.ok("apply", "-f", quickstart.toString()).out())
+      // Ten times the quick-start's steps: on an idle machine its 300 steps end within a second
+      // of step 55, before a suspension can arrive.
+      Path longer = dir.resolve("quickstart-longer.yaml");
+      Files.writeString(
+          longer, Files.readString(quickstart).replace("steps: 300", "steps: " + STEPS));
+      assertThat(k.ok("apply", "-f", longer.toString()).out())
           .contains("mixedprecisionjob.mpj.dev/quickstart created");
 
       // Suspend once a checkpoint exists (every 50 steps): the gang stops; resume: it goes on.
@@ -102,13 +109,15 @@ class KubectlEndToEndTest {
               "NAME\\s+AGE\\s+PRECISION\\s+PHASE\\s+LOSS\\s+LOSS SCALE\\s+STEP\\s+REPLICAS\\s+RESTARTS\\s*");
       assertThat(table)
           .containsPattern(
-              "quickstart\\s+\\S+\\s+fp16-mixed\\s+Succeeded\\s+[0-9.]+\\s+\\d+\\s+300\\s+2\\s+0");
+              "quickstart\\s+\\S+\\s+fp16-mixed\\s+Succeeded\\s+[0-9.]+\\s+\\d+\\s+"
+                  + STEPS
+                  + "\\s+2\\s+0");
 
       String describe = k.ok("describe", "mpj", "quickstart").out();
       assertThat(describe)
           .contains("Phase:", "Succeeded")
           .containsPattern("Type:\\s+Succeeded")
-          .containsPattern("Normal\\s+Suspended\\s+.*suspended; stopping 2 pods")
+          .containsPattern("Normal\\s+Suspended\\s+.*suspended: .*stopping 2 pods")
           .containsPattern("Normal\\s+Started\\s+.*attempt 2 with 2 replicas");
 
       String pods = k.ok("get", "pods", "-l", "app.kubernetes.io/instance=quickstart").out();
@@ -116,10 +125,10 @@ class KubectlEndToEndTest {
       String replicaLog = k.ok("logs", "quickstart-worker-0").out();
       assertThat(replicaLog)
           .containsPattern("resuming from checkpoint step-\\d+ \\(step (\\d+)\\)");
-      assertThat(replicaLog).contains("done: 300 steps");
+      assertThat(replicaLog).contains("done: " + STEPS + " steps");
       Matcher resumed = Pattern.compile("\\(step (\\d+)\\)").matcher(replicaLog);
       assertThat(resumed.find()).isTrue();
-      assertThat(Long.parseLong(resumed.group(1))).isBetween(50L, 299L);
+      assertThat(Long.parseLong(resumed.group(1))).isBetween(50L, STEPS - 1L);
 
       String owned = "pods,services,configmaps,secrets,persistentvolumeclaims";
       assertThat(k.ok("get", owned, "-o", "name").out())

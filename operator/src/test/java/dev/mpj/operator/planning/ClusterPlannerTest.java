@@ -7,6 +7,7 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.Precision;
 import dev.mpj.operator.planning.ClusterPlanner.ClusterJob;
 import dev.mpj.operator.planning.ClusterPlanner.ClusterPlan;
 import dev.mpj.operator.planning.ClusterPlanner.State;
@@ -128,16 +129,16 @@ class ClusterPlannerTest {
 
   @Test
   void waitingJobsArePlacedInOrderAndMixedPrecisionLeavesRoomForMore() throws IOException {
-    MixedPrecisionJob gpt2 = job("gpt2-small.yaml", "gpt2", JobPhase.Pending);
-    gpt2.getSpec().precision = dev.mpj.api.Precision.FP32;
+    MixedPrecisionJob lm = job("transformer-1b.yaml", "lm-1b", JobPhase.Pending);
+    lm.getSpec().precision = Precision.FP32;
     MixedPrecisionJob running = job("quickstart.yaml", "running", JobPhase.Running);
     MixedPrecisionJob done = job("quickstart.yaml", "done", JobPhase.Succeeded);
     MixedPrecisionJob churn = job("tabular-mlp.yaml", "churn", JobPhase.Pending);
     // a pool of exactly the GPUs the FP32 job takes, as the memory model sizes it on 80 GiB
     JobSizing s =
         sizer.size(
-            gpt2.getSpec(),
-            DataShape.of(gpt2.getSpec().data),
+            lm.getSpec(),
+            DataShape.of(lm.getSpec().data),
             new GpuMemory(81920 * MIB, GpuMemory.NODE_LABEL),
             null);
     int fp32Gpus = s.fp32().gpus();
@@ -159,16 +160,16 @@ class ClusterPlannerTest {
                 List.of(
                     ClusterJob.inCluster(running),
                     ClusterJob.inCluster(done),
-                    ClusterJob.inCluster(gpt2),
+                    ClusterJob.inCluster(lm),
                     new ClusterJob(churn, State.NEW)));
     assertThat(plan.jobs())
         .extracting(o -> o.job().state())
         .containsExactly(State.RUNNING, State.INACTIVE, State.WAITING, State.NEW);
     assertThat(plan.jobs().get(0).asWritten()).isNull();
-    var gpt2Outcome = plan.jobs().get(2);
-    assertThat(gpt2Outcome.asWritten().fits()).isTrue();
-    assertThat(gpt2Outcome.asWritten().gpus()).isEqualTo(fp32Gpus);
-    assertThat(gpt2Outcome.fp16Mixed().gpus()).isEqualTo(mixedGpus);
+    var lmOutcome = plan.jobs().get(2);
+    assertThat(lmOutcome.asWritten().fits()).isTrue();
+    assertThat(lmOutcome.asWritten().gpus()).isEqualTo(fp32Gpus);
+    assertThat(lmOutcome.fp16Mixed().gpus()).isEqualTo(mixedGpus);
     // FP32 takes the whole pool and the next job waits; in FP16 mixed both fit
     var churnOutcome = plan.jobs().get(3);
     assertThat(churnOutcome.asWritten().fits()).isFalse();
