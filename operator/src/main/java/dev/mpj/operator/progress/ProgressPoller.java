@@ -36,6 +36,9 @@ public final class ProgressPoller implements AutoCloseable {
   private final Map<String, ProgressReport> latest = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<?>> inFlight = new ConcurrentHashMap<>();
 
+  /** Jobs being followed, each with the ticket its reads must still hold to be kept. */
+  private final Map<String, Object> followed = new ConcurrentHashMap<>();
+
   public ProgressPoller(Duration timeout, Clock clock) {
     this.executor =
         Executors.newFixedThreadPool(
@@ -57,6 +60,7 @@ public final class ProgressPoller implements AutoCloseable {
 
   /** Starts one read unless one is under way; returns at once. */
   public void refresh(String jobKey, URI endpoint, String token) {
+    Object ticket = followed.computeIfAbsent(jobKey, k -> new Object());
     inFlight.computeIfAbsent(
         jobKey,
         key -> {
@@ -76,7 +80,17 @@ public final class ProgressPoller implements AutoCloseable {
                       } else if (response.statusCode() != 200) {
                         LOG.debug("progress of {}: HTTP {}", key, response.statusCode());
                       } else {
-                        latest.put(key, ProgressReport.parse(response.body(), clock.instant()));
+                        ProgressReport report =
+                            ProgressReport.parse(response.body(), clock.instant());
+                        // A read that ends after forget() must not bring the job back.
+                        followed.computeIfPresent(
+                            key,
+                            (k, current) -> {
+                              if (current == ticket) {
+                                latest.put(k, report);
+                              }
+                              return current;
+                            });
                       }
                     } catch (Exception e) {
                       LOG.debug("progress of {} unreadable: {}", key, e.toString());
@@ -90,7 +104,12 @@ public final class ProgressPoller implements AutoCloseable {
 
   /** Drops what is known about a job (it finished or was deleted). */
   public void forget(String jobKey) {
-    latest.remove(jobKey);
+    followed.compute(
+        jobKey,
+        (k, ticket) -> {
+          latest.remove(k);
+          return null;
+        });
   }
 
   /** How many jobs' progress is kept in memory. */
