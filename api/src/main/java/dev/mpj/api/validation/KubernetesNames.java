@@ -60,69 +60,62 @@ public final class KubernetesNames {
   private KubernetesNames() {}
 
   public static List<String> dns1123Label(String value) {
-    List<String> errors = new ArrayList<>();
-    if (value.length() > LABEL_MAX) {
-      errors.add(maxLength(LABEL_MAX));
-    }
-    if (!LABEL.matcher(value).matches()) {
-      errors.add(
-          regexError(
-              "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or"
-                  + " '-', and must start and end with an alphanumeric character",
-              LABEL_FMT,
-              "my-name",
-              "123-abc"));
-    }
-    return errors;
+    return check(
+        value,
+        LABEL_MAX,
+        LABEL,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or"
+            + " '-', and must start and end with an alphanumeric character",
+        LABEL_FMT,
+        "my-name",
+        "123-abc");
   }
 
   public static List<String> dns1123Subdomain(String value) {
-    List<String> errors = new ArrayList<>();
-    if (value.length() > SUBDOMAIN_MAX) {
-      errors.add(maxLength(SUBDOMAIN_MAX));
-    }
-    if (!SUBDOMAIN.matcher(value).matches()) {
-      errors.add(
-          regexError(
-              "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters,"
-                  + " '-' or '.', and must start and end with an alphanumeric character",
-              SUBDOMAIN_FMT,
-              "example.com"));
-    }
-    return errors;
+    return check(
+        value,
+        SUBDOMAIN_MAX,
+        SUBDOMAIN,
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters,"
+            + " '-' or '.', and must start and end with an alphanumeric character",
+        SUBDOMAIN_FMT,
+        "example.com");
   }
 
   public static List<String> dns1035Label(String value) {
-    List<String> errors = new ArrayList<>();
-    if (value.length() > LABEL_MAX) {
-      errors.add(maxLength(LABEL_MAX));
-    }
-    if (!DNS1035.matcher(value).matches()) {
-      errors.add(
-          regexError(
-              "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start"
-                  + " with an alphabetic character, and end with an alphanumeric character",
-              DNS1035_FMT,
-              "my-name",
-              "abc-123"));
-    }
-    return errors;
+    return check(
+        value,
+        LABEL_MAX,
+        DNS1035,
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start"
+            + " with an alphabetic character, and end with an alphanumeric character",
+        DNS1035_FMT,
+        "my-name",
+        "abc-123");
   }
 
   public static List<String> labelValue(String value) {
+    return check(
+        value,
+        LABEL_MAX,
+        LABEL_VALUE,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-',"
+            + " '_' or '.', and must start and end with an alphanumeric character",
+        LABEL_VALUE_FMT,
+        "MyValue",
+        "my_value",
+        "12345");
+  }
+
+  /** At most {@code max} characters and matching {@code pattern}, with the API server's wording. */
+  private static List<String> check(
+      String value, int max, Pattern pattern, String message, String format, String... examples) {
     List<String> errors = new ArrayList<>();
-    if (value.length() > LABEL_MAX) {
-      errors.add(maxLength(LABEL_MAX));
+    if (value.length() > max) {
+      errors.add(maxLength(max));
     }
-    if (!LABEL_VALUE.matcher(value).matches()) {
-      errors.add(
-          regexError(
-              "a valid label must be an empty string or consist of alphanumeric characters, '-',"
-                  + " '_' or '.', and must start and end with an alphanumeric character",
-              LABEL_VALUE_FMT,
-              "MyValue",
-              "my_value",
-              "12345"));
+    if (!pattern.matcher(value).matches()) {
+      errors.add(regexError(message, format, examples));
     }
     return errors;
   }
