@@ -48,6 +48,12 @@ public final class TrainerContract {
   /** The parity check found FP16 and FP32 apart: permanent. */
   public static final int EXIT_PARITY_FAILURE = 3;
 
+  /**
+   * Rank 0 stopped an unhealthy fp16-mixed run because spec.parity.onDivergence is set; the
+   * operator then fails it or falls back to FP32.
+   */
+  public static final int EXIT_UNHEALTHY = 4;
+
   /** EX_TEMPFAIL from sysexits.h: the replicas failed each other; retryable. */
   public static final int EXIT_REPLICAS_FAILED = 75;
 

@@ -7,12 +7,6 @@ import java.util.List;
 /** Training health as rank 0 last reported it (spec.health says the thresholds). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class TrainingHealthStatus {
-  /**
-   * The trainer's exit code when rank 0 stops an unhealthy fp16-mixed run because
-   * spec.parity.onDivergence is set; the operator then fails it or falls back to FP32.
-   */
-  public static final int TRAINER_EXIT_CODE = 4;
-
   @JsonPropertyDescription("Step of the report.")
   public Long step;
 

@@ -6,6 +6,7 @@ import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ParitySpec;
 import dev.mpj.api.Precision;
 import dev.mpj.api.PrecisionFallbackStatus;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.TrainingHealthStatus;
 import java.time.Instant;
 import java.util.List;
@@ -67,8 +68,8 @@ public final class Divergence {
   }
 
   /**
-   * Rank 0 stopped the run as unhealthy (exit {@link TrainingHealthStatus#TRAINER_EXIT_CODE}, which
-   * it does only with onDivergence set): fall back to FP32 once, else fail.
+   * Rank 0 stopped the run as unhealthy (exit {@link TrainerContract#EXIT_UNHEALTHY}, which it does
+   * only with onDivergence set): fall back to FP32 once, else fail.
    */
   public static Verdict onUnhealthyExit(
       MixedPrecisionJob job,

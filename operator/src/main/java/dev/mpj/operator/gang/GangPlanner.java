@@ -4,7 +4,6 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.RunPolicySpec;
 import dev.mpj.api.TrainerContract;
-import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.ReplicaPods;
 import java.time.Instant;
@@ -115,9 +114,7 @@ public final class GangPlanner {
                 + why,
             stop);
       }
-      if (r.failed()
-          && r.exitCode() != null
-          && r.exitCode() == TrainingHealthStatus.TRAINER_EXIT_CODE) {
+      if (r.failed() && r.exitCode() != null && r.exitCode() == TrainerContract.EXIT_UNHEALTHY) {
         return Divergence.onUnhealthyExit(o.job(), status, attempt, r, current);
       }
       Optional<Replica> disrupted = disrupted(r, current);

@@ -5,7 +5,6 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.Precision;
 import dev.mpj.api.TrainerConfig;
 import dev.mpj.api.TrainerContract;
-import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.trainer.checkpoint.CheckpointListener;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
@@ -280,9 +279,8 @@ final class TrainCommand implements Callable<Integer> {
           } catch (UnhealthyStop.Unhealthy e) {
             failureReason = e.getMessage();
             System.err.printf(
-                "mpj-trainer: %s; exit %d%n",
-                e.getMessage(), TrainingHealthStatus.TRAINER_EXIT_CODE);
-            return TrainingHealthStatus.TRAINER_EXIT_CODE;
+                "mpj-trainer: %s; exit %d%n", e.getMessage(), TrainerContract.EXIT_UNHEALTHY);
+            return TrainerContract.EXIT_UNHEALTHY;
           } catch (PreemptedException e) {
             failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
