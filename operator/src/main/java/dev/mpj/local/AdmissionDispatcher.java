@@ -14,11 +14,14 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Refuses a custom resource that its CRD's schema or CEL rules refuse, on create (POST) and replace
- * (PUT, whose transition rules see the stored object), with the API server's answer: 422 Invalid
- * and {@code MixedPrecisionJob.mpj.dev "NAME" is invalid: FIELD: MESSAGE}, or 400 BadRequest naming
- * an unknown field (unless the request asked for {@code fieldValidation=Ignore} or {@code Warn}).
- * Patches (kubectl patch, and apply of an object that exists) are stored unchecked.
+ * Refuses a custom resource that its CRD's schema or CEL rules refuse, on create (POST), replace
+ * (PUT) and patch (PATCH: kubectl patch, and kubectl apply of an object that exists), with the API
+ * server's answer: 422 Invalid and {@code MixedPrecisionJob.mpj.dev "NAME" is invalid: FIELD:
+ * MESSAGE}, or 400 BadRequest naming an unknown field (unless the request asked for {@code
+ * fieldValidation=Ignore} or {@code Warn}). An update is checked as the object it would store (a
+ * patch applied to the stored object), and its transition rules see the stored one as {@code
+ * oldSelf}. A strategic merge patch is refused with 415, as the API server refuses it for custom
+ * resources.
  */
 final class AdmissionDispatcher extends Dispatcher {
   private final CustomResourceDefinition crd;
@@ -34,7 +37,7 @@ final class AdmissionDispatcher extends Dispatcher {
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     String method = request.getMethod();
-    if (!"POST".equals(method) && !"PUT".equals(method)) {
+    if (!"POST".equals(method) && !"PUT".equals(method) && !"PATCH".equals(method)) {
       return next.dispatch(request);
     }
     ValidatingDispatcher.Resource resource = ValidatingDispatcher.Resource.of(request.getPath());
@@ -47,16 +50,39 @@ final class AdmissionDispatcher extends Dispatcher {
         || request.getBody().size() == 0) {
       return next.dispatch(request);
     }
-    JsonNode object;
+    JsonNode body;
     try {
-      object = ApiJson.JSON.readTree(request.getBody().getBytes());
+      body = ApiJson.JSON.readTree(request.getBody().getBytes());
     } catch (IOException e) {
       return next.dispatch(request);
+    }
+    JsonNode old = "POST".equals(method) ? null : stored(path);
+    JsonNode object = body;
+    if ("PATCH".equals(method)) {
+      String type = String.valueOf(request.getHeader("Content-Type"));
+      if (type.startsWith("application/strategic-merge-patch+json")) {
+        return ApiJson.failure(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include:"
+                + " application/json-patch+json, application/merge-patch+json,"
+                + " application/apply-patch+yaml");
+      }
+      if (old == null) {
+        return next.dispatch(request);
+      }
+      try {
+        object = Patches.apply(type, old, body);
+      } catch (IllegalArgumentException e) {
+        return ApiJson.failure(422, "Invalid", e.getMessage());
+      }
+      if (object == null) {
+        return next.dispatch(request);
+      }
     }
     if (object == null || !object.isObject()) {
       return next.dispatch(request);
     }
-    JsonNode old = "PUT".equals(method) ? stored(path) : null;
     String validation = ApiJson.query(request, "fieldValidation");
     boolean strict = validation == null || "Strict".equals(validation);
     List<CrdAdmission.Problem> problems =
