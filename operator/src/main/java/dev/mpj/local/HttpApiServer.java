@@ -92,7 +92,7 @@ final class HttpApiServer implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       RecordedRequest request = request(exchange);
-      if (request.getHeader("Upgrade") != null) {
+      if (ApiJson.webSocket(request)) {
         // No WebSockets here: fabric8 clients then watch over plain HTTP, as with kubectl proxy.
         write(
             exchange,
@@ -111,7 +111,18 @@ final class HttpApiServer implements AutoCloseable {
 
   private static RecordedRequest request(HttpExchange exchange) throws IOException {
     Headers.Builder headers = Headers.builder();
-    exchange.getRequestHeaders().forEach((k, vs) -> vs.forEach(v -> headers.add(k, v)));
+    exchange
+        .getRequestHeaders()
+        .forEach(
+            (k, vs) -> {
+              // HTTP/2 is not spoken here: the request stays HTTP/1.1.
+              boolean h2c =
+                  "HTTP2-Settings".equalsIgnoreCase(k)
+                      || ("Upgrade".equalsIgnoreCase(k) && vs.contains("h2c"));
+              if (!h2c) {
+                vs.forEach(v -> headers.add(k, v));
+              }
+            });
     byte[] body;
     try (InputStream in = exchange.getRequestBody()) {
       body = in.readAllBytes();

@@ -21,7 +21,7 @@ final class ListDispatcher extends Dispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    if (!"GET".equals(request.getMethod()) || request.getHeader("Upgrade") != null) {
+    if (!"GET".equals(request.getMethod()) || ApiJson.webSocket(request)) {
       return next.dispatch(request);
     }
     return withListVersion(next.dispatch(request));

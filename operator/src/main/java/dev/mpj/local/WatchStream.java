@@ -48,7 +48,7 @@ record WatchStream(
   static WatchStream of(RecordedRequest request, CustomResourceDefinition crd) {
     String watch = ApiJson.query(request, "watch");
     if (!"GET".equals(request.getMethod())
-        || request.getHeader("Upgrade") != null
+        || ApiJson.webSocket(request)
         || !("true".equals(watch) || "1".equals(watch))) {
       return null;
     }
