@@ -21,7 +21,9 @@ import java.util.List;
  * fieldValidation=Ignore} or {@code Warn}). An update is checked as the object it would store (a
  * patch applied to the stored object), and its transition rules see the stored one as {@code
  * oldSelf}. A strategic merge patch is refused with 415, as the API server refuses it for custom
- * resources.
+ * resources. A dry run ({@code ?dryRun=All}: kubectl diff, {@code --dry-run=server}) of a job is
+ * checked and answered with the object it would store, which is not stored; other dry runs are
+ * refused, since the mock store would carry them out.
  */
 final class AdmissionDispatcher extends Dispatcher {
   private final CustomResourceDefinition crd;
@@ -37,8 +39,9 @@ final class AdmissionDispatcher extends Dispatcher {
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     String method = request.getMethod();
+    boolean dryRun = ApiJson.query(request, "dryRun") != null;
     if (!"POST".equals(method) && !"PUT".equals(method) && !"PATCH".equals(method)) {
-      return next.dispatch(request);
+      return dryRun && "DELETE".equals(method) ? dryRunRefused() : next.dispatch(request);
     }
     ValidatingDispatcher.Resource resource = ValidatingDispatcher.Resource.of(request.getPath());
     String path = ApiJson.path(request);
@@ -48,7 +51,7 @@ final class AdmissionDispatcher extends Dispatcher {
         || path.endsWith("/status")
         || request.getBody() == null
         || request.getBody().size() == 0) {
-      return next.dispatch(request);
+      return dryRun ? dryRunRefused() : next.dispatch(request);
     }
     JsonNode body;
     try {
@@ -87,10 +90,26 @@ final class AdmissionDispatcher extends Dispatcher {
     boolean strict = validation == null || "Strict".equals(validation);
     List<CrdAdmission.Problem> problems =
         admission.problems(object, old).stream().filter(p -> strict || !p.unknownField()).toList();
-    if (problems.isEmpty()) {
-      return next.dispatch(request);
+    if (!problems.isEmpty()) {
+      return refusal(object.at("/metadata/name").asText(""), problems);
     }
-    return refusal(object.at("/metadata/name").asText(""), problems);
+    if (dryRun) {
+      // kubectl diff and --dry-run=server: checked, answered with what would be stored, not stored.
+      return new MockResponse()
+          .setResponseCode("POST".equals(method) ? 201 : 200)
+          .setHeader("Content-Type", "application/json")
+          .setBody(ApiJson.write(object));
+    }
+    return next.dispatch(request);
+  }
+
+  /** The mock store has no dry run: refused rather than carried out. */
+  private static MockResponse dryRunRefused() {
+    return ApiJson.failure(
+        400,
+        "BadRequest",
+        "dryRun is supported by the local cluster for MixedPrecisionJobs only (create, update and"
+            + " patch)");
   }
 
   @Override

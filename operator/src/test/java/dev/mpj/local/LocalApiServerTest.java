@@ -318,7 +318,32 @@ class LocalApiServerTest {
     assertThat(replace.status()).isEqualTo(422);
     assertThat(replace.json().path("message").asText()).contains("precision is immutable");
 
+    // A dry run (kubectl diff) is checked and answered, and nothing is stored.
+    Response dryRun =
+        patch(
+            JOBS + "/job?dryRun=All",
+            "application/merge-patch+json",
+            "{\"spec\":{\"training\":{\"steps\":301}}}");
+    assertThat(dryRun.status()).isEqualTo(200);
+    assertThat(dryRun.json().at("/spec/training/steps").asInt()).isEqualTo(301);
+    assertThat(
+            patch(
+                    JOBS + "/job?dryRun=All",
+                    "application/merge-patch+json",
+                    "{\"spec\":{\"replicas\":{\"min\":4}}}")
+                .status())
+        .isEqualTo(422);
+    assertThat(
+            post(
+                    "/api/v1/namespaces/default/configmaps?dryRun=All",
+                    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}")
+                .status())
+        .isEqualTo(400);
+    assertThat(get("/api/v1/namespaces/default/configmaps/c", "application/json").status())
+        .isEqualTo(404);
+
     JsonNode unchanged = get(JOBS + "/job", "application/json").json();
+    assertThat(unchanged.at("/spec/training/steps").asInt()).isEqualTo(300);
     assertThat(unchanged.at("/spec/replicas/min").asInt()).isEqualTo(2);
     assertThat(unchanged.at("/spec/precision").asText()).isEqualTo("fp16-mixed");
     Response valid =
