@@ -22,8 +22,9 @@ import java.util.List;
  * patch applied to the stored object), and its transition rules see the stored one as {@code
  * oldSelf}. A strategic merge patch is refused with 415, as the API server refuses it for custom
  * resources. A dry run ({@code ?dryRun=All}: kubectl diff, {@code --dry-run=server}) of a job is
- * checked and answered with the object it would store, which is not stored; other dry runs are
- * refused, since the mock store would carry them out.
+ * checked and answered with the object it would store, which is not stored; a dry-run delete of
+ * anything answers with the object, which stays; other dry runs are refused, since the mock store
+ * would carry them out.
  */
 final class AdmissionDispatcher extends Dispatcher {
   private final CustomResourceDefinition crd;
@@ -40,8 +41,12 @@ final class AdmissionDispatcher extends Dispatcher {
   public MockResponse dispatch(RecordedRequest request) {
     String method = request.getMethod();
     boolean dryRun = ApiJson.query(request, "dryRun") != null;
+    if ("DELETE".equals(method) && (dryRun || deleteOptionsDryRun(request))) {
+      // Deleted in a dry run: the object as it is, which stays.
+      return next.dispatch(get(ApiJson.path(request)));
+    }
     if (!"POST".equals(method) && !"PUT".equals(method) && !"PATCH".equals(method)) {
-      return dryRun && "DELETE".equals(method) ? dryRunRefused() : next.dispatch(request);
+      return next.dispatch(request);
     }
     ValidatingDispatcher.Resource resource = ValidatingDispatcher.Resource.of(request.getPath());
     String path = ApiJson.path(request);
@@ -103,13 +108,26 @@ final class AdmissionDispatcher extends Dispatcher {
     return next.dispatch(request);
   }
 
+  /** Whether a DELETE's body (DeleteOptions, as kubectl sends it) asks for a dry run. */
+  private static boolean deleteOptionsDryRun(RecordedRequest request) {
+    if (request.getBody() == null || request.getBody().size() == 0) {
+      return false;
+    }
+    try {
+      JsonNode options = ApiJson.JSON.readTree(request.getBody().getBytes());
+      return options != null && options.path("dryRun").size() > 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** The mock store has no dry run: refused rather than carried out. */
   private static MockResponse dryRunRefused() {
     return ApiJson.failure(
         400,
         "BadRequest",
-        "dryRun is supported by the local cluster for MixedPrecisionJobs only (create, update and"
-            + " patch)");
+        "dryRun is supported by the local cluster for deletes, and for MixedPrecisionJobs (create,"
+            + " update and patch)");
   }
 
   @Override
@@ -170,15 +188,17 @@ final class AdmissionDispatcher extends Dispatcher {
         .setBody(ApiJson.write(status));
   }
 
+  private static RecordedRequest get(String path) {
+    return new RecordedRequest(
+        "HTTP/1.1",
+        HttpMethod.GET,
+        path,
+        Headers.builder().add("Accept", "application/json").build(),
+        new Buffer());
+  }
+
   private JsonNode stored(String path) {
-    MockResponse response =
-        next.dispatch(
-            new RecordedRequest(
-                "HTTP/1.1",
-                HttpMethod.GET,
-                path,
-                Headers.builder().add("Accept", "application/json").build(),
-                new Buffer()));
+    MockResponse response = next.dispatch(get(path));
     if (response.code() != 200 || response.getBody() == null) {
       return null;
     }

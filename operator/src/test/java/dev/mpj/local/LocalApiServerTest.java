@@ -342,6 +342,16 @@ class LocalApiServerTest {
     assertThat(get("/api/v1/namespaces/default/configmaps/c", "application/json").status())
         .isEqualTo(404);
 
+    Response dryDelete =
+        send(
+            HttpRequest.newBuilder(uri(JOBS + "/job"))
+                .header("Content-Type", "application/json")
+                .method(
+                    "DELETE",
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"dryRun\":[\"All\"]}")));
+    assertThat(dryDelete.status()).isEqualTo(200);
+
     JsonNode unchanged = get(JOBS + "/job", "application/json").json();
     assertThat(unchanged.at("/spec/training/steps").asInt()).isEqualTo(300);
     assertThat(unchanged.at("/spec/replicas/min").asInt()).isEqualTo(2);
