@@ -105,7 +105,13 @@ final class HttpApiServer implements AutoCloseable {
         stream(exchange, request, watch);
         return;
       }
-      write(exchange, dispatcher.dispatch(request), request);
+      MockResponse response;
+      try {
+        response = dispatcher.dispatch(request);
+      } catch (RuntimeException e) {
+        response = ApiJson.failure(500, "InternalError", "the local API server failed: " + e);
+      }
+      write(exchange, response, request);
     }
   }
 
