@@ -44,6 +44,11 @@ final class ApiJson {
     }
   }
 
+  /** Whether the request asks to become a WebSocket (not an HTTP/2 upgrade, {@code h2c}). */
+  static boolean webSocket(RecordedRequest request) {
+    return "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+  }
+
   /** The request's path without its query. */
   static String path(RecordedRequest request) {
     String path = request.getPath();

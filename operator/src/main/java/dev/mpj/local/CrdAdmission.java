@@ -36,8 +36,13 @@ final class CrdAdmission {
           .build();
   private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder().build();
 
-  /** A CEL rule and the JSON pointer of the field it sits on. */
-  record Rule(String pointer, CelRuntime.Program program, boolean transition, String message) {}
+  /** A CEL rule, the JSON pointer and schema type of the field it sits on. */
+  record Rule(
+      String pointer,
+      String type,
+      CelRuntime.Program program,
+      boolean transition,
+      String message) {}
 
   /** One field's problem; {@code unknownField} marks a field the schema does not declare. */
   record Problem(String field, String message, boolean unknownField) {
@@ -96,7 +101,8 @@ final class CrdAdmission {
       }
       if (!Boolean.TRUE.equals(result)) {
         String field = rule.pointer().substring(1).replace('/', '.');
-        problems.add(new Problem(field, "Invalid value: \"object\": " + rule.message(), false));
+        problems.add(
+            new Problem(field, "Invalid value: \"" + rule.type() + "\": " + rule.message(), false));
       }
     }
     return problems;
@@ -220,7 +226,9 @@ final class CrdAdmission {
         try {
           CelRuntime.Program program =
               RUNTIME.createProgram(COMPILER.compile(r.getRule()).getAst());
-          rules.add(new Rule(pointer, program, r.getRule().contains("oldSelf"), r.getMessage()));
+          String type = props.getType() == null ? "object" : props.getType();
+          rules.add(
+              new Rule(pointer, type, program, r.getRule().contains("oldSelf"), r.getMessage()));
         } catch (Exception e) {
           throw new IllegalStateException(
               "the CRD's rule at " + pointer + " does not compile: " + r.getRule(), e);

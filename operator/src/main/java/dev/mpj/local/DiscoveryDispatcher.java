@@ -12,9 +12,10 @@ import java.util.List;
 /**
  * The discovery documents kubectl reads before anything else: {@code /version}, {@code /api},
  * {@code /apis} and each group-version's resource list, for the kinds the local cluster holds (the
- * CRD's from its names, short names and categories). Served in the legacy form; kubectl asks for
- * the aggregated form first and reads the legacy one when that is what comes back, as it does with
- * API servers before 1.26. Every other request goes to the next dispatcher.
+ * CRD's from its names, short names and categories). {@code /api} and {@code /apis} answer in the
+ * aggregated form (apidiscovery.k8s.io/v2, every group's resources in one document) when the
+ * request asks for it, as kubectl 1.35 does first, and in the legacy form otherwise. Every other
+ * request goes to the next dispatcher.
  */
 final class DiscoveryDispatcher extends Dispatcher {
   static final String VERSION = "v1.35.0";
@@ -37,6 +38,12 @@ final class DiscoveryDispatcher extends Dispatcher {
           new Builtin("nodes", "Node", false, List.of("no")),
           new Builtin("namespaces", "Namespace", false, List.of("ns")));
 
+  /** The media type of aggregated discovery, as kubectl asks for it and reads it back. */
+  static final String AGGREGATED_TYPE =
+      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+  private static final String AGGREGATED_AS = "as=APIGroupDiscoveryList";
+
   private final CustomResourceDefinition crd;
   private final Dispatcher next;
 
@@ -53,6 +60,11 @@ final class DiscoveryDispatcher extends Dispatcher {
         path = path.substring(0, path.length() - 1);
       }
       String group = crd.getSpec().getGroup();
+      String accept = request.getHeader("Accept");
+      boolean aggregated = accept != null && accept.contains(AGGREGATED_AS);
+      if (aggregated && ("/api".equals(path) || "/apis".equals(path))) {
+        return aggregated("/api".equals(path) ? coreDiscovery() : groupsDiscovery());
+      }
       switch (path) {
         case "/version":
           return ApiJson.ok(version());
@@ -204,5 +216,100 @@ final class DiscoveryDispatcher extends Dispatcher {
           List.of("get", "patch", "update"));
     }
     return list;
+  }
+
+  private static MockResponse aggregated(ObjectNode list) {
+    return new MockResponse()
+        .setResponseCode(200)
+        .setHeader("Content-Type", AGGREGATED_TYPE)
+        .setBody(ApiJson.write(list));
+  }
+
+  private static ObjectNode discoveryList() {
+    ObjectNode list = ApiJson.JSON.createObjectNode();
+    list.put("kind", "APIGroupDiscoveryList");
+    list.put("apiVersion", "apidiscovery.k8s.io/v2");
+    list.putObject("metadata");
+    list.putArray("items");
+    return list;
+  }
+
+  /** {@code /api} aggregated: the core group, whose name is empty. */
+  private static ObjectNode coreDiscovery() {
+    ObjectNode list = discoveryList();
+    groupDiscovery(list, "", List.of(coreResources()));
+    return list;
+  }
+
+  /** {@code /apis} aggregated: the CRDs' group and the MixedPrecisionJob's. */
+  private ObjectNode groupsDiscovery() {
+    ObjectNode list = discoveryList();
+    groupDiscovery(list, "apiextensions.k8s.io", List.of(crdResources()));
+    groupDiscovery(
+        list,
+        crd.getSpec().getGroup(),
+        crd.getSpec().getVersions().stream()
+            .filter(CustomResourceDefinitionVersion::getServed)
+            .map(this::customResources)
+            .toList());
+    return list;
+  }
+
+  /**
+   * One APIGroupDiscovery from the group's legacy resource lists (one a version, preferred first):
+   * each resource with its subresources ({@code pods/log}) nested under it.
+   */
+  static void groupDiscovery(ObjectNode list, String group, List<ObjectNode> resourceLists) {
+    ObjectNode item = ((ArrayNode) list.get("items")).addObject();
+    ObjectNode metadata = item.putObject("metadata");
+    if (!group.isEmpty()) {
+      metadata.put("name", group);
+    }
+    ArrayNode versions = item.putArray("versions");
+    for (ObjectNode resourceList : resourceLists) {
+      String groupVersion = resourceList.path("groupVersion").asText();
+      String version = groupVersion.substring(groupVersion.indexOf('/') + 1);
+      ObjectNode v = versions.addObject();
+      v.put("version", version);
+      ArrayNode resources = v.putArray("resources");
+      java.util.Map<String, ObjectNode> byName = new java.util.LinkedHashMap<>();
+      for (var r : resourceList.path("resources")) {
+        String name = r.path("name").asText();
+        ObjectNode kind = ApiJson.JSON.createObjectNode();
+        kind.put("group", group);
+        kind.put("version", version);
+        kind.put("kind", r.path("kind").asText());
+        int slash = name.indexOf('/');
+        if (slash < 0) {
+          ObjectNode d = resources.addObject();
+          d.put("resource", name);
+          d.set("responseKind", kind);
+          d.put("scope", r.path("namespaced").asBoolean() ? "Namespaced" : "Cluster");
+          d.put("singularResource", r.path("singularName").asText());
+          d.set("verbs", r.path("verbs").deepCopy());
+          if (r.has("shortNames")) {
+            d.set("shortNames", r.get("shortNames").deepCopy());
+          }
+          if (r.has("categories")) {
+            d.set("categories", r.get("categories").deepCopy());
+          }
+          byName.put(name, d);
+        } else {
+          ObjectNode parent = byName.get(name.substring(0, slash));
+          if (parent == null) {
+            continue;
+          }
+          ArrayNode subresources =
+              parent.has("subresources")
+                  ? (ArrayNode) parent.get("subresources")
+                  : parent.putArray("subresources");
+          ObjectNode sub = subresources.addObject();
+          sub.put("subresource", name.substring(slash + 1));
+          sub.set("responseKind", kind);
+          sub.set("verbs", r.path("verbs").deepCopy());
+        }
+      }
+      v.put("freshness", "Current");
+    }
   }
 }

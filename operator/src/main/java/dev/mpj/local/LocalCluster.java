@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -34,10 +33,12 @@ public final class LocalCluster implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
+  private final HttpApiServer api;
 
-  private LocalCluster(KubernetesMockServer server, KubernetesClient client) {
+  private LocalCluster(KubernetesMockServer server, KubernetesClient client, HttpApiServer api) {
     this.server = server;
     this.client = client;
+    this.api = api;
   }
 
   /**
@@ -46,12 +47,15 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(int gpus, Quantity gpuMemory, Path podsDir) {
     CustomResourceDefinition crd = crd();
+    WatchableStore store = new WatchableStore();
+    Dispatcher dispatcher = dispatcher(crd, podsDir, store);
     KubernetesMockServer server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), dispatcher(crd, podsDir), false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     KubernetesClient client = server.createClient();
-    LocalCluster cluster = new LocalCluster(server, client);
+    LocalCluster cluster =
+        new LocalCluster(server, client, HttpApiServer.start(dispatcher, store, crd));
     try {
       client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
       client.nodes().resource(node(gpus, gpuMemory)).create();
@@ -67,8 +71,7 @@ public final class LocalCluster implements AutoCloseable {
    * tables, HTTP watches, pod logs, admission by the CRD's schema and rules, name checks, and
    * deletion of dependents.
    */
-  static Dispatcher dispatcher(CustomResourceDefinition crd, Path podsDir) {
-    Dispatcher store = new KubernetesCrudDispatcher();
+  static Dispatcher dispatcher(CustomResourceDefinition crd, Path podsDir, Dispatcher store) {
     Dispatcher validated =
         new AdmissionDispatcher(
             crd, new ValidatingDispatcher(new CascadingDeleteDispatcher(store)));
@@ -79,12 +82,15 @@ public final class LocalCluster implements AutoCloseable {
             new PodLogDispatcher(
                 podsDir,
                 new TableDispatcher(
-                    crd, new WatchDispatcher(crd, new FieldSelectorDispatcher(validated))))));
+                    crd, new ListDispatcher(new FieldSelectorDispatcher(validated))))));
   }
 
-  /** The API server's address, for a kubeconfig. */
+  /**
+   * The API server's address for a kubeconfig (kubectl): the same store and rules as {@link
+   * #client()}'s, over plain HTTP with streamed watches.
+   */
   public String url() {
-    return client.getMasterUrl().toString();
+    return api.url();
   }
 
   public KubernetesClient client() {
@@ -146,6 +152,7 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    api.close();
     client.close();
     server.destroy();
   }

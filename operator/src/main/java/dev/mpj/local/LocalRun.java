@@ -76,7 +76,7 @@ public final class LocalRun implements AutoCloseable {
     out.printf(
         Locale.ROOT,
         "mpj local: in-process API server %s; node %s with %d GPU(s) of %s (simulated on CPU)%n",
-        client.getMasterUrl(),
+        cluster.url(),
         LocalCluster.NODE_NAME,
         gpus,
         gpuMemory);

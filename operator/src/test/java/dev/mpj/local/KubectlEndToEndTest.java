@@ -26,9 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real kubectl against {@code mpj local --serve}, as a newcomer uses it: apply the quick-start,
- * get it with its printer columns, suspend it (the gang stops with a checkpoint) and resume it
- * (from that checkpoint), wait for Succeeded, describe it (conditions and events), read a replica's
- * log, delete it (its pods, service, config map, secret and claim go too), and see an invalid job
+ * watch it and its pods ({@code get -w}), see invalid patches and applies refused, get it with its
+ * printer columns, suspend it (the gang stops with a checkpoint) and resume it (from that
+ * checkpoint), wait for Succeeded, describe it (conditions and events), read a replica's log,
+ * delete it (its pods, service, config map, secret and claim go too), and see an invalid job
  * refused with the message of the CRD's rules. kubectl comes from .ci/tools (bash
  * .ci/install-tools) or the PATH; without it the test is skipped with a message, except in CI where
  * it fails.
@@ -50,6 +51,7 @@ class KubectlEndToEndTest {
     Path kubeconfig = dir.resolve("kubeconfig");
     Path workDir = dir.resolve("work");
     Path log = dir.resolve("mpj-local.log");
+    List<Process> watches = new ArrayList<>();
     Process local =
         LocalProcess.start(
             log,
@@ -63,13 +65,16 @@ class KubectlEndToEndTest {
           awaitLine(log, Pattern.compile("^export KUBECONFIG=(.+)$", Pattern.MULTILINE), local);
       assertThat(Path.of(exportLine)).isEqualTo(kubeconfig.toAbsolutePath());
       assertThat(Files.readString(kubeconfig)).contains("current-context: mpj-local");
-      Kubectl k = new Kubectl(kubectl, kubeconfig);
+      Kubectl k = new Kubectl(kubectl, kubeconfig, dir.resolve("cache"));
 
-      // Discovery: the short name, the built-in kinds.
-      assertThat(k.ok("api-resources").out())
+      // Discovery: the short name, the built-in kinds, in the aggregated form (no group-version
+      // lists fetched one by one, as kubectl does when it falls back to the legacy form).
+      Result resources = k.ok("api-resources", "-v=6");
+      assertThat(resources.out())
           .containsPattern(
               "mixedprecisionjobs\\s+mpj\\s+mpj.dev/v1alpha1\\s+true\\s+MixedPrecisionJob")
           .containsPattern("pods\\s+po\\s+v1\\s+true\\s+Pod");
+      assertThat(resources.err()).contains("/apis?timeout").doesNotContain("/api/v1?timeout");
       assertThat(k.ok("explain", "mpj.spec.replicas").out()).contains("Fewest replicas");
 
       Path quickstart = LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml");
@@ -80,6 +85,62 @@ class KubectlEndToEndTest {
           longer, Files.readString(quickstart).replace("steps: 300", "steps: " + STEPS));
       assertThat(k.ok("apply", "-f", longer.toString()).out())
           .contains("mixedprecisionjob.mpj.dev/quickstart created");
+
+      // Watches stream: the job's phase changes and the pods' deletions show as they happen.
+      Path jobWatch = dir.resolve("get-mpj-w.txt");
+      Path podWatch = dir.resolve("get-pods-w.txt");
+      Process watchingJobs = k.start(jobWatch, "get", "mpj", "-w", "--output-watch-events");
+      watches.add(watchingJobs);
+      Process watchingPods =
+          k.start(
+              podWatch,
+              "get",
+              "pods",
+              "-l",
+              "app.kubernetes.io/instance=quickstart",
+              "-w",
+              "--output-watch-events");
+      watches.add(watchingPods);
+
+      // Updates are checked as creates are: a patch or an apply that breaks a rule is refused.
+      Result badPatch =
+          k.run(
+              "patch",
+              "mpj",
+              "quickstart",
+              "--type=merge",
+              "-p",
+              "{\"spec\":{\"replicas\":{\"min\":4}}}");
+      assertThat(badPatch.exitCode()).isNotZero();
+      assertThat(badPatch.err())
+          .contains(
+              "The MixedPrecisionJob \"quickstart\" is invalid: spec.replicas: Invalid value:"
+                  + " \"object\": replicas.min must not exceed replicas.max");
+      Result immutable =
+          k.run(
+              "patch",
+              "mpj",
+              "quickstart",
+              "--type=json",
+              "-p",
+              "[{\"op\":\"replace\",\"path\":\"/spec/precision\",\"value\":\"fp32\"}]");
+      assertThat(immutable.exitCode()).isNotZero();
+      assertThat(immutable.err())
+          .contains(
+              "The MixedPrecisionJob \"quickstart\" is invalid: spec.precision: Invalid value:"
+                  + " \"string\": precision is immutable");
+      Result badApply =
+          k.run(
+              "apply",
+              "-f",
+              write(
+                      dir,
+                      "fewer.yaml",
+                      Files.readString(longer)
+                          .replace("replicas: {min: 2, max: 2}", "replicas: {min: 3, max: 2}"))
+                  .toString());
+      assertThat(badApply.exitCode()).isNotZero();
+      assertThat(badApply.err()).contains("replicas.min must not exceed replicas.max");
 
       // Suspend once a checkpoint exists (every 50 steps): the gang stops; resume: it goes on.
       k.until("step >= 55", () -> step(k) >= 55);
@@ -94,6 +155,17 @@ class KubectlEndToEndTest {
       k.until("no pods running", () -> !k.ok("get", "pods").out().contains("Running"));
       String suspended = k.ok("get", "mpj", "quickstart").out();
       assertThat(suspended).containsPattern("quickstart\\s+\\S+\\s+fp16-mixed\\s+Suspended");
+      k.until(
+          "get -w to show the job Suspended and its pods deleted",
+          () ->
+              read(jobWatch)
+                      .matches("(?s).*MODIFIED\\s+quickstart\\s+\\S+\\s+fp16-mixed\\s+Suspended.*")
+                  && read(podWatch).matches("(?s).*DELETED\\s+quickstart-worker-1\\s.*"));
+      assertThat(read(jobWatch).lines().findFirst().orElse("")).startsWith("EVENT");
+      assertThat(read(jobWatch)).containsPattern("ADDED\\s+quickstart\\s");
+      assertThat(watchingJobs.isAlive()).as("get -w keeps watching").isTrue();
+      watchingJobs.destroy();
+      watchingPods.destroy();
       k.ok(
           "patch",
           "mpj",
@@ -163,6 +235,7 @@ class KubectlEndToEndTest {
       assertThat(unknownField.err()).contains("unknown field \"spec.replicas.most\"");
       assertThat(k.ok("get", "mpj").both()).contains("No resources found");
     } finally {
+      watches.forEach(Process::destroy);
       local.destroy();
       if (!local.waitFor(60, TimeUnit.SECONDS)) {
         local.destroyForcibly();
@@ -174,6 +247,14 @@ class KubectlEndToEndTest {
     Path file = dir.resolve(name);
     Files.writeString(file, text);
     return file;
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static long step(Kubectl k) {
@@ -222,12 +303,34 @@ class KubectlEndToEndTest {
     throw new AssertionError("mpj local --serve printed no export line:\n" + Files.readString(log));
   }
 
-  /** kubectl with the local cluster's kubeconfig. */
-  private record Kubectl(Path binary, Path kubeconfig) {
-    Result run(String... args) {
+  /** kubectl with the local cluster's kubeconfig and a discovery cache of its own. */
+  private record Kubectl(Path binary, Path kubeconfig, Path cache) {
+    private List<String> command(String... args) {
       List<String> command =
-          new ArrayList<>(List.of(binary.toString(), "--kubeconfig", kubeconfig.toString()));
+          new ArrayList<>(
+              List.of(
+                  binary.toString(),
+                  "--kubeconfig",
+                  kubeconfig.toString(),
+                  "--cache-dir",
+                  cache.toString()));
       command.addAll(List.of(args));
+      return command;
+    }
+
+    /** A kubectl that keeps running (a watch), its output and errors going to {@code output}. */
+    Process start(Path output, String... args) throws IOException {
+      Process p =
+          new ProcessBuilder(command(args))
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
+      p.getOutputStream().close();
+      return p;
+    }
+
+    Result run(String... args) {
+      List<String> command = command(args);
       try {
         Process p = new ProcessBuilder(command).start();
         p.getOutputStream().close();

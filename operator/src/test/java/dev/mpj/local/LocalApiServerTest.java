@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The local API server answers what kubectl asks, over HTTP as kubectl asks it: discovery, tables
- * with the CRD's printer columns, watches that end, field selectors, pod logs, admission by the
- * CRD's schema and rules, and deletion of owned objects. No kubectl needed: {@link
- * KubectlEndToEndTest} runs the real one.
+ * The local API server answers what kubectl asks, over HTTP as kubectl asks it: discovery
+ * (aggregated too), tables with the CRD's printer columns, streamed watches, field selectors, pod
+ * logs, admission of creates and updates by the CRD's schema and rules, and deletion of owned
+ * objects. No kubectl needed: {@link KubectlEndToEndTest} runs the real one.
  */
 class LocalApiServerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -157,7 +157,7 @@ class LocalApiServerTest {
   }
 
   @Test
-  void fieldSelectorsAndWatchesWork() throws Exception {
+  void fieldSelectorsAndStreamedWatchesWork() throws Exception {
     post(JOBS, job("one", "", ""));
     post(JOBS, job("two", "", ""));
     JsonNode list = get(JOBS + "?fieldSelector=metadata.name%3Dtwo", "application/json").json();
@@ -167,49 +167,241 @@ class LocalApiServerTest {
     String rv = list.at("/metadata/resourceVersion").asText();
 
     // A watch list (kubectl 1.35): the objects ADDED, then the bookmark ending the initial events.
-    String[] initial =
-        get(
-                JOBS
-                    + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dtwo",
-                "application/json")
-            .body()
-            .strip()
-            .split("\n");
-    assertThat(initial).hasSize(2);
-    assertThat(JSON.readTree(initial[0]).path("type").asText()).isEqualTo("ADDED");
-    JsonNode bookmark = JSON.readTree(initial[1]);
-    assertThat(bookmark.path("type").asText()).isEqualTo("BOOKMARK");
-    assertThat(bookmark.at("/object/metadata/annotations/k8s.io~1initial-events-end").asText())
-        .isEqualTo("true");
+    try (Watch initial =
+        watch(
+            JOBS
+                + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true"
+                + "&fieldSelector=metadata.name%3Dtwo",
+            "application/json")) {
+      JsonNode added = initial.next();
+      assertThat(added.path("type").asText()).isEqualTo("ADDED");
+      assertThat(added.at("/object/metadata/name").asText()).isEqualTo("two");
+      JsonNode bookmark = initial.next();
+      assertThat(bookmark.path("type").asText()).isEqualTo("BOOKMARK");
+      assertThat(bookmark.at("/object/metadata/annotations/k8s.io~1initial-events-end").asText())
+          .isEqualTo("true");
+    }
 
-    // From a version on, only what changed since.
-    assertThat(
-            get(
-                    JOBS
-                        + "?watch=true&resourceVersion="
-                        + rv
-                        + "&fieldSelector=metadata.name%3Dtwo",
-                    "application/json")
-                .body())
-        .isBlank();
+    // From a version on: nothing until a change, then each change as it happens, deletions too;
+    // the other job's changes are not this watch's.
+    try (Watch two =
+            watch(
+                JOBS + "?watch=true&resourceVersion=" + rv + "&fieldSelector=metadata.name%3Dtwo",
+                "application/json");
+        Watch table = watch(JOBS + "?watch=true&resourceVersion=" + rv, TABLE)) {
+      label("one", "first");
+      label("two", "second");
+      JsonNode modified = two.next();
+      assertThat(modified.path("type").asText()).isEqualTo("MODIFIED");
+      assertThat(modified.at("/object/metadata/name").asText()).isEqualTo("two");
+      assertThat(modified.at("/object/metadata/labels/changed").asText()).isEqualTo("second");
+      cluster
+          .client()
+          .genericKubernetesResources(context())
+          .inNamespace("default")
+          .withName("two")
+          .delete();
+      JsonNode deleted = two.next();
+      assertThat(deleted.path("type").asText()).isEqualTo("DELETED");
+      assertThat(deleted.at("/object/metadata/name").asText()).isEqualTo("two");
+
+      // kubectl get -w: each event's object is a Table of the changed object's row.
+      JsonNode row = table.next();
+      assertThat(row.path("type").asText()).isEqualTo("MODIFIED");
+      assertThat(row.at("/object/kind").asText()).isEqualTo("Table");
+      assertThat(row.at("/object/columnDefinitions/0/name").asText()).isEqualTo("Name");
+      assertThat(row.at("/object/rows/0/cells/0").asText()).isEqualTo("one");
+      assertThat(table.next().at("/object/rows/0/cells/0").asText()).isEqualTo("two");
+      assertThat(table.next().path("type").asText()).isEqualTo("DELETED");
+    }
+
+    // A watch ends at its timeoutSeconds.
+    HttpResponse<String> ended =
+        http.send(
+            HttpRequest.newBuilder(
+                    uri(JOBS + "?watch=true&resourceVersion=" + rv + "&timeoutSeconds=1"))
+                .timeout(Duration.ofSeconds(30))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(ended.statusCode()).isEqualTo(200);
+  }
+
+  private void label(String name, String value) {
     cluster
         .client()
         .genericKubernetesResources(context())
         .inNamespace("default")
-        .withName("two")
+        .withName(name)
         .edit(
             r -> {
-              r.getMetadata().setLabels(java.util.Map.of("changed", "yes"));
+              r.getMetadata().setLabels(java.util.Map.of("changed", value));
               return r;
             });
-    String changed =
-        get(
-                JOBS + "?watch=true&resourceVersion=" + rv + "&fieldSelector=metadata.name%3Dtwo",
-                "application/json")
-            .body();
-    JsonNode event = JSON.readTree(changed.strip());
-    assertThat(event.path("type").asText()).isEqualTo("MODIFIED");
-    assertThat(event.at("/object/metadata/labels/changed").asText()).isEqualTo("yes");
+  }
+
+  /** A streamed watch: its events, one a line, blank lines (heartbeats) skipped. */
+  private Watch watch(String path, String accept) throws Exception {
+    HttpResponse<java.util.stream.Stream<String>> response =
+        http.send(
+            HttpRequest.newBuilder(uri(path)).header("Accept", accept).GET().build(),
+            HttpResponse.BodyHandlers.ofLines());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return new Watch(response.body());
+  }
+
+  private static final class Watch implements AutoCloseable {
+    private final java.util.stream.Stream<String> lines;
+    private final java.util.Iterator<String> events;
+
+    Watch(java.util.stream.Stream<String> lines) {
+      this.lines = lines;
+      this.events = lines.filter(l -> !l.isBlank()).iterator();
+    }
+
+    JsonNode next() throws Exception {
+      String line =
+          java.util.concurrent.CompletableFuture.supplyAsync(events::next)
+              .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      return JSON.readTree(line);
+    }
+
+    @Override
+    public void close() {
+      lines.close();
+    }
+  }
+
+  @Test
+  void anUpdateIsCheckedAsTheObjectItWouldStore() throws Exception {
+    assertThat(post(JOBS, job("job", "", "")).status()).isEqualTo(201);
+    String replicasRule =
+        "MixedPrecisionJob.mpj.dev \"job\" is invalid: spec.replicas: Invalid value: \"object\":"
+            + " replicas.min must not exceed replicas.max";
+    Response merge =
+        patch(
+            JOBS + "/job", "application/merge-patch+json", "{\"spec\":{\"replicas\":{\"min\":4}}}");
+    assertThat(merge.status()).isEqualTo(422);
+    assertThat(merge.json().path("message").asText()).isEqualTo(replicasRule);
+    Response jsonPatch =
+        patch(
+            JOBS + "/job",
+            "application/json-patch+json",
+            "[{\"op\":\"replace\",\"path\":\"/spec/replicas/min\",\"value\":4}]");
+    assertThat(jsonPatch.status()).isEqualTo(422);
+    assertThat(jsonPatch.json().path("message").asText()).isEqualTo(replicasRule);
+    // A transition rule sees the stored object as oldSelf.
+    Response immutable =
+        patch(JOBS + "/job", "application/merge-patch+json", "{\"spec\":{\"precision\":\"fp32\"}}");
+    assertThat(immutable.status()).isEqualTo(422);
+    assertThat(immutable.json().path("message").asText())
+        .isEqualTo(
+            "MixedPrecisionJob.mpj.dev \"job\" is invalid: spec.precision: Invalid value:"
+                + " \"string\": precision is immutable");
+    Response unknown =
+        patch(
+            JOBS + "/job",
+            "application/merge-patch+json",
+            "{\"spec\":{\"replicas\":{\"most\":4}}}");
+    assertThat(unknown.status()).isEqualTo(400);
+    assertThat(unknown.json().path("message").asText())
+        .endsWith("strict decoding error: unknown field \"spec.replicas.most\"");
+    Response strategic =
+        patch(JOBS + "/job", "application/strategic-merge-patch+json", "{\"spec\":{}}");
+    assertThat(strategic.status()).isEqualTo(415);
+    JsonNode stored = get(JOBS + "/job", "application/json").json();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) stored.get("spec")).put("precision", "fp32");
+    Response replace =
+        send(
+            HttpRequest.newBuilder(uri(JOBS + "/job"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(stored))));
+    assertThat(replace.status()).isEqualTo(422);
+    assertThat(replace.json().path("message").asText()).contains("precision is immutable");
+
+    // A dry run (kubectl diff) is checked and answered, and nothing is stored.
+    Response dryRun =
+        patch(
+            JOBS + "/job?dryRun=All",
+            "application/merge-patch+json",
+            "{\"spec\":{\"training\":{\"steps\":301}}}");
+    assertThat(dryRun.status()).isEqualTo(200);
+    assertThat(dryRun.json().at("/spec/training/steps").asInt()).isEqualTo(301);
+    assertThat(
+            patch(
+                    JOBS + "/job?dryRun=All",
+                    "application/merge-patch+json",
+                    "{\"spec\":{\"replicas\":{\"min\":4}}}")
+                .status())
+        .isEqualTo(422);
+    assertThat(
+            post(
+                    "/api/v1/namespaces/default/configmaps?dryRun=All",
+                    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}")
+                .status())
+        .isEqualTo(400);
+    assertThat(get("/api/v1/namespaces/default/configmaps/c", "application/json").status())
+        .isEqualTo(404);
+
+    Response dryDelete =
+        send(
+            HttpRequest.newBuilder(uri(JOBS + "/job"))
+                .header("Content-Type", "application/json")
+                .method(
+                    "DELETE",
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"dryRun\":[\"All\"]}")));
+    assertThat(dryDelete.status()).isEqualTo(200);
+
+    JsonNode unchanged = get(JOBS + "/job", "application/json").json();
+    assertThat(unchanged.at("/spec/training/steps").asInt()).isEqualTo(300);
+    assertThat(unchanged.at("/spec/replicas/min").asInt()).isEqualTo(2);
+    assertThat(unchanged.at("/spec/precision").asText()).isEqualTo("fp16-mixed");
+    Response valid =
+        patch(
+            JOBS + "/job",
+            "application/merge-patch+json",
+            "{\"spec\":{\"runPolicy\":{\"suspend\":true}}}");
+    assertThat(valid.status()).as("the mock answers a patch with 202").isBetween(200, 202);
+    assertThat(
+            get(JOBS + "/job", "application/json").json().at("/spec/runPolicy/suspend").asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void aggregatedDiscoveryListsEveryGroupsResourcesInOneDocument() throws Exception {
+    String aggregated =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    HttpResponse<String> apis =
+        http.send(
+            HttpRequest.newBuilder(uri("/apis")).header("Accept", aggregated).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(apis.headers().firstValue("Content-Type").orElse(""))
+        .isEqualTo("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    JsonNode groups = JSON.readTree(apis.body());
+    assertThat(groups.path("kind").asText()).isEqualTo("APIGroupDiscoveryList");
+    JsonNode mpj = null;
+    for (JsonNode g : groups.path("items")) {
+      if ("mpj.dev".equals(g.at("/metadata/name").asText())) {
+        mpj = g;
+      }
+    }
+    assertThat(mpj).isNotNull();
+    JsonNode jobs = mpj.at("/versions/0/resources/0");
+    assertThat(mpj.at("/versions/0/version").asText()).isEqualTo("v1alpha1");
+    assertThat(jobs.path("resource").asText()).isEqualTo("mixedprecisionjobs");
+    assertThat(jobs.path("scope").asText()).isEqualTo("Namespaced");
+    assertThat(jobs.path("shortNames").toString()).isEqualTo("[\"mpj\"]");
+    assertThat(jobs.at("/responseKind/kind").asText()).isEqualTo("MixedPrecisionJob");
+    assertThat(jobs.at("/subresources/0/subresource").asText()).isEqualTo("status");
+
+    JsonNode core = JSON.readTree(get("/api", aggregated).body());
+    assertThat(core.at("/items/0/metadata/name").isMissingNode()).isTrue();
+    JsonNode pods = core.at("/items/0/versions/0/resources/0");
+    assertThat(pods.path("resource").asText()).isEqualTo("pods");
+    assertThat(pods.path("subresources").toString()).contains("\"subresource\":\"log\"");
+    // The legacy form, for older clients.
+    assertThat(get("/api", "application/json").json().path("kind").asText())
+        .isEqualTo("APIVersions");
   }
 
   @Test
@@ -277,6 +469,13 @@ class LocalApiServerTest {
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  private Response patch(String path, String type, String json) throws Exception {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", type)
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
   }
 
   private Response send(HttpRequest.Builder request) throws Exception {
