@@ -175,9 +175,22 @@ public final class CheckpointWriter implements AutoCloseable {
       deleteTree(temporary);
     }
     Files.createDirectories(temporary);
-    FileImage.Written model = snapshot.model().image().writeNew(temporary.resolve(MODEL));
-    FileImage.Written optimizer =
-        snapshot.optimizer().image().writeNew(temporary.resolve(OPTIMIZER));
+    // Both checksums start now, on their own thread, and run while the files go to the disk.
+    Future<String> modelChecksum = snapshot.model().image().checksumInBackground();
+    Future<String> optimizerChecksum = snapshot.optimizer().image().checksumInBackground();
+    FileImage.Written model;
+    FileImage.Written optimizer;
+    try {
+      model = snapshot.model().image().writeNew(temporary.resolve(MODEL), modelChecksum, true);
+      optimizer =
+          snapshot
+              .optimizer()
+              .image()
+              .writeNew(temporary.resolve(OPTIMIZER), optimizerChecksum, true);
+    } finally {
+      modelChecksum.cancel(false);
+      optimizerChecksum.cancel(false);
+    }
     Map<String, String> files = new LinkedHashMap<>();
     files.put(MODEL, model.crc32c());
     files.put(OPTIMIZER, optimizer.crc32c());

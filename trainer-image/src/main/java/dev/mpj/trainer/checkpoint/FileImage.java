@@ -137,12 +137,23 @@ public final class FileImage {
    * the page cache.
    */
   public Written writeNew(Path file) throws IOException {
-    return writeNew(file, true);
+    return writeNew(file, checksumInBackground(), true);
   }
 
-  /** {@link #writeNew(Path)}, through the page cache unless {@code tryDirect}. */
-  Written writeNew(Path file, boolean tryDirect) throws IOException {
-    Future<String> checksum = CHECKSUMS.submit(this::crc32c);
+  /**
+   * Starts computing the CRC32C on the checksum thread, for {@link #writeNew(Path, Future,
+   * boolean)}: a writer of several images starts them all first, so that the thread is never idle
+   * while the disk works. The image must not change until the result is in.
+   */
+  Future<String> checksumInBackground() {
+    return CHECKSUMS.submit(this::crc32c);
+  }
+
+  /**
+   * {@link #writeNew(Path)} with the CRC32C that {@code checksum} computes (from {@link
+   * #checksumInBackground()}), through the page cache unless {@code tryDirect}.
+   */
+  Written writeNew(Path file, Future<String> checksum, boolean tryDirect) throws IOException {
     try {
       FileChannel opened =
           tryDirect && directIoPossible(file.toAbsolutePath().getParent())

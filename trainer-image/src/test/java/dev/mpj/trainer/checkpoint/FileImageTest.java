@@ -52,7 +52,7 @@ class FileImageTest {
                 content, FileImage.SEGMENT_BYTES - 5, FileImage.SEGMENT_BYTES + 5));
     for (boolean tryDirect : new boolean[] {true, false}) {
       Path file = dir.resolve("file-" + tryDirect);
-      FileImage.Written written = image.writeNew(file, tryDirect);
+      FileImage.Written written = image.writeNew(file, image.checksumInBackground(), tryDirect);
       assertThat(Files.readAllBytes(file)).as("direct " + tryDirect).isEqualTo(content);
       assertThat(written.bytes()).isEqualTo(LENGTH);
       assertThat(written.crc32c()).isEqualTo(crc32c(content));
