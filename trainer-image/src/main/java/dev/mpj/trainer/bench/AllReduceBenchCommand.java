@@ -88,9 +88,23 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
     System.out.printf(
         Locale.ROOT,
-        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n%n",
+        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n",
         loopback / 1e9,
         loopbackMib);
+    // What the ring's N links carry when all of them run at once, as they do in a ring step: on a
+    // machine with fewer free cores than 2N (a sender and a receiver per link) less than one
+    // stream alone. The ring cannot beat it; busBw against it is the ring's own efficiency.
+    Map<Integer, Double> concurrent = new LinkedHashMap<>();
+    for (int n : processes) {
+      double perLink = concurrentLinksBytesPerSecond(n, ((long) loopbackMib << 20) / n);
+      concurrent.put(n, perLink);
+      System.out.printf(
+          Locale.ROOT,
+          "%d loopback TCP streams at once, in a ring (as the all-reduce's links): %.2f GB/s each%n",
+          n,
+          perLink / 1e9);
+    }
+    System.out.println();
 
     List<String> table = new ArrayList<>();
     List<String> bucketed = new ArrayList<>();
@@ -103,10 +117,11 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
         if (line.startsWith("allreduce")) {
           double algBw = bytes / seconds;
           double busBw = algBw * 2 * (n - 1) / n;
+          int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
           table.add(
               String.format(
                   Locale.ROOT,
-                  "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% |",
+                  "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |",
                   n,
                   fields.get("type"),
                   bytes >> 20,
@@ -114,7 +129,9 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                   Double.parseDouble(fields.get("mean")) * 1e3,
                   algBw / 1e9,
                   busBw / 1e9,
-                  100 * busBw / loopback));
+                  100 * busBw / loopback,
+                  100 * busBw / concurrent.get(n),
+                  seconds * 1e9 / (bytes / elementBytes)));
         } else {
           bucketed.add(
               String.format(
@@ -129,8 +146,9 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
       }
     }
     System.out.println(
-        "| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw / loopback |");
-    System.out.println("|---|---|---|---|---|---|---|---|");
+        "| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
+            + " loopback | busBw / N streams at once | ns per element |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
@@ -208,6 +226,79 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
       }
     }
     return fields;
+  }
+
+  /**
+   * Bytes per second of each of {@code n} loopback TCP connections carrying {@code bytesPerLink} at
+   * once (a sender and a receiver thread each, 4 MiB writes), timed from the first byte to the
+   * last: what a ring of {@code n} links gives when every link is busy.
+   */
+  static double concurrentLinksBytesPerSecond(int n, long bytesPerLink) throws Exception {
+    List<ServerSocketChannel> listeners = new ArrayList<>();
+    List<CompletableFuture<Long>> receivers = new ArrayList<>();
+    List<Thread> senders = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocketChannel listener =
+            ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        listeners.add(listener);
+      }
+      for (int i = 0; i < n; i++) {
+        ServerSocketChannel listener = listeners.get(i);
+        receivers.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try (SocketChannel in = listener.accept()) {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
+                    for (long received = 0; received < bytesPerLink; ) {
+                      buffer.clear();
+                      int read = in.read(buffer);
+                      if (read < 0) {
+                        throw new IOException("sender closed early");
+                      }
+                      received += read;
+                    }
+                    return System.nanoTime();
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                },
+                runnable -> new Thread(runnable, "loopback-receiver").start()));
+        SocketChannel out = SocketChannel.open(listener.getLocalAddress());
+        Thread sender =
+            new Thread(
+                () -> {
+                  try (out) {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
+                    for (long sent = 0; sent < bytesPerLink; ) {
+                      buffer.clear().limit((int) Math.min(buffer.capacity(), bytesPerLink - sent));
+                      while (buffer.hasRemaining()) {
+                        sent += out.write(buffer);
+                      }
+                    }
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                },
+                "loopback-sender");
+        senders.add(sender);
+      }
+      long start = System.nanoTime();
+      senders.forEach(Thread::start);
+      long end = start;
+      for (CompletableFuture<Long> receiver : receivers) {
+        end = Math.max(end, receiver.get(10, TimeUnit.MINUTES));
+      }
+      for (Thread sender : senders) {
+        sender.join();
+      }
+      return bytesPerLink / ((end - start) / 1e9);
+    } finally {
+      for (ServerSocketChannel listener : listeners) {
+        listener.close();
+      }
+    }
   }
 
   /** One sender thread, one receiver thread, one TCP connection over loopback, 4 MiB writes. */

@@ -1,9 +1,9 @@
 package dev.mpj.trainer.bench;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import dev.mpj.api.CheckpointSpec;
 import dev.mpj.trainer.checkpoint.CheckpointWriter;
 import dev.mpj.trainer.checkpoint.ModelConfigHash;
-import dev.mpj.trainer.checkpoint.SafetensorsFile;
 import dev.mpj.trainer.checkpoint.Snapshot;
 import dev.mpj.trainer.loop.TrainingSession;
 import java.io.IOException;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code mpj-trainer bench checkpoint}: checkpoint write throughput against the disk's sequential
  * write speed (the same bytes, fsync'd, in the same folder, in the same run), and what background
- * checkpointing costs the step loop against checkpointing off. Blocks of {@code --interval} steps
+ * checkpointing costs the step loop against checkpointing off. Blocks of {@code --intervals} steps
  * alternate between off and on; an "on" block is one checkpoint (snapshot on the loop's thread,
  * write in the background) plus its steps, plus any wait for the write at the block's end: the cost
  * of one checkpoint per interval.
@@ -60,10 +60,13 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   int batch;
 
   @Option(
-      names = "--interval",
-      defaultValue = "5",
-      description = "Steps per block, i.e. per checkpoint (default: ${DEFAULT-VALUE}).")
-  int interval;
+      names = "--intervals",
+      split = ",",
+      defaultValue = "5,100",
+      description =
+          "Steps per block, i.e. per checkpoint, one overhead table each (default: ${DEFAULT-VALUE}:"
+              + " an aggressive interval and the default spec.checkpoint.intervalSteps).")
+  List<Integer> intervals;
 
   @Option(
       names = "--blocks",
@@ -108,110 +111,59 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
           bytes / 1e6);
 
       // 1. Throughput: checkpoints written with the loop idle, against raw fsync'd writes of as
-      // many bytes;
-      // interleaved and repeated, the median of each (the page cache and other work on the disk
-      // vary).
-      double[] disk = new double[repeats];
-      double[] dd = new double[repeats];
+      // many bytes, through the page cache and with O_DIRECT; interleaved and repeated, the median
+      // of each (the page cache and other work on the disk vary). The ratio is against the fastest
+      // probe: the disk's speed, however it is reached.
+      double[][] probes = new double[4][repeats];
+      String[] probeNames = {
+        "disk: FileChannel 16 MiB writes + fsync",
+        "disk: FileChannel O_DIRECT 16 MiB writes + fsync",
+        "disk: dd if=/dev/zero bs=4M conv=fsync",
+        "disk: dd if=/dev/zero bs=4M oflag=direct conv=fsync"
+      };
       double[] alone = new double[repeats];
-      boolean hasDd = true;
+      boolean direct = false;
       for (int r = 0; r < repeats; r++) {
-        disk[r] = sequentialWrite(folder.resolve("disk-probe"), bytes);
-        Double d = ddWrite(folder.resolve("dd-probe"), bytes);
-        hasDd &= d != null;
-        dd[r] = d == null ? Double.NaN : d;
-        alone[r] = CheckpointWriter.write(folder, first, 1).writeSeconds();
+        probes[0][r] = sequentialWrite(folder.resolve("disk-probe"), bytes, false);
+        probes[1][r] = sequentialWrite(folder.resolve("disk-probe"), bytes, true);
+        probes[2][r] = orNaN(ddWrite(folder.resolve("dd-probe"), bytes, false));
+        probes[3][r] = orNaN(ddWrite(folder.resolve("dd-probe"), bytes, true));
+        CheckpointWriter.WriteReport report = CheckpointWriter.write(folder, first, 1);
+        alone[r] = report.writeSeconds();
+        direct = report.direct();
         CheckpointWriter.deleteTree(folder.resolve(CheckpointWriter.folderName(first.step())));
       }
-      double diskSeconds = TrainerBench.median(disk);
-      System.out.printf(Locale.ROOT, "write speed, median of %d interleaved repeats%n", repeats);
-      System.out.println("| write | MB | seconds | MB/s | against FileChannel + fsync |");
+      double diskSeconds = Double.POSITIVE_INFINITY;
+      for (double[] probe : probes) {
+        double median = TrainerBench.median(probe);
+        if (!Double.isNaN(median)) {
+          diskSeconds = Math.min(diskSeconds, median);
+        }
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "write speed, median of %d interleaved repeats; ratio against the fastest disk probe%n",
+          repeats);
+      System.out.println("| write | MB | seconds | MB/s | against the fastest disk probe |");
       System.out.println("|---|---:|---:|---:|---:|");
-      row("disk: FileChannel 4 MiB writes + fsync", bytes, diskSeconds, diskSeconds);
-      if (hasDd) {
-        row("disk: dd if=/dev/zero bs=4M conv=fsync", bytes, TrainerBench.median(dd), diskSeconds);
+      for (int i = 0; i < probes.length; i++) {
+        double median = TrainerBench.median(probes[i]);
+        if (!Double.isNaN(median)) {
+          row(probeNames[i], bytes, median, diskSeconds);
+        }
       }
       row(
-          "checkpoint, loop idle (CRC32C, fsync, renames, latest)",
+          "checkpoint, loop idle (2 files + state.json, "
+              + (direct ? "O_DIRECT" : "page cache")
+              + ", CRC32C beside, fsyncs, renames, latest)",
           bytes,
           TrainerBench.median(alone),
           diskSeconds);
-
-      // 2. Overhead: blocks of steps without a checkpoint, with one written by a writer at the
-      // lowest priority, and with one at normal priority (what the trainer does), in turn.
-      double[] off = new double[blocks];
-      double[] on = new double[blocks];
-      double[] onNormal = new double[blocks];
-      double[] snapshot = new double[1];
-      double[] waited = new double[1];
-      List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
-      String priority;
-      try (CheckpointWriter writer = new CheckpointWriter(folder, 2, true);
-          CheckpointWriter normal = new CheckpointWriter(folder, 2)) {
-        priority = writer.priority();
-        for (int b = 0; b < blocks; b++) {
-          long t0 = System.nanoTime();
-          for (int i = 0; i < interval; i++) {
-            session.runStep();
-          }
-          off[b] = (System.nanoTime() - t0) / 1e9 / interval;
-          on[b] = blockWithCheckpoint(session, hash, writer, snapshot, waited);
-          writes.addAll(writer.drainFinished());
-          onNormal[b] = blockWithCheckpoint(session, hash, normal, new double[1], new double[1]);
-          normal.drainFinished();
-        }
-      }
-      for (CheckpointWriter.WriteReport w : writes) {
-        row(
-            "checkpoint, background during training, step " + w.step(),
-            w.bytes(),
-            w.writeSeconds(),
-            diskSeconds);
-      }
-      double meanOff = mean(off);
-      double meanOn = mean(on);
-      double meanNormal = mean(onNormal);
       System.out.println();
-      System.out.printf(
-          Locale.ROOT,
-          "step time, %d rounds of 3 blocks of %d steps each (off, on at lowest priority, on at normal priority; mean"
-              + " of blocks, median in brackets); writer thread: %s%n",
-          blocks,
-          interval,
-          priority);
-      System.out.println("| checkpointing | ms per step | overhead |");
-      System.out.println("|---|---:|---:|");
-      System.out.printf(
-          Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
-      System.out.printf(
-          Locale.ROOT,
-          "| on, one checkpoint every %d steps, writer at lowest priority | %.1f (%.1f) | %+.1f %% |%n",
-          interval,
-          meanOn * 1e3,
-          TrainerBench.median(on) * 1e3,
-          100 * (meanOn - meanOff) / meanOff);
-      System.out.printf(
-          Locale.ROOT,
-          "| on, one checkpoint every %d steps, writer at normal priority (the trainer's) | %.1f (%.1f) | %+.1f %% |%n",
-          interval,
-          meanNormal * 1e3,
-          TrainerBench.median(onNormal) * 1e3,
-          100 * (meanNormal - meanOff) / meanOff);
-      double perCheckpoint = (meanNormal - meanOff) * interval;
-      int defaultInterval = new CheckpointSpec().intervalSteps;
-      System.out.printf(
-          Locale.ROOT,
-          "| projected: one every %d steps (the default), normal priority: %.3f s extra per"
-              + " checkpoint over %d steps | | %+.1f %% |%n",
-          defaultInterval,
-          perCheckpoint,
-          defaultInterval,
-          100 * perCheckpoint / (defaultInterval * meanOff));
-      System.out.printf(
-          Locale.ROOT,
-          "per checkpoint: snapshot into host memory %.3f s on the loop, loop waited for the writer %.3f s%n",
-          snapshot[0] / blocks,
-          waited[0] / blocks);
+
+      for (int interval : intervals) {
+        overhead(session, hash, folder, interval, diskSeconds);
+      }
     } finally {
       if (dir == null) {
         CheckpointWriter.deleteTree(folder);
@@ -220,23 +172,127 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Seconds per step of {@code interval} steps after a snapshot handed to {@code writer}. */
-  private double blockWithCheckpoint(
+  /**
+   * Blocks of {@code interval} steps without a checkpoint, with one written by a writer at the
+   * lowest priority, and with one at normal priority (what the trainer does), in turn.
+   */
+  private void overhead(
+      TrainingSession session, String hash, Path folder, int interval, double diskSeconds)
+      throws IOException {
+    double[] off = new double[blocks];
+    double[] on = new double[blocks];
+    double[] onNormal = new double[blocks];
+    double[] snapshot = new double[1];
+    double[] waited = new double[1];
+    List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
+    String priority;
+    Snapshot[] lowMemory = new Snapshot[1];
+    Snapshot[] normalMemory = new Snapshot[1];
+    try (CheckpointWriter writer = new CheckpointWriter(folder, 2, true);
+        CheckpointWriter normal = new CheckpointWriter(folder, 2)) {
+      priority = writer.priority();
+      for (int b = 0; b < blocks; b++) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < interval; i++) {
+          session.runStep();
+        }
+        off[b] = (System.nanoTime() - t0) / 1e9 / interval;
+        on[b] = blockWithCheckpoint(session, hash, interval, writer, lowMemory, snapshot, waited);
+        writes.addAll(writer.drainFinished());
+        onNormal[b] =
+            blockWithCheckpoint(
+                session, hash, interval, normal, normalMemory, snapshot, new double[1]);
+        writes.addAll(normal.drainFinished());
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "checkpoints written in the background while the loop ran (interval %d)%n",
+        interval);
+    System.out.println("| write | MB | seconds | MB/s | against the fastest disk probe |");
+    System.out.println("|---|---:|---:|---:|---:|");
+    for (CheckpointWriter.WriteReport w : writes) {
+      row("checkpoint, background, step " + w.step(), w.bytes(), w.writeSeconds(), diskSeconds);
+    }
+    double meanOff = mean(off);
+    double meanOn = mean(on);
+    double meanNormal = mean(onNormal);
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "step time, %d rounds of 3 blocks of %d steps each (off, on at lowest priority, on at normal"
+            + " priority; mean of blocks, median in brackets); writer thread: %s%n",
+        blocks,
+        interval,
+        priority);
+    System.out.println("| checkpointing | ms per step | overhead |");
+    System.out.println("|---|---:|---:|");
+    System.out.printf(
+        Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
+    System.out.printf(
+        Locale.ROOT,
+        "| on, one checkpoint every %d steps, writer at lowest priority | %.1f (%.1f) | %+.1f %% |%n",
+        interval,
+        meanOn * 1e3,
+        TrainerBench.median(on) * 1e3,
+        100 * (meanOn - meanOff) / meanOff);
+    System.out.printf(
+        Locale.ROOT,
+        "| on, one checkpoint every %d steps, writer at normal priority (the trainer's) | %.1f (%.1f)"
+            + " | %+.1f %% |%n",
+        interval,
+        meanNormal * 1e3,
+        TrainerBench.median(onNormal) * 1e3,
+        100 * (meanNormal - meanOff) / meanOff);
+    double perCheckpoint = (meanNormal - meanOff) * interval;
+    int defaultInterval = new CheckpointSpec().intervalSteps;
+    if (interval != defaultInterval) {
+      System.out.printf(
+          Locale.ROOT,
+          "| projected: one every %d steps (the default), normal priority: %.3f s extra per"
+              + " checkpoint over %d steps | | %+.1f %% |%n",
+          defaultInterval,
+          perCheckpoint,
+          defaultInterval,
+          100 * perCheckpoint / (defaultInterval * meanOff));
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "per checkpoint: snapshot into the file images %.3f s on the loop, loop waited for the"
+            + " lowest-priority writer %.3f s%n%n",
+        snapshot[0] / (2 * blocks),
+        waited[0] / blocks);
+  }
+
+  /**
+   * Seconds per step of {@code interval} steps after a snapshot handed to {@code writer}; the
+   * snapshot reuses the memory of the writer's previous one, as the trainer's does.
+   */
+  private static double blockWithCheckpoint(
       TrainingSession session,
       String hash,
+      int interval,
       CheckpointWriter writer,
+      Snapshot[] memory,
       double[] snapshotSeconds,
       double[] waitedSeconds)
       throws IOException {
     long t0 = System.nanoTime();
-    Snapshot s = Snapshot.of(session, hash);
-    snapshotSeconds[0] += (System.nanoTime() - t0) / 1e9;
-    waitedSeconds[0] += writer.submit(s);
+    waitedSeconds[0] += writer.await();
+    long s0 = System.nanoTime();
+    Snapshot s = Snapshot.of(session, hash, memory[0]);
+    memory[0] = s;
+    snapshotSeconds[0] += (System.nanoTime() - s0) / 1e9;
+    writer.submit(s);
     for (int i = 0; i < interval; i++) {
       session.runStep();
     }
     waitedSeconds[0] += writer.await();
     return (System.nanoTime() - t0) / 1e9 / interval;
+  }
+
+  private static double orNaN(Double seconds) {
+    return seconds == null ? Double.NaN : seconds;
   }
 
   private static void row(String what, long bytes, double seconds, double diskSeconds) {
@@ -251,21 +307,37 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   }
 
   private static long weightBytes(Snapshot s) {
-    long total = 0;
-    for (SafetensorsFile.Tensor t : s.model()) {
-      total += t.data().length;
-    }
-    return total;
+    return s.model().dataBytes();
   }
 
-  /** Seconds to write {@code bytes} to a new file in 4 MiB writes and fsync it. */
-  static double sequentialWrite(Path file, long bytes) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocate(4 << 20);
-    new Random(0).nextBytes(chunk.array());
+  /**
+   * Seconds to write {@code bytes} to a new file in 16 MiB writes from direct memory and fsync it,
+   * with {@code O_DIRECT} when {@code direct} (NaN where the file system refuses it).
+   */
+  static double sequentialWrite(Path file, long bytes, boolean direct) throws IOException {
+    int chunkBytes = 16 << 20;
+    ByteBuffer chunk = ByteBuffer.allocateDirect(chunkBytes + 4096).alignedSlice(4096);
+    byte[] random = new byte[chunkBytes];
+    new Random(0).nextBytes(random);
+    chunk.put(random).clear();
+    long rounded = (bytes + 4095) / 4096 * 4096; // O_DIRECT writes whole blocks
     long start = System.nanoTime();
-    try (FileChannel channel =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      for (long left = bytes; left > 0; ) {
+    FileChannel channel;
+    try {
+      channel =
+          direct
+              ? FileChannel.open(
+                  file,
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  ExtendedOpenOption.DIRECT)
+              : FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.deleteIfExists(file);
+      return Double.NaN;
+    }
+    try (channel) {
+      for (long left = direct ? rounded : bytes; left > 0; ) {
         chunk.clear().limit((int) Math.min(chunk.capacity(), left));
         left -= chunk.remaining();
         while (chunk.hasRemaining()) {
@@ -279,18 +351,27 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     return seconds;
   }
 
-  /** Seconds {@code dd conv=fsync} takes for the same bytes, or null where there is no dd. */
-  static Double ddWrite(Path file, long bytes) {
+  /**
+   * Seconds {@code dd conv=fsync} (with {@code oflag=direct} when {@code direct}) takes for the
+   * same bytes, or null where there is no dd or it fails.
+   */
+  static Double ddWrite(Path file, long bytes, boolean direct) {
     try {
+      List<String> command = new ArrayList<>();
+      command.addAll(
+          List.of(
+              "dd",
+              "if=/dev/zero",
+              "of=" + file,
+              "bs=4M",
+              "count=" + ((bytes + (4 << 20) - 1) / (4 << 20)),
+              "conv=fsync"));
+      if (direct) {
+        command.add("oflag=direct");
+      }
       long start = System.nanoTime();
       Process dd =
-          new ProcessBuilder(
-                  "dd",
-                  "if=/dev/zero",
-                  "of=" + file,
-                  "bs=4M",
-                  "count=" + ((bytes + (4 << 20) - 1) / (4 << 20)),
-                  "conv=fsync")
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .start();

@@ -36,6 +36,9 @@ public final class CheckpointListener implements TrainingListener {
   private double snapshotSeconds;
   private Consumer<CheckpointWriter.WriteReport> published = w -> {};
 
+  /** The last snapshot handed to the writer: its memory is reused once its write has finished. */
+  private Snapshot previous;
+
   public CheckpointListener(
       TrainingSession session,
       CheckpointWriter writer,
@@ -86,10 +89,11 @@ public final class CheckpointListener implements TrainingListener {
     Snapshot snapshot;
     double snapshotTook;
     try {
-      // Wait first, then copy: one snapshot in host memory at a time.
+      // Wait first, then copy: one snapshot in host memory at a time, the same memory every time.
       waited = writer.await();
       long start = System.nanoTime();
-      snapshot = Snapshot.of(session, modelConfigSha256);
+      snapshot = Snapshot.of(session, modelConfigSha256, previous);
+      previous = snapshot;
       snapshotTook = (System.nanoTime() - start) / 1e9;
       writer.submit(snapshot);
     } catch (IOException e) {

@@ -43,8 +43,11 @@ public final class CheckpointWriter implements AutoCloseable {
   /** The newest checkpoint this writer published: what /progress can report as lastCheckpoint. */
   public record Published(long step, Instant time, Path path) {}
 
-  /** How long one checkpoint took to write (files, fsync, renames, retention) and how big it is. */
-  public record WriteReport(long step, long bytes, double writeSeconds) {}
+  /**
+   * How long one checkpoint took to write (files, fsync, renames, retention), how big it is, and
+   * whether its files went to the disk with {@code O_DIRECT} (else through the page cache).
+   */
+  public record WriteReport(long step, long bytes, double writeSeconds, boolean direct) {}
 
   public CheckpointWriter(Path folder, int keep) throws IOException {
     this(folder, keep, false);
@@ -172,10 +175,22 @@ public final class CheckpointWriter implements AutoCloseable {
       deleteTree(temporary);
     }
     Files.createDirectories(temporary);
-    SafetensorsFile.Written model =
-        SafetensorsFile.write(temporary.resolve(MODEL), snapshot.model());
-    SafetensorsFile.Written optimizer =
-        SafetensorsFile.write(temporary.resolve(OPTIMIZER), snapshot.optimizer());
+    // Both checksums start now, on their own thread, and run while the files go to the disk.
+    Future<String> modelChecksum = snapshot.model().image().checksumInBackground();
+    Future<String> optimizerChecksum = snapshot.optimizer().image().checksumInBackground();
+    FileImage.Written model;
+    FileImage.Written optimizer;
+    try {
+      model = snapshot.model().image().writeNew(temporary.resolve(MODEL), modelChecksum, true);
+      optimizer =
+          snapshot
+              .optimizer()
+              .image()
+              .writeNew(temporary.resolve(OPTIMIZER), optimizerChecksum, true);
+    } finally {
+      modelChecksum.cancel(false);
+      optimizerChecksum.cancel(false);
+    }
     Map<String, String> files = new LinkedHashMap<>();
     files.put(MODEL, model.crc32c());
     files.put(OPTIMIZER, optimizer.crc32c());
@@ -216,7 +231,8 @@ public final class CheckpointWriter implements AutoCloseable {
     return new WriteReport(
         snapshot.step(),
         model.bytes() + optimizer.bytes() + json.length,
-        (System.nanoTime() - start) / 1e9);
+        (System.nanoTime() - start) / 1e9,
+        model.direct() && optimizer.direct());
   }
 
   /** Deletes all but the newest {@code keep} checkpoints, never the one {@code latest} names. */

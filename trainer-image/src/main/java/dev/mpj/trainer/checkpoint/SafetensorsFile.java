@@ -3,19 +3,17 @@ package dev.mpj.trainer.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32C;
 
 /**
  * The safetensors format (huggingface/safetensors): 8-byte little-endian header length, a JSON
@@ -23,8 +21,10 @@ import java.util.zip.CRC32C;
  * (relative to the end of the header), then the raw little-endian data, in header order.
  *
  * <p>Written here rather than with DJL's {@code NDList.encode(SAFETENSORS)}: that encoder needs
- * native arrays (the background writer holds host byte arrays), keeps offsets in an {@code int}
- * (files over 2 GiB fail) and orders the header by hash. DJL's decoder reads these files (tested).
+ * native arrays (the background writer holds a snapshot in its own memory), keeps offsets in an
+ * {@code int} (files over 2 GiB fail) and orders the header by hash. DJL's decoder reads these
+ * files (tested). A file is laid out in memory first ({@link #layout}), as it will lie on the disk,
+ * so that the snapshot's copy of the values is the only one before the disk reads them.
  */
 public final class SafetensorsFile {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,36 +47,68 @@ public final class SafetensorsFile {
     }
   }
 
-  /** What {@link #write} wrote: the file's size and CRC32C (hex, as state.json format 2 has it). */
-  public record Written(long bytes, String crc32c) {}
-
-  /** Bytes per write: large enough for the disk's full speed, small enough to keep in memory. */
-  static final int WRITE_BYTES = 8 << 20;
+  /** A tensor's name and shape (FP32): one entry of a file's header. */
+  public record Entry(String name, long[] shape) {
+    /** Its values' size in bytes. */
+    public long bytes() {
+      long elements = 1;
+      for (long d : shape) {
+        elements *= d;
+      }
+      return elements * Float.BYTES;
+    }
+  }
 
   /**
-   * A direct buffer per writing thread, reused: the one copy out of the Java heap that the kernel
-   * needs (FileChannel would otherwise make it into a temporary buffer as large as each tensor).
+   * A file of {@code entries} laid out in {@code image}: the header is in place, and tensor {@code
+   * i}'s values go at {@code offsets[i]} (from the start of the file).
    */
-  private static final ThreadLocal<ByteBuffer> STAGING =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_BYTES));
+  public record Image(List<Entry> entries, long[] offsets, FileImage image) {
+    /** Copies tensor {@code i}'s values (little-endian FP32 bytes, all of them) into the image. */
+    public void put(int i, ByteBuffer values) {
+      if (values.remaining() != entries.get(i).bytes()) {
+        throw new IllegalArgumentException(
+            entries.get(i).name()
+                + ": "
+                + values.remaining()
+                + " bytes for "
+                + entries.get(i).bytes()
+                + " bytes of FP32 values");
+      }
+      image.put(offsets[i], values);
+    }
+
+    /** The values' bytes, without the header. */
+    public long dataBytes() {
+      long total = 0;
+      for (Entry e : entries) {
+        total += e.bytes();
+      }
+      return total;
+    }
+  }
 
   /**
-   * Writes the tensors to {@code file} (a new file) in {@link #WRITE_BYTES} writes and forces them
-   * to the disk. The CRC32C is taken from the bytes as they go out, not by reading the file back.
+   * Lays out a file of {@code entries} in a {@link FileImage} ({@code reuse}'s memory when it has
+   * the same length) and writes its header there; the caller copies the values in.
    */
-  public static Written write(Path file, List<Tensor> tensors) throws IOException {
-    ByteBuffer staging = STAGING.get();
+  public static Image layout(List<Entry> entries, FileImage reuse) {
     Map<String, Object> header = new LinkedHashMap<>();
     long offset = 0;
-    for (Tensor t : tensors) {
+    for (Entry t : entries) {
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("dtype", "F32");
       entry.put("shape", t.shape());
-      entry.put("data_offsets", new long[] {offset, offset + t.data().length});
+      entry.put("data_offsets", new long[] {offset, offset + t.bytes()});
       header.put(t.name(), entry);
-      offset += t.data().length;
+      offset += t.bytes();
     }
-    byte[] json = JSON.writeValueAsBytes(header);
+    byte[] json;
+    try {
+      json = JSON.writeValueAsBytes(header);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     // The data starts 8-byte aligned, as the reference writer pads it: pad the header with spaces.
     int padded = (json.length + 7) / 8 * 8;
     ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
@@ -84,35 +116,31 @@ public final class SafetensorsFile {
     while (head.hasRemaining()) {
       head.put((byte) ' ');
     }
-    CRC32C crc = new CRC32C();
-    try (FileChannel channel =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      staging.clear();
-      append(channel, staging, crc, head.array());
-      for (Tensor t : tensors) {
-        append(channel, staging, crc, t.data());
-      }
-      staging.flip();
-      writeFully(channel, staging);
-      channel.force(true);
-      return new Written(8L + padded + offset, Checksums.hex(crc));
+    FileImage image = FileImage.of(8L + padded + offset, reuse);
+    image.put(0, head.array());
+    long[] offsets = new long[entries.size()];
+    long at = 8L + padded;
+    for (int i = 0; i < offsets.length; i++) {
+      offsets[i] = at;
+      at += entries.get(i).bytes();
     }
+    return new Image(List.copyOf(entries), offsets, image);
   }
 
-  /** Copies {@code bytes} into {@code staging}, writing it out each time it fills. */
-  private static void append(FileChannel channel, ByteBuffer staging, CRC32C crc, byte[] bytes)
-      throws IOException {
-    crc.update(bytes);
-    for (int at = 0; at < bytes.length; ) {
-      int length = Math.min(staging.remaining(), bytes.length - at);
-      staging.put(bytes, at, length);
-      at += length;
-      if (!staging.hasRemaining()) {
-        staging.flip();
-        writeFully(channel, staging);
-        staging.clear();
-      }
+  /**
+   * Writes the tensors to {@code file} (a new file) and forces them to the disk, as a snapshot's
+   * image is written ({@link FileImage#writeNew}); returns its size and CRC32C.
+   */
+  public static FileImage.Written write(Path file, List<Tensor> tensors) throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    for (Tensor t : tensors) {
+      entries.add(new Entry(t.name(), t.shape()));
     }
+    Image image = layout(entries, null);
+    for (int i = 0; i < tensors.size(); i++) {
+      image.put(i, ByteBuffer.wrap(tensors.get(i).data()));
+    }
+    return image.image().writeNew(file);
   }
 
   /**
@@ -161,11 +189,5 @@ public final class SafetensorsFile {
       tensors.add(new Tensor(e.getKey(), shape, data));
     }
     return tensors;
-  }
-
-  private static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
-    while (buffer.hasRemaining()) {
-      channel.write(buffer);
-    }
   }
 }

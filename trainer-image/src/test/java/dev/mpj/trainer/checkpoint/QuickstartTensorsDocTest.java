@@ -40,7 +40,7 @@ class QuickstartTensorsDocTest {
     Dataset all = DataSource.load(config.spec());
     List<String> actual = new ArrayList<>();
     try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0.2, 0))) {
-      for (SafetensorsFile.Tensor t : Snapshot.of(session, "hash").model()) {
+      for (SafetensorsFile.Entry t : Snapshot.of(session, "hash").model().entries()) {
         actual.add(t.name() + " " + Arrays.toString(t.shape()));
       }
     }

@@ -43,7 +43,7 @@ class SafetensorsFileTest {
   @Test
   void anIndependentParserOfTheFormatReadsTheNamesShapesAndBitsBack() throws IOException {
     Path file = dir.resolve("model.safetensors");
-    SafetensorsFile.Written written = SafetensorsFile.write(file, tensors);
+    FileImage.Written written = SafetensorsFile.write(file, tensors);
 
     byte[] bytes = Files.readAllBytes(file);
     assertThat(written.bytes()).isEqualTo(bytes.length);
