@@ -38,6 +38,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
@@ -114,7 +115,22 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
             .withNamespacesInheritedFromController()
             .build();
-    return List.of(new InformerEventSource<>(pods, context));
+    List<EventSource<?, MixedPrecisionJob>> sources = new ArrayList<>();
+    sources.add(new InformerEventSource<>(pods, context));
+    if (integrations.kueue()) {
+      // Kueue's admission and eviction arrive as changes of the job's Workload: watched, not
+      // polled.
+      var workloads =
+          InformerEventSourceConfiguration.from(
+                  new GroupVersionKind(Workloads.GROUP, Workloads.VERSION, "Workload"),
+                  MixedPrecisionJob.class)
+              .withName("kueue-workloads")
+              .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
+              .withNamespacesInheritedFromController()
+              .build();
+      sources.add(new InformerEventSource<>(workloads, context));
+    }
+    return sources;
   }
 
   @Override
@@ -197,8 +213,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       resources.writeStatus(job, after);
     }
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
-    Duration wake =
-        nextWake(job, verdict, after, plan, now, settings.progressInterval(), queued(job));
+    Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
     return wake == null ? control : control.rescheduleAfter(wake);
   }
 
@@ -300,7 +315,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
    * When to reconcile again without an event, or null: a job waiting for GPUs is re-sized every
    * {@link #RETRY_SIZING}; one that does not fit or whose batch does not split waits for a spec
    * change (its generation bump is an event), since each re-size lists every node and pod. A job
-   * that waits for Kueue ({@code queued}) reads its Workload every progress interval.
+   * that waits for Kueue wakes when its Workload changes (an event source), not on a timer.
    */
   static Duration nextWake(
       MixedPrecisionJob job,
@@ -308,8 +323,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       MixedPrecisionJobStatus after,
       SizingPlan plan,
       Instant now,
-      Duration progressInterval,
-      boolean queued) {
+      Duration progressInterval) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
         Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
@@ -320,10 +334,6 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
           Duration.between(
               now,
               Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
-    }
-    if (verdict instanceof Verdict.Suspend && queued) {
-      // Kueue's admission and eviction are read from the Workload each time.
-      wakes.add(progressInterval);
     }
     if (verdict instanceof Verdict.Start start
         && start.isNew()

@@ -81,6 +81,28 @@ class KueueAdmissionTest {
     cluster.close();
   }
 
+  /**
+   * Admission reaches the operator as a change of the Workload it watches: with a progress interval
+   * of an hour nothing wakes the job on a timer, yet its pods come right after admission.
+   */
+  @Test
+  void admissionIsSeenThroughTheWorkloadWatchNotAPoll() {
+    operator.close();
+    operator =
+        MpjOperator.start(
+            cluster.client, OperatorSettings.defaults().withProgressInterval(Duration.ofHours(1)));
+    MixedPrecisionJob job = MockCluster.quickstart(JOB);
+    job.getMetadata().setLabels(Map.of("kueue.x-k8s.io/queue-name", "team-a-queue"));
+    cluster.apply(job);
+    eventually(
+        () -> {
+          assertThat(kueue.workload(WORKLOAD)).isNotNull();
+          assertThat(cluster.job(JOB).getStatus().phase).isEqualTo(JobPhase.Suspended);
+        });
+    kueue.admit(WORKLOAD, 2, "a100");
+    eventually(() -> assertThat(cluster.pods(JOB)).hasSize(2));
+  }
+
   @Test
   void aQueuedJobRunsOnlyWhileAdmittedAndResumesAfterEvictionAtTheNewCount() {
     MixedPrecisionJob job = MockCluster.quickstart(JOB);
