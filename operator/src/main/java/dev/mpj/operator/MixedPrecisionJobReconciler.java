@@ -15,6 +15,7 @@ import dev.mpj.operator.gang.JobStatuses;
 import dev.mpj.operator.gang.Observation;
 import dev.mpj.operator.gang.Replica;
 import dev.mpj.operator.gang.Verdict;
+import dev.mpj.operator.metrics.Disruption;
 import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
@@ -167,6 +168,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     Observation observation =
         new Observation(job, replicas, now, SpecValidator.validate(job), admission);
     Verdict verdict = GangPlanner.decide(observation);
+    String noGangScheduler = PodGroups.unavailable(job, integrations);
+    if (noGangScheduler != null && verdict instanceof Verdict.Start s && s.isNew()) {
+      verdict = new Verdict.Fail(PodGroups.UNAVAILABLE, noGangScheduler, List.of());
+    }
 
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
     if (verdict instanceof Verdict.Finished finished
@@ -212,6 +217,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       // copy of the job, which can be older than the job read above, and then drops changes.
       resources.writeStatus(job, after);
     }
+    Disruption.of(before, verdict, admission).ifPresent(metrics::disrupted);
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
     Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
     return wake == null ? control : control.rescheduleAfter(wake);
