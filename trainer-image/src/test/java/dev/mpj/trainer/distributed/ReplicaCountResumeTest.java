@@ -48,10 +48,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       uninterrupted 3-replica and 1-replica runs are from it at that step, together: resuming at
  *       another count may cost what running at that count costs, not more. The analytic bound of
  *       ReplicaEquivalenceTest ({@code lr * 4 * 2^-11} per step) does not hold on this trajectory
- *       (default loss scaling; 2.5e-3 at step 40 against 3.9e-4), for the resumed run and, as
- *       measured here, for an uninterrupted run at 3 replicas alike: Adam divides by {@code sqrt(v)
- *       + eps} and so does not damp the relative rounding error of a weight whose gradient is close
- *       to zero or an FP16 subnormal.
+ *       (default loss scaling; 2.5e-3 at step 40 against 3.9e-4), for the resumed run and for the
+ *       uninterrupted runs at 3 and 1 replicas alike (their differences from the 2-replica run add
+ *       up to 3.8e-3 at step 40): Adam divides by {@code sqrt(v) + eps} and so does not damp the
+ *       relative rounding error of a weight whose gradient is close to zero or an FP16 subnormal.
  * </ul>
  */
 class ReplicaCountResumeTest {
