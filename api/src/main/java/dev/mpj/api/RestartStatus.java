@@ -14,7 +14,8 @@ public class RestartStatus {
 
   @JsonPropertyDescription(
       "ReplicaFailed (counts against runPolicy.backoffLimit), Disrupted (counted in"
-          + " status.disruptions, not against the backoffLimit) or Resized.")
+          + " status.disruptions, not against the backoffLimit), Resized, or Suspended (the job"
+          + " resumed after runPolicy.suspend or a Kueue eviction; not counted either).")
   public String reason;
 
   @JsonPropertyDescription(
@@ -22,6 +23,11 @@ public class RestartStatus {
           + " set it (PreemptionByScheduler, EvictionByEvictionAPI, DeletionByTaintManager,"
           + " TerminationByKubelet).")
   public String disruption;
+
+  @JsonPropertyDescription(
+      "For reason Suspended: the reason of the job's Suspended condition while it was suspended"
+          + " (Suspended for runPolicy.suspend, Evicted for a Kueue eviction or preemption).")
+  public String suspension;
 
   @JsonPropertyDescription(
       "Why, in one line: the replica that decided it and what its trainer said.")

@@ -4,6 +4,7 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.local.EvictionInjection;
 import dev.mpj.local.FailureInjection;
 import dev.mpj.local.LocalRun;
 import dev.mpj.local.OperatorLauncher;
@@ -63,6 +64,15 @@ public final class LocalCommand implements Callable<Integer> {
   String fail;
 
   @Option(
+      names = "--evict-at",
+      paramLabel = "STEP[:REPLICAS]",
+      description =
+          "Queue the job in a local Kueue that admits it, evicts it at that step as preemption"
+              + " does, keeps it queued for a few seconds and admits it again with REPLICAS"
+              + " (default: the fewest its Workload accepts); it resumes from its checkpoint.")
+  String evictAt;
+
+  @Option(
       names = "--gpus",
       defaultValue = "4",
       description = "GPUs the local node offers (default ${DEFAULT-VALUE}).")
@@ -109,6 +119,14 @@ public final class LocalCommand implements Callable<Integer> {
         throw new InvalidJobException("--fail", e.getMessage());
       }
     }
+    EvictionInjection eviction = null;
+    if (evictAt != null) {
+      try {
+        eviction = EvictionInjection.parse(evictAt);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidJobException("--evict-at", e.getMessage());
+      }
+    }
     Quantity memory;
     try {
       memory = new Quantity(gpuMemory);
@@ -133,7 +151,7 @@ public final class LocalCommand implements Callable<Integer> {
             ? workDir
             : Path.of(".mpj-local", job == null ? "serve" : job.getMetadata().getName());
 
-    LocalRun run = new LocalRun(job, dir, System.out);
+    LocalRun run = new LocalRun(job, dir, System.out).evictAt(eviction);
     Thread stopOnInterrupt =
         new Thread(
             () -> {

@@ -5,6 +5,7 @@ import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.health.HealthServer;
 import dev.mpj.operator.metrics.MetricsEndpoint;
 import dev.mpj.operator.metrics.MetricsServer;
+import dev.mpj.operator.queue.Integrations;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -116,6 +117,31 @@ final class OperatorCommand implements Callable<Integer> {
           "Namespace of the Lease (env MPJ_LEADER_ELECTION_NAMESPACE). Default: the operator's own namespace.")
   String leaseNamespace;
 
+  @Option(
+      names = "--kueue",
+      defaultValue = "${env:MPJ_INTEGRATION_KUEUE:-auto}",
+      description =
+          "Kueue integration: auto (on when the cluster serves kueue.x-k8s.io/v1beta2 Workloads at"
+              + " start-up), enabled (refuse to start without them) or disabled (env"
+              + " MPJ_INTEGRATION_KUEUE). Default: ${DEFAULT-VALUE}.")
+  String kueue;
+
+  @Option(
+      names = "--volcano",
+      defaultValue = "${env:MPJ_INTEGRATION_VOLCANO:-auto}",
+      description =
+          "Volcano PodGroups (scheduling.volcano.sh/v1beta1): auto, enabled or disabled (env"
+              + " MPJ_INTEGRATION_VOLCANO). Default: ${DEFAULT-VALUE}.")
+  String volcano;
+
+  @Option(
+      names = "--coscheduling",
+      defaultValue = "${env:MPJ_INTEGRATION_COSCHEDULING:-auto}",
+      description =
+          "scheduler-plugins coscheduling PodGroups (scheduling.x-k8s.io/v1alpha1): auto, enabled"
+              + " or disabled (env MPJ_INTEGRATION_COSCHEDULING). Default: ${DEFAULT-VALUE}.")
+  String coscheduling;
+
   /** The settings the flags describe; refuses a flag that cannot work, naming it. */
   OperatorSettings settings() {
     long gpuMemory = bytes("--default-gpu-memory", defaultGpuMemory, false);
@@ -147,7 +173,12 @@ final class OperatorCommand implements Callable<Integer> {
                 new MemorySizer(
                     new SizingSettings(
                         reserve, SizingSettings.defaults().reserveFraction(), gpuMemory)))
-            .withPorts(coordinatorPort, trainerMetricsPort);
+            .withPorts(coordinatorPort, trainerMetricsPort)
+            .withIntegrations(
+                new Integrations.Switches(
+                    mode("--kueue", kueue),
+                    mode("--volcano", volcano),
+                    mode("--coscheduling", coscheduling)));
     if (leaderElection) {
       settings =
           settings.withLeaderElection(
@@ -156,6 +187,14 @@ final class OperatorCommand implements Callable<Integer> {
                   leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
     }
     return settings;
+  }
+
+  private Integrations.Mode mode(String flag, String value) {
+    try {
+      return Integrations.Mode.parse(flag, value);
+    } catch (IllegalArgumentException e) {
+      throw bad(flag, "must be auto, enabled or disabled (got " + value + ")");
+    }
   }
 
   private long bytes(String flag, String value, boolean zeroAllowed) {
@@ -215,7 +254,12 @@ final class OperatorCommand implements Callable<Integer> {
                     stopped.countDown();
                   },
                   "mpj-shutdown"));
-      operator[0] = MpjOperator.start(client, settings);
+      try {
+        operator[0] = MpjOperator.start(client, settings);
+      } catch (Integrations.Unavailable e) {
+        System.err.println("mpj operator: " + e.getMessage());
+        return 1;
+      }
       System.err.println(
           "mpj operator: running; health on :"
               + endpoints.health().port()

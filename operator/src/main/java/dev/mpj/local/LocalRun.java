@@ -7,6 +7,7 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.SizingStatus;
 import dev.mpj.operator.resources.JobNames;
+import dev.mpj.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -15,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -36,6 +39,8 @@ public final class LocalRun implements AutoCloseable {
   private LocalCluster cluster;
   private AutoCloseable operator;
   private LocalKubelet kubelet;
+  private EvictionInjection eviction;
+  private LocalKueue kueue;
 
   /**
    * A run of this job; {@code job} may be null for a cluster that only serves ({@code --serve}).
@@ -57,6 +62,15 @@ public final class LocalRun implements AutoCloseable {
       throws Exception {
     start(launcher, trainerLauncher, gpus, gpuMemory, failure);
     return follow(timeout);
+  }
+
+  /**
+   * {@code --evict-at}: before {@link #start}, puts the job in a queue of {@link LocalKueue}, which
+   * evicts it at the step and admits it again with fewer replicas.
+   */
+  public LocalRun evictAt(EvictionInjection eviction) {
+    this.eviction = eviction;
+    return this;
   }
 
   /**
@@ -85,6 +99,12 @@ public final class LocalRun implements AutoCloseable {
         new LocalKubelet(
             client, workDir, trainerLauncher, failure, line -> out.println("mpj local: " + line));
     kubelet.start();
+    if (eviction != null) {
+      // Before the operator: it looks for Kueue's Workloads at start-up.
+      LocalKueue.install(client);
+      kueue = new LocalKueue(client, workDir, eviction, line -> out.println("mpj local: " + line));
+      kueue.start();
+    }
     operator = launcher.start(client);
   }
 
@@ -111,6 +131,14 @@ public final class LocalRun implements AutoCloseable {
     String namespace =
         job.getMetadata().getNamespace() != null ? job.getMetadata().getNamespace() : "default";
     job.getMetadata().setNamespace(namespace);
+    if (eviction != null) {
+      Map<String, String> labels = new LinkedHashMap<>();
+      if (job.getMetadata().getLabels() != null) {
+        labels.putAll(job.getMetadata().getLabels());
+      }
+      labels.putIfAbsent(Labels.KUEUE_QUEUE_NAME, LocalKueue.QUEUE);
+      job.getMetadata().setLabels(labels);
+    }
     client.resources(MixedPrecisionJob.class).inNamespace(namespace).resource(job).create();
     out.printf(
         "mpj local: applied mixedprecisionjob/%s (%s, replicas %d..%d, %d steps)%n",
@@ -284,6 +312,10 @@ public final class LocalRun implements AutoCloseable {
   /** Stops the trainers gracefully, then the operator, then the API server. Safe to call twice. */
   @Override
   public synchronized void close() {
+    if (kueue != null) {
+      kueue.close();
+      kueue = null;
+    }
     if (kubelet != null) {
       kubelet.close();
       kubelet = null;

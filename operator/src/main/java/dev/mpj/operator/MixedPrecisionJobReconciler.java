@@ -15,6 +15,7 @@ import dev.mpj.operator.gang.JobStatuses;
 import dev.mpj.operator.gang.Observation;
 import dev.mpj.operator.gang.Replica;
 import dev.mpj.operator.gang.Verdict;
+import dev.mpj.operator.metrics.Disruption;
 import dev.mpj.operator.metrics.JobMetrics;
 import dev.mpj.operator.progress.ProgressPoller;
 import dev.mpj.operator.progress.ProgressReport;
@@ -38,6 +39,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.GroupVersionKind;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
@@ -114,7 +116,22 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
             .withNamespacesInheritedFromController()
             .build();
-    return List.of(new InformerEventSource<>(pods, context));
+    List<EventSource<?, MixedPrecisionJob>> sources = new ArrayList<>();
+    sources.add(new InformerEventSource<>(pods, context));
+    if (integrations.kueue()) {
+      // Kueue's admission and eviction arrive as changes of the job's Workload: watched, not
+      // polled.
+      var workloads =
+          InformerEventSourceConfiguration.from(
+                  new GroupVersionKind(Workloads.GROUP, Workloads.VERSION, "Workload"),
+                  MixedPrecisionJob.class)
+              .withName("kueue-workloads")
+              .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
+              .withNamespacesInheritedFromController()
+              .build();
+      sources.add(new InformerEventSource<>(workloads, context));
+    }
+    return sources;
   }
 
   @Override
@@ -151,6 +168,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     Observation observation =
         new Observation(job, replicas, now, SpecValidator.validate(job), admission);
     Verdict verdict = GangPlanner.decide(observation);
+    String noGangScheduler = PodGroups.unavailable(job, integrations);
+    if (noGangScheduler != null && verdict instanceof Verdict.Start s && s.isNew()) {
+      verdict = new Verdict.Fail(PodGroups.UNAVAILABLE, noGangScheduler, List.of());
+    }
 
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
     if (verdict instanceof Verdict.Finished finished
@@ -196,9 +217,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       // copy of the job, which can be older than the job read above, and then drops changes.
       resources.writeStatus(job, after);
     }
+    Disruption.of(before, verdict, admission).ifPresent(metrics::disrupted);
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
-    Duration wake =
-        nextWake(job, verdict, after, plan, now, settings.progressInterval(), queued(job));
+    Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
     return wake == null ? control : control.rescheduleAfter(wake);
   }
 
@@ -300,7 +321,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
    * When to reconcile again without an event, or null: a job waiting for GPUs is re-sized every
    * {@link #RETRY_SIZING}; one that does not fit or whose batch does not split waits for a spec
    * change (its generation bump is an event), since each re-size lists every node and pod. A job
-   * that waits for Kueue ({@code queued}) reads its Workload every progress interval.
+   * that waits for Kueue wakes when its Workload changes (an event source), not on a timer.
    */
   static Duration nextWake(
       MixedPrecisionJob job,
@@ -308,8 +329,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       MixedPrecisionJobStatus after,
       SizingPlan plan,
       Instant now,
-      Duration progressInterval,
-      boolean queued) {
+      Duration progressInterval) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
         Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
@@ -320,10 +340,6 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
           Duration.between(
               now,
               Instant.parse(after.completionTime).plusSeconds(policy.ttlSecondsAfterFinished)));
-    }
-    if (verdict instanceof Verdict.Suspend && queued) {
-      // Kueue's admission and eviction are read from the Workload each time.
-      wakes.add(progressInterval);
     }
     if (verdict instanceof Verdict.Start start
         && start.isNew()

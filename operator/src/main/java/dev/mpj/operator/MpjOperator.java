@@ -56,7 +56,7 @@ public final class MpjOperator implements AutoCloseable {
             metrics,
             settings,
             clock,
-            Integrations.detect(client));
+            Integrations.detect(client, settings.integrations()));
     Operator operator =
         new Operator(
             o -> {

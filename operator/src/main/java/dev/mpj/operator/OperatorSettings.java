@@ -1,5 +1,6 @@
 package dev.mpj.operator;
 
+import dev.mpj.operator.queue.Integrations;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.Sizer;
 import dev.mpj.operator.sizing.SizingSettings;
@@ -25,6 +26,8 @@ import java.util.function.Consumer;
  * @param sizer decides replicas, micro-batch and accumulation: by default a {@link MemorySizer}
  *     with the default GPU memory reserve and the GPU memory assumed when neither the spec nor a
  *     node label says it
+ * @param integrations the chart's switches for Kueue, Volcano and coscheduling (auto: on when the
+ *     cluster serves their APIs at start-up)
  */
 public record OperatorSettings(
     Set<String> namespaces,
@@ -35,7 +38,8 @@ public record OperatorSettings(
     Duration progressTimeout,
     LeaderElection leaderElection,
     MeterRegistry meterRegistry,
-    Sizer sizer) {
+    Sizer sizer,
+    Integrations.Switches integrations) {
 
   public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
   public static final int DEFAULT_COORDINATOR_PORT = 29500;
@@ -65,6 +69,7 @@ public record OperatorSettings(
 
   public OperatorSettings {
     namespaces = namespaces == null ? Set.of() : Set.copyOf(namespaces);
+    integrations = integrations == null ? Integrations.Switches.AUTO : integrations;
   }
 
   public static OperatorSettings defaults() {
@@ -77,7 +82,8 @@ public record OperatorSettings(
         Duration.ofSeconds(2),
         null,
         new CompositeMeterRegistry(),
-        new MemorySizer(SizingSettings.defaults()));
+        new MemorySizer(SizingSettings.defaults()),
+        Integrations.Switches.AUTO);
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
@@ -112,6 +118,10 @@ public record OperatorSettings(
     return with(s -> s.sizer = value);
   }
 
+  public OperatorSettings withIntegrations(Integrations.Switches value) {
+    return with(s -> s.integrations = value);
+  }
+
   /** A copy with {@code change} applied to its components. */
   private OperatorSettings with(Consumer<Components> change) {
     Components c = new Components(this);
@@ -130,6 +140,7 @@ public record OperatorSettings(
     LeaderElection leaderElection;
     MeterRegistry meterRegistry;
     Sizer sizer;
+    Integrations.Switches integrations;
 
     Components(OperatorSettings s) {
       namespaces = s.namespaces;
@@ -141,6 +152,7 @@ public record OperatorSettings(
       leaderElection = s.leaderElection;
       meterRegistry = s.meterRegistry;
       sizer = s.sizer;
+      integrations = s.integrations;
     }
 
     OperatorSettings settings() {
@@ -153,7 +165,8 @@ public record OperatorSettings(
           progressTimeout,
           leaderElection,
           meterRegistry,
-          sizer);
+          sizer,
+          integrations);
     }
   }
 }

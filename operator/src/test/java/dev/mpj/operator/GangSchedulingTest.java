@@ -52,6 +52,46 @@ class GangSchedulingTest {
         .get();
   }
 
+  /**
+   * A cluster without scheduler-plugins (only Volcano's CRD): a job asking for coscheduling fails
+   * at once, with a condition and an Event naming the field, and no pod waits for a scheduler that
+   * is not there.
+   */
+  @Test
+  void aJobAskingForAGangSchedulerThatIsNotThereFailsNamingTheField() {
+    operator.close();
+    cluster.close();
+    cluster = MockCluster.start();
+    cluster.installCrd("/gang/podgroups.scheduling.volcano.sh.yaml");
+    operator =
+        MpjOperator.start(
+            cluster.client,
+            OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
+    MixedPrecisionJob job = MockCluster.quickstart("digits");
+    job.getSpec().runPolicy.schedulingPolicy = new SchedulingPolicySpec();
+    job.getSpec().runPolicy.schedulingPolicy.scheduler = GangScheduler.COSCHEDULING;
+    cluster.apply(job);
+
+    eventually(
+        () -> assertThat(cluster.job("digits").getStatus().phase).isEqualTo(JobPhase.Failed));
+    var failed = GangLifecycleTest.condition(cluster.job("digits"), "Failed");
+    assertThat(failed.getReason()).isEqualTo("GangSchedulerUnavailable");
+    assertThat(failed.getMessage())
+        .startsWith("spec.runPolicy.schedulingPolicy.scheduler is coscheduling")
+        .contains("scheduling.x-k8s.io/v1alpha1");
+    eventually(
+        () ->
+            assertThat(cluster.events("digits"))
+                .anySatisfy(
+                    e -> {
+                      assertThat(e.getType()).isEqualTo("Warning");
+                      assertThat(e.getReason()).isEqualTo("GangSchedulerUnavailable");
+                      assertThat(e.getMessage())
+                          .contains("spec.runPolicy.schedulingPolicy.scheduler");
+                    }));
+    assertThat(cluster.pods("digits")).isEmpty();
+  }
+
   @Test
   void aVolcanoGangGetsItsPodGroupAndMinMemberFollowsAResize() {
     MixedPrecisionJob job = MockCluster.quickstart("digits");

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.scheduling.v1.PriorityClassBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -72,13 +73,45 @@ class KueueAdmissionTest {
     operator =
         MpjOperator.start(
             cluster.client,
-            OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
+            OperatorSettings.defaults()
+                .withProgressInterval(Duration.ofSeconds(1))
+                .withMeterRegistry(registry));
+  }
+
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  private double kueueDisruptions(String reason) {
+    var counter =
+        registry.find("mpj.disruptions").tags("source", "kueue", "reason", reason).counter();
+    return counter == null ? 0 : counter.count();
   }
 
   @AfterEach
   void stop() {
     operator.close();
     cluster.close();
+  }
+
+  /**
+   * Admission reaches the operator as a change of the Workload it watches: with a progress interval
+   * of an hour nothing wakes the job on a timer, yet its pods come right after admission.
+   */
+  @Test
+  void admissionIsSeenThroughTheWorkloadWatchNotAPoll() {
+    operator.close();
+    operator =
+        MpjOperator.start(
+            cluster.client, OperatorSettings.defaults().withProgressInterval(Duration.ofHours(1)));
+    MixedPrecisionJob job = MockCluster.quickstart(JOB);
+    job.getMetadata().setLabels(Map.of("kueue.x-k8s.io/queue-name", "team-a-queue"));
+    cluster.apply(job);
+    eventually(
+        () -> {
+          assertThat(kueue.workload(WORKLOAD)).isNotNull();
+          assertThat(cluster.job(JOB).getStatus().phase).isEqualTo(JobPhase.Suspended);
+        });
+    kueue.admit(WORKLOAD, 2, "a100");
+    eventually(() -> assertThat(cluster.pods(JOB)).hasSize(2));
   }
 
   @Test
@@ -155,6 +188,8 @@ class KueueAdmissionTest {
               .isTrue();
         });
 
+    assertThat(kueueDisruptions("Preempted")).as("one eviction, counted once").isEqualTo(1.0);
+
     // Re-admitted with 1 replica: the next attempt, from the checkpoint, no failure counted.
     kueue.admit(WORKLOAD, 1, "a100");
     eventually(() -> assertThat(cluster.pods(JOB)).hasSize(1));
@@ -167,6 +202,15 @@ class KueueAdmissionTest {
     assertThat(resumed.getStatus().replicas).isEqualTo(1);
     assertThat(resumed.getStatus().restarts).isZero();
     assertThat(resumed.getStatus().sizing).isNotNull();
+    assertThat(resumed.getStatus().restartHistory)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.reason).isEqualTo("Suspended");
+              assertThat(r.suspension).isEqualTo("Evicted");
+              assertThat(r.message).contains("Preempted").endsWith("with 1 replica");
+            });
+    assertThat(kueueDisruptions("Preempted")).isEqualTo(1.0);
 
     // Finished: the Workload is Finished too.
     cluster.markExited(cluster.pods(JOB).get(0), 0);

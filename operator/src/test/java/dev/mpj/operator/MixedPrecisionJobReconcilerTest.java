@@ -26,7 +26,7 @@ class MixedPrecisionJobReconcilerTest {
     SizingPlan plan = new SizingPlan(false, 0, 0, 0, status, reason);
     Verdict start = new Verdict.Start(1, null, List.of(), false);
     MixedPrecisionJobStatus after = JobStatuses.next(job, start, plan, null, NOW);
-    return MixedPrecisionJobReconciler.nextWake(job, start, after, plan, NOW, PROGRESS, false);
+    return MixedPrecisionJobReconciler.nextWake(job, start, after, plan, NOW, PROGRESS);
   }
 
   @Test

@@ -198,6 +198,18 @@ class OperatorMetricsTest {
   @Test
   void everyDocumentedOperatorMetricIsExportedAndEveryExportedMetricIsDocumented() {
     cluster.apply(MockCluster.quickstart("digits"));
+    // A disruption, so that mpj_disruptions_total has a series.
+    eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
+    cluster.pods("digits").forEach(p -> cluster.markRunning(p, "10.0.0.1"));
+    cluster.markDisrupted(cluster.pods("digits").get(1), "PreemptionByScheduler", 143);
+    eventually(
+        () ->
+            assertThat(
+                    scrape()
+                        .value(
+                            "mpj_disruptions_total",
+                            Map.of("source", "pod", "reason", "PreemptionByScheduler")))
+                .contains(1.0));
     List<MetricsDoc.Metric> documented = MetricsDoc.read().section("Operator");
     assertThat(documented)
         .extracting(MetricsDoc.Metric::name)

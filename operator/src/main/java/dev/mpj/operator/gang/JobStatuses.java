@@ -188,6 +188,9 @@ public final class JobStatuses {
         c.kstatus(false, reason, false, true, reason, s.message);
         return;
       }
+      if (v.resumed()) {
+        s.restartHistory = resumed(s, v, plan.replicas(), now);
+      }
       s.replicas = plan.replicas();
       if (s.startTime == null || v.resumed()) {
         // As for a Kubernetes Job, the deadline counts from the start or from the resume.
@@ -207,16 +210,47 @@ public final class JobStatuses {
     c.set(SUSPENDED, false, "Started", "");
   }
 
+  /** Resuming after a suspension: why the last attempt was suspended joins the history. */
+  public static final String SUSPENDED_RESTART = "Suspended";
+
+  private static List<RestartStatus> resumed(
+      MixedPrecisionJobStatus s, Verdict.Start v, int replicas, Instant now) {
+    Condition suspended =
+        s.conditions.stream()
+            .filter(x -> SUSPENDED.equals(x.getType()) && "True".equals(x.getStatus()))
+            .findFirst()
+            .orElse(null);
+    RestartStatus restart = new RestartStatus();
+    restart.attempt = v.attempt() - 1;
+    restart.time = now.toString();
+    restart.reason = SUSPENDED_RESTART;
+    restart.suspension = suspended == null ? null : suspended.getReason();
+    restart.message =
+        (suspended == null || suspended.getMessage() == null || suspended.getMessage().isBlank()
+                ? "suspended"
+                : suspended.getMessage())
+            + "; resumed as attempt "
+            + v.attempt()
+            + " with "
+            + replicas
+            + (replicas == 1 ? " replica" : " replicas");
+    return limited(s.restartHistory, restart);
+  }
+
   /** The history with this restart at its end, the oldest dropped beyond the limit. */
   private static List<RestartStatus> history(
       List<RestartStatus> before, Verdict.Restart v, Instant now) {
-    List<RestartStatus> history = new ArrayList<>(before == null ? List.of() : before);
     RestartStatus restart = new RestartStatus();
     restart.attempt = v.nextAttempt() - 1;
     restart.time = now.toString();
     restart.reason = v.reason();
     restart.message = v.message();
     restart.disruption = v.disruption();
+    return limited(before, restart);
+  }
+
+  private static List<RestartStatus> limited(List<RestartStatus> before, RestartStatus restart) {
+    List<RestartStatus> history = new ArrayList<>(before == null ? List.of() : before);
     history.add(restart);
     int excess = history.size() - MixedPrecisionJobStatus.RESTART_HISTORY_LIMIT;
     return excess > 0 ? new ArrayList<>(history.subList(excess, history.size())) : history;

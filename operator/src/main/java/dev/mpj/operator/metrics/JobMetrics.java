@@ -36,11 +36,13 @@ public final class JobMetrics implements AutoCloseable {
   public static final String SIZING_BYTES = "mpj.job.sizing.bytes.per.replica";
   public static final String SIZING_GPUS = "mpj.job.sizing.gpus";
   public static final String SIZING_GPUS_SAVED = "mpj.job.sizing.gpus.saved";
+  public static final String DISRUPTIONS = "mpj.disruptions";
 
   private final MeterRegistry registry;
   private volatile IndexedResourceCache<MixedPrecisionJob> cache;
   private final Map<ResourceID, Set<Meter.Id>> meters = new HashMap<>();
   private final Set<Meter.Id> phases = new HashSet<>();
+  private final Set<Meter.Id> disruptions = new HashSet<>();
 
   public JobMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -57,6 +59,23 @@ public final class JobMetrics implements AutoCloseable {
   /** The jobs to describe: the controller's own informer cache. Until then every count is 0. */
   public void watch(IndexedResourceCache<MixedPrecisionJob> jobs) {
     this.cache = jobs;
+  }
+
+  /**
+   * A gang was disrupted (not by its own failure): counted by source and reason, for all jobs of
+   * this operator, from its start.
+   */
+  public synchronized void disrupted(Disruption disruption) {
+    Counter counter =
+        Counter.builder(DISRUPTIONS)
+            .tag("source", disruption.source())
+            .tag("reason", disruption.reason())
+            .description(
+                "Gang disruptions that are not failures: pods Kubernetes disrupted (source pod) and"
+                    + " Kueue evictions (source kueue), by reason")
+            .register(registry);
+    counter.increment();
+    disruptions.add(counter.getId());
   }
 
   /** One reconcile of {@code job} ended in an exception. */
@@ -94,6 +113,8 @@ public final class JobMetrics implements AutoCloseable {
     meters.values().forEach(ids -> ids.forEach(registry::remove));
     meters.clear();
     phases.forEach(registry::remove);
+    disruptions.forEach(registry::remove);
+    disruptions.clear();
     cache = null;
   }
 

@@ -46,6 +46,37 @@ public final class PodGroups {
         : run.schedulingPolicy;
   }
 
+  /** The reason of a job that failed because its gang scheduler is not there. */
+  public static final String UNAVAILABLE = "GangSchedulerUnavailable";
+
+  /**
+   * Why the job's gang scheduler cannot be used by this operator, naming the field; null when the
+   * job asks for none or its PodGroups are served (and not switched off).
+   */
+  public static String unavailable(MixedPrecisionJob job, Integrations integrations) {
+    SchedulingPolicySpec policy = policy(job);
+    if (policy == null) {
+      return null;
+    }
+    boolean volcano = policy.scheduler == GangScheduler.VOLCANO;
+    if (volcano ? integrations.volcano() : integrations.coscheduling()) {
+      return null;
+    }
+    ResourceDefinitionContext context = context(policy.scheduler);
+    return "spec.runPolicy.schedulingPolicy.scheduler is "
+        + (volcano ? "volcano" : "coscheduling")
+        + ", but this operator has no "
+        + context.getGroup()
+        + "/"
+        + context.getVersion()
+        + " PodGroups: "
+        + (volcano ? "Volcano" : "scheduler-plugins coscheduling")
+        + " is not installed, or the chart's integrations."
+        + (volcano ? "volcano" : "coscheduling")
+        + " is disabled (the operator looks at start-up); without a PodGroup its pods would wait"
+        + " for the gang scheduler forever";
+  }
+
   public static ResourceDefinitionContext context(GangScheduler scheduler) {
     return scheduler == GangScheduler.VOLCANO ? VOLCANO : COSCHEDULING;
   }

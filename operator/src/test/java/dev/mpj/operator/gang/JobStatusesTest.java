@@ -127,6 +127,31 @@ class JobStatusesTest {
   }
 
   @Test
+  void aResumeAfterASuspensionJoinsTheHistoryWithItsReasonAndCountsNothing() {
+    apply(new Verdict.Start(1, null, List.of(), false), T0);
+    apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0.plusSeconds(10));
+    apply(
+        new Verdict.Suspend(List.of("digits-worker-0"), "Evicted", "evicted by Kueue (Preempted)"),
+        T0.plusSeconds(20));
+    MixedPrecisionJobStatus s =
+        apply(new Verdict.Start(2, null, List.of(), true), T0.plusSeconds(30));
+    assertThat(s.restarts).isZero();
+    assertThat(s.disruptions).isZero();
+    assertThat(s.restartHistory)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.attempt).isEqualTo(1);
+              assertThat(r.reason).isEqualTo("Suspended");
+              assertThat(r.suspension).isEqualTo("Evicted");
+              assertThat(r.time).isEqualTo(T0.plusSeconds(30).toString());
+              assertThat(r.message)
+                  .isEqualTo("evicted by Kueue (Preempted); resumed as attempt 2 with 2 replicas");
+            });
+    assertThat(get(s, "Suspended").getStatus()).isEqualTo("False");
+  }
+
+  @Test
   void resumingRestartsTheDeadlineClock() {
     apply(new Verdict.Start(1, null, List.of(), false), T0);
     MixedPrecisionJobStatus s =
