@@ -28,9 +28,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code mpj bench memory}: trains the built-in models with the real trainer, one child process per
  * run, and sets each run's measured peak memory beside the sizing model's prediction. A run reports
- * in summary.json its resident memory right before step 1 and its peak during the steps; the
- * child's Java heap is fixed and touched up front, so what the steps add is native memory:
- * libtorch's tensors.
+ * in summary.json its resident memory before and after its first step and the peaks of the first
+ * step and of the steps after it; the child's Java heap is fixed and touched up front, so what the
+ * steps add is native memory: libtorch's tensors (and, in the first step, libtorch's code).
  */
 @Command(
     name = "memory",
@@ -38,8 +38,8 @@ import picocli.CommandLine.Option;
     description = {
       "Validate the sizing model on this machine's CPU.",
       "Trains mlp, cnn and transformer jobs at a few micro-batches in both precisions with bin/mpj-trainer"
-          + " and prints the measured peak memory of the steps (resident memory above the process right"
-          + " before step 1) beside the prediction.",
+          + " and prints the measured peak memory of the steps after the first (resident memory above the"
+          + " process right after step 1) beside the prediction, and the first step's own figure.",
       "Takes a few minutes; needs the trainer built (mvn -B -DskipTests package)."
     })
 public final class MemoryBenchCommand implements Callable<Integer> {
@@ -69,8 +69,9 @@ public final class MemoryBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--steps",
-      defaultValue = "2",
-      description = "Training steps per run (default ${DEFAULT-VALUE}).")
+      defaultValue = "3",
+      description =
+          "Training steps per run, 2 or more: the first, then the measured ones (default ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(
@@ -147,8 +148,12 @@ public final class MemoryBenchCommand implements Callable<Integer> {
                       new InvalidJobException(
                           "--precisions", "unknown precision " + p + " (fp32, fp16-mixed)")));
     }
-    if (steps < 1 || repeats < 1) {
-      throw new InvalidJobException(steps < 1 ? "--steps" : "--repeats", "must be 1 or more");
+    if (steps < 2) {
+      throw new InvalidJobException(
+          "--steps", "must be 2 or more (the first step is set-up; the later ones are measured)");
+    }
+    if (repeats < 1) {
+      throw new InvalidJobException("--repeats", "must be 1 or more");
     }
     Path launcher = trainer != null ? trainer : LocalCommand.defaultTrainerLauncher();
     if (!Files.isExecutable(launcher)) {
@@ -168,14 +173,17 @@ public final class MemoryBenchCommand implements Callable<Integer> {
       StringBuilder report = new StringBuilder();
       for (Allocator mode : modes) {
         Map<Precision, Long> noise = new EnumMap<>(Precision.class);
+        Map<Precision, Measured> baseline = new EnumMap<>(Precision.class);
         for (Precision p : chosenPrecisions) {
-          noise.put(
-              p,
-              measure(launcher, dir, new Case(MemoryValidation.BASELINE, p, 1, steps), mode, out));
+          Measured m =
+              measure(launcher, dir, new Case(MemoryValidation.BASELINE, p, 1, steps), mode, out);
+          baseline.put(p, m);
+          noise.put(p, m.later());
         }
         List<Result> results = new ArrayList<>();
         for (Case c : MemoryValidation.cases(chosen, chosenPrecisions, steps)) {
-          results.add(new Result(c, c.prediction(), measure(launcher, dir, c, mode, out)));
+          Measured m = measure(launcher, dir, c, mode, out);
+          results.add(new Result(c, c.prediction(), m.later(), m.first(), m.code()));
         }
         report.append(
             String.format(
@@ -186,16 +194,31 @@ public final class MemoryBenchCommand implements Callable<Integer> {
                     : " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors)"));
         report.append(
             String.format(
-                "Peak resident memory of %d training steps above the process right before step 1 (median of %d),"
-                    + " against MemoryModel's gradients + max(update temporaries, activations); error = measured / predicted - 1.%n",
+                "Peak resident memory of steps 2..%d above the process right after step 1 (median of %d),"
+                    + " against MemoryModel's max(update temporaries, activations with backward's transient):"
+                    + " the weights, master weights, optimizer state and gradients are resident by then;"
+                    + " error = measured / predicted - 1.%n"
+                    + "1st step: the peak of step 1 above the process right before it (model: the"
+                    + " gradients + pred. step); of it code: what step 1 added to resident memory mapped"
+                    + " from files (libtorch's code paged in as its operations first run).%n",
                 steps, repeats));
         report.append(
             String.format(
-                "Noise floor (mlp [8] at micro-batch 1): %s%n%n",
+                "Noise floor (mlp [8] at micro-batch 1, steps 2..%d): %s%n%n",
+                steps,
                 String.join(
                     ", ",
-                    noise.entrySet().stream()
-                        .map(e -> e.getKey().value() + " " + Bytes.format(e.getValue()))
+                    baseline.entrySet().stream()
+                        .map(
+                            e ->
+                                e.getKey().value()
+                                    + " "
+                                    + Bytes.format(e.getValue().later())
+                                    + " (1st step "
+                                    + Bytes.format(e.getValue().first())
+                                    + ", of it code "
+                                    + Bytes.format(e.getValue().code())
+                                    + ")")
                         .toList())));
         report.append(MemoryValidation.report(results, noise));
       }
@@ -210,12 +233,17 @@ public final class MemoryBenchCommand implements Callable<Integer> {
   }
 
   /**
-   * The median over the repeats of the case's peak during the steps above the resident memory
-   * before them.
+   * One case's figures, each the median over the repeats: the peak of the later steps above the
+   * process after the first, the first step's peak above the process before it, and what the first
+   * step added to resident memory mapped from files.
    */
-  private long measure(Path launcher, Path dir, Case c, Allocator mode, PrintWriter progress)
+  record Measured(long later, long first, long code) {}
+
+  private Measured measure(Path launcher, Path dir, Case c, Allocator mode, PrintWriter progress)
       throws IOException, InterruptedException {
     long[] measured = new long[repeats];
+    long[] firsts = new long[repeats];
+    long[] codes = new long[repeats];
     for (int i = 0; i < repeats; i++) {
       String name =
           c.model().name()
@@ -264,26 +292,39 @@ public final class MemoryBenchCommand implements Callable<Integer> {
       }
       JsonNode summary = JSON.readTree(output.resolve("summary.json").toFile());
       long before = summary.path("rssBeforeTrainingBytes").asLong(-1);
-      long peak = summary.path("peakRssTrainingBytes").asLong(-1);
-      if (before < 0 || peak < 0) {
+      long firstPeak = summary.path("peakRssFirstStepBytes").asLong(-1);
+      long afterFirst = summary.path("rssAfterFirstStepBytes").asLong(-1);
+      long laterPeak = summary.path("peakRssLaterStepsBytes").asLong(-1);
+      if (before < 0 || firstPeak < 0 || afterFirst < 0 || laterPeak < 0) {
         throw new IOException(
-            "the trainer's summary.json has no rssBeforeTrainingBytes/peakRssTrainingBytes"
-                + " (an older trainer, or not Linux): "
+            "the trainer's summary.json has no rssBeforeTrainingBytes, peakRssFirstStepBytes,"
+                + " rssAfterFirstStepBytes and peakRssLaterStepsBytes (an older trainer, or not"
+                + " Linux): "
                 + output.resolve("summary.json"));
       }
-      measured[i] = peak - before;
+      measured[i] = laterPeak - afterFirst;
+      firsts[i] = firstPeak - before;
+      codes[i] = summary.path("fileRssAddedFirstStepBytes").asLong(-1);
       progress.printf(
-          "%-8s %-11s %-10s micro-batch %5d: %s above %s%n",
+          "%-8s %-11s %-10s micro-batch %5d: steps 2..%d %s above %s; step 1 %s above %s%n",
           mode,
           c.model().name(),
           c.precision().value(),
           c.microBatch(),
+          steps,
           Bytes.format(measured[i]),
+          Bytes.format(afterFirst),
+          Bytes.format(firsts[i]),
           Bytes.format(before));
       progress.flush();
     }
-    Arrays.sort(measured);
-    return measured[measured.length / 2];
+    return new Measured(median(measured), median(firsts), median(codes));
+  }
+
+  private static long median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

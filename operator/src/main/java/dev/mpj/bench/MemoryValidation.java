@@ -18,10 +18,14 @@ import java.util.Map;
  * for them, and the table that sets the trainer's measured peak beside the prediction.
  *
  * <p>What is compared: the trainer allocates the weights, the FP32 master weights and the optimizer
- * state while it sets up, so the resident memory right before step 1 already holds them. The peak
- * above that point is what the steps add: gradients, and the larger of the update temporaries and
- * the activations, in the model's terms. That is the prediction each measurement is compared with
- * ({@link Prediction#steps()}).
+ * state while it sets up, so the resident memory right before step 1 already holds them. The first
+ * step adds the gradients, which stay from step to step, and the code of libtorch's operations,
+ * paged in from the library file as they first run (resident memory mapped from files, not
+ * tensors). The set-up of a measured step is therefore the process after its first step: the peak
+ * of the later steps above that point is the larger of the activations (with the backward pass's
+ * transient) and the update temporaries, in the model's terms. That is the prediction each
+ * measurement is compared with ({@link Prediction#step()}); the first step is reported beside it,
+ * against the gradients plus that ({@link Prediction#firstStep()}).
  */
 public final class MemoryValidation {
   private MemoryValidation() {}
@@ -125,7 +129,8 @@ public final class MemoryValidation {
       return new Prediction(
           b.training(),
           b.activations(),
-          b.gradients() + Math.max(b.updateTemporaries(), b.activations()));
+          Math.max(b.updateTemporaries(), b.activations()),
+          b.gradients());
     }
   }
 
@@ -133,21 +138,40 @@ public final class MemoryValidation {
    * What the model predicts, in bytes.
    *
    * @param training everything the training process allocates (model state, update temporaries and
-   *     activations)
-   * @param activations of which the activations
-   * @param steps what the steps add to the set-up: gradients, and the larger of the update
-   *     temporaries and the activations (never resident together)
+   *     activations with the backward transient)
+   * @param activations of which the activations, with the backward pass's transient
+   * @param step what a step after the first adds to the process the first step leaves: the larger
+   *     of the update temporaries and the activations (never resident together); the gradients are
+   *     already there
    */
-  public record Prediction(long training, long activations, long steps) {}
+  public record Prediction(long training, long activations, long step, long gradients) {
+    public Prediction(long training, long activations, long step) {
+      this(training, activations, step, 0);
+    }
+
+    /** What the first step adds to the set-up, libtorch's code aside: the gradients too. */
+    public long firstStep() {
+      return gradients + step;
+    }
+  }
 
   /**
-   * A measured case: the peak resident memory of the steps above the resident memory right before
-   * step 1.
+   * A measured case, resident memory in bytes.
+   *
+   * @param measured the peak of the steps after the first above the process right after the first
+   * @param firstStep the peak of the first step above the process right before it
+   * @param codeFirstStep what the first step added to resident memory mapped from files: libtorch's
+   *     code, paged in as its operations first run
    */
-  public record Result(Case run, Prediction predicted, long measured) {
+  public record Result(
+      Case run, Prediction predicted, long measured, long firstStep, long codeFirstStep) {
+    public Result(Case run, Prediction predicted, long measured) {
+      this(run, predicted, measured, -1, -1);
+    }
+
     /** measured / predicted - 1. */
     public double error() {
-      return relativeError(measured, predicted.steps());
+      return relativeError(measured, predicted.step());
     }
   }
 
@@ -190,14 +214,16 @@ public final class MemoryValidation {
       out.append(
           String.format(
               Locale.ROOT,
-              "%-11s %6s %12s %12s %12s %12s %8s  %s%n",
+              "%-11s %6s %12s %12s %12s %12s %8s %12s %12s  %s%n",
               "precision",
               "micro",
               "pred. train",
               "of which act",
-              "pred. steps",
+              "pred. step",
               "measured",
               "error",
+              "1st step",
+              "of it code",
               "note"));
       for (Result r : rows) {
         Long floor = noise.get(r.run().precision());
@@ -208,14 +234,16 @@ public final class MemoryValidation {
         out.append(
                 String.format(
                         Locale.ROOT,
-                        "%-11s %6d %12s %12s %12s %12s %+7.0f%%  %s%n",
+                        "%-11s %6d %12s %12s %12s %12s %+7.0f%% %12s %12s  %s%n",
                         r.run().precision().value(),
                         r.run().microBatch(),
                         Bytes.format(r.predicted().training()),
                         Bytes.format(r.predicted().activations()),
-                        Bytes.format(r.predicted().steps()),
+                        Bytes.format(r.predicted().step()),
                         Bytes.format(r.measured()),
                         100 * r.error(),
+                        r.firstStep() < 0 ? "-" : Bytes.format(r.firstStep()),
+                        r.codeFirstStep() < 0 ? "-" : Bytes.format(r.codeFirstStep()),
                         note)
                     .stripTrailing())
             .append('\n');
@@ -238,9 +266,9 @@ public final class MemoryValidation {
           long predicted =
               perSample(
                   small.run().microBatch(),
-                  small.predicted().steps(),
+                  small.predicted().step(),
                   large.run().microBatch(),
-                  large.predicted().steps());
+                  large.predicted().step());
           out.append(
               String.format(
                   Locale.ROOT,
@@ -271,7 +299,7 @@ public final class MemoryValidation {
                             "fp16-mixed/fp32 at micro-batch %d: measured %.2f, predicted %.2f%n",
                             fp16.run().microBatch(),
                             (double) fp16.measured() / fp32.measured(),
-                            (double) fp16.predicted().steps() / fp32.predicted().steps())));
+                            (double) fp16.predicted().step() / fp32.predicted().step())));
       }
       out.append('\n');
     }

@@ -52,21 +52,25 @@ class MemoryValidationTest {
     // mlp: 256 features, eight hidden layers of 256, 10 classes
     //   parameters 8 * (256*256 + 256) + 256*10 + 10 = 528,906
     //   activations per sample at 16 bits: 2 * (input 256 + 8 ReLU outputs of 256) = 4,608; the
-    //   loss's FP32 log-softmax 4*10 = 40
-    //   FP32: 2 * 4,608 + 40 = 9,256 per sample, x 256 = 2,369,536
-    Prediction fp32 = new Case(MLP, Precision.FP32, 256, 2).prediction();
-    assertThat(fp32.activations()).isEqualTo(2_369_536L);
+    //   loss's FP32 log-softmax 4*10 = 40; backward beside them: a hidden Linear's output and
+    //   input gradients, 2 * (256 + 256) = 1,024 at 16 bits (the loss's 8*10 = 80 is smaller)
+    //   FP32: 2 * 4,608 + 40 + 2 * 1,024 = 11,304 per sample, x 256 = 2,893,824
+    Prediction fp32 = new Case(MLP, Precision.FP32, 256, 3).prediction();
+    assertThat(fp32.activations()).isEqualTo(2_893_824L);
     // model state 16 B/param, then the larger of the update temporaries (FP32, Adam: 2 pieces of
     // 2^18 FP32 elements) and the activations, which the trainer frees before the update
-    assertThat(fp32.training()).isEqualTo(16L * 528_906 + Math.max(2L << 20, 2_369_536));
-    // weights, master weights and Adam's state exist before step 1: the steps add FP32 gradients
-    // and the larger of the update temporaries and the activations
-    assertThat(fp32.steps()).isEqualTo(4L * 528_906 + Math.max(2L << 20, 2_369_536));
-    // FP16 mixed: 4,608 + 40 = 4,648 per sample; FP16 gradients 2 B/param and temporaries 4 pieces,
-    // here more than the activations
-    Prediction mixed = new Case(MLP, Precision.FP16_MIXED, 256, 2).prediction();
-    assertThat(mixed.activations()).isEqualTo(256L * 4_648);
-    assertThat(mixed.steps()).isEqualTo(2L * 528_906 + Math.max(4L << 20, 256L * 4_648));
+    assertThat(fp32.training()).isEqualTo(16L * 528_906 + Math.max(2L << 20, 2_893_824));
+    // weights, master weights, Adam's state exist before step 1 and the gradients after it: a
+    // later step adds the larger of the update temporaries and the activations; the first step
+    // the FP32 gradients too
+    assertThat(fp32.step()).isEqualTo(Math.max(2L << 20, 2_893_824));
+    assertThat(fp32.firstStep()).isEqualTo(4L * 528_906 + Math.max(2L << 20, 2_893_824));
+    // FP16 mixed: 4,608 + 40 + 1,024 = 5,672 per sample; FP16 gradients 2 B/param and
+    // temporaries 4 pieces, here more than the activations
+    Prediction mixed = new Case(MLP, Precision.FP16_MIXED, 256, 3).prediction();
+    assertThat(mixed.activations()).isEqualTo(256L * 5_672);
+    assertThat(mixed.step()).isEqualTo(Math.max(4L << 20, 256L * 5_672));
+    assertThat(mixed.firstStep()).isEqualTo(2L * 528_906 + (4L << 20));
   }
 
   @Test
@@ -87,7 +91,12 @@ class MemoryValidationTest {
     Case small16 = new Case(MLP, Precision.FP16_MIXED, 256, 2);
     List<Result> results =
         List.of(
-            new Result(small32, new Prediction(20L << 20, 4L << 20, 10L << 20), 15L << 20),
+            new Result(
+                small32,
+                new Prediction(20L << 20, 4L << 20, 10L << 20, 2L << 20),
+                15L << 20,
+                30L << 20,
+                9L << 20),
             new Result(large32, new Prediction(100L << 20, 80L << 20, 90L << 20), 180L << 20),
             new Result(small16, new Prediction(15L << 20, 2L << 20, 5L << 20), 12L << 20));
     String report =
@@ -105,10 +114,15 @@ class MemoryValidationTest {
             "10.0 MiB",
             "15.0 MiB",
             "+50%",
+            // the first step: its peak, and the code it paged in
+            "30.0 MiB",
+            "9.0 MiB",
             "below noise (baseline 10.0 MiB)");
     assertThat(lines.get(3))
         .contains("4096", "90.0 MiB", "180.0 MiB", "+100%")
         .doesNotContain("noise");
+    // a result without a first-step figure shows a dash
+    assertThat(lines.get(3)).containsPattern("\\+100%\\s+-\\s+-");
     assertThat(lines.get(4)).contains("fp16-mixed", "12.0 MiB", "+140%", "below noise");
     // slope: (180 - 15) MiB against (90 - 10) MiB over 3840 samples
     assertThat(report)

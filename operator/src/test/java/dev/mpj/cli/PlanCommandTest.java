@@ -33,8 +33,10 @@ class PlanCommandTest {
     // activations per sample (s=128, h=256, a=8, V=512, 4 layers), bytes at 16 bits: per layer
     // 32*s*h + 2*a*s^2 = 1,048,576 + 262,144; x 4 + final LayerNorm 131,072 = 5,373,952;
     // the loss's FP32 log-softmax 4*s*V = 262,144:
-    // FP32 2 * 5,373,952 + 262,144 = 11,010,048 (10.5 MiB); FP16 mixed 5,636,096 (5.4 MiB)
-    assertThat(run.out).containsPattern("activations per sample\\s+10\\.5 MiB\\s+5\\.4 MiB");
+    // FP32 2 * 5,373,952 + 262,144 = 11,010,048; FP16 mixed 5,636,096; and beside them, in both,
+    // the loss backward's FP32 gradients 8*s*V = 524,288: FP32 11,534,336 (11.0 MiB), FP16 mixed
+    // 6,160,384 (5.9 MiB)
+    assertThat(run.out).containsPattern("activations per sample\\s+11\\.0 MiB\\s+5\\.9 MiB");
     // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed
     assertThat(run.out).containsPattern("update temporaries\\s+2\\.0 MiB\\s+4\\.0 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");

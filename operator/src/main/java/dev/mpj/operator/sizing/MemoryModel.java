@@ -25,7 +25,8 @@ import java.util.List;
  *       cross-entropy by class index), half the bytes in FP16; the loss's log-softmax stays FP32 in
  *       both precisions. Where the trainer keeps more than an ideal fused GPU kernel would (the
  *       attention matrices: DJL does not reach scaled_dot_product_attention), the model counts what
- *       the trainer keeps, because sizing must hold for what runs;
+ *       the trainer keeps, because sizing must hold for what runs; plus the gradients the backward
+ *       pass holds beside them at its peak ({@link BackwardTransient});
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
  *
@@ -38,7 +39,8 @@ public final class MemoryModel {
   private MemoryModel() {}
 
   /**
-   * Activation bytes of one sample, split by how they depend on the precision.
+   * Activation bytes of one sample, split by how they depend on the precision, and what the
+   * backward pass holds beside them at its peak.
    *
    * @param scaledBytes16 tensors in the compute precision, counted at 16 bits; twice this in FP32
    * @param fixedBytes tensors of the same size in both precisions: the loss's FP32 log-softmax,
@@ -46,14 +48,54 @@ public final class MemoryModel {
    * @param castBytes FP16 mixed only: what only the FP16 path keeps (nothing in this trainer: the
    *     input batch is written in the compute precision, and the FP32 copy of the outputs goes once
    *     the log-softmax is taken)
+   * @param backward the backward pass's transient gradients, held beside the activations ({@link
+   *     BackwardTransient})
    */
-  public record Activations(long scaledBytes16, long fixedBytes, long castBytes) {
-    public long perSample(Precision precision) {
+  public record Activations(
+      long scaledBytes16, long fixedBytes, long castBytes, BackwardTransient backward) {
+    /** Activations alone, with no backward transient. */
+    public Activations(long scaledBytes16, long fixedBytes, long castBytes) {
+      this(scaledBytes16, fixedBytes, castBytes, BackwardTransient.NONE);
+    }
+
+    /** What the forward pass leaves for the backward pass: the tensors autograd keeps. */
+    public long heldPerSample(Precision precision) {
       return precision.isMixed()
           ? scaledBytes16 + fixedBytes + castBytes
           : 2 * scaledBytes16 + fixedBytes;
     }
+
+    /** The peak per sample: what autograd keeps plus the backward pass's transient beside it. */
+    public long perSample(Precision precision) {
+      return heldPerSample(precision) + backward.perSample(precision);
+    }
   }
+
+  /**
+   * The gradients the backward pass holds at once beside the activations, per sample: at the start
+   * of backward every activation is still held, and the first operations make gradients of the size
+   * of their inputs before any saved tensor is freed. The peak is the larger of two stages:
+   *
+   * @param lossBytes the loss's backward, in FP32 in both precisions: the gradient of the
+   *     log-softmax's output (the class-index pick's backward fills a tensor of the outputs' size)
+   *     and of its input, both beside the log-softmax output the activations count; {@link
+   *     #LOSS_BACKWARD_BYTES_PER_OUTPUT} per output value
+   * @param layerBytes16 the widest layer's backward, in the compute precision (counted at 16 bits,
+   *     twice this in FP32): the gradient of the layer's output and of its input at once
+   */
+  public record BackwardTransient(long lossBytes, long layerBytes16) {
+    public static final BackwardTransient NONE = new BackwardTransient(0, 0);
+
+    public long perSample(Precision precision) {
+      return Math.max(lossBytes, precision.isMixed() ? layerBytes16 : 2 * layerBytes16);
+    }
+  }
+
+  /**
+   * FP32 bytes the loss's backward holds per output value beside the activations: the gradients of
+   * the log-softmax's output and input (a regression: of the square and of the difference).
+   */
+  static final long LOSS_BACKWARD_BYTES_PER_OUTPUT = 8;
 
   public static long weightBytesPerParameter(Precision precision) {
     return precision.isMixed() ? 2 : 4;
@@ -154,7 +196,8 @@ public final class MemoryModel {
    * activation's output (the next Linear's input; ReLU and tanh also need nothing else), and with
    * GELU also its input, the Linear's output; with dropout also its output and a one-byte mask. The
    * logits go once the loss's log-softmax is taken, which keeps {@link #LOSS_BYTES_PER_OUTPUT} per
-   * output.
+   * output. Backward holds beside them the gradients of the widest hidden layer's output and input
+   * ({@code h + max(h, previous width)}), or the loss's, whichever is larger.
    */
   static Activations mlp(ModelSpec.Mlp mlp, long features, long outputs) {
     long hiddenValues = 0;
@@ -165,7 +208,20 @@ public final class MemoryModel {
     long perHidden = mlp.activation == ModelSpec.Activation.GELU ? 2 : 1;
     long scaled16 = 2 * (features + perHidden * hiddenValues + (dropout ? hiddenValues : 0));
     long fixed = (dropout ? hiddenValues : 0) + LOSS_BYTES_PER_OUTPUT * outputs;
-    return new Activations(scaled16, fixed, 0);
+    // A hidden layer's backward: the activation's backward holds the gradient of its output and
+    // of its input (2h); the Linear's, the gradient of its output and of its input (h + the width
+    // before it; none for the first, whose input takes no gradient).
+    long widest = 0;
+    long previous = 0;
+    for (int h : mlp.hiddenSizes) {
+      widest = Math.max(widest, h + Math.max(h, previous));
+      previous = h;
+    }
+    return new Activations(
+        scaled16,
+        fixed,
+        0,
+        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * outputs, 2 * widest));
   }
 
   /**
@@ -178,7 +234,8 @@ public final class MemoryModel {
    * <p>What autograd keeps, one tensor each: every conv's output (libtorch's fused batch norm keeps
    * its input and two per-channel vectors), every ReLU's output (its own backward and the next conv
    * need it). BatchNorm outputs go once the ReLU or the residual sum has consumed them, and the sum
-   * once its ReLU has.
+   * once its ReLU has. Backward holds beside them three maps of the largest block's output size
+   * (the gradient of the block's output, of a conv's input and the sum of the branches' gradients).
    */
   static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes) {
     long channels = input.get(0);
@@ -186,6 +243,7 @@ public final class MemoryModel {
     long width = input.get(2);
     long first = cnn.channels.get(0);
     long values = 2 * first * height * width; // stem conv, ReLU
+    long widestMap = first * height * width;
     long in = first;
     for (int stage = 0; stage < cnn.channels.size(); stage++) {
       long out = cnn.channels.get(stage);
@@ -196,13 +254,20 @@ public final class MemoryModel {
           width = (width + 1) / 2;
         }
         boolean projection = in != out || strided;
+        widestMap = Math.max(widestMap, out * height * width);
         values += (projection ? 5 : 4) * out * height * width; // convs, ReLUs
         in = out;
       }
     }
     values += in; // pooled vector
     long pixels = channels * input.get(1) * input.get(2);
-    return new Activations(2 * (pixels + values), LOSS_BYTES_PER_OUTPUT * classes, 0);
+    // Backward through a residual block holds three maps of its size at once: the gradient of
+    // the block's output, of a conv's input, and the sum of the two branches' gradients.
+    return new Activations(
+        2 * (pixels + values),
+        LOSS_BYTES_PER_OUTPUT * classes,
+        0,
+        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * classes, 2 * 3 * widestMap));
   }
 
   /**
@@ -216,7 +281,8 @@ public final class MemoryModel {
    * each). With dropout the paper's 34*s*h + 5*a*s^2: one-byte masks after the attention and the
    * MLP, the attention dropout's mask (a*s^2 bytes) and output. Then the final LayerNorm's input
    * and output; the logits go once the loss's log-softmax is taken, which keeps {@link
-   * #LOSS_BYTES_PER_OUTPUT} per logit (s*V of them).
+   * #LOSS_BYTES_PER_OUTPUT} per logit (s*V of them). Backward's peak is at the loss: {@link
+   * #LOSS_BACKWARD_BYTES_PER_OUTPUT} per logit beside all of that.
    */
   static Activations transformer(ModelSpec.Transformer t) {
     long s = t.sequenceLength;
@@ -226,7 +292,13 @@ public final class MemoryModel {
     boolean dropout = t.dropout > 0;
     long perLayer = (dropout ? 34 : 32) * s * h + (dropout ? 5 : 2) * a * s * s;
     long scaled16 = t.layers * perLayer + 2 * (2 * s * h);
-    return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 0);
+    // The peak of backward is at the loss, while every activation is still held; by the time the
+    // layers' backward runs, the log-softmax and the final LayerNorm's tensors are freed.
+    return new Activations(
+        scaled16,
+        LOSS_BYTES_PER_OUTPUT * s * v,
+        0,
+        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * s * v, 0));
   }
 
   /**

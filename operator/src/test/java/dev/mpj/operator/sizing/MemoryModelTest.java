@@ -71,10 +71,17 @@ class MemoryModelTest {
     // is freed once the ReLU has it); the logits go once the log-softmax is taken:
     //   2 bytes * (32 + 128 + 128) = 576
     // fixed: the loss's FP32 log-softmax 4*8 = 32; cast: nothing
+    // backward beside them: the second hidden layer's Linear holds the gradient of its output and
+    // of its input, 128 + 128 values (2 bytes each: 512 at 16 bits), more than the loss's FP32
+    // gradients of the log-softmax's output and input, 8 * 8 = 64
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(576, 32, 0));
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 576 + 32); // 1,184
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(576 + 32); // 608
+    assertThat(a)
+        .isEqualTo(
+            new MemoryModel.Activations(576, 32, 0, new MemoryModel.BackwardTransient(64, 512)));
+    assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(2 * 576 + 32); // 1,184
+    assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(576 + 32); // 608
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(1_184 + 2 * 512); // 2,208
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(608 + 512); // 1,120
   }
 
   @Test
@@ -82,7 +89,8 @@ class MemoryModelTest {
     MixedPrecisionJobSpec spec = mlpSpec("activation: gelu");
     // GELU's backward needs its input, the Linear's output: 2 bytes * (32 + 2 * 256) = 1,088
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
-        .isEqualTo(new MemoryModel.Activations(1_088, 32, 0));
+        .isEqualTo(
+            new MemoryModel.Activations(1_088, 32, 0, new MemoryModel.BackwardTransient(64, 512)));
   }
 
   @Test
@@ -90,7 +98,8 @@ class MemoryModelTest {
     MixedPrecisionJobSpec spec = mlpSpec("dropout: 0.1");
     // scaled: 2 * (32 + 256 + dropout outputs 256) = 1,088; fixed: 32 + masks 256 bytes = 288
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
-        .isEqualTo(new MemoryModel.Activations(1_088, 288, 0));
+        .isEqualTo(
+            new MemoryModel.Activations(1_088, 288, 0, new MemoryModel.BackwardTransient(64, 512)));
   }
 
   @Test
@@ -111,10 +120,38 @@ class MemoryModelTest {
     // pooled 8                                                   8
     //                                                            2,184
     // scaled: 2 * (input 64 + 2,184) = 4,496; fixed: log-softmax 4 * 10 = 40; cast: nothing
+    // backward beside them: three maps of the largest block output, 4*8*8 = 256 values (the stem's
+    // and stage 0's), 2 * 3 * 256 = 1,536 at 16 bits; the loss's 8 * 10 = 80 is smaller
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(4_496, 40, 0));
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(9_032);
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(4_536);
+    assertThat(a)
+        .isEqualTo(
+            new MemoryModel.Activations(
+                4_496, 40, 0, new MemoryModel.BackwardTransient(80, 1_536)));
+    assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(9_032);
+    assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(4_536);
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(9_032 + 3_072);
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(4_536 + 1_536);
+  }
+
+  @Test
+  void backwardTransientIsTheLargerOfTheLossAndTheWidestLayer() {
+    // the loss's FP32 gradients are the same in both precisions; a layer's halve in FP16
+    MemoryModel.BackwardTransient t = new MemoryModel.BackwardTransient(1_000, 600);
+    assertThat(t.perSample(Precision.FP16_MIXED)).isEqualTo(1_000);
+    assertThat(t.perSample(Precision.FP32)).isEqualTo(1_200);
+    assertThat(MemoryModel.BackwardTransient.NONE.perSample(Precision.FP32)).isZero();
+    // an MLP that narrows: [64, 256, 32] over 16 features, 4 classes. The first layer's input
+    // takes no gradient (2 * 64); the second holds 256 + max(256, 64) = 512; the third 32 + 256
+    MixedPrecisionJobSpec spec =
+        Jobs.spec(
+            """
+            precision: fp32
+            model: {architecture: mlp, mlp: {hiddenSizes: [64, 256, 32]}}
+            data: {source: synthetic, synthetic: {features: 16, classes: 4}}
+            training: {globalBatchSize: 8, steps: 1}
+            """);
+    assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)).backward())
+        .isEqualTo(new MemoryModel.BackwardTransient(32, 2 * 512));
   }
 
   @Test
@@ -135,8 +172,10 @@ class MemoryModelTest {
     // pooled 5:            5
     //                      1,597
     // scaled 2 * (147 + 1,597) = 3,488; fixed 4 * 4 = 16
+    // backward: three maps of the stem's size, 98 values: 2 * 3 * 98 = 588; the loss 8 * 4 = 32
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
-        .isEqualTo(new MemoryModel.Activations(3_488, 16, 0));
+        .isEqualTo(
+            new MemoryModel.Activations(3_488, 16, 0, new MemoryModel.BackwardTransient(32, 588)));
   }
 
   @Test
@@ -153,10 +192,17 @@ class MemoryModelTest {
     // 2*4*64^2 = 32,768 -> 294,912; two layers 589,824
     // final LayerNorm in and out 2 * 2*64*128 = 32,768 -> 622,592 scaled
     // the FP32 log-softmax 4*64*256 = 65,536 fixed; the logits go once it is taken
+    // backward's peak is at the loss, every activation still held: the FP32 gradients of the
+    // log-softmax's output and input, 8*64*256 = 131,072, in both precisions
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
-    assertThat(a).isEqualTo(new MemoryModel.Activations(622_592, 65_536, 0));
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(2 * 622_592 + 65_536); // 1,310,720
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(622_592 + 65_536); // 688,128
+    assertThat(a)
+        .isEqualTo(
+            new MemoryModel.Activations(
+                622_592, 65_536, 0, new MemoryModel.BackwardTransient(131_072, 0)));
+    assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(2 * 622_592 + 65_536); // 1,310,720
+    assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(622_592 + 65_536); // 688,128
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(1_310_720 + 131_072);
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(688_128 + 131_072);
   }
 
   @Test
@@ -179,19 +225,19 @@ class MemoryModelTest {
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
     // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
-    // = 16 * 21,768 = 348,288; 4 samples * 608 = 2,432
+    // = 16 * 21,768 = 348,288; 4 samples * (608 + backward's 512) = 4,480
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 2_432, 0));
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 4_480, 0));
     // the activations are freed before the update makes its temporaries: the larger of the two
-    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(348_288, 2_432));
-    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 and 4 * 1,184
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(348_288, 4_480));
+    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 and 4 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + Math.max(174_144, 4_736));
-    // at 1,000 samples the activations are the larger: 1,000 * 1,184
+        .isEqualTo(348_288 + Math.max(174_144, 8_832));
+    // at 1,000 samples the activations are the larger: 1,000 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
-        .isEqualTo(348_288 + 1_184_000);
+        .isEqualTo(348_288 + 2_208_000);
   }
 
   private static MixedPrecisionJobSpec mlpSpec(String extra) {

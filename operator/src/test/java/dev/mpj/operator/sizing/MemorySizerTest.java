@@ -17,12 +17,14 @@ import org.junit.jupiter.api.Test;
  *   fp32 2 pieces * 4 * 58 = 464; fp16-mixed 4 * 4 * 58 = 928
  * activations per sample, fp32:       2 bytes * 2 * (input 4 + ReLU output 8) = 48 scaled
  *                                     + the loss's FP32 log-softmax 4*2 = 8 fixed          -> 56
- *                         fp16-mixed: 24 scaled + 8 fixed                                   -> 32
+ *                                     + backward's transient: the ReLU's output and input
+ *                                       gradients 4 * 2 * 8 = 64 (the loss's 8 * 2 = 16)  -> 120
+ *                         fp16-mixed: 24 scaled + 8 fixed + 2 * 2 * 8 = 32 transient      -> 64
  * a step holds the state plus the larger of the update temporaries and the activations (the
  * trainer frees the activations before the update)
- * settings: reserve 1,000 bytes, no fraction; GPU of 3,048 bytes:
- *   3,048 - 1,000 - 928 = 1,120 beside the state, more than either precision's temporaries:
- *   fp32 1,120 / 56 = 20; fp16-mixed 1,120 / 32 = 35
+ * settings: reserve 1,000 bytes, no fraction; GPU of 4,328 bytes:
+ *   4,328 - 1,000 - 928 = 2,400 beside the state, more than either precision's temporaries:
+ *   fp32 2,400 / 120 = 20; fp16-mixed 2,400 / 64 = 37
  * </pre>
  */
 class MemorySizerTest {
@@ -32,34 +34,34 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 3048"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 4328"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
     assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(20);
-    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(35);
-    // one byte less and fp32 fits only 19: 1,119 / 56
-    assertThat(size(job(60, 1, 8, "gpuMemory: 3047"), null).fp32().maxMicroBatch()).isEqualTo(19);
-    // fp32: 60 / 20 = 3 replicas of 20; fp16-mixed: the largest divisor of 60 up to 35 is 30,
+    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(37);
+    // one byte less and fp32 fits only 19: 2,399 / 120
+    assertThat(size(job(60, 1, 8, "gpuMemory: 4327"), null).fp32().maxMicroBatch()).isEqualTo(19);
+    // fp32: 60 / 20 = 3 replicas of 20; fp16-mixed: the largest divisor of 60 up to 37 is 30,
     // 2 replicas; one GPU saved
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 30, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 30: fp32 928 + max(464, 30*56) = 2,608, fp16-mixed 928 + max(928, 30*32)
-    // = 1,888 -> 720
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(720);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 32);
+    // at micro-batch 30: fp32 928 + max(464, 30*120) = 4,528, fp16-mixed 928 + max(928, 30*64)
+    // = 2,848 -> 1,680
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(1_680);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 64);
     assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(928);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 3048"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4328"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(2);
     assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(3_048);
+    assertThat(status.gpuMemoryBytes).isEqualTo(4_328);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
@@ -67,26 +69,26 @@ class MemorySizerTest {
     assertThat(status.plan.gpus).isEqualTo(2);
     assertThat(status.fp32.replicas).isEqualTo(3);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(720);
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(1_680);
     assertThat(plan.message())
         .startsWith("2 replicas x micro-batch 30 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 3048"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 4328"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 3048"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 4328"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 928 bytes of model state + the larger of 928 of temporaries and one sample (32) + 1,000
+    // 928 bytes of model state + the larger of 928 of temporaries and one sample (64) + 1,000
     // reserve = 2,856 > 2,852
     MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2852");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
@@ -99,7 +101,7 @@ class MemorySizerTest {
     assertThat(plan.message())
         .isEqualTo(
             "fp16-mixed needs 2.8 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters, the"
-                + " larger of update temporaries 928 B and activations 32 B, reserve 1000 B) but a GPU has 2.8 KiB"
+                + " larger of update temporaries 928 B and activations 64 B, reserve 1000 B) but a GPU has 2.8 KiB"
                 + " (spec): 4 B short");
   }
 
@@ -131,7 +133,7 @@ class MemorySizerTest {
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
     // ideal 2 replicas of 30; 1 GPU free: 1 replica, 60 samples = 2 x 30
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 3048"), new ClusterCapacity(null, 1));
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4328"), new ClusterCapacity(null, 1));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch()).isEqualTo(30);
@@ -141,7 +143,7 @@ class MemorySizerTest {
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 3048"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 4328"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -152,7 +154,7 @@ class MemorySizerTest {
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
     // 2 GPUs per replica, 3 free: 1 replica at most (not the ideal 2); 60 samples = 2 x 30
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3048, gpusPerReplica: 2");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4328, gpusPerReplica: 2");
     SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 3));
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(60);
@@ -163,7 +165,7 @@ class MemorySizerTest {
   void cpuReplicasDoNotWaitForGpus() {
     SizingPlan plan =
         sizer.plan(
-            job(60, 3, 8, "gpuMemory: 3048, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+            job(60, 3, 8, "gpuMemory: 4328, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -171,8 +173,8 @@ class MemorySizerTest {
 
   @Test
   void replicasMaxReached() {
-    // at most 1 replica: 60 samples; fp16-mixed 2 x 30, fp32 (28 does not divide 60) 3 x 20
-    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 3048"), null);
+    // at most 1 replica: 60 samples; fp16-mixed 2 x 30, fp32 3 x 20
+    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 4328"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 30, 2));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 20, 3));
     assertThat(sizing.fp16Mixed().message()).contains("replicas.max 1 reached");
@@ -181,7 +183,7 @@ class MemorySizerTest {
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 3048"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 4328"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -212,7 +214,7 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3048");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4328");
     spec.precision = Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());

@@ -89,10 +89,13 @@ public final class SideBySide {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.zeros(new Shape(1)).add(1);
     }
-    long base = ProcessMemory.rssBytes();
     MixedPrecisionJob job = job(model, microBatch, warmUp + steps);
     RunConfig config = RunConfig.standalone(job, microBatch);
     Dataset all = DataSource.load(config.spec());
+    // The base is taken once the job is read and the data set made, as the PyTorch side takes its
+    // own once its arguments are read (and adds its data set): the classes the JVM loads to parse
+    // a job and make data are no part of a training step.
+    long base = ProcessMemory.rssBytes();
     try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0, 0))) {
       for (int i = 0; i < warmUp; i++) {
         session.runStep();

@@ -136,7 +136,8 @@ final class BenchCommand implements Callable<Integer> {
             + hidden
             + "-10, micro-batch "
             + batch
-            + " (child JVM each, heap fixed; high-water mark reset after set-up)");
+            + " (child JVM each, heap fixed; set-up includes one first step, which pages in"
+            + " libtorch's code and makes the gradients; high-water mark reset after it)");
     long[] fp32 = bench.memoryInChild("fp32", features, hidden, batch, 2);
     long[] fp16 = bench.memoryInChild("fp16-mixed", features, hidden, batch, 2);
     System.out.printf(

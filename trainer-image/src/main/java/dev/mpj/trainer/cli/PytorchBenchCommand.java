@@ -89,9 +89,9 @@ final class PytorchBenchCommand implements Callable<Integer> {
           version, python);
       System.out.println(
           "1. Peak step memory: the high-water mark of 2 steps after 1 warm-up step, above the"
-              + " process once its framework is loaded (before the model exists; the data set is"
-              + " not counted). MALLOC_MMAP_THRESHOLD_=65536 in both: resident memory follows the"
-              + " live tensors.");
+              + " process once its framework is loaded, its job or arguments read and its data set"
+              + " made (before the model exists; the data set is not counted)."
+              + " MALLOC_MMAP_THRESHOLD_=65536 in both: resident memory follows the live tensors.");
       System.out.printf(
           "   %-12s %6s %14s %14s %16s%n",
           "model", "micro", "pytorch", "trainer", "trainer/pytorch");

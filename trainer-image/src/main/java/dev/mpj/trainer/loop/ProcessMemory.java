@@ -27,6 +27,14 @@ public final class ProcessMemory {
     }
   }
 
+  /**
+   * Resident memory now that is mapped from files (RssFile): mostly the code of the libraries,
+   * paged in as their functions first run.
+   */
+  public static long fileRssBytes() {
+    return field("RssFile:");
+  }
+
   /** Resident memory now (VmRSS). */
   public static long rssBytes() {
     return field("VmRSS:");

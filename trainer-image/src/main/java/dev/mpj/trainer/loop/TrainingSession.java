@@ -197,15 +197,43 @@ public final class TrainingSession implements AutoCloseable {
   public RunSummary run() {
     long started = System.nanoTime();
     long rssBeforeTraining = ProcessMemory.rssBytes();
+    long fileRssBeforeTraining = ProcessMemory.fileRssBytes();
     long setUpPeak = ProcessMemory.peakRssBytes();
     boolean peakReset = ProcessMemory.resetPeak();
+    FirstStepMemory firstStep = FirstStepMemory.UNKNOWN;
+    boolean laterReset = false;
+    long stepsRun = 0;
     while (step < totalSteps) {
       runStep();
+      stepsRun++;
+      if (stepsRun == 1 && peakReset) {
+        // The first step pages in libtorch's code and makes the gradients; the later steps are
+        // measured from what it leaves resident.
+        long fileAdded = ProcessMemory.fileRssBytes() - fileRssBeforeTraining;
+        firstStep =
+            new FirstStepMemory(
+                ProcessMemory.peakRssBytes(),
+                fileRssBeforeTraining < 0 ? -1 : fileAdded,
+                ProcessMemory.rssBytes(),
+                -1);
+        laterReset = ProcessMemory.resetPeak();
+      }
       if (stopReason != null) {
         throw stopReason;
       }
     }
-    long trainingPeak = peakReset ? ProcessMemory.peakRssBytes() : -1;
+    long trainingPeak = -1;
+    if (peakReset) {
+      long now = ProcessMemory.peakRssBytes();
+      boolean later = laterReset && stepsRun > 1;
+      firstStep =
+          new FirstStepMemory(
+              firstStep.peakBytes(),
+              firstStep.fileBytesAdded(),
+              firstStep.rssAfterBytes(),
+              later ? now : -1);
+      trainingPeak = Math.max(firstStep.peakBytes(), now);
+    }
     Evaluation validation = evaluate(weights.working());
     double trainLoss =
         Arrays.stream(recentLosses).filter(Double::isFinite).average().orElse(Double.NaN);
@@ -218,9 +246,10 @@ public final class TrainingSession implements AutoCloseable {
             trainLoss,
             validation,
             parameters,
-            Math.max(setUpPeak, ProcessMemory.peakRssBytes()),
+            Math.max(Math.max(setUpPeak, trainingPeak), ProcessMemory.peakRssBytes()),
             rssBeforeTraining,
             trainingPeak,
+            firstStep,
             (System.nanoTime() - started) / 1e9,
             resumedFromStep,
             lastParity);

@@ -39,6 +39,10 @@ public final class SummaryWriter {
     summary.put("peakRssBytes", s.peakRssBytes());
     summary.put("rssBeforeTrainingBytes", s.rssBeforeTrainingBytes());
     summary.put("peakRssTrainingBytes", s.peakRssTrainingBytes());
+    summary.put("peakRssFirstStepBytes", s.firstStep().peakBytes());
+    summary.put("fileRssAddedFirstStepBytes", s.firstStep().fileBytesAdded());
+    summary.put("rssAfterFirstStepBytes", s.firstStep().rssAfterBytes());
+    summary.put("peakRssLaterStepsBytes", s.firstStep().laterPeakBytes());
     summary.put("wallSeconds", s.wallSeconds());
     summary.put("resumedFromStep", s.resumedFromStep());
     summary.put("parity", s.parity() == null ? null : MetricsWriter.parity(s.parity()));

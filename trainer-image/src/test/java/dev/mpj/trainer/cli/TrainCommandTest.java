@@ -135,6 +135,17 @@ class TrainCommandTest {
     assertThat(summary.get("peakRssTrainingBytes").asLong())
         .isGreaterThanOrEqualTo(beforeTraining)
         .isLessThanOrEqualTo(summary.get("peakRssBytes").asLong());
+    // The first step on its own (it pages in libtorch's code and makes the gradients); the later
+    // steps from what it leaves resident. The steps' peak is the larger of the two.
+    long firstPeak = summary.get("peakRssFirstStepBytes").asLong();
+    long afterFirst = summary.get("rssAfterFirstStepBytes").asLong();
+    long laterPeak = summary.get("peakRssLaterStepsBytes").asLong();
+    assertThat(firstPeak).isGreaterThanOrEqualTo(beforeTraining);
+    assertThat(afterFirst).isPositive().isLessThanOrEqualTo(firstPeak);
+    assertThat(laterPeak).isGreaterThanOrEqualTo(afterFirst);
+    assertThat(summary.get("peakRssTrainingBytes").asLong())
+        .isEqualTo(Math.max(firstPeak, laterPeak));
+    assertThat(summary.get("fileRssAddedFirstStepBytes").isNumber()).isTrue();
     assertThat(summary.get("wallSeconds").asDouble()).isPositive();
     assertThat(summary.has("resumedFromStep")).isTrue();
     assertThat(summary.get("resumedFromStep").isNull()).isTrue();
