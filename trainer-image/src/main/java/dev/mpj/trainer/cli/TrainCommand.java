@@ -32,6 +32,7 @@ import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
 import dev.mpj.trainer.output.SummaryWriter;
+import dev.mpj.trainer.parity.ReferenceParityListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -123,6 +124,9 @@ final class TrainCommand implements Callable<Integer> {
   private TrainerMetrics observed;
 
   private int rank;
+
+  /** The config's reference parity for this attempt (--config only); null: none. */
+  private TrainerConfig.ReferenceParity referenceParity;
 
   /** Why the run failed, in one line, for the termination message; null while it has not. */
   private String failureReason;
@@ -254,6 +258,17 @@ final class TrainCommand implements Callable<Integer> {
           if (stopsWhenUnhealthy(config)) {
             session.addListener(new UnhealthyStop(session, observed));
           }
+          if (referenceParity != null && config.rank() == 0) {
+            session.addListener(
+                new ReferenceParityListener(
+                    session,
+                    referenceParity,
+                    config.spec().parity == null ? null : config.spec().parity.reference,
+                    config.precision().value(),
+                    output,
+                    observed::referenceParity,
+                    System.err));
+          }
           session.addListener(new ProgressListener(System.err, session.totalSteps()));
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
@@ -281,6 +296,12 @@ final class TrainCommand implements Callable<Integer> {
             System.err.printf(
                 "mpj-trainer: %s; exit %d%n", e.getMessage(), TrainerContract.EXIT_UNHEALTHY);
             return TrainerContract.EXIT_UNHEALTHY;
+          } catch (ReferenceParityListener.Exceeded e) {
+            failureReason = e.getMessage();
+            System.err.printf(
+                "mpj-trainer: %s; exit %d%n",
+                e.getMessage(), TrainerContract.EXIT_REFERENCE_PARITY_EXCEEDED);
+            return TrainerContract.EXIT_REFERENCE_PARITY_EXCEEDED;
           } catch (PreemptedException e) {
             failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
@@ -351,10 +372,17 @@ final class TrainCommand implements Callable<Integer> {
         message -> System.err.println("mpj-trainer: " + message));
   }
 
-  /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
+  /**
+   * In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. The
+   * FP32 reference run of reference parity keeps its own below it, apart from the job's.
+   */
   private Path checkpointFolder() {
     String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
-    return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
+    Path folder =
+        mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
+    return referenceParity != null && Boolean.TRUE.equals(referenceParity.referenceRun)
+        ? folder.resolve(TrainerContract.REFERENCE_CHECKPOINTS)
+        : folder;
   }
 
   /**
@@ -414,6 +442,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainerConfig config = JobFiles.read(source.configFile, TrainerConfig.class, "--config");
     namespace = config.namespace;
     resumeMixedAsFp32 |= Boolean.TRUE.equals(config.resumeMixedAsFp32);
+    referenceParity = config.referenceParity;
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
   }
 
