@@ -6,10 +6,12 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ReferenceParityStatus;
+import dev.mpj.api.ReportDataStatus;
 import dev.mpj.api.RestartStatus;
 import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.resources.JobNames;
 import dev.mpj.operator.resources.ReferenceRun;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -152,6 +154,9 @@ public final class JobStatuses {
       }
       referenceParity(s, c, job, report.referenceParity());
     }
+    if (!(verdict instanceof Verdict.InvalidSpec)) {
+      s.report = reportData(job);
+    }
     if (verdict instanceof Verdict.Restart v
         && ReferenceParity.REFERENCE_FINISHED.equals(v.reason())) {
       // The reference's progress and checkpoints are not the job's: its own run starts afresh.
@@ -167,6 +172,34 @@ public final class JobStatuses {
       s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
     }
     return s;
+  }
+
+  /**
+   * Where mpj report's data is: on the checkpoint volume, when the job has one (an emptyDir goes
+   * with the pod).
+   */
+  static ReportDataStatus reportData(MixedPrecisionJob job) {
+    var volume = job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.volume;
+    if (volume == null) {
+      return null;
+    }
+    ReportDataStatus r = new ReportDataStatus();
+    r.claimName =
+        volume.claimName != null && !volume.claimName.isBlank()
+            ? volume.claimName
+            : JobNames.checkpointClaim(job);
+    r.path = ReportDataStatus.JOB_PATH;
+    boolean reference = job.getSpec().parity != null && job.getSpec().parity.reference != null;
+    r.referencePath = reference ? ReportDataStatus.REFERENCE_PATH : null;
+    r.command =
+        "copy "
+            + (reference ? "both folders" : "the folder")
+            + " from the claim, then: mpj report "
+            + job.getMetadata().getName()
+            + " --data DIR (DIR/report"
+            + (reference ? ", DIR/" + ReportDataStatus.REFERENCE_PATH : "")
+            + ")";
+    return r;
   }
 
   /**

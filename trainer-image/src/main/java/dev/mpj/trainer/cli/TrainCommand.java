@@ -31,6 +31,7 @@ import dev.mpj.trainer.metrics.TerminationMessage;
 import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
+import dev.mpj.trainer.output.ReportData;
 import dev.mpj.trainer.output.SummaryWriter;
 import dev.mpj.trainer.parity.ReferenceParityListener;
 import java.io.IOException;
@@ -184,7 +185,17 @@ final class TrainCommand implements Callable<Integer> {
             JobLabels.of(config, namespace, System.getenv()),
             config,
             config.steps(split.train().samples()));
-    return train(config, split, grace, observed);
+    try {
+      return train(config, split, grace, observed);
+    } finally {
+      // In a pod, the output folder goes with the pod: rank 0 keeps mpj report's data beside
+      // the checkpoints, however the attempt ended.
+      String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
+      if (config.rank() == 0 && mounted != null && !mounted.isBlank()) {
+        ReportData.publish(output, checkpointFolder())
+            .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
+      }
+    }
   }
 
   /**
