@@ -165,6 +165,7 @@ public final class JobStatuses {
           ReferenceParity.finished(s.parity.reference, job.getSpec().parity.reference.steps);
       s.progress = null;
       s.lastCheckpoint = null;
+      s.health = null;
       s.message = v.message() + "; starting attempt " + v.nextAttempt();
     }
     if (verdict instanceof Verdict.Restart v && Divergence.FALLBACK_REASON.equals(v.reason())) {

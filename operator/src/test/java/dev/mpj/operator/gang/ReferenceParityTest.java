@@ -234,6 +234,29 @@ class ReferenceParityTest {
   }
 
   @Test
+  void theFp32ReferenceNeverTriggersOnDivergence() {
+    job.getSpec().parity.onDivergence = ParitySpec.Divergence.FALLBACK_FP32;
+    dev.mpj.api.TrainingHealthStatus h = new dev.mpj.api.TrainingHealthStatus();
+    h.step = 10L;
+    h.healthy = false;
+    h.reasons = List.of("NonFiniteLoss");
+    h.message = "inf loss";
+    job.getStatus().health = h;
+    Verdict v =
+        GangPlanner.decide(
+            new Observation(
+                job,
+                List.of(pod(0, 1, "Running", null, null), pod(1, 1, "Running", null, null)),
+                NOW,
+                List.of()));
+    assertThat(v)
+        .as("the reference is FP32: there is nothing to fall back from")
+        .isInstanceOf(Verdict.Observe.class);
+    MixedPrecisionJobStatus after = referenceFinishes();
+    assertThat(after.health).as("the reference's health is not the job's").isNull();
+  }
+
+  @Test
   void afterAnFp32FallbackNoReferenceRunsAndNothingIsCompared() {
     referenceFinishes();
     job.getStatus().precisionFallback = new dev.mpj.api.PrecisionFallbackStatus();
