@@ -58,6 +58,16 @@ class LocalReferenceParityTest {
     assertThat(Files.exists(checkpoints().resolve("reference-fp32/step-00000020")))
         .as("the reference keeps its own checkpoints")
         .isTrue();
+    assertThat(job.getStatus().report.referencePath).isEqualTo("reference-fp32/report");
+    assertThat(checkpoints().resolve("report/summary.json")).exists();
+    assertThat(checkpoints().resolve("reference-fp32/report/metrics.jsonl")).exists();
+    Path html = dir.resolve("report.html");
+    assertThat(
+            dev.mpj.cli.MpjCommand.commandLine()
+                .execute(
+                    "report", "--work-dir", dir.resolve("work").toString(), "-o", html.toString()))
+        .isZero();
+    assertThat(Files.readString(html)).contains("PASSED", "(fp32 reference) vs");
   }
 
   @Test
