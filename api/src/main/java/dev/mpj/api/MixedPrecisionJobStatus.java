@@ -78,6 +78,11 @@ public class MixedPrecisionJobStatus {
           + " it is sized and trained in FP32.")
   public PrecisionFallbackStatus precisionFallback;
 
+  @JsonPropertyDescription(
+      "Where rank 0 leaves the data of mpj report (on the checkpoint volume); set when the job has"
+          + " a checkpoint volume.")
+  public ReportDataStatus report;
+
   @JsonPropertyDescription("A human-readable summary of the current state, or of the error.")
   public String message;
 }

@@ -38,4 +38,29 @@ public class TrainerConfig {
           + " resumes from the job's fp16-mixed checkpoints, whose FP32 master weights and optimizer"
           + " state are the FP32 model's state.")
   public Boolean resumeMixedAsFp32;
+
+  @JsonPropertyDescription(
+      "Reference parity (spec.parity.reference) for this attempt: rank 0 records its figures at"
+          + " the step, and compares them with the reference's when given.")
+  public ReferenceParity referenceParity;
+
+  /** What the trainer does for reference parity in this attempt. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class ReferenceParity {
+    @JsonPropertyDescription(
+        "True for the FP32 reference run itself: it keeps its checkpoints apart (reference-fp32/"
+            + " under the checkpoint folder) and only records its figures.")
+    public Boolean referenceRun;
+
+    @JsonPropertyDescription("The step both runs are compared at.")
+    public long step;
+
+    @JsonPropertyDescription("Steps of the training-loss window ending at that step.")
+    public int windowSteps;
+
+    @JsonPropertyDescription(
+        "The reference's figures, for the job's own run: rank 0 compares at the step, and with"
+            + " spec.parity.reference.action fail exits 5 when a threshold is exceeded.")
+    public ParityPoint reference;
+  }
 }

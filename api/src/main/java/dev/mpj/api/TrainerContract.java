@@ -54,6 +54,15 @@ public final class TrainerContract {
    */
   public static final int EXIT_UNHEALTHY = 4;
 
+  /**
+   * The job's run left the FP32 reference's figures (spec.parity.reference) with action fail:
+   * permanent, the operator fails the job with reason ParityExceeded.
+   */
+  public static final int EXIT_REFERENCE_PARITY_EXCEEDED = 5;
+
+  /** Below the checkpoint folder: the FP32 reference run's own checkpoints. */
+  public static final String REFERENCE_CHECKPOINTS = "reference-fp32";
+
   /** EX_TEMPFAIL from sysexits.h: the replicas failed each other; retryable. */
   public static final int EXIT_REPLICAS_FAILED = 75;
 

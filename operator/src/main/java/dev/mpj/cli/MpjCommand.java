@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
       PlanCommand.class,
       StatusCommand.class,
       LocalCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      ReportCommand.class
     })
 public final class MpjCommand implements Runnable {
 

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.ParitySpec;
 import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ProgressStatus;
+import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.SizingStatus;
 import dev.mpj.operator.sizing.Bytes;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -231,22 +233,39 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static String parity(ParityStatus p, MixedPrecisionJob job) {
-    if (job.getSpec().parity == null) {
+    ParitySpec spec = job.getSpec().parity;
+    if (spec == null) {
       return "no parity check (spec.parity unset)";
     }
+    List<String> parts = new ArrayList<>();
+    ParitySpec.WorkingWeights w = spec.workingWeightsCheck();
+    if (w != null) {
+      parts.add(workingWeights(p, w));
+    }
+    if (spec.reference != null) {
+      ReferenceParityStatus r = p == null ? null : p.reference;
+      parts.add(
+          r == null || r.phase == null
+              ? "reference: FP32 reference of " + spec.reference.steps + " steps to run first"
+              : r.message != null ? r.message : "reference: " + r.phase);
+    }
+    return String.join("; ", parts);
+  }
+
+  private static String workingWeights(ParityStatus p, ParitySpec.WorkingWeights w) {
     if (p == null || p.relativeGap == null) {
-      return "no check yet (every " + job.getSpec().parity.intervalSteps + " steps)";
+      return "working weights: no check yet (every " + w.intervalSteps + " steps)";
     }
     return String.format(
         Locale.ROOT,
-        "step %d: fp16 loss %.4g, fp32 loss %.4g, gap %.2f%% %s %.2f%% (action %s)",
+        "working weights, step %d: fp16 loss %.4g, fp32 loss %.4g, gap %.2f%% %s %.2f%% (action %s)",
         p.step,
         p.fp16Loss,
         p.fp32Loss,
         100 * p.relativeGap,
         Boolean.TRUE.equals(p.withinBound) ? "within" : "OUTSIDE",
-        100 * job.getSpec().parity.maxRelativeGap,
-        job.getSpec().parity.action.name().toLowerCase(Locale.ROOT));
+        100 * w.maxRelativeGap,
+        w.action.name().toLowerCase(Locale.ROOT));
   }
 
   private static String health(List<Condition> conditions) {

@@ -253,8 +253,11 @@ public final class LocalRun implements AutoCloseable {
           s.parity.fp32Loss,
           s.parity.relativeGap,
           Boolean.FALSE.equals(s.parity.withinBound)
-              ? "above spec.parity.maxRelativeGap"
-              : "within spec.parity.maxRelativeGap");
+              ? "above the working-weights maxRelativeGap"
+              : "within the working-weights maxRelativeGap");
+    }
+    if (s.parity != null && s.parity.reference != null && s.parity.reference.message != null) {
+      out.printf("  reference  %s%n", s.parity.reference.message);
     }
     out.printf("  restarts   %d%n", s.restarts);
     if (s.restartHistory != null) {

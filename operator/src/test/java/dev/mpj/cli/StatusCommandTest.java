@@ -79,7 +79,7 @@ class StatusCommandTest {
             "Progress: step 150 of 300 (50.0%), loss 0.8125, loss scale 32768, 2 skipped, 812.5 samples/s");
     assertThat(lines.get(3))
         .isEqualTo(
-            "Parity:   step 100: fp16 loss 0.9000, fp32 loss 0.8910, gap 1.01% within 2.00% (action warn)");
+            "Parity:   working weights, step 100: fp16 loss 0.9000, fp32 loss 0.8910, gap 1.01% within 2.00% (action warn)");
     assertThat(lines.get(4)).isEqualTo("Checkpoint: step 150");
     assertThat(lines.get(5)).isEqualTo("Health:   Ready=True (AllReplicasRunning), Stalled=False");
   }

@@ -37,6 +37,9 @@ class LocalFallbackTest {
     assertThat(job.getStatus().attempt).isEqualTo(2);
     assertThat(job.getStatus().precisionFallback.step).isEqualTo(10L);
     assertThat(job.getStatus().precisionFallback.reasons).containsExactly("GradientsUnderflow");
+    assertThat(output)
+        .as("TrainingHealthy turned False first (its Warning Event)")
+        .contains("event    GradientsUnderflow");
     assertThat(condition(job, "TrainingHealthy").getStatus())
         .as("the FP32 attempt reported healthy")
         .isEqualTo("True");

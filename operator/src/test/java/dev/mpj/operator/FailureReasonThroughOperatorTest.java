@@ -58,7 +58,10 @@ class FailureReasonThroughOperatorTest {
             + " against 0.690000 with FP32 master weights, relative gap 0.01449 exceeds"
             + " spec.parity.maxRelativeGap 0.000";
     List<Pod> pods =
-        job("parity", 1, job -> job.getSpec().parity.action = dev.mpj.api.ParitySpec.Action.FAIL);
+        job(
+            "parity",
+            1,
+            job -> job.getSpec().parity.workingWeights.action = dev.mpj.api.ParitySpec.Action.FAIL);
     cluster.markExited(
         pods.get(0),
         3,

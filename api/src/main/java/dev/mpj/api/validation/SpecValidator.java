@@ -64,7 +64,7 @@ public final class SpecValidator {
     resources(c, spec.resources);
     checkpoint(c, spec.checkpoint);
     runPolicy(c, spec.runPolicy);
-    parity(c, spec.parity, spec.precision);
+    parity(c, spec.parity, spec.precision, spec.training);
     crossFields(c, spec);
     if (spec.template != null) {
       // They go onto every replica pod, which the API server would refuse.
@@ -410,18 +410,72 @@ public final class SpecValidator {
     }
   }
 
-  private static void parity(Checks c, ParitySpec p, Precision precision) {
+  private static void parity(Checks c, ParitySpec p, Precision precision, TrainingSpec training) {
     if (p == null) {
       return;
     }
+    if (p.workingWeights != null && p.usesDeprecatedFields()) {
+      String old =
+          p.maxRelativeGap != null
+              ? "maxRelativeGap"
+              : p.intervalSteps != null ? "intervalSteps" : "action";
+      c.fail(
+          "spec.parity." + old,
+          "is the deprecated alias of spec.parity.workingWeights."
+              + old
+              + "; set only spec.parity.workingWeights");
+    }
+    ParitySpec.WorkingWeights w = p.workingWeightsCheck();
+    if (w != null) {
+      String at = p.workingWeights != null ? "spec.parity.workingWeights." : "spec.parity.";
+      c.require(
+          Double.isFinite(w.maxRelativeGap) && w.maxRelativeGap >= 0,
+          at + "maxRelativeGap",
+          "must be zero or positive (got " + w.maxRelativeGap + ")");
+      c.atLeast(at + "intervalSteps", w.intervalSteps, 1);
+      c.require(w.action != null, at + "action", "must be warn or fail");
+      if (precision == Precision.FP32) {
+        c.fail(
+            p.workingWeights != null ? "spec.parity.workingWeights" : "spec.parity",
+            "compares FP16 with FP32 weights and needs precision fp16-mixed");
+      }
+    }
+    ParitySpec.Reference r = p.reference;
+    if (r == null) {
+      return;
+    }
+    if (r.steps == null) {
+      c.fail("spec.parity.reference.steps", "is required");
+    } else {
+      c.atLeast("spec.parity.reference.steps", r.steps, 1);
+      if (training != null && training.steps != null && r.steps > training.steps) {
+        c.fail(
+            "spec.parity.reference.steps",
+            "must be at most spec.training.steps ("
+                + training.steps
+                + "): both runs are compared at that step (got "
+                + r.steps
+                + ")");
+      }
+    }
     c.require(
-        Double.isFinite(p.maxRelativeGap) && p.maxRelativeGap >= 0,
-        "spec.parity.maxRelativeGap",
-        "must be zero or positive (got " + p.maxRelativeGap + ")");
-    c.atLeast("spec.parity.intervalSteps", p.intervalSteps, 1);
-    c.require(p.action != null, "spec.parity.action", "must be warn or fail");
+        r.schedule != ParitySpec.Schedule.BESIDE,
+        "spec.parity.reference.schedule",
+        "beside (both gangs at once) is not supported yet; use before");
+    c.require(
+        Double.isFinite(r.maxAccuracyDrop) && r.maxAccuracyDrop >= 0,
+        "spec.parity.reference.maxAccuracyDrop",
+        "must be zero or positive, in percentage points (got " + r.maxAccuracyDrop + ")");
+    c.require(
+        Double.isFinite(r.maxRelativeLossGap) && r.maxRelativeLossGap >= 0,
+        "spec.parity.reference.maxRelativeLossGap",
+        "must be zero or positive (got " + r.maxRelativeLossGap + ")");
+    c.atLeast("spec.parity.reference.windowSteps", r.windowSteps, 1);
+    c.require(r.action != null, "spec.parity.reference.action", "must be warn or fail");
     if (precision == Precision.FP32) {
-      c.fail("spec.parity", "compares FP16 with FP32 weights and needs precision fp16-mixed");
+      c.fail(
+          "spec.parity.reference",
+          "compares a mixed-precision run with an FP32 reference; this job is fp32 already");
     }
   }
 

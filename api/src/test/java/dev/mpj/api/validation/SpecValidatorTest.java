@@ -216,6 +216,75 @@ class SpecValidatorTest {
   }
 
   @Test
+  void theWorkingWeightsCheckKeepsItsEarlierFieldsAsDeprecatedAliases() {
+    MixedPrecisionJob legacy = JobFiles.parse(VALID);
+    legacy.getSpec().parity = new ParitySpec();
+    legacy.getSpec().parity.maxRelativeGap = 0.5;
+    legacy.getSpec().parity.action = ParitySpec.Action.FAIL;
+    assertThat(SpecValidator.validate(legacy)).isEmpty();
+    ParitySpec.WorkingWeights w = legacy.getSpec().parity.workingWeightsCheck();
+    assertThat(w.maxRelativeGap).isEqualTo(0.5);
+    assertThat(w.action).isEqualTo(ParitySpec.Action.FAIL);
+    assertThat(w.intervalSteps).as("the default").isEqualTo(100);
+    assertThat(legacy.getSpec().parity.workingWeightsField("maxRelativeGap"))
+        .isEqualTo("spec.parity.maxRelativeGap");
+
+    ParitySpec onlyReference = new ParitySpec();
+    onlyReference.reference = new ParitySpec.Reference();
+    onlyReference.reference.steps = 5;
+    assertThat(onlyReference.workingWeightsCheck())
+        .as("with reference and no working-weights field the check is off")
+        .isNull();
+    assertThat(new ParitySpec().workingWeightsCheck())
+        .as("an earlier-form spec.parity without fields checked with the defaults, as before")
+        .isNotNull();
+
+    List<Violation> both =
+        violations(
+            job -> {
+              job.getSpec().parity = new ParitySpec();
+              job.getSpec().parity.workingWeights = new ParitySpec.WorkingWeights();
+              job.getSpec().parity.intervalSteps = 10;
+            });
+    assertThat(both)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field()).isEqualTo("spec.parity.intervalSteps");
+              assertThat(v.message()).contains("deprecated alias of spec.parity.workingWeights");
+            });
+  }
+
+  @Test
+  void referenceParityNamesItsBadFields() {
+    List<Violation> v =
+        violations(
+            job -> {
+              job.getSpec().parity = new ParitySpec();
+              job.getSpec().parity.reference = new ParitySpec.Reference();
+              job.getSpec().parity.reference.steps = 11;
+              job.getSpec().parity.reference.schedule = ParitySpec.Schedule.BESIDE;
+              job.getSpec().parity.reference.maxAccuracyDrop = -1;
+            });
+    assertThat(v)
+        .extracting(Violation::field)
+        .containsExactlyInAnyOrder(
+            "spec.parity.reference.steps",
+            "spec.parity.reference.schedule",
+            "spec.parity.reference.maxAccuracyDrop");
+    assertThat(
+            violations(
+                job -> {
+                  job.getSpec().precision = Precision.FP32;
+                  job.getSpec().parity = new ParitySpec();
+                  job.getSpec().parity.reference = new ParitySpec.Reference();
+                  job.getSpec().parity.reference.steps = 5;
+                }))
+        .extracting(Violation::field)
+        .containsExactly("spec.parity.reference");
+  }
+
+  @Test
   void badQuantityNamesTheField() {
     List<Violation> v =
         violations(job -> job.getSpec().resources.gpuMemory = new Quantity("-16Gi"));

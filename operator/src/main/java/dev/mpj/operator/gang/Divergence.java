@@ -8,6 +8,7 @@ import dev.mpj.api.Precision;
 import dev.mpj.api.PrecisionFallbackStatus;
 import dev.mpj.api.TrainerContract;
 import dev.mpj.api.TrainingHealthStatus;
+import dev.mpj.operator.resources.ReferenceRun;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +34,7 @@ public final class Divergence {
 
   /**
    * The verdict onDivergence asks for, or empty when the job is healthy, has no onDivergence, is
-   * not fp16-mixed or already fell back.
+   * not fp16-mixed, already fell back, or is running its FP32 reference (spec.parity.reference).
    *
    * @param current the pods of the current attempt
    */
@@ -46,6 +47,7 @@ public final class Divergence {
         || parity.onDivergence == null
         || spec.precision != Precision.FP16_MIXED
         || status.precisionFallback != null
+        || ReferenceRun.running(job)
         || health == null
         || !Boolean.FALSE.equals(health.healthy)) {
       return Optional.empty();

@@ -114,6 +114,17 @@ public final class GangPlanner {
                 + why,
             stop);
       }
+      if (r.failed()
+          && r.exitCode() != null
+          && r.exitCode() == TrainerContract.EXIT_REFERENCE_PARITY_EXCEEDED) {
+        return new Verdict.Fail(
+            ReferenceParity.EXCEEDED,
+            r.failureDescription()
+                + ": the run left the FP32 reference's figures and spec.parity.reference.action is"
+                + " fail; checkpoints kept"
+                + why,
+            stop);
+      }
       if (r.failed() && r.exitCode() != null && r.exitCode() == TrainerContract.EXIT_UNHEALTHY) {
         return Divergence.onUnhealthyExit(o.job(), status, attempt, r, current);
       }
@@ -140,6 +151,14 @@ public final class GangPlanner {
       return diverged.get();
     }
     Optional<Replica> rank0 = current.stream().filter(r -> r.rank() == 0).findFirst();
+    Optional<Verdict> referenceDone =
+        rank0.flatMap(
+            r ->
+                ReferenceParity.referenceFinished(
+                    o.job(), attempt, r, names(current, x -> !x.deleting())));
+    if (referenceDone.isPresent()) {
+      return referenceDone.get();
+    }
     if (rank0.isPresent() && rank0.get().succeeded()) {
       return new Verdict.Succeed("rank 0 finished training", names(current, Replica::active));
     }

@@ -53,6 +53,15 @@ public final class JobEvents {
       if (v.disrupted()) {
         events.add(JobEvent.normal(GangPlanner.DISRUPTED, v.message()));
       }
+      if (ReferenceParity.REFERENCE_FINISHED.equals(v.reason())) {
+        // Not a restart of the same run: the job's own run starts from step 0.
+        events.add(
+            JobEvent.normal(
+                ReferenceParity.REFERENCE_FINISHED,
+                v.message() + " as attempt " + v.nextAttempt()));
+        healthChange(before, after).ifPresent(events::add);
+        return events;
+      }
       String from =
           after.lastCheckpoint != null && after.lastCheckpoint.step != null
               ? "restarting from step " + after.lastCheckpoint.step
@@ -108,6 +117,7 @@ public final class JobEvents {
       }
     }
     healthChange(before, after).ifPresent(events::add);
+    ReferenceParity.event(before, after).ifPresent(events::add);
     return events;
   }
 

@@ -4,10 +4,15 @@ import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.ParityStatus;
+import dev.mpj.api.ReferenceParityStatus;
+import dev.mpj.api.ReportDataStatus;
 import dev.mpj.api.RestartStatus;
 import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.progress.ProgressReport;
+import dev.mpj.operator.resources.JobNames;
+import dev.mpj.operator.resources.ReferenceRun;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -131,7 +136,9 @@ public final class JobStatuses {
         s.lastCheckpoint = report.lastCheckpoint();
       }
       if (report.parity() != null) {
+        ReferenceParityStatus reference = s.parity == null ? null : s.parity.reference;
         s.parity = report.parity();
+        s.parity.reference = reference;
         if (report.parity().withinBound != null) {
           boolean ok = report.parity().withinBound;
           c.set(
@@ -145,12 +152,81 @@ public final class JobStatuses {
         s.health = report.health();
         trainingHealthy(c, report.health());
       }
+      referenceParity(s, c, job, report.referenceParity());
+    }
+    if (!(verdict instanceof Verdict.InvalidSpec)) {
+      s.report = reportData(job);
+    }
+    if (verdict instanceof Verdict.Restart v
+        && ReferenceParity.REFERENCE_FINISHED.equals(v.reason())) {
+      // The reference's progress and checkpoints are not the job's: its own run starts afresh.
+      s.parity = s.parity == null ? new ParityStatus() : s.parity;
+      s.parity.reference =
+          ReferenceParity.finished(s.parity.reference, job.getSpec().parity.reference.steps);
+      s.progress = null;
+      s.lastCheckpoint = null;
+      s.health = null;
+      s.message = v.message() + "; starting attempt " + v.nextAttempt();
     }
     if (verdict instanceof Verdict.Restart v && Divergence.FALLBACK_REASON.equals(v.reason())) {
       // After the report: rank 0's final report says at which step and why.
       s.precisionFallback = Divergence.fallback(s.health, v.nextAttempt(), v.message(), now);
     }
     return s;
+  }
+
+  /**
+   * Where mpj report's data is: on the checkpoint volume, when the job has one (an emptyDir goes
+   * with the pod).
+   */
+  static ReportDataStatus reportData(MixedPrecisionJob job) {
+    var volume = job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.volume;
+    if (volume == null) {
+      return null;
+    }
+    ReportDataStatus r = new ReportDataStatus();
+    r.claimName =
+        volume.claimName != null && !volume.claimName.isBlank()
+            ? volume.claimName
+            : JobNames.checkpointClaim(job);
+    r.path = ReportDataStatus.JOB_PATH;
+    boolean reference = job.getSpec().parity != null && job.getSpec().parity.reference != null;
+    r.referencePath = reference ? ReportDataStatus.REFERENCE_PATH : null;
+    r.command =
+        "copy "
+            + (reference ? "both folders" : "the folder")
+            + " from the claim, then: mpj report "
+            + job.getMetadata().getName()
+            + " --data DIR (DIR/report"
+            + (reference ? ", DIR/" + ReportDataStatus.REFERENCE_PATH : "")
+            + ")";
+    return r;
+  }
+
+  /**
+   * status.parity.reference from rank 0's report, and the PrecisionParity condition once compared:
+   * True (ReferenceParityPassed) or False (ParityExceeded) with the comparison in words.
+   */
+  private static void referenceParity(
+      MixedPrecisionJobStatus s, Conditions c, MixedPrecisionJob job, ReferenceParityStatus r) {
+    if (r == null || job.getSpec().parity == null || job.getSpec().parity.reference == null) {
+      return;
+    }
+    ReferenceParityStatus before = s.parity == null ? null : s.parity.reference;
+    ReferenceParityStatus after = ReferenceParity.record(before, r, ReferenceRun.running(job));
+    if (after == before) {
+      return;
+    }
+    s.parity = s.parity == null ? new ParityStatus() : s.parity;
+    s.parity.reference = after;
+    if (ReferenceParityStatus.COMPARED.equals(after.phase)) {
+      boolean ok = Boolean.TRUE.equals(after.withinBounds);
+      c.set(
+          PRECISION_PARITY,
+          ok,
+          ok ? ReferenceParity.PASSED : ReferenceParity.EXCEEDED,
+          after.message == null ? "" : after.message);
+    }
   }
 
   /**

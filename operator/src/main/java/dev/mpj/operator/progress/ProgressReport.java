@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.CheckpointStatus;
 import dev.mpj.api.ParityStatus;
 import dev.mpj.api.ProgressStatus;
+import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.TrainingHealthStatus;
 import dev.mpj.operator.resources.JobNames;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
@@ -26,6 +27,7 @@ public record ProgressReport(
     CheckpointStatus lastCheckpoint,
     ParityStatus parity,
     TrainingHealthStatus health,
+    ReferenceParityStatus referenceParity,
     Instant receivedAt) {
 
   private static final ObjectMapper JSON =
@@ -44,6 +46,7 @@ public record ProgressReport(
     public CheckpointStatus lastCheckpoint;
     public ParityStatus parity;
     public TrainingHealthStatus health;
+    public ReferenceParityStatus referenceParity;
   }
 
   public static ProgressReport parse(String json, Instant receivedAt) throws IOException {
@@ -56,7 +59,8 @@ public record ProgressReport(
     p.skippedSteps = w.skippedSteps;
     p.samplesPerSecond = finite(w.samplesPerSecond);
     p.updateTime = receivedAt.toString();
-    return new ProgressReport(p, w.lastCheckpoint, w.parity, w.health, receivedAt);
+    return new ProgressReport(
+        p, w.lastCheckpoint, w.parity, w.health, w.referenceParity, receivedAt);
   }
 
   /**

@@ -37,6 +37,7 @@ public final class JobChildren {
     if (AttemptSpec.fellBackToFp32(job)) {
       config.resumeMixedAsFp32 = true;
     }
+    config.referenceParity = ReferenceRun.trainerConfig(job);
     config.replicas = plan.replicas();
     config.microBatch = plan.microBatch();
     config.gradientAccumulation = plan.gradientAccumulation();

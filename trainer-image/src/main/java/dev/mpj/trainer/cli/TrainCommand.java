@@ -31,7 +31,9 @@ import dev.mpj.trainer.metrics.TerminationMessage;
 import dev.mpj.trainer.metrics.TrainerMetrics;
 import dev.mpj.trainer.model.ModelFactory;
 import dev.mpj.trainer.output.MetricsWriter;
+import dev.mpj.trainer.output.ReportData;
 import dev.mpj.trainer.output.SummaryWriter;
+import dev.mpj.trainer.parity.ReferenceParityListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -124,6 +126,9 @@ final class TrainCommand implements Callable<Integer> {
 
   private int rank;
 
+  /** The config's reference parity for this attempt (--config only); null: none. */
+  private TrainerConfig.ReferenceParity referenceParity;
+
   /** Why the run failed, in one line, for the termination message; null while it has not. */
   private String failureReason;
 
@@ -180,7 +185,17 @@ final class TrainCommand implements Callable<Integer> {
             JobLabels.of(config, namespace, System.getenv()),
             config,
             config.steps(split.train().samples()));
-    return train(config, split, grace, observed);
+    try {
+      return train(config, split, grace, observed);
+    } finally {
+      // In a pod, the output folder goes with the pod: rank 0 keeps mpj report's data beside
+      // the checkpoints, however the attempt ended.
+      String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
+      if (config.rank() == 0 && mounted != null && !mounted.isBlank()) {
+        ReportData.publish(output, checkpointFolder())
+            .ifPresent(problem -> System.err.println("mpj-trainer: " + problem));
+      }
+    }
   }
 
   /**
@@ -254,6 +269,17 @@ final class TrainCommand implements Callable<Integer> {
           if (stopsWhenUnhealthy(config)) {
             session.addListener(new UnhealthyStop(session, observed));
           }
+          if (referenceParity != null && config.rank() == 0) {
+            session.addListener(
+                new ReferenceParityListener(
+                    session,
+                    referenceParity,
+                    config.spec().parity == null ? null : config.spec().parity.reference,
+                    config.precision().value(),
+                    output,
+                    observed::referenceParity,
+                    System.err));
+          }
           session.addListener(new ProgressListener(System.err, session.totalSteps()));
           if (session.resumedFromStep() != null) {
             observed.resumedFrom(session.step(), session.skippedSteps());
@@ -281,6 +307,12 @@ final class TrainCommand implements Callable<Integer> {
             System.err.printf(
                 "mpj-trainer: %s; exit %d%n", e.getMessage(), TrainerContract.EXIT_UNHEALTHY);
             return TrainerContract.EXIT_UNHEALTHY;
+          } catch (ReferenceParityListener.Exceeded e) {
+            failureReason = e.getMessage();
+            System.err.printf(
+                "mpj-trainer: %s; exit %d%n",
+                e.getMessage(), TrainerContract.EXIT_REFERENCE_PARITY_EXCEEDED);
+            return TrainerContract.EXIT_REFERENCE_PARITY_EXCEEDED;
           } catch (PreemptedException e) {
             failureReason = "stopped by SIGTERM: " + e.getMessage();
             System.err.printf(
@@ -351,10 +383,17 @@ final class TrainCommand implements Callable<Integer> {
         message -> System.err.println("mpj-trainer: " + message));
   }
 
-  /** In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. */
+  /**
+   * In a pod, the mounted checkpoint volume; standalone, checkpoints/ in the output folder. The
+   * FP32 reference run of reference parity keeps its own below it, apart from the job's.
+   */
   private Path checkpointFolder() {
     String mounted = System.getenv(TrainerContract.ENV_CHECKPOINT_DIR);
-    return mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
+    Path folder =
+        mounted != null && !mounted.isBlank() ? Path.of(mounted) : output.resolve("checkpoints");
+    return referenceParity != null && Boolean.TRUE.equals(referenceParity.referenceRun)
+        ? folder.resolve(TrainerContract.REFERENCE_CHECKPOINTS)
+        : folder;
   }
 
   /**
@@ -414,6 +453,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainerConfig config = JobFiles.read(source.configFile, TrainerConfig.class, "--config");
     namespace = config.namespace;
     resumeMixedAsFp32 |= Boolean.TRUE.equals(config.resumeMixedAsFp32);
+    referenceParity = config.referenceParity;
     return RunConfig.fromTrainerConfig(config, rankFromEnvironment());
   }
 

@@ -350,9 +350,10 @@ public final class TrainingSession implements AutoCloseable {
             new StepResult.Timings(
                 (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9));
     listeners.forEach(l -> l.onStep(result));
-    ParitySpec spec = config.spec().parity;
+    ParitySpec.WorkingWeights spec = workingWeightsCheck();
     if (parity != null && !parity.withinBound() && spec.action == ParitySpec.Action.FAIL) {
-      throw new ParityFailure(parity, spec.maxRelativeGap);
+      throw new ParityFailure(
+          parity, spec.maxRelativeGap, config.spec().parity.workingWeightsField("maxRelativeGap"));
     }
     return result;
   }
@@ -388,15 +389,26 @@ public final class TrainingSession implements AutoCloseable {
   }
 
   private boolean parityDue() {
-    ParitySpec spec = config.spec().parity;
+    ParitySpec.WorkingWeights spec = workingWeightsCheck();
     return spec != null && weights.isSeparate() && step % spec.intervalSteps == 0;
+  }
+
+  /** spec.parity's working-weights check, or null when off. */
+  private ParitySpec.WorkingWeights workingWeightsCheck() {
+    ParitySpec spec = config.spec().parity;
+    return spec == null ? null : spec.workingWeightsCheck();
+  }
+
+  /** Loss and accuracy of the working weights (what the run trains) on the validation split. */
+  public Evaluation evaluateWorking() {
+    return evaluate(weights.working());
   }
 
   private ParityCheck checkParity() {
     weights.syncBuffersToMaster();
     double fp16 = evaluate(weights.working()).loss();
     double fp32 = evaluate(weights.master()).loss();
-    lastParity = ParityCheck.of(step, fp16, fp32, config.spec().parity.maxRelativeGap);
+    lastParity = ParityCheck.of(step, fp16, fp32, workingWeightsCheck().maxRelativeGap);
     return lastParity;
   }
 

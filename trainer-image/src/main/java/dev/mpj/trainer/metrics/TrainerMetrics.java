@@ -75,6 +75,7 @@ public final class TrainerMetrics implements TrainingListener {
   private volatile LastStep last;
   private volatile ParityCheck parity;
   private volatile CheckpointRecord lastCheckpoint;
+  private volatile dev.mpj.api.ReferenceParityStatus referenceParity;
   private final HealthWatch healthWatch;
 
   /**
@@ -296,7 +297,15 @@ public final class TrainerMetrics implements TrainingListener {
       p.put("parity", c);
     }
     p.put("health", health(health()));
+    if (referenceParity != null) {
+      p.put("referenceParity", referenceParity);
+    }
     return p;
+  }
+
+  /** Reference parity at its step (spec.parity.reference), for /progress from then on. */
+  public void referenceParity(dev.mpj.api.ReferenceParityStatus status) {
+    this.referenceParity = status;
   }
 
   /** The health as /progress, metrics.jsonl and summary.json write it. */

@@ -2,12 +2,12 @@ package dev.mpj.trainer.parity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.parity.ReferenceComparison;
 import dev.mpj.api.validation.InvalidJobException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +16,9 @@ import java.util.TreeMap;
 /**
  * Reference parity: a candidate run (e.g. fp16-mixed) against a reference run of the same job in
  * FP32, from their output folders: the final validation loss and accuracy (summary.json), and the
- * training-loss curves (metrics.jsonl) over the last {@code windowSteps} steps both runs have. A
- * pure function of the two folders' figures.
+ * training-loss curves (metrics.jsonl) over the last {@code windowSteps} steps both runs have. The
+ * gaps and verdict are {@link ReferenceComparison}'s, which the trainer of a job with
+ * spec.parity.reference uses too.
  */
 public final class RunComparison {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -120,39 +121,25 @@ public final class RunComparison {
           "--candidate", "the runs have no step in common: compare runs of the same job");
     }
     List<Long> window = common.subList(Math.max(0, common.size() - t.windowSteps()), common.size());
-    double refMean = mean(reference.trainingLoss(), window);
-    double candMean = mean(candidate.trainingLoss(), window);
-    double trainingGap = relativeGap(candMean, refMean);
-    double validationGap = relativeGap(candidate.validationLoss(), reference.validationLoss());
-    Double drop =
-        reference.validationAccuracy() == null || candidate.validationAccuracy() == null
-            ? null
-            : (reference.validationAccuracy() - candidate.validationAccuracy()) * 100;
-    List<String> exceeded = new ArrayList<>();
-    if (drop != null && !(drop <= t.maxAccuracyDrop())) {
-      exceeded.add("maxAccuracyDrop");
-    }
-    if (!(validationGap <= t.maxRelativeLossGap())) {
-      exceeded.add("maxRelativeLossGap (validation loss)");
-    }
-    if (!(trainingGap <= t.maxRelativeLossGap())) {
-      exceeded.add("maxRelativeLossGap (training loss)");
-    }
+    ReferenceComparison.Gaps g =
+        ReferenceComparison.compare(
+            reference.validationLoss(),
+            reference.validationAccuracy(),
+            mean(reference.trainingLoss(), window),
+            candidate.validationLoss(),
+            candidate.validationAccuracy(),
+            mean(candidate.trainingLoss(), window),
+            new ReferenceComparison.Thresholds(t.maxAccuracyDrop(), t.maxRelativeLossGap()));
     return new Result(
         reference,
         candidate,
-        drop,
-        validationGap,
-        trainingGap,
+        g.accuracyDropPoints(),
+        g.validationLossGap(),
+        g.trainingLossGap(),
         window.size(),
         window.get(0),
         window.get(window.size() - 1),
-        List.copyOf(exceeded));
-  }
-
-  /** |a - b| / |b|; NaN (never within bounds) when either is not finite. */
-  static double relativeGap(double candidate, double reference) {
-    return Math.abs(candidate - reference) / Math.abs(reference);
+        g.exceeded());
   }
 
   private static double mean(Map<Long, Double> losses, List<Long> steps) {
