@@ -1,5 +1,6 @@
 package dev.mpj.cli;
 
+import dev.mpj.chaos.ChaosCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,7 +15,8 @@ import picocli.CommandLine.Command;
       PlanCommand.class,
       StatusCommand.class,
       LocalCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      ChaosCommand.class
     })
 public final class MpjCommand implements Runnable {
 
