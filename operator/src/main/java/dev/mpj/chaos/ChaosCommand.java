@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +118,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
     List<ChaosFault> faults = ChaosFault.draw(drawn, runs, precisions, REPLICAS, steps, interval);
     // The uninterrupted run of each precision that the runs are compared with.
-    java.util.Map<String, Path> baselines = new java.util.HashMap<>();
+    Map<String, Path> baselines = new HashMap<>();
     for (String precision : precisions.stream().distinct().toList()) {
       Path dir = workDir.resolve("uninterrupted-" + precision);
       Run run = local(launcher, dir, precision, null);
@@ -273,14 +276,15 @@ public final class ChaosCommand implements Callable<Integer> {
       process.waitFor(100, TimeUnit.MILLISECONDS);
     }
     if (process.isAlive()) {
-      process.destroyForcibly();
-      process.waitFor();
+      // SIGTERM first: mpj local stops its trainers; then whatever is left, trainers included.
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor();
+      }
     }
     reader.join(5000);
-    if (fault != null && recovery == null && killedAt[0] != 0 && Files.exists(resumedMetrics)) {
-      // Attempt 2 ran and finished between two looks: its metrics file's time is the upper bound.
-      recovery = null;
-    }
     return new Run(process.exitValue(), (System.nanoTime() - start) / 1e9, recovery);
   }
 
@@ -411,7 +415,7 @@ public final class ChaosCommand implements Callable<Integer> {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 }

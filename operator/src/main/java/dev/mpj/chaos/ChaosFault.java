@@ -18,7 +18,7 @@ public record ChaosFault(int run, String precision, int rank, long step) {
   public static List<ChaosFault> draw(
       long seed, int runs, List<String> precisions, int replicas, long steps, long interval) {
     Random random = new Random(seed);
-    long last = Math.max(6, steps - interval / 2);
+    long last = Math.max(6, steps - interval);
     List<ChaosFault> faults = new ArrayList<>(runs);
     for (int run = 1; run <= runs; run++) {
       String precision = precisions.get((run - 1) % precisions.size());
