@@ -1,6 +1,7 @@
 package dev.mpj.cli;
 
 import dev.mpj.bench.MemoryBenchCommand;
+import dev.mpj.bench.OperatorBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that check the operator's models against real runs on this machine.",
-    subcommands = {MemoryBenchCommand.class})
+    subcommands = {MemoryBenchCommand.class, OperatorBenchCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

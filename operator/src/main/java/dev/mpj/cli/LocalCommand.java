@@ -193,7 +193,7 @@ public final class LocalCommand implements Callable<Integer> {
    * Keeps the terminal for progress: the operator and the API server log warnings only; their
    * decisions show as the job's Events. Must run before anything logs (slf4j-simple reads it once).
    */
-  private static void quietLogs() {
+  public static void quietLogs() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     // v1alpha1 is this CRD's version on purpose; the client's warning about it tells a local user
     // nothing.

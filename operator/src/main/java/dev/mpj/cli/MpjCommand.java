@@ -1,5 +1,6 @@
 package dev.mpj.cli;
 
+import dev.mpj.chaos.ChaosCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       LocalCommand.class,
       BenchCommand.class,
-      ReportCommand.class
+      ReportCommand.class,
+      ChaosCommand.class
     })
 public final class MpjCommand implements Runnable {
 

@@ -205,7 +205,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     MixedPrecisionJobStatus before = job.getStatus();
     MixedPrecisionJobStatus after = JobStatuses.next(job, verdict, plan, report, now);
     for (JobEvent event : JobEvents.of(before, after, verdict, plan)) {
-      events.record(job, event);
+      // Once per occurrence: if the status write below fails, the reconcile that runs again
+      // decides the same and must not repeat its Events.
+      events.record(job, event, JobEvents.occurrence(job, after));
     }
     if (after.phase.isFinished()) {
       progress.forget(key(job));

@@ -70,6 +70,10 @@ public final class MpjOperator implements AutoCloseable {
                   .withMetrics(
                       MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
                   .withCloseClientOnStop(false)
+                  // An informer whose first list or watch fails (410 Gone, a 500) tries again, as
+                  // it does once started, instead of stopping the operator; /healthz answers 503
+                  // while an informer is unhealthy.
+                  .withStopOnInformerErrorDuringStartup(false)
                   .withConcurrentReconciliationThreads(10)
                   .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
               var election = settings.leaderElection();

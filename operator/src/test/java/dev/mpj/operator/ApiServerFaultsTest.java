@@ -7,17 +7,21 @@ import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.operator.FaultInjectingDispatcher.Fault;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The operator converges while a share of its API requests fail (500, 409, 410 on watches, a write
@@ -27,6 +31,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 class ApiServerFaultsTest {
   private static final Duration CONVERGE = Duration.ofSeconds(90);
+  private static final long DEFAULT_SEED = 443;
 
   private MockCluster cluster;
   private KubernetesClient operatorClient;
@@ -45,29 +50,53 @@ class ApiServerFaultsTest {
     }
   }
 
-  // Off in CI until the defect it found is fixed: under faults a job's status.startTime can be
-  // lost (docs/operations/reliability.md). Run it with -Dmpj.faults.seed=N.
+  // Found by the test below: JOSDK stopped the operator when an informer's very first watch got
+  // 410 Gone ("Fatal error in informer"), which a busy API server answers when the list it followed
+  // is already too old.
   @Test
-  @EnabledIfSystemProperty(named = "mpj.faults.seed", matches = "\\d+")
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void theOperatorStartsWhenTheFirstWatchOfEachInformerExpires() {
+    FaultInjectingDispatcher[] faults = new FaultInjectingDispatcher[1];
+    cluster = MockCluster.start(next -> faults[0] = new FaultInjectingDispatcher(next, 0, 0));
+    faults[0].expireFirstWatches();
+    operatorClient = faultyClient();
+    operator = MpjOperator.start(operatorClient, OperatorSettings.defaults());
+
+    cluster.apply(MockCluster.quickstart("alpha"));
+    eventually(CONVERGE, () -> assertThat(cluster.pods("alpha")).hasSize(2));
+    assertThat(faults[0].watchesExpired())
+        .as("the informers of jobs and pods each had a first watch expire")
+        .contains("/api/v1/pods")
+        .anyMatch(path -> path.matches("/apis/mpj\\.dev/v[^/]+/mixedprecisionjobs"));
+    assertThat(operator.isStarted()).isTrue();
+  }
+
+  private KubernetesClient faultyClient() {
+    return new KubernetesClientBuilder()
+        .withConfig(
+            new ConfigBuilder(cluster.client.getConfiguration())
+                .withCustomHeaders(Map.of(FaultInjectingDispatcher.HEADER, "operator"))
+                .build())
+        .build();
+  }
+
+  /**
+   * CI runs seed 443; -Dmpj.faults.seed=N runs another. The seed fixes the draws, not which request
+   * each draw meets: the operator's threads interleave differently from run to run.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void jobsConvergeWhenAFifthOfTheOperatorsRequestsFail() {
-    long seed = Long.getLong("mpj.faults.seed");
+    long seed = Long.getLong("mpj.faults.seed", DEFAULT_SEED);
     System.out.println("ApiServerFaultsTest seed " + seed);
     FaultInjectingDispatcher[] faults = new FaultInjectingDispatcher[1];
     cluster = MockCluster.start(next -> faults[0] = new FaultInjectingDispatcher(next, seed, 0.2));
-    operatorClient =
-        new KubernetesClientBuilder()
-            .withConfig(
-                new ConfigBuilder(cluster.client.getConfiguration())
-                    .withCustomHeaders(Map.of(FaultInjectingDispatcher.HEADER, "operator"))
-                    .build())
-            .build();
+    operatorClient = faultyClient();
     operator =
         MpjOperator.start(
             operatorClient,
             OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
-    // From the first watch on: a 410 on the very first watch of an informer stops JOSDK at start-up
-    // (its documented start-up behaviour; the Deployment restarts the pod), which is not what this
-    // test is about.
+    // Once started: the start with expired watches is the test above.
     faults[0].enable();
 
     List<String> jobs = List.of("alpha", "beta", "gamma");
@@ -98,9 +127,12 @@ class ApiServerFaultsTest {
         CONVERGE,
         () -> assertThat(cluster.job("alpha").getStatus().phase).isEqualTo(JobPhase.Running));
 
-    // Every job succeeds: rank 0 reports success.
+    // Every job succeeds: rank 0 reports success, last (once it has, the operator deletes the
+    // other ranks' pods, and a kubelet cannot write their end any more).
     for (String name : jobs) {
-      cluster.pods(name).forEach(p -> cluster.markExited(p, 0));
+      List<Pod> pods = new ArrayList<>(cluster.pods(name));
+      Collections.reverse(pods);
+      pods.forEach(p -> cluster.markExited(p, 0));
     }
     for (String name : jobs) {
       eventually(
@@ -123,14 +155,14 @@ class ApiServerFaultsTest {
       assertThat(job.getStatus().startTime).as(name + " startTime").isNotNull();
       assertThat(job.getStatus().completionTime).as(name + " completionTime").isNotNull();
       List<String> reasons = cluster.events(name).stream().map(Event::getReason).toList();
-      // Events are at least once: a reconcile whose status write failed records its event again
-      // when it runs again (seed 75572 gave alpha two Restarting events for its one restart).
-      long restarting = reasons.stream().filter("Restarting"::equals).count();
-      if (restarts == 0) {
-        assertThat(restarting).as(name + " Restarting events").isZero();
-      } else {
-        assertThat(restarting).as(name + " Restarting events").isGreaterThanOrEqualTo(restarts);
-      }
+      // Once per restart: a reconcile whose status write failed runs again and decides the same,
+      // and its Events are not recorded twice (seed 75572 once gave alpha two).
+      assertThat(reasons.stream().filter("Restarting"::equals).count())
+          .as(name + " Restarting events")
+          .isEqualTo(restarts);
+      assertThat(reasons.stream().filter("Started"::equals).count())
+          .as(name + " Started events")
+          .isEqualTo(restarts + 1);
     }
     // One pod per rank and attempt reached the store, never two.
     Map<String, Long> creations =

@@ -8,9 +8,11 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * In front of the mock API server's dispatcher, like {@code ValidatingDispatcher}: fails a share of
@@ -38,7 +40,9 @@ final class FaultInjectingDispatcher extends Dispatcher {
   private final double share;
   private final Map<Fault, Integer> injected = new EnumMap<>(Fault.class);
   private final List<String> podsCreated = new ArrayList<>();
+  private final Set<String> watchesExpired = new HashSet<>();
   private volatile boolean enabled;
+  private volatile boolean expireFirstWatches;
 
   FaultInjectingDispatcher(Dispatcher next, long seed, double share) {
     this.next = next;
@@ -48,6 +52,9 @@ final class FaultInjectingDispatcher extends Dispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    if (expireFirstWatches && firstWatch(request)) {
+      return status(410, "Expired", "too old resource version");
+    }
     Fault fault = draw(request);
     if (fault == null || fault == Fault.RESPONSE_LOST) {
       // getBytes() leaves the body for the store (getUtf8Body() would consume it).
@@ -82,6 +89,28 @@ final class FaultInjectingDispatcher extends Dispatcher {
   /** Starts injecting; a new dispatcher lets every request through. */
   void enable() {
     enabled = true;
+  }
+
+  /**
+   * Answers the first watch of each resource path from the operator with 410 Gone, whether or not
+   * faults are enabled: the start of an informer whose first watch expired.
+   */
+  void expireFirstWatches() {
+    expireFirstWatches = true;
+  }
+
+  /** The watches answered 410 by {@link #expireFirstWatches()}, by path. */
+  synchronized Set<String> watchesExpired() {
+    return Set.copyOf(watchesExpired);
+  }
+
+  private synchronized boolean firstWatch(RecordedRequest request) {
+    String path = request.getPath();
+    if (request.getHeader(HEADER) == null || !path.contains("watch=true")) {
+      return false;
+    }
+    String resource = path.substring(0, path.indexOf('?'));
+    return watchesExpired.add(resource);
   }
 
   /** Stops injecting (to let a test read the end state through any client). */

@@ -8,4 +8,12 @@ import dev.mpj.api.MixedPrecisionJob;
  */
 public interface EventRecorder {
   void record(MixedPrecisionJob job, JobEvent event);
+
+  /**
+   * Records the event once for {@code occurrence}: recording the same event of the same occurrence
+   * again (a reconcile that ran again because its status write failed) adds nothing.
+   */
+  default void record(MixedPrecisionJob job, JobEvent event, String occurrence) {
+    record(job, event);
+  }
 }

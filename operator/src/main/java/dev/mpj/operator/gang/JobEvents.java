@@ -1,6 +1,7 @@
 package dev.mpj.operator.gang;
 
 import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.events.JobEvent;
@@ -119,6 +120,22 @@ public final class JobEvents {
     healthChange(before, after).ifPresent(events::add);
     ReferenceParity.event(before, after).ifPresent(events::add);
     return events;
+  }
+
+  /**
+   * What makes a decision's Events one occurrence: the spec generation and the counters of the
+   * status it leads to. A reconcile that repeats a decision (its status write failed) has the same
+   * occurrence, and its Events are not recorded twice; a new attempt, restart or spec is new.
+   */
+  public static String occurrence(MixedPrecisionJob job, MixedPrecisionJobStatus after) {
+    return "generation="
+        + job.getMetadata().getGeneration()
+        + " attempt="
+        + after.attempt
+        + " restarts="
+        + after.restarts
+        + " disruptions="
+        + after.disruptions;
   }
 
   private static boolean waitingForGpus(MixedPrecisionJobStatus status) {

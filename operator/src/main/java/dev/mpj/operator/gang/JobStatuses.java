@@ -111,6 +111,7 @@ public final class JobStatuses {
     } else if (verdict instanceof Verdict.Observe v) {
       s.phase = v.phase();
       s.attempt = v.attempt();
+      startedBy(s, now);
       s.replicas = v.replicas();
       s.readyReplicas = v.readyReplicas();
       if (v.phase() == JobPhase.Running) {
@@ -272,6 +273,8 @@ public final class JobStatuses {
         // As for a Kubernetes Job, the deadline counts from the start or from the resume.
         s.startTime = now.toString();
       }
+    } else {
+      startedBy(s, now);
     }
     s.readyReplicas = 0;
     if (s.phase != JobPhase.Restarting) {
@@ -311,6 +314,17 @@ public final class JobStatuses {
             + replicas
             + (replicas == 1 ? " replica" : " replicas");
     return limited(s.restartHistory, restart);
+  }
+
+  /**
+   * Pods of an attempt exist but no start time was recorded: the status write of the reconcile that
+   * created them failed (an API-server error, a lost response), and the reconciles after it no
+   * longer see a new attempt. The job started no later than now.
+   */
+  private static void startedBy(MixedPrecisionJobStatus s, Instant now) {
+    if (s.startTime == null) {
+      s.startTime = now.toString();
+    }
   }
 
   /** The history with this restart at its end, the oldest dropped beyond the limit. */

@@ -48,6 +48,22 @@ class JobStatusesTest {
     assertThat(s.sizing).isNotNull();
   }
 
+  // Found by ApiServerFaultsTest: the status write of the reconcile that created the pods failed,
+  // and every reconcile after it observed the pods and never set startTime.
+  @Test
+  void aStartTimeLostWithAFailedStatusWriteIsSetOnceThePodsAreObserved() {
+    MixedPrecisionJobStatus s = apply(new Verdict.Observe(JobPhase.Pending, 1, 2, 0), T0);
+    assertThat(s.startTime).isEqualTo(T0.toString());
+    s = apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0.plusSeconds(30));
+    assertThat(s.startTime).as("kept once set").isEqualTo(T0.toString());
+  }
+
+  @Test
+  void aStartTimeLostWithAFailedStatusWriteIsSetWhenMissingPodsAreCreated() {
+    MixedPrecisionJobStatus s = apply(new Verdict.Start(1, 2, List.of(1), false), T0);
+    assertThat(s.startTime).isEqualTo(T0.toString());
+  }
+
   @Test
   void aConditionKeepsItsTransitionTimeWhileItsStatusHolds() {
     apply(new Verdict.Observe(JobPhase.Running, 1, 2, 2), T0);

@@ -1,0 +1,421 @@
+package dev.mpj.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.JobFiles;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.validation.InvalidJobException;
+import dev.mpj.cli.LocalCommand;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code mpj chaos}: runs a small job under {@code mpj local} again and again, each run with a
+ * fault drawn from a printed seed, and checks that each recovers as it must (see {@link
+ * RunOutcome}). Today's fault is the one {@code mpj local} can inject: SIGKILL of a random replica
+ * at a random step ({@code --fail}); the final weights of each run are compared with an
+ * uninterrupted run of the same job and precision.
+ */
+@Command(
+    name = "chaos",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Chaos runs of a small job under mpj local: each run kills a random replica (SIGKILL) at a"
+          + " random step drawn from the printed seed, and must end Succeeded with one restart, one"
+          + " pod per rank and attempt, no more steps lost than the checkpoint interval, and final"
+          + " weights byte-identical to an uninterrupted run.",
+      "Prints one line per run and a summary; exits 0 when every run recovered, 1 otherwise."
+    })
+public final class ChaosCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String JOB = "chaos";
+  static final int REPLICAS = 2;
+
+  @Option(names = "--runs", defaultValue = "20", description = "Runs (default ${DEFAULT-VALUE}).")
+  int runs;
+
+  @Option(names = "--seed", description = "Seed of the faults (default: drawn and printed).")
+  Long seed;
+
+  @Option(
+      names = "--precisions",
+      split = ",",
+      defaultValue = "fp32,fp16-mixed",
+      description = "Precisions, in turn (default ${DEFAULT-VALUE}).")
+  List<String> precisions;
+
+  @Option(
+      names = "--steps",
+      defaultValue = "80",
+      description = "Training steps of the job (default ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(
+      names = "--checkpoint-interval",
+      defaultValue = "20",
+      description = "Its checkpoint interval in steps (default ${DEFAULT-VALUE}).")
+  int interval;
+
+  @Option(
+      names = "--work-dir",
+      defaultValue = ".mpj-chaos",
+      description = "Where the runs' work dirs go (default ${DEFAULT-VALUE}).")
+  Path workDir;
+
+  @Option(
+      names = "--run-timeout",
+      defaultValue = "PT10M",
+      description = "Give up on a run after this long (default ${DEFAULT-VALUE}).")
+  Duration runTimeout;
+
+  @Option(
+      names = "--trainer",
+      hidden = true,
+      description = "The mpj-trainer launcher (default: bin/mpj-trainer next to bin/mpj).")
+  Path trainer;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (steps % interval != 0 || steps < 2 * interval) {
+      throw new InvalidJobException(
+          "--steps",
+          "must be a multiple of --checkpoint-interval and at least two intervals (got "
+              + steps
+              + " and "
+              + interval
+              + ")");
+    }
+    long drawn = seed != null ? seed : new Random().nextLong();
+    Path launcher = trainer != null ? trainer : LocalCommand.defaultTrainerLauncher();
+    Files.createDirectories(workDir);
+    out.printf(
+        "mpj chaos: seed %d, %d runs, job of %d replicas, %d steps, checkpoint every %d (rerun:"
+            + " mpj chaos --seed %d --runs %d)%n",
+        drawn, runs, REPLICAS, steps, interval, drawn, runs);
+    out.flush();
+
+    List<ChaosFault> faults = ChaosFault.draw(drawn, runs, precisions, REPLICAS, steps, interval);
+    // The uninterrupted run of each precision that the runs are compared with.
+    Map<String, Path> baselines = new HashMap<>();
+    for (String precision : precisions.stream().distinct().toList()) {
+      Path dir = workDir.resolve("uninterrupted-" + precision);
+      Run run = local(launcher, dir, precision, null);
+      MixedPrecisionJob job = finalJob(dir);
+      if (run.exitCode != 0 || job == null || job.getStatus().restarts != 0) {
+        out.printf(
+            "uninterrupted %s run did not succeed cleanly (exit %d); see %s%n",
+            precision, run.exitCode, dir.resolve("mpj-local.log"));
+        return 1;
+      }
+      baselines.put(precision, finalCheckpoint(dir));
+      out.printf("uninterrupted %-10s Succeeded in %.0f s%n", precision, run.seconds);
+      out.flush();
+    }
+
+    int recovered = 0;
+    List<Double> recoveries = new ArrayList<>();
+    for (ChaosFault fault : faults) {
+      Path dir = workDir.resolve(String.format("run-%02d", fault.run()));
+      Run run = local(launcher, dir, fault.precision(), fault);
+      List<String> problems;
+      String facts;
+      MixedPrecisionJob job = finalJob(dir);
+      if (job == null) {
+        problems = List.of("no final job.yaml (exit " + run.exitCode + ")");
+        facts = "";
+      } else {
+        long resumed = resumedFrom(dir);
+        long lastBeforeKill = lastStep(dir, 0, 1);
+        RunOutcome outcome =
+            new RunOutcome(
+                String.valueOf(job.getStatus().phase),
+                job.getStatus().restarts,
+                pods(dir),
+                expectedPods(2),
+                lastBeforeKill,
+                resumed,
+                interval,
+                sameFiles(finalCheckpoint(dir), baselines.get(fault.precision())));
+        problems = outcome.problems(1);
+        facts =
+            String.format(
+                "%s, restarts %d, resumed from %d (lost %d of interval %d), weights %s",
+                outcome.phase(),
+                outcome.restarts(),
+                resumed,
+                outcome.lostSteps(),
+                interval,
+                outcome.identicalWeights() ? "identical" : "DIFFER");
+      }
+      if (problems.isEmpty()) {
+        recovered++;
+      }
+      if (run.recoverySeconds != null) {
+        recoveries.add(run.recoverySeconds);
+      }
+      out.printf(
+          "run %2d/%d %-10s SIGKILL rank %d at step %3d: %s; kill to first resumed step %s  %s%n",
+          fault.run(),
+          runs,
+          fault.precision(),
+          fault.rank(),
+          fault.step(),
+          facts,
+          run.recoverySeconds == null ? "-" : String.format("%.1f s", run.recoverySeconds),
+          problems.isEmpty() ? "OK" : "FAILED: " + String.join("; ", problems));
+      out.flush();
+    }
+    out.printf(
+        "summary: %d runs, %d faults injected, %d recovered, median kill to first resumed step %s"
+            + " (seed %d)%n",
+        runs,
+        faults.size(),
+        recovered,
+        recoveries.isEmpty() ? "-" : String.format("%.1f s", median(recoveries)),
+        drawn);
+    out.flush();
+    return recovered == runs ? 0 : 1;
+  }
+
+  /** The outcome of one mpj local: its exit code, how long, kill to attempt 2's first step. */
+  private record Run(int exitCode, double seconds, Double recoverySeconds) {}
+
+  /**
+   * Runs {@code mpj local} in a child JVM on the chaos job; with a fault, times the kill (its line
+   * in the output) to the first step rank 0 logs in attempt 2.
+   */
+  private Run local(Path launcher, Path dir, String precision, ChaosFault fault)
+      throws IOException, InterruptedException {
+    deleteTree(dir);
+    Files.createDirectories(dir);
+    Path manifest = dir.resolve("job.input.yaml");
+    Files.writeString(manifest, manifest(precision, steps, interval));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.mpj.cli.MpjCommand",
+                "local",
+                "--trainer",
+                launcher.toString(),
+                "-f",
+                manifest.toString(),
+                "--work-dir",
+                dir.resolve("work").toString(),
+                "--timeout",
+                runTimeout.toString()));
+    if (fault != null) {
+      command.addAll(List.of("--fail", fault.failFlag()));
+    }
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder
+        .environment()
+        .put(
+            "MPJ_TRAINER_JAVA_OPTS",
+            "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
+    long start = System.nanoTime();
+    Process process = builder.start();
+    long[] killedAt = {0};
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader lines =
+                      new BufferedReader(
+                          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                  var log = Files.newBufferedWriter(dir.resolve("mpj-local.log"))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                  if (line.contains("--fail: killing replica") && killedAt[0] == 0) {
+                    killedAt[0] = System.nanoTime();
+                  }
+                  log.write(line);
+                  log.newLine();
+                }
+              } catch (IOException e) {
+                // The child is gone; its log ends here.
+              }
+            },
+            "mpj-chaos-output");
+    reader.start();
+    Double recovery = null;
+    Path resumedMetrics =
+        dir.resolve("work/pods/" + JOB + "-worker-0-attempt-2/volumes/output/metrics.jsonl");
+    long deadline = start + runTimeout.toNanos() + TimeUnit.MINUTES.toNanos(1);
+    while (process.isAlive() && System.nanoTime() < deadline) {
+      if (fault != null
+          && recovery == null
+          && killedAt[0] != 0
+          && Files.exists(resumedMetrics)
+          && Files.size(resumedMetrics) > 0) {
+        recovery = (System.nanoTime() - killedAt[0]) / 1e9;
+      }
+      process.waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    if (process.isAlive()) {
+      // SIGTERM first: mpj local stops its trainers; then whatever is left, trainers included.
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor();
+      }
+    }
+    reader.join(5000);
+    return new Run(process.exitValue(), (System.nanoTime() - start) / 1e9, recovery);
+  }
+
+  /** The quick-start job, smaller: 2 replicas, {@code steps} steps, a checkpoint every interval. */
+  static String manifest(String precision, int steps, int interval) {
+    return """
+        apiVersion: mpj.dev/v1alpha1
+        kind: MixedPrecisionJob
+        metadata:
+          name: %s
+        spec:
+          precision: %s
+          model:
+            architecture: mlp
+            mlp: {hiddenSizes: [64, 64], activation: relu}
+          data:
+            source: synthetic
+            synthetic: {task: classification, samples: 2048, features: 32, classes: 8}
+            validationFraction: 0.2
+          training:
+            globalBatchSize: 64
+            steps: %d
+            optimizer: {type: adam, learningRate: 0.002}
+            seed: 0
+          replicas: {min: %d, max: %d}
+          resources: {gpusPerReplica: 1, gpuMemory: 16Gi, cpu: "1", memory: 2Gi}
+          checkpoint:
+            intervalSteps: %d
+            keep: 2
+            volume: {size: 1Gi}
+          runPolicy: {backoffLimit: 3}
+        """
+        .formatted(JOB, precision, steps, REPLICAS, REPLICAS, interval);
+  }
+
+  private static MixedPrecisionJob finalJob(Path dir) throws IOException {
+    Path file = dir.resolve("work/job.yaml");
+    return Files.exists(file) ? JobFiles.parse(Files.readString(file)) : null;
+  }
+
+  /** The newest checkpoint folder of the job's volume. */
+  private static Path finalCheckpoint(Path dir) throws IOException {
+    try (Stream<Path> volumes = Files.list(dir.resolve("work/volumes"))) {
+      Path volume = volumes.findFirst().orElseThrow();
+      try (Stream<Path> steps = Files.list(volume)) {
+        return steps
+            .filter(p -> p.getFileName().toString().startsWith("step-"))
+            .max(Path::compareTo)
+            .orElseThrow();
+      }
+    }
+  }
+
+  /** Whether the model and optimizer files of two checkpoints are byte for byte the same. */
+  private static boolean sameFiles(Path a, Path b) throws IOException {
+    if (!a.getFileName().equals(b.getFileName())) {
+      return false;
+    }
+    for (String file : List.of("model.safetensors", "optimizer.safetensors")) {
+      if (!Arrays.equals(
+          Files.readAllBytes(a.resolve(file)), Files.readAllBytes(b.resolve(file)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static List<String> pods(Path dir) throws IOException {
+    try (Stream<Path> pods = Files.list(dir.resolve("work/pods"))) {
+      return pods.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private static List<String> expectedPods(int attempts) {
+    List<String> pods = new ArrayList<>();
+    for (int rank = 0; rank < REPLICAS; rank++) {
+      for (int attempt = 1; attempt <= attempts; attempt++) {
+        pods.add(JOB + "-worker-" + rank + "-attempt-" + attempt);
+      }
+    }
+    return pods;
+  }
+
+  private static long resumedFrom(Path dir) throws IOException {
+    Path summary =
+        dir.resolve("work/pods/" + JOB + "-worker-0-attempt-2/volumes/output/summary.json");
+    if (!Files.exists(summary)) {
+      return -1;
+    }
+    JsonNode resumed = JSON.readTree(summary.toFile()).get("resumedFromStep");
+    return resumed == null || resumed.isNull() ? 0 : resumed.asLong();
+  }
+
+  private static long lastStep(Path dir, int rank, int attempt) throws IOException {
+    Path metrics =
+        dir.resolve(
+            "work/pods/"
+                + JOB
+                + "-worker-"
+                + rank
+                + "-attempt-"
+                + attempt
+                + "/volumes/output/metrics.jsonl");
+    if (!Files.exists(metrics)) {
+      return 0;
+    }
+    long last = 0;
+    for (String line : Files.readAllLines(metrics)) {
+      if (!line.isBlank()) {
+        try {
+          last = Math.max(last, JSON.readTree(line).path("step").asLong());
+        } catch (IOException e) {
+          // A line cut by the kill.
+        }
+      }
+    }
+    return last;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
