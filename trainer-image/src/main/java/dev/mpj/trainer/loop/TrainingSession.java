@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
@@ -91,6 +92,8 @@ public final class TrainingSession implements AutoCloseable {
     this.modelManager = root.newSubManager();
     this.optimizerManager = root.newSubManager();
     boolean mixed = config.precision() == Precision.FP16_MIXED;
+    Engine.getInstance(); // loads libtorch: the thread that loads it has grad mode off
+    recordNoGradient();
     var shape = ModelFactory.inputShape(train, 1);
 
     Engine.getInstance().setRandomSeed((int) config.seed());
@@ -244,6 +247,7 @@ public final class TrainingSession implements AutoCloseable {
 
   /** One optimizer step attempt. */
   public StepResult runStep() {
+    recordNoGradient();
     step++;
     Engine.getInstance().setRandomSeed(stepSeed(config.seed(), step));
     long t0 = System.nanoTime();
@@ -335,6 +339,16 @@ public final class TrainingSession implements AutoCloseable {
       throw new ParityFailure(parity, spec.maxRelativeGap);
     }
     return result;
+  }
+
+  /**
+   * Turns libtorch's gradient recording off on the calling thread, as DJL does only on the thread
+   * that loads the engine (libtorch records by default on every other thread): the in-place updates
+   * of weights that take a gradient must not be recorded. The gradient collector of each step turns
+   * it on and back off.
+   */
+  private static void recordNoGradient() {
+    JniUtils.setGradMode(false);
   }
 
   /** The loss scale {@code scale} as a graph scalar, kept until the scale changes. */
