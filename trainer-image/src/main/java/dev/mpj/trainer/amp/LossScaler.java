@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import dev.mpj.api.LossScalingSpec;
 import dev.mpj.trainer.optim.Slices;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -79,25 +80,32 @@ public final class LossScaler {
    * from finite FP16 gradients), where the unscaled FP32 gradients could hold inf.
    */
   public UnscaledGradients unscale(List<NDArray> gradients) {
-    float[] norms;
-    try (NDList pieces = new NDList()) {
+    return unscale(gradients, List.of());
+  }
+
+  /**
+   * {@link #unscale(List)}, reading {@code alongside} (FP32 scalars, such as the step's losses) in
+   * the same read-back: their values are {@link UnscaledGradients#alongside}, in order.
+   */
+  public UnscaledGradients unscale(List<NDArray> gradients, List<NDArray> alongside) {
+    float[] read;
+    try (NDList norms = new NDList()) {
       for (NDArray gradient : gradients) {
-        for (int piece = 0; piece < Slices.count(gradient); piece++) {
-          try (NDArray view = Slices.view(gradient, piece)) {
-            if (view.getDataType() == DataType.FLOAT32) {
-              pieces.add(view.norm());
-            } else {
-              try (NDArray fp32 = view.toType(DataType.FLOAT32, false)) {
-                pieces.add(fp32.norm());
-              }
-            }
-          }
-        }
+        Slices.forEachPiece(Slices.ELEMENTS, piece -> norms.add(norm(piece[0])), gradient);
       }
-      try (NDArray all = NDArrays.stack(pieces)) {
-        norms = all.toFloatArray();
+      int pieces = norms.size();
+      NDList all = new NDList(norms);
+      all.addAll(alongside);
+      try (NDArray stacked = NDArrays.stack(all)) {
+        read = stacked.toFloatArray();
       }
+      float[] values = Arrays.copyOfRange(read, pieces, read.length);
+      read = Arrays.copyOf(read, pieces);
+      return unscaled(gradients, read, values);
     }
+  }
+
+  private UnscaledGradients unscaled(List<NDArray> gradients, float[] norms, float[] alongside) {
     double sumOfSquares = 0;
     for (float norm : norms) {
       sumOfSquares += (double) norm * norm;
@@ -108,7 +116,17 @@ public final class LossScaler {
         !Double.isFinite(sumOfSquares)
             || !Float.isFinite((float) norm)
             || !Float.isFinite((float) inverse);
-    return new UnscaledGradients(gradients, inverse, norm, nonFinite);
+    return new UnscaledGradients(gradients, inverse, norm, nonFinite, alongside);
+  }
+
+  /** The L2 norm of one piece, in FP32. */
+  private static NDArray norm(NDArray piece) {
+    if (piece.getDataType() == DataType.FLOAT32) {
+      return piece.norm();
+    }
+    try (NDArray fp32 = piece.toType(DataType.FLOAT32, false)) {
+      return fp32.norm();
+    }
   }
 
   /** Applies the outcome of one optimizer step: whether any gradient was inf or NaN. */

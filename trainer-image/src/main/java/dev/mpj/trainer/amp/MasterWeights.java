@@ -5,6 +5,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,19 +110,15 @@ public final class MasterWeights {
   }
 
   /**
-   * Sets every gradient to zero by filling it. (DJL's {@code GradientCollector.zeroGradients}
-   * subtracts a gradient from itself, which turns an inf left by an overflow into NaN for good.)
+   * Sets every gradient to zero by filling it: libtorch's {@code zero_} on each parameter's
+   * gradient, one native call per parameter, as DJL's own optimizers clear gradients after their
+   * update (nothing where backward has not run yet). DJL's {@code GradientCollector.zeroGradients}
+   * subtracts a gradient from itself, which turns an inf left by an overflow into NaN for good; an
+   * indexed fill of each gradient costs several native calls and a handle.
    */
   public void zeroGradients() {
     for (Parameter p : workingTrainable) {
-      NDArray grad;
-      try {
-        grad = p.getArray().getGradient();
-      } catch (IllegalStateException e) {
-        continue; // no backward yet: nothing to clear
-      }
-      grad.set(ALL, 0);
-      grad.close();
+      JniUtils.zeroGrad((PtNDArray) p.getArray());
     }
   }
 

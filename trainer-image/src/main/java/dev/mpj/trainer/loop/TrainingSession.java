@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
@@ -64,6 +65,17 @@ public final class TrainingSession implements AutoCloseable {
   private final long totalSteps;
   private final long parameters;
   private final List<TrainingListener> listeners = new ArrayList<>();
+
+  /**
+   * Each sample's loss weight, {@code 1 / globalBatch}, as a {@link GraphScalar}: the same in every
+   * step of the run, so made once.
+   */
+  private final NDArray lossWeight;
+
+  /** The loss scale as a {@link GraphScalar}, made again only when the scale changes. */
+  private NDArray scaleScalar;
+
+  private float scaleScalarValue;
   private final double[] recentLosses = new double[50];
   private GradientSync sync = GradientSync.SINGLE_PROCESS;
   private long step;
@@ -80,6 +92,8 @@ public final class TrainingSession implements AutoCloseable {
     this.modelManager = root.newSubManager();
     this.optimizerManager = root.newSubManager();
     boolean mixed = config.precision() == Precision.FP16_MIXED;
+    Engine.getInstance(); // loads libtorch: the thread that loads it has grad mode off
+    recordNoGradient();
     var shape = ModelFactory.inputShape(train, 1);
 
     Engine.getInstance().setRandomSeed((int) config.seed());
@@ -108,6 +122,9 @@ public final class TrainingSession implements AutoCloseable {
     this.order = new DataOrder(train.samples(), config.seed());
     this.store = new ParameterStore(modelManager, false);
     this.totalSteps = config.steps(train.samples());
+    // Numbers in recorded products go through GraphScalar: DJL's own would be freed memory by the
+    // time backward reads them.
+    this.lossWeight = GraphScalar.of(modelManager, 1f / config.globalBatch());
     Arrays.fill(recentLosses, Double.NaN);
   }
 
@@ -259,11 +276,14 @@ public final class TrainingSession implements AutoCloseable {
 
   /** One optimizer step attempt. */
   public StepResult runStep() {
+    recordNoGradient();
     step++;
     Engine.getInstance().setRandomSeed(stepSeed(config.seed(), step));
     long t0 = System.nanoTime();
     List<int[]> microBatches = config.microBatches(order.next(config.globalBatch()));
     double scale = scaler.scale();
+    // Made outside the step's scope, which would close it at the end of the step.
+    NDArray scaleOperand = scale == 1.0 ? null : scaleScalar(scale);
     boolean overflow;
     Double gradNorm = null;
     double loss = 0;
@@ -276,7 +296,7 @@ public final class TrainingSession implements AutoCloseable {
         NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       weights.zeroGradients();
-      float weight = 1f / config.globalBatch();
+      List<NDArray> microLosses = new ArrayList<>(microBatches.size());
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         for (int[] rows : microBatches) {
           long loading = System.nanoTime();
@@ -288,24 +308,13 @@ public final class TrainingSession implements AutoCloseable {
           NDArray perSample = objective.perSampleLoss(output, y);
           Intermediates.release(output);
           NDArray sum = perSample.sum();
-          // Numbers in recorded products go through GraphScalar: DJL's own would be freed memory
-          // by the time backward reads them.
-          NDArray weightScalar = GraphScalar.of(stepManager, weight);
-          NDArray microLoss = sum.mul(weightScalar);
-          loss += microLoss.getFloat();
-          NDArray scaleScalar = scale == 1.0 ? null : GraphScalar.of(stepManager, (float) scale);
-          NDArray scaled = scaleScalar == null ? microLoss : microLoss.mul(scaleScalar);
+          NDArray microLoss = sum.mul(lossWeight);
+          NDArray scaled = scaleOperand == null ? microLoss : microLoss.mul(scaleOperand);
           collector.backward(scaled);
           // The graph is gone with the backward pass: the micro-batch's arrays go before the next.
-          Intermediates.release(
-              x,
-              y,
-              perSample,
-              sum,
-              weightScalar,
-              microLoss,
-              scaleScalar,
-              scaled == microLoss ? null : scaled);
+          // Its loss, a scalar, is read back with the gradient norms: one read-back per step.
+          microLosses.add(microLoss);
+          Intermediates.release(x, y, perSample, sum, scaled == microLoss ? null : scaled);
         }
       }
       t1 = System.nanoTime();
@@ -314,8 +323,12 @@ public final class TrainingSession implements AutoCloseable {
         l.afterBackward(step, gradients);
       }
       sync.reduce(gradients);
+      UnscaledGradients unscaled = scaler.unscale(gradients, microLosses);
+      for (float microLoss : unscaled.alongside()) {
+        loss += microLoss;
+      }
+      Intermediates.release(microLosses.toArray(NDArray[]::new));
       loss = sync.totalLoss(loss);
-      UnscaledGradients unscaled = scaler.unscale(gradients);
       overflow = sync.anyOverflow(unscaled.nonFinite());
       t2 = System.nanoTime();
       if (!overflow) {
@@ -356,6 +369,28 @@ public final class TrainingSession implements AutoCloseable {
           parity, spec.maxRelativeGap, config.spec().parity.workingWeightsField("maxRelativeGap"));
     }
     return result;
+  }
+
+  /**
+   * Turns libtorch's gradient recording off on the calling thread, as DJL does only on the thread
+   * that loads the engine (libtorch records by default on every other thread): the in-place updates
+   * of weights that take a gradient must not be recorded. The gradient collector of each step turns
+   * it on and back off.
+   */
+  private static void recordNoGradient() {
+    JniUtils.setGradMode(false);
+  }
+
+  /** The loss scale {@code scale} as a graph scalar, kept until the scale changes. */
+  private NDArray scaleScalar(double scale) {
+    if (scaleScalar == null || scaleScalarValue != (float) scale) {
+      if (scaleScalar != null) {
+        scaleScalar.close();
+      }
+      scaleScalar = GraphScalar.of(modelManager, (float) scale);
+      scaleScalarValue = (float) scale;
+    }
+    return scaleScalar;
   }
 
   /**

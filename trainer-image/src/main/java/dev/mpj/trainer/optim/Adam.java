@@ -1,17 +1,26 @@
 package dev.mpj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Adam with decoupled weight decay, the same arithmetic as PyTorch's {@code AdamW}: w *= 1 - lr*wd;
- * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
- * With wd = 0 it is plain Adam. It runs as in-place operations on each {@link Slices piece} of the
- * weights and state (not DJL's fused {@code adamUpdate}, which runs the epsilon-hat form and holds
- * a copy of the whole gradient and several parameter-sized temporaries at once).
+ * Adam with decoupled weight decay: PyTorch's {@code AdamW} formula, w *= 1 - lr*wd; m = b1 m +
+ * (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps), evaluated
+ * by libtorch's fused update (DJL's {@code NDArrayEx.adamUpdate}, one native call per piece). That
+ * kernel runs the epsilon-hat form {@code w -= s * m / (sqrt(v) + e)}; with {@code s = lr *
+ * sqrt(1-b2^t) / (1-b1^t)} and {@code e = eps * sqrt(1-b2^t)} (numerator and denominator of AdamW's
+ * step multiplied by {@code sqrt(1-b2^t)}) it is AdamW's step in exact arithmetic, and differs from
+ * it by FP32 roundings only. The decay runs before it, as PyTorch's {@code w *= 1 - lr*wd}. With wd
+ * = 0 it is plain Adam. The moments are the trainer's own FP32 arrays, updated in place, so a
+ * checkpoint saves them and a resume continues bit for bit.
+ *
+ * <p>It runs on {@link Slices#FUSED_ELEMENTS pieces}: the kernel clones its gradient and makes four
+ * more temporaries of its input's size, which on a whole large layer would be many bytes per
+ * parameter.
  */
 final class Adam implements Optimizer {
   private final double learningRate;
@@ -51,55 +60,62 @@ final class Adam implements Optimizer {
   @Override
   public void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor) {
     updates++;
-    double correction1 = 1 - Math.pow(beta1, updates);
     double sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, updates));
-    float stepSize = (float) (learningRate / correction1);
+    float stepSize = (float) (learningRate / (1 - Math.pow(beta1, updates)) * sqrtCorrection2);
+    float scaledEpsilon = (float) (epsilon * sqrtCorrection2);
     for (int i = 0; i < weights.size(); i++) {
-      for (int piece = 0; piece < Slices.count(weights.get(i)); piece++) {
-        try (NDArray w = Slices.view(weights.get(i), piece);
-            NDArray first = Slices.view(m.get(i), piece);
-            NDArray second = Slices.view(v.get(i), piece)) {
-          update(
-              w,
-              first,
-              second,
-              Slices.view(gradients.get(i), piece),
-              gradientFactor,
-              sqrtCorrection2,
-              stepSize);
-        }
-      }
+      Slices.forEachPiece(
+          Slices.FUSED_ELEMENTS,
+          piece ->
+              update(
+                  piece[0], piece[1], piece[2], piece[3], gradientFactor, stepSize, scaledEpsilon),
+          weights.get(i),
+          gradients.get(i),
+          m.get(i),
+          v.get(i));
     }
   }
 
   /**
-   * One piece, in place, at most two temporaries of the piece's size alive at once; the same
-   * operations in the same order as {@code w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)}
-   * written with new arrays, so the same bits.
+   * One piece, in place. The kernel multiplies its clone of the gradient by {@code gradientFactor}
+   * (unless 1) before anything else: the same FP32 gradient as converting and scaling first. An
+   * FP16 gradient goes through an FP32 copy of the piece, closed at once.
    */
   private void update(
       NDArray w,
+      NDArray gradient,
       NDArray first,
       NDArray second,
-      NDArray gradientView,
       float gradientFactor,
-      double sqrtCorrection2,
-      float stepSize) {
+      float stepSize,
+      float scaledEpsilon) {
     if (weightDecay > 0) {
       w.muli(1 - learningRate * weightDecay);
     }
-    try (NDArray g = Optimizer.fp32Gradient(gradientView, gradientFactor)) {
-      try (NDArray share = g.mul(1 - beta1)) {
-        first.muli(beta1).addi(share);
-      }
-      try (NDArray share = g.square()) {
-        second.muli(beta2).addi(share.muli(1 - beta2));
-      }
-    }
-    try (NDArray denominator = second.sqrt()) {
-      denominator.divi(sqrtCorrection2).addi(epsilon);
-      try (NDArray change = first.div(denominator)) {
-        w.subi(change.muli(stepSize));
+    NDArray g =
+        gradient.getDataType() == DataType.FLOAT32
+            ? gradient
+            : gradient.toType(DataType.FLOAT32, false);
+    try {
+      // DJL clears the gradient of the arrays in its second argument afterwards: the moment has
+      // none, so the working gradient stays as backward left it.
+      w.getNDArrayInternal()
+          .adamUpdate(
+              new NDList(w, g, first, second),
+              new NDList(first),
+              (float) learningRate, // read by the kernel's own decay only, which is off
+              stepSize,
+              0f,
+              gradientFactor,
+              -1f, // no clamping
+              (float) beta1,
+              (float) beta2,
+              scaledEpsilon,
+              false,
+              false);
+    } finally {
+      if (g != gradient) {
+        g.close();
       }
     }
   }

@@ -18,7 +18,8 @@ public interface Optimizer {
    * Updates {@code weights} in place, one call per applied step. {@code gradients} are as backward
    * left them (working precision, FP16 in fp16-mixed, times the loss scale); times {@code
    * gradientFactor} (1/scale, times the clipping factor) they are the FP32 gradients to apply. Each
-   * piece's FP32 gradient is made when the piece is updated and closed right after it.
+   * piece's FP32 gradient is made when the piece is updated and closed right after it. The
+   * gradients are not changed.
    */
   void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor);
 
@@ -52,21 +53,14 @@ public interface Optimizer {
   }
 
   /**
-   * The FP32 gradient of one piece, from the {@code view} of its working gradient: the view itself
-   * where it is FP32 and {@code factor} is 1 (read, never written), else a new array (the view is
-   * closed then). The caller closes what it gets.
+   * The FP32 gradient of one piece: {@code piece} itself where it is FP32 and {@code factor} is 1
+   * (read, never written), else a new array the caller closes ({@code piece} is left open).
    */
-  static NDArray fp32Gradient(NDArray view, float factor) {
-    if (view.getDataType() != DataType.FLOAT32) {
-      NDArray g = view.toType(DataType.FLOAT32, false);
-      view.close();
+  static NDArray fp32Gradient(NDArray piece, float factor) {
+    if (piece.getDataType() != DataType.FLOAT32) {
+      NDArray g = piece.toType(DataType.FLOAT32, false);
       return factor == 1f ? g : g.muli(factor);
     }
-    if (factor == 1f) {
-      return view;
-    }
-    NDArray g = view.mul(factor);
-    view.close();
-    return g;
+    return factor == 1f ? piece : piece.mul(factor);
   }
 }

@@ -40,28 +40,46 @@ final class Sgd implements Optimizer {
   @Override
   public void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor) {
     for (int i = 0; i < weights.size(); i++) {
-      for (int piece = 0; piece < Slices.count(weights.get(i)); piece++) {
-        try (NDArray w = Slices.view(weights.get(i), piece);
-            NDArray g =
-                Optimizer.fp32Gradient(Slices.view(gradients.get(i), piece), gradientFactor)) {
-          if (weightDecay > 0) {
-            w.muli(1 - learningRate * weightDecay);
-          }
-          if (momentum > 0) {
-            // PyTorch starts the buffer at the first gradient; from zeros, mu*0 + g is the same.
-            try (NDArray b = Slices.view(buffers.get(i), piece);
-                NDArray change = b.muli(momentum).addi(g).mul(learningRate)) {
-              w.subi(change);
-            }
-          } else {
-            try (NDArray change = g.mul(learningRate)) {
-              w.subi(change);
-            }
-          }
-        }
+      if (momentum > 0) {
+        Slices.forEachPiece(
+            Slices.ELEMENTS,
+            piece -> update(piece[0], piece[1], piece[2], gradientFactor),
+            weights.get(i),
+            gradients.get(i),
+            buffers.get(i));
+      } else {
+        Slices.forEachPiece(
+            Slices.ELEMENTS,
+            piece -> update(piece[0], piece[1], null, gradientFactor),
+            weights.get(i),
+            gradients.get(i));
       }
     }
     updates++;
+  }
+
+  /** One piece, in place: one temporary of its size (two with an FP16 gradient). */
+  private void update(NDArray w, NDArray gradient, NDArray buffer, float gradientFactor) {
+    NDArray g = Optimizer.fp32Gradient(gradient, gradientFactor);
+    try {
+      if (weightDecay > 0) {
+        w.muli(1 - learningRate * weightDecay);
+      }
+      if (buffer != null) {
+        // PyTorch starts the buffer at the first gradient; from zeros, mu*0 + g is the same.
+        try (NDArray change = buffer.muli(momentum).addi(g).mul(learningRate)) {
+          w.subi(change);
+        }
+      } else {
+        try (NDArray change = g.mul(learningRate)) {
+          w.subi(change);
+        }
+      }
+    } finally {
+      if (g != gradient) {
+        g.close();
+      }
+    }
   }
 
   @Override
