@@ -16,7 +16,16 @@ import org.junit.jupiter.api.Test;
 class CrdTest {
 
   private static final Set<String> KUBERNETES_TYPES =
-      Set.of("affinity", "tolerations", "conditions");
+      Set.of(
+          "affinity",
+          "tolerations",
+          "conditions",
+          "volumes",
+          "volumeMounts",
+          "env",
+          "envFrom",
+          "imagePullSecrets",
+          "topologySpreadConstraints");
 
   @Test
   void committedCrdIsTheGeneratedOne() throws IOException {
