@@ -25,6 +25,9 @@ import java.util.function.Consumer;
  * @param sizer decides replicas, micro-batch and accumulation: by default a {@link MemorySizer}
  *     with the default GPU memory reserve and the GPU memory assumed when neither the spec nor a
  *     node label says it
+ * @param serverSideApply whether JOSDK patches the job and matches dependents with server-side
+ *     apply, as JOSDK recommends: on by default; off only against an API server without it, the
+ *     embedded one of {@code mpj local} (and the tests' mock)
  */
 public record OperatorSettings(
     Set<String> namespaces,
@@ -35,7 +38,8 @@ public record OperatorSettings(
     Duration progressTimeout,
     LeaderElection leaderElection,
     MeterRegistry meterRegistry,
-    Sizer sizer) {
+    Sizer sizer,
+    boolean serverSideApply) {
 
   public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
   public static final int DEFAULT_COORDINATOR_PORT = 29500;
@@ -77,7 +81,8 @@ public record OperatorSettings(
         Duration.ofSeconds(2),
         null,
         new CompositeMeterRegistry(),
-        new MemorySizer(SizingSettings.defaults()));
+        new MemorySizer(SizingSettings.defaults()),
+        true);
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
@@ -112,6 +117,11 @@ public record OperatorSettings(
     return with(s -> s.sizer = value);
   }
 
+  /** Server-side apply on or off; off only for an API server that has none (mpj local, tests). */
+  public OperatorSettings withServerSideApply(boolean value) {
+    return with(s -> s.serverSideApply = value);
+  }
+
   /** A copy with {@code change} applied to its components. */
   private OperatorSettings with(Consumer<Components> change) {
     Components c = new Components(this);
@@ -130,6 +140,7 @@ public record OperatorSettings(
     LeaderElection leaderElection;
     MeterRegistry meterRegistry;
     Sizer sizer;
+    boolean serverSideApply;
 
     Components(OperatorSettings s) {
       namespaces = s.namespaces;
@@ -141,6 +152,7 @@ public record OperatorSettings(
       leaderElection = s.leaderElection;
       meterRegistry = s.meterRegistry;
       sizer = s.sizer;
+      serverSideApply = s.serverSideApply;
     }
 
     OperatorSettings settings() {
@@ -153,7 +165,8 @@ public record OperatorSettings(
           progressTimeout,
           leaderElection,
           meterRegistry,
-          sizer);
+          sizer,
+          serverSideApply);
     }
   }
 }
