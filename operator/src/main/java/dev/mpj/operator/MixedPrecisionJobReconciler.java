@@ -27,7 +27,6 @@ import dev.mpj.operator.queue.PodGroups;
 import dev.mpj.operator.queue.QueueStep;
 import dev.mpj.operator.queue.Workloads;
 import dev.mpj.operator.resources.AttemptSpec;
-import dev.mpj.operator.resources.JobChildren;
 import dev.mpj.operator.resources.JobResources;
 import dev.mpj.operator.resources.ReplicaPods;
 import dev.mpj.operator.sizing.ClusterCapacity;
@@ -137,23 +136,14 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private UpdateControl<MixedPrecisionJob> reconcileJob(
       MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
     Instant now = clock.instant();
-    // Decisions count restarts: the job itself is read from the API server, never a cache that may
-    // lag behind the last status written (a status written on a stale read would be refused, but
-    // the pods stopped and created on it would not).
+    // Decisions count restarts: they read the API server, never a cache that may lag behind the
+    // last status written or the last pod deleted. The informer only says when to look.
     MixedPrecisionJob job = context.getClient().resource(cached).get();
     if (job == null) {
       forget(cached);
       return UpdateControl.noUpdate();
     }
-    // The replica pods from the informer's cache (JOSDK's secondary resources), not a LIST per
-    // reconcile. A lag is harmless: a pod created and not yet cached is created again (409,
-    // ignored) while the job is not Running, and Running is only written once every pod was seen
-    // running; a pod deleted and still cached is deleted again.
-    List<Pod> pods =
-        context.getSecondaryResources(Pod.class).stream()
-            .filter(pod -> JobChildren.ownedBy(pod, job))
-            .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
-            .toList();
+    List<Pod> pods = resources.pods(job);
     KueueQueue kueue = new KueueQueue(context.getClient());
     GangGroups gangs = new GangGroups(context.getClient());
     Admission admission = queued(job) ? Admission.of(kueue.workload(job)) : null;
