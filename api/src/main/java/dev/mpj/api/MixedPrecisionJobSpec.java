@@ -67,6 +67,8 @@ public class MixedPrecisionJobSpec {
   @JsonPropertyDescription("Trainer container image. Unset: the operator's default trainer image.")
   public String image;
 
-  @JsonPropertyDescription("Overlay for every replica's pod: labels, annotations and scheduling.")
+  @JsonPropertyDescription(
+      "Overlay for every replica's pod: labels, annotations, scheduling, volumes, environment,"
+          + " pull secrets, runtime class and extended resources.")
   public PodTemplateOverlay template = new PodTemplateOverlay();
 }

@@ -1,6 +1,7 @@
 package dev.mpj.api;
 
 import dev.mpj.api.validation.InvalidJobException;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -27,6 +28,39 @@ public final class TrainerContract {
   public static final String ENV_OUTPUT_DIR = "MPJ_OUTPUT_DIR";
   public static final String ENV_METRICS_PORT = "MPJ_METRICS_PORT";
   public static final String ENV_TERMINATION_MESSAGE_PATH = "MPJ_TERMINATION_MESSAGE_PATH";
+
+  /** Every variable above: the operator sets them, so a job's spec.template.env must not. */
+  public static final List<String> OPERATOR_SET_VARIABLES =
+      List.of(
+          ENV_JOB_NAME,
+          ENV_RANK,
+          ENV_WORLD_SIZE,
+          ENV_COORDINATOR_ADDR,
+          ENV_COORDINATOR_PORT,
+          ENV_JOB_TOKEN,
+          ENV_ATTEMPT,
+          ENV_CONFIG,
+          ENV_CHECKPOINT_DIR,
+          ENV_OUTPUT_DIR,
+          ENV_METRICS_PORT,
+          ENV_TERMINATION_MESSAGE_PATH);
+
+  // Where the trainer finds things in its container; the operator mounts its own volumes there.
+  /** The rendered config's folder (a ConfigMap, read-only). */
+  public static final String CONFIG_DIR = "/etc/mpj";
+
+  /** The replica's output folder (metrics.jsonl, summary.json). */
+  public static final String OUTPUT_DIR = "/var/run/mpj/output";
+
+  /** Rank 0's checkpoint folder (the checkpoint volume). */
+  public static final String CHECKPOINT_DIR = "/var/run/mpj/checkpoints";
+
+  /** Scratch space (the root file system is read-only). */
+  public static final String TMP_DIR = "/tmp";
+
+  /** Names of the volumes the operator adds to every replica's pod. */
+  public static final List<String> OPERATOR_VOLUMES =
+      List.of("config", "tmp", "output", "checkpoints");
 
   // Optional tuning the trainer reads; the operator does not set them.
   /** Seconds between SIGTERM and the forced exit (default 25). */

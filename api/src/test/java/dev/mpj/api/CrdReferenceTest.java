@@ -19,7 +19,16 @@ import org.junit.jupiter.api.Test;
 class CrdReferenceTest {
 
   private static final Set<String> KUBERNETES_TYPES =
-      Set.of("affinity", "tolerations", "conditions");
+      Set.of(
+          "affinity",
+          "tolerations",
+          "conditions",
+          "volumes",
+          "volumeMounts",
+          "env",
+          "envFrom",
+          "imagePullSecrets",
+          "topologySpreadConstraints");
 
   @Test
   void referenceDocDescribesTheCommittedCrd() throws IOException {

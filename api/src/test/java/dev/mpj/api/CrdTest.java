@@ -16,7 +16,16 @@ import org.junit.jupiter.api.Test;
 class CrdTest {
 
   private static final Set<String> KUBERNETES_TYPES =
-      Set.of("affinity", "tolerations", "conditions");
+      Set.of(
+          "affinity",
+          "tolerations",
+          "conditions",
+          "volumes",
+          "volumeMounts",
+          "env",
+          "envFrom",
+          "imagePullSecrets",
+          "topologySpreadConstraints");
 
   @Test
   void committedCrdIsTheGeneratedOne() throws IOException {
@@ -39,10 +48,90 @@ class CrdTest {
     CustomResourceDefinitionVersion v1alpha1 = crd.getSpec().getVersions().get(0);
     assertThat(v1alpha1.getName()).isEqualTo("v1alpha1");
     assertThat(v1alpha1.getSubresources().getStatus()).isNotNull();
+    // In the declared order, Age last as kubectl's own columns have it (the generator sorts them
+    // by path; CrdPolish puts them back).
     assertThat(v1alpha1.getAdditionalPrinterColumns())
         .extracting(c -> c.getName())
-        .containsExactlyInAnyOrder(
+        .containsExactly(
             "Phase", "Precision", "Replicas", "Step", "Loss", "Loss Scale", "Restarts", "Age");
+  }
+
+  @Test
+  void conditionsAreAListMapKeyedByType() throws IOException {
+    JSONSchemaProps conditions =
+        committedCrd()
+            .getSpec()
+            .getVersions()
+            .get(0)
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties()
+            .get("status")
+            .getProperties()
+            .get("conditions");
+    assertThat(conditions.getXKubernetesListType()).isEqualTo("map");
+    assertThat(conditions.getXKubernetesListMapKeys()).containsExactly("type");
+    // The API server refuses a list map whose key is neither required nor defaulted.
+    assertThat(conditions.getItems().getSchema().getRequired()).contains("type");
+  }
+
+  @Test
+  void specAndStatusAreDescribed() throws IOException {
+    var properties =
+        committedCrd()
+            .getSpec()
+            .getVersions()
+            .get(0)
+            .getSchema()
+            .getOpenAPIV3Schema()
+            .getProperties();
+    assertThat(properties.get("spec").getDescription()).contains("What to train");
+    assertThat(properties.get("status").getDescription()).contains("written by the operator");
+  }
+
+  @Test
+  void everyQuantityCarriesTheApiServersPattern() throws IOException {
+    JSONSchemaProps root =
+        committedCrd().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
+    List<String> quantities = new java.util.ArrayList<>();
+    intOrStrings("", root, quantities);
+    assertThat(quantities)
+        .contains(
+            ".spec.resources.gpuMemory",
+            ".spec.resources.cpu",
+            ".spec.resources.memory",
+            ".spec.checkpoint.volume.size",
+            ".spec.template.resources{}");
+    CrdSchema schema = CrdSchema.ofCommittedCrd();
+    String job = TestManifests.VALID_JOB + "  resources: {gpuMemory: %s, cpu: %s}\n";
+    assertThat(schema.validate(job.formatted("16Gi", "500m"))).isEmpty();
+    assertThat(schema.validate(job.formatted("16Gi", "4"))).isEmpty();
+    assertThat(schema.validate(job.formatted("\"16 GB\"", "4")))
+        .anySatisfy(e -> assertThat(e).contains("gpuMemory"));
+    assertThat(schema.validate(job.formatted("16Gi", "four")))
+        .anySatisfy(e -> assertThat(e).contains("cpu"));
+  }
+
+  /** Paths of the int-or-string nodes, each of which must carry the quantity pattern. */
+  private static void intOrStrings(String path, JSONSchemaProps props, List<String> found) {
+    if (props == null) {
+      return;
+    }
+    if (Boolean.TRUE.equals(props.getXKubernetesIntOrString())) {
+      assertThat(props.getPattern())
+          .as("pattern of %s", path)
+          .isEqualTo(CrdPolish.QUANTITY_PATTERN);
+      found.add(path);
+    }
+    if (props.getProperties() != null) {
+      props.getProperties().forEach((name, child) -> intOrStrings(path + "." + name, child, found));
+    }
+    if (props.getItems() != null) {
+      intOrStrings(path + "[]", props.getItems().getSchema(), found);
+    }
+    if (props.getAdditionalProperties() != null) {
+      intOrStrings(path + "{}", props.getAdditionalProperties().getSchema(), found);
+    }
   }
 
   @Test

@@ -39,7 +39,9 @@ class ExamplesTest {
             "resnet-cnn.yaml",
             "gpt2-small.yaml",
             "transformer-1b.yaml",
-            "tabular-mlp.yaml");
+            "tabular-mlp.yaml",
+            // data on a volume (spec.template.volumes), docs/concepts/data.md
+            "digits-csv-pvc.yaml");
   }
 
   @ParameterizedTest
@@ -75,6 +77,28 @@ class ExamplesTest {
       assertThat(comment)
           .as("%s: the PriorityClass must exist first", example)
           .contains("PriorityClass " + job.getSpec().template.priorityClassName);
+    }
+    DataSpec data = job.getSpec().data;
+    String file =
+        data.source == DataSpec.Source.CSV
+            ? data.csv.path
+            : data.source == DataSpec.Source.NPZ ? data.npz.path : null;
+    if (file != null) {
+      // The trainer image holds no data: the file lies on a volume of the template, and a claim
+      // is one the comment tells the reader to create.
+      var template = job.getSpec().template;
+      assertThat(template == null ? null : template.volumeMounts)
+          .as("%s: %s must lie on a volume of spec.template", example, file)
+          .isNotNull()
+          .anySatisfy(m -> assertThat(file).startsWith(m.getMountPath() + "/"));
+      for (var volume : template.volumes) {
+        if (volume.getPersistentVolumeClaim() != null) {
+          String claim = volume.getPersistentVolumeClaim().getClaimName();
+          assertThat(comment)
+              .as("%s: the claim %s must exist first", example, claim)
+              .contains("PersistentVolumeClaim " + claim);
+        }
+      }
     }
     var labels = job.getMetadata().getLabels();
     if (labels != null && labels.keySet().stream().anyMatch(k -> k.startsWith("kueue.x-k8s.io"))) {

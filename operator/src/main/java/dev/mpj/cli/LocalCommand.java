@@ -97,16 +97,33 @@ public final class LocalCommand implements Callable<Integer> {
   Path trainer;
 
   /**
-   * The same operator as {@code mpj operator}, reading progress more often so the display keeps up.
+   * The same operator as {@code mpj operator}, reading progress more often so the display keeps up,
+   * and without server-side apply, which the embedded API server does not implement.
    */
   private static final OperatorLauncher OPERATOR =
-      client ->
-          MpjOperator.start(
-              client, OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1)));
+      client -> MpjOperator.start(client, operatorSettings());
+
+  /** The embedded API server; not in the operator image (operator/pom.xml, provided scope). */
+  static final String EMBEDDED_SERVER_CLASS =
+      "io.fabric8.kubernetes.client.server.mock.KubernetesMockServer";
+
+  static OperatorSettings operatorSettings() {
+    return OperatorSettings.defaults()
+        .withProgressInterval(Duration.ofSeconds(1))
+        .withServerSideApply(false);
+  }
 
   @Override
   public Integer call() throws Exception {
     quietLogs();
+    try {
+      Class.forName(EMBEDDED_SERVER_CLASS, false, LocalCommand.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      System.err.println(
+          "mpj local: the embedded API server is not on this class path (the operator image leaves"
+              + " it out); run mpj local from a checkout: bin/mpj local");
+      return 2;
+    }
     if (file == null && !serve) {
       throw new InvalidJobException("-f", "give the job's manifest with -f JOB, or --serve");
     }

@@ -8,6 +8,7 @@ import dev.mpj.operator.queue.Integrations;
 import dev.mpj.operator.resources.JobResources;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.javaoperatorsdk.operator.processing.event.rate.LinearRateLimiter;
@@ -15,6 +16,7 @@ import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Builds and starts the operator: every piece of JOSDK configuration is here, once. {@code mpj
@@ -57,42 +59,7 @@ public final class MpjOperator implements AutoCloseable {
             settings,
             clock,
             Integrations.detect(client, settings.integrations()));
-    Operator operator =
-        new Operator(
-            o -> {
-              o.withKubernetesClient(client)
-                  // No server-side apply: the embedded API server of mpj local (and the tests) has
-                  // none.
-                  .withUseSSAToPatchPrimaryResource(false)
-                  .withSSABasedCreateUpdateMatchForDependentResources(false)
-                  // Per controller, not per resource: labels stay bounded however many jobs come
-                  // and go.
-                  .withMetrics(
-                      MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
-                  .withCloseClientOnStop(false)
-                  // An informer whose first list or watch fails (410 Gone, a 500) tries again, as
-                  // it does once started, instead of stopping the operator; /healthz answers 503
-                  // while an informer is unhealthy.
-                  .withStopOnInformerErrorDuringStartup(false)
-                  .withConcurrentReconciliationThreads(10)
-                  .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
-              var election = settings.leaderElection();
-              if (election != null) {
-                // Each operator its own identity, and no System.exit when leadership ends: the
-                // process
-                // may be mpj local or a test, and a stopped follower simply stops reconciling.
-                o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(
-                        election.leaseName(),
-                        election.leaseNamespace(),
-                        election.leaseDuration(),
-                        election.renewDeadline(),
-                        election.retryPeriod(),
-                        identity(),
-                        null,
-                        false));
-              }
-            });
+    Operator operator = new Operator(configuration(client, settings));
     operator.register(
         reconciler,
         c -> {
@@ -112,6 +79,43 @@ public final class MpjOperator implements AutoCloseable {
         });
     operator.start();
     return new MpjOperator(operator, progress, resources, metrics);
+  }
+
+  /**
+   * The operator-wide JOSDK configuration. Server-side apply as JOSDK recommends, unless {@code
+   * settings} turn it off for an API server that has none (mpj local's embedded one).
+   */
+  static Consumer<ConfigurationServiceOverrider> configuration(
+      KubernetesClient client, OperatorSettings settings) {
+    return o -> {
+      o.withKubernetesClient(client)
+          .withUseSSAToPatchPrimaryResource(settings.serverSideApply())
+          .withSSABasedCreateUpdateMatchForDependentResources(settings.serverSideApply())
+          // Per controller, not per resource: labels stay bounded however many jobs come and go.
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(settings.meterRegistry()))
+          .withCloseClientOnStop(false)
+          // An informer whose first list or watch fails (410 Gone, a 500) tries again, as it does
+          // once started, instead of stopping the operator; /healthz answers 503 while an informer
+          // is unhealthy.
+          .withStopOnInformerErrorDuringStartup(false)
+          .withConcurrentReconciliationThreads(10)
+          .withReconciliationTerminationTimeout(Duration.ofSeconds(10));
+      var election = settings.leaderElection();
+      if (election != null) {
+        // Each operator its own identity, and no System.exit when leadership ends: the process
+        // may be mpj local or a test, and a stopped follower simply stops reconciling.
+        o.withLeaderElectionConfiguration(
+            new LeaderElectionConfiguration(
+                election.leaseName(),
+                election.leaseNamespace(),
+                election.leaseDuration(),
+                election.renewDeadline(),
+                election.retryPeriod(),
+                identity(),
+                null,
+                false));
+      }
+    };
   }
 
   /**

@@ -28,6 +28,9 @@ import java.util.function.Consumer;
  *     node label says it
  * @param integrations the chart's switches for Kueue, Volcano and coscheduling (auto: on when the
  *     cluster serves their APIs at start-up)
+ * @param serverSideApply whether JOSDK patches the job and matches dependents with server-side
+ *     apply, as JOSDK recommends: on by default; off only against an API server without it, the
+ *     embedded one of {@code mpj local} (and the tests' mock)
  */
 public record OperatorSettings(
     Set<String> namespaces,
@@ -39,7 +42,8 @@ public record OperatorSettings(
     LeaderElection leaderElection,
     MeterRegistry meterRegistry,
     Sizer sizer,
-    Integrations.Switches integrations) {
+    Integrations.Switches integrations,
+    boolean serverSideApply) {
 
   public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
   public static final int DEFAULT_COORDINATOR_PORT = 29500;
@@ -83,7 +87,8 @@ public record OperatorSettings(
         null,
         new CompositeMeterRegistry(),
         new MemorySizer(SizingSettings.defaults()),
-        Integrations.Switches.AUTO);
+        Integrations.Switches.AUTO,
+        true);
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
@@ -122,6 +127,11 @@ public record OperatorSettings(
     return with(s -> s.integrations = value);
   }
 
+  /** Server-side apply on or off; off only for an API server that has none (mpj local, tests). */
+  public OperatorSettings withServerSideApply(boolean value) {
+    return with(s -> s.serverSideApply = value);
+  }
+
   /** A copy with {@code change} applied to its components. */
   private OperatorSettings with(Consumer<Components> change) {
     Components c = new Components(this);
@@ -141,6 +151,7 @@ public record OperatorSettings(
     MeterRegistry meterRegistry;
     Sizer sizer;
     Integrations.Switches integrations;
+    boolean serverSideApply;
 
     Components(OperatorSettings s) {
       namespaces = s.namespaces;
@@ -153,6 +164,7 @@ public record OperatorSettings(
       meterRegistry = s.meterRegistry;
       sizer = s.sizer;
       integrations = s.integrations;
+      serverSideApply = s.serverSideApply;
     }
 
     OperatorSettings settings() {
@@ -166,7 +178,8 @@ public record OperatorSettings(
           leaderElection,
           meterRegistry,
           sizer,
-          integrations);
+          integrations,
+          serverSideApply);
     }
   }
 }

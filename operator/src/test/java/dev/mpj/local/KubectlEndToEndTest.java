@@ -154,12 +154,12 @@ class KubectlEndToEndTest {
       k.ok("wait", "--for=jsonpath={.status.phase}=Suspended", "mpj/quickstart", "--timeout=120s");
       k.until("no pods running", () -> !k.ok("get", "pods").out().contains("Running"));
       String suspended = k.ok("get", "mpj", "quickstart").out();
-      assertThat(suspended).containsPattern("quickstart\\s+\\S+\\s+fp16-mixed\\s+Suspended");
+      assertThat(suspended).containsPattern("quickstart\\s+Suspended\\s+fp16-mixed");
       k.until(
           "get -w to show the job Suspended and its pods deleted",
           () ->
               read(jobWatch)
-                      .matches("(?s).*MODIFIED\\s+quickstart\\s+\\S+\\s+fp16-mixed\\s+Suspended.*")
+                      .matches("(?s).*MODIFIED\\s+quickstart\\s+Suspended\\s+fp16-mixed.*")
                   && read(podWatch).matches("(?s).*DELETED\\s+quickstart-worker-1\\s.*"));
       assertThat(read(jobWatch).lines().findFirst().orElse("")).startsWith("EVENT");
       assertThat(read(jobWatch)).containsPattern("ADDED\\s+quickstart\\s");
@@ -178,12 +178,12 @@ class KubectlEndToEndTest {
       String table = k.ok("get", "mpj").out();
       assertThat(table.lines().findFirst().orElseThrow())
           .matches(
-              "NAME\\s+AGE\\s+PRECISION\\s+PHASE\\s+LOSS\\s+LOSS SCALE\\s+STEP\\s+REPLICAS\\s+RESTARTS\\s*");
+              "NAME\\s+PHASE\\s+PRECISION\\s+REPLICAS\\s+STEP\\s+LOSS\\s+LOSS SCALE\\s+RESTARTS\\s+AGE\\s*");
       assertThat(table)
           .containsPattern(
-              "quickstart\\s+\\S+\\s+fp16-mixed\\s+Succeeded\\s+[0-9.]+\\s+\\d+\\s+"
+              "quickstart\\s+Succeeded\\s+fp16-mixed\\s+2\\s+"
                   + STEPS
-                  + "\\s+2\\s+0");
+                  + "\\s+[0-9.]+\\s+\\d+\\s+0\\s+\\S+");
 
       String describe = k.ok("describe", "mpj", "quickstart").out();
       assertThat(describe)

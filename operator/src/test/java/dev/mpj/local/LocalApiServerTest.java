@@ -85,19 +85,19 @@ class LocalApiServerTest {
     assertThat(columns)
         .containsExactly(
             "Name",
-            "Age",
-            "Precision",
             "Phase",
+            "Precision",
+            "Replicas",
+            "Step",
             "Loss",
             "Loss Scale",
-            "Step",
-            "Replicas",
-            "Restarts");
+            "Restarts",
+            "Age");
     JsonNode cells = table.at("/rows/0/cells");
     assertThat(cells.get(0).asText()).isEqualTo("quickstart");
-    assertThat(cells.get(1).asText()).matches("\\d+s");
+    assertThat(cells.get(1).isNull()).as("no status yet: no phase").isTrue();
     assertThat(cells.get(2).asText()).isEqualTo("fp16-mixed");
-    assertThat(cells.get(3).isNull()).as("no status yet: no phase").isTrue();
+    assertThat(cells.get(8).asText()).matches("\\d+s");
     assertThat(table.at("/rows/0/object/metadata/name").asText()).isEqualTo("quickstart");
   }
 

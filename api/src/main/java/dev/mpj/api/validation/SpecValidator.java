@@ -71,6 +71,12 @@ public final class SpecValidator {
       c.violations.addAll(KubernetesNames.labels("spec.template.labels", spec.template.labels));
       c.violations.addAll(
           KubernetesNames.annotations("spec.template.annotations", spec.template.annotations));
+      c.violations.addAll(
+          PodTemplateRules.validate(
+              spec.template,
+              spec.resources == null
+                  ? new ResourcesSpec().gpusPerReplica
+                  : spec.resources.gpusPerReplica));
     }
     if (spec.image != null && spec.image.isBlank()) {
       c.fail("spec.image", "must not be empty");

@@ -1,6 +1,7 @@
 package dev.mpj.operator.resources;
 
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.KubernetesNames.Rule;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,12 +15,12 @@ public final class JobNames {
   public static final String CONFIG_KEY = "config.yaml";
   public static final String TOKEN_KEY = "token";
 
-  public static final String CONFIG_DIR = "/etc/mpj";
+  public static final String CONFIG_DIR = TrainerContract.CONFIG_DIR;
   public static final String CONFIG_PATH = CONFIG_DIR + "/" + CONFIG_KEY;
-  public static final String OUTPUT_DIR = "/var/run/mpj/output";
+  public static final String OUTPUT_DIR = TrainerContract.OUTPUT_DIR;
 
-  public static final String CHECKPOINT_DIR = "/var/run/mpj/checkpoints";
-  public static final String TMP_DIR = "/tmp";
+  public static final String CHECKPOINT_DIR = TrainerContract.CHECKPOINT_DIR;
+  public static final String TMP_DIR = TrainerContract.TMP_DIR;
 
   private JobNames() {}
 

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** The desired pod of one replica of one attempt. A pure function of the job and the attempt. */
 public final class ReplicaPods {
@@ -77,7 +78,8 @@ public final class ReplicaPods {
                 "$(" + TrainerContract.ENV_CONFIG + ")",
                 "--output",
                 "$(" + TrainerContract.ENV_OUTPUT_DIR + ")")
-            .withEnv(env(job, attempt, worldSize, rank, settings))
+            .withEnv(env(job, attempt, worldSize, rank, settings, overlay))
+            .withEnvFrom(overlay.envFrom)
             .addNewPort()
             .withName(TrainerContract.PORT_COORDINATOR)
             .withContainerPort(settings.coordinatorPort())
@@ -87,8 +89,8 @@ public final class ReplicaPods {
             .withContainerPort(settings.trainerMetricsPort())
             .endPort()
             .withNewResources()
-            .withRequests(resources(spec.resources))
-            .withLimits(resources(spec.resources))
+            .withRequests(resources(spec.resources, overlay))
+            .withLimits(resources(spec.resources, overlay))
             .endResources()
             .withNewSecurityContext()
             .withRunAsNonRoot(true)
@@ -102,7 +104,7 @@ public final class ReplicaPods {
             .withType("RuntimeDefault")
             .endSeccompProfile()
             .endSecurityContext()
-            .withVolumeMounts(mounts(rank))
+            .withVolumeMounts(mounts(rank, overlay))
             .withTerminationMessagePath(TrainerContract.TERMINATION_MESSAGE_PATH)
             .withTerminationMessagePolicy("File")
             .build();
@@ -127,6 +129,9 @@ public final class ReplicaPods {
         .withAffinity(overlay.affinity)
         .withPriorityClassName(blankToNull(overlay.priorityClassName))
         .withSchedulerName(blankToNull(overlay.schedulerName))
+        .withRuntimeClassName(blankToNull(overlay.runtimeClassName))
+        .withImagePullSecrets(overlay.imagePullSecrets)
+        .withTopologySpreadConstraints(overlay.topologySpreadConstraints)
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
         .withRunAsUser(TRAINER_UID)
@@ -137,7 +142,7 @@ public final class ReplicaPods {
         .endSeccompProfile()
         .endSecurityContext()
         .withContainers(container)
-        .withVolumes(volumes(job, rank))
+        .withVolumes(volumes(job, rank, overlay))
         .endSpec()
         .build();
   }
@@ -162,8 +167,18 @@ public final class ReplicaPods {
   }
 
   private static List<EnvVar> env(
-      MixedPrecisionJob job, int attempt, int worldSize, int rank, OperatorSettings settings) {
+      MixedPrecisionJob job,
+      int attempt,
+      int worldSize,
+      int rank,
+      OperatorSettings settings,
+      PodTemplateOverlay overlay) {
     List<EnvVar> env = new ArrayList<>();
+    // The template's variables first: the spec validator refuses any of the contract's names, and
+    // the operator's own come after, so they would win in any case.
+    if (overlay.env != null) {
+      env.addAll(overlay.env);
+    }
     env.add(value(TrainerContract.ENV_JOB_NAME, job.getMetadata().getName()));
     env.add(value(TrainerContract.ENV_RANK, Integer.toString(rank)));
     env.add(value(TrainerContract.ENV_WORLD_SIZE, Integer.toString(worldSize)));
@@ -193,8 +208,12 @@ public final class ReplicaPods {
     return env;
   }
 
-  private static Map<String, Quantity> resources(ResourcesSpec r) {
+  private static Map<String, Quantity> resources(ResourcesSpec r, PodTemplateOverlay overlay) {
     Map<String, Quantity> map = new LinkedHashMap<>();
+    if (overlay.resources != null) {
+      // Extended resources (RDMA, MIG slices): requests equal limits, as the API server requires.
+      map.putAll(new TreeMap<>(overlay.resources));
+    }
     if (r == null) {
       r = new ResourcesSpec();
     }
@@ -210,7 +229,7 @@ public final class ReplicaPods {
     return map;
   }
 
-  private static List<VolumeMount> mounts(int rank) {
+  private static List<VolumeMount> mounts(int rank, PodTemplateOverlay overlay) {
     List<VolumeMount> mounts = new ArrayList<>();
     mounts.add(mount("config", JobNames.CONFIG_DIR, true));
     mounts.add(mount("tmp", JobNames.TMP_DIR, false));
@@ -218,10 +237,13 @@ public final class ReplicaPods {
     if (rank == 0) {
       mounts.add(mount("checkpoints", JobNames.CHECKPOINT_DIR, false));
     }
+    if (overlay.volumeMounts != null) {
+      mounts.addAll(overlay.volumeMounts);
+    }
     return mounts;
   }
 
-  private static List<Volume> volumes(MixedPrecisionJob job, int rank) {
+  private static List<Volume> volumes(MixedPrecisionJob job, int rank, PodTemplateOverlay overlay) {
     List<Volume> volumes = new ArrayList<>();
     volumes.add(
         new VolumeBuilder()
@@ -247,6 +269,9 @@ public final class ReplicaPods {
         v.withNewEmptyDir().endEmptyDir();
       }
       volumes.add(v.build());
+    }
+    if (overlay.volumes != null) {
+      volumes.addAll(overlay.volumes);
     }
     return volumes;
   }
