@@ -17,27 +17,35 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 
 /**
  * The local API server's address for kubectl: plain HTTP on loopback, every request answered by the
  * same dispatchers as the mock server's (one store, one set of rules), and watches streamed as a
  * real API server streams them: the events since the version asked for, then each change as it
- * happens (deletions too), until the watch's timeout or the client leaves. The mock server itself
- * watches only over WebSockets and answers with whole bodies; fabric8 clients keep using it.
+ * happens (deletions too), until the watch's timeout or the client leaves; {@code kubectl logs -f}
+ * follows the replica's log file the same way. The mock server itself watches only over WebSockets
+ * and answers with whole bodies; fabric8 clients keep using it.
  */
 final class HttpApiServer implements AutoCloseable {
   /** How often an idle watch writes a blank line, to notice a client that left. */
   static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
+  /** How often {@code kubectl logs -f} looks for more of the log. */
+  static final Duration FOLLOW_POLL = Duration.ofMillis(300);
 
   private static final WatchableStore.Change END = new WatchableStore.Change("END", null);
 
@@ -46,6 +54,7 @@ final class HttpApiServer implements AutoCloseable {
   private final Dispatcher dispatcher;
   private final WatchableStore store;
   private final CustomResourceDefinition crd;
+  private final Path podsDir;
   private final List<BlockingQueue<WatchableStore.Change>> open = new ArrayList<>();
   private volatile boolean closing;
 
@@ -54,17 +63,19 @@ final class HttpApiServer implements AutoCloseable {
       ExecutorService threads,
       Dispatcher dispatcher,
       WatchableStore store,
-      CustomResourceDefinition crd) {
+      CustomResourceDefinition crd,
+      Path podsDir) {
     this.server = server;
     this.threads = threads;
     this.dispatcher = dispatcher;
     this.store = store;
     this.crd = crd;
+    this.podsDir = podsDir;
   }
 
-  /** Listens on a free loopback port. */
+  /** Listens on a free loopback port; {@code kubectl logs -f} follows the files under podsDir. */
   static HttpApiServer start(
-      Dispatcher dispatcher, WatchableStore store, CustomResourceDefinition crd) {
+      Dispatcher dispatcher, WatchableStore store, CustomResourceDefinition crd, Path podsDir) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -78,7 +89,7 @@ final class HttpApiServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    HttpApiServer api = new HttpApiServer(server, threads, dispatcher, store, crd);
+    HttpApiServer api = new HttpApiServer(server, threads, dispatcher, store, crd, podsDir);
     server.setExecutor(threads);
     server.createContext("/", api::handle);
     server.start();
@@ -103,6 +114,13 @@ final class HttpApiServer implements AutoCloseable {
       WatchStream watch = WatchStream.of(request, crd);
       if (watch != null) {
         stream(exchange, request, watch);
+        return;
+      }
+      Matcher log = PodLogDispatcher.LOG_PATH.matcher(ApiJson.path(request));
+      if ("GET".equals(request.getMethod())
+          && log.matches()
+          && "true".equals(ApiJson.query(request, "follow"))) {
+        follow(exchange, request, log.group(1), log.group(2));
         return;
       }
       MockResponse response;
@@ -246,6 +264,76 @@ final class HttpApiServer implements AutoCloseable {
         open.remove(changes);
       }
     }
+  }
+
+  /**
+   * {@code kubectl logs -f}: the log so far (its last {@code tailLines}), then what the replica
+   * writes, until its container has ended (the pod Succeeded or Failed, or is gone) or the client
+   * leaves.
+   */
+  private void follow(HttpExchange exchange, RecordedRequest request, String namespace, String pod)
+      throws IOException {
+    Optional<Path> file = PodLogDispatcher.newestLog(podsDir, pod);
+    if (file.isEmpty()) {
+      write(exchange, dispatcher.dispatch(request), request);
+      return;
+    }
+    exchange.getResponseHeaders().set("Content-Type", "text/plain");
+    exchange.sendResponseHeaders(200, 0);
+    try (OutputStream out = exchange.getResponseBody()) {
+      byte[] start = Files.readAllBytes(file.get());
+      long offset = start.length;
+      String text = new String(start, StandardCharsets.UTF_8);
+      String tail = ApiJson.query(request, "tailLines");
+      if (tail != null && tail.matches("\\d+")) {
+        text = PodLogDispatcher.tail(text, Integer.parseInt(tail));
+      }
+      send(out, text);
+      String podPath = "/api/v1/namespaces/" + namespace + "/pods/" + pod;
+      boolean ended = false;
+      while (!closing) {
+        long size = Files.size(file.get());
+        if (size > offset) {
+          try (InputStream in = Files.newInputStream(file.get())) {
+            in.skipNBytes(offset);
+            byte[] more = in.readNBytes((int) Math.min(size - offset, 1 << 20));
+            out.write(more);
+            out.flush();
+            offset += more.length;
+          }
+          continue;
+        }
+        if (ended) {
+          break;
+        }
+        // One more read after the end, for what the replica wrote last.
+        ended = containerEnded(podPath);
+        if (!ended) {
+          sleep(FOLLOW_POLL);
+        }
+      }
+    } catch (IOException e) {
+      // The client left.
+    }
+  }
+
+  private boolean containerEnded(String podPath) throws IOException {
+    MockResponse response =
+        dispatcher.dispatch(
+            new RecordedRequest(
+                "HTTP/1.1",
+                HttpMethod.GET,
+                podPath,
+                Headers.builder().add("Accept", "application/json").build(),
+                new Buffer()));
+    if (response.code() != 200 || response.getBody() == null) {
+      return true;
+    }
+    JsonNode pod = ApiJson.JSON.readTree(response.getBody().getBytes());
+    String phase = pod.at("/status/phase").asText("");
+    return "Succeeded".equals(phase)
+        || "Failed".equals(phase)
+        || pod.at("/status/containerStatuses/0/state/terminated").isObject();
   }
 
   private static void send(OutputStream out, String line) throws IOException {

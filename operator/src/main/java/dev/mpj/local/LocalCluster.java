@@ -55,7 +55,7 @@ public final class LocalCluster implements AutoCloseable {
     server.init();
     KubernetesClient client = server.createClient();
     LocalCluster cluster =
-        new LocalCluster(server, client, HttpApiServer.start(dispatcher, store, crd));
+        new LocalCluster(server, client, HttpApiServer.start(dispatcher, store, crd, podsDir));
     try {
       client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
       client.nodes().resource(node(gpus, gpuMemory)).create();

@@ -18,11 +18,11 @@ import java.util.stream.Stream;
  * {@code GET /api/v1/namespaces/NS/pods/NAME/log}: what {@code kubectl logs} reads, served from the
  * log file the local kubelet writes for the pod's newest attempt ({@code
  * pods/NAME-attempt-N/log.txt} under the work dir); {@code tailLines} is honoured. A pod without a
- * log file answers 404 as the API server does for a pod whose container has not started.
+ * log file answers 404 as the API server does for a pod whose container has not started. {@code
+ * follow=true} ({@code kubectl logs -f}) is streamed by {@link HttpApiServer}.
  */
 final class PodLogDispatcher extends Dispatcher {
-  private static final Pattern LOG_PATH =
-      Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/]+)/log");
+  static final Pattern LOG_PATH = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/]+)/log");
 
   private final Path podsDir;
   private final Dispatcher next;
@@ -39,7 +39,7 @@ final class PodLogDispatcher extends Dispatcher {
       return next.dispatch(request);
     }
     String pod = m.group(2);
-    Optional<Path> log = newestLog(pod);
+    Optional<Path> log = newestLog(podsDir, pod);
     if (log.isEmpty()) {
       return ApiJson.failure(
           404, "NotFound", "pods \"" + pod + "\" not found or its container has not started");
@@ -65,8 +65,8 @@ final class PodLogDispatcher extends Dispatcher {
     next.shutdown();
   }
 
-  /** The log file of the pod's highest attempt. */
-  Optional<Path> newestLog(String pod) {
+  /** The log file of the pod's highest attempt, under the kubelet's pods directory. */
+  static Optional<Path> newestLog(Path podsDir, String pod) {
     if (!Files.isDirectory(podsDir)) {
       return Optional.empty();
     }

@@ -28,11 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The real kubectl against {@code mpj local --serve}, as a newcomer uses it: apply the quick-start,
  * watch it and its pods ({@code get -w}), see invalid patches and applies refused, get it with its
  * printer columns, suspend it (the gang stops with a checkpoint) and resume it (from that
- * checkpoint), wait for Succeeded, describe it (conditions and events), read a replica's log,
- * delete it (its pods, service, config map, secret and claim go too), and see an invalid job
- * refused with the message of the CRD's rules. kubectl comes from .ci/tools (bash
- * .ci/install-tools) or the PATH; without it the test is skipped with a message, except in CI where
- * it fails.
+ * checkpoint), follow a replica's log ({@code logs -f}), wait for Succeeded, describe it
+ * (conditions and events), read a replica's log, delete it (its pods, service, config map, secret
+ * and claim go too), and see an invalid job refused with the message of the CRD's rules. kubectl
+ * comes from .ci/tools (bash .ci/install-tools) or the PATH; without it the test is skipped with a
+ * message, except in CI where it fails.
  */
 class KubectlEndToEndTest {
   private static final int STEPS = 3000;
@@ -174,6 +174,17 @@ class KubectlEndToEndTest {
           "-p",
           "{\"spec\":{\"runPolicy\":{\"suspend\":false}}}");
 
+      // logs -f follows the resumed replica until it ends (tried again until its log exists).
+      StringBuilder followed = new StringBuilder();
+      k.until(
+          "kubectl logs -f to follow the resumed replica to its end",
+          () -> {
+            Result r = k.run("logs", "-f", "quickstart-worker-0");
+            followed.setLength(0);
+            followed.append(r.out());
+            return r.exitCode() == 0 && r.out().contains("done: " + STEPS + " steps");
+          });
+      assertThat(followed.toString()).contains("resuming from checkpoint");
       k.ok("wait", "--for=condition=Succeeded", "mpj/quickstart", "--timeout=300s");
       String table = k.ok("get", "mpj").out();
       assertThat(table.lines().findFirst().orElseThrow())

@@ -239,7 +239,7 @@ class LocalApiServerTest {
             });
   }
 
-  /** A streamed watch: its events, one a line, blank lines (heartbeats) skipped. */
+  /** A streamed answer (a watch, a followed log): its lines, blank ones (heartbeats) skipped. */
   private Watch watch(String path, String accept) throws Exception {
     HttpResponse<java.util.stream.Stream<String>> response =
         http.send(
@@ -259,10 +259,17 @@ class LocalApiServerTest {
     }
 
     JsonNode next() throws Exception {
-      String line =
-          java.util.concurrent.CompletableFuture.supplyAsync(events::next)
-              .get(30, java.util.concurrent.TimeUnit.SECONDS);
-      return JSON.readTree(line);
+      return JSON.readTree(nextLine());
+    }
+
+    String nextLine() throws Exception {
+      return java.util.concurrent.CompletableFuture.supplyAsync(events::next)
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    boolean ended() throws Exception {
+      return !java.util.concurrent.CompletableFuture.supplyAsync(events::hasNext)
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @Override
@@ -416,6 +423,36 @@ class LocalApiServerTest {
     assertThat(get(log, "*/*").body()).isEqualTo("one\ntwo\nthree\n");
     assertThat(get(log + "?tailLines=2", "*/*").body()).isEqualTo("two\nthree\n");
     assertThat(get("/api/v1/namespaces/default/pods/nobody/log", "*/*").status()).isEqualTo(404);
+  }
+
+  @Test
+  void followingAPodsLogStreamsWhatItWritesUntilThePodIsGone() throws Exception {
+    Path attempt = workDir.resolve("pods/job-worker-0-attempt-1");
+    Files.createDirectories(attempt);
+    Path logFile = attempt.resolve("log.txt");
+    Files.writeString(logFile, "one\ntwo\n");
+    cluster
+        .client()
+        .pods()
+        .inNamespace("default")
+        .resource(
+            new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata()
+                .withName("job-worker-0")
+                .endMetadata()
+                .withNewStatus()
+                .withPhase("Running")
+                .endStatus()
+                .build())
+        .create();
+    try (Watch log =
+        watch("/api/v1/namespaces/default/pods/job-worker-0/log?follow=true&tailLines=1", "*/*")) {
+      assertThat(log.nextLine()).isEqualTo("two");
+      Files.writeString(logFile, "three\n", java.nio.file.StandardOpenOption.APPEND);
+      assertThat(log.nextLine()).isEqualTo("three");
+      cluster.client().pods().inNamespace("default").withName("job-worker-0").delete();
+      assertThat(log.ended()).as("the stream ends with the pod").isTrue();
+    }
   }
 
   @Test
