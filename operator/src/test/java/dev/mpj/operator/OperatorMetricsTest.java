@@ -210,6 +210,23 @@ class OperatorMetricsTest {
                             "mpj_disruptions_total",
                             Map.of("source", "pod", "reason", "PreemptionByScheduler")))
                 .contains(1.0));
+    // A job whose run left the FP32 reference: reference parity's series.
+    ReferenceParityVerdictTest.runBothGangs(cluster, "parity", false);
+    eventually(
+        () -> {
+          PrometheusExposition scrape = scrape();
+          assertThat(scrape.value("mpj_job_parity_reference_within_bounds", job("parity")))
+              .contains(0.0);
+          assertThat(scrape.value("mpj_job_parity_reference_accuracy_drop_points", job("parity")))
+              .contains(57.5);
+          assertThat(scrape.value("mpj_job_parity_reference_validation_loss_gap", job("parity")))
+              .contains(1.0);
+          assertThat(scrape.value("mpj_job_parity_reference_training_loss_gap", job("parity")))
+              .contains(0.77);
+          assertThat(scrape.samples("mpj_job_parity_reference_within_bounds", job("digits")))
+              .as("a job without reference parity has no such series")
+              .isEmpty();
+        });
     List<MetricsDoc.Metric> documented = MetricsDoc.read().section("Operator");
     assertThat(documented)
         .extracting(MetricsDoc.Metric::name)

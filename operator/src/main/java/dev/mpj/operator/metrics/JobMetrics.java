@@ -3,6 +3,7 @@ package dev.mpj.operator.metrics;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
+import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.SizingStatus;
 import io.javaoperatorsdk.operator.api.reconciler.IndexedResourceCache;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -37,6 +38,13 @@ public final class JobMetrics implements AutoCloseable {
   public static final String SIZING_GPUS = "mpj.job.sizing.gpus";
   public static final String SIZING_GPUS_SAVED = "mpj.job.sizing.gpus.saved";
   public static final String DISRUPTIONS = "mpj.disruptions";
+  public static final String REFERENCE_WITHIN_BOUNDS = "mpj.job.parity.reference.within.bounds";
+  public static final String REFERENCE_ACCURACY_DROP =
+      "mpj.job.parity.reference.accuracy.drop.points";
+  public static final String REFERENCE_VALIDATION_LOSS_GAP =
+      "mpj.job.parity.reference.validation.loss.gap";
+  public static final String REFERENCE_TRAINING_LOSS_GAP =
+      "mpj.job.parity.reference.training.loss.gap";
 
   private final MeterRegistry registry;
   private volatile IndexedResourceCache<MixedPrecisionJob> cache;
@@ -134,6 +142,7 @@ public final class JobMetrics implements AutoCloseable {
                     .description("Gang restarts after a replica failed (status.restarts)")
                     .register(registry)));
     ids.add(errors(id).getId());
+    ids.addAll(referenceParity(id, tags, job));
     SizingStatus sizing = job.getStatus() == null ? null : job.getStatus().sizing;
     if (sizing == null) {
       return ids;
@@ -166,6 +175,62 @@ public final class JobMetrics implements AutoCloseable {
               m -> m.status(id, s -> sizing(s).map(z -> z.gpusSaved))));
     }
     return ids;
+  }
+
+  /**
+   * Reference parity's verdict and gaps (status.parity.reference), once the job compared its run
+   * with the FP32 reference; a gap the comparison has not (accuracy of a regression task) is
+   * absent.
+   */
+  private Set<Meter.Id> referenceParity(ResourceID id, Tags tags, MixedPrecisionJob job) {
+    Set<Meter.Id> ids = new HashSet<>();
+    ReferenceParityStatus compared = compared(job.getStatus()).orElse(null);
+    if (compared == null || compared.withinBounds == null) {
+      return ids;
+    }
+    ids.add(
+        gauge(
+            REFERENCE_WITHIN_BOUNDS,
+            tags,
+            "1 when the job's run is within every reference-parity threshold at the compared step,"
+                + " 0 when one is exceeded (status.parity.reference.withinBounds)",
+            m -> m.status(id, s -> compared(s).map(r -> r.withinBounds ? 1 : 0))));
+    if (compared.accuracyDropPoints != null) {
+      ids.add(
+          gauge(
+              REFERENCE_ACCURACY_DROP,
+              tags,
+              "FP32 reference accuracy minus the job's, in percentage points"
+                  + " (status.parity.reference.accuracyDropPoints)",
+              m -> m.status(id, s -> compared(s).map(r -> r.accuracyDropPoints))));
+    }
+    if (compared.validationLossGap != null) {
+      ids.add(
+          gauge(
+              REFERENCE_VALIDATION_LOSS_GAP,
+              tags,
+              "Relative validation-loss gap to the FP32 reference"
+                  + " (status.parity.reference.validationLossGap)",
+              m -> m.status(id, s -> compared(s).map(r -> r.validationLossGap))));
+    }
+    if (compared.trainingLossGap != null) {
+      ids.add(
+          gauge(
+              REFERENCE_TRAINING_LOSS_GAP,
+              tags,
+              "Relative gap of the window's mean training loss to the FP32 reference"
+                  + " (status.parity.reference.trainingLossGap)",
+              m -> m.status(id, s -> compared(s).map(r -> r.trainingLossGap))));
+    }
+    return ids;
+  }
+
+  /** status.parity.reference once it holds a comparison. */
+  private static Optional<ReferenceParityStatus> compared(MixedPrecisionJobStatus status) {
+    return Optional.ofNullable(status)
+        .map(s -> s.parity)
+        .map(p -> p.reference)
+        .filter(r -> ReferenceParityStatus.COMPARED.equals(r.phase) && r.withinBounds != null);
   }
 
   private Meter.Id gauge(

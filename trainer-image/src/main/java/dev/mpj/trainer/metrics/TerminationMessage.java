@@ -1,6 +1,7 @@
 package dev.mpj.trainer.metrics;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.TrainerContract;
 import java.io.IOException;
@@ -21,7 +22,11 @@ public final class TerminationMessage {
   /** The field that says why the replica failed (absent when it did not). */
   public static final String REASON = "reason";
 
+  /** Reference parity's verdict at its step (spec.parity.reference), kept to the last. */
+  public static final String REFERENCE_PARITY = "referenceParity";
+
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   private TerminationMessage() {}
 
@@ -54,8 +59,9 @@ public final class TerminationMessage {
   /**
    * The reason (one line, first, at most {@link FailureReasons#MAX_CHARS}) and the progress (maybe
    * empty) as JSON of at most {@link TrainerContract#TERMINATION_MESSAGE_MAX_BYTES}: the progress's
-   * optional parts (parity, then the checkpoint's path, then the checkpoint) are dropped until it
-   * fits.
+   * optional parts (parity, then the checkpoint's path, then the checkpoint, then reference
+   * parity's message and reference figures, then health) are dropped until it fits; reference
+   * parity's verdict, gaps and the run's own figures stay.
    */
   public static byte[] render(Map<String, Object> progress, String reason)
       throws JsonProcessingException {
@@ -77,6 +83,19 @@ public final class TerminationMessage {
     }
     if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES
         && p.remove("lastCheckpoint") != null) {
+      json = JSON.writeValueAsBytes(p);
+    }
+    if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES
+        && p.get(REFERENCE_PARITY) != null) {
+      // The verdict outlives the run only here when it ended before the operator's next poll:
+      // keep it, without its words and the reference's figures (the operator has those).
+      Map<String, Object> verdict = JSON.convertValue(p.get(REFERENCE_PARITY), MAP);
+      verdict.remove("message");
+      verdict.remove("reference");
+      p.put(REFERENCE_PARITY, verdict);
+      json = JSON.writeValueAsBytes(p);
+    }
+    if (json.length > TrainerContract.TERMINATION_MESSAGE_MAX_BYTES && p.remove("health") != null) {
       json = JSON.writeValueAsBytes(p);
     }
     return json;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mpj.api.ParityPoint;
+import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.TrainerContract;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,6 +76,53 @@ class TerminationMessageTest {
     message = JSON.readTree(file.toFile());
     assertThat(message.get("reason").asText()).hasSize(FailureReasons.MAX_CHARS);
     assertThat(message.has("step")).as("no progress: only the reason").isFalse();
+  }
+
+  @Test
+  void referenceParitysVerdictIsKeptWhenTheMessageMustShrink() throws IOException {
+    Path file = dir.resolve("termination-log");
+    ReferenceParityStatus verdict = new ReferenceParityStatus();
+    verdict.phase = ReferenceParityStatus.COMPARED;
+    verdict.step = 40L;
+    verdict.reference = point(ParityPoint.REFERENCE, 1.0);
+    verdict.candidate = point(ParityPoint.JOB, 2.0);
+    verdict.withinBounds = false;
+    verdict.accuracyDropPoints = 57.5;
+    verdict.validationLossGap = 1.0;
+    verdict.exceeded = java.util.List.of("maxAccuracyDrop");
+    verdict.message = "m".repeat(3000);
+    Map<String, Object> p = progress("/ckpt/" + "a".repeat(3000));
+    p.put("health", Map.of("healthy", true, "message", "h".repeat(500)));
+    p.put(TerminationMessage.REFERENCE_PARITY, verdict);
+
+    assertThat(TerminationMessage.write(file, p, "r".repeat(2000))).isEmpty();
+    assertThat(Files.size(file)).isLessThanOrEqualTo(TrainerContract.TERMINATION_MESSAGE_MAX_BYTES);
+    JsonNode message = JSON.readTree(file.toFile());
+    JsonNode kept = message.get(TerminationMessage.REFERENCE_PARITY);
+    assertThat(kept.get("withinBounds").asBoolean()).isFalse();
+    assertThat(kept.get("accuracyDropPoints").asDouble()).isEqualTo(57.5);
+    assertThat(kept.get("exceeded").get(0).asText()).isEqualTo("maxAccuracyDrop");
+    assertThat(kept.get("candidate").get("validationLoss").asDouble()).isEqualTo(2.0);
+    assertThat(kept.has("message")).isFalse();
+    assertThat(message.get("step").asInt()).isEqualTo(300);
+
+    verdict.message = "within reach";
+    assertThat(TerminationMessage.write(file, progress("/ckpt/step-250"))).isEmpty();
+    p = progress("/ckpt/step-250");
+    p.put(TerminationMessage.REFERENCE_PARITY, verdict);
+    assertThat(TerminationMessage.write(file, p)).isEmpty();
+    kept = JSON.readTree(file.toFile()).get(TerminationMessage.REFERENCE_PARITY);
+    assertThat(kept.get("message").asText()).as("short: kept whole").isEqualTo("within reach");
+    assertThat(kept.get("reference").get("validationLoss").asDouble()).isEqualTo(1.0);
+  }
+
+  private static ParityPoint point(String run, double loss) {
+    ParityPoint p = new ParityPoint();
+    p.run = run;
+    p.step = 40L;
+    p.validationLoss = loss;
+    p.validationAccuracy = 0.5;
+    return p;
   }
 
   private static Map<String, Object> progress(String checkpointPath) {
