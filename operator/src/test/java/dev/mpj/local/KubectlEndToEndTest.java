@@ -158,8 +158,7 @@ class KubectlEndToEndTest {
       k.until(
           "get -w to show the job Suspended and its pods deleted",
           () ->
-              read(jobWatch)
-                      .matches("(?s).*MODIFIED\\s+quickstart\\s+Suspended\\s+fp16-mixed.*")
+              read(jobWatch).matches("(?s).*MODIFIED\\s+quickstart\\s+Suspended\\s+fp16-mixed.*")
                   && read(podWatch).matches("(?s).*DELETED\\s+quickstart-worker-1\\s.*"));
       assertThat(read(jobWatch).lines().findFirst().orElse("")).startsWith("EVENT");
       assertThat(read(jobWatch)).containsPattern("ADDED\\s+quickstart\\s");

@@ -38,8 +38,11 @@ public final class PodGroups {
 
   private PodGroups() {}
 
-  /** The job's gang scheduling, or null when it has none. */
+  /** The job's gang scheduling, or null when it has none (or no spec: the validator says so). */
   public static SchedulingPolicySpec policy(MixedPrecisionJob job) {
+    if (job.getSpec() == null) {
+      return null;
+    }
     RunPolicySpec run = job.getSpec().runPolicy;
     return run == null || run.schedulingPolicy == null || run.schedulingPolicy.scheduler == null
         ? null
