@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * message, except in CI where it fails.
  */
 class KubectlEndToEndTest {
-  private static final int STEPS = 3000;
+  private static final int STEPS = 6000;
 
   private static final Duration TIMEOUT = Duration.ofMinutes(6);
 
@@ -78,8 +78,8 @@ class KubectlEndToEndTest {
       assertThat(k.ok("explain", "mpj.spec.replicas").out()).contains("Fewest replicas");
 
       Path quickstart = LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml");
-      // Ten times the quick-start's steps: on an idle machine its 300 steps end within a second
-      // of step 55, before a suspension can arrive.
+      // Twenty times the quick-start's steps: on an idle machine its 300 steps end within about a
+      // second, before a suspension can arrive.
       Path longer = dir.resolve("quickstart-longer.yaml");
       Files.writeString(
           longer, Files.readString(quickstart).replace("steps: 300", "steps: " + STEPS));
@@ -142,8 +142,10 @@ class KubectlEndToEndTest {
       assertThat(badApply.exitCode()).isNotZero();
       assertThat(badApply.err()).contains("replicas.min must not exceed replicas.max");
 
-      // Suspend once a checkpoint exists (every 50 steps): the gang stops; resume: it goes on.
-      k.until("step >= 55", () -> step(k) >= 55);
+      // Suspend as soon as the status shows training: the trainers write a checkpoint when they
+      // are stopped, so the resume goes on from there. (Waiting for a later step lost the race on
+      // a loaded machine, where the status lags the trainers and the job ended first.)
+      k.until("step >= 1", () -> step(k) >= 1);
       k.ok(
           "patch",
           "mpj",
@@ -193,7 +195,7 @@ class KubectlEndToEndTest {
           .containsPattern(
               "quickstart\\s+Succeeded\\s+fp16-mixed\\s+2\\s+"
                   + STEPS
-                  + "\\s+[0-9.]+\\s+\\d+\\s+0\\s+\\S+");
+                  + "\\s+[0-9.eE+-]+\\s+\\d+\\s+0\\s+\\S+");
 
       String describe = k.ok("describe", "mpj", "quickstart").out();
       assertThat(describe)
@@ -210,7 +212,7 @@ class KubectlEndToEndTest {
       assertThat(replicaLog).contains("done: " + STEPS + " steps");
       Matcher resumed = Pattern.compile("\\(step (\\d+)\\)").matcher(replicaLog);
       assertThat(resumed.find()).isTrue();
-      assertThat(Long.parseLong(resumed.group(1))).isBetween(50L, STEPS - 1L);
+      assertThat(Long.parseLong(resumed.group(1))).isBetween(1L, STEPS - 1L);
 
       String owned = "pods,services,configmaps,secrets,persistentvolumeclaims";
       assertThat(k.ok("get", owned, "-o", "name").out())
