@@ -75,7 +75,8 @@ class ChaosFaultTest {
   void faultKindsAreNamedAsTheOptionTakesThem() {
     assertThat(Kind.ofFlag("kill-during-write")).isEqualTo(Kind.KILL_DURING_WRITE);
     assertThat(Kind.CORRUPT_NEWEST.flag()).isEqualTo("corrupt-newest");
-    assertThatThrownBy(() -> Kind.ofFlag("sigstop"))
-        .hasMessageContaining("unknown fault \"sigstop\"");
+    assertThat(Kind.ofFlag("sigstop")).isEqualTo(Kind.SIGSTOP);
+    assertThatThrownBy(() -> Kind.ofFlag("sigcont"))
+        .hasMessageContaining("unknown fault \"sigcont\"");
   }
 }
