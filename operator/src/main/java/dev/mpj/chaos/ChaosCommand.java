@@ -67,13 +67,14 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(
       names = "--faults",
       split = ",",
-      defaultValue = "kill,corrupt-newest,kill-during-write,disk-full,sigstop",
+      defaultValue = "kill,corrupt-newest,kill-during-write,disk-full,sigstop,kill-at-rendezvous",
       description =
           "Kinds of fault to draw from (default ${DEFAULT-VALUE}): kill (SIGKILL of a replica at a"
               + " step), corrupt-newest (the newest checkpoint damaged, then a kill), kill-during-write"
               + " (rank 0 killed halfway through a checkpoint write), disk-full (the volume full for"
               + " one checkpoint: no restart), sigstop (a replica stopped at a step: the other's"
-              + " collective times out).")
+              + " collective times out), kill-at-rendezvous (a replica killed at start-up, while"
+              + " the group forms).")
   List<String> faultKinds;
 
   @Option(
@@ -248,6 +249,12 @@ public final class ChaosCommand implements Callable<Integer> {
     List<String> problems = new ArrayList<>();
     switch (fault.kind()) {
       case KILL -> {}
+      case KILL_AT_RENDEZVOUS -> {
+        if (lastStep(dir, fault.rank(), 1) != 0) {
+          problems.add(
+              "the kill came after rank " + fault.rank() + "'s first step, not in the rendezvous");
+        }
+      }
       case SIGSTOP -> {
         int other = 1 - fault.rank();
         Path log = dir.resolve("work/pods/" + JOB + "-worker-" + other + "-attempt-1/log.txt");
@@ -424,10 +431,17 @@ public final class ChaosCommand implements Callable<Integer> {
         killedAt[0] = System.nanoTime(); // the trainer wrote it just before halting
       }
       if (fault != null
+          && fault.kind() == ChaosFault.Kind.KILL_AT_RENDEZVOUS
+          && killedAt[0] == 0
+          && logSays(dir, fault.rank(), "mpj-trainer: data: ")) {
+        signal(dir, fault.rank(), "-KILL");
+        killedAt[0] = System.nanoTime();
+      }
+      if (fault != null
           && fault.kind() == ChaosFault.Kind.SIGSTOP
           && killedAt[0] == 0
           && lastStep(dir, fault.rank(), 1) >= fault.step()) {
-        stop(dir, fault.rank());
+        signal(dir, fault.rank(), "-STOP");
         killedAt[0] = System.nanoTime();
       }
       if (fault != null
@@ -462,13 +476,25 @@ public final class ChaosCommand implements Callable<Integer> {
   }
 
   /**
-   * Sends SIGSTOP to rank {@code rank}'s trainer of attempt 1 (its pid file, as mpj local wrote
+   * Sends a signal to rank {@code rank}'s trainer of attempt 1 (its pid file, as mpj local wrote
    * it).
    */
-  private static void stop(Path dir, int rank) throws IOException, InterruptedException {
+  private static void signal(Path dir, int rank, String signal)
+      throws IOException, InterruptedException {
     Path pid = dir.resolve("work/pods/" + JOB + "-worker-" + rank + "-attempt-1/pid");
-    Process kill = new ProcessBuilder("kill", "-STOP", Files.readString(pid).strip()).start();
+    Process kill = new ProcessBuilder("kill", signal, Files.readString(pid).strip()).start();
     kill.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Whether rank {@code rank}'s log of attempt 1 has a line starting with {@code start}. */
+  private static boolean logSays(Path dir, int rank, String start) throws IOException {
+    Path log = dir.resolve("work/pods/" + JOB + "-worker-" + rank + "-attempt-1/log.txt");
+    if (!Files.exists(log) || !Files.exists(log.resolveSibling("pid"))) {
+      return false;
+    }
+    try (Stream<String> lines = Files.lines(log)) {
+      return lines.anyMatch(l -> l.startsWith(start));
+    }
   }
 
   private static boolean killMarkerExists(Path dir, long step) throws IOException {

@@ -36,7 +36,13 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
      * collective must time out (the chaos job sets it to {@link #STOP_TIMEOUT_SECONDS}), and the
      * gang restarts.
      */
-    SIGSTOP(1);
+    SIGSTOP(1),
+    /**
+     * Replica {@code rank} killed (SIGKILL) at start-up, once its log shows the data line (the last
+     * it prints before it joins the replica group) and before its first step: while the group
+     * forms. The rank that waits in the rendezvous must be ended by the gang's restart.
+     */
+    KILL_AT_RENDEZVOUS(1);
 
     /** The collective timeout of a {@link #SIGSTOP} run, in seconds: small, so the run is short. */
     public static final int STOP_TIMEOUT_SECONDS = 10;
@@ -62,7 +68,8 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
       throw new IllegalArgumentException(
           "unknown fault \""
               + flag
-              + "\"; known: kill, corrupt-newest, kill-during-write, disk-full, sigstop");
+              + "\"; known: kill, corrupt-newest, kill-during-write, disk-full, sigstop,"
+              + " kill-at-rendezvous");
     }
   }
 
@@ -96,6 +103,7 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
                 between(random, 2 * interval + 1, Math.max(2 * interval + 2, steps - interval));
             case KILL_DURING_WRITE -> interval * between(random, 2, Math.max(2, checkpoints - 1));
             case DISK_FULL -> interval * between(random, 1, Math.max(1, checkpoints - 1));
+            case KILL_AT_RENDEZVOUS -> 0;
           };
       if (kind == Kind.KILL_DURING_WRITE || kind == Kind.DISK_FULL) {
         rank = 0;
@@ -135,7 +143,7 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
     return switch (kind) {
       case KILL, SIGSTOP -> interval;
       case CORRUPT_NEWEST, KILL_DURING_WRITE -> 2 * interval;
-      case DISK_FULL -> 0;
+      case DISK_FULL, KILL_AT_RENDEZVOUS -> 0;
     };
   }
 
@@ -148,6 +156,7 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
       case KILL_DURING_WRITE -> String.format("SIGKILL rank 0 writing checkpoint %3d", step);
       case DISK_FULL -> String.format("disk full writing checkpoint %3d", step);
       case SIGSTOP -> String.format("SIGSTOP rank %d at step %3d", rank, step);
+      case KILL_AT_RENDEZVOUS -> String.format("SIGKILL rank %d in the rendezvous", rank);
     };
   }
 }

@@ -52,6 +52,12 @@ class ChaosFaultTest {
           assertThat(f.failFlag()).isNull();
           assertThat(f.trainerOption()).isEqualTo("-Dmpj.checkpoint.killDuringWrite=" + f.step());
         }
+        case KILL_AT_RENDEZVOUS -> {
+          assertThat(f.failFlag()).isNull();
+          assertThat(f.trainerOption()).isNull();
+          assertThat(f.maxLostSteps(5)).isZero(); // nothing trained yet
+          assertThat(f.kind().restarts).isOne();
+        }
         case SIGSTOP -> {
           assertThat(f.step()).isBetween(5L, 15L);
           assertThat(f.failFlag()).isNull();
