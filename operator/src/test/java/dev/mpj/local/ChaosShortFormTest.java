@@ -11,11 +11,12 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The short form of {@code mpj chaos} that CI runs: one uninterrupted fp16-mixed run and one run
- * with a replica killed (SIGKILL) at a step drawn from seed 18; the killed run must recover with
- * one restart, one pod per rank and attempt, at most one checkpoint interval of steps lost, and
- * final weights byte-identical to the uninterrupted run. The 20-run form is in
- * docs/operations/reliability.md.
+ * The short form of {@code mpj chaos} that CI runs: a tiny fp32 job (20 steps, a checkpoint every
+ * 5), one uninterrupted run shared by two faulted runs drawn from seed 18: rank 0 killed in the
+ * middle of writing checkpoint 10, and the newest checkpoint corrupted before the resume after a
+ * kill at step 13. Each must recover with one restart, one pod per rank and attempt, resume from
+ * the checkpoint before the one it lost, and end with final weights byte-identical to the
+ * uninterrupted run. The 20-run form is in docs/operations/reliability.md.
  */
 class ChaosShortFormTest {
   @Test
@@ -29,7 +30,7 @@ class ChaosShortFormTest {
         cli.execute(
             "chaos",
             "--runs",
-            "1",
+            "2",
             "--seed",
             "18",
             "--precisions",
@@ -48,10 +49,14 @@ class ChaosShortFormTest {
     System.out.println(said);
     assertThat(code).as(said).isZero();
     assertThat(said)
-        .contains("uninterrupted fp16-mixed Succeeded")
-        .containsPattern(
-            "run  1/1 fp16-mixed SIGKILL rank [01] at step +\\d+: Succeeded, restarts 1")
-        .contains("weights identical")
-        .contains("summary: 1 runs, 1 faults injected, 1 recovered");
+        .contains("uninterrupted fp32       Succeeded")
+        .contains(
+            "run  1/2 fp32       SIGKILL rank 0 writing checkpoint  10: Succeeded, restarts 1,"
+                + " resumed from 5")
+        .contains(
+            "run  2/2 fp32       newest checkpoint corrupted, SIGKILL rank 0 at step  13:"
+                + " Succeeded, restarts 1, resumed from 5")
+        .doesNotContain("DIFFER")
+        .contains("summary: 2 runs, 2 faults injected (2 needing a restart), 2 recovered");
   }
 }
