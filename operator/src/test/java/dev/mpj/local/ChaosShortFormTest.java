@@ -12,11 +12,12 @@ import picocli.CommandLine;
 
 /**
  * The short form of {@code mpj chaos} that CI runs: a tiny fp32 job (20 steps, a checkpoint every
- * 5), one uninterrupted run shared by two faulted runs drawn from seed 18: rank 0 killed in the
- * middle of writing checkpoint 10, and the newest checkpoint corrupted before the resume after a
- * kill at step 13. Each must recover with one restart, one pod per rank and attempt, resume from
- * the checkpoint before the one it lost, and end with final weights byte-identical to the
- * uninterrupted run. The 20-run form is in docs/operations/reliability.md.
+ * 5), one uninterrupted run shared by two faulted runs drawn from seed 3: rank 1 killed while the
+ * group forms, and rank 0 killed in the middle of writing checkpoint 10. Each must recover with one
+ * restart, one pod per rank and attempt, resume from the start or the checkpoint before the one it
+ * lost, and end with final weights byte-identical to the uninterrupted run. (Not the kinds whose
+ * steps-lost bound depends on how far the loop outruns the checkpoint writer: see
+ * docs/operations/reliability.md.) The 20-run form is in docs/operations/reliability.md.
  */
 class ChaosShortFormTest {
   @Test
@@ -32,11 +33,11 @@ class ChaosShortFormTest {
             "--runs",
             "2",
             "--seed",
-            "18",
+            "3",
             "--precisions",
             "fp32",
             "--faults",
-            "corrupt-newest,kill-during-write",
+            "kill-during-write,kill-at-rendezvous",
             "--steps",
             "20",
             "--checkpoint-interval",
@@ -51,11 +52,11 @@ class ChaosShortFormTest {
     assertThat(said)
         .contains("uninterrupted fp32       Succeeded")
         .contains(
-            "run  1/2 fp32       SIGKILL rank 0 writing checkpoint  10: Succeeded, restarts 1,"
-                + " resumed from 5")
+            "run  1/2 fp32       SIGKILL rank 1 in the rendezvous: Succeeded, restarts 1,"
+                + " resumed from 0")
         .contains(
-            "run  2/2 fp32       newest checkpoint corrupted, SIGKILL rank 0 at step  13:"
-                + " Succeeded, restarts 1, resumed from 5")
+            "run  2/2 fp32       SIGKILL rank 0 writing checkpoint  10: Succeeded, restarts 1,"
+                + " resumed from 5")
         .doesNotContain("DIFFER")
         .contains("summary: 2 runs, 2 faults injected (2 needing a restart), 2 recovered");
   }
