@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.validation.InvalidJobException;
 import dev.mpj.cli.LocalCommand;
 import java.io.BufferedReader;
@@ -64,6 +65,19 @@ public final class ChaosCommand implements Callable<Integer> {
   List<String> precisions;
 
   @Option(
+      names = "--faults",
+      split = ",",
+      defaultValue = "kill,corrupt-newest,kill-during-write,disk-full,sigstop,kill-at-rendezvous",
+      description =
+          "Kinds of fault to draw from (default ${DEFAULT-VALUE}): kill (SIGKILL of a replica at a"
+              + " step), corrupt-newest (the newest checkpoint damaged, then a kill), kill-during-write"
+              + " (rank 0 killed halfway through a checkpoint write), disk-full (the volume full for"
+              + " one checkpoint: no restart), sigstop (a replica stopped at a step: the other's"
+              + " collective times out), kill-at-rendezvous (a replica killed at start-up, while"
+              + " the group forms).")
+  List<String> faultKinds;
+
+  @Option(
       names = "--steps",
       defaultValue = "80",
       description = "Training steps of the job (default ${DEFAULT-VALUE}).")
@@ -112,11 +126,29 @@ public final class ChaosCommand implements Callable<Integer> {
     Files.createDirectories(workDir);
     out.printf(
         "mpj chaos: seed %d, %d runs, job of %d replicas, %d steps, checkpoint every %d (rerun:"
-            + " mpj chaos --seed %d --runs %d)%n",
-        drawn, runs, REPLICAS, steps, interval, drawn, runs);
+            + " mpj chaos --seed %d --runs %d --precisions %s --faults %s --steps %d"
+            + " --checkpoint-interval %d)%n",
+        drawn,
+        runs,
+        REPLICAS,
+        steps,
+        interval,
+        drawn,
+        runs,
+        String.join(",", precisions),
+        String.join(",", faultKinds),
+        steps,
+        interval);
     out.flush();
 
-    List<ChaosFault> faults = ChaosFault.draw(drawn, runs, precisions, REPLICAS, steps, interval);
+    List<ChaosFault.Kind> kinds;
+    try {
+      kinds = faultKinds.stream().map(ChaosFault.Kind::ofFlag).distinct().toList();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidJobException("--faults", e.getMessage());
+    }
+    List<ChaosFault> faults =
+        ChaosFault.draw(drawn, runs, precisions, kinds, REPLICAS, steps, interval);
     // The uninterrupted run of each precision that the runs are compared with.
     Map<String, Path> baselines = new HashMap<>();
     for (String precision : precisions.stream().distinct().toList()) {
@@ -135,10 +167,13 @@ public final class ChaosCommand implements Callable<Integer> {
     }
 
     int recovered = 0;
+    int restartsNeeded = 0;
     List<Double> recoveries = new ArrayList<>();
     for (ChaosFault fault : faults) {
       Path dir = workDir.resolve(String.format("run-%02d", fault.run()));
       Run run = local(launcher, dir, fault.precision(), fault);
+      restartsNeeded += fault.kind().restarts;
+      boolean restarts = fault.kind().restarts > 0;
       List<String> problems;
       String facts;
       MixedPrecisionJob job = finalJob(dir);
@@ -146,27 +181,30 @@ public final class ChaosCommand implements Callable<Integer> {
         problems = List.of("no final job.yaml (exit " + run.exitCode + ")");
         facts = "";
       } else {
-        long resumed = resumedFrom(dir);
-        long lastBeforeKill = lastStep(dir, 0, 1);
+        long resumed = restarts ? resumedFrom(dir) : 0;
+        long lastBeforeKill = restarts ? lastStep(dir, 0, 1) : 0;
         RunOutcome outcome =
             new RunOutcome(
                 String.valueOf(job.getStatus().phase),
                 job.getStatus().restarts,
                 pods(dir),
-                expectedPods(2),
+                expectedPods(1 + fault.kind().restarts),
                 lastBeforeKill,
                 resumed,
-                interval,
+                fault.maxLostSteps(interval),
                 sameFiles(finalCheckpoint(dir), baselines.get(fault.precision())));
-        problems = outcome.problems(1);
+        problems = new ArrayList<>(outcome.problems(fault.kind().restarts));
+        problems.addAll(faultChecks(dir, fault, run, resumed));
         facts =
             String.format(
-                "%s, restarts %d, resumed from %d (lost %d of interval %d), weights %s",
+                "%s, restarts %d, %s, weights %s",
                 outcome.phase(),
                 outcome.restarts(),
-                resumed,
-                outcome.lostSteps(),
-                interval,
+                restarts
+                    ? String.format(
+                        "resumed from %d (lost %d, at most %d)",
+                        resumed, outcome.lostSteps(), fault.maxLostSteps(interval))
+                    : "no resume",
                 outcome.identicalWeights() ? "identical" : "DIFFER");
       }
       if (problems.isEmpty()) {
@@ -176,22 +214,22 @@ public final class ChaosCommand implements Callable<Integer> {
         recoveries.add(run.recoverySeconds);
       }
       out.printf(
-          "run %2d/%d %-10s SIGKILL rank %d at step %3d: %s; kill to first resumed step %s  %s%n",
+          "run %2d/%d %-10s %s: %s; kill to first resumed step %s  %s%n",
           fault.run(),
           runs,
           fault.precision(),
-          fault.rank(),
-          fault.step(),
+          fault.describe(),
           facts,
           run.recoverySeconds == null ? "-" : String.format("%.1f s", run.recoverySeconds),
           problems.isEmpty() ? "OK" : "FAILED: " + String.join("; ", problems));
       out.flush();
     }
     out.printf(
-        "summary: %d runs, %d faults injected, %d recovered, median kill to first resumed step %s"
-            + " (seed %d)%n",
+        "summary: %d runs, %d faults injected (%d needing a restart), %d recovered, median kill to"
+            + " first resumed step %s (seed %d)%n",
         runs,
         faults.size(),
+        restartsNeeded,
         recovered,
         recoveries.isEmpty() ? "-" : String.format("%.1f s", median(recoveries)),
         drawn);
@@ -199,8 +237,118 @@ public final class ChaosCommand implements Callable<Integer> {
     return recovered == runs ? 0 : 1;
   }
 
-  /** The outcome of one mpj local: its exit code, how long, kill to attempt 2's first step. */
-  private record Run(int exitCode, double seconds, Double recoverySeconds) {}
+  /**
+   * The outcome of one mpj local: its exit code, how long, kill to attempt 2's first step, and the
+   * step of the checkpoint a {@link ChaosFault.Kind#CORRUPT_NEWEST} run damaged (else null).
+   */
+  private record Run(int exitCode, double seconds, Double recoverySeconds, Long corruptedStep) {}
+
+  /** What the fault's kind must show beyond {@link RunOutcome}. */
+  private List<String> faultChecks(Path dir, ChaosFault fault, Run run, long resumed)
+      throws IOException {
+    List<String> problems = new ArrayList<>();
+    switch (fault.kind()) {
+      case KILL -> {}
+      case KILL_AT_RENDEZVOUS -> {
+        if (lastStep(dir, fault.rank(), 1) != 0) {
+          problems.add(
+              "the kill came after rank " + fault.rank() + "'s first step, not in the rendezvous");
+        }
+      }
+      case SIGSTOP -> {
+        int other = 1 - fault.rank();
+        Path log = dir.resolve("work/pods/" + JOB + "-worker-" + other + "-attempt-1/log.txt");
+        String said = Files.exists(log) ? Files.readString(log) : "";
+        String timeout = String.format("%.1f s", (double) ChaosFault.Kind.STOP_TIMEOUT_SECONDS);
+        if (!said.contains("sent nothing for " + timeout)
+            && !said.contains("read nothing for " + timeout)) {
+          problems.add(
+              "rank "
+                  + other
+                  + "'s log does not show its collective timing out after "
+                  + timeout
+                  + " (what must end a stopped replica's attempt)");
+        }
+      }
+      case CORRUPT_NEWEST -> {
+        if (run.corruptedStep == null) {
+          problems.add("no checkpoint to corrupt was found before attempt 2 started");
+        } else {
+          if (resumed != run.corruptedStep - interval) {
+            problems.add(
+                "resumed from "
+                    + resumed
+                    + ", not from "
+                    + (run.corruptedStep - interval)
+                    + " (the checkpoint before the corrupted "
+                    + run.corruptedStep
+                    + ")");
+          }
+          JsonNode damaged = summary(dir, 2).path("checkpoints").path("damagedSkipped");
+          if (!damaged.isArray() || damaged.isEmpty()) {
+            problems.add("attempt 2 did not report the corrupted checkpoint as damaged");
+          }
+        }
+      }
+      case KILL_DURING_WRITE -> {
+        if (resumed != fault.step() - interval) {
+          problems.add(
+              "resumed from "
+                  + resumed
+                  + ", not from "
+                  + (fault.step() - interval)
+                  + " (the checkpoint before the one whose write was killed)");
+        }
+      }
+      case DISK_FULL -> {
+        int failed = summary(dir, 1).path("checkpoints").path("failedForSpace").asInt(-1);
+        if (failed != 1) {
+          problems.add(failed + " checkpoints failed for space in rank 0's summary, expected 1");
+        }
+      }
+    }
+    return problems;
+  }
+
+  private static JsonNode summary(Path dir, int attempt) throws IOException {
+    Path file =
+        dir.resolve(
+            "work/pods/" + JOB + "-worker-0-attempt-" + attempt + "/volumes/output/summary.json");
+    return Files.exists(file) ? JSON.readTree(file.toFile()) : JSON.createObjectNode();
+  }
+
+  /**
+   * Flips a byte in the middle of the newest checkpoint's model file on the job's volume; returns
+   * its step, or null when there is none.
+   */
+  private static Long corruptNewest(Path dir) throws IOException {
+    Path volumes = dir.resolve("work/volumes");
+    if (!Files.isDirectory(volumes)) {
+      return null;
+    }
+    Path newest;
+    try (Stream<Path> all = Files.list(volumes)) {
+      Path volume = all.findFirst().orElse(null);
+      if (volume == null) {
+        return null;
+      }
+      try (Stream<Path> folders = Files.list(volume)) {
+        newest =
+            folders
+                .filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                .max(Path::compareTo)
+                .orElse(null);
+      }
+    }
+    if (newest == null) {
+      return null;
+    }
+    Path model = newest.resolve("model.safetensors");
+    byte[] bytes = Files.readAllBytes(model);
+    bytes[bytes.length / 2] ^= 0x10;
+    Files.write(model, bytes);
+    return Long.parseLong(newest.getFileName().toString().substring("step-".length()));
+  }
 
   /**
    * Runs {@code mpj local} in a child JVM on the chaos job; with a fault, times the kill (its line
@@ -228,15 +376,23 @@ public final class ChaosCommand implements Callable<Integer> {
                 dir.resolve("work").toString(),
                 "--timeout",
                 runTimeout.toString()));
-    if (fault != null) {
+    if (fault != null && fault.failFlag() != null) {
       command.addAll(List.of("--fail", fault.failFlag()));
     }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder
-        .environment()
-        .put(
-            "MPJ_TRAINER_JAVA_OPTS",
-            "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1");
+    String trainerOptions = "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1";
+    if (fault != null && fault.trainerOption() != null) {
+      trainerOptions += " " + fault.trainerOption();
+    }
+    builder.environment().put("MPJ_TRAINER_JAVA_OPTS", trainerOptions);
+    if (fault != null && fault.kind() == ChaosFault.Kind.SIGSTOP) {
+      // The trainers inherit mpj local's environment: a small collective timeout for this run.
+      builder
+          .environment()
+          .put(
+              TrainerContract.ENV_COLLECTIVE_TIMEOUT_SECONDS,
+              String.valueOf(ChaosFault.Kind.STOP_TIMEOUT_SECONDS));
+    }
     long start = System.nanoTime();
     Process process = builder.start();
     long[] killedAt = {0};
@@ -262,10 +418,41 @@ public final class ChaosCommand implements Callable<Integer> {
             "mpj-chaos-output");
     reader.start();
     Double recovery = null;
+    Long corrupted = null;
+    Path attempt2 = dir.resolve("work/pods/" + JOB + "-worker-0-attempt-2");
     Path resumedMetrics =
         dir.resolve("work/pods/" + JOB + "-worker-0-attempt-2/volumes/output/metrics.jsonl");
     long deadline = start + runTimeout.toNanos() + TimeUnit.MINUTES.toNanos(1);
     while (process.isAlive() && System.nanoTime() < deadline) {
+      if (fault != null
+          && fault.kind() == ChaosFault.Kind.KILL_DURING_WRITE
+          && killedAt[0] == 0
+          && killMarkerExists(dir, fault.step())) {
+        killedAt[0] = System.nanoTime(); // the trainer wrote it just before halting
+      }
+      if (fault != null
+          && fault.kind() == ChaosFault.Kind.KILL_AT_RENDEZVOUS
+          && killedAt[0] == 0
+          && logSays(dir, fault.rank(), "mpj-trainer: data: ")) {
+        signal(dir, fault.rank(), "-KILL");
+        killedAt[0] = System.nanoTime();
+      }
+      if (fault != null
+          && fault.kind() == ChaosFault.Kind.SIGSTOP
+          && killedAt[0] == 0
+          && lastStep(dir, fault.rank(), 1) >= fault.step()) {
+        signal(dir, fault.rank(), "-STOP");
+        killedAt[0] = System.nanoTime();
+      }
+      if (fault != null
+          && fault.kind() == ChaosFault.Kind.CORRUPT_NEWEST
+          && corrupted == null
+          && killedAt[0] != 0
+          && Files.exists(attempt2)) {
+        // Attempt 1's pods are gone, attempt 2's trainer has not read the volume yet (it starts a
+        // JVM and libtorch first): damage the checkpoint it would resume from.
+        corrupted = corruptNewest(dir);
+      }
       if (fault != null
           && recovery == null
           && killedAt[0] != 0
@@ -285,7 +472,40 @@ public final class ChaosCommand implements Callable<Integer> {
       }
     }
     reader.join(5000);
-    return new Run(process.exitValue(), (System.nanoTime() - start) / 1e9, recovery);
+    return new Run(process.exitValue(), (System.nanoTime() - start) / 1e9, recovery, corrupted);
+  }
+
+  /**
+   * Sends a signal to rank {@code rank}'s trainer of attempt 1 (its pid file, as mpj local wrote
+   * it).
+   */
+  private static void signal(Path dir, int rank, String signal)
+      throws IOException, InterruptedException {
+    Path pid = dir.resolve("work/pods/" + JOB + "-worker-" + rank + "-attempt-1/pid");
+    Process kill = new ProcessBuilder("kill", signal, Files.readString(pid).strip()).start();
+    kill.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Whether rank {@code rank}'s log of attempt 1 has a line starting with {@code start}. */
+  private static boolean logSays(Path dir, int rank, String start) throws IOException {
+    Path log = dir.resolve("work/pods/" + JOB + "-worker-" + rank + "-attempt-1/log.txt");
+    if (!Files.exists(log) || !Files.exists(log.resolveSibling("pid"))) {
+      return false;
+    }
+    try (Stream<String> lines = Files.lines(log)) {
+      return lines.anyMatch(l -> l.startsWith(start));
+    }
+  }
+
+  private static boolean killMarkerExists(Path dir, long step) throws IOException {
+    Path volumes = dir.resolve("work/volumes");
+    if (!Files.isDirectory(volumes)) {
+      return false;
+    }
+    try (Stream<Path> all = Files.list(volumes)) {
+      String name = String.format(".killed-during-write-step-%08d", step);
+      return all.anyMatch(v -> Files.exists(v.resolve(name)));
+    }
   }
 
   /** The quick-start job, smaller: 2 replicas, {@code steps} steps, a checkpoint every interval. */

@@ -15,7 +15,8 @@ import java.util.TreeSet;
  * @param expectedPods one per rank in each of the attempts the faults call for
  * @param lastStepBeforeKill the newest step rank 0 finished in attempt 1
  * @param resumedFromStep the checkpoint step attempt 2 resumed from (0: from the start)
- * @param interval the checkpoint interval in steps
+ * @param interval the most steps the recovery may redo: the checkpoint interval after a kill, more
+ *     when the fault cost a checkpoint ({@link ChaosFault#maxLostSteps})
  * @param identicalWeights whether the final checkpoint equals the uninterrupted run's
  */
 public record RunOutcome(
@@ -47,7 +48,7 @@ public record RunOutcome(
       problems.add("pods " + pods + ", expected one per rank and attempt: " + expectedPods);
     }
     if (lostSteps() > interval) {
-      problems.add(lostSteps() + " steps lost, more than the checkpoint interval of " + interval);
+      problems.add(lostSteps() + " steps lost, more than the " + interval + " this fault allows");
     }
     if (!identicalWeights) {
       problems.add("final weights differ from the uninterrupted run's");

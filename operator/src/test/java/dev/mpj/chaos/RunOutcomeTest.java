@@ -31,7 +31,7 @@ class RunOutcomeTest {
         .asString()
         .startsWith("pods [");
     assertThat(outcome("Succeeded", 1, PODS, 41, 20, true).problems(1))
-        .containsExactly("21 steps lost, more than the checkpoint interval of 20");
+        .containsExactly("21 steps lost, more than the 20 this fault allows");
     assertThat(outcome("Succeeded", 1, PODS, 37, 20, false).problems(1))
         .containsExactly("final weights differ from the uninterrupted run's");
   }

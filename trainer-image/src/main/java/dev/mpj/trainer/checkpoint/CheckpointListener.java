@@ -35,6 +35,8 @@ public final class CheckpointListener implements TrainingListener {
   private double waitSeconds;
   private double snapshotSeconds;
   private Consumer<CheckpointWriter.WriteReport> published = w -> {};
+  private Consumer<CheckpointWriter.Failed> failedListener = f -> {};
+  private int failed;
 
   /** The last snapshot handed to the writer: its memory is reused once its write has finished. */
   private Snapshot previous;
@@ -58,6 +60,14 @@ public final class CheckpointListener implements TrainingListener {
   /** Called (on the training thread) for every checkpoint once it is published. */
   public void onPublished(Consumer<CheckpointWriter.WriteReport> listener) {
     this.published = listener;
+  }
+
+  /**
+   * Called (on the training thread) for every checkpoint not written for want of space, after the
+   * line on stderr that says so.
+   */
+  public void onFailed(Consumer<CheckpointWriter.Failed> listener) {
+    this.failedListener = listener;
   }
 
   @Override
@@ -123,6 +133,24 @@ public final class CheckpointListener implements TrainingListener {
       m.put("megabytesPerSecond", w.bytes() / 1e6 / Math.max(w.writeSeconds(), 1e-9));
       current.put("checkpointWritten", m);
     }
+    for (CheckpointWriter.Failed f : writer.drainFailed()) {
+      noteFailed(f);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("folder", CheckpointWriter.folderName(f.step()));
+      m.put("reason", f.reason());
+      current.put("checkpointFailed", m);
+    }
+  }
+
+  private void noteFailed(CheckpointWriter.Failed f) {
+    failed++;
+    CheckpointWriter.Published newest = writer.lastPublished();
+    System.err.printf(
+        "mpj-trainer: checkpoint %s not written: %s; training goes on, the newest checkpoint is %s%n",
+        CheckpointWriter.folderName(f.step()),
+        f.reason(),
+        newest == null ? "the one resumed from, if any" : newest.path().getFileName());
+    failedListener.accept(f);
   }
 
   private void count(CheckpointWriter.WriteReport w) {
@@ -143,9 +171,11 @@ public final class CheckpointListener implements TrainingListener {
    */
   public Map<String, Object> totals(Resume resume) {
     writer.drainFinished().forEach(this::count);
+    writer.drainFailed().forEach(this::noteFailed);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("folder", writer.folder().toString());
     m.put("written", written);
+    m.put("failedForSpace", failed);
     m.put("bytesWritten", bytesWritten);
     m.put("writeSeconds", writeSeconds);
     m.put("snapshotSeconds", snapshotSeconds);

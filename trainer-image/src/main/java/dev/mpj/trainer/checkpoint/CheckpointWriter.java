@@ -36,6 +36,8 @@ public final class CheckpointWriter implements AutoCloseable {
   private final int keep;
   private final ExecutorService thread;
   private final List<WriteReport> finished = new ArrayList<>();
+  private final List<Failed> failed = new ArrayList<>();
+  private final DiskFullFault fault;
   private Future<WriteReport> inFlight;
   private volatile Published lastPublished;
   private final Future<String> priority;
@@ -49,6 +51,12 @@ public final class CheckpointWriter implements AutoCloseable {
    */
   public record WriteReport(long step, long bytes, double writeSeconds, boolean direct) {}
 
+  /**
+   * A checkpoint that was not written because the volume was full: nothing of it is left, the
+   * checkpoints before it stay the newest, and training goes on (the next one is tried as usual).
+   */
+  public record Failed(long step, String reason) {}
+
   public CheckpointWriter(Path folder, int keep) throws IOException {
     this(folder, keep, false);
   }
@@ -60,6 +68,13 @@ public final class CheckpointWriter implements AutoCloseable {
    *     checkpoint published when it killed the trainer). The benchmark compares both.
    */
   public CheckpointWriter(Path folder, int keep, boolean lowerPriority) throws IOException {
+    this(folder, keep, lowerPriority, DiskFullFault.fromSystemProperty());
+  }
+
+  /** As {@link #CheckpointWriter(Path, int, boolean)}, on a volume that {@code fault} may fill. */
+  CheckpointWriter(Path folder, int keep, boolean lowerPriority, DiskFullFault fault)
+      throws IOException {
+    this.fault = fault;
     this.folder = folder;
     this.keep = keep;
     Files.createDirectories(folder);
@@ -106,7 +121,18 @@ public final class CheckpointWriter implements AutoCloseable {
     inFlight =
         thread.submit(
             () -> {
-              WriteReport report = write(folder, snapshot, keep);
+              WriteReport report;
+              try {
+                report = write(folder, snapshot, keep, fault);
+              } catch (IOException e) {
+                if (!outOfSpace(e)) {
+                  throw e;
+                }
+                synchronized (failed) {
+                  failed.add(new Failed(snapshot.step(), e.getMessage()));
+                }
+                return null;
+              }
               lastPublished =
                   new Published(
                       report.step(), Instant.now(), folder.resolve(folderName(report.step())));
@@ -128,8 +154,10 @@ public final class CheckpointWriter implements AutoCloseable {
     long start = System.nanoTime();
     try {
       WriteReport report = inFlight.get();
-      synchronized (finished) {
-        finished.add(report);
+      if (report != null) {
+        synchronized (finished) {
+          finished.add(report);
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -147,6 +175,15 @@ public final class CheckpointWriter implements AutoCloseable {
 
   /** Writes that finished since the last call (collected without waiting). */
   public List<WriteReport> drainFinished() {
+    collectDone();
+    synchronized (finished) {
+      List<WriteReport> out = List.copyOf(finished);
+      finished.clear();
+      return out;
+    }
+  }
+
+  private void collectDone() {
     if (inFlight != null && inFlight.isDone()) {
       try {
         await();
@@ -154,11 +191,32 @@ public final class CheckpointWriter implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
-    synchronized (finished) {
-      List<WriteReport> out = List.copyOf(finished);
-      finished.clear();
+  }
+
+  /** Checkpoints not written for want of space since the last call (collected without waiting). */
+  public List<Failed> drainFailed() {
+    collectDone();
+    synchronized (failed) {
+      List<Failed> out = List.copyOf(failed);
+      failed.clear();
       return out;
     }
+  }
+
+  /**
+   * Whether {@code e} (or a cause) is the volume running out of space or quota: ENOSPC or EDQUOT,
+   * which the JDK reports with the kernel's message. Any other failure of a write stops the run.
+   */
+  static boolean outOfSpace(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String message = t.getMessage();
+      if (message != null
+          && (message.contains(DiskFullFault.NO_SPACE)
+              || message.contains("Disk quota exceeded"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The folder name of the checkpoint of {@code step}. */
@@ -168,6 +226,31 @@ public final class CheckpointWriter implements AutoCloseable {
 
   /** Writes and publishes one checkpoint now, on the caller's thread. */
   public static WriteReport write(Path folder, Snapshot snapshot, int keep) throws IOException {
+    return write(folder, snapshot, keep, DiskFullFault.none());
+  }
+
+  /**
+   * {@link #write(Path, Snapshot, int)} on a volume that {@code fault} may fill. A write that fails
+   * removes its temporary folder (its space is given back) and leaves the checkpoints published
+   * before it, and {@code latest}, as they were.
+   */
+  static WriteReport write(Path folder, Snapshot snapshot, int keep, DiskFullFault fault)
+      throws IOException {
+    Path temporary = folder.resolve(TEMPORARY_PREFIX + folderName(snapshot.step()));
+    try {
+      return writeUnchecked(folder, snapshot, keep, fault.spaceFor(snapshot.step()));
+    } catch (IOException | RuntimeException e) {
+      try {
+        deleteTree(temporary);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+  }
+
+  private static WriteReport writeUnchecked(
+      Path folder, Snapshot snapshot, int keep, DiskFullFault.Space space) throws IOException {
     long start = System.nanoTime();
     String name = folderName(snapshot.step());
     Path temporary = folder.resolve(TEMPORARY_PREFIX + name);
@@ -181,12 +264,14 @@ public final class CheckpointWriter implements AutoCloseable {
     FileImage.Written model;
     FileImage.Written optimizer;
     try {
-      model = snapshot.model().image().writeNew(temporary.resolve(MODEL), modelChecksum, true);
+      model =
+          snapshot.model().image().writeNew(temporary.resolve(MODEL), modelChecksum, true, space);
+      KillDuringWrite.maybeHalt(folder, snapshot.step());
       optimizer =
           snapshot
               .optimizer()
               .image()
-              .writeNew(temporary.resolve(OPTIMIZER), optimizerChecksum, true);
+              .writeNew(temporary.resolve(OPTIMIZER), optimizerChecksum, true, space);
     } finally {
       modelChecksum.cancel(false);
       optimizerChecksum.cancel(false);
@@ -209,6 +294,9 @@ public final class CheckpointWriter implements AutoCloseable {
             s.modelConfigSha256(),
             files);
     byte[] json = state.toJson();
+    if (space.isFull(json.length)) {
+      throw space.full(temporary.resolve(CheckpointState.FILE));
+    }
     writeForced(temporary.resolve(CheckpointState.FILE), json);
     forceFolder(temporary);
     Path target = folder.resolve(name);

@@ -154,6 +154,16 @@ public final class FileImage {
    * #checksumInBackground()}), through the page cache unless {@code tryDirect}.
    */
   Written writeNew(Path file, Future<String> checksum, boolean tryDirect) throws IOException {
+    return writeNew(file, checksum, tryDirect, DiskFullFault.Space.unlimited());
+  }
+
+  /**
+   * {@link #writeNew(Path, Future, boolean)} on a volume with {@code space} left: when a segment
+   * does not fit, what fits is written (whole blocks with {@code O_DIRECT}) and "No space left on
+   * device" is thrown, as the kernel's ENOSPC would be.
+   */
+  Written writeNew(Path file, Future<String> checksum, boolean tryDirect, DiskFullFault.Space space)
+      throws IOException {
     try {
       FileChannel opened =
           tryDirect && directIoPossible(file.toAbsolutePath().getParent())
@@ -167,8 +177,18 @@ public final class FileImage {
       try (channel) {
         for (int i = 0; i < segments.length; i++) {
           ByteBuffer out = direct ? segments[i].duplicate().clear() : segment(i);
+          int fileBytes = segment(i).remaining(); // the padding is not the file's
+          boolean full = space.isFull(fileBytes);
+          if (full) {
+            long fits = space.fitting(fileBytes);
+            out.limit(out.position() + (int) (direct ? fits / ALIGNMENT * ALIGNMENT : fits));
+          }
+          space.took(Math.min(fileBytes, out.remaining()));
           while (out.hasRemaining()) {
             channel.write(out);
+          }
+          if (full) {
+            throw space.full(file);
           }
         }
         if (direct) {

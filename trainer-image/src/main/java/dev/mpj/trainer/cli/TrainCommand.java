@@ -260,6 +260,7 @@ final class TrainCommand implements Callable<Integer> {
                         writer.folder().resolve(CheckpointWriter.folderName(w.step())).toString(),
                         w.bytes(),
                         w.writeSeconds()));
+            checkpoints.onFailed(f -> observed.checkpointFailedForSpace(f.step()));
           }
           // observed first: it judges the step's health, which the step's metrics.jsonl line
           // reports.

@@ -173,6 +173,7 @@ public final class TrainerMetrics implements TrainingListener {
       // Rank 0 writes the checkpoints: its series exist (at 0) before the first one.
       checkpointWrite();
       checkpointBytes();
+      checkpointsFailedForSpace();
     }
   }
 
@@ -240,6 +241,11 @@ public final class TrainerMetrics implements TrainingListener {
     checkpointWrite().record(seconds(writeSeconds));
     checkpointBytes().increment(bytes);
     lastCheckpoint = new CheckpointRecord(step, time, path);
+  }
+
+  /** Hook: the checkpoint of a step was not written because its volume was full (rank 0). */
+  public void checkpointFailedForSpace(long step) {
+    checkpointsFailedForSpace().increment();
   }
 
   /**
@@ -337,6 +343,14 @@ public final class TrainerMetrics implements TrainingListener {
         "mpj.trainer.checkpoint.write.duration",
         CHECKPOINT_BUCKETS,
         "Time to write one complete checkpoint (weights, optimizer state, state.json)");
+  }
+
+  private Counter checkpointsFailedForSpace() {
+    return Counter.builder("mpj.trainer.checkpoint.failed.space")
+        .baseUnit("checkpoints")
+        .description(
+            "Checkpoints not written because the volume was full (ENOSPC or quota); training went on")
+        .register(registry);
   }
 
   private Counter checkpointBytes() {

@@ -181,4 +181,86 @@ class CheckpointWriterTest {
     assertThat(CheckpointReader.newestWhole(dir, reports::add).state().step()).isEqualTo(10);
     assertThat(reports).singleElement().asString().contains("step-00000020", "format 3");
   }
+
+  @Test
+  void aCheckpointThatFindsTheDiskFullLeavesThePreviousOneNewestAndTheNextIsWrittenOnceSpaceIsBack()
+      throws IOException {
+    // The checkpoints of steps 20 and 30 run out of space after 10 bytes: the model file's first
+    // write (16 bytes of tensor data and its header) does not fit.
+    DiskFullFault fault = DiskFullFault.parse("20,30@10");
+    try (CheckpointWriter writer = new CheckpointWriter(dir, 3, false, fault)) {
+      writer.submit(snapshot(10));
+      writer.await();
+      writer.submit(snapshot(20));
+      writer.await(); // does not throw: the run goes on
+      assertThat(writer.drainFinished())
+          .extracting(CheckpointWriter.WriteReport::step)
+          .containsExactly(10L);
+      List<CheckpointWriter.Failed> failed = writer.drainFailed();
+      assertThat(failed).extracting(CheckpointWriter.Failed::step).containsExactly(20L);
+      assertThat(failed.get(0).reason())
+          .contains("No space left on device")
+          .contains(".tmp-step-00000020");
+      // Nothing of the failed write is left; the previous checkpoint is whole, named by latest,
+      // and is what a resume reads.
+      try (var names = Files.list(dir)) {
+        assertThat(names.map(p -> p.getFileName().toString()))
+            .containsExactlyInAnyOrder("step-00000010", CheckpointWriter.LATEST);
+      }
+      assertThat(CheckpointReader.latestName(dir)).isEqualTo("step-00000010");
+      assertThat(CheckpointReader.newestWhole(dir, m -> {}).state().step()).isEqualTo(10);
+      assertThat(writer.lastPublished().step()).isEqualTo(10);
+
+      writer.submit(snapshot(30)); // still full
+      writer.submit(snapshot(40)); // space is back
+      writer.await();
+      assertThat(writer.drainFailed())
+          .extracting(CheckpointWriter.Failed::step)
+          .containsExactly(30L);
+      assertThat(writer.drainFinished())
+          .extracting(CheckpointWriter.WriteReport::step)
+          .containsExactly(40L);
+    }
+    assertThat(folders()).containsExactly("step-00000040", "step-00000010");
+    CheckpointReader.Loaded loaded = CheckpointReader.newestWhole(dir, m -> {});
+    assertThat(loaded.state().step()).isEqualTo(40);
+    assertThat(loaded.model().get(0).data()[0]).isEqualTo((byte) 40);
+  }
+
+  @Test
+  void aWriteThatRunsOutOfSpaceWritesWhatFitsThenFailsAsENOSPC() throws IOException {
+    Snapshot s = snapshot(20);
+    long modelBytes = s.model().image().length();
+    // Space for the model file and 5 bytes of the optimizer's: the optimizer file is the one that
+    // fails, and the whole temporary folder goes with it.
+    DiskFullFault fault = DiskFullFault.parse("20@" + (modelBytes + 5));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> CheckpointWriter.write(dir, s, 2, fault))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(CheckpointWriter.OPTIMIZER)
+        .hasMessageEndingWith("No space left on device");
+    assertThat(CheckpointWriter.outOfSpace(new IOException("x: No space left on device"))).isTrue();
+    assertThat(CheckpointWriter.outOfSpace(new IOException("x: Permission denied"))).isFalse();
+    try (var names = Files.list(dir)) {
+      assertThat(names).isEmpty();
+    }
+  }
+
+  @Test
+  void anotherWriteFailureStillStopsTheRun() throws IOException {
+    try (CheckpointWriter writer = new CheckpointWriter(dir, 2, false, DiskFullFault.none())) {
+      // The checkpoint folder replaced by a file: creating .tmp-step-N fails, not for want of
+      // space.
+      writer.submit(snapshot(10));
+      writer.await();
+      CheckpointWriter.deleteTree(dir);
+      Files.writeString(dir, "not a folder");
+      writer.submit(snapshot(20));
+      org.assertj.core.api.Assertions.assertThatThrownBy(writer::await)
+          .isInstanceOf(IOException.class);
+      assertThat(writer.drainFailed()).isEmpty();
+    } catch (IOException closing) {
+      // close() may rethrow the same failure: what matters is that await threw it
+    }
+  }
 }

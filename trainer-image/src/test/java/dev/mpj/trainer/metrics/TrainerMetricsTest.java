@@ -280,12 +280,15 @@ class TrainerMetricsTest {
     hooks.checkpointPublished(100, published, "/checkpoints/step-00000100", 4096, 0.25);
     hooks.checkpointPublished(
         200, published.plusSeconds(60), "/checkpoints/step-00000200", 1000, 0.75);
+    hooks.checkpointFailedForSpace(300);
     hooks.allReduce(Duration.ofMillis(3));
     hooks.resumedFrom(200, 7);
     PrometheusExposition scrape = PrometheusExposition.parse(hooks.scrape());
     Map<String, String> labels =
         Map.of("job_name", "hooks", "namespace", "default", "replica", "0");
     assertThat(scrape.value("mpj_trainer_checkpoint_bytes_total", labels)).contains(5096.0);
+    assertThat(scrape.value("mpj_trainer_checkpoint_failed_space_checkpoints_total", labels))
+        .contains(1.0);
     assertThat(scrape.value("mpj_trainer_checkpoint_write_duration_seconds_count", labels))
         .contains(2.0);
     assertThat(
