@@ -334,7 +334,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       Duration progressInterval) {
     List<Duration> wakes = new ArrayList<>();
     RunPolicySpec policy =
-        Optional.ofNullable(job.getSpec().runPolicy).orElseGet(RunPolicySpec::new);
+        Optional.ofNullable(job.getSpec())
+            .map(spec -> spec.runPolicy)
+            .orElseGet(RunPolicySpec::new);
     if (after.phase.isFinished()
         && after.completionTime != null
         && policy.ttlSecondsAfterFinished != null) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.SizingStatus;
+import dev.mpj.api.validation.Violation;
 import dev.mpj.operator.gang.JobStatuses;
 import dev.mpj.operator.gang.Verdict;
 import dev.mpj.operator.sizing.SizingPlan;
@@ -39,5 +40,16 @@ class MixedPrecisionJobReconcilerTest {
   void aJobOnlyASpecChangeCanFixIsNotSizedAgainOnATimer() {
     assertThat(wakeAfterSizing("DoesNotFit")).isNull();
     assertThat(wakeAfterSizing("BatchNotSplittable")).isNull();
+  }
+
+  @Test
+  void aStoredJobWithoutASpecStallsWithoutAWake() {
+    // spec: null is stored as no spec; the validator stalls it, and nothing here may throw.
+    MixedPrecisionJob noSpec = MockCluster.quickstart("no-spec");
+    noSpec.setSpec(null);
+    Verdict stall = new Verdict.InvalidSpec(List.of(new Violation("spec", "is required")));
+    MixedPrecisionJobStatus after = JobStatuses.next(noSpec, stall, null, null, NOW);
+    assertThat(MixedPrecisionJobReconciler.nextWake(noSpec, stall, after, null, NOW, PROGRESS))
+        .isNull();
   }
 }
