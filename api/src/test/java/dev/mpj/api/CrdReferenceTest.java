@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -17,18 +16,6 @@ import org.junit.jupiter.api.Test;
  * -Dmpj.regenerate=true}.
  */
 class CrdReferenceTest {
-
-  private static final Set<String> KUBERNETES_TYPES =
-      Set.of(
-          "affinity",
-          "tolerations",
-          "conditions",
-          "volumes",
-          "volumeMounts",
-          "env",
-          "envFrom",
-          "imagePullSecrets",
-          "topologySpreadConstraints");
 
   @Test
   void referenceDocDescribesTheCommittedCrd() throws IOException {
@@ -88,7 +75,7 @@ class CrdReferenceTest {
           .append(" |\n");
     }
     String name = path.substring(path.lastIndexOf('.') + 1).replace("[]", "");
-    if (KUBERNETES_TYPES.contains(name)) {
+    if (TestManifests.KUBERNETES_TYPES.contains(name)) {
       return;
     }
     if (props.getProperties() != null) {

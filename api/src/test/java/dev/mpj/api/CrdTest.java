@@ -10,22 +10,9 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CrdTest {
-
-  private static final Set<String> KUBERNETES_TYPES =
-      Set.of(
-          "affinity",
-          "tolerations",
-          "conditions",
-          "volumes",
-          "volumeMounts",
-          "env",
-          "envFrom",
-          "imagePullSecrets",
-          "topologySpreadConstraints");
 
   @Test
   void committedCrdIsTheGeneratedOne() throws IOException {
@@ -176,7 +163,7 @@ class CrdTest {
               String childPath = path + "." + name;
               assertThat(child.getDescription()).as("description of %s", childPath).isNotBlank();
               // Types that come from Kubernetes itself carry their own documentation.
-              if (KUBERNETES_TYPES.contains(name)) {
+              if (TestManifests.KUBERNETES_TYPES.contains(name)) {
                 return;
               }
               assertDescribed(childPath, child);

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /** Paths of the repository that the api tests read: the committed CRD, the examples, the docs. */
@@ -17,6 +18,23 @@ final class TestManifests {
       Path.of("target", "classes", "META-INF", "fabric8", Crd.FILE_NAME).toAbsolutePath();
   static final Path EXAMPLES = ROOT.resolve("docs").resolve("examples");
   static final Path CRD_REFERENCE = ROOT.resolve("docs").resolve("reference").resolve("crd.md");
+
+  /**
+   * Fields of the CRD whose schema is a Kubernetes type (pod template parts, conditions): they
+   * carry Kubernetes' own documentation, so the CRD tests and the reference do not descend into
+   * them.
+   */
+  static final Set<String> KUBERNETES_TYPES =
+      Set.of(
+          "affinity",
+          "tolerations",
+          "conditions",
+          "volumes",
+          "volumeMounts",
+          "env",
+          "envFrom",
+          "imagePullSecrets",
+          "topologySpreadConstraints");
 
   /** A valid small job to mutate in tests. */
   static final String VALID_JOB =
