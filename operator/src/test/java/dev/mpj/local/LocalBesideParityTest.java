@@ -48,7 +48,7 @@ class LocalBesideParityTest {
   }
 
   @Test
-  void aHealthyMixedRunPassesAgainstTheReferenceTrainingBesideIt() {
+  void aHealthyMixedRunPassesAgainstTheReferenceTrainingBesideIt() throws Exception {
     MixedPrecisionJob job = passing.job();
     assertThat(passing.exit()).as("exit code; output:%n%s", passing.output()).isZero();
     ReferenceParityStatus r = job.getStatus().parity.reference;
