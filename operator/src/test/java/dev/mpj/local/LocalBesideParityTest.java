@@ -87,6 +87,13 @@ class LocalBesideParityTest {
                 passing.workDir().resolve("pods/parity-worker-0-reference-attempt-1/log.txt")))
         .as("the reference gang trained in FP32 for the compared steps")
         .contains("parity, fp32, ", " 20 steps, ");
+    Path html = dir.resolve("report.html");
+    assertThat(
+            dev.mpj.cli.MpjCommand.commandLine()
+                .execute(
+                    "report", "--work-dir", passing.workDir().toString(), "-o", html.toString()))
+        .isZero();
+    assertThat(Files.readString(html)).contains("PASSED", "(fp32 reference) vs");
   }
 
   @Test
