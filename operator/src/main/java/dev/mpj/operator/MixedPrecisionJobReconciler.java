@@ -214,7 +214,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             || verdict instanceof Verdict.Succeed
             || verdict instanceof Verdict.Fail
             || verdict instanceof Verdict.Restart;
-    ProgressReport report = reporting ? readProgress(job, pods, key(job)) : null;
+    ProgressReport report = reporting ? readProgress(job, pods, now, key(job)) : null;
     BesideParity.Outcome beside = null;
     if (reference != null) {
       beside = BesideParity.next(job, reference.gang(), reference.figures(), report, verdict);
@@ -356,8 +356,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
    * The newest progress rank 0 reported: its final report once its container terminated with one,
    * else the last poll; and a new poll in the background for the next reconcile while it runs.
    */
-  private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods, String key) {
-    Instant now = clock.instant();
+  private ProgressReport readProgress(
+      MixedPrecisionJob job, List<Pod> pods, Instant now, String key) {
     int attempt = pods.stream().mapToInt(p -> Replica.of(p).attempt()).max().orElse(0);
     Optional<Pod> rank0 =
         pods.stream()

@@ -43,7 +43,7 @@ import java.util.stream.IntStream;
 final class ReferenceGangRun {
   /** Reads rank 0's progress of one gang; {@code key} keeps the gangs' polls apart. */
   interface ProgressReader {
-    ProgressReport read(MixedPrecisionJob job, List<Pod> pods, String key);
+    ProgressReport read(MixedPrecisionJob job, List<Pod> pods, Instant now, String key);
   }
 
   /**
@@ -158,7 +158,7 @@ final class ReferenceGangRun {
             || verdict instanceof Verdict.Restart;
     ProgressReport report =
         reporting
-            ? progress.read(view, referencePods, job.getMetadata().getUid() + "/reference")
+            ? progress.read(view, referencePods, now, job.getMetadata().getUid() + "/reference")
             : null;
     MixedPrecisionJobStatus after = JobStatuses.next(view, verdict, plan, report, now);
     for (JobEvent event : events(verdict, plan)) {

@@ -73,7 +73,8 @@ class LocalBesideParityTest {
         .contains(
             "event    ReferenceStarted: FP32 reference gang: attempt 1",
             "event    ReferenceParityPassed",
-            "reference  reference parity at step 20");
+            "reference  reference parity at step 20",
+            "ref gang   FP32 reference gang beside the job's: Succeeded, attempt 1, restarts 0");
     assertThat(passing.workDir().resolve("pods/parity-worker-0-reference-attempt-1"))
         .as("the reference gang's pod, named apart from the job's")
         .isDirectory();

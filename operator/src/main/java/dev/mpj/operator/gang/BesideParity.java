@@ -166,12 +166,26 @@ public final class BesideParity {
         report == null || report.referenceParity() == null
             ? null
             : report.referenceParity().candidate;
-    return next(
-        job,
-        gang,
-        referenceReported,
-        jobReported,
-        verdict instanceof Verdict.Succeed || verdict instanceof Verdict.Fail);
+    Outcome outcome =
+        next(
+            job,
+            gang,
+            referenceReported,
+            jobReported,
+            verdict instanceof Verdict.Succeed || verdict instanceof Verdict.Fail);
+    if (outcome.decision() instanceof Wait
+        && verdict instanceof Verdict.Restart r
+        && Divergence.FALLBACK_REASON.equals(r.reason())) {
+      // The job's run is FP32 from now on: no longer the mixed run, and the reference gang stops.
+      ReferenceParityStatus s = outcome.status();
+      s.phase = ReferenceParityStatus.CANNOT_COMPARE;
+      s.message =
+          "the job fell back to FP32 (spec.parity.onDivergence) before both gangs reached step "
+              + s.step
+              + "; no comparison, the FP32 reference gang is stopped";
+      return new Outcome(new CannotCompare(s.message), s);
+    }
+    return outcome;
   }
 
   /**

@@ -206,4 +206,22 @@ class BesideParityTest {
                   .contains("the FP32 reference ended without reaching step 40");
             });
   }
+
+  @Test
+  void anFp32FallbackBeforeTheStepLeavesNoComparison() {
+    Verdict fallback =
+        new Verdict.Restart(2, false, Divergence.FALLBACK_REASON, "falling back", List.of());
+    var outcome =
+        BesideParity.next(job(spec, null), gang(JobPhase.Running), reference, null, fallback);
+    assertThat(outcome.decision()).isInstanceOf(BesideParity.CannotCompare.class);
+    assertThat(outcome.status().phase).isEqualTo(ReferenceParityStatus.CANNOT_COMPARE);
+    assertThat(outcome.status().message).contains("fell back to FP32", "step 40");
+    assertThat(outcome.status().reference).as("the figures kept stay").isSameAs(reference);
+    Verdict restart = new Verdict.Restart(2, true, "ReplicaFailed", "failed", List.of());
+    assertThat(
+            BesideParity.next(job(spec, null), gang(JobPhase.Running), reference, null, restart)
+                .decision())
+        .as("an ordinary restart keeps waiting")
+        .isInstanceOf(BesideParity.Wait.class);
+  }
 }
