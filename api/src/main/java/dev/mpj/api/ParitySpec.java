@@ -102,8 +102,10 @@ public class ParitySpec {
     public Integer steps;
 
     @JsonPropertyDescription(
-        "before (default): the reference runs first, then the mixed run. beside (both gangs at"
-            + " once) is not supported yet and is refused.")
+        "before (default): the reference runs first, then the mixed run, on the job's GPUs."
+            + " beside: the reference trains as a second gang (its own pods, sized for FP32) at"
+            + " the same time as the mixed run; both must fit at once; not with a Kueue queue nor"
+            + " with runPolicy.schedulingPolicy.")
     public Schedule schedule = Schedule.BEFORE;
 
     @Min(0)

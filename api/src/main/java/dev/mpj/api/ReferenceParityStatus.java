@@ -16,7 +16,16 @@ public class ReferenceParityStatus {
   /** {@link #phase} once both runs' figures are compared. */
   public static final String COMPARED = "Compared";
 
-  @JsonPropertyDescription("ReferenceRunning, ReferenceFinished or Compared.")
+  /** {@link #phase} with schedule beside while both gangs train, until both reached the step. */
+  public static final String WAITING = "Waiting";
+
+  /** {@link #phase} with schedule beside when a gang ended without its figures at the step. */
+  public static final String CANNOT_COMPARE = "CannotCompare";
+
+  @JsonPropertyDescription(
+      "schedule before: ReferenceRunning, ReferenceFinished, then Compared. schedule beside:"
+          + " Waiting (both gangs train), then Compared, or CannotCompare when a gang ended"
+          + " without reaching the step.")
   public String phase;
 
   @JsonPropertyDescription("The step both runs are compared at (spec.parity.reference.steps).")
@@ -47,4 +56,8 @@ public class ReferenceParityStatus {
 
   @JsonPropertyDescription("A human-readable summary of the verdict.")
   public String message;
+
+  @JsonPropertyDescription(
+      "schedule beside only: the FP32 reference gang that trains beside the job's own gang.")
+  public ReferenceGangStatus gang;
 }

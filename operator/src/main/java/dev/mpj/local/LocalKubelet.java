@@ -2,6 +2,7 @@ package dev.mpj.local;
 
 import dev.mpj.api.Crd;
 import dev.mpj.api.TrainerContract;
+import dev.mpj.operator.resources.ReferenceGang;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ContainerState;
@@ -295,9 +296,12 @@ public final class LocalKubelet implements AutoCloseable {
               .getLabels()
               .getOrDefault(Crd.LABEL_JOB_NAME, pod.getMetadata().getName());
       String attempt = pod.getMetadata().getLabels().getOrDefault(Crd.LABEL_ATTEMPT, "1");
+      // A job's FP32 reference gang (schedule beside) meets apart from the job's own gang.
+      String gang = pod.getMetadata().getLabels().getOrDefault(ReferenceGang.LABEL, "job");
       int port =
           coordinatorPorts.computeIfAbsent(
-              pod.getMetadata().getNamespace() + "/" + job + "/" + attempt, k -> freePort());
+              pod.getMetadata().getNamespace() + "/" + job + "/" + gang + "/" + attempt,
+              k -> freePort());
       env.put(TrainerContract.ENV_COORDINATOR_PORT, String.valueOf(port));
     }
     String name = pod.getMetadata().getName();

@@ -259,6 +259,12 @@ public final class LocalRun implements AutoCloseable {
     if (s.parity != null && s.parity.reference != null && s.parity.reference.message != null) {
       out.printf("  reference  %s%n", s.parity.reference.message);
     }
+    if (s.parity != null && s.parity.reference != null && s.parity.reference.gang != null) {
+      var gang = s.parity.reference.gang;
+      out.printf(
+          "  ref gang   FP32 reference gang beside the job's: %s, attempt %d, restarts %d%n",
+          gang.phase, gang.attempt, gang.restarts);
+    }
     out.printf("  restarts   %d%n", s.restarts);
     if (s.restartHistory != null) {
       for (var restart : s.restartHistory) {

@@ -8,6 +8,7 @@ import dev.mpj.api.RunPolicySpec;
 import dev.mpj.api.validation.SpecValidator;
 import dev.mpj.operator.events.EventRecorder;
 import dev.mpj.operator.events.JobEvent;
+import dev.mpj.operator.gang.BesideParity;
 import dev.mpj.operator.gang.ClusterObserver;
 import dev.mpj.operator.gang.GangPlanner;
 import dev.mpj.operator.gang.JobEvents;
@@ -29,6 +30,7 @@ import dev.mpj.operator.queue.QueueStep;
 import dev.mpj.operator.queue.Workloads;
 import dev.mpj.operator.resources.AttemptSpec;
 import dev.mpj.operator.resources.JobResources;
+import dev.mpj.operator.resources.ReferenceGang;
 import dev.mpj.operator.resources.ReplicaPods;
 import dev.mpj.operator.sizing.ClusterCapacity;
 import dev.mpj.operator.sizing.Sizer;
@@ -70,6 +72,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private final OperatorSettings settings;
   private final Clock clock;
   private final Integrations integrations;
+  private final ReferenceGangRun referenceGang;
 
   public MixedPrecisionJobReconciler(
       Sizer sizer,
@@ -102,6 +105,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     this.metrics = metrics;
     this.settings = settings;
     this.clock = clock;
+    this.referenceGang = new ReferenceGangRun(sizer, cluster, resources, events, settings);
   }
 
   @Override
@@ -160,7 +164,10 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       forget(cached);
       return UpdateControl.noUpdate();
     }
-    List<Pod> pods = resources.pods(job);
+    List<Pod> allPods = resources.pods(job);
+    // schedule beside's FP32 reference gang is driven apart (ReferenceGangRun).
+    List<Pod> pods = ReferenceGang.jobPods(allPods);
+    List<Pod> referencePods = ReferenceGang.referencePods(allPods);
     KueueQueue kueue = new KueueQueue(context.getClient());
     GangGroups gangs = new GangGroups(context.getClient());
     Admission admission = queued(job) ? Admission.of(kueue.workload(job)) : null;
@@ -173,6 +180,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       verdict = new Verdict.Fail(PodGroups.UNAVAILABLE, noGangScheduler, List.of());
     }
 
+    ReferenceGangRun.Step reference =
+        reference(job, verdict, observation, pods, referencePods, now);
+
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
     if (verdict instanceof Verdict.Finished finished
         && finished.deleteAt() != null
@@ -183,7 +193,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return UpdateControl.noUpdate();
     }
     SizingPlan plan =
-        verdict instanceof Verdict.Start start ? start(job, start, admission, kueue, gangs) : null;
+        verdict instanceof Verdict.Start start
+            ? (start.isNew() && reference != null && reference.holdJob() != null
+                ? reference.holdJob()
+                : start(job, start, admission, kueue, gangs, reference))
+            : null;
     if (admission != null) {
       QueueStep step =
           QueueStep.next(
@@ -200,10 +214,22 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             || verdict instanceof Verdict.Succeed
             || verdict instanceof Verdict.Fail
             || verdict instanceof Verdict.Restart;
-    ProgressReport report = reporting ? readProgress(job, pods, now) : null;
+    ProgressReport report = reporting ? readProgress(job, pods, now, key(job)) : null;
+    BesideParity.Outcome beside = null;
+    if (reference != null) {
+      beside = BesideParity.next(job, reference.gang(), reference.figures(), report, verdict);
+      Verdict decided = BesideParity.verdict(verdict, beside, replicas);
+      if (decided != verdict) {
+        resources.stopPods(job.getMetadata().getNamespace(), decided.podsToStop());
+        verdict = decided;
+      }
+    }
 
     MixedPrecisionJobStatus before = job.getStatus();
     MixedPrecisionJobStatus after = JobStatuses.next(job, verdict, plan, report, now);
+    if (beside != null) {
+      BesideParity.record(after, beside, verdict, now, job.getMetadata().getGeneration());
+    }
     for (JobEvent event : JobEvents.of(before, after, verdict, plan)) {
       // Once per occurrence: if the status write below fails, the reconcile that runs again
       // decides the same and must not repeat its Events.
@@ -211,6 +237,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
     if (after.phase.isFinished()) {
       progress.forget(key(job));
+      progress.forget(key(job) + "/reference");
     }
 
     if (!sameStatus(before, after)) {
@@ -222,7 +249,32 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     Disruption.of(before, verdict, admission).ifPresent(metrics::disrupted);
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
     Duration wake = nextWake(job, verdict, after, plan, now, settings.progressInterval());
+    if (reference != null && reference.wake() != null) {
+      wake = wake == null || reference.wake().compareTo(wake) < 0 ? reference.wake() : wake;
+    }
     return wake == null ? control : control.rescheduleAfter(wake);
+  }
+
+  /**
+   * schedule beside: one reconcile of the FP32 reference gang, before the job's own gang acts; null
+   * when the job runs none (its leftover pods are stopped) or its spec is invalid.
+   */
+  private ReferenceGangRun.Step reference(
+      MixedPrecisionJob job,
+      Verdict verdict,
+      Observation observation,
+      List<Pod> pods,
+      List<Pod> referencePods,
+      Instant now) {
+    if (verdict instanceof Verdict.InvalidSpec) {
+      return null;
+    }
+    if (!ReferenceGang.beside(job) || verdict instanceof Verdict.Finished) {
+      referenceGang.stop(job, referencePods);
+      return null;
+    }
+    return referenceGang.reconcile(
+        job, referencePods, pods, observation.violations(), this::readProgress, now);
   }
 
   /**
@@ -235,7 +287,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       Verdict.Start start,
       Admission admission,
       KueueQueue kueue,
-      GangGroups gangs) {
+      GangGroups gangs,
+      ReferenceGangRun.Step reference) {
     Workloads.Placement placement =
         admission == null ? Workloads.Placement.ANYWHERE : kueue.placement(admission);
     if (!start.isNew()) {
@@ -254,7 +307,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     // After an FP32 fallback the attempt is sized, as it trains, in FP32.
     MixedPrecisionJob sized =
         admission == null ? job : Admissions.admitted(job, admission, placement);
-    SizingPlan plan = sizer.plan(AttemptSpec.of(sized), cluster.capacityFor(sized));
+    // Beside the FP32 reference gang, its GPUs are taken too.
+    SizingPlan plan =
+        sizer.plan(
+            AttemptSpec.of(sized),
+            cluster.capacityFor(sized).less(reference == null ? 0 : reference.gpusHeld()));
     if (!plan.fits()) {
       return plan;
     }
@@ -299,7 +356,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
    * The newest progress rank 0 reported: its final report once its container terminated with one,
    * else the last poll; and a new poll in the background for the next reconcile while it runs.
    */
-  private ProgressReport readProgress(MixedPrecisionJob job, List<Pod> pods, Instant now) {
+  private ProgressReport readProgress(
+      MixedPrecisionJob job, List<Pod> pods, Instant now, String key) {
     int attempt = pods.stream().mapToInt(p -> Replica.of(p).attempt()).max().orElse(0);
     Optional<Pod> rank0 =
         pods.stream()
@@ -312,11 +370,11 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             uri -> {
               String token = resources.token(job);
               if (token != null) {
-                progress.refresh(key(job), uri, token);
+                progress.refresh(key, uri, token);
               }
             });
     ProgressReport finalReport = rank0.flatMap(p -> ProgressReport.terminated(p, now)).orElse(null);
-    return ProgressReport.newest(progress.latest(key(job)).orElse(null), finalReport);
+    return ProgressReport.newest(progress.latest(key).orElse(null), finalReport);
   }
 
   /**
@@ -373,6 +431,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   /** Drops what this operator keeps in memory about a job that is gone. */
   private void forget(MixedPrecisionJob job) {
     progress.forget(key(job));
+    progress.forget(key(job) + "/reference");
     resources.forget(key(job));
   }
 

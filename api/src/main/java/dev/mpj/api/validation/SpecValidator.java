@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The one validator of a job's spec, used by the operator and the trainer alike. It checks what the
@@ -44,7 +45,35 @@ public final class SpecValidator {
       return violations;
     }
     violations.addAll(validate(job.getSpec()));
+    besideUnderKueue(job).ifPresent(violations::add);
     return violations;
+  }
+
+  /** The label that puts a job into a Kueue queue. */
+  static final String KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
+
+  /**
+   * Kueue admits a job as one Workload of one gang: a second gang beside it would run outside the
+   * queue's quota.
+   */
+  private static Optional<Violation> besideUnderKueue(MixedPrecisionJob job) {
+    var labels = job.getMetadata() == null ? null : job.getMetadata().getLabels();
+    ParitySpec p = job.getSpec().parity;
+    if (labels == null
+        || !labels.containsKey(KUEUE_QUEUE_LABEL)
+        || p == null
+        || p.reference == null
+        || p.reference.schedule != ParitySpec.Schedule.BESIDE) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Violation(
+            "spec.parity.reference.schedule",
+            "beside runs a second gang that Kueue would not admit (the job is in queue "
+                + labels.get(KUEUE_QUEUE_LABEL)
+                + " by metadata.labels["
+                + KUEUE_QUEUE_LABEL
+                + "]); use before, which runs the reference on the job's admitted GPUs"));
   }
 
   public static List<Violation> validate(MixedPrecisionJobSpec spec) {
@@ -65,6 +94,7 @@ public final class SpecValidator {
     checkpoint(c, spec.checkpoint);
     runPolicy(c, spec.runPolicy);
     parity(c, spec.parity, spec.precision, spec.training);
+    besideWithGangScheduling(c, spec);
     crossFields(c, spec);
     if (spec.template != null) {
       // They go onto every replica pod, which the API server would refuse.
@@ -465,10 +495,6 @@ public final class SpecValidator {
       }
     }
     c.require(
-        r.schedule != ParitySpec.Schedule.BESIDE,
-        "spec.parity.reference.schedule",
-        "beside (both gangs at once) is not supported yet; use before");
-    c.require(
         Double.isFinite(r.maxAccuracyDrop) && r.maxAccuracyDrop >= 0,
         "spec.parity.reference.maxAccuracyDrop",
         "must be zero or positive, in percentage points (got " + r.maxAccuracyDrop + ")");
@@ -483,6 +509,26 @@ public final class SpecValidator {
           "spec.parity.reference",
           "compares a mixed-precision run with an FP32 reference; this job is fp32 already");
     }
+  }
+
+  /**
+   * A gang scheduler's PodGroup holds one gang of a job: the reference gang beside it would need a
+   * group of its own, which the operator does not create.
+   */
+  private static void besideWithGangScheduling(Checks c, MixedPrecisionJobSpec spec) {
+    boolean beside =
+        spec.parity != null
+            && spec.parity.reference != null
+            && spec.parity.reference.schedule == ParitySpec.Schedule.BESIDE;
+    boolean gangScheduled =
+        spec.runPolicy != null
+            && spec.runPolicy.schedulingPolicy != null
+            && spec.runPolicy.schedulingPolicy.scheduler != null;
+    c.require(
+        !(beside && gangScheduled),
+        "spec.parity.reference.schedule",
+        "beside runs a second gang, and spec.runPolicy.schedulingPolicy gang-schedules one gang"
+            + " per job; use before, or drop schedulingPolicy");
   }
 
   private static void crossFields(Checks c, MixedPrecisionJobSpec spec) {

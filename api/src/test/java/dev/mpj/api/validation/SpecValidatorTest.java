@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mpj.api.CheckpointSpec;
 import dev.mpj.api.DataSpec;
+import dev.mpj.api.GangScheduler;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.ModelSpec;
 import dev.mpj.api.ParitySpec;
 import dev.mpj.api.Precision;
+import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.SchedulingPolicySpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -263,15 +267,12 @@ class SpecValidatorTest {
               job.getSpec().parity = new ParitySpec();
               job.getSpec().parity.reference = new ParitySpec.Reference();
               job.getSpec().parity.reference.steps = 11;
-              job.getSpec().parity.reference.schedule = ParitySpec.Schedule.BESIDE;
               job.getSpec().parity.reference.maxAccuracyDrop = -1;
             });
     assertThat(v)
         .extracting(Violation::field)
         .containsExactlyInAnyOrder(
-            "spec.parity.reference.steps",
-            "spec.parity.reference.schedule",
-            "spec.parity.reference.maxAccuracyDrop");
+            "spec.parity.reference.steps", "spec.parity.reference.maxAccuracyDrop");
     assertThat(
             violations(
                 job -> {
@@ -282,6 +283,49 @@ class SpecValidatorTest {
                 }))
         .extracting(Violation::field)
         .containsExactly("spec.parity.reference");
+  }
+
+  @Test
+  void besideIsAcceptedAloneAndRefusedWhereOneGangPerJobIsAssumed() {
+    Consumer<MixedPrecisionJob> beside =
+        job -> {
+          job.getSpec().parity = new ParitySpec();
+          job.getSpec().parity.reference = new ParitySpec.Reference();
+          job.getSpec().parity.reference.steps = 5;
+          job.getSpec().parity.reference.schedule = ParitySpec.Schedule.BESIDE;
+        };
+    assertThat(violations(beside)).isEmpty();
+    List<Violation> queued =
+        violations(
+            beside.andThen(
+                job -> job.getMetadata().setLabels(Map.of("kueue.x-k8s.io/queue-name", "team-a"))));
+    assertThat(queued)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field()).isEqualTo("spec.parity.reference.schedule");
+              assertThat(v.message()).contains("team-a", "kueue.x-k8s.io/queue-name", "use before");
+            });
+    List<Violation> gangScheduled =
+        violations(
+            beside.andThen(
+                job -> {
+                  job.getSpec().runPolicy = new RunPolicySpec();
+                  job.getSpec().runPolicy.schedulingPolicy = new SchedulingPolicySpec();
+                  job.getSpec().runPolicy.schedulingPolicy.scheduler = GangScheduler.values()[0];
+                }));
+    assertThat(gangScheduled)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field()).isEqualTo("spec.parity.reference.schedule");
+              assertThat(v.message()).contains("spec.runPolicy.schedulingPolicy");
+            });
+    assertThat(
+            violations(
+                job -> job.getMetadata().setLabels(Map.of("kueue.x-k8s.io/queue-name", "team-a"))))
+        .as("a queue alone, or with schedule before, is fine")
+        .isEmpty();
   }
 
   @Test

@@ -1,9 +1,17 @@
 package dev.mpj.operator.gang;
 
+import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ParityPoint;
 import dev.mpj.api.ParitySpec;
+import dev.mpj.api.ParityStatus;
+import dev.mpj.api.ReferenceGangStatus;
 import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.parity.ReferenceComparison;
+import dev.mpj.operator.progress.ProgressReport;
+import java.time.Instant;
+import java.util.List;
 
 /**
  * Reference parity with {@code schedule: beside}: when to compare. Both gangs train at once, and
@@ -14,8 +22,8 @@ import dev.mpj.api.parity.ReferenceComparison;
  * step again; the first figures stay), nor whether the operator restarts (the figures are in the
  * status). Pure functions.
  *
- * <p>Not wired yet: the validator still refuses schedule beside, because the operator does not run
- * the second gang (pods, sizing, restarts of its own) at the same time as the first.
+ * <p>{@link #next} turns a reconcile's observations into the decision and the status to record;
+ * {@link #record} writes that into the job's next status with the PrecisionParity condition.
  */
 public final class BesideParity {
   private BesideParity() {}
@@ -95,5 +103,155 @@ public final class BesideParity {
               + (job.ended() ? " (the job ends after the comparison)" : ""));
     }
     return new Wait(false, "comparing at step " + step + " once both runs reach it");
+  }
+
+  /** A reconcile's decision, and status.parity.reference as it is to be recorded. */
+  public record Outcome(Decision decision, ReferenceParityStatus status) {}
+
+  /**
+   * The decision and the status from what the job's status held, the reference gang's status (null
+   * before it started), and the figures each gang reported in this reconcile (null when none).
+   *
+   * @param jobEnded the job's own gang ended in this reconcile (rank 0 succeeded, or it failed)
+   */
+  public static Outcome next(
+      MixedPrecisionJob job,
+      ReferenceGangStatus gang,
+      ParityPoint referenceReported,
+      ParityPoint jobReported,
+      boolean jobEnded) {
+    ParitySpec.Reference spec = job.getSpec().parity.reference;
+    MixedPrecisionJobStatus status = job.getStatus();
+    ReferenceParityStatus before =
+        status == null || status.parity == null ? null : status.parity.reference;
+    long step = spec.steps;
+    ParityPoint reference = keep(before == null ? null : before.reference, referenceReported, step);
+    ParityPoint candidate = keep(before == null ? null : before.candidate, jobReported, step);
+    boolean referenceEnded = gang != null && gang.phase != null && gang.phase.isFinished();
+    Decision d =
+        decide(spec, before, new Gang(reference, referenceEnded), new Gang(candidate, jobEnded));
+    ReferenceParityStatus s;
+    if (d instanceof Compare c) {
+      s = c.status();
+    } else if (d instanceof Done) {
+      s = before;
+    } else {
+      s = new ReferenceParityStatus();
+      s.step = step;
+      s.reference = reference;
+      s.candidate = candidate;
+      if (d instanceof Wait w) {
+        s.phase = ReferenceParityStatus.WAITING;
+        s.message = w.message();
+      } else if (d instanceof CannotCompare cc) {
+        s.phase = ReferenceParityStatus.CANNOT_COMPARE;
+        s.message = cc.message();
+      }
+    }
+    s.gang = gang;
+    return new Outcome(d, s);
+  }
+
+  /**
+   * {@link #next} from the job's progress report of this reconcile and the job's verdict (its gang
+   * ended when the verdict is Succeed or Fail).
+   */
+  public static Outcome next(
+      MixedPrecisionJob job,
+      ReferenceGangStatus gang,
+      ParityPoint referenceReported,
+      ProgressReport report,
+      Verdict verdict) {
+    ParityPoint jobReported =
+        report == null || report.referenceParity() == null
+            ? null
+            : report.referenceParity().candidate;
+    Outcome outcome =
+        next(
+            job,
+            gang,
+            referenceReported,
+            jobReported,
+            verdict instanceof Verdict.Succeed || verdict instanceof Verdict.Fail);
+    if (outcome.decision() instanceof Wait
+        && verdict instanceof Verdict.Restart r
+        && Divergence.FALLBACK_REASON.equals(r.reason())) {
+      // The job's run is FP32 from now on: no longer the mixed run, and the reference gang stops.
+      ReferenceParityStatus s = outcome.status();
+      s.phase = ReferenceParityStatus.CANNOT_COMPARE;
+      s.message =
+          "the job fell back to FP32 (spec.parity.onDivergence) before both gangs reached step "
+              + s.step
+              + "; no comparison, the FP32 reference gang is stopped";
+      return new Outcome(new CannotCompare(s.message), s);
+    }
+    return outcome;
+  }
+
+  /**
+   * The job's verdict once the outcome is known. action fail and exceeded: the job fails with
+   * reason {@link ReferenceParity#EXCEEDED}, its running pods stopped (SIGTERM: they checkpoint)
+   * and its checkpoints kept. The job's rank 0 finished before the reference reached the step
+   * ({@link Wait#holdJobsEnd}): the job stays Running until the verdict is in. Else unchanged.
+   *
+   * @param replicas the job's own gang's replicas
+   */
+  public static Verdict verdict(Verdict verdict, Outcome outcome, List<Replica> replicas) {
+    if (outcome.decision() instanceof Compare c
+        && c.failJob()
+        && !(verdict instanceof Verdict.Fail)) {
+      return new Verdict.Fail(
+          ReferenceParity.EXCEEDED,
+          c.status().message
+              + "; spec.parity.reference.action is fail: the job fails, its checkpoints kept",
+          replicas.stream().filter(Replica::active).map(Replica::name).sorted().toList());
+    }
+    if (outcome.decision() instanceof Wait w
+        && w.holdJobsEnd()
+        && verdict instanceof Verdict.Succeed) {
+      int attempt = replicas.stream().mapToInt(Replica::attempt).max().orElse(0);
+      int world =
+          replicas.stream()
+              .filter(r -> r.attempt() == attempt)
+              .mapToInt(Replica::worldSize)
+              .max()
+              .orElse(0);
+      return new Verdict.Observe(JobPhase.Running, attempt, world, 0);
+    }
+    return verdict;
+  }
+
+  /**
+   * Writes the outcome into the job's next status: status.parity.reference, and the PrecisionParity
+   * condition once compared (True ReferenceParityPassed, False ParityExceeded) or when there is
+   * nothing to compare (Unknown CannotCompare).
+   */
+  public static void record(
+      MixedPrecisionJobStatus after,
+      Outcome outcome,
+      Verdict verdict,
+      Instant now,
+      Long generation) {
+    after.parity = after.parity == null ? new ParityStatus() : after.parity;
+    after.parity.reference = outcome.status();
+    if (outcome.decision() instanceof Wait w
+        && w.holdJobsEnd()
+        && verdict instanceof Verdict.Observe) {
+      after.message = "training finished; " + w.message();
+    }
+    JobStatuses.Conditions c =
+        new JobStatuses.Conditions(after.conditions, now.toString(), generation);
+    ReferenceParityStatus s = outcome.status();
+    String message = s.message == null ? "" : s.message;
+    if (outcome.decision() instanceof Compare) {
+      boolean ok = Boolean.TRUE.equals(s.withinBounds);
+      c.set(
+          JobStatuses.PRECISION_PARITY,
+          ok,
+          ok ? ReferenceParity.PASSED : ReferenceParity.EXCEEDED,
+          message);
+    } else if (outcome.decision() instanceof CannotCompare) {
+      c.unknown(JobStatuses.PRECISION_PARITY, ReferenceParity.CANNOT_COMPARE, message);
+    }
   }
 }

@@ -391,7 +391,15 @@ public final class JobStatuses {
     }
 
     void set(String type, boolean value, String reason, String message) {
-      String status = value ? "True" : "False";
+      set(type, value ? "True" : "False", reason, message);
+    }
+
+    /** A condition whose status is neither True nor False: there is nothing to judge by. */
+    void unknown(String type, String reason, String message) {
+      set(type, "Unknown", reason, message);
+    }
+
+    private void set(String type, String status, String reason, String message) {
       Condition old = list.stream().filter(x -> type.equals(x.getType())).findFirst().orElse(null);
       String since =
           old != null && status.equals(old.getStatus()) && old.getLastTransitionTime() != null

@@ -5,6 +5,7 @@ import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ParitySpec;
 import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.operator.events.JobEvent;
+import dev.mpj.operator.resources.ReferenceGang;
 import dev.mpj.operator.resources.ReferenceRun;
 import java.util.List;
 import java.util.Optional;
@@ -23,6 +24,9 @@ public final class ReferenceParity {
   /** The Fail reason, PrecisionParity condition reason and Event reason of an exceeded gap. */
   public static final String EXCEEDED = "ParityExceeded";
 
+  /** The PrecisionParity condition reason and Event reason when a gang ended without figures. */
+  public static final String CANNOT_COMPARE = "CannotCompare";
+
   /** The PrecisionParity condition reason and Event reason within bounds. */
   public static final String PASSED = "ReferenceParityPassed";
 
@@ -31,7 +35,7 @@ public final class ReferenceParity {
   /** The reference run's rank 0 finished: start the job's own run as the next attempt. */
   public static Optional<Verdict> referenceFinished(
       MixedPrecisionJob job, int attempt, Replica rank0, List<String> podsToStop) {
-    if (!ReferenceRun.running(job) || !rank0.succeeded()) {
+    if (!ReferenceRun.running(job) || ReferenceGang.isView(job) || !rank0.succeeded()) {
       return Optional.empty();
     }
     ParitySpec.Reference r = job.getSpec().parity.reference;
@@ -94,6 +98,12 @@ public final class ReferenceParity {
   public static Optional<JobEvent> event(
       MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
     ReferenceParityStatus now = reference(after);
+    if (now != null
+        && ReferenceParityStatus.CANNOT_COMPARE.equals(now.phase)
+        && (reference(before) == null
+            || !ReferenceParityStatus.CANNOT_COMPARE.equals(reference(before).phase))) {
+      return Optional.of(JobEvent.warning(CANNOT_COMPARE, now.message));
+    }
     if (now == null || !ReferenceParityStatus.COMPARED.equals(now.phase)) {
       return Optional.empty();
     }

@@ -24,9 +24,14 @@ public final class JobNames {
 
   private JobNames() {}
 
-  /** Replica {@code rank}'s pod; also its hostname, so a DNS-1123 label. */
+  /**
+   * Replica {@code rank}'s pod; also its hostname, so a DNS-1123 label. The FP32 reference gang's
+   * (schedule beside) end in {@code -reference}, which no job's own pod name does.
+   */
   public static String pod(MixedPrecisionJob job, int rank) {
-    return pod(job.getMetadata().getName(), rank);
+    return ReferenceGang.isView(job)
+        ? child(job.getMetadata().getName(), "-worker-" + rank + "-reference", Rule.DNS1123_LABEL)
+        : pod(job.getMetadata().getName(), rank);
   }
 
   public static String pod(String job, int rank) {
@@ -38,8 +43,12 @@ public final class JobNames {
     return child(job.getMetadata().getName(), "-workers", Rule.DNS1035_LABEL);
   }
 
+  /** The trainer config; the FP32 reference gang's (schedule beside) is its own. */
   public static String configMap(MixedPrecisionJob job) {
-    return child(job.getMetadata().getName(), "-config", Rule.DNS1123_SUBDOMAIN);
+    return child(
+        job.getMetadata().getName(),
+        ReferenceGang.isView(job) ? "-config-reference" : "-config",
+        Rule.DNS1123_SUBDOMAIN);
   }
 
   public static String secret(MixedPrecisionJob job) {

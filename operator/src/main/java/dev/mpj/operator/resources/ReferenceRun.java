@@ -10,16 +10,23 @@ import dev.mpj.api.ReferenceParityStatus;
 import dev.mpj.api.TrainerConfig;
 
 /**
- * Reference parity's FP32 run (spec.parity.reference, schedule before): the job's first attempts
+ * Reference parity's FP32 run (spec.parity.reference). Schedule before: the job's first attempts
  * train an FP32 copy of the job for reference.steps steps, as a gang of its own, sized for FP32 and
- * under the same checkpoint and restart rules; once it finished, the job's own run starts. Pure
- * functions of the job.
+ * under the same checkpoint and restart rules; once it finished, the job's own run starts. Schedule
+ * beside: the same FP32 run is the reference gang ({@link ReferenceGang}) beside the job's own.
+ * Pure functions of the job.
  */
 public final class ReferenceRun {
   private ReferenceRun() {}
 
-  /** Whether the current attempts are the FP32 reference run. */
+  /**
+   * Whether the current attempts are the FP32 reference run: schedule before's first attempts, or
+   * schedule beside's reference gang ({@link ReferenceGang#view}).
+   */
   public static boolean running(MixedPrecisionJob job) {
+    if (ReferenceGang.isView(job)) {
+      return true;
+    }
     ParitySpec parity = job.getSpec().parity;
     if (parity == null
         || parity.reference == null
@@ -63,7 +70,8 @@ public final class ReferenceRun {
     if (parity == null || parity.reference == null || parity.reference.steps == null) {
       return null;
     }
-    if (AttemptSpec.fellBackToFp32(job) || job.getSpec().precision == Precision.FP32) {
+    if (!ReferenceGang.isView(job)
+        && (AttemptSpec.fellBackToFp32(job) || job.getSpec().precision == Precision.FP32)) {
       return null;
     }
     TrainerConfig.ReferenceParity r = new TrainerConfig.ReferenceParity();
@@ -71,6 +79,10 @@ public final class ReferenceRun {
     r.windowSteps = parity.reference.window();
     if (running(job)) {
       r.referenceRun = true;
+      return r;
+    }
+    if (ReferenceGang.beside(job)) {
+      // Beside, the job's run only reports its figures: the operator compares once it has both.
       return r;
     }
     MixedPrecisionJobStatus status = job.getStatus();

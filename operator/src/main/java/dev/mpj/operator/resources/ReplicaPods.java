@@ -58,6 +58,9 @@ public final class ReplicaPods {
     labels.putAll(Labels.of(job, "worker"));
     labels.put(Crd.LABEL_REPLICA_INDEX, Integer.toString(rank));
     labels.put(Crd.LABEL_ATTEMPT, Integer.toString(attempt));
+    if (ReferenceGang.isView(job)) {
+      labels.put(ReferenceGang.LABEL, ReferenceGang.REFERENCE);
+    }
 
     Map<String, String> annotations = new LinkedHashMap<>();
     if (overlay.annotations != null) {

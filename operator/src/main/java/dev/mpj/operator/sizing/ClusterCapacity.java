@@ -22,6 +22,16 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
 
   private static final long MIB = 1L << 20;
 
+  /**
+   * This capacity with {@code gpus} more taken (another gang of the same job, whose pods the
+   * observation left out as the job's own); unknown stays unknown.
+   */
+  public ClusterCapacity less(int gpus) {
+    return freeGpus == null || gpus <= 0
+        ? this
+        : new ClusterCapacity(nodeGpuMemoryBytes, Math.max(0, freeGpus - gpus));
+  }
+
   /** Nothing known about the cluster: offline planning with {@code mpj plan}. */
   public static ClusterCapacity unknown() {
     return new ClusterCapacity(null, null);

@@ -2,10 +2,18 @@ package dev.mpj.operator.gang;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.JobPhase;
+import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.api.ParityPoint;
 import dev.mpj.api.ParitySpec;
+import dev.mpj.api.ParityStatus;
+import dev.mpj.api.ReferenceGangStatus;
 import dev.mpj.api.ReferenceParityStatus;
+import dev.mpj.operator.MockCluster;
 import dev.mpj.operator.gang.BesideParity.Gang;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** schedule beside's decision: compare once both gangs reached the step, whichever came first. */
@@ -91,5 +99,129 @@ class BesideParityTest {
     compared.phase = ReferenceParityStatus.COMPARED;
     assertThat(BesideParity.decide(spec, compared, Gang.training(reference), Gang.training(again)))
         .isInstanceOf(BesideParity.Done.class);
+  }
+
+  private static MixedPrecisionJob job(ParitySpec.Reference spec, ReferenceParityStatus before) {
+    MixedPrecisionJob job = MockCluster.quickstart("side");
+    job.getSpec().parity = new ParitySpec();
+    job.getSpec().parity.reference = spec;
+    job.setStatus(new MixedPrecisionJobStatus());
+    job.getStatus().parity = new ParityStatus();
+    job.getStatus().parity.reference = before;
+    return job;
+  }
+
+  private static ReferenceGangStatus gang(JobPhase phase) {
+    ReferenceGangStatus g = new ReferenceGangStatus();
+    g.phase = phase;
+    g.attempt = 1;
+    return g;
+  }
+
+  private static Replica replica(int rank, String phase, Integer exit) {
+    return new Replica("side-worker-" + rank, rank, 1, 2, "s", phase, exit, null, false);
+  }
+
+  @Test
+  void figuresReportedInEarlierReconcilesAreKeptInTheStatusUntilBothAreThere() {
+    ParitySpec.Reference warn = spec(ParitySpec.Action.WARN);
+    var first =
+        BesideParity.next(
+            job(warn, null), gang(JobPhase.Running), reference, null, /* jobEnded */ false);
+    assertThat(first.decision()).isInstanceOf(BesideParity.Wait.class);
+    assertThat(first.status().phase).isEqualTo(ReferenceParityStatus.WAITING);
+    assertThat(first.status().reference).isSameAs(reference);
+    assertThat(first.status().gang.phase).isEqualTo(JobPhase.Running);
+
+    // The next reconcile: the reference's figures come from the status, the job's from its report.
+    var second =
+        BesideParity.next(job(warn, first.status()), gang(JobPhase.Succeeded), null, close, false);
+    assertThat(second.decision()).isInstanceOf(BesideParity.Compare.class);
+    assertThat(second.status().phase).isEqualTo(ReferenceParityStatus.COMPARED);
+    assertThat(second.status().withinBounds).isTrue();
+    assertThat(second.status().gang.phase)
+        .as("the gang's status rides along")
+        .isEqualTo(JobPhase.Succeeded);
+
+    MixedPrecisionJobStatus after = new MixedPrecisionJobStatus();
+    after.conditions = new java.util.ArrayList<>();
+    BesideParity.record(
+        after, second, new Verdict.Observe(JobPhase.Running, 1, 2, 2), Instant.EPOCH, 1L);
+    assertThat(after.parity.reference).isSameAs(second.status());
+    assertThat(after.conditions)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getType()).isEqualTo("PrecisionParity");
+              assertThat(c.getStatus()).isEqualTo("True");
+              assertThat(c.getReason()).isEqualTo("ReferenceParityPassed");
+            });
+  }
+
+  @Test
+  void theJobsEndWaitsForTheVerdictAndActionFailFailsItWithItsOwnReason() {
+    List<Replica> replicas = List.of(replica(0, "Succeeded", 0), replica(1, "Running", null));
+    Verdict succeed = new Verdict.Succeed("rank 0 finished training", List.of("side-worker-1"));
+
+    var waiting = BesideParity.next(job(spec, null), gang(JobPhase.Running), null, broken, true);
+    Verdict held = BesideParity.verdict(succeed, waiting, replicas);
+    assertThat(held).isEqualTo(new Verdict.Observe(JobPhase.Running, 1, 2, 0));
+    MixedPrecisionJobStatus after = new MixedPrecisionJobStatus();
+    after.conditions = new java.util.ArrayList<>();
+    BesideParity.record(after, waiting, held, Instant.EPOCH, 1L);
+    assertThat(after.message).contains("training finished", "waiting for the FP32 reference");
+    assertThat(after.conditions).as("no verdict yet").isEmpty();
+
+    var exceeded =
+        BesideParity.next(
+            job(spec, waiting.status()), gang(JobPhase.Succeeded), reference, null, true);
+    Verdict failed = BesideParity.verdict(succeed, exceeded, replicas);
+    assertThat(failed).isInstanceOf(Verdict.Fail.class);
+    assertThat(((Verdict.Fail) failed).reason()).isEqualTo("ParityExceeded");
+    assertThat(((Verdict.Fail) failed).message()).contains("checkpoints kept");
+    assertThat(failed.podsToStop()).containsExactly("side-worker-1");
+
+    var warned =
+        BesideParity.next(
+            job(spec(ParitySpec.Action.WARN), waiting.status()),
+            gang(JobPhase.Succeeded),
+            reference,
+            null,
+            true);
+    assertThat(BesideParity.verdict(succeed, warned, replicas)).isSameAs(succeed);
+
+    var cannot = BesideParity.next(job(spec, null), gang(JobPhase.Failed), null, null, false);
+    assertThat(cannot.status().phase).isEqualTo(ReferenceParityStatus.CANNOT_COMPARE);
+    assertThat(BesideParity.verdict(succeed, cannot, replicas)).isSameAs(succeed);
+    MixedPrecisionJobStatus unknown = new MixedPrecisionJobStatus();
+    unknown.conditions = new java.util.ArrayList<>();
+    BesideParity.record(unknown, cannot, succeed, Instant.EPOCH, 1L);
+    assertThat(unknown.conditions)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getStatus()).isEqualTo("Unknown");
+              assertThat(c.getReason()).isEqualTo("CannotCompare");
+              assertThat(c.getMessage())
+                  .contains("the FP32 reference ended without reaching step 40");
+            });
+  }
+
+  @Test
+  void anFp32FallbackBeforeTheStepLeavesNoComparison() {
+    Verdict fallback =
+        new Verdict.Restart(2, false, Divergence.FALLBACK_REASON, "falling back", List.of());
+    var outcome =
+        BesideParity.next(job(spec, null), gang(JobPhase.Running), reference, null, fallback);
+    assertThat(outcome.decision()).isInstanceOf(BesideParity.CannotCompare.class);
+    assertThat(outcome.status().phase).isEqualTo(ReferenceParityStatus.CANNOT_COMPARE);
+    assertThat(outcome.status().message).contains("fell back to FP32", "step 40");
+    assertThat(outcome.status().reference).as("the figures kept stay").isSameAs(reference);
+    Verdict restart = new Verdict.Restart(2, true, "ReplicaFailed", "failed", List.of());
+    assertThat(
+            BesideParity.next(job(spec, null), gang(JobPhase.Running), reference, null, restart)
+                .decision())
+        .as("an ordinary restart keeps waiting")
+        .isInstanceOf(BesideParity.Wait.class);
   }
 }
