@@ -80,3 +80,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The Secret holding the key job tokens are derived from: the user's, or the chart's. */}}
+{{- define "mpj-operator.tokenKeySecret" -}}
+{{- .Values.tokenKey.existingSecret | default (printf "%s-token-key" (include "mpj-operator.fullname" .)) -}}
+{{- end }}

@@ -97,8 +97,8 @@ public final class LocalCommand implements Callable<Integer> {
   Path trainer;
 
   /**
-   * The same operator as {@code mpj operator}, reading progress more often so the display keeps up,
-   * and without server-side apply, which the embedded API server does not implement.
+   * The same operator as {@code mpj operator} (server-side apply included: the embedded API server
+   * applies the operator's status patches), reading progress more often so the display keeps up.
    */
   private static final OperatorLauncher OPERATOR =
       client -> MpjOperator.start(client, operatorSettings());
@@ -108,9 +108,7 @@ public final class LocalCommand implements Callable<Integer> {
       "io.fabric8.kubernetes.client.server.mock.KubernetesMockServer";
 
   static OperatorSettings operatorSettings() {
-    return OperatorSettings.defaults()
-        .withProgressInterval(Duration.ofSeconds(1))
-        .withServerSideApply(false);
+    return OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1));
   }
 
   @Override

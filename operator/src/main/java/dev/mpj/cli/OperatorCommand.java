@@ -6,6 +6,7 @@ import dev.mpj.operator.health.HealthServer;
 import dev.mpj.operator.metrics.MetricsEndpoint;
 import dev.mpj.operator.metrics.MetricsServer;
 import dev.mpj.operator.queue.Integrations;
+import dev.mpj.operator.resources.JobTokens;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.SizingSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -14,12 +15,18 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +39,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Run the operator against the cluster of the current kubeconfig, or in-cluster.")
 final class OperatorCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -142,6 +150,16 @@ final class OperatorCommand implements Callable<Integer> {
               + " or disabled (env MPJ_INTEGRATION_COSCHEDULING). Default: ${DEFAULT-VALUE}.")
   String coscheduling;
 
+  @Option(
+      names = "--token-key-file",
+      defaultValue = "${env:MPJ_TOKEN_KEY_FILE}",
+      description =
+          "File holding the key (at least 32 bytes) each job's token is derived from, so that the"
+              + " operator never reads a job's Secret (env MPJ_TOKEN_KEY_FILE; the chart mounts its"
+              + " key Secret). Without it a random key: after a restart the operator can no longer"
+              + " read the progress of jobs started before.")
+  Path tokenKeyFile;
+
   /** The settings the flags describe; refuses a flag that cannot work, naming it. */
   OperatorSettings settings() {
     long gpuMemory = bytes("--default-gpu-memory", defaultGpuMemory, false);
@@ -179,6 +197,13 @@ final class OperatorCommand implements Callable<Integer> {
                     mode("--kueue", kueue),
                     mode("--volcano", volcano),
                     mode("--coscheduling", coscheduling)));
+    if (tokenKeyFile != null) {
+      settings = settings.withJobTokens(jobTokens(tokenKeyFile));
+    } else {
+      LOG.warn(
+          "no --token-key-file (MPJ_TOKEN_KEY_FILE): job tokens come from a random key; after a"
+              + " restart the progress of jobs started before cannot be read");
+    }
     if (leaderElection) {
       settings =
           settings.withLeaderElection(
@@ -187,6 +212,21 @@ final class OperatorCommand implements Callable<Integer> {
                   leaseNamespace == null || leaseNamespace.isBlank() ? null : leaseNamespace));
     }
     return settings;
+  }
+
+  /** The key in {@code file}, without the line end an editor or {@code echo} adds. */
+  private JobTokens jobTokens(Path file) {
+    String key;
+    try {
+      key = Files.readString(file).strip();
+    } catch (IOException | RuntimeException e) {
+      throw bad("--token-key-file", "cannot be read: " + file + " (" + e.getMessage() + ")");
+    }
+    try {
+      return new JobTokens(key.getBytes(StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw bad("--token-key-file", e.getMessage() + " (" + file + ")");
+    }
   }
 
   private Integrations.Mode mode(String flag, String value) {

@@ -17,14 +17,14 @@ import java.util.List;
  * owner is gone. The mock server deletes at once (no finalizers here), so the dependents go right
  * after their owner.
  */
-final class CascadingDeleteDispatcher extends Dispatcher {
+public final class CascadingDeleteDispatcher extends Dispatcher {
   /** The kinds an MPJ job owns, by the core API's plural names. */
   static final List<String> DEPENDENT_KINDS =
       List.of("pods", "services", "configmaps", "secrets", "persistentvolumeclaims");
 
   private final Dispatcher next;
 
-  CascadingDeleteDispatcher(Dispatcher next) {
+  public CascadingDeleteDispatcher(Dispatcher next) {
     this.next = next;
   }
 

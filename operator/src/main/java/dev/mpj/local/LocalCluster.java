@@ -68,8 +68,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * The mock server's CRUD store behind what kubectl needs of an API server: discovery, OpenAPI,
-   * tables, HTTP watches, pod logs, admission by the CRD's schema and rules, name checks, and
-   * deletion of dependents.
+   * tables, HTTP watches, pod logs, admission by the CRD's schema and rules, name checks, the
+   * operator's server-side apply of a status, and deletion of dependents.
    */
   static Dispatcher dispatcher(CustomResourceDefinition crd, Path podsDir, Dispatcher store) {
     Dispatcher validated =
@@ -82,7 +82,9 @@ public final class LocalCluster implements AutoCloseable {
             new PodLogDispatcher(
                 podsDir,
                 new TableDispatcher(
-                    crd, new ListDispatcher(new FieldSelectorDispatcher(validated))))));
+                    crd,
+                    new ListDispatcher(
+                        new FieldSelectorDispatcher(new StatusApplyDispatcher(validated)))))));
   }
 
   /**

@@ -29,6 +29,7 @@ import dev.mpj.operator.queue.PodGroups;
 import dev.mpj.operator.queue.QueueStep;
 import dev.mpj.operator.queue.Workloads;
 import dev.mpj.operator.resources.AttemptSpec;
+import dev.mpj.operator.resources.JobChildren;
 import dev.mpj.operator.resources.JobResources;
 import dev.mpj.operator.resources.ReferenceGang;
 import dev.mpj.operator.resources.ReplicaPods;
@@ -41,7 +42,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.RecentOperationCacheFiller;
 import io.javaoperatorsdk.operator.processing.GroupVersionKind;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
@@ -62,6 +65,9 @@ import java.util.stream.IntStream;
 public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecisionJob> {
   /** How soon to look again while a job waits on something no event announces (capacity). */
   static final Duration RETRY_SIZING = Duration.ofSeconds(30);
+
+  /** The informer event source of the jobs' replica pods. */
+  static final String REPLICA_PODS = "replica-pods";
 
   private final Sizer sizer;
   private final ClusterObserver cluster;
@@ -115,7 +121,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     metrics.watch(context.getPrimaryCache());
     var pods =
         InformerEventSourceConfiguration.from(Pod.class, MixedPrecisionJob.class)
-            .withName("replica-pods")
+            .withName(REPLICA_PODS)
             .withLabelSelector(Crd.LABEL_JOB_NAME)
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(MixedPrecisionJob.class))
             .withNamespacesInheritedFromController()
@@ -155,16 +161,16 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   }
 
   private UpdateControl<MixedPrecisionJob> reconcileJob(
-      MixedPrecisionJob cached, Context<MixedPrecisionJob> context) {
+      MixedPrecisionJob job, Context<MixedPrecisionJob> context) {
     Instant now = clock.instant();
-    // Decisions count restarts: they read the API server, never a cache that may lag behind the
-    // last status written or the last pod deleted. The informer only says when to look.
-    MixedPrecisionJob job = context.getClient().resource(cached).get();
-    if (job == null) {
-      forget(cached);
-      return UpdateControl.noUpdate();
-    }
-    List<Pod> allPods = resources.pods(job);
+    // Read from the informers' caches, not the API server: the job as JOSDK hands it, its pods from
+    // the replica-pods event source. Decisions count restarts, so neither cache may lag behind what
+    // this operator did itself: the status it wrote last is put into the job's cache with the API
+    // server's answer (writeStatus), the pods it created into the pods' cache (createPods); and
+    // every status write is conditional on the resourceVersion read here, so a decision made on a
+    // job that changed since (a change the cache has not seen) is refused (409) and made again on
+    // the newer job. Pods it deleted may still show: they are stopped again (no-op) or waited for.
+    List<Pod> allPods = ownPods(job, context);
     // schedule beside's FP32 reference gang is driven apart (ReferenceGangRun).
     List<Pod> pods = ReferenceGang.jobPods(allPods);
     List<Pod> referencePods = ReferenceGang.referencePods(allPods);
@@ -181,7 +187,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
 
     ReferenceGangRun.Step reference =
-        reference(job, verdict, observation, pods, referencePods, now);
+        reference(job, verdict, observation, pods, referencePods, now, context);
 
     resources.stopPods(job.getMetadata().getNamespace(), verdict.podsToStop());
     if (verdict instanceof Verdict.Finished finished
@@ -196,7 +202,7 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
         verdict instanceof Verdict.Start start
             ? (start.isNew() && reference != null && reference.holdJob() != null
                 ? reference.holdJob()
-                : start(job, start, admission, kueue, gangs, reference))
+                : start(job, start, admission, kueue, gangs, reference, context))
             : null;
     if (admission != null) {
       QueueStep step =
@@ -241,10 +247,18 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
     }
 
     if (!sameStatus(before, after)) {
-      // Not UpdateControl.patchStatus: without server-side apply JOSDK sends a diff against its
-      // cached
-      // copy of the job, which can be older than the job read above, and then drops changes.
-      resources.writeStatus(job, after);
+      // Not UpdateControl.patchStatus: JOSDK 5.2.3 does not put what that write returns into the
+      // job's cache, so the next reconcile could decide on the status before it.
+      MixedPrecisionJob written =
+          resources.writeStatus(
+              job,
+              after,
+              settings.serverSideApply(),
+              context.getControllerConfiguration().fieldManager());
+      context
+          .eventSourceRetriever()
+          .getControllerEventSource()
+          .handleRecentResourceUpdate(ResourceID.fromResource(job), written, job);
     }
     Disruption.of(before, verdict, admission).ifPresent(metrics::disrupted);
     UpdateControl<MixedPrecisionJob> control = UpdateControl.noUpdate();
@@ -265,7 +279,8 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       Observation observation,
       List<Pod> pods,
       List<Pod> referencePods,
-      Instant now) {
+      Instant now,
+      Context<MixedPrecisionJob> context) {
     if (verdict instanceof Verdict.InvalidSpec) {
       return null;
     }
@@ -274,7 +289,13 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       return null;
     }
     return referenceGang.reconcile(
-        job, referencePods, pods, observation.violations(), this::readProgress, now);
+        job,
+        referencePods,
+        pods,
+        observation.violations(),
+        this::readProgress,
+        created -> createPods(context, created),
+        now);
   }
 
   /**
@@ -288,11 +309,13 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
       Admission admission,
       KueueQueue kueue,
       GangGroups gangs,
-      ReferenceGangRun.Step reference) {
+      ReferenceGangRun.Step reference,
+      Context<MixedPrecisionJob> context) {
     Workloads.Placement placement =
         admission == null ? Workloads.Placement.ANYWHERE : kueue.placement(admission);
     if (!start.isNew()) {
-      resources.createPods(
+      createPods(
+          context,
           start.missingRanks().stream()
               .map(
                   rank ->
@@ -328,8 +351,32 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
             .toList();
     // The gang's PodGroup holds the new count before its pods exist.
     gangs.ensure(job, plan.replicas(), pods.get(0));
-    resources.createPods(pods);
+    createPods(context, pods);
     return plan;
+  }
+
+  /**
+   * The job's replica pods of every attempt, by name, from the replica-pods informer: the pods it
+   * saw, and those this operator created since (JOSDK keeps them until the informer has them).
+   */
+  private static List<Pod> ownPods(MixedPrecisionJob job, Context<MixedPrecisionJob> context) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .filter(pod -> JobChildren.ownedBy(pod, job))
+        .sorted(Comparator.comparing(pod -> pod.getMetadata().getName()))
+        .toList();
+  }
+
+  /**
+   * Creates the pods and hands each one the API server created to the pods' informer, so that the
+   * next reconcile sees it even before its watch event arrives (and does not create it again).
+   */
+  private void createPods(Context<MixedPrecisionJob> context, List<Pod> pods) {
+    var cache =
+        (RecentOperationCacheFiller<Pod>)
+            context.eventSourceRetriever().getEventSourceFor(Pod.class, REPLICA_PODS);
+    for (Pod created : resources.createPods(pods)) {
+      cache.handleRecentResourceCreate(ResourceID.fromResource(created), created);
+    }
   }
 
   /**
@@ -432,7 +479,6 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   private void forget(MixedPrecisionJob job) {
     progress.forget(key(job));
     progress.forget(key(job) + "/reference");
-    resources.forget(key(job));
   }
 
   /** The job waits for Kueue: Kueue is installed and the job names a queue. */

@@ -47,7 +47,7 @@ public final class MpjOperator implements AutoCloseable {
   static MpjOperator start(KubernetesClient client, OperatorSettings settings, Clock clock) {
     ProgressPoller progress = new ProgressPoller(settings.progressTimeout(), clock);
     JobMetrics metrics = new JobMetrics(settings.meterRegistry());
-    JobResources resources = new JobResources(client);
+    JobResources resources = new JobResources(client, settings.jobTokens());
     var reconciler =
         new MixedPrecisionJobReconciler(
             settings.sizer(),
@@ -150,9 +150,9 @@ public final class MpjOperator implements AutoCloseable {
     return metrics;
   }
 
-  /** Jobs whose token or progress this operator keeps in memory. */
+  /** Jobs whose progress this operator keeps in memory (tokens are derived, not kept). */
   int jobsKeptInMemory() {
-    return Math.max(progress.jobsKept(), resources.tokensKept());
+    return progress.jobsKept();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.mpj.operator;
 
 import dev.mpj.operator.queue.Integrations;
+import dev.mpj.operator.resources.JobTokens;
 import dev.mpj.operator.sizing.MemorySizer;
 import dev.mpj.operator.sizing.Sizer;
 import dev.mpj.operator.sizing.SizingSettings;
@@ -28,9 +29,12 @@ import java.util.function.Consumer;
  *     node label says it
  * @param integrations the chart's switches for Kueue, Volcano and coscheduling (auto: on when the
  *     cluster serves their APIs at start-up)
- * @param serverSideApply whether JOSDK patches the job and matches dependents with server-side
- *     apply, as JOSDK recommends: on by default; off only against an API server without it, the
- *     embedded one of {@code mpj local} (and the tests' mock)
+ * @param serverSideApply whether the job's status is written, and JOSDK patches the job and matches
+ *     dependents, with server-side apply, as JOSDK recommends: on by default and in {@code mpj
+ *     local} (whose API server applies the operator's status patches); off only against an API
+ *     server without it, where the status is replaced instead
+ * @param jobTokens derives each job's token from the operator's key: by default a random key, which
+ *     lives as long as this process ({@code mpj operator} reads the chart's key from a file)
  */
 public record OperatorSettings(
     Set<String> namespaces,
@@ -43,7 +47,8 @@ public record OperatorSettings(
     MeterRegistry meterRegistry,
     Sizer sizer,
     Integrations.Switches integrations,
-    boolean serverSideApply) {
+    boolean serverSideApply,
+    JobTokens jobTokens) {
 
   public static final String DEFAULT_IMAGE = "mpj-trainer:0.1.0";
   public static final int DEFAULT_COORDINATOR_PORT = 29500;
@@ -74,6 +79,7 @@ public record OperatorSettings(
   public OperatorSettings {
     namespaces = namespaces == null ? Set.of() : Set.copyOf(namespaces);
     integrations = integrations == null ? Integrations.Switches.AUTO : integrations;
+    jobTokens = jobTokens == null ? JobTokens.random() : jobTokens;
   }
 
   public static OperatorSettings defaults() {
@@ -88,7 +94,8 @@ public record OperatorSettings(
         new CompositeMeterRegistry(),
         new MemorySizer(SizingSettings.defaults()),
         Integrations.Switches.AUTO,
-        true);
+        true,
+        JobTokens.random());
   }
 
   public OperatorSettings withNamespaces(Set<String> value) {
@@ -127,9 +134,14 @@ public record OperatorSettings(
     return with(s -> s.integrations = value);
   }
 
-  /** Server-side apply on or off; off only for an API server that has none (mpj local, tests). */
+  /** Server-side apply on or off; off only for an API server that has none. */
   public OperatorSettings withServerSideApply(boolean value) {
     return with(s -> s.serverSideApply = value);
+  }
+
+  /** The key that each job's token is derived from ({@link JobTokens}). */
+  public OperatorSettings withJobTokens(JobTokens value) {
+    return with(s -> s.jobTokens = value);
   }
 
   /** A copy with {@code change} applied to its components. */
@@ -152,6 +164,7 @@ public record OperatorSettings(
     Sizer sizer;
     Integrations.Switches integrations;
     boolean serverSideApply;
+    JobTokens jobTokens;
 
     Components(OperatorSettings s) {
       namespaces = s.namespaces;
@@ -165,6 +178,7 @@ public record OperatorSettings(
       sizer = s.sizer;
       integrations = s.integrations;
       serverSideApply = s.serverSideApply;
+      jobTokens = s.jobTokens;
     }
 
     OperatorSettings settings() {
@@ -179,7 +193,8 @@ public record OperatorSettings(
           meterRegistry,
           sizer,
           integrations,
-          serverSideApply);
+          serverSideApply,
+          jobTokens);
     }
   }
 }

@@ -26,6 +26,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -100,6 +101,7 @@ final class ReferenceGangRun {
    * One reconcile of the reference gang.
    *
    * @param jobPods the job's own gang's pods (their GPUs are taken)
+   * @param createPods creates pods and hands them to the pods' informer cache
    */
   Step reconcile(
       MixedPrecisionJob job,
@@ -107,6 +109,7 @@ final class ReferenceGangRun {
       List<Pod> jobPods,
       List<Violation> violations,
       ProgressReader progress,
+      Consumer<List<Pod>> createPods,
       Instant now) {
     MixedPrecisionJob view = ReferenceGang.view(job);
     List<Replica> replicas = referencePods.stream().map(Replica::of).toList();
@@ -136,14 +139,14 @@ final class ReferenceGangRun {
       if (plan.fits()) {
         resources.ensureChildren(view, plan, settings.coordinatorPort());
         int world = plan.replicas();
-        resources.createPods(
+        createPods.accept(
             IntStream.range(0, world)
                 .mapToObj(rank -> ReplicaPods.desired(view, start.attempt(), world, rank, settings))
                 .toList());
         gpusHeld += world * gpusPerReplica;
       }
     } else if (verdict instanceof Verdict.Start start) {
-      resources.createPods(
+      createPods.accept(
           start.missingRanks().stream()
               .map(
                   rank ->

@@ -56,7 +56,7 @@ class ChartRbacTest {
     assertThat(all)
         .contains(
             new Grant("mpj.dev", "mixedprecisionjobs", "watch"),
-            new Grant("mpj.dev", "mixedprecisionjobs/status", "update"),
+            new Grant("mpj.dev", "mixedprecisionjobs/status", "patch"),
             new Grant("", "pods", "create"),
             new Grant("", "pods", "delete"),
             new Grant("", "nodes", "list"),

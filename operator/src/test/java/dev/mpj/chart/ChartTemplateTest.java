@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -22,6 +23,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -172,7 +174,8 @@ class ChartTemplateTest {
             "ClusterRoleBinding",
             "ClusterRoleBinding",
             "Service",
-            "Deployment");
+            "Deployment",
+            "Secret");
     assertThat(allOn().kinds())
         .contains(
             "ServiceMonitor", "PodMonitor", "PodDisruptionBudget", "CustomResourceDefinition");
@@ -180,6 +183,38 @@ class ChartTemplateTest {
         .isEqualTo(1);
     assertThat(allOn().one(ServiceAccount.class).getMetadata().getName())
         .isEqualTo("mpj-operator-sa");
+  }
+
+  @Test
+  void theOperatorGetsTheTokenKeyFromAMountedSecretNotFromTheApi() {
+    RenderedChart chart = render();
+    Secret key = chart.one(Secret.class);
+    assertThat(key.getMetadata().getName()).isEqualTo("mpj-mpj-operator-token-key");
+    assertThat(key.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
+    byte[] bytes = Base64.getDecoder().decode(key.getData().get("key"));
+    assertThat(bytes).hasSize(64);
+    Deployment deployment = chart.one(Deployment.class);
+    Container operator = operatorContainer(deployment);
+    assertThat(env(operator, "MPJ_TOKEN_KEY_FILE")).isEqualTo("/etc/mpj/token-key/key");
+    assertThat(operator.getVolumeMounts())
+        .anySatisfy(
+            m -> {
+              assertThat(m.getName()).isEqualTo("token-key");
+              assertThat(m.getMountPath()).isEqualTo("/etc/mpj/token-key");
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("token-key"))
+        .singleElement()
+        .satisfies(
+            v -> assertThat(v.getSecret().getSecretName()).isEqualTo(key.getMetadata().getName()));
+
+    RenderedChart own = render("--set", "tokenKey.existingSecret=team-token-key");
+    assertThat(own.kinds()).doesNotContain("Secret");
+    assertThat(own.one(Deployment.class).getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("token-key"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("team-token-key"));
   }
 
   @Test

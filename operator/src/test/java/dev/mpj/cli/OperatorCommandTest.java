@@ -1,9 +1,11 @@
 package dev.mpj.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mpj.operator.OperatorSettings;
 import dev.mpj.operator.metrics.MetricsEndpoint;
+import dev.mpj.operator.resources.JobTokens;
 import dev.mpj.operator.sizing.MemorySizer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -15,7 +17,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class OperatorCommandTest {
@@ -100,6 +106,28 @@ class OperatorCommandTest {
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
             HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void jobTokensComeFromTheKeyFileWithoutItsLineEnd(@TempDir Path dir) throws Exception {
+    String key = "k".repeat(JobTokens.MIN_KEY_BYTES);
+    Path file = Files.writeString(dir.resolve("key"), key + "\n");
+    OperatorSettings s = settings("--token-key-file", file.toString());
+    assertThat(s.jobTokens().token("uid-1"))
+        .isEqualTo(new JobTokens(key.getBytes(StandardCharsets.UTF_8)).token("uid-1"));
+  }
+
+  @Test
+  void aShortOrMissingKeyFileIsRefusedNamingTheFlag(@TempDir Path dir) throws Exception {
+    Path shortKey = Files.writeString(dir.resolve("key"), "too-short");
+    assertThatThrownBy(() -> settings("--token-key-file", shortKey.toString()))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--token-key-file")
+        .hasMessageContaining("at least 32 bytes");
+    assertThatThrownBy(() -> settings("--token-key-file", dir.resolve("absent").toString()))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("--token-key-file")
+        .hasMessageContaining("cannot be read");
   }
 
   @Test

@@ -53,8 +53,9 @@ class OperatorImageClassPathTest {
   }
 
   @Test
-  void mpjLocalAloneTurnsServerSideApplyOff() {
-    assertThat(LocalCommand.operatorSettings().serverSideApply()).isFalse();
+  void mpjLocalKeepsServerSideApplyOn() {
+    // Its API server applies the operator's status patches (StatusApplyDispatcher).
+    assertThat(LocalCommand.operatorSettings().serverSideApply()).isTrue();
   }
 
   private record Run(int code, String output) {}

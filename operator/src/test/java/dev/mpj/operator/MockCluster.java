@@ -6,6 +6,8 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.chart.OperatorPermissions;
 import dev.mpj.chart.OwnerReferencesPermissionEnforcement;
 import dev.mpj.chart.SelfSubjectRulesReviews;
+import dev.mpj.local.CascadingDeleteDispatcher;
+import dev.mpj.local.StatusApplyDispatcher;
 import dev.mpj.local.ValidatingDispatcher;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -14,6 +16,7 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -25,9 +28,11 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -38,8 +43,10 @@ import java.util.logging.Logger;
 
 /**
  * The fabric8 mock API server in CRUD mode, behind the {@link ValidatingDispatcher} that checks
- * names as a real API server does, with the MPJ CRD and one GPU node, plus the kubelet's part that
- * tests play by hand: setting pod phases and exit codes.
+ * names as a real API server does and the {@link StatusApplyDispatcher} that applies the operator's
+ * server-side apply of a status and the {@link CascadingDeleteDispatcher} that deletes what a
+ * deleted object owned, as the garbage collector does, with the MPJ CRD and one GPU node, plus the
+ * kubelet's part that tests play by hand: setting pod phases and exit codes.
  */
 public final class MockCluster implements AutoCloseable {
   public static final String NS = "team-a";
@@ -87,7 +94,9 @@ public final class MockCluster implements AutoCloseable {
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            around.apply(new ValidatingDispatcher(dispatcher)),
+            around.apply(
+                new StatusApplyDispatcher(
+                    new ValidatingDispatcher(new CascadingDeleteDispatcher(dispatcher)))),
             false);
     server.init();
     MockCluster cluster = new MockCluster(server, dispatcher);
@@ -159,6 +168,19 @@ public final class MockCluster implements AutoCloseable {
         .stream()
         .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
         .toList();
+  }
+
+  /** The token in the job's Secret, as its trainers read it; null while there is none. */
+  public String token(String job) {
+    Secret secret = client.secrets().inNamespace(NS).withName(job + "-token").get();
+    if (secret == null) {
+      return null;
+    }
+    if (secret.getData() != null && secret.getData().get("token") != null) {
+      return new String(
+          Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);
+    }
+    return secret.getStringData() == null ? null : secret.getStringData().get("token");
   }
 
   public List<Event> events(String job) {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mpj.api.JobPhase;
 import dev.mpj.operator.progress.FakeTrainer;
 import dev.mpj.operator.progress.ProgressPollerTest;
-import dev.mpj.operator.resources.JobResources;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +26,7 @@ class ProgressStatusTest {
       try (MpjOperator operator = MpjOperator.start(cluster.client, settings)) {
         cluster.apply(MockCluster.quickstart("digits"));
         eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
-        trainer.token.set(new JobResources(cluster.client).token(cluster.job("digits")));
+        trainer.token.set(cluster.token("digits"));
         trainer.body.set(ProgressPollerTest.REPORT);
         cluster.pods("digits").forEach(p -> cluster.markRunning(p, "127.0.0.1"));
         eventually(
@@ -52,7 +51,7 @@ class ProgressStatusTest {
       try (MpjOperator operator = MpjOperator.start(cluster.client, settings)) {
         cluster.apply(MockCluster.quickstart("digits"));
         eventually(() -> assertThat(cluster.pods("digits")).hasSize(2));
-        trainer.token.set(new JobResources(cluster.client).token(cluster.job("digits")));
+        trainer.token.set(cluster.token("digits"));
         trainer.body.set(ProgressPollerTest.REPORT);
         cluster.pods("digits").forEach(p -> cluster.markRunning(p, "127.0.0.1"));
 
@@ -118,7 +117,7 @@ class ProgressStatusTest {
       try (MpjOperator operator = MpjOperator.start(cluster.client, settings)) {
         cluster.apply(MockCluster.quickstart("polled"));
         eventually(() -> assertThat(cluster.pods("polled")).hasSize(2));
-        trainer.token.set(new JobResources(cluster.client).token(cluster.job("polled")));
+        trainer.token.set(cluster.token("polled"));
         trainer.body.set("{\"step\":196,\"totalSteps\":300,\"lastCheckpoint\":{\"step\":150}}");
         cluster.pods("polled").forEach(p -> cluster.markRunning(p, "127.0.0.1"));
         eventually(

@@ -18,13 +18,10 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Map;
 
 /** The desired ConfigMap, Service, Secret and checkpoint claim of a job. Pure functions. */
 public final class JobChildren {
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private JobChildren() {}
 
@@ -70,14 +67,15 @@ public final class JobChildren {
         .build();
   }
 
-  /** A fresh random token: the gang's rendezvous and the progress endpoint both require it. */
-  public static Secret secret(MixedPrecisionJob job) {
-    byte[] token = new byte[32];
-    RANDOM.nextBytes(token);
+  /**
+   * The job's token Secret, holding {@code token} ({@link JobTokens}): the gang's rendezvous and
+   * the progress endpoint both require it.
+   */
+  public static Secret secret(MixedPrecisionJob job, String token) {
     return new SecretBuilder()
         .withMetadata(meta(job, JobNames.secret(job), "token"))
         .withType("Opaque")
-        .withStringData(Map.of(JobNames.TOKEN_KEY, HexFormat.of().formatHex(token)))
+        .withStringData(Map.of(JobNames.TOKEN_KEY, token))
         .build();
   }
 

@@ -4,26 +4,26 @@ import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Writes what a job owns to the API server. Thin: every decision was made before it is called. */
 public final class JobResources {
   private final KubernetesClient client;
-  private final Map<String, String> tokens = new ConcurrentHashMap<>();
+  private final JobTokens tokens;
 
-  public JobResources(KubernetesClient client) {
+  public JobResources(KubernetesClient client, JobTokens tokens) {
     this.client = client;
+    this.tokens = tokens;
   }
 
   /**
@@ -33,9 +33,8 @@ public final class JobResources {
   public void ensureChildren(MixedPrecisionJob job, SizingPlan plan, int coordinatorPort) {
     client.resource(JobChildren.configMap(job, plan)).createOr(NonDeletingOperation::update);
     createIfMissing(JobChildren.service(job, coordinatorPort));
-    if (client.secrets().inNamespace(ns(job)).withName(JobNames.secret(job)).get() == null) {
-      createIfMissing(JobChildren.secret(job));
-    }
+    // Created, never read: if it exists, it holds the same token (derived from the job's uid).
+    createIfMissing(JobChildren.secret(job, tokens.token(job)));
     var claim = JobChildren.checkpointClaim(job);
     if (claim != null) {
       createIfMissing(claim);
@@ -43,48 +42,47 @@ public final class JobResources {
   }
 
   /**
-   * Replaces the job's status with {@code status}, as of the resourceVersion it was read at: if the
-   * job changed since, the write fails and the reconcile is retried on fresh reads.
+   * Writes the job's status, as of the resourceVersion it was read at: if the job changed since,
+   * the API server refuses the write (409) and the reconcile runs again on the newer job. With
+   * {@code serverSideApply}, a server-side apply of the whole status by {@code fieldManager} (the
+   * patch JOSDK's {@code PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource} sends, without
+   * its retry of the same status on a newer job): fields this operator set before and left out now
+   * are removed. Else a replace of the status (an API server without server-side apply).
+   *
+   * @return the job as the API server stored it
    */
-  public void writeStatus(MixedPrecisionJob job, MixedPrecisionJobStatus status) {
-    job.setStatus(status);
-    client.resource(job).updateStatus();
+  public MixedPrecisionJob writeStatus(
+      MixedPrecisionJob job,
+      MixedPrecisionJobStatus status,
+      boolean serverSideApply,
+      String fieldManager) {
+    if (!serverSideApply) {
+      job.setStatus(status);
+      return client.resource(job).updateStatus();
+    }
+    MixedPrecisionJob applied = new MixedPrecisionJob();
+    applied.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(job.getMetadata().getName())
+            .withNamespace(ns(job))
+            .withResourceVersion(job.getMetadata().getResourceVersion())
+            .build());
+    applied.setSpec(null);
+    applied.setStatus(status);
+    return client
+        .resource(applied)
+        .subresource("status")
+        .patch(
+            new PatchContext.Builder()
+                .withPatchType(PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager(fieldManager)
+                .withForce(true)
+                .build());
   }
 
-  /** Drops the token kept for the job of this uid (it was deleted). */
-  public void forget(String uid) {
-    tokens.remove(uid);
-  }
-
-  /** How many jobs' tokens are kept in memory. */
-  public int tokensKept() {
-    return tokens.size();
-  }
-
-  /** The job's token, from its Secret; null while there is none. */
+  /** The job's token, as its Secret holds it: derived, not read ({@link JobTokens}). */
   public String token(MixedPrecisionJob job) {
-    String uid = job.getMetadata().getUid();
-    String known = tokens.get(uid);
-    if (known != null) {
-      return known;
-    }
-    Secret secret = client.secrets().inNamespace(ns(job)).withName(JobNames.secret(job)).get();
-    if (secret == null || !JobChildren.ownedBy(secret, job)) {
-      return null;
-    }
-    String token = null;
-    if (secret.getData() != null && secret.getData().get(JobNames.TOKEN_KEY) != null) {
-      token =
-          new String(
-              Base64.getDecoder().decode(secret.getData().get(JobNames.TOKEN_KEY)),
-              StandardCharsets.UTF_8);
-    } else if (secret.getStringData() != null) {
-      token = secret.getStringData().get(JobNames.TOKEN_KEY);
-    }
-    if (token != null) {
-      tokens.put(uid, token);
-    }
-    return token;
+    return tokens.token(job);
   }
 
   /** The job's replica pods of every attempt, as the API server has them now, by name. */
@@ -101,8 +99,16 @@ public final class JobResources {
         .toList();
   }
 
-  public void createPods(List<Pod> pods) {
-    pods.forEach(this::createIfMissing);
+  /** Creates the pods that do not exist yet; returns those created, as the API server has them. */
+  public List<Pod> createPods(List<Pod> pods) {
+    List<Pod> created = new ArrayList<>();
+    for (Pod pod : pods) {
+      Pod stored = createIfMissing(pod);
+      if (stored != null) {
+        created.add(stored);
+      }
+    }
+    return created;
   }
 
   /** Deletes pods gracefully: each trainer gets SIGTERM and its grace period to checkpoint. */
@@ -133,8 +139,8 @@ public final class JobResources {
         client.configMaps().inNamespace(namespace).withName(JobNames.configMap(job)).get(), job);
     deleteIfOwned(
         client.services().inNamespace(namespace).withName(JobNames.service(job)).get(), job);
-    deleteIfOwned(
-        client.secrets().inNamespace(namespace).withName(JobNames.secret(job)).get(), job);
+    // Not its token Secret: the operator may only create Secrets; the garbage collector deletes it
+    // with the job (its owner).
     deleteIfOwned(
         client
             .persistentVolumeClaims()
@@ -143,7 +149,6 @@ public final class JobResources {
             .get(),
         job);
     client.resource(job).delete();
-    tokens.remove(job.getMetadata().getUid());
   }
 
   private void deleteIfOwned(HasMetadata object, MixedPrecisionJob job) {
@@ -152,13 +157,15 @@ public final class JobResources {
     }
   }
 
-  private void createIfMissing(HasMetadata object) {
+  /** The object created, or null when one of its name exists. */
+  private <T extends HasMetadata> T createIfMissing(T object) {
     try {
-      client.resource(object).create();
+      return client.resource(object).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
         throw e;
       }
+      return null;
     }
   }
 
