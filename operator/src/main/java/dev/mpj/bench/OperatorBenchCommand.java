@@ -10,6 +10,8 @@ import dev.mpj.operator.MpjOperator;
 import dev.mpj.operator.OperatorSettings;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -158,14 +160,13 @@ public final class OperatorBenchCommand implements Callable<Integer> {
                   .withProgressInterval(Duration.ofSeconds(progressInterval))
                   .withMeterRegistry(registry));
       try {
-        String manifest = manifest(replicas);
+        MixedPrecisionJob template = JobFiles.parse(manifest(replicas));
+        template.getMetadata().setNamespace(NAMESPACE);
         long first = System.nanoTime();
         double cpuAtFirst = cpuSeconds();
         for (int i = 0; i < jobs; i++) {
-          MixedPrecisionJob job = JobFiles.parse(manifest);
-          job.getMetadata().setName(String.format("job-%05d", i));
-          job.getMetadata().setNamespace(NAMESPACE);
-          bench.resource(job).create();
+          template.getMetadata().setName(String.format("job-%05d", i));
+          bench.resource(template).create();
           if ((i + 1) % 100 == 0 && i + 1 < jobs) {
             out.printf(
                 "  [%6.1f s] %d jobs applied, %d Running%n",
@@ -327,35 +328,53 @@ public final class OperatorBenchCommand implements Callable<Integer> {
     };
   }
 
-  /** Plays the kubelet: the trainer container runs, at the loopback address. */
+  /**
+   * Plays the kubelet: the trainer container runs, at the loopback address. One status update of
+   * the pod as the informer delivered it (a kubelet writes its pods' status without reading them
+   * first); should the pod have changed meanwhile (409), read and written again.
+   */
   private static void markRunning(KubernetesClient client, Pod pod) {
     try {
       client
           .pods()
           .inNamespace(pod.getMetadata().getNamespace())
-          .withName(pod.getMetadata().getName())
-          .editStatus(
-              p -> {
-                p.setStatus(
-                    new PodStatusBuilder()
-                        .withPhase("Running")
-                        .withPodIP("127.0.0.1")
-                        .withContainerStatuses(
-                            new ContainerStatusBuilder()
-                                .withName("trainer")
-                                .withReady(true)
-                                .withNewState()
-                                .withNewRunning()
-                                .withStartedAt(Instant.now().toString())
-                                .endRunning()
-                                .endState()
-                                .build())
-                        .build());
-                return p;
-              });
+          .resource(new PodBuilder(pod).withStatus(runningStatus()).build())
+          .updateStatus();
     } catch (KubernetesClientException e) {
-      // Deleted meanwhile: nothing to run.
+      if (e.getCode() != 409) {
+        return; // Deleted meanwhile: nothing to run.
+      }
+      try {
+        client
+            .pods()
+            .inNamespace(pod.getMetadata().getNamespace())
+            .withName(pod.getMetadata().getName())
+            .editStatus(
+                p -> {
+                  p.setStatus(runningStatus());
+                  return p;
+                });
+      } catch (KubernetesClientException gone) {
+        // Deleted meanwhile: nothing to run.
+      }
     }
+  }
+
+  private static PodStatus runningStatus() {
+    return new PodStatusBuilder()
+        .withPhase("Running")
+        .withPodIP("127.0.0.1")
+        .withContainerStatuses(
+            new ContainerStatusBuilder()
+                .withName("trainer")
+                .withReady(true)
+                .withNewState()
+                .withNewRunning()
+                .withStartedAt(Instant.now().toString())
+                .endRunning()
+                .endState()
+                .build())
+        .build();
   }
 
   private static void print(PrintWriter out, String indent, Map<String, Long> counts, double per) {

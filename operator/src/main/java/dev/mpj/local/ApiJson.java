@@ -58,7 +58,11 @@ final class ApiJson {
 
   /** The value of one query parameter, or null. */
   static String query(RecordedRequest request, String name) {
-    String path = request.getPath();
+    return query(request.getPath(), name);
+  }
+
+  /** The value of one query parameter of {@code path}, or null. */
+  static String query(String path, String name) {
     int query = path.indexOf('?');
     if (query < 0) {
       return null;

@@ -3,7 +3,6 @@ package dev.mpj.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,12 +12,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The mock server's CRUD store, telling its subscribers of every change as the API server's watch
- * events: ADDED, MODIFIED, or DELETED with the object as it was (and, as in a real API server, a
- * resource version of its own). Subscribers are told while the store holds its write lock, in the
- * order of the changes; they must not block.
+ * The mock server's CRUD store ({@link IndexedCrudStore}), telling its subscribers of every change
+ * as the API server's watch events: ADDED, MODIFIED, or DELETED with the object as it was (and, as
+ * in a real API server, a resource version of its own). Subscribers are told while the store holds
+ * its write lock, in the order of the changes; they must not block.
  */
-final class WatchableStore extends KubernetesCrudDispatcher {
+final class WatchableStore extends IndexedCrudStore {
 
   /** One change: ADDED, MODIFIED or DELETED, and the object. */
   record Change(String type, JsonNode object) {

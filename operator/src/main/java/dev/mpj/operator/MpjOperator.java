@@ -30,13 +30,19 @@ public final class MpjOperator implements AutoCloseable {
   private final ProgressPoller progress;
   private final JobResources resources;
   private final JobMetrics metrics;
+  private final ClusterObserver cluster;
 
   private MpjOperator(
-      Operator operator, ProgressPoller progress, JobResources resources, JobMetrics metrics) {
+      Operator operator,
+      ProgressPoller progress,
+      JobResources resources,
+      JobMetrics metrics,
+      ClusterObserver cluster) {
     this.operator = operator;
     this.progress = progress;
     this.resources = resources;
     this.metrics = metrics;
+    this.cluster = cluster;
   }
 
   /** Builds the operator for {@code client} and starts it; it runs until {@link #close()}. */
@@ -48,10 +54,11 @@ public final class MpjOperator implements AutoCloseable {
     ProgressPoller progress = new ProgressPoller(settings.progressTimeout(), clock);
     JobMetrics metrics = new JobMetrics(settings.meterRegistry());
     JobResources resources = new JobResources(client, settings.jobTokens());
+    ClusterObserver cluster = new ClusterObserver(client);
     var reconciler =
         new MixedPrecisionJobReconciler(
             settings.sizer(),
-            new ClusterObserver(client),
+            cluster,
             resources,
             new KubernetesEventRecorder(client, clock),
             progress,
@@ -78,7 +85,7 @@ public final class MpjOperator implements AutoCloseable {
           }
         });
     operator.start();
-    return new MpjOperator(operator, progress, resources, metrics);
+    return new MpjOperator(operator, progress, resources, metrics, cluster);
   }
 
   /**
@@ -158,6 +165,7 @@ public final class MpjOperator implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    cluster.close();
     progress.close();
     metrics.close();
   }

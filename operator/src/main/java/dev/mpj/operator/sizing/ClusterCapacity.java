@@ -55,11 +55,22 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
       List<Node> nodes, List<Pod> pods, Map<String, String> nodeSelector, int gpusPerReplica) {
     Map<String, Long> requested = new HashMap<>();
     for (Pod pod : pods) {
-      String node = pod.getSpec() != null ? pod.getSpec().getNodeName() : null;
-      if (node != null && !finished(pod)) {
-        requested.merge(node, gpuRequest(pod), Long::sum);
+      if (holdsNode(pod)) {
+        requested.merge(pod.getSpec().getNodeName(), gpuRequest(pod), Long::sum);
       }
     }
+    return observe(nodes, requested, nodeSelector, gpusPerReplica);
+  }
+
+  /**
+   * {@link #observe(List, List, Map, int)} with the pods already summed: the GPUs requested on each
+   * node (by node name) by the pods that hold it.
+   */
+  public static ClusterCapacity observe(
+      List<Node> nodes,
+      Map<String, Long> requested,
+      Map<String, String> nodeSelector,
+      int gpusPerReplica) {
     Long smallestMemory = null;
     long free = 0;
     for (Node node : nodes) {
@@ -113,15 +124,24 @@ public record ClusterCapacity(Long nodeGpuMemoryBytes, Integer freeGpus) {
     return gpus != null ? Quantity.getAmountInBytes(gpus).longValue() : 0;
   }
 
+  /**
+   * Whether {@code pod} holds what it requests on a node: it is bound to one and has not finished
+   * (phase Succeeded or Failed).
+   */
+  public static boolean holdsNode(Pod pod) {
+    return pod.getSpec() != null && pod.getSpec().getNodeName() != null && !finished(pod);
+  }
+
   private static boolean finished(Pod pod) {
     String phase = pod.getStatus() != null ? pod.getStatus().getPhase() : null;
     return "Succeeded".equals(phase) || "Failed".equals(phase);
   }
 
   /**
-   * As the scheduler counts it: the larger of the containers' sum and the largest init container.
+   * The GPUs {@code pod} requests, as the scheduler counts them: the larger of the containers' sum
+   * and the largest init container.
    */
-  private static long gpuRequest(Pod pod) {
+  public static long gpuRequest(Pod pod) {
     long containers = 0;
     for (Container c :
         pod.getSpec().getContainers() != null
