@@ -355,6 +355,14 @@ public final class ChaosCommand implements Callable<Integer> {
         if (run.operatorRecoverySeconds == null) {
           problems.add("no status update after the operator's restart");
         }
+        List<String> events =
+            log.lines()
+                .filter(l -> l.matches("^\\[\\s*[\\d.]+s\\] event .*"))
+                .map(l -> l.substring(l.indexOf(']')))
+                .toList();
+        if (events.size() != events.stream().distinct().count()) {
+          problems.add("an Event was recorded twice: " + events);
+        }
         long last = lastStep(dir, 0, 1);
         if (last != steps) {
           problems.add("rank 0's attempt 1 ended at step " + last + ", not " + steps);
