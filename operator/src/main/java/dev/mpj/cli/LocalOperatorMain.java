@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The operator process of {@code mpj local --operator-process} ({@link OperatorProcess}): the same
  * operator and settings as {@code mpj local}'s in-process one, against the API server whose URL is
- * the only argument. Runs until killed; SIGTERM closes the operator first.
+ * the only argument. Runs until killed or until its parent ({@code mpj local}, whose JVM holds the
+ * API server) ends; SIGTERM closes the operator first.
  */
 public final class LocalOperatorMain {
   private LocalOperatorMain() {}
@@ -23,6 +24,11 @@ public final class LocalOperatorMain {
       System.exit(MpjCommand.EXIT_BAD_INPUT);
     }
     LocalCommand.quietLogs();
+    // The API server lives in mpj local, the parent: if that ends, even by SIGKILL, so does this;
+    // watched from the start, as an operator starting against a server that is gone never starts.
+    ProcessHandle.current()
+        .parent()
+        .ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
     Config config =
         new ConfigBuilder(Config.empty())
             .withMasterUrl(args[0])
