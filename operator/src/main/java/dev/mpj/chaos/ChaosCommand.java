@@ -31,19 +31,19 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code mpj chaos}: runs a small job under {@code mpj local} again and again, each run with a
- * fault drawn from a printed seed, and checks that each recovers as it must (see {@link
- * RunOutcome}). Today's fault is the one {@code mpj local} can inject: SIGKILL of a random replica
- * at a random step ({@code --fail}); the final weights of each run are compared with an
- * uninterrupted run of the same job and precision.
+ * fault drawn from a printed seed (see {@link ChaosFault.Kind}), and checks that each recovers as
+ * it must ({@link RunOutcome}, a check per kind, and {@link StatusTrail}); the final weights of
+ * each run are compared with an uninterrupted run of the same job and precision.
  */
 @Command(
     name = "chaos",
     mixinStandardHelpOptions = true,
     description = {
-      "Chaos runs of a small job under mpj local: each run kills a random replica (SIGKILL) at a"
-          + " random step drawn from the printed seed, and must end Succeeded with one restart, one"
-          + " pod per rank and attempt, no more steps lost than the checkpoint interval, and final"
-          + " weights byte-identical to an uninterrupted run.",
+      "Chaos runs of a small job under mpj local: each run injects one fault (--faults) at a"
+          + " random point drawn from the printed seed, and must end Succeeded with the restarts the"
+          + " fault needs, one pod per rank and attempt, a resume from the newest checkpoint that"
+          + " was published when the fault struck, no status regression, and final weights"
+          + " byte-identical to an uninterrupted run.",
       "Prints one line per run and a summary; exits 0 when every run recovered, 1 otherwise."
     })
 public final class ChaosCommand implements Callable<Integer> {
@@ -67,14 +67,16 @@ public final class ChaosCommand implements Callable<Integer> {
   @Option(
       names = "--faults",
       split = ",",
-      defaultValue = "kill,corrupt-newest,kill-during-write,disk-full,sigstop,kill-at-rendezvous",
+      defaultValue =
+          "kill,corrupt-newest,kill-during-write,disk-full,sigstop,kill-at-rendezvous,operator-restart",
       description =
           "Kinds of fault to draw from (default ${DEFAULT-VALUE}): kill (SIGKILL of a replica at a"
               + " step), corrupt-newest (the newest checkpoint damaged, then a kill), kill-during-write"
               + " (rank 0 killed halfway through a checkpoint write), disk-full (the volume full for"
               + " one checkpoint: no restart), sigstop (a replica stopped at a step: the other's"
               + " collective times out), kill-at-rendezvous (a replica killed at start-up, while"
-              + " the group forms).")
+              + " the group forms), operator-restart (the operator's process SIGKILLed at a step and"
+              + " started again: no restart of the job).")
   List<String> faultKinds;
 
   @Option(
@@ -169,42 +171,59 @@ public final class ChaosCommand implements Callable<Integer> {
     int recovered = 0;
     int restartsNeeded = 0;
     List<Double> recoveries = new ArrayList<>();
+    List<Double> operatorRecoveries = new ArrayList<>();
     for (ChaosFault fault : faults) {
       Path dir = workDir.resolve(String.format("run-%02d", fault.run()));
       Run run = local(launcher, dir, fault.precision(), fault);
       restartsNeeded += fault.kind().restarts;
       boolean restarts = fault.kind().restarts > 0;
-      List<String> problems;
+      List<String> problems = new ArrayList<>();
       String facts;
       MixedPrecisionJob job = finalJob(dir);
       if (job == null) {
-        problems = List.of("no final job.yaml (exit " + run.exitCode + ")");
+        problems.add("no final job.yaml (exit " + run.exitCode + ")");
         facts = "";
       } else {
         long resumed = restarts ? resumedFrom(dir) : 0;
-        long lastBeforeKill = restarts ? lastStep(dir, 0, 1) : 0;
+        RunOutcome.Resume resume = null;
+        if (restarts && run.stepAtFault == null) {
+          problems.add("the fault was not seen to happen");
+        } else if (restarts) {
+          resume =
+              new RunOutcome.Resume(
+                  run.stepAtFault,
+                  run.publishedAtFault,
+                  fault.destroyedCheckpoints(),
+                  lastStep(dir, 0, 1),
+                  resumed,
+                  interval);
+        }
         RunOutcome outcome =
             new RunOutcome(
                 String.valueOf(job.getStatus().phase),
                 job.getStatus().restarts,
                 pods(dir),
                 expectedPods(1 + fault.kind().restarts),
-                lastBeforeKill,
-                resumed,
-                fault.maxLostSteps(interval),
+                resume,
                 sameFiles(finalCheckpoint(dir), baselines.get(fault.precision())));
-        problems = new ArrayList<>(outcome.problems(fault.kind().restarts));
+        problems.addAll(outcome.problems(fault.kind().restarts));
         problems.addAll(faultChecks(dir, fault, run, resumed));
+        problems.addAll(StatusTrail.regressions(Files.readAllLines(dir.resolve("mpj-local.log"))));
         facts =
             String.format(
                 "%s, restarts %d, %s, weights %s",
                 outcome.phase(),
                 outcome.restarts(),
-                restarts
+                resume != null
                     ? String.format(
-                        "resumed from %d (lost %d, at most %d)",
-                        resumed, outcome.lostSteps(), fault.maxLostSteps(interval))
-                    : "no resume",
+                        "resumed from %d (lost %d; at the fault: step %d, newest published %d)",
+                        resumed,
+                        outcome.lostSteps(),
+                        resume.stepAtFault(),
+                        resume.publishedAtFault())
+                    : fault.kind() == ChaosFault.Kind.OPERATOR_RESTART && run.stepAtFault != null
+                        ? "no resume (operator killed at rank 0's step " + run.stepAtFault + ")"
+                        : "no resume",
                 outcome.identicalWeights() ? "identical" : "DIFFER");
       }
       if (problems.isEmpty()) {
@@ -213,35 +232,60 @@ public final class ChaosCommand implements Callable<Integer> {
       if (run.recoverySeconds != null) {
         recoveries.add(run.recoverySeconds);
       }
+      if (run.operatorRecoverySeconds != null) {
+        operatorRecoveries.add(run.operatorRecoverySeconds);
+      }
+      String timing =
+          fault.kind() == ChaosFault.Kind.OPERATOR_RESTART
+              ? "operator kill to the new operator's first status update "
+                  + seconds(run.operatorRecoverySeconds)
+              : "kill to first resumed step " + seconds(run.recoverySeconds);
       out.printf(
-          "run %2d/%d %-10s %s: %s; kill to first resumed step %s  %s%n",
+          "run %2d/%d %-10s %s: %s; %s  %s%n",
           fault.run(),
           runs,
           fault.precision(),
           fault.describe(),
           facts,
-          run.recoverySeconds == null ? "-" : String.format("%.1f s", run.recoverySeconds),
+          timing,
           problems.isEmpty() ? "OK" : "FAILED: " + String.join("; ", problems));
       out.flush();
     }
     out.printf(
         "summary: %d runs, %d faults injected (%d needing a restart), %d recovered, median kill to"
-            + " first resumed step %s (seed %d)%n",
+            + " first resumed step %s%s (seed %d)%n",
         runs,
         faults.size(),
         restartsNeeded,
         recovered,
-        recoveries.isEmpty() ? "-" : String.format("%.1f s", median(recoveries)),
+        recoveries.isEmpty() ? "-" : seconds(median(recoveries)),
+        operatorRecoveries.isEmpty()
+            ? ""
+            : ", median operator kill to the new operator's first status update "
+                + seconds(median(operatorRecoveries)),
         drawn);
     out.flush();
     return recovered == runs ? 0 : 1;
   }
 
   /**
-   * The outcome of one mpj local: its exit code, how long, kill to attempt 2's first step, and the
-   * step of the checkpoint a {@link ChaosFault.Kind#CORRUPT_NEWEST} run damaged (else null).
+   * The outcome of one mpj local: its exit code, how long, kill to attempt 2's first step, the step
+   * of the checkpoint a {@link ChaosFault.Kind#CORRUPT_NEWEST} run damaged (else null), rank 0's
+   * step and the newest published checkpoint when the fault was seen (null and 0 when it was not),
+   * and for an operator restart the kill to the new operator's first status update.
    */
-  private record Run(int exitCode, double seconds, Double recoverySeconds, Long corruptedStep) {}
+  private record Run(
+      int exitCode,
+      double seconds,
+      Double recoverySeconds,
+      Long corruptedStep,
+      Long stepAtFault,
+      long publishedAtFault,
+      Double operatorRecoverySeconds) {}
+
+  private static String seconds(Double s) {
+    return s == null ? "-" : String.format("%.1f s", s);
+  }
 
   /** What the fault's kind must show beyond {@link RunOutcome}. */
   private List<String> faultChecks(Path dir, ChaosFault fault, Run run, long resumed)
@@ -298,6 +342,30 @@ public final class ChaosCommand implements Callable<Integer> {
                   + ", not from "
                   + (fault.step() - interval)
                   + " (the checkpoint before the one whose write was killed)");
+        }
+      }
+      case OPERATOR_RESTART -> {
+        String log = Files.readString(dir.resolve("mpj-local.log"));
+        if (!log.contains("operator process 2 started") || log.contains("operator process 3")) {
+          problems.add(
+              "the operator process was not started exactly twice (see "
+                  + dir.resolve("work/operator/log.txt")
+                  + ")");
+        }
+        if (run.operatorRecoverySeconds == null) {
+          problems.add("no status update after the operator's restart");
+        }
+        List<String> events =
+            log.lines()
+                .filter(l -> l.matches("^\\[\\s*[\\d.]+s\\] event .*"))
+                .map(l -> l.substring(l.indexOf(']')))
+                .toList();
+        if (events.size() != events.stream().distinct().count()) {
+          problems.add("an Event was recorded twice: " + events);
+        }
+        long last = lastStep(dir, 0, 1);
+        if (last != steps) {
+          problems.add("rank 0's attempt 1 ended at step " + last + ", not " + steps);
         }
       }
       case DISK_FULL -> {
@@ -379,6 +447,10 @@ public final class ChaosCommand implements Callable<Integer> {
     if (fault != null && fault.failFlag() != null) {
       command.addAll(List.of("--fail", fault.failFlag()));
     }
+    boolean operatorRestart = fault != null && fault.kind() == ChaosFault.Kind.OPERATOR_RESTART;
+    if (operatorRestart) {
+      command.add("--operator-process");
+    }
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     String trainerOptions = "-Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1";
     if (fault != null && fault.trainerOption() != null) {
@@ -396,6 +468,9 @@ public final class ChaosCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Process process = builder.start();
     long[] killedAt = {0};
+    AtFault atFault = new AtFault();
+    // An operator restart: when the new operator's process started, then its first status line.
+    long[] operatorBack = {0, 0};
     Thread reader =
         new Thread(
             () -> {
@@ -407,6 +482,17 @@ public final class ChaosCommand implements Callable<Integer> {
                 while ((line = lines.readLine()) != null) {
                   if (line.contains("--fail: killing replica") && killedAt[0] == 0) {
                     killedAt[0] = System.nanoTime();
+                    atFault.record(dir);
+                  }
+                  if (operatorRestart
+                      && killedAt[0] != 0
+                      && line.contains("operator process 2 started")) {
+                    operatorBack[0] = System.nanoTime();
+                  }
+                  if (operatorBack[0] != 0
+                      && operatorBack[1] == 0
+                      && StatusTrail.isStatusLine(line)) {
+                    operatorBack[1] = System.nanoTime();
                   }
                   log.write(line);
                   log.newLine();
@@ -429,6 +515,7 @@ public final class ChaosCommand implements Callable<Integer> {
           && killedAt[0] == 0
           && killMarkerExists(dir, fault.step())) {
         killedAt[0] = System.nanoTime(); // the trainer wrote it just before halting
+        atFault.record(dir);
       }
       if (fault != null
           && fault.kind() == ChaosFault.Kind.KILL_AT_RENDEZVOUS
@@ -436,6 +523,7 @@ public final class ChaosCommand implements Callable<Integer> {
           && logSays(dir, fault.rank(), "mpj-trainer: data: ")) {
         signal(dir, fault.rank(), "-KILL");
         killedAt[0] = System.nanoTime();
+        atFault.record(dir);
       }
       if (fault != null
           && fault.kind() == ChaosFault.Kind.SIGSTOP
@@ -443,6 +531,14 @@ public final class ChaosCommand implements Callable<Integer> {
           && lastStep(dir, fault.rank(), 1) >= fault.step()) {
         signal(dir, fault.rank(), "-STOP");
         killedAt[0] = System.nanoTime();
+        atFault.record(dir);
+      }
+      if (operatorRestart && killedAt[0] == 0 && operatorKillDue(dir, fault.step())) {
+        Path pid = dir.resolve("work/operator/pid");
+        Process kill = new ProcessBuilder("kill", "-KILL", Files.readString(pid).strip()).start();
+        kill.waitFor(10, TimeUnit.SECONDS);
+        killedAt[0] = System.nanoTime();
+        atFault.record(dir);
       }
       if (fault != null
           && fault.kind() == ChaosFault.Kind.CORRUPT_NEWEST
@@ -472,7 +568,81 @@ public final class ChaosCommand implements Callable<Integer> {
       }
     }
     reader.join(5000);
-    return new Run(process.exitValue(), (System.nanoTime() - start) / 1e9, recovery, corrupted);
+    Double operatorRecovery = operatorBack[1] == 0 ? null : (operatorBack[1] - killedAt[0]) / 1e9;
+    return new Run(
+        process.exitValue(),
+        (System.nanoTime() - start) / 1e9,
+        recovery,
+        corrupted,
+        atFault.step,
+        atFault.published,
+        operatorRecovery);
+  }
+
+  /**
+   * Rank 0's newest step, then the newest checkpoint published on the volume, read once, when the
+   * fault is seen: in that order, so that the checkpoint rank 0's loop had waited for by that step
+   * is on the volume if the writer kept its promise.
+   */
+  private static final class AtFault {
+    volatile Long step;
+    volatile long published;
+
+    synchronized void record(Path dir) {
+      if (step != null) {
+        return;
+      }
+      try {
+        long at = lastStep(dir, 0, 1);
+        published = newestPublished(dir);
+        step = at;
+      } catch (IOException e) {
+        // Left unrecorded: the run reports the fault as not seen.
+      }
+    }
+  }
+
+  /**
+   * Whether the operator-restart fault is due: the operator's pid file is there and rank 0 reached
+   * {@code step}, or for step 0 both trainers of attempt 1 are started (their pid files).
+   */
+  private static boolean operatorKillDue(Path dir, long step) throws IOException {
+    if (!Files.exists(dir.resolve("work/operator/pid"))) {
+      return false;
+    }
+    if (step == 0) {
+      for (int rank = 0; rank < REPLICAS; rank++) {
+        if (!Files.exists(dir.resolve("work/pods/" + JOB + "-worker-" + rank + "-attempt-1/pid"))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return lastStep(dir, 0, 1) >= step;
+  }
+
+  /**
+   * The step of the newest checkpoint published (renamed into place) on the job's volume; 0: none.
+   */
+  private static long newestPublished(Path dir) throws IOException {
+    Path volumes = dir.resolve("work/volumes");
+    if (!Files.isDirectory(volumes)) {
+      return 0;
+    }
+    long newest = 0;
+    try (Stream<Path> all = Files.list(volumes)) {
+      for (Path volume : all.toList()) {
+        try (Stream<Path> folders = Files.list(volume)) {
+          for (Path folder : folders.toList()) {
+            String name = folder.getFileName().toString();
+            if (name.matches("step-\\d+")) {
+              newest = Math.max(newest, Long.parseLong(name.substring("step-".length())));
+            }
+          }
+        }
+      }
+    }
+    return newest;
   }
 
   /**

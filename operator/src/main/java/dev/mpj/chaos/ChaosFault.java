@@ -42,7 +42,14 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
      * it prints before it joins the replica group) and before its first step: while the group
      * forms. The rank that waits in the rendezvous must be ended by the gang's restart.
      */
-    KILL_AT_RENDEZVOUS(1);
+    KILL_AT_RENDEZVOUS(1),
+    /**
+     * The operator's process ({@code mpj local --operator-process}) killed with SIGKILL once rank 0
+     * reaches {@code step} (0: once attempt 1's trainers are started, before their first step) and
+     * started again by {@code mpj local}, as a Deployment restarts its pod. The trainers train on:
+     * no restart, one attempt, the job followed to its end by the new operator.
+     */
+    OPERATOR_RESTART(0);
 
     /** The collective timeout of a {@link #SIGSTOP} run, in seconds: small, so the run is short. */
     public static final int STOP_TIMEOUT_SECONDS = 10;
@@ -69,7 +76,7 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
           "unknown fault \""
               + flag
               + "\"; known: kill, corrupt-newest, kill-during-write, disk-full, sigstop,"
-              + " kill-at-rendezvous");
+              + " kill-at-rendezvous, operator-restart");
     }
   }
 
@@ -79,7 +86,8 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
    * checkpoint: a kill after the second checkpoint ({@code 2 * interval + 1} on), so that one
    * before the newest is there. A kill during a write: rank 0 (the writer), a checkpoint step from
    * the second to the one before the last. A stopped replica: as a kill. A full disk: rank 0, a
-   * checkpoint step before the last.
+   * checkpoint step before the last. An operator restart: rank 0's step from 0 (before the first)
+   * to {@code steps - interval}.
    */
   public static List<ChaosFault> draw(
       long seed,
@@ -104,8 +112,11 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
             case KILL_DURING_WRITE -> interval * between(random, 2, Math.max(2, checkpoints - 1));
             case DISK_FULL -> interval * between(random, 1, Math.max(1, checkpoints - 1));
             case KILL_AT_RENDEZVOUS -> 0;
+            case OPERATOR_RESTART -> between(random, 0, Math.max(0, steps - interval));
           };
-      if (kind == Kind.KILL_DURING_WRITE || kind == Kind.DISK_FULL) {
+      if (kind == Kind.KILL_DURING_WRITE
+          || kind == Kind.DISK_FULL
+          || kind == Kind.OPERATOR_RESTART) {
         rank = 0;
       }
       faults.add(new ChaosFault(run, kind, precision, rank, step));
@@ -135,16 +146,11 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
   }
 
   /**
-   * The most steps a recovery may redo: one checkpoint interval after a kill, two when the fault
-   * cost the newest checkpoint (corrupted, or its write killed: the loop runs on while a checkpoint
-   * is written), none without a restart.
+   * Checkpoints the fault itself destroys after they were published: one for a corrupted newest
+   * checkpoint; none otherwise (a checkpoint whose write was killed was never published).
    */
-  public long maxLostSteps(long interval) {
-    return switch (kind) {
-      case KILL, SIGSTOP -> interval;
-      case CORRUPT_NEWEST, KILL_DURING_WRITE -> 2 * interval;
-      case DISK_FULL, KILL_AT_RENDEZVOUS -> 0;
-    };
+  public int destroyedCheckpoints() {
+    return kind == Kind.CORRUPT_NEWEST ? 1 : 0;
   }
 
   /** One line's description, e.g. {@code SIGKILL rank 1 at step 14}. */
@@ -157,6 +163,10 @@ public record ChaosFault(int run, Kind kind, String precision, int rank, long st
       case DISK_FULL -> String.format("disk full writing checkpoint %3d", step);
       case SIGSTOP -> String.format("SIGSTOP rank %d at step %3d", rank, step);
       case KILL_AT_RENDEZVOUS -> String.format("SIGKILL rank %d in the rendezvous", rank);
+      case OPERATOR_RESTART ->
+          step == 0
+              ? "operator SIGKILLed and restarted before step 1"
+              : String.format("operator SIGKILLed and restarted at step %3d", step);
     };
   }
 }

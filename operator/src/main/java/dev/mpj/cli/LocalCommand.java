@@ -8,6 +8,7 @@ import dev.mpj.local.EvictionInjection;
 import dev.mpj.local.FailureInjection;
 import dev.mpj.local.LocalRun;
 import dev.mpj.local.OperatorLauncher;
+import dev.mpj.local.OperatorProcess;
 import dev.mpj.operator.MpjOperator;
 import dev.mpj.operator.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -73,6 +74,15 @@ public final class LocalCommand implements Callable<Integer> {
   String evictAt;
 
   @Option(
+      names = "--operator-process",
+      description =
+          "Run the operator in a process of its own against the in-process API server, started"
+              + " again whenever it ends, as a Deployment's pod is (its pid in WORK_DIR/operator/pid,"
+              + " its output in WORK_DIR/operator/log.txt); without it the operator runs in this"
+              + " JVM.")
+  boolean operatorProcess;
+
+  @Option(
       names = "--gpus",
       defaultValue = "4",
       description = "GPUs the local node offers (default ${DEFAULT-VALUE}).")
@@ -109,6 +119,23 @@ public final class LocalCommand implements Callable<Integer> {
 
   static OperatorSettings operatorSettings() {
     return OperatorSettings.defaults().withProgressInterval(Duration.ofSeconds(1));
+  }
+
+  /**
+   * {@code --operator-process}: {@link LocalOperatorMain} in a JVM of its own, against the API
+   * server's address, supervised by {@link OperatorProcess} under {@code <work dir>/operator}.
+   */
+  private static OperatorLauncher operatorProcess(Path workDir) {
+    Path dir = workDir.toAbsolutePath().normalize().resolve("operator");
+    return client ->
+        OperatorProcess.start(
+            OperatorProcess.javaCommand(
+                LocalOperatorMain.class.getName(), client.getMasterUrl().toString()),
+            dir,
+            line -> {
+              System.out.println("mpj local: " + line);
+              System.out.flush();
+            });
   }
 
   @Override
@@ -177,7 +204,8 @@ public final class LocalCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(stopOnInterrupt);
     try {
       try {
-        run.start(OPERATOR, launcher, gpus, memory, failure);
+        run.start(
+            operatorProcess ? operatorProcess(dir) : OPERATOR, launcher, gpus, memory, failure);
       } catch (IllegalArgumentException e) {
         throw new InvalidJobException("--work-dir", e.getMessage());
       }

@@ -38,13 +38,13 @@ class ChaosFaultTest {
         case KILL -> {
           assertThat(f.step()).isBetween(5L, 15L);
           assertThat(f.failFlag()).isEqualTo(f.rank() + "@" + f.step());
-          assertThat(f.maxLostSteps(5)).isEqualTo(5);
+          assertThat(f.destroyedCheckpoints()).isZero();
         }
         case CORRUPT_NEWEST -> {
           // after the second checkpoint: one before the newest is there to resume from
           assertThat(f.step()).isBetween(11L, 15L);
           assertThat(f.failFlag()).isEqualTo(f.rank() + "@" + f.step());
-          assertThat(f.maxLostSteps(5)).isEqualTo(10);
+          assertThat(f.destroyedCheckpoints()).isOne();
         }
         case KILL_DURING_WRITE -> {
           assertThat(f.step()).isIn(10L, 15L);
@@ -55,14 +55,12 @@ class ChaosFaultTest {
         case KILL_AT_RENDEZVOUS -> {
           assertThat(f.failFlag()).isNull();
           assertThat(f.trainerOption()).isNull();
-          assertThat(f.maxLostSteps(5)).isZero(); // nothing trained yet
           assertThat(f.kind().restarts).isOne();
         }
         case SIGSTOP -> {
           assertThat(f.step()).isBetween(5L, 15L);
           assertThat(f.failFlag()).isNull();
           assertThat(f.trainerOption()).isNull();
-          assertThat(f.maxLostSteps(5)).isEqualTo(5);
           assertThat(f.kind().restarts).isOne();
         }
         case DISK_FULL -> {
@@ -71,7 +69,14 @@ class ChaosFaultTest {
           assertThat(f.trainerOption())
               .isEqualTo("-Dmpj.checkpoint.diskFull=" + f.step() + "@4096");
           assertThat(f.kind().restarts).isZero();
-          assertThat(f.maxLostSteps(5)).isZero();
+        }
+        case OPERATOR_RESTART -> {
+          // 0: before the trainers' first step; else while they train
+          assertThat(f.step()).isBetween(0L, 15L);
+          assertThat(f.failFlag()).isNull();
+          assertThat(f.trainerOption()).isNull();
+          assertThat(f.kind().restarts).isZero();
+          assertThat(f.destroyedCheckpoints()).isZero();
         }
       }
     }
@@ -82,7 +87,9 @@ class ChaosFaultTest {
     assertThat(Kind.ofFlag("kill-during-write")).isEqualTo(Kind.KILL_DURING_WRITE);
     assertThat(Kind.CORRUPT_NEWEST.flag()).isEqualTo("corrupt-newest");
     assertThat(Kind.ofFlag("sigstop")).isEqualTo(Kind.SIGSTOP);
+    assertThat(Kind.ofFlag("operator-restart")).isEqualTo(Kind.OPERATOR_RESTART);
     assertThatThrownBy(() -> Kind.ofFlag("sigcont"))
-        .hasMessageContaining("unknown fault \"sigcont\"");
+        .hasMessageContaining("unknown fault \"sigcont\"")
+        .hasMessageContaining("operator-restart");
   }
 }
