@@ -1,6 +1,7 @@
 package dev.mpj.trainer.bench;
 
 import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -69,6 +70,17 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
   int iterations;
 
   @Option(
+      names = "--reductions",
+      split = ",",
+      defaultValue = "vector",
+      description =
+          "How received chunks are reduced: vector (the Vector API, what the trainer uses), arrays"
+              + " (bulk copies into arrays and plain loops, the fallback without"
+              + " jdk.incubator.vector); both to compare them in one run (default:"
+              + " ${DEFAULT-VALUE}).")
+  List<String> reductions;
+
+  @Option(
       names = "--loopback-mib",
       defaultValue = "2048",
       description = "Bytes the loopback baseline sends (default: ${DEFAULT-VALUE}).")
@@ -85,6 +97,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    System.out.println("reduction here: " + ReplicaGroup.reductionImplementation());
     double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
     System.out.printf(
         Locale.ROOT,
@@ -108,58 +121,79 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
 
     List<String> table = new ArrayList<>();
     List<String> bucketed = new ArrayList<>();
+    for (String reduction : reductions) {
+      if (!reduction.equals("vector") && !reduction.equals("arrays")) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--reductions: " + reduction + " is neither vector nor arrays");
+      }
+    }
     for (int n : processes) {
-      for (String line : runReplicas(n)) {
-        Map<String, String> fields = fields(line);
-        double seconds =
-            Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
-        long bytes = Long.parseLong(fields.get("bytes"));
-        if (line.startsWith("allreduce")) {
-          double algBw = bytes / seconds;
-          double busBw = algBw * 2 * (n - 1) / n;
-          int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
-          table.add(
-              String.format(
-                  Locale.ROOT,
-                  "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |",
-                  n,
-                  fields.get("type"),
-                  bytes >> 20,
-                  seconds * 1e3,
-                  Double.parseDouble(fields.get("mean")) * 1e3,
-                  algBw / 1e9,
-                  busBw / 1e9,
-                  100 * busBw / loopback,
-                  100 * busBw / concurrent.get(n),
-                  seconds * 1e9 / (bytes / elementBytes)));
-        } else {
-          bucketed.add(
-              String.format(
-                  Locale.ROOT,
-                  "| %d | %d MiB | %s | %.1f | %.1f |",
-                  n,
-                  bytes >> 20,
-                  Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
-                  seconds * 1e3,
-                  Double.parseDouble(fields.get("mean")) * 1e3));
+      for (String reduction : reductions) {
+        for (String line : runReplicas(n, reduction)) {
+          Map<String, String> fields = fields(line);
+          double seconds =
+              Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
+          long bytes = Long.parseLong(fields.get("bytes"));
+          if (line.startsWith("allreduce")) {
+            if (!reduction.equals(fields.get("reduction"))) {
+              throw new IllegalStateException(
+                  "asked the replicas for the "
+                      + reduction
+                      + " reduction, they used "
+                      + fields.get("reduction")
+                      + " (this JVM: "
+                      + ReplicaGroup.reductionImplementation()
+                      + ")");
+            }
+            double algBw = bytes / seconds;
+            double busBw = algBw * 2 * (n - 1) / n;
+            int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
+            table.add(
+                String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |",
+                    n,
+                    fields.get("type"),
+                    reduction,
+                    bytes >> 20,
+                    seconds * 1e3,
+                    Double.parseDouble(fields.get("mean")) * 1e3,
+                    algBw / 1e9,
+                    busBw / 1e9,
+                    100 * busBw / loopback,
+                    100 * busBw / concurrent.get(n),
+                    seconds * 1e9 / (bytes / elementBytes)));
+          } else {
+            bucketed.add(
+                String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %d MiB | %s | %.1f | %.1f |",
+                    n,
+                    reduction,
+                    bytes >> 20,
+                    Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
+                    seconds * 1e3,
+                    Double.parseDouble(fields.get("mean")) * 1e3));
+          }
         }
       }
     }
     System.out.println(
-        "| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
+        "| processes | type | reduction | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
             + " loopback | busBw / N streams at once | ns per element |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
         "Bucketed FP32 all-reduce of 1 MiB parameters in 4 MiB buckets, packing beside the wire or not:");
-    System.out.println("| processes | gradient | overlap | median ms | mean ms |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| processes | reduction | gradient | overlap | median ms | mean ms |");
+    System.out.println("|---|---|---|---|---|---|");
     bucketed.forEach(System.out::println);
     return 0;
   }
 
-  private List<String> runReplicas(int n) throws IOException, InterruptedException {
+  private List<String> runReplicas(int n, String reduction)
+      throws IOException, InterruptedException {
     byte[] token = new byte[24];
     new SecureRandom().nextBytes(token);
     int port;
@@ -185,7 +219,11 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     List<Process> replicas =
         ReplicaProcesses.startAll(
             config,
-            List.of("-Xmx1g", "-XX:MaxDirectMemorySize=1g", "-XX:+UseParallelGC"),
+            List.of(
+                "-Xmx1g",
+                "-XX:MaxDirectMemorySize=1g",
+                "-XX:+UseParallelGC",
+                "-Dmpj.collective.vector=" + reduction.equals("vector")),
             List.of(
                 "bench",
                 String.join(",", sizes),

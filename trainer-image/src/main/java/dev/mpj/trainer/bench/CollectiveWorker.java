@@ -145,10 +145,11 @@ public final class CollectiveWorker {
         if (group.rank() == 0) {
           System.out.printf(
               Locale.ROOT,
-              "allreduce processes=%d bytes=%d type=%s seconds=%.6f mean=%.6f%n",
+              "allreduce processes=%d bytes=%d type=%s reduction=%s seconds=%.6f mean=%.6f%n",
               group.worldSize(),
               bytes,
               type,
+              ReplicaGroup.reductionVectorised() ? "vector" : "arrays",
               median(seconds),
               Arrays.stream(seconds).average().orElse(0));
         }

@@ -43,6 +43,9 @@ public final class ReplicaProcesses {
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // As bin/mpj-trainer: the all-reduce's SIMD reduction needs the module.
+    command.add("--add-modules");
+    command.add("jdk.incubator.vector");
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
