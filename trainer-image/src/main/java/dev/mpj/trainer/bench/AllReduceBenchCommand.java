@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -98,12 +99,16 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
         System.getProperty("java.version"),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.println("reduction here: " + ReplicaGroup.reductionImplementation());
-    double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
+    double[] cpuNanosPerByte = new double[2];
+    double loopback = loopbackBytesPerSecond((long) loopbackMib << 20, cpuNanosPerByte);
     System.out.printf(
         Locale.ROOT,
-        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n",
+        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes); thread CPU time per byte:"
+            + " sender %.3f ns, receiver %.3f ns%n",
         loopback / 1e9,
-        loopbackMib);
+        loopbackMib,
+        cpuNanosPerByte[0],
+        cpuNanosPerByte[1]);
     // What the ring's N links carry when all of them run at once, as they do in a ring step: on a
     // machine with fewer free cores than 2N (a sender and a receiver per link) less than one
     // stream alone. The ring cannot beat it; busBw against it is the ring's own efficiency.
@@ -151,7 +156,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
             table.add(
                 String.format(
                     Locale.ROOT,
-                    "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |",
+                    "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |"
+                        + " %.1f |",
                     n,
                     fields.get("type"),
                     reduction,
@@ -162,7 +168,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                     busBw / 1e9,
                     100 * busBw / loopback,
                     100 * busBw / concurrent.get(n),
-                    seconds * 1e9 / (bytes / elementBytes)));
+                    seconds * 1e9 / (bytes / elementBytes),
+                    Double.parseDouble(fields.get("cpu")) * 1e3));
           } else {
             bucketed.add(
                 String.format(
@@ -180,8 +187,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     }
     System.out.println(
         "| processes | type | reduction | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
-            + " loopback | busBw / N streams at once | ns per element |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+            + " loopback | busBw / N streams at once | ns per element | rank 0 CPU ms |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
@@ -340,7 +347,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
   }
 
   /** One sender thread, one receiver thread, one TCP connection over loopback, 4 MiB writes. */
-  static double loopbackBytesPerSecond(long total) throws Exception {
+  static double loopbackBytesPerSecond(long total, double[] cpuNanosPerByte) throws Exception {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     try (ServerSocketChannel listener =
         ServerSocketChannel.open()
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -351,6 +359,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                   ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
                   long received = 0;
                   long start = 0;
+                  long cpuStart = threads.getCurrentThreadCpuTime();
                   while (received < total) {
                     buffer.clear();
                     int read = in.read(buffer);
@@ -362,11 +371,14 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                     }
                     received += read;
                   }
+                  cpuNanosPerByte[1] =
+                      (threads.getCurrentThreadCpuTime() - cpuStart) / (double) total;
                   return System.nanoTime() - start;
                 } catch (IOException e) {
                   throw new UncheckedIOException(e);
                 }
               });
+      long cpuStart = threads.getCurrentThreadCpuTime();
       try (SocketChannel out = SocketChannel.open(listener.getLocalAddress())) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
         for (long sent = 0; sent < total; ) {
@@ -376,6 +388,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
           }
         }
       }
+      cpuNanosPerByte[0] = (threads.getCurrentThreadCpuTime() - cpuStart) / (double) total;
       return total / (receiver.get(10, TimeUnit.MINUTES) / 1e9);
     }
   }
