@@ -15,14 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * blocks (see {@link #addHalves}). Loaded only when the module is there ({@link
  * ChunkReducer#VECTORISED}); the arrays path of {@link ChunkReducer} is the fallback.
  *
- * <p>FP16 is read as ints of two halves each: the even elements are the low 16 bits of each lane,
- * the odd ones the high 16 bits, so decoding, adding and rounding both halves of an int stays in
- * lanes of one shape (the reduction is element by element: which lane an element sits in does not
- * matter) and the two rounded halves are put back together before the store. The conversions are
- * the branch-free forms of {@link Half}'s, every case computed and selected by lane masks; the
- * results are bit for bit those of {@link Half#toFloat(int)} and {@link Half#fromFloat(float)}
- * ({@code VectorChunkReducerTest}: every half, every midpoint and its neighbours, every 251st float
- * bit pattern).
+ * <p>FP16 is read as ints of two halves each (one bulk copy per buffer and block, half the element
+ * count of a copy of shorts), split into the low halves and the high ones, decoded, added and
+ * rounded, and joined again before the copy back: the reduction is element by element, so the order
+ * the halves are worked on in does not matter. The conversions are the branch-free forms of {@link
+ * Half}'s, every case computed and selected by lane masks; the results are bit for bit those of
+ * {@link Half#toFloat(int)} and {@link Half#fromFloat(float)} ({@code VectorChunkReducerTest}:
+ * every half, every midpoint and its neighbours, edge floats in every lane, every 251st float bit
+ * pattern).
  */
 final class VectorChunkReducer {
 
@@ -44,7 +44,7 @@ final class VectorChunkReducer {
   private static final float SUBNORMAL_MAGIC = 0.5f;
   private static final int SUBNORMAL_MAGIC_BITS = Float.floatToRawIntBits(SUBNORMAL_MAGIC);
 
-  /** Lanes of one vector: {@link ChunkReducer} asks for sizes in these. */
+  /** Float lanes of one vector: for {@link ChunkReducer#implementation()}. */
   static int lanes() {
     return INTS.length();
   }
