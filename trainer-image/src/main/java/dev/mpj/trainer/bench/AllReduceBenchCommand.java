@@ -1,11 +1,13 @@
 package dev.mpj.trainer.bench;
 
 import dev.mpj.trainer.collective.RendezvousConfig;
+import dev.mpj.trainer.collective.ReplicaGroup;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -69,6 +71,17 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
   int iterations;
 
   @Option(
+      names = "--reductions",
+      split = ",",
+      defaultValue = "vector",
+      description =
+          "How received chunks are reduced: vector (the Vector API, what the trainer uses), arrays"
+              + " (bulk copies into arrays and plain loops, the fallback without"
+              + " jdk.incubator.vector); both to compare them in one run (default:"
+              + " ${DEFAULT-VALUE}).")
+  List<String> reductions;
+
+  @Option(
       names = "--loopback-mib",
       defaultValue = "2048",
       description = "Bytes the loopback baseline sends (default: ${DEFAULT-VALUE}).")
@@ -85,12 +98,17 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    double loopback = loopbackBytesPerSecond((long) loopbackMib << 20);
+    System.out.println("reduction here: " + ReplicaGroup.reductionImplementation());
+    double[] cpuNanosPerByte = new double[2];
+    double loopback = loopbackBytesPerSecond((long) loopbackMib << 20, cpuNanosPerByte);
     System.out.printf(
         Locale.ROOT,
-        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes)%n",
+        "single-stream loopback TCP: %.2f GB/s (%d MiB, 4 MiB writes); thread CPU time per byte:"
+            + " sender %.3f ns, receiver %.3f ns%n",
         loopback / 1e9,
-        loopbackMib);
+        loopbackMib,
+        cpuNanosPerByte[0],
+        cpuNanosPerByte[1]);
     // What the ring's N links carry when all of them run at once, as they do in a ring step: on a
     // machine with fewer free cores than 2N (a sender and a receiver per link) less than one
     // stream alone. The ring cannot beat it; busBw against it is the ring's own efficiency.
@@ -108,58 +126,81 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
 
     List<String> table = new ArrayList<>();
     List<String> bucketed = new ArrayList<>();
+    for (String reduction : reductions) {
+      if (!reduction.equals("vector") && !reduction.equals("arrays")) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--reductions: " + reduction + " is neither vector nor arrays");
+      }
+    }
     for (int n : processes) {
-      for (String line : runReplicas(n)) {
-        Map<String, String> fields = fields(line);
-        double seconds =
-            Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
-        long bytes = Long.parseLong(fields.get("bytes"));
-        if (line.startsWith("allreduce")) {
-          double algBw = bytes / seconds;
-          double busBw = algBw * 2 * (n - 1) / n;
-          int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
-          table.add(
-              String.format(
-                  Locale.ROOT,
-                  "| %d | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |",
-                  n,
-                  fields.get("type"),
-                  bytes >> 20,
-                  seconds * 1e3,
-                  Double.parseDouble(fields.get("mean")) * 1e3,
-                  algBw / 1e9,
-                  busBw / 1e9,
-                  100 * busBw / loopback,
-                  100 * busBw / concurrent.get(n),
-                  seconds * 1e9 / (bytes / elementBytes)));
-        } else {
-          bucketed.add(
-              String.format(
-                  Locale.ROOT,
-                  "| %d | %d MiB | %s | %.1f | %.1f |",
-                  n,
-                  bytes >> 20,
-                  Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
-                  seconds * 1e3,
-                  Double.parseDouble(fields.get("mean")) * 1e3));
+      for (String reduction : reductions) {
+        for (String line : runReplicas(n, reduction)) {
+          Map<String, String> fields = fields(line);
+          double seconds =
+              Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
+          long bytes = Long.parseLong(fields.get("bytes"));
+          if (line.startsWith("allreduce")) {
+            if (!reduction.equals(fields.get("reduction"))) {
+              throw new IllegalStateException(
+                  "asked the replicas for the "
+                      + reduction
+                      + " reduction, they used "
+                      + fields.get("reduction")
+                      + " (this JVM: "
+                      + ReplicaGroup.reductionImplementation()
+                      + ")");
+            }
+            double algBw = bytes / seconds;
+            double busBw = algBw * 2 * (n - 1) / n;
+            int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
+            table.add(
+                String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |"
+                        + " %.1f |",
+                    n,
+                    fields.get("type"),
+                    reduction,
+                    bytes >> 20,
+                    seconds * 1e3,
+                    Double.parseDouble(fields.get("mean")) * 1e3,
+                    algBw / 1e9,
+                    busBw / 1e9,
+                    100 * busBw / loopback,
+                    100 * busBw / concurrent.get(n),
+                    seconds * 1e9 / (bytes / elementBytes),
+                    Double.parseDouble(fields.get("cpu")) * 1e3));
+          } else {
+            bucketed.add(
+                String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %d MiB | %s | %.1f | %.1f |",
+                    n,
+                    reduction,
+                    bytes >> 20,
+                    Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
+                    seconds * 1e3,
+                    Double.parseDouble(fields.get("mean")) * 1e3));
+          }
         }
       }
     }
     System.out.println(
-        "| processes | type | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
-            + " loopback | busBw / N streams at once | ns per element |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        "| processes | type | reduction | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
+            + " loopback | busBw / N streams at once | ns per element | rank 0 CPU ms |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
         "Bucketed FP32 all-reduce of 1 MiB parameters in 4 MiB buckets, packing beside the wire or not:");
-    System.out.println("| processes | gradient | overlap | median ms | mean ms |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| processes | reduction | gradient | overlap | median ms | mean ms |");
+    System.out.println("|---|---|---|---|---|---|");
     bucketed.forEach(System.out::println);
     return 0;
   }
 
-  private List<String> runReplicas(int n) throws IOException, InterruptedException {
+  private List<String> runReplicas(int n, String reduction)
+      throws IOException, InterruptedException {
     byte[] token = new byte[24];
     new SecureRandom().nextBytes(token);
     int port;
@@ -185,7 +226,11 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     List<Process> replicas =
         ReplicaProcesses.startAll(
             config,
-            List.of("-Xmx1g", "-XX:MaxDirectMemorySize=1g", "-XX:+UseParallelGC"),
+            List.of(
+                "-Xmx1g",
+                "-XX:MaxDirectMemorySize=1g",
+                "-XX:+UseParallelGC",
+                "-Dmpj.collective.vector=" + reduction.equals("vector")),
             List.of(
                 "bench",
                 String.join(",", sizes),
@@ -302,7 +347,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
   }
 
   /** One sender thread, one receiver thread, one TCP connection over loopback, 4 MiB writes. */
-  static double loopbackBytesPerSecond(long total) throws Exception {
+  static double loopbackBytesPerSecond(long total, double[] cpuNanosPerByte) throws Exception {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     try (ServerSocketChannel listener =
         ServerSocketChannel.open()
             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -313,6 +359,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                   ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
                   long received = 0;
                   long start = 0;
+                  long cpuStart = threads.getCurrentThreadCpuTime();
                   while (received < total) {
                     buffer.clear();
                     int read = in.read(buffer);
@@ -324,11 +371,14 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                     }
                     received += read;
                   }
+                  cpuNanosPerByte[1] =
+                      (threads.getCurrentThreadCpuTime() - cpuStart) / (double) total;
                   return System.nanoTime() - start;
                 } catch (IOException e) {
                   throw new UncheckedIOException(e);
                 }
               });
+      long cpuStart = threads.getCurrentThreadCpuTime();
       try (SocketChannel out = SocketChannel.open(listener.getLocalAddress())) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(4 << 20);
         for (long sent = 0; sent < total; ) {
@@ -338,6 +388,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
           }
         }
       }
+      cpuNanosPerByte[0] = (threads.getCurrentThreadCpuTime() - cpuStart) / (double) total;
       return total / (receiver.get(10, TimeUnit.MINUTES) / 1e9);
     }
   }

@@ -184,6 +184,8 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     double[] onNormal = new double[blocks];
     double[] snapshot = new double[1];
     double[] waited = new double[1];
+    // Per kind of block: seconds of its first EARLY_STEPS steps, and of the others, summed.
+    double[][] splits = new double[3][2];
     List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
     String priority;
     Snapshot[] lowMemory = new Snapshot[1];
@@ -193,15 +195,15 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       priority = writer.priority();
       for (int b = 0; b < blocks; b++) {
         long t0 = System.nanoTime();
-        for (int i = 0; i < interval; i++) {
-          session.runStep();
-        }
+        runSteps(session, interval, splits[0]);
         off[b] = (System.nanoTime() - t0) / 1e9 / interval;
-        on[b] = blockWithCheckpoint(session, hash, interval, writer, lowMemory, snapshot, waited);
+        on[b] =
+            blockWithCheckpoint(
+                session, hash, interval, writer, lowMemory, snapshot, waited, splits[1]);
         writes.addAll(writer.drainFinished());
         onNormal[b] =
             blockWithCheckpoint(
-                session, hash, interval, normal, normalMemory, snapshot, new double[1]);
+                session, hash, interval, normal, normalMemory, snapshot, new double[1], splits[2]);
         writes.addAll(normal.drainFinished());
       }
     }
@@ -256,6 +258,19 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
           defaultInterval,
           100 * perCheckpoint / (defaultInterval * meanOff));
     }
+    int early = Math.min(EARLY_STEPS, interval);
+    System.out.printf(
+        Locale.ROOT,
+        "ms per step in the first %d steps of a block (while the write runs) and in the other %d:"
+            + " off %.1f / %.1f, lowest priority %.1f / %.1f, normal priority %.1f / %.1f%n",
+        early,
+        interval - early,
+        splits[0][0] * 1e3 / (blocks * early),
+        splits[0][1] * 1e3 / Math.max(1, blocks * (interval - early)),
+        splits[1][0] * 1e3 / (blocks * early),
+        splits[1][1] * 1e3 / Math.max(1, blocks * (interval - early)),
+        splits[2][0] * 1e3 / (blocks * early),
+        splits[2][1] * 1e3 / Math.max(1, blocks * (interval - early)));
     System.out.printf(
         Locale.ROOT,
         "per checkpoint: snapshot into the file images %.3f s on the loop, loop waited for the"
@@ -275,7 +290,8 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       CheckpointWriter writer,
       Snapshot[] memory,
       double[] snapshotSeconds,
-      double[] waitedSeconds)
+      double[] waitedSeconds,
+      double[] split)
       throws IOException {
     long t0 = System.nanoTime();
     waitedSeconds[0] += writer.await();
@@ -284,11 +300,33 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     memory[0] = s;
     snapshotSeconds[0] += (System.nanoTime() - s0) / 1e9;
     writer.submit(s);
-    for (int i = 0; i < interval; i++) {
-      session.runStep();
-    }
+    runSteps(session, interval, split);
     waitedSeconds[0] += writer.await();
     return (System.nanoTime() - t0) / 1e9 / interval;
+  }
+
+  /** Steps told apart in each block: the write of a checkpoint runs in them. */
+  static final int EARLY_STEPS = 10;
+
+  /**
+   * Runs {@code steps} steps; adds the seconds of the first {@link #EARLY_STEPS} to split[0], of
+   * the rest to split[1].
+   */
+  private static void runSteps(TrainingSession session, int steps, double[] split) {
+    long t0 = System.nanoTime();
+    long boundary = t0;
+    for (int i = 0; i < steps; i++) {
+      if (i == EARLY_STEPS) {
+        boundary = System.nanoTime();
+      }
+      session.runStep();
+    }
+    long end = System.nanoTime();
+    if (steps <= EARLY_STEPS) {
+      boundary = end;
+    }
+    split[0] += (boundary - t0) / 1e9;
+    split[1] += (end - boundary) / 1e9;
   }
 
   private static double orNaN(Double seconds) {

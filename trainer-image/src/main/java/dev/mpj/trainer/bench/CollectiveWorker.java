@@ -9,6 +9,8 @@ import dev.mpj.trainer.collective.Reduction;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import dev.mpj.trainer.collective.ReplicaGroup;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -137,20 +139,28 @@ public final class CollectiveWorker {
                 .flip();
         warmUp(group, () -> group.allReduce(buffer, type, Reduction.MEAN));
         double[] seconds = new double[iterations];
+        double[] cpuSeconds = new double[iterations];
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int i = 0; i < iterations; i++) {
+          long cpuStart = threads.getCurrentThreadCpuTime();
           long start = System.nanoTime();
-          group.allReduce(buffer, type, Reduction.MEAN);
+          group.allReduce(
+              buffer, type, Reduction.MEAN); // on this thread: its CPU time is the ring's
           seconds[i] = (System.nanoTime() - start) / 1e9;
+          cpuSeconds[i] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         }
         if (group.rank() == 0) {
           System.out.printf(
               Locale.ROOT,
-              "allreduce processes=%d bytes=%d type=%s seconds=%.6f mean=%.6f%n",
+              "allreduce processes=%d bytes=%d type=%s reduction=%s seconds=%.6f mean=%.6f"
+                  + " cpu=%.6f%n",
               group.worldSize(),
               bytes,
               type,
+              ReplicaGroup.reductionVectorised() ? "vector" : "arrays",
               median(seconds),
-              Arrays.stream(seconds).average().orElse(0));
+              Arrays.stream(seconds).average().orElse(0),
+              median(cpuSeconds));
         }
       }
     }

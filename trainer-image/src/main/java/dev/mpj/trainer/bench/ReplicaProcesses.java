@@ -3,6 +3,7 @@ package dev.mpj.trainer.bench;
 import dev.mpj.trainer.collective.RendezvousConfig;
 import java.io.File;
 import java.io.IOException;
+import java.lang.module.ModuleFinder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,11 @@ public final class ReplicaProcesses {
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // As bin/mpj-trainer: the all-reduce's SIMD reduction needs the module, where this Java has it.
+    if (ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent()) {
+      command.add("--add-modules");
+      command.add("jdk.incubator.vector");
+    }
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

@@ -67,6 +67,19 @@ public final class ReplicaGroup implements AutoCloseable {
         config.rank(), config.worldSize(), formed.links(), formed.ringAddress());
   }
 
+  /**
+   * How this JVM reduces received chunks, in words ("Vector API, 16 float lanes", or "arrays (...)"
+   * with the reason): for the benchmark and logs.
+   */
+  public static String reductionImplementation() {
+    return ChunkReducer.implementation();
+  }
+
+  /** True when this JVM reduces received chunks with the Vector API. */
+  public static boolean reductionVectorised() {
+    return ChunkReducer.VECTORISED;
+  }
+
   public int rank() {
     return rank;
   }

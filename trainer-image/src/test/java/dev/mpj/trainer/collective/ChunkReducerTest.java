@@ -54,14 +54,23 @@ class ChunkReducerTest {
 
   @ParameterizedTest
   @CsvSource({
-    "FP32, 1, 100000",
-    "FP32, 4, 100000",
-    "FP16, 1, 100000",
-    "FP16, 3, 100000",
-    "FP16, 1, 5",
-    "FP32, 2, 8192"
+    "FP32, 1, 100000, false",
+    "FP32, 4, 100000, false",
+    "FP16, 1, 100000, false",
+    "FP16, 3, 100000, false",
+    "FP16, 1, 5, false",
+    "FP32, 2, 8192, false",
+    "FP32, 1, 100000, true",
+    "FP32, 4, 100001, true",
+    "FP16, 1, 100000, true",
+    "FP16, 3, 100003, true",
+    "FP16, 2, 31, true",
+    "FP16, 1, 5, true",
+    "FP32, 2, 8192, true"
   })
-  void reducesExactlyAsTheElementByElementDefinition(ElementType type, int divisor, int count) {
+  void reducesExactlyAsTheElementByElementDefinition(
+      ElementType type, int divisor, int count, boolean vectorised) {
+    assertThat(!vectorised || ChunkReducer.VECTORISED).as(ChunkReducer.implementation()).isTrue();
     SplittableRandom random = new SplittableRandom(count + divisor);
     int dataOffset = 3 * type.bytes(); // chunks start anywhere in the bucket
     int inOffset = type.bytes();
@@ -72,7 +81,7 @@ class ChunkReducerTest {
     expected.put(data.duplicate().clear()).clear();
     scalarAdd(type, expected, dataOffset, in, inOffset, count, divisor);
 
-    new ChunkReducer().add(type, data, dataOffset, in, inOffset, count, divisor);
+    new ChunkReducer(vectorised).add(type, data, dataOffset, in, inOffset, count, divisor);
 
     for (int at = 0; at < bytes; at++) {
       if (data.get(at) != expected.get(at)) {
