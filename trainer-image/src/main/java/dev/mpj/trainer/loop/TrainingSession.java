@@ -230,11 +230,14 @@ public final class TrainingSession implements AutoCloseable {
         // The first step pages in libtorch's code and makes the gradients; the later steps are
         // measured from what it leaves resident.
         long fileAdded = ProcessMemory.fileRssBytes() - fileRssBeforeTraining;
+        // Resident memory first, the high-water mark after it: memory another thread maps between
+        // the two reads cannot put the first step's resident memory above its peak.
+        long rssAfterFirst = ProcessMemory.rssBytes();
         firstStep =
             new FirstStepMemory(
                 ProcessMemory.peakRssBytes(),
                 fileRssBeforeTraining < 0 ? -1 : fileAdded,
-                ProcessMemory.rssBytes(),
+                rssAfterFirst,
                 -1);
         laterReset = ProcessMemory.resetPeak();
       }
