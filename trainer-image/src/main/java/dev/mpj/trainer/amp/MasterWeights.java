@@ -1,15 +1,22 @@
 package dev.mpj.trainer.amp;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
+import dev.mpj.trainer.optim.ParameterGroups;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The model's weights in two precisions. The working block (FP16 for fp16-mixed) runs forward and
@@ -32,8 +39,22 @@ public final class MasterWeights {
   private final List<String> bufferNames = new ArrayList<>();
   private final List<Parameter> workingBuffers = new ArrayList<>();
   private final List<Parameter> masterBuffers = new ArrayList<>();
+  private final ParameterGroups groups;
+  private final List<NDArray> masterGroups;
+  private List<NDArray> gradients;
+  private List<NDList> gradientParts;
 
+  /** Working and master weights, each trainable parameter a group of its own. */
   public MasterWeights(Block working, Block master) {
+    this(working, new GroupedMaster(master, null, null));
+  }
+
+  /**
+   * Working weights and the {@link #buildMaster grouped master}: the update runs on the master's
+   * groups.
+   */
+  public MasterWeights(Block working, GroupedMaster grouped) {
+    Block master = grouped.block();
     this.working = working;
     this.master = master;
     List<Pair<String, Parameter>> w = working.getParameters().stream().toList();
@@ -59,6 +80,99 @@ public final class MasterWeights {
         masterBuffers.add(mp);
       }
     }
+    if (grouped.groups() == null) {
+      this.groups =
+          ParameterGroups.separate(masterTrainable.stream().mapToLong(NDArray::size).toArray());
+      this.masterGroups = List.copyOf(masterTrainable);
+    } else {
+      this.groups = grouped.groups();
+      this.masterGroups = grouped.groupArrays();
+    }
+  }
+
+  /**
+   * An FP32 master block whose small trainable parameters are views of flat buffers ({@link
+   * ParameterGroups}): {@code groupArrays} has one array per group, the flat buffer or the
+   * parameter's own array. {@code groups} null: every parameter a group of its own.
+   */
+  public record GroupedMaster(Block block, ParameterGroups groups, List<NDArray> groupArrays) {}
+
+  /**
+   * Builds and initializes the FP32 master block: {@code build} makes a fresh block (of one spec
+   * every time), the first one is initialized as usual (its parameters draw their values from the
+   * engine's generator), and where {@link ParameterGroups#plan} groups several parameters together
+   * their values are copied into one flat buffer per group and a second block is initialized with
+   * those parameters as views of it (every other parameter and buffer is the first block's array).
+   * The values are the same; the update, the norm and the optimizer state then take one native call
+   * per group.
+   */
+  public static GroupedMaster buildMaster(
+      Supplier<Block> build, NDManager manager, Shape inputShape) {
+    Block first = build.get();
+    first.initialize(manager, DataType.FLOAT32, inputShape);
+    List<Parameter> all = first.getParameters().values();
+    List<Integer> trainable = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i).requiresGradient()) {
+        trainable.add(i);
+      }
+    }
+    List<Shape> shapes = trainable.stream().map(i -> all.get(i).getArray().getShape()).toList();
+    ParameterGroups groups = ParameterGroups.plan(shapes);
+    List<NDArray> groupArrays = new ArrayList<>(groups.count());
+    NDArray[] views = new NDArray[trainable.size()];
+    boolean anyFlat = false;
+    for (int g = 0; g < groups.count(); g++) {
+      int[] members = groups.members(g);
+      if (!groups.isFlat(g)) {
+        groupArrays.add(all.get(trainable.get(members[0])).getArray());
+        continue;
+      }
+      anyFlat = true;
+      NDArray flat = manager.zeros(new Shape(groups.elements(g)), DataType.FLOAT32);
+      for (int p : members) {
+        views[p] = groups.view(flat, p, shapes.get(p));
+        views[p].set(new NDIndex("..."), all.get(trainable.get(p)).getArray());
+      }
+      groupArrays.add(flat);
+    }
+    if (!anyFlat) {
+      return new GroupedMaster(first, groups, groupArrays);
+    }
+    Block second = build.get();
+    List<Parameter> fresh = second.getParameters().values();
+    if (fresh.size() != all.size()) {
+      throw new IllegalStateException("the model builder made two different models");
+    }
+    NDArray[] arrays = new NDArray[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      arrays[i] = all.get(i).getArray();
+    }
+    for (int p = 0; p < trainable.size(); p++) {
+      if (views[p] != null) {
+        arrays[trainable.get(p)].close();
+        arrays[trainable.get(p)] = views[p];
+      }
+    }
+    for (int i = 0; i < all.size(); i++) {
+      NDArray array = arrays[i];
+      fresh.get(i).setInitializer((m, shape, type) -> array);
+    }
+    second.initialize(manager, DataType.FLOAT32, inputShape);
+    return new GroupedMaster(second, groups, groupArrays);
+  }
+
+  /** How the master's trainable parameters are grouped for the update. */
+  public ParameterGroups groups() {
+    return groups;
+  }
+
+  /**
+   * The FP32 master weights by {@link #groups() group}: what the optimizer updates (a flat group's
+   * buffer holds its parameters' {@link #masterArrays()}).
+   */
+  public List<NDArray> masterGroups() {
+    return masterGroups;
   }
 
   public boolean isSeparate() {
@@ -100,13 +214,51 @@ public final class MasterWeights {
     return workingBuffers.stream().map(Parameter::getArray).toList();
   }
 
-  /** Gradients of the working parameters, as backward left them (scaled, working precision). */
+  /**
+   * Gradients of the working parameters, as backward left them (scaled, working precision). The
+   * arrays are fetched once, after the first backward pass, and kept: libtorch keeps each
+   * parameter's gradient tensor from then on (backward adds into it in place, {@link
+   * #zeroGradients} fills it with zeros, the replicas' sum is written into it), so the same arrays
+   * hold every later step's gradients. They belong to the model, not to the step's scope.
+   */
   public List<NDArray> workingGradients() {
-    List<NDArray> grads = new ArrayList<>(workingTrainable.size());
-    for (Parameter p : workingTrainable) {
-      grads.add(p.getArray().getGradient());
+    if (gradients == null) {
+      List<NDArray> grads = new ArrayList<>(workingTrainable.size());
+      for (Parameter p : workingTrainable) {
+        NDArray gradient = p.getArray().getGradient();
+        NDScope.unregister(gradient);
+        grads.add(gradient);
+      }
+      gradients = List.copyOf(grads);
+      gradientParts = new ArrayList<>(groups.count());
+      for (int g = 0; g < groups.count(); g++) {
+        NDList parts = new NDList();
+        if (groups.isFlat(g)) {
+          for (int p : groups.members(g)) {
+            NDArray flat = gradients.get(p).reshape(-1);
+            NDScope.unregister(flat);
+            parts.add(flat);
+          }
+        }
+        gradientParts.add(parts);
+      }
     }
-    return grads;
+    return gradients;
+  }
+
+  /**
+   * The gradients by {@link #groups() group}, after {@link #workingGradients()}: a flat group's
+   * gradients concatenated into a new array (the caller closes it; in the step's scope), a group of
+   * one parameter its gradient itself. One native call per flat group.
+   */
+  public List<NDArray> groupedGradients() {
+    List<NDArray> all = workingGradients();
+    List<NDArray> grouped = new ArrayList<>(groups.count());
+    for (int g = 0; g < groups.count(); g++) {
+      grouped.add(
+          groups.isFlat(g) ? NDArrays.concat(gradientParts.get(g)) : all.get(groups.members(g)[0]));
+    }
+    return grouped;
   }
 
   /**
@@ -124,9 +276,21 @@ public final class MasterWeights {
 
   /**
    * Copies the master weights into the working parameters, rounding to the working precision, with
-   * no temporary.
+   * no temporary. Called after every change of the master weights from outside the optimizer (a
+   * restore): first it puts grouped master parameters that the restore gave memory of their own
+   * back into their group's buffer ({@link ParameterGroups#reattach}).
    */
   public void copyToWorking() {
+    // After a restore that gave the master arrays memory of their own: back into their groups.
+    groups.reattach(masterGroups, masterTrainable);
+    roundToWorking();
+  }
+
+  /**
+   * Copies the master weights into the working parameters after an update step, rounding to the
+   * working precision, with no temporary.
+   */
+  public void roundToWorking() {
     if (!isSeparate()) {
       return;
     }

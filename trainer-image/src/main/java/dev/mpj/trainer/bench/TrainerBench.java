@@ -38,6 +38,9 @@ import java.util.Map;
  * peak above set-up is native memory: the tensors of the steps.
  */
 public final class TrainerBench {
+  /** The speed comparison's least warm-up time, both loops alternated (see {@link #overhead}). */
+  public static final double WARM_UP_SECONDS = 5;
+
   /**
    * A child's Java heap is fixed and touched up front, so that what its resident memory adds is
    * native.
@@ -110,8 +113,9 @@ public final class TrainerBench {
 
   /**
    * FP32 step time of the trainer against DJL's own Trainer on the same model and batches, measured
-   * in alternation (one step of each, in turn) so that a busy machine slows both alike. Returns the
-   * medians in ms: {trainer, bare DJL}.
+   * in alternation (one step of each, in turn) so that a busy machine slows both alike, after a
+   * warm-up of at least {@code warmUp} steps and {@link #WARM_UP_SECONDS}. Returns the medians in
+   * ms: {trainer, bare DJL}.
    */
   public static double[] overhead(
       int features, String hidden, int classes, int batch, int warmUp, int steps) {
@@ -120,16 +124,21 @@ public final class TrainerBench {
         BareDjlLoop bare = new BareDjlLoop(job, batch)) {
       double[] trainer = new double[steps];
       double[] plain = new double[steps];
-      for (int i = 0; i < warmUp + steps; i++) {
+      // Warm-up: at least warmUp alternated steps and WARM_UP_SECONDS, so that both loops run
+      // JIT-compiled Java code; at a millisecond step ten steps would time the interpreter.
+      long warmUpEnd = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+      for (int i = 0; i < warmUp || System.nanoTime() < warmUpEnd; i++) {
+        session.runStep();
+        bare.step();
+      }
+      for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
         session.runStep();
         long t1 = System.nanoTime();
         bare.step();
         long t2 = System.nanoTime();
-        if (i >= warmUp) {
-          trainer[i - warmUp] = (t1 - t0) / 1e6;
-          plain[i - warmUp] = (t2 - t1) / 1e6;
-        }
+        trainer[i] = (t1 - t0) / 1e6;
+        plain[i] = (t2 - t1) / 1e6;
       }
       return new double[] {median(trainer), median(plain)};
     }

@@ -90,7 +90,9 @@ final class BenchCommand implements Callable<Integer> {
         "1. FP32 step time against DJL's own Trainer (Adam, same block and batches; steps timed"
             + " in alternation; median of "
             + steps
-            + " steps; child JVM per row)");
+            + " steps after a warm-up of at least 10 steps and "
+            + (int) TrainerBench.WARM_UP_SECONDS
+            + " s; child JVM per row)");
     System.out.printf(
         "   %-34s %8s %14s %14s %10s%n",
         "model, batch", "threads", "mpj trainer", "DJL Trainer", "ratio");

@@ -97,8 +97,10 @@ public final class TrainingSession implements AutoCloseable {
     var shape = ModelFactory.inputShape(train, 1);
 
     Engine.getInstance().setRandomSeed((int) config.seed());
-    Block master = ModelFactory.build(config.spec().model, train);
-    master.initialize(modelManager, DataType.FLOAT32, shape);
+    MasterWeights.GroupedMaster grouped =
+        MasterWeights.buildMaster(
+            () -> ModelFactory.build(config.spec().model, train), modelManager, shape);
+    Block master = grouped.block();
     Block working = master;
     if (mixed) {
       // The FP16 parameters get their values from the FP32 master: initialisation draws in FP32
@@ -107,7 +109,7 @@ public final class TrainingSession implements AutoCloseable {
       working.setInitializer(Initializer.ZEROS, p -> true);
       working.initialize(modelManager, DataType.FLOAT16, shape);
     }
-    this.weights = new MasterWeights(working, master);
+    this.weights = new MasterWeights(working, grouped);
     weights.copyToWorking();
     this.parameters = ModelFactory.trainableParameters(master);
     this.optimizer =
@@ -115,6 +117,7 @@ public final class TrainingSession implements AutoCloseable {
             config.spec().training.optimizer,
             weights.names(),
             weights.masterArrays(),
+            weights.groups(),
             optimizerManager);
     this.scaler = mixed ? LossScaler.of(config.spec().lossScaling) : LossScaler.none();
     this.clipping = new GradientClipping(config.spec().training.gradientClipNorm);
@@ -227,11 +230,14 @@ public final class TrainingSession implements AutoCloseable {
         // The first step pages in libtorch's code and makes the gradients; the later steps are
         // measured from what it leaves resident.
         long fileAdded = ProcessMemory.fileRssBytes() - fileRssBeforeTraining;
+        // Resident memory first, the high-water mark after it: memory another thread maps between
+        // the two reads cannot put the first step's resident memory above its peak.
+        long rssAfterFirst = ProcessMemory.rssBytes();
         firstStep =
             new FirstStepMemory(
                 ProcessMemory.peakRssBytes(),
                 fileRssBeforeTraining < 0 ? -1 : fileAdded,
-                ProcessMemory.rssBytes(),
+                rssAfterFirst,
                 -1);
         laterReset = ProcessMemory.resetPeak();
       }
@@ -323,7 +329,9 @@ public final class TrainingSession implements AutoCloseable {
         l.afterBackward(step, gradients);
       }
       sync.reduce(gradients);
-      UnscaledGradients unscaled = scaler.unscale(gradients, microLosses);
+      // A flat group's gradients concatenated: one norm and one update per group.
+      List<NDArray> grouped = weights.groupedGradients();
+      UnscaledGradients unscaled = scaler.unscale(grouped, microLosses);
       for (float microLoss : unscaled.alongside()) {
         loss += microLoss;
       }
@@ -334,11 +342,11 @@ public final class TrainingSession implements AutoCloseable {
       if (!overflow) {
         gradNorm = unscaled.norm();
         float factor = (float) (unscaled.inverseScale() * clipping.factor(gradNorm));
-        optimizer.step(weights.masterArrays(), unscaled.scaled(), factor);
+        optimizer.step(weights.masterGroups(), unscaled.scaled(), factor);
       }
       t3 = System.nanoTime();
       if (!overflow) {
-        weights.copyToWorking();
+        weights.roundToWorking();
       }
       t4 = System.nanoTime();
     }

@@ -2,7 +2,6 @@ package dev.mpj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +17,9 @@ import java.util.List;
  * = 0 it is plain Adam. The moments are the trainer's own FP32 arrays, updated in place, so a
  * checkpoint saves them and a resume continues bit for bit.
  *
+ * <p>The moments follow the {@link ParameterGroups groups}: a flat group's are one buffer each,
+ * updated in one call with the group's concatenated gradient.
+ *
  * <p>It runs on {@link Slices#FUSED_ELEMENTS pieces}: the kernel clones its gradient and makes four
  * more temporaries of its input's size, which on a whole large layer would be many bytes per
  * parameter.
@@ -31,6 +33,9 @@ final class Adam implements Optimizer {
   private final List<NDArray> m = new ArrayList<>();
   private final List<NDArray> v = new ArrayList<>();
   private final List<NamedArray> state = new ArrayList<>();
+  private final ParameterGroups groups;
+  private final List<NDArray> mPerParameter;
+  private final List<NDArray> vPerParameter;
   private long updates;
 
   Adam(
@@ -40,20 +45,22 @@ final class Adam implements Optimizer {
       double epsilon,
       double weightDecay,
       List<String> names,
-      List<NDArray> weights,
-      NDManager manager) {
+      GroupedState grouped) {
     this.learningRate = learningRate;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
     this.weightDecay = weightDecay;
-    for (int i = 0; i < weights.size(); i++) {
-      NDArray first = manager.zeros(weights.get(i).getShape(), DataType.FLOAT32);
-      NDArray second = manager.zeros(weights.get(i).getShape(), DataType.FLOAT32);
-      m.add(first);
-      v.add(second);
-      state.add(new NamedArray("m/" + names.get(i), first));
-      state.add(new NamedArray("v/" + names.get(i), second));
+    GroupedState.Arrays first = grouped.allocate();
+    GroupedState.Arrays second = grouped.allocate();
+    m.addAll(first.perGroup());
+    v.addAll(second.perGroup());
+    this.groups = grouped.groups();
+    this.mPerParameter = first.perParameter();
+    this.vPerParameter = second.perParameter();
+    for (int i = 0; i < grouped.parameters(); i++) {
+      state.add(new NamedArray("m/" + names.get(i), first.perParameter().get(i)));
+      state.add(new NamedArray("v/" + names.get(i), second.perParameter().get(i)));
     }
   }
 
@@ -132,6 +139,8 @@ final class Adam implements Optimizer {
 
   @Override
   public void restoreUpdates(long updates) {
+    groups.reattach(m, mPerParameter);
+    groups.reattach(v, vPerParameter);
     this.updates = updates;
   }
 }

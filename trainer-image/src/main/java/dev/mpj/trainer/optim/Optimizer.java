@@ -15,11 +15,13 @@ import java.util.List;
 public interface Optimizer {
 
   /**
-   * Updates {@code weights} in place, one call per applied step. {@code gradients} are as backward
-   * left them (working precision, FP16 in fp16-mixed, times the loss scale); times {@code
-   * gradientFactor} (1/scale, times the clipping factor) they are the FP32 gradients to apply. Each
-   * piece's FP32 gradient is made when the piece is updated and closed right after it. The
-   * gradients are not changed.
+   * Updates {@code weights} in place, one call per applied step: one array per {@link
+   * ParameterGroups group} the optimizer was made with (a flat group's buffer, or a parameter of
+   * its own), and {@code gradients} likewise ({@link ParameterGroups#gather}). {@code gradients}
+   * are as backward left them (working precision, FP16 in fp16-mixed, times the loss scale); times
+   * {@code gradientFactor} (1/scale, times the clipping factor) they are the FP32 gradients to
+   * apply. Each piece's FP32 gradient is made when the piece is updated and closed right after it.
+   * The gradients are not changed.
    */
   void step(List<NDArray> weights, List<NDArray> gradients, float gradientFactor);
 
@@ -34,21 +36,47 @@ public interface Optimizer {
   /** The state arrays, in a fixed order, each named ({@code m/<parameter>}, ...). */
   List<NamedArray> state();
 
-  /** Sets the update count after the state arrays were restored in place. */
+  /**
+   * Sets the update count after the state arrays were restored; called after every restore of the
+   * state arrays: it puts the state of grouped parameters that the restore gave memory of their own
+   * back into their group's buffer ({@link ParameterGroups#reattach}).
+   */
   void restoreUpdates(long updates);
 
   /** A named state array. */
   record NamedArray(String name, NDArray array) {}
 
-  /** The optimizer a job asks for, with its state allocated (zeros) in {@code manager}. */
+  /**
+   * The optimizer a job asks for, with its state allocated (zeros) in {@code manager}, each
+   * parameter a group of its own.
+   */
   static Optimizer of(
       TrainingSpec.Optimizer spec, List<String> names, List<NDArray> weights, NDManager manager) {
+    return of(
+        spec,
+        names,
+        weights,
+        ParameterGroups.separate(weights.stream().mapToLong(NDArray::size).toArray()),
+        manager);
+  }
+
+  /**
+   * The optimizer a job asks for over the parameters {@code weights} (one array per parameter,
+   * named by {@code names}) in {@code groups}: a flat group's state is one flat buffer, and {@link
+   * #state()} names each parameter's view of it.
+   */
+  static Optimizer of(
+      TrainingSpec.Optimizer spec,
+      List<String> names,
+      List<NDArray> weights,
+      ParameterGroups groups,
+      NDManager manager) {
     TrainingSpec.Optimizer o = spec != null ? spec : new TrainingSpec.Optimizer();
+    GroupedState state = new GroupedState(weights, groups, manager);
     return switch (o.type) {
       case ADAM ->
-          new Adam(
-              o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay, names, weights, manager);
-      case SGD -> new Sgd(o.learningRate, o.momentum, o.weightDecay, names, weights, manager);
+          new Adam(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay, names, state);
+      case SGD -> new Sgd(o.learningRate, o.momentum, o.weightDecay, names, state);
     };
   }
 

@@ -1,8 +1,6 @@
 package dev.mpj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +14,8 @@ final class Sgd implements Optimizer {
   private final double weightDecay;
   private final List<NDArray> buffers = new ArrayList<>();
   private final List<NamedArray> state = new ArrayList<>();
+  private final ParameterGroups groups;
+  private List<NDArray> buffersPerParameter = List.of();
   private long updates;
 
   Sgd(
@@ -23,16 +23,17 @@ final class Sgd implements Optimizer {
       double momentum,
       double weightDecay,
       List<String> names,
-      List<NDArray> weights,
-      NDManager manager) {
+      GroupedState grouped) {
     this.learningRate = learningRate;
     this.momentum = momentum;
     this.weightDecay = weightDecay;
+    this.groups = grouped.groups();
     if (momentum > 0) {
-      for (int i = 0; i < weights.size(); i++) {
-        NDArray buffer = manager.zeros(weights.get(i).getShape(), DataType.FLOAT32);
-        buffers.add(buffer);
-        state.add(new NamedArray("momentum/" + names.get(i), buffer));
+      GroupedState.Arrays momenta = grouped.allocate();
+      buffers.addAll(momenta.perGroup());
+      buffersPerParameter = momenta.perParameter();
+      for (int i = 0; i < grouped.parameters(); i++) {
+        state.add(new NamedArray("momentum/" + names.get(i), momenta.perParameter().get(i)));
       }
     }
   }
@@ -94,6 +95,9 @@ final class Sgd implements Optimizer {
 
   @Override
   public void restoreUpdates(long updates) {
+    if (momentum > 0) {
+      groups.reattach(buffers, buffersPerParameter);
+    }
     this.updates = updates;
   }
 }
