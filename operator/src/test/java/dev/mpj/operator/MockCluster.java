@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -28,6 +29,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -238,6 +240,21 @@ public final class MockCluster implements AutoCloseable {
                       .build());
               return p;
             });
+  }
+
+  /**
+   * Plays the kubelet of a pod the operator may already have deleted (it stops the whole gang as
+   * soon as one replica fails): reports the exit if the pod is still there, as a kubelet would, and
+   * nothing if it is gone.
+   */
+  public void markExitedUnlessDeleted(Pod pod, int exitCode) {
+    try {
+      markExited(pod, exitCode, null);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
+        throw e;
+      }
+    }
   }
 
   /** The owner-reference admission checks the server made, for the RBAC test. */
