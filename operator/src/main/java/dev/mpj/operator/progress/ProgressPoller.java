@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,7 @@ public final class ProgressPoller implements AutoCloseable {
 
   private final ExecutorService executor;
   private final HttpClient http;
+  private final Function<HttpRequest, CompletableFuture<HttpResponse<String>>> send;
   private final Duration timeout;
   private final Clock clock;
   private final Map<String, ProgressReport> latest = new ConcurrentHashMap<>();
@@ -40,6 +42,16 @@ public final class ProgressPoller implements AutoCloseable {
   private final Map<String, Object> followed = new ConcurrentHashMap<>();
 
   public ProgressPoller(Duration timeout, Clock clock) {
+    this(timeout, clock, null);
+  }
+
+  /**
+   * @param send sends a read and answers its response, or null for the poller's own HTTP client
+   */
+  ProgressPoller(
+      Duration timeout,
+      Clock clock,
+      Function<HttpRequest, CompletableFuture<HttpResponse<String>>> send) {
     this.executor =
         Executors.newFixedThreadPool(
             2,
@@ -49,6 +61,10 @@ public final class ProgressPoller implements AutoCloseable {
               return t;
             });
     this.http = HttpClient.newBuilder().connectTimeout(timeout).executor(executor).build();
+    this.send =
+        send != null
+            ? send
+            : request -> http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     this.timeout = timeout;
     this.clock = clock;
   }
@@ -61,45 +77,53 @@ public final class ProgressPoller implements AutoCloseable {
   /** Starts one read unless one is under way; returns at once. */
   public void refresh(String jobKey, URI endpoint, String token) {
     Object ticket = followed.computeIfAbsent(jobKey, k -> new Object());
-    inFlight.computeIfAbsent(
-        jobKey,
-        key -> {
-          HttpRequest request =
-              HttpRequest.newBuilder(endpoint)
-                  .timeout(timeout)
-                  .header("Authorization", "Bearer " + token)
-                  .GET()
-                  .build();
-          return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-              .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
-              .handle(
-                  (response, error) -> {
-                    try {
-                      if (error != null) {
-                        LOG.debug("progress of {} unavailable: {}", key, error.toString());
-                      } else if (response.statusCode() != 200) {
-                        LOG.debug("progress of {}: HTTP {}", key, response.statusCode());
-                      } else {
-                        ProgressReport report =
-                            ProgressReport.parse(response.body(), clock.instant());
-                        // A read that ends after forget() must not bring the job back.
-                        followed.computeIfPresent(
-                            key,
-                            (k, current) -> {
-                              if (current == ticket) {
-                                latest.put(k, report);
-                              }
-                              return current;
-                            });
-                      }
-                    } catch (Exception e) {
-                      LOG.debug("progress of {} unreadable: {}", key, e.toString());
-                    } finally {
-                      inFlight.remove(key);
-                    }
-                    return null;
-                  });
-        });
+    // Claimed first, the read started after: a read that completes at once runs its callback on
+    // this thread, and a callback run inside a computeIfAbsent of the same key could not release
+    // it (ConcurrentHashMap refuses the recursive remove), which left the job unread for good.
+    CompletableFuture<Void> claim = new CompletableFuture<>();
+    if (inFlight.putIfAbsent(jobKey, claim) != null) {
+      return;
+    }
+    HttpRequest request =
+        HttpRequest.newBuilder(endpoint)
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + token)
+            .GET()
+            .build();
+    CompletableFuture<HttpResponse<String>> sent;
+    try {
+      sent = send.apply(request);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
+        .handle(
+            (response, error) -> {
+              try {
+                if (error != null) {
+                  LOG.debug("progress of {} unavailable: {}", jobKey, error.toString());
+                } else if (response.statusCode() != 200) {
+                  LOG.debug("progress of {}: HTTP {}", jobKey, response.statusCode());
+                } else {
+                  ProgressReport report = ProgressReport.parse(response.body(), clock.instant());
+                  // A read that ends after forget() must not bring the job back.
+                  followed.computeIfPresent(
+                      jobKey,
+                      (k, current) -> {
+                        if (current == ticket) {
+                          latest.put(k, report);
+                        }
+                        return current;
+                      });
+                }
+              } catch (Exception e) {
+                LOG.debug("progress of {} unreadable: {}", jobKey, e.toString());
+              } finally {
+                inFlight.remove(jobKey, claim);
+                claim.complete(null);
+              }
+              return null;
+            });
   }
 
   /** Drops what is known about a job (it finished or was deleted). */

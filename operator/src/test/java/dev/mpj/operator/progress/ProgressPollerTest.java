@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.net.ConnectException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -106,5 +109,26 @@ public class ProgressPollerTest {
         .contains(URI.create("http://127.0.0.1:19411/progress"));
     pod.getStatus().setPodIP(null);
     assertThat(ProgressPoller.endpoint(pod, 9400)).isEmpty();
+  }
+
+  @Test
+  void aReadThatEndsAtOnceLeavesTheNextReadFree() {
+    // A read can end before the poller attaches its callback (a refused connection, a trainer
+    // that answers within the call): the callback then runs on the caller's thread. That read
+    // once kept the job marked as being read for good, and its progress was never read again.
+    AtomicInteger sends = new AtomicInteger();
+    try (ProgressPoller atOnce =
+        new ProgressPoller(
+            Duration.ofMillis(300),
+            Clock.systemUTC(),
+            request -> {
+              sends.incrementAndGet();
+              return CompletableFuture.failedFuture(new ConnectException("refused"));
+            })) {
+      atOnce.refresh("job", uri(), "s3cret");
+      atOnce.refresh("job", uri(), "s3cret");
+      atOnce.refresh("job", uri(), "s3cret");
+    }
+    assertThat(sends).hasValue(3);
   }
 }
