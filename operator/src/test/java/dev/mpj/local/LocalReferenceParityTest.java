@@ -93,35 +93,7 @@ class LocalReferenceParityTest {
   private MixedPrecisionJob run(String lossScaling, String action, int expectedExit)
       throws Exception {
     Path jobFile = dir.resolve("job.yaml");
-    Files.writeString(
-        jobFile,
-        """
-        apiVersion: mpj.dev/v1alpha1
-        kind: MixedPrecisionJob
-        metadata: {name: parity}
-        spec:
-          precision: fp16-mixed
-          %s
-          model:
-            architecture: mlp
-            mlp: {hiddenSizes: [32], activation: relu}
-          data:
-            source: synthetic
-            synthetic: {task: classification, samples: 4096, features: 32, classes: 8}
-            validationFraction: 0.2
-          training:
-            globalBatchSize: 64
-            steps: 30
-            optimizer: {type: adam, learningRate: 0.002}
-            gradientClipNorm: 1.0
-            seed: 0
-          replicas: {min: 1, max: 1}
-          resources: {gpusPerReplica: 1, gpuMemory: 16Gi, cpu: "1", memory: 2Gi}
-          checkpoint: {intervalSteps: 10, keep: 3, volume: {size: 1Gi}}
-          parity:
-            reference: {steps: 20, windowSteps: 10, maxAccuracyDrop: 2.0, action: %s}
-        """
-            .formatted(lossScaling, action));
+    Files.writeString(jobFile, ParityJobManifest.of(lossScaling, action, "before"));
     Path workDir = dir.resolve("work");
     Path log = dir.resolve("mpj-local.log");
     Process local =
