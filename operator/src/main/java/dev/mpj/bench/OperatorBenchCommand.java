@@ -35,15 +35,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -97,6 +102,14 @@ public final class OperatorBenchCommand implements Callable<Integer> {
       description = "Give up when the jobs are not all Running by then (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Option(
+      names = "--apply-threads",
+      defaultValue = "4",
+      description =
+          "Clients that apply the jobs at once, as a GitOps controller or several users would"
+              + " (default ${DEFAULT-VALUE}; 1 applies one job at a time).")
+  int applyThreads;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -105,8 +118,13 @@ public final class OperatorBenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     out.printf(
-        "mpj bench operator: %d jobs x %d replicas, %d CPUs, load average %.2f%n",
-        jobs, replicas, Runtime.getRuntime().availableProcessors(), loadBefore);
+        "mpj bench operator: %d jobs x %d replicas applied by %d clients, %d CPUs, load average"
+            + " %.2f%n",
+        jobs,
+        replicas,
+        Math.max(1, applyThreads),
+        Runtime.getRuntime().availableProcessors(),
+        loadBefore);
     out.flush();
     Path podsDir = Files.createTempDirectory("mpj-bench-operator");
     ApiRequestCounter requests = new ApiRequestCounter();
@@ -160,20 +178,9 @@ public final class OperatorBenchCommand implements Callable<Integer> {
                   .withProgressInterval(Duration.ofSeconds(progressInterval))
                   .withMeterRegistry(registry));
       try {
-        MixedPrecisionJob template = JobFiles.parse(manifest(replicas));
-        template.getMetadata().setNamespace(NAMESPACE);
         long first = System.nanoTime();
         double cpuAtFirst = cpuSeconds();
-        for (int i = 0; i < jobs; i++) {
-          template.getMetadata().setName(String.format("job-%05d", i));
-          bench.resource(template).create();
-          if ((i + 1) % 100 == 0 && i + 1 < jobs) {
-            out.printf(
-                "  [%6.1f s] %d jobs applied, %d Running%n",
-                seconds(System.nanoTime() - first), i + 1, running.size());
-            out.flush();
-          }
-        }
+        apply(bench, out, first, running);
         double applySeconds = seconds(System.nanoTime() - first);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         boolean done = false;
@@ -270,6 +277,49 @@ public final class OperatorBenchCommand implements Callable<Integer> {
     } finally {
       kubeletPool.shutdownNow();
       deleteTree(podsDir);
+    }
+  }
+
+  /**
+   * Creates the jobs {@code job-00000} … from {@code --apply-threads} threads, each taking the next
+   * number, and prints progress every 100 jobs; returns when every create has returned.
+   */
+  private void apply(
+      KubernetesClient bench, PrintWriter out, long first, Map<String, Instant> running)
+      throws InterruptedException, ExecutionException {
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger applied = new AtomicInteger();
+    String manifest = manifest(replicas);
+    ExecutorService appliers = Executors.newFixedThreadPool(Math.max(1, applyThreads));
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < Math.max(1, applyThreads); t++) {
+        workers.add(
+            appliers.submit(
+                () -> {
+                  MixedPrecisionJob template = JobFiles.parse(manifest);
+                  template.getMetadata().setNamespace(NAMESPACE);
+                  for (int i = next.getAndIncrement(); i < jobs; i = next.getAndIncrement()) {
+                    template.getMetadata().setName(String.format("job-%05d", i));
+                    bench.resource(template).create();
+                    int done = applied.incrementAndGet();
+                    if (done % 100 == 0 && done < jobs) {
+                      synchronized (out) {
+                        out.printf(
+                            "  [%6.1f s] %d jobs applied, %d Running%n",
+                            seconds(System.nanoTime() - first), done, running.size());
+                        out.flush();
+                      }
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> worker : workers) {
+        worker.get();
+      }
+    } finally {
+      appliers.shutdownNow();
     }
   }
 

@@ -51,7 +51,10 @@ public final class StatusApplyDispatcher extends Dispatcher {
     }
     JsonNode applied;
     try {
-      applied = YAML.readTree(new String(request.getBody().getBytes(), StandardCharsets.UTF_8));
+      byte[] body = request.getBody().getBytes();
+      // JSON is YAML; clients (fabric8's among them) send JSON, which the JSON parser reads in a
+      // fraction of the YAML parser's time.
+      applied = startsAsJson(body) ? ApiJson.JSON.readTree(body) : YAML.readTree(body);
     } catch (IOException | RuntimeException e) {
       return ApiJson.failure(400, "BadRequest", "error decoding YAML: " + e.getMessage());
     }
@@ -106,6 +109,16 @@ public final class StatusApplyDispatcher extends Dispatcher {
   @Override
   public void shutdown() {
     next.shutdown();
+  }
+
+  /** Whether the first character that is not white space opens a JSON object. */
+  static boolean startsAsJson(byte[] body) {
+    for (byte b : body) {
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b == '{';
+      }
+    }
+    return false;
   }
 
   /** {@code plural.group} of a resource path, as the API server names it in a conflict. */

@@ -1,5 +1,6 @@
 package dev.mpj.operator;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mpj.api.Crd;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
@@ -54,7 +55,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.IntStream;
 
@@ -487,7 +487,9 @@ public final class MixedPrecisionJobReconciler implements Reconciler<MixedPrecis
   }
 
   private static boolean sameStatus(MixedPrecisionJobStatus before, MixedPrecisionJobStatus after) {
-    return before != null && Objects.equals(JobFiles.toYaml(before), JobFiles.toYaml(after));
+    // Compared as JSON trees, as the status is written: no YAML text rendered per reconcile.
+    ObjectMapper json = JobFiles.yamlMapper();
+    return before != null && json.valueToTree(before).equals(json.valueToTree(after));
   }
 
   private static String key(MixedPrecisionJob job) {

@@ -139,6 +139,8 @@ class GangLifecycleTest {
           .isEqualTo(rank == 0);
     }
 
+    // The pods are created before the reconcile that created them writes the status.
+    eventually(() -> assertThat(cluster.job("digits").getStatus()).isNotNull());
     assertThat(condition(cluster.job("digits"), "Reconciling").getStatus()).isEqualTo("True");
     assertThat(condition(cluster.job("digits"), "Stalled").getStatus()).isEqualTo("False");
     assertThat(condition(cluster.job("digits"), "Ready").getStatus()).isEqualTo("False");

@@ -119,17 +119,22 @@ public final class JobStatuses {
         c.kstatus(true, "Running", false, false, "Running", s.message);
         c.set(RUNNING, true, "Running", s.message);
         c.set(RESTARTING, false, "Running", "");
+        c.set(SUSPENDED, false, "Running", "");
       } else {
+        // None running yet reads as the start did, so that the status is not written again
+        // for its words alone (one write fewer per job and attempt).
         s.message =
-            v.readyReplicas()
-                + " of "
-                + v.replicas()
-                + " replicas running (attempt "
-                + v.attempt()
-                + ")";
+            v.readyReplicas() == 0
+                ? starting(v.replicas(), v.attempt())
+                : v.readyReplicas()
+                    + " of "
+                    + v.replicas()
+                    + " replicas running (attempt "
+                    + v.attempt()
+                    + ")";
         c.kstatus(false, "Starting", true, false, "Starting", s.message);
+        c.set(SUSPENDED, false, "Started", "");
       }
-      c.set(SUSPENDED, false, "Running", "");
     }
     if (report != null && !(verdict instanceof Verdict.Finished)) {
       s.progress = report.progress();
@@ -280,13 +285,13 @@ public final class JobStatuses {
     if (s.phase != JobPhase.Restarting) {
       s.phase = JobPhase.Pending;
     }
-    s.message =
-        "starting "
-            + (v.isNew() ? s.replicas : v.missingRanks().size())
-            + " pods of attempt "
-            + v.attempt();
+    s.message = starting(v.isNew() ? s.replicas : v.missingRanks().size(), v.attempt());
     c.kstatus(false, "Starting", true, false, "Starting", s.message);
     c.set(SUSPENDED, false, "Started", "");
+  }
+
+  private static String starting(int pods, int attempt) {
+    return "starting " + pods + " pods of attempt " + attempt;
   }
 
   /** Resuming after a suspension: why the last attempt was suspended joins the history. */

@@ -2,6 +2,7 @@ package dev.mpj.operator.gang;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobStatus;
@@ -46,6 +47,20 @@ class JobStatusesTest {
     assertThat(s.startTime).isEqualTo(T0.toString());
     assertThat(s.replicas).isEqualTo(2);
     assertThat(s.sizing).isNotNull();
+  }
+
+  // Found by mpj bench operator: every job's status was written a second time, right after the
+  // start, only to say "0 of 2 replicas running" instead of "starting 2 pods".
+  @Test
+  void seeingNoPodRunningYetLeavesTheStatusOfTheStartAsItWas() {
+    MixedPrecisionJobStatus started = apply(new Verdict.Start(1, null, List.of(), false), T0);
+    String written = JobFiles.toYaml(started);
+    MixedPrecisionJobStatus observed =
+        apply(new Verdict.Observe(JobPhase.Pending, 1, 2, 0), T0.plusSeconds(1));
+    assertThat(JobFiles.toYaml(observed)).isEqualTo(written);
+    observed = apply(new Verdict.Observe(JobPhase.Pending, 1, 2, 1), T0.plusSeconds(2));
+    assertThat(observed.message).isEqualTo("1 of 2 replicas running (attempt 1)");
+    assertThat(observed.readyReplicas).isEqualTo(1);
   }
 
   // Found by ApiServerFaultsTest: the status write of the reconcile that created the pods failed,
