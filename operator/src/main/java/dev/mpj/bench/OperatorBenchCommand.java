@@ -1,5 +1,6 @@
 package dev.mpj.bench;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.net.httpserver.HttpServer;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.JobPhase;
@@ -46,6 +47,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -125,6 +127,7 @@ public final class OperatorBenchCommand implements Callable<Integer> {
         Math.max(1, applyThreads),
         Runtime.getRuntime().availableProcessors(),
         loadBefore);
+    out.printf("JIT: %s%n", jitCompilers());
     out.flush();
     Path podsDir = Files.createTempDirectory("mpj-bench-operator");
     ApiRequestCounter requests = new ApiRequestCounter();
@@ -180,6 +183,8 @@ public final class OperatorBenchCommand implements Callable<Integer> {
       try {
         long first = System.nanoTime();
         double cpuAtFirst = cpuSeconds();
+        long threadsStartedAtFirst =
+            ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();
         apply(bench, out, first, running);
         double applySeconds = seconds(System.nanoTime() - first);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -213,6 +218,11 @@ public final class OperatorBenchCommand implements Callable<Integer> {
             total(rampRequests),
             rampCpu,
             rampCpu * 1000 / jobs);
+        out.printf(
+            "  threads started in the ramp: %d (common pool parallelism %d)%n",
+            ManagementFactory.getThreadMXBean().getTotalStartedThreadCount()
+                - threadsStartedAtFirst,
+            ForkJoinPool.getCommonPoolParallelism());
         print(out, "  ", rampRequests, 1);
         out.flush();
 
@@ -278,6 +288,17 @@ public final class OperatorBenchCommand implements Callable<Integer> {
       kubeletPool.shutdownNow();
       deleteTree(podsDir);
     }
+  }
+
+  /** Which JIT compilers run: C2 compiling the libraries costs much of a cold ramp's CPU time. */
+  static String jitCompilers() {
+    String level =
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+            .getVMOption("TieredStopAtLevel")
+            .getValue();
+    return "1".equals(level)
+        ? "C1 only (-XX:TieredStopAtLevel=1, as the operator image runs)"
+        : "C1 and C2 (TieredStopAtLevel=" + level + ")";
   }
 
   /**

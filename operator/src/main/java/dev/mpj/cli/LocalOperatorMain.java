@@ -19,6 +19,7 @@ public final class LocalOperatorMain {
   private LocalOperatorMain() {}
 
   public static void main(String[] args) throws InterruptedException {
+    CommonPool.share();
     if (args.length != 1) {
       System.err.println("usage: LocalOperatorMain API_SERVER_URL");
       System.exit(MpjCommand.EXIT_BAD_INPUT);

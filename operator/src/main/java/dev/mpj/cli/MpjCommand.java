@@ -32,6 +32,7 @@ public final class MpjCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    CommonPool.share();
     System.exit(commandLine().execute(args));
   }
 
