@@ -144,7 +144,11 @@ final class FaultInjectingDispatcher extends Dispatcher {
     if (write) {
       possible.add(Fault.RESPONSE_LOST);
     }
-    Fault fault = possible.get(random.nextInt(possible.size()));
+    // Each kind this request could meet comes once before any kind comes again, so that every
+    // run meets every kind (the test asserts it), however the operator's requests interleave.
+    List<Fault> notYet = possible.stream().filter(f -> !injected.containsKey(f)).toList();
+    List<Fault> from = notYet.isEmpty() ? possible : notYet;
+    Fault fault = from.get(random.nextInt(from.size()));
     injected.merge(fault, 1, Integer::sum);
     return fault;
   }
