@@ -75,6 +75,13 @@ public final class TrainerContract {
   /** The port of this rank's ring listener (default 0: any free port). */
   public static final String ENV_RING_PORT = "MPJ_RING_PORT";
 
+  /**
+   * Set by {@code mpj local}'s kubelet only: its process id. A trainer stops when that process is
+   * gone, so that an {@code mpj local} ended by SIGKILL leaves no trainer running. A real kubelet
+   * does not set it: a container outlives a restart of its kubelet.
+   */
+  public static final String ENV_LOCAL_KUBELET_PID = "MPJ_LOCAL_KUBELET_PID";
+
   // The trainer's exit codes, which decide what the operator does next.
   /** Bad config: permanent, the operator does not restart the gang. */
   public static final int EXIT_BAD_CONFIG = 2;

@@ -167,6 +167,8 @@ public final class LocalKubelet implements AutoCloseable {
       command.set(0, trainerLauncher.toString());
     }
     bindAndPublishPorts(pod, container, env);
+    // Trainers stop when this process is gone, however it ended.
+    env.put(TrainerContract.ENV_LOCAL_KUBELET_PID, String.valueOf(ProcessHandle.current().pid()));
 
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     builder.environment().putAll(env);

@@ -15,22 +15,20 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ctrl-C on {@code mpj local} stops the trainers gracefully and leaves no process behind. */
+/**
+ * Ctrl-C on {@code mpj local} stops the trainers gracefully and leaves no process behind; so does a
+ * SIGKILL, without the grace.
+ */
 class LocalInterruptTest {
 
   @Test
   void sigintStopsEveryTrainerGracefully(@TempDir Path dir) throws Exception {
-    Path job = dir.resolve("long.yaml");
-    Files.writeString(
-        job,
-        Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
-            .replace("steps: 300", "steps: 1000000"));
-    Path workDir = dir.resolve("work");
     Path log = dir.resolve("mpj-local.log");
-    Process local = LocalProcess.start(log, "-f", job.toString(), "--work-dir", workDir.toString());
+    Process local = startTraining(dir, log);
     try {
-      List<ProcessHandle> trainers = awaitTrainers(workDir, 2, Duration.ofSeconds(90), local, log);
-      awaitTraining(workDir, Duration.ofSeconds(60));
+      List<ProcessHandle> trainers =
+          awaitTrainers(dir.resolve("work"), 2, Duration.ofSeconds(90), local, log);
+      awaitTraining(dir.resolve("work"), Duration.ofSeconds(60));
 
       new ProcessBuilder("kill", "-INT", Long.toString(local.pid())).start().waitFor();
 
@@ -45,6 +43,40 @@ class LocalInterruptTest {
     } finally {
       local.destroyForcibly();
     }
+  }
+
+  /** mpj local cannot stop its trainers when it is killed: they stop themselves. */
+  @Test
+  void sigkillOfMpjLocalLeavesNoTrainerRunning(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("mpj-local.log");
+    Process local = startTraining(dir, log);
+    List<ProcessHandle> trainers = List.of();
+    try {
+      trainers = awaitTrainers(dir.resolve("work"), 2, Duration.ofSeconds(90), local, log);
+      awaitTraining(dir.resolve("work"), Duration.ofSeconds(60));
+
+      local.destroyForcibly();
+
+      assertThat(local.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      for (ProcessHandle trainer : trainers) {
+        trainer.onExit().get(20, TimeUnit.SECONDS);
+        assertThat(trainer.isAlive()).as("trainer %d", trainer.pid()).isFalse();
+      }
+    } finally {
+      local.destroyForcibly();
+      trainers.forEach(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  /** mpj local on the quick-start job, made long enough to be interrupted while it trains. */
+  private static Process startTraining(Path dir, Path log) throws Exception {
+    Path job = dir.resolve("long.yaml");
+    Files.writeString(
+        job,
+        Files.readString(LocalProcess.ROOT.resolve("docs/examples/quickstart.yaml"))
+            .replace("steps: 300", "steps: 1000000"));
+    return LocalProcess.start(
+        log, "-f", job.toString(), "--work-dir", dir.resolve("work").toString());
   }
 
   /** The pids the local kubelet wrote for the replicas, once that many are running. */

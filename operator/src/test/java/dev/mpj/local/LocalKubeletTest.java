@@ -95,7 +95,8 @@ class LocalKubeletTest {
         .resource(
             pod(
                 "writer",
-                "cat $CONFIG > $OUT/copy; echo $TOKEN > $OUT/token; echo $ADDR > $OUT/addr; exit 3"))
+                "cat $CONFIG > $OUT/copy; echo $TOKEN > $OUT/token; echo $ADDR > $OUT/addr;"
+                    + " echo $MPJ_LOCAL_KUBELET_PID > $OUT/kubelet; exit 3"))
         .create();
 
     await(() -> "Failed".equals(phase("writer")));
@@ -108,6 +109,9 @@ class LocalKubeletTest {
     assertThat(Files.readString(out.resolve("copy"))).isEqualTo("hello: world\n");
     assertThat(Files.readString(out.resolve("token")).trim()).isEqualTo("s3cret");
     assertThat(Files.readString(out.resolve("addr")).trim()).isEqualTo("127.0.0.1");
+    assertThat(Files.readString(out.resolve("kubelet")).trim())
+        .as("the trainer learns which process to outlive no longer")
+        .isEqualTo(String.valueOf(ProcessHandle.current().pid()));
   }
 
   @Test

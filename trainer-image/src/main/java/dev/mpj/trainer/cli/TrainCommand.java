@@ -148,6 +148,14 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private int run() {
+    KubeletWatch.stopWhenGone(
+        System.getenv(),
+        () -> {
+          System.err.println("mpj-trainer: mpj local's kubelet is gone: stopping");
+          // halt, not exit: nothing is left to report to, and a checkpoint being written is
+          // published atomically or not at all.
+          Runtime.getRuntime().halt(137);
+        });
     try {
       RunConfig config = resolve();
       rank = config.rank();
