@@ -18,6 +18,8 @@ import dev.mpj.operator.sizing.ClusterCapacity;
 import dev.mpj.operator.sizing.SizingPlan;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +36,40 @@ class ReferenceGangTest {
     job.getSpec().parity.reference.windowSteps = 10;
     job.getSpec().parity.reference.schedule = ParitySpec.Schedule.BESIDE;
     return job;
+  }
+
+  /**
+   * The gang's status and the job status the planner reads are copied field by field both ways: a
+   * field added to ReferenceGangStatus and not to both copies fails here.
+   */
+  @Test
+  void everyFieldOfTheGangsStatusSurvivesTheRoundTripThroughTheJobStatus() throws Exception {
+    ReferenceGangStatus gang = new ReferenceGangStatus();
+    int n = 1;
+    for (Field field : ReferenceGangStatus.class.getFields()) {
+      if (Modifier.isStatic(field.getModifiers())) {
+        continue;
+      }
+      Class<?> type = field.getType();
+      if (type == int.class || type == Integer.class) {
+        field.set(gang, 100 + n);
+      } else if (type == String.class) {
+        field.set(gang, "value " + n);
+      } else if (type == JobPhase.class) {
+        field.set(gang, JobPhase.Restarting);
+      } else {
+        throw new AssertionError("no test value for " + field + ": add one here");
+      }
+      n++;
+    }
+
+    ReferenceGangStatus back = ReferenceGang.gang(ReferenceGang.status(gang));
+
+    for (Field field : ReferenceGangStatus.class.getFields()) {
+      if (!Modifier.isStatic(field.getModifiers())) {
+        assertThat(field.get(back)).as(field.getName()).isEqualTo(field.get(gang));
+      }
+    }
   }
 
   @Test
