@@ -9,6 +9,7 @@ import dev.mpj.api.DataTask;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
+import dev.mpj.operator.resources.ReferenceGang;
 import dev.mpj.operator.sizing.Bytes;
 import dev.mpj.operator.sizing.ClusterCapacity;
 import dev.mpj.operator.sizing.GpuMemory;
@@ -270,7 +271,31 @@ final class PlanCommand implements Callable<Integer> {
     root.put("gpusSaved", sizing.gpusSavedByMixed());
     root.put("memorySavedPerReplicaBytes", sizing.memorySavedPerReplicaBytes());
     root.put("message", sizing.job().message());
+    if (ReferenceGang.beside(job)) {
+      Map<String, Object> reference = new LinkedHashMap<>();
+      reference.put("steps", job.getSpec().parity.reference.steps);
+      reference.put("fits", sizing.fp32().runs());
+      reference.put("gpus", referenceGpus(sizing));
+      reference.put("gpusWhileBothRun", gpusWhileBothRun(sizing));
+      root.put("referenceBeside", reference);
+    }
     return root;
+  }
+
+  /**
+   * GPUs of the FP32 reference gang that parity.reference.schedule beside runs next to the job: the
+   * job's FP32 plan, as the operator sizes that gang; null when FP32 does not fit.
+   */
+  static Integer referenceGpus(JobSizing sizing) {
+    return sizing.fp32().split() != null ? sizing.fp32().gpus() : null;
+  }
+
+  /** The job's GPUs and its beside reference's together; null when either does not fit. */
+  static Integer gpusWhileBothRun(JobSizing sizing) {
+    Integer reference = referenceGpus(sizing);
+    return reference == null || sizing.job().split() == null
+        ? null
+        : sizing.job().gpus() + reference;
   }
 
   private static Map<String, Object> json(PrecisionSizing p) {
@@ -401,6 +426,23 @@ final class PlanCommand implements Callable<Integer> {
           Math.abs(saved) == 1 ? "GPU" : "GPUs",
           memory,
           microBatch);
+    }
+    if (ReferenceGang.beside(job)) {
+      int steps = job.getSpec().parity.reference.steps;
+      Integer both = gpusWhileBothRun(sizing);
+      if (both != null) {
+        out.printf(
+            Locale.ROOT,
+            "parity.reference.schedule beside: an FP32 reference gang of %d GPUs runs beside the"
+                + " job for its first %d steps: %d GPUs while both run.%n",
+            referenceGpus(sizing),
+            steps,
+            both);
+      } else {
+        out.println(
+            "parity.reference.schedule beside: the FP32 reference gang does not fit: "
+                + a.message());
+      }
     }
   }
 

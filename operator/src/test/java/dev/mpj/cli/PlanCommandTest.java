@@ -187,6 +187,58 @@ class PlanCommandTest {
   }
 
   @Test
+  void aReferenceBesideTheJobCountsItsFp32GpusOnTopOfTheJobs() throws IOException {
+    Path beside = parityJob("beside");
+    Run run = mpj("plan", "-f", beside.toString(), "--gpu-memory", "16Gi");
+    assertThat(run.code).as(run.err).isZero();
+    assertThat(run.out)
+        .contains(
+            "parity.reference.schedule beside: an FP32 reference gang of 2 GPUs runs beside the"
+                + " job for its first 20 steps: 4 GPUs while both run.");
+    JsonNode plan =
+        new ObjectMapper()
+            .readTree(
+                mpj("plan", "-f", beside.toString(), "--gpu-memory", "16Gi", "-o", "json").out);
+    assertThat(plan.at("/referenceBeside/gpus").asInt()).isEqualTo(plan.at("/fp32/gpus").asInt());
+    assertThat(plan.at("/referenceBeside/gpusWhileBothRun").asInt()).isEqualTo(4);
+    assertThat(plan.at("/referenceBeside/steps").asInt()).isEqualTo(20);
+
+    Path before = parityJob("before");
+    assertThat(mpj("plan", "-f", before.toString(), "--gpu-memory", "16Gi").out)
+        .as("a reference before the job runs alone: it adds no GPUs to the job's")
+        .doesNotContain("beside");
+    assertThat(
+            new ObjectMapper()
+                .readTree(
+                    mpj("plan", "-f", before.toString(), "--gpu-memory", "16Gi", "-o", "json").out)
+                .has("referenceBeside"))
+        .isFalse();
+  }
+
+  private Path parityJob(String schedule) throws IOException {
+    Path file = dir.resolve(schedule + ".yaml");
+    Files.writeString(
+        file,
+        """
+        apiVersion: mpj.dev/v1alpha1
+        kind: MixedPrecisionJob
+        metadata: {name: parity}
+        spec:
+          precision: fp16-mixed
+          model: {architecture: mlp, mlp: {hiddenSizes: [32]}}
+          data:
+            source: synthetic
+            synthetic: {task: classification, samples: 4096, features: 32, classes: 8}
+          training: {globalBatchSize: 64, steps: 30}
+          replicas: {min: 2, max: 2}
+          parity:
+            reference: {steps: 20, windowSteps: 10, maxAccuracyDrop: 2.0, schedule: %s}
+        """
+            .formatted(schedule));
+    return file;
+  }
+
+  @Test
   void aJobThatDoesNotFitExitsOneAndSaysWhy() throws IOException {
     Path job =
         write(
