@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -39,7 +38,6 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Run the operator against the cluster of the current kubeconfig, or in-cluster.")
 final class OperatorCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -200,9 +198,13 @@ final class OperatorCommand implements Callable<Integer> {
     if (tokenKeyFile != null) {
       settings = settings.withJobTokens(jobTokens(tokenKeyFile));
     } else {
-      LOG.warn(
-          "no --token-key-file (MPJ_TOKEN_KEY_FILE): job tokens come from a random key; after a"
-              + " restart the progress of jobs started before cannot be read");
+      // The logger is made here, not in a static field: picocli builds every subcommand for any
+      // command, and a logger made then fixes slf4j-simple's levels before mpj local, chaos and
+      // the benchmarks quiet them (LocalCommand.quietLogs).
+      LoggerFactory.getLogger(OperatorCommand.class)
+          .warn(
+              "no --token-key-file (MPJ_TOKEN_KEY_FILE): job tokens come from a random key; after a"
+                  + " restart the progress of jobs started before cannot be read");
     }
     if (leaderElection) {
       settings =
