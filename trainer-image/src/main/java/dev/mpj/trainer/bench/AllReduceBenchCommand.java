@@ -157,7 +157,7 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                 String.format(
                     Locale.ROOT,
                     "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |"
-                        + " %.1f |",
+                        + " %.1f | %.1f | %.0f%% |",
                     n,
                     fields.get("type"),
                     reduction,
@@ -169,7 +169,17 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                     100 * busBw / loopback,
                     100 * busBw / concurrent.get(n),
                     seconds * 1e9 / (bytes / elementBytes),
-                    Double.parseDouble(fields.get("cpu")) * 1e3));
+                    Double.parseDouble(fields.get("cpu")) * 1e3,
+                    Double.parseDouble(fields.get("waited")) * 1e3,
+                    // busBw if rank 0 had a core of its own and never waited: what the ring's own
+                    // work allows, independent of the machine's load
+                    100
+                        * bytes
+                        * 2.0
+                        * (n - 1)
+                        / n
+                        / Double.parseDouble(fields.get("cpu"))
+                        / loopback));
           } else {
             bucketed.add(
                 String.format(
@@ -187,8 +197,9 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     }
     System.out.println(
         "| processes | type | reduction | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
-            + " loopback | busBw / N streams at once | ns per element | rank 0 CPU ms |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            + " loopback | busBw / N streams at once | ns per element | rank 0 CPU ms | rank 0"
+            + " waited ms | busBw at rank 0's CPU time / loopback |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
@@ -196,6 +207,13 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     System.out.println("| processes | reduction | gradient | overlap | median ms | mean ms |");
     System.out.println("|---|---|---|---|---|---|");
     bucketed.forEach(System.out::println);
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "load average at the end: %.1f (median ms and busBw depend on it; rank 0 CPU ms, and the"
+            + " last column, much less; waited ms is the time rank 0 had nothing to send or"
+            + " receive; the rest of the median beyond CPU and waiting is time without a core)%n",
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     return 0;
   }
 

@@ -140,27 +140,31 @@ public final class CollectiveWorker {
         warmUp(group, () -> group.allReduce(buffer, type, Reduction.MEAN));
         double[] seconds = new double[iterations];
         double[] cpuSeconds = new double[iterations];
+        double[] waitedSeconds = new double[iterations];
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int i = 0; i < iterations; i++) {
           long cpuStart = threads.getCurrentThreadCpuTime();
+          long waitStart = group.waitedNanos();
           long start = System.nanoTime();
           group.allReduce(
               buffer, type, Reduction.MEAN); // on this thread: its CPU time is the ring's
           seconds[i] = (System.nanoTime() - start) / 1e9;
           cpuSeconds[i] = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+          waitedSeconds[i] = (group.waitedNanos() - waitStart) / 1e9;
         }
         if (group.rank() == 0) {
           System.out.printf(
               Locale.ROOT,
               "allreduce processes=%d bytes=%d type=%s reduction=%s seconds=%.6f mean=%.6f"
-                  + " cpu=%.6f%n",
+                  + " cpu=%.6f waited=%.6f%n",
               group.worldSize(),
               bytes,
               type,
               ReplicaGroup.reductionVectorised() ? "vector" : "arrays",
               median(seconds),
               Arrays.stream(seconds).average().orElse(0),
-              median(cpuSeconds));
+              median(cpuSeconds),
+              median(waitedSeconds));
         }
       }
     }

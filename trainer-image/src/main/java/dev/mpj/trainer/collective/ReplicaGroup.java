@@ -80,6 +80,14 @@ public final class ReplicaGroup implements AutoCloseable {
     return ChunkReducer.VECTORISED;
   }
 
+  /**
+   * Nanoseconds this rank has spent, since it joined, waiting for its ring neighbours with nothing
+   * to send or receive: what the benchmark tells apart from time the rank had no CPU.
+   */
+  public long waitedNanos() {
+    return links == null ? 0 : links.waitedNanos();
+  }
+
   public int rank() {
     return rank;
   }

@@ -29,6 +29,14 @@ final class RingLinks implements AutoCloseable {
     void received(int from, int to);
   }
 
+  /**
+   * Told of payload bytes received into a small reused window (see {@link #exchangeThroughWindow}):
+   * the window's bytes from index 0 are payload bytes {@code [payloadFrom, payloadFrom + length)}.
+   */
+  interface WindowListener {
+    void received(ByteBuffer window, int payloadFrom, int length);
+  }
+
   static final int HEADER_BYTES = 12;
 
   private final int rank;
@@ -41,6 +49,7 @@ final class RingLinks implements AutoCloseable {
   private final long timeoutNanos;
   private final ByteBuffer headerOut = ByteBuffer.allocateDirect(HEADER_BYTES);
   private final ByteBuffer headerIn = ByteBuffer.allocateDirect(HEADER_BYTES);
+  private long waitedNanos;
 
   RingLinks(int rank, int worldSize, SocketChannel next, SocketChannel prev, Duration timeout)
       throws IOException {
@@ -56,6 +65,14 @@ final class RingLinks implements AutoCloseable {
     }
     this.nextKey = next.register(selector, 0);
     this.prevKey = prev.register(selector, 0);
+  }
+
+  /**
+   * Nanoseconds this rank has spent waiting for its neighbours (neither connection could move),
+   * since it joined: for the benchmark, to tell waiting from a shortage of CPU.
+   */
+  long waitedNanos() {
+    return waitedNanos;
   }
 
   int successor() {
@@ -80,11 +97,6 @@ final class RingLinks implements AutoCloseable {
       ByteBuffer recv,
       ReceiveListener listener,
       int granule) {
-    ByteBuffer[] out = null;
-    if (send != null) {
-      headerOut.clear().putInt(operation).putInt(kind).putInt(send.remaining()).flip();
-      out = new ByteBuffer[] {headerOut, send};
-    }
     ByteBuffer[] in = null;
     int recvStart = 0;
     int expectedLength = 0;
@@ -94,8 +106,95 @@ final class RingLinks implements AutoCloseable {
       recvStart = recv.position();
       expectedLength = recv.remaining();
     }
+    int start = recvStart;
+    int length = expectedLength;
+    int[] delivered = {0};
+    transfer(
+        operation,
+        kind,
+        send,
+        in,
+        length,
+        () -> {
+          int arrived = recv.position() - start;
+          int ready = recv.hasRemaining() ? arrived - arrived % granule : arrived;
+          if (listener != null && ready > delivered[0]) {
+            listener.received(delivered[0], ready);
+            delivered[0] = ready;
+          }
+          return !recv.hasRemaining();
+        });
+  }
+
+  /**
+   * Sends {@code send}'s remaining bytes to the successor (null: nothing) while receiving {@code
+   * recvLength} payload bytes from the predecessor into {@code window}, over and over from its
+   * start: each read takes at most the window's capacity, and the listener hears of its bytes (in
+   * whole granules) before the next read and before the next write. So a rank reduces the bytes it
+   * received while they are still in the cache, and keeps its successor fed between reads instead
+   * of reducing a whole chunk while the successor waits.
+   *
+   * @param window a buffer of at least {@code granule} bytes, overwritten
+   * @throws PeerFailedException when a connection fails or nothing moves for the timeout
+   */
+  void exchangeThroughWindow(
+      int operation,
+      int kind,
+      ByteBuffer send,
+      int recvLength,
+      ByteBuffer window,
+      WindowListener listener,
+      int granule) {
+    if (window.capacity() < granule) {
+      throw new IllegalArgumentException(
+          "the window (" + window.capacity() + " bytes) holds less than one element");
+    }
+    headerIn.clear();
+    window.clear().limit(Math.min(window.capacity(), recvLength));
+    int[] windowStart = {0}; // the payload offset of the window's first byte
+    transfer(
+        operation,
+        kind,
+        send,
+        new ByteBuffer[] {headerIn, window},
+        recvLength,
+        () -> {
+          int inWindow = window.position();
+          boolean all = windowStart[0] + inWindow == recvLength;
+          int ready = all ? inWindow : inWindow - inWindow % granule;
+          if (ready > 0) {
+            listener.received(window, windowStart[0], ready);
+            // The bytes of an element not yet whole (fewer than granule) move to the start.
+            for (int i = ready; i < inWindow; i++) {
+              window.put(i - ready, window.get(i));
+            }
+            windowStart[0] += ready;
+            window
+                .limit(Math.min(window.capacity(), recvLength - windowStart[0]))
+                .position(inWindow - ready);
+          }
+          return windowStart[0] == recvLength;
+        });
+  }
+
+  /** What a transfer does after each read: true when everything expected has arrived. */
+  private interface AfterRead {
+    boolean payloadDone();
+  }
+
+  private void transfer(
+      int operation,
+      int kind,
+      ByteBuffer send,
+      ByteBuffer[] in,
+      int expectedLength,
+      AfterRead afterRead) {
+    ByteBuffer[] out = null;
+    if (send != null) {
+      headerOut.clear().putInt(operation).putInt(kind).putInt(send.remaining()).flip();
+      out = new ByteBuffer[] {headerOut, send};
+    }
     boolean headerChecked = false;
-    int delivered = 0;
     long deadline = System.nanoTime() + timeoutNanos;
     while (out != null || in != null) {
       boolean progress = false;
@@ -129,13 +228,8 @@ final class RingLinks implements AutoCloseable {
           checkHeader(operation, kind, expectedLength);
           headerChecked = true;
         }
-        int arrived = recv.position() - recvStart;
-        int ready = recv.hasRemaining() ? arrived - arrived % granule : arrived;
-        if (listener != null && ready > delivered) {
-          listener.received(delivered, ready);
-          delivered = ready;
-        }
-        if (!recv.hasRemaining() && headerChecked) {
+        // Payload bytes land only after the whole header, so they are checked before they are used.
+        if (headerChecked && afterRead.payloadDone()) {
           in = null;
         }
       }
@@ -191,9 +285,11 @@ final class RingLinks implements AutoCloseable {
       throw new PeerFailedException(
           successor(), "rank " + successor() + " read nothing for " + seconds);
     }
+    long start = System.nanoTime();
     try {
       selector.select(Math.max(1, left / 1_000_000));
       selector.selectedKeys().clear();
+      waitedNanos += System.nanoTime() - start;
     } catch (IOException e) {
       throw new CollectiveException("waiting on the ring connections failed", e);
     } catch (ClosedSelectorException e) {
