@@ -75,6 +75,11 @@ public final class ReplicaGroup implements AutoCloseable {
     return ChunkReducer.implementation();
   }
 
+  /** True when this JVM's ring links write large sends on a sender thread of their own. */
+  public static boolean senderThread() {
+    return RingLinks.SENDER_THREAD;
+  }
+
   /** True when this JVM reduces received chunks with the Vector API. */
   public static boolean reductionVectorised() {
     return ChunkReducer.VECTORISED;

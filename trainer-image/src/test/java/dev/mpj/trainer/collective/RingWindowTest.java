@@ -24,13 +24,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The reduce-scatter receives each chunk through a small reused window: with a window far smaller
  * than a chunk, and of a size that is no multiple of an element (so elements are split between
- * reads and carried over), the ring still gives the documented result bit for bit on every rank.
+ * reads and carried over), the ring still gives the documented result bit for bit on every rank,
+ * with sends written inline or by a sender thread.
  */
 class RingWindowTest {
 
   /** Connects {@code n} ranks in a ring over loopback and runs one all-reduce on each. */
   private static List<byte[]> ring(
-      int n, int windowBytes, ElementType type, Reduction reduction, List<byte[]> inputs)
+      int n,
+      int windowBytes,
+      boolean senderThread,
+      ElementType type,
+      Reduction reduction,
+      List<byte[]> inputs)
       throws Exception {
     List<ServerSocketChannel> servers = new ArrayList<>();
     List<SocketChannel> next = new ArrayList<>();
@@ -62,7 +68,12 @@ class RingWindowTest {
                           .flip();
                   try (RingLinks links =
                       new RingLinks(
-                          rank, n, next.get(rank), prev.get(rank), Duration.ofSeconds(20))) {
+                          rank,
+                          n,
+                          next.get(rank),
+                          prev.get(rank),
+                          Duration.ofSeconds(20),
+                          senderThread)) {
                     new RingAllReduce(links, rank, n, windowBytes)
                         .run(7, data, input.length / type.bytes(), type, reduction);
                   }
@@ -87,6 +98,7 @@ class RingWindowTest {
   @ParameterizedTest
   @CsvSource({
     "2, 1030, FP32, SUM, 40001",
+    "2, 262144, FP32, MEAN, 300001",
     "2, 1030, FP16, MEAN, 40001",
     "3, 1030, FP32, MEAN, 40001",
     "3, 1031, FP16, SUM, 40001",
@@ -104,10 +116,14 @@ class RingWindowTest {
     }
     byte[] expected = RingReference.expected(inputs, type, reduction);
 
-    List<byte[]> results = ring(n, windowBytes, type, reduction, inputs);
+    for (boolean senderThread : new boolean[] {false, true}) {
+      List<byte[]> results = ring(n, windowBytes, senderThread, type, reduction, inputs);
 
-    for (int rank = 0; rank < n; rank++) {
-      assertThat(results.get(rank)).as("rank %d", rank).isEqualTo(expected);
+      for (int rank = 0; rank < n; rank++) {
+        assertThat(results.get(rank))
+            .as("rank %d, sender thread %s", rank, senderThread)
+            .isEqualTo(expected);
+      }
     }
   }
 
@@ -117,9 +133,37 @@ class RingWindowTest {
     for (int rank = 0; rank < 2; rank++) {
       inputs.add(CollectiveWorker.sampleValues(ElementType.FP32, 100, 1, rank));
     }
-    assertThatThrownBy(() -> ring(2, 3, ElementType.FP32, Reduction.SUM, inputs))
+    assertThatThrownBy(() -> ring(2, 3, false, ElementType.FP32, Reduction.SUM, inputs))
         .hasRootCauseInstanceOf(IllegalArgumentException.class)
         .rootCause()
         .hasMessageContaining("window (3 bytes) holds less than one element");
+  }
+
+  @Test
+  void aSuccessorThatLeavesFailsTheSenderThreadPromptly() throws Exception {
+    try (ServerSocketChannel server =
+            ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel next = SocketChannel.open(server.getLocalAddress());
+        SocketChannel successorEnd = server.accept();
+        ServerSocketChannel server2 =
+            ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel predecessorEnd = SocketChannel.open(server2.getLocalAddress());
+        SocketChannel prev = server2.accept()) {
+      successorEnd.close(); // rank 1 is gone; its other end stays open and silent
+      ByteBuffer data = ByteBuffer.allocateDirect(64 << 20).order(ByteOrder.LITTLE_ENDIAN);
+      long start = System.nanoTime();
+      try (RingLinks links = new RingLinks(0, 2, next, prev, Duration.ofSeconds(30), true)) {
+        assertThatThrownBy(
+                () ->
+                    new RingAllReduce(links, 0, 2)
+                        .run(1, data, data.capacity() / 4, ElementType.FP32, Reduction.SUM))
+            .isInstanceOf(PeerFailedException.class)
+            .hasMessageContaining("rank 1");
+      }
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(10));
+      assertThat(predecessorEnd.isOpen()).isTrue();
+    }
   }
 }
