@@ -238,8 +238,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
     System.out.println();
     System.out.printf(
         Locale.ROOT,
-        "load average at the end: %.1f (median ms and busBw depend on it; rank 0 CPU ms (its"
-            + " process, all threads), and the last column, much less; waited ms is the time rank"
+        "load average at the end: %.1f (median ms and busBw depend on it; rank 0 CPU ms (all its"
+            + " Java threads), and the last column, much less; waited ms is the time rank"
             + " 0's calling thread waited on its neighbours; with an inline sender, the rest of the"
             + " median beyond CPU and waiting is time without a core)%n",
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
