@@ -22,7 +22,8 @@ import java.util.concurrent.Future;
  * written by a thread of its own while the calling thread receives and reduces: the rank's work is
  * two threads' that the cores can run side by side, so that a core left idle while one rank waits
  * for the other can run the other's second thread. Whether that pays is the benchmark's to say
- * ({@code bench allreduce --senders inline,thread}); on the loaded build machine it did not show.
+ * ({@code bench allreduce --senders inline,thread}); on the loaded build machine it was faster for
+ * FP32 and slower for FP16 (docs/concepts/replicas.md), so it stays off until an idle run decides.
  *
  * <p>Every message carries a 12-byte header (operation number, operation kind, payload length) that
  * the receiver checks against what it expects: replicas that fell out of step fail loudly instead
