@@ -166,4 +166,51 @@ class RingWindowTest {
       assertThat(predecessorEnd.isOpen()).isTrue();
     }
   }
+
+  @Test
+  void aSuccessorThatStopsReadingFailsTheSenderThreadWithinTheTimeout() throws Exception {
+    try (ServerSocketChannel server =
+            ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel next = SocketChannel.open(server.getLocalAddress());
+        SocketChannel successorEnd = server.accept(); // open, never read
+        ServerSocketChannel server2 =
+            ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel predecessorEnd = SocketChannel.open(server2.getLocalAddress());
+        SocketChannel prev = server2.accept()) {
+      int bytes = 64 << 20;
+      int chunk = bytes / 2;
+      // The predecessor sends its whole first message, so rank 0's receive completes and only its
+      // send, to a successor that reads nothing, is left.
+      Thread predecessor =
+          new Thread(
+              () -> {
+                ByteBuffer message = ByteBuffer.allocateDirect(RingLinks.HEADER_BYTES + chunk);
+                message.putInt(1).putInt(RingAllReduce.KIND).putInt(chunk).clear();
+                try {
+                  while (message.hasRemaining()) {
+                    predecessorEnd.write(message);
+                  }
+                } catch (java.io.IOException e) {
+                  // rank 0 closed its end: the test's assertions say what happened
+                }
+              });
+      predecessor.start();
+      ByteBuffer data = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      long start = System.nanoTime();
+      try (RingLinks links = new RingLinks(0, 2, next, prev, Duration.ofSeconds(2), true)) {
+        assertThatThrownBy(
+                () ->
+                    new RingAllReduce(links, 0, 2)
+                        .run(1, data, bytes / 4, ElementType.FP32, Reduction.SUM))
+            .isInstanceOf(PeerFailedException.class)
+            .hasMessage("rank 1 read nothing for 2.0 s");
+      }
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+      assertThat(seconds).isBetween(2L, 20L);
+      predecessor.join(10_000);
+      assertThat(successorEnd.isOpen()).isTrue();
+    }
+  }
 }
