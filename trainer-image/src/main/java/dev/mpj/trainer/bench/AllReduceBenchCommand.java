@@ -82,6 +82,16 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
   List<String> reductions;
 
   @Option(
+      names = "--senders",
+      split = ",",
+      defaultValue = "inline",
+      description =
+          "Who writes a rank's large sends: inline (the thread that receives and reduces, the"
+              + " default of the trainer), thread (a sender thread of the rank's own); both to"
+              + " compare them in one run (default: ${DEFAULT-VALUE}).")
+  List<String> senders;
+
+  @Option(
       names = "--loopback-mib",
       defaultValue = "2048",
       description = "Bytes the loopback baseline sends (default: ${DEFAULT-VALUE}).")
@@ -132,74 +142,111 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
             new CommandLine(this), "--reductions: " + reduction + " is neither vector nor arrays");
       }
     }
+    for (String sender : senders) {
+      if (!sender.equals("inline") && !sender.equals("thread")) {
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--senders: " + sender + " is neither inline nor thread");
+      }
+    }
     for (int n : processes) {
       for (String reduction : reductions) {
-        for (String line : runReplicas(n, reduction)) {
-          Map<String, String> fields = fields(line);
-          double seconds =
-              Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
-          long bytes = Long.parseLong(fields.get("bytes"));
-          if (line.startsWith("allreduce")) {
-            if (!reduction.equals(fields.get("reduction"))) {
-              throw new IllegalStateException(
-                  "asked the replicas for the "
-                      + reduction
-                      + " reduction, they used "
-                      + fields.get("reduction")
-                      + " (this JVM: "
-                      + ReplicaGroup.reductionImplementation()
-                      + ")");
+        for (String sender : senders) {
+          for (String line : runReplicas(n, reduction, sender)) {
+            Map<String, String> fields = fields(line);
+            double seconds =
+                Double.parseDouble(fields.get("seconds")); // the median: robust to a busy machine
+            long bytes = Long.parseLong(fields.get("bytes"));
+            if (line.startsWith("allreduce")) {
+              if (!sender.equals(fields.get("sender"))) {
+                throw new IllegalStateException(
+                    "asked the replicas for the "
+                        + sender
+                        + " sender, they used "
+                        + fields.get("sender"));
+              }
+              if (!reduction.equals(fields.get("reduction"))) {
+                throw new IllegalStateException(
+                    "asked the replicas for the "
+                        + reduction
+                        + " reduction, they used "
+                        + fields.get("reduction")
+                        + " (this JVM: "
+                        + ReplicaGroup.reductionImplementation()
+                        + ")");
+              }
+              double algBw = bytes / seconds;
+              double busBw = algBw * 2 * (n - 1) / n;
+              int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
+              table.add(
+                  String.format(
+                      Locale.ROOT,
+                      "| %d | %s | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% |"
+                          + " %.2f | %.1f | %.1f | %.0f%% |",
+                      n,
+                      fields.get("type"),
+                      reduction,
+                      sender,
+                      bytes >> 20,
+                      seconds * 1e3,
+                      Double.parseDouble(fields.get("mean")) * 1e3,
+                      algBw / 1e9,
+                      busBw / 1e9,
+                      100 * busBw / loopback,
+                      100 * busBw / concurrent.get(n),
+                      seconds * 1e9 / (bytes / elementBytes),
+                      Double.parseDouble(fields.get("cpu")) * 1e3,
+                      Double.parseDouble(fields.get("waited")) * 1e3,
+                      // busBw if rank 0 had a core of its own and never waited: what the ring's own
+                      // work allows, independent of the machine's load
+                      100
+                          * bytes
+                          * 2.0
+                          * (n - 1)
+                          / n
+                          / Double.parseDouble(fields.get("cpu"))
+                          / loopback));
+            } else {
+              bucketed.add(
+                  String.format(
+                      Locale.ROOT,
+                      "| %d | %s | %s | %d MiB | %s | %.1f | %.1f |",
+                      n,
+                      reduction,
+                      sender,
+                      bytes >> 20,
+                      Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
+                      seconds * 1e3,
+                      Double.parseDouble(fields.get("mean")) * 1e3));
             }
-            double algBw = bytes / seconds;
-            double busBw = algBw * 2 * (n - 1) / n;
-            int elementBytes = fields.get("type").equals("FP16") ? 2 : 4;
-            table.add(
-                String.format(
-                    Locale.ROOT,
-                    "| %d | %s | %s | %d MiB | %.1f | %.1f | %.2f | %.2f | %.0f%% | %.0f%% | %.2f |"
-                        + " %.1f |",
-                    n,
-                    fields.get("type"),
-                    reduction,
-                    bytes >> 20,
-                    seconds * 1e3,
-                    Double.parseDouble(fields.get("mean")) * 1e3,
-                    algBw / 1e9,
-                    busBw / 1e9,
-                    100 * busBw / loopback,
-                    100 * busBw / concurrent.get(n),
-                    seconds * 1e9 / (bytes / elementBytes),
-                    Double.parseDouble(fields.get("cpu")) * 1e3));
-          } else {
-            bucketed.add(
-                String.format(
-                    Locale.ROOT,
-                    "| %d | %s | %d MiB | %s | %.1f | %.1f |",
-                    n,
-                    reduction,
-                    bytes >> 20,
-                    Boolean.parseBoolean(fields.get("overlap")) ? "on" : "off",
-                    seconds * 1e3,
-                    Double.parseDouble(fields.get("mean")) * 1e3));
           }
         }
       }
     }
     System.out.println(
-        "| processes | type | reduction | buffer | median ms | mean ms | algBw GB/s | busBw GB/s | busBw /"
-            + " loopback | busBw / N streams at once | ns per element | rank 0 CPU ms |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        "| processes | type | reduction | sender | buffer | median ms | mean ms | algBw GB/s | busBw"
+            + " GB/s | busBw / loopback | busBw / N streams at once | ns per element | rank 0 CPU"
+            + " ms | rank 0 waited ms | busBw at rank 0's CPU time / loopback |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     table.forEach(System.out::println);
     System.out.println();
     System.out.println(
         "Bucketed FP32 all-reduce of 1 MiB parameters in 4 MiB buckets, packing beside the wire or not:");
-    System.out.println("| processes | reduction | gradient | overlap | median ms | mean ms |");
-    System.out.println("|---|---|---|---|---|---|");
+    System.out.println(
+        "| processes | reduction | sender | gradient | overlap | median ms | mean ms |");
+    System.out.println("|---|---|---|---|---|---|---|");
     bucketed.forEach(System.out::println);
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "load average at the end: %.1f (median ms and busBw depend on it; rank 0 CPU ms (all its"
+            + " Java threads), and the last column, much less; waited ms is the time rank"
+            + " 0's calling thread waited on its neighbours; with an inline sender, the rest of the"
+            + " median beyond CPU and waiting is time without a core)%n",
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     return 0;
   }
 
-  private List<String> runReplicas(int n, String reduction)
+  private List<String> runReplicas(int n, String reduction, String sender)
       throws IOException, InterruptedException {
     byte[] token = new byte[24];
     new SecureRandom().nextBytes(token);
@@ -230,7 +277,8 @@ public final class AllReduceBenchCommand implements Callable<Integer> {
                 "-Xmx1g",
                 "-XX:MaxDirectMemorySize=1g",
                 "-XX:+UseParallelGC",
-                "-Dmpj.collective.vector=" + reduction.equals("vector")),
+                "-Dmpj.collective.vector=" + reduction.equals("vector"),
+                "-Dmpj.collective.sender-thread=" + sender.equals("thread")),
             List.of(
                 "bench",
                 String.join(",", sizes),

@@ -8,26 +8,33 @@ import dev.mpj.trainer.checkpoint.Snapshot;
 import dev.mpj.trainer.loop.TrainingSession;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code mpj-trainer bench checkpoint}: checkpoint write throughput against the disk's sequential
  * write speed (the same bytes, fsync'd, in the same folder, in the same run), and what background
  * checkpointing costs the step loop against checkpointing off. Blocks of {@code --intervals} steps
- * alternate between off and on; an "on" block is one checkpoint (snapshot on the loop's thread,
- * write in the background) plus its steps, plus any wait for the write at the block's end: the cost
- * of one checkpoint per interval.
+ * alternate between off and on, starting and ending with off; an "on" block is one checkpoint
+ * (snapshot on the loop's thread, write in the background) plus its steps, plus any wait for the
+ * write at the block's end: the cost of one checkpoint per interval. Each "on" block is compared
+ * with the mean of the "off" blocks on either side, and the median of those ratios is the overhead:
+ * on a shared machine the load drifts between blocks, and a bracketed ratio follows the drift.
  */
 @Command(
     name = "checkpoint",
@@ -71,8 +78,20 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
   @Option(
       names = "--blocks",
       defaultValue = "6",
-      description = "Blocks of each kind, off and on alternating (default: ${DEFAULT-VALUE}).")
+      description =
+          "Blocks with a checkpoint per interval and writer priority, each between two blocks"
+              + " without (off, on, off, ..., on, off); the overhead is the median over them"
+              + " (default: ${DEFAULT-VALUE}).")
   int blocks;
+
+  @Option(
+      names = "--writer-priorities",
+      split = ",",
+      defaultValue = "normal",
+      description =
+          "Writer threads to measure: normal (the trainer's), lowest (nice 19, best-effort I/O"
+              + " level 7), or both (default: ${DEFAULT-VALUE}).")
+  List<String> writerPriorities;
 
   @Option(
       names = "--repeats",
@@ -80,8 +99,20 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
       description = "Repeats of each write-speed measurement (default: ${DEFAULT-VALUE}).")
   int repeats;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    if (blocks < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--blocks must be at least 1, got " + blocks);
+    }
+    for (String p : writerPriorities) {
+      if (!p.equals("lowest") && !p.equals("normal")) {
+        throw new ParameterException(
+            spec.commandLine(), "--writer-priorities: " + p + " is neither normal nor lowest");
+      }
+    }
     Path folder =
         dir != null
             ? Files.createDirectories(dir)
@@ -172,41 +203,79 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The figures of one block of steps. */
+  private record Block(
+      String kind,
+      double wallPerStep,
+      double loopCpuPerStep,
+      double otherCpuSeconds,
+      double earlyWall,
+      double laterWall) {}
+
   /**
-   * Blocks of {@code interval} steps without a checkpoint, with one written by a writer at the
-   * lowest priority, and with one at normal priority (what the trainer does), in turn.
+   * Blocks of {@code interval} steps: without a checkpoint, then one with a checkpoint per writer
+   * priority, and so on, ending with one without (off, on, off, on, ..., off), so that every block
+   * with a checkpoint lies between two without: its ratio to their mean cancels the load when it
+   * drifts, and the median of those ratios over the repeats does not follow one disturbed block.
+   * The loop thread's CPU time per step is reported beside the wall time: other processes on the
+   * machine hardly change it, so it shows what the checkpoint adds to the loop's own work.
    */
   private void overhead(
       TrainingSession session, String hash, Path folder, int interval, double diskSeconds)
       throws IOException {
-    double[] off = new double[blocks];
-    double[] on = new double[blocks];
-    double[] onNormal = new double[blocks];
-    double[] snapshot = new double[1];
+    boolean lowest = writerPriorities.contains("lowest");
+    boolean normal = writerPriorities.contains("normal");
+    List<Block> off = new ArrayList<>();
+    List<Block> onNormal = new ArrayList<>();
+    List<Block> onLowest = new ArrayList<>();
+    double[] snapshot = new double[2]; // wall, loop-thread CPU seconds, summed
     double[] waited = new double[1];
-    // Per kind of block: seconds of its first EARLY_STEPS steps, and of the others, summed.
-    double[][] splits = new double[3][2];
     List<CheckpointWriter.WriteReport> writes = new ArrayList<>();
-    String priority;
+    List<Block> all = new ArrayList<>();
+    String lowestPriority = "";
     Snapshot[] lowMemory = new Snapshot[1];
     Snapshot[] normalMemory = new Snapshot[1];
-    try (CheckpointWriter writer = new CheckpointWriter(folder, 2, true);
-        CheckpointWriter normal = new CheckpointWriter(folder, 2)) {
-      priority = writer.priority();
-      for (int b = 0; b < blocks; b++) {
-        long t0 = System.nanoTime();
-        runSteps(session, interval, splits[0]);
-        off[b] = (System.nanoTime() - t0) / 1e9 / interval;
-        on[b] =
-            blockWithCheckpoint(
-                session, hash, interval, writer, lowMemory, snapshot, waited, splits[1]);
-        writes.addAll(writer.drainFinished());
-        onNormal[b] =
-            blockWithCheckpoint(
-                session, hash, interval, normal, normalMemory, snapshot, new double[1], splits[2]);
-        writes.addAll(normal.drainFinished());
+    try (CheckpointWriter low = lowest ? new CheckpointWriter(folder, 2, true) : null;
+        CheckpointWriter trainers = normal ? new CheckpointWriter(folder, 2) : null) {
+      if (low != null) {
+        lowestPriority = low.priority();
       }
+      for (int b = 0; b < blocks; b++) {
+        all.add(add(off, block("off", session, hash, interval, null, null, snapshot, waited)));
+        if (trainers != null) {
+          all.add(
+              add(
+                  onNormal,
+                  block(
+                      "on, normal priority",
+                      session,
+                      hash,
+                      interval,
+                      trainers,
+                      normalMemory,
+                      snapshot,
+                      waited)));
+          writes.addAll(trainers.drainFinished());
+        }
+        if (low != null) {
+          all.add(
+              add(
+                  onLowest,
+                  block(
+                      "on, lowest priority",
+                      session,
+                      hash,
+                      interval,
+                      low,
+                      lowMemory,
+                      snapshot,
+                      waited)));
+          writes.addAll(low.drainFinished());
+        }
+      }
+      all.add(add(off, block("off", session, hash, interval, null, null, snapshot, waited)));
     }
+    int checkpoints = onNormal.size() + onLowest.size();
     System.out.printf(
         Locale.ROOT,
         "checkpoints written in the background while the loop ran (interval %d)%n",
@@ -216,93 +285,233 @@ public final class CheckpointBenchCommand implements Callable<Integer> {
     for (CheckpointWriter.WriteReport w : writes) {
       row("checkpoint, background, step " + w.step(), w.bytes(), w.writeSeconds(), diskSeconds);
     }
-    double meanOff = mean(off);
-    double meanOn = mean(on);
-    double meanNormal = mean(onNormal);
     System.out.println();
-    System.out.printf(
-        Locale.ROOT,
-        "step time, %d rounds of 3 blocks of %d steps each (off, on at lowest priority, on at normal"
-            + " priority; mean of blocks, median in brackets); writer thread: %s%n",
-        blocks,
-        interval,
-        priority);
-    System.out.println("| checkpointing | ms per step | overhead |");
-    System.out.println("|---|---:|---:|");
-    System.out.printf(
-        Locale.ROOT, "| off | %.1f (%.1f) | |%n", meanOff * 1e3, TrainerBench.median(off) * 1e3);
-    System.out.printf(
-        Locale.ROOT,
-        "| on, one checkpoint every %d steps, writer at lowest priority | %.1f (%.1f) | %+.1f %% |%n",
-        interval,
-        meanOn * 1e3,
-        TrainerBench.median(on) * 1e3,
-        100 * (meanOn - meanOff) / meanOff);
-    System.out.printf(
-        Locale.ROOT,
-        "| on, one checkpoint every %d steps, writer at normal priority (the trainer's) | %.1f (%.1f)"
-            + " | %+.1f %% |%n",
-        interval,
-        meanNormal * 1e3,
-        TrainerBench.median(onNormal) * 1e3,
-        100 * (meanNormal - meanOff) / meanOff);
-    double perCheckpoint = (meanNormal - meanOff) * interval;
-    int defaultInterval = new CheckpointSpec().intervalSteps;
-    if (interval != defaultInterval) {
-      System.out.printf(
-          Locale.ROOT,
-          "| projected: one every %d steps (the default), normal priority: %.3f s extra per"
-              + " checkpoint over %d steps | | %+.1f %% |%n",
-          defaultInterval,
-          perCheckpoint,
-          defaultInterval,
-          100 * perCheckpoint / (defaultInterval * meanOff));
-    }
     int early = Math.min(EARLY_STEPS, interval);
     System.out.printf(
         Locale.ROOT,
-        "ms per step in the first %d steps of a block (while the write runs) and in the other %d:"
-            + " off %.1f / %.1f, lowest priority %.1f / %.1f, normal priority %.1f / %.1f%n",
-        early,
-        interval - early,
-        splits[0][0] * 1e3 / (blocks * early),
-        splits[0][1] * 1e3 / Math.max(1, blocks * (interval - early)),
-        splits[1][0] * 1e3 / (blocks * early),
-        splits[1][1] * 1e3 / Math.max(1, blocks * (interval - early)),
-        splits[2][0] * 1e3 / (blocks * early),
-        splits[2][1] * 1e3 / Math.max(1, blocks * (interval - early)));
+        "blocks of %d steps in the order run (each with a checkpoint between two without)%n",
+        interval);
     System.out.printf(
         Locale.ROOT,
-        "per checkpoint: snapshot into the file images %.3f s on the loop, loop waited for the"
-            + " lowest-priority writer %.3f s%n%n",
-        snapshot[0] / (2 * blocks),
-        waited[0] / blocks);
+        "| block | checkpoint | ms per step | loop-thread CPU ms per step | ms per step, first %d"
+            + " / other %d | other threads' CPU s |%n",
+        early,
+        interval - early);
+    System.out.println("|---:|---|---:|---:|---:|---:|");
+    for (int i = 0; i < all.size(); i++) {
+      Block b = all.get(i);
+      System.out.printf(
+          Locale.ROOT,
+          "| %d | %s | %.1f | %.1f | %.1f / %.1f | %.2f |%n",
+          i + 1,
+          b.kind(),
+          b.wallPerStep() * 1e3,
+          b.loopCpuPerStep() * 1e3,
+          b.earlyWall() * 1e3,
+          b.laterWall() * 1e3,
+          b.otherCpuSeconds());
+    }
+    System.out.println();
+    double[] drift = new double[off.size() - 1];
+    for (int b = 0; b + 1 < off.size(); b++) {
+      drift[b] = Math.abs(off.get(b + 1).wallPerStep() / off.get(b).wallPerStep() - 1);
+    }
+    double offDrift = median(drift);
+    double offStep = median(off.stream().mapToDouble(Block::wallPerStep).toArray());
+    double offCpu = median(off.stream().mapToDouble(Block::loopCpuPerStep).toArray());
+    System.out.printf(
+        Locale.ROOT,
+        "overhead: each block with a checkpoint against the mean of the blocks without before and"
+            + " after it; median of %d (range); writer thread at lowest priority: %s%n",
+        blocks,
+        lowest ? lowestPriority : "not run (--writer-priorities)");
+    System.out.println("| checkpointing | step time overhead | loop-thread CPU overhead |");
+    System.out.println("|---|---:|---:|");
+    int defaultInterval = new CheckpointSpec().intervalSteps;
+    double normalOverhead = Double.NaN;
+    if (!onNormal.isEmpty()) {
+      normalOverhead =
+          overheadRow(
+              "on, one checkpoint every "
+                  + interval
+                  + " steps, writer at normal priority (the trainer's)",
+              onNormal,
+              off);
+    }
+    if (!onLowest.isEmpty()) {
+      overheadRow(
+          "on, one checkpoint every " + interval + " steps, writer at lowest priority",
+          onLowest,
+          off);
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "blocks without a checkpoint, one to the next: median change %.1f %% of step time (how far"
+            + " the load moved the blocks by itself)%n",
+        100 * offDrift);
+    double snapshotWall = snapshot[0] / checkpoints;
+    double snapshotCpu = snapshot[1] / checkpoints;
+    double otherOn =
+        mean(
+            java.util.stream.Stream.concat(onNormal.stream(), onLowest.stream())
+                .mapToDouble(Block::otherCpuSeconds)
+                .toArray());
+    double otherOff = mean(off.stream().mapToDouble(Block::otherCpuSeconds).toArray());
+    System.out.printf(
+        Locale.ROOT,
+        "per checkpoint: snapshot into the file images %.3f s on the loop (%.3f s of its CPU):"
+            + " %.2f %% of %d steps' time (%.2f %% of their loop-thread CPU); loop waited for the"
+            + " writer %.3f s; the other threads (writer, checksum, GC) used %.2f s more CPU than in"
+            + " a block without%n",
+        snapshotWall,
+        snapshotCpu,
+        100 * snapshotWall / (interval * offStep),
+        interval,
+        100 * snapshotCpu / (interval * offCpu),
+        waited[0] / checkpoints,
+        otherOn - otherOff);
+    if (!Double.isNaN(normalOverhead)) {
+      String verdict =
+          Math.abs(normalOverhead) <= offDrift
+              ? "within the noise of this run (the blocks without moved as much by themselves)"
+              : normalOverhead <= TARGET_OVERHEAD ? "within" : "above";
+      System.out.printf(
+          Locale.ROOT,
+          "%s: normal-priority overhead %+.1f %% (target at the default interval, %d steps: at most"
+              + " %.0f %%): %s; the snapshot alone, the loop's certain share, is %.2f %%%n",
+          interval == defaultInterval
+              ? "at the default interval"
+              : "at interval " + interval + " (not the default, " + defaultInterval + ")",
+          100 * normalOverhead,
+          defaultInterval,
+          100 * TARGET_OVERHEAD,
+          verdict,
+          100 * snapshotWall / (interval * offStep));
+      if (interval != defaultInterval) {
+        System.out.printf(
+            Locale.ROOT,
+            "projected to one checkpoint every %d steps (the same extra seconds per checkpoint):"
+                + " %+.1f %%%n",
+            defaultInterval,
+            100 * normalOverhead * interval / defaultInterval);
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "load average now: %.1f%n%n",
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+  }
+
+  /** The step-time overhead of the documented default interval may be at most this. */
+  static final double TARGET_OVERHEAD = 0.03;
+
+  /**
+   * Prints the row of one kind of checkpointed block; returns its median step-time overhead
+   * (fraction).
+   */
+  private static double overheadRow(String what, List<Block> on, List<Block> off) {
+    double[] wall = new double[on.size()];
+    double[] cpu = new double[on.size()];
+    for (int b = 0; b < on.size(); b++) {
+      wall[b] =
+          bracketedOverhead(
+              on.get(b).wallPerStep(), off.get(b).wallPerStep(), off.get(b + 1).wallPerStep());
+      cpu[b] =
+          bracketedOverhead(
+              on.get(b).loopCpuPerStep(),
+              off.get(b).loopCpuPerStep(),
+              off.get(b + 1).loopCpuPerStep());
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %+.1f %% (%+.1f .. %+.1f) | %+.1f %% (%+.1f .. %+.1f) |%n",
+        what,
+        100 * median(wall),
+        100 * Arrays.stream(wall).min().orElse(0),
+        100 * Arrays.stream(wall).max().orElse(0),
+        100 * median(cpu),
+        100 * Arrays.stream(cpu).min().orElse(0),
+        100 * Arrays.stream(cpu).max().orElse(0));
+    return median(wall);
   }
 
   /**
-   * Seconds per step of {@code interval} steps after a snapshot handed to {@code writer}; the
-   * snapshot reuses the memory of the writer's previous one, as the trainer's does.
+   * The overhead of a block with a checkpoint against the mean of the blocks without before and
+   * after it (a fraction: 0.03 is 3 %).
    */
-  private static double blockWithCheckpoint(
+  static double bracketedOverhead(double on, double offBefore, double offAfter) {
+    return on / ((offBefore + offAfter) / 2) - 1;
+  }
+
+  /** The median; of an even count, the mean of the middle two. */
+  static double median(double[] values) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int mid = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+
+  private static Block add(List<Block> list, Block block) {
+    list.add(block);
+    return block;
+  }
+
+  /**
+   * One block of {@code interval} steps; with a writer, a checkpoint first (snapshot on the loop's
+   * thread, reusing the memory of the writer's previous one as the trainer does, the write in the
+   * background) and a wait for its write at the end: the cost of one checkpoint per interval.
+   */
+  private static Block block(
+      String kind,
       TrainingSession session,
       String hash,
       int interval,
       CheckpointWriter writer,
       Snapshot[] memory,
       double[] snapshotSeconds,
-      double[] waitedSeconds,
-      double[] split)
+      double[] waitedSeconds)
       throws IOException {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long cpu0 = threads.getCurrentThreadCpuTime();
+    long process0 = processCpuNanos();
     long t0 = System.nanoTime();
-    waitedSeconds[0] += writer.await();
-    long s0 = System.nanoTime();
-    Snapshot s = Snapshot.of(session, hash, memory[0]);
-    memory[0] = s;
-    snapshotSeconds[0] += (System.nanoTime() - s0) / 1e9;
-    writer.submit(s);
+    if (writer != null) {
+      waitedSeconds[0] += writer.await();
+      long s0 = System.nanoTime();
+      long sc0 = threads.getCurrentThreadCpuTime();
+      Snapshot s = Snapshot.of(session, hash, memory[0]);
+      memory[0] = s;
+      snapshotSeconds[0] += (System.nanoTime() - s0) / 1e9;
+      snapshotSeconds[1] += (threads.getCurrentThreadCpuTime() - sc0) / 1e9;
+      writer.submit(s);
+    }
+    double[] split = new double[2];
     runSteps(session, interval, split);
-    waitedSeconds[0] += writer.await();
-    return (System.nanoTime() - t0) / 1e9 / interval;
+    if (writer != null) {
+      waitedSeconds[0] += writer.await();
+    }
+    double wall = (System.nanoTime() - t0) / 1e9;
+    double loopCpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
+    double processCpu = (processCpuNanos() - process0) / 1e9;
+    int early = Math.min(EARLY_STEPS, interval);
+    return new Block(
+        kind,
+        wall / interval,
+        loopCpu / interval,
+        processCpu - loopCpu,
+        split[0] / early,
+        interval > early ? split[1] / (interval - early) : 0);
+  }
+
+  /** This process's CPU time in nanoseconds, all threads; 0 where the JVM does not tell. */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : 0;
   }
 
   /** Steps told apart in each block: the write of a checkpoint runs in them. */

@@ -75,9 +75,22 @@ public final class ReplicaGroup implements AutoCloseable {
     return ChunkReducer.implementation();
   }
 
+  /** True when this JVM's ring links write large sends on a sender thread of their own. */
+  public static boolean senderThread() {
+    return RingLinks.SENDER_THREAD;
+  }
+
   /** True when this JVM reduces received chunks with the Vector API. */
   public static boolean reductionVectorised() {
     return ChunkReducer.VECTORISED;
+  }
+
+  /**
+   * Nanoseconds this rank has spent, since it joined, waiting for its ring neighbours with nothing
+   * to send or receive: what the benchmark tells apart from time the rank had no CPU.
+   */
+  public long waitedNanos() {
+    return links == null ? 0 : links.waitedNanos();
   }
 
   public int rank() {
