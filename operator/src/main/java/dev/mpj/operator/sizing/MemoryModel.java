@@ -338,30 +338,61 @@ public final class MemoryModel {
   }
 
   /**
-   * Model state and update temporaries of {@code parameters} in {@code precision}: no activations,
-   * no reserve.
+   * Model state and update temporaries of {@code parameters} in {@code precision}, none of them
+   * grouped: no activations, no reserve.
    */
   public static MemoryBreakdown modelState(
       long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
+    return modelState(parameters, 0, precision, optimizer);
+  }
+
+  /**
+   * Model state and update temporaries of {@code parameters} in {@code precision}, {@code
+   * groupedElements} of them in groups of several small parameters ({@link
+   * ModelParameters#groupedElements}): no activations, no reserve. The update temporaries count the
+   * trainer's joined gradient of each such group ({@link #groupedGradientBytes}) beside the update
+   * pieces.
+   */
+  public static MemoryBreakdown modelState(
+      long parameters,
+      long groupedElements,
+      Precision precision,
+      TrainingSpec.Optimizer optimizer) {
     return new MemoryBreakdown(
         parameters * weightBytesPerParameter(precision),
         parameters * masterWeightBytesPerParameter(precision),
         parameters * gradientBytesPerParameter(precision),
         parameters * optimizerBytesPerParameter(optimizer),
-        updateTemporaryBytes(parameters, precision, optimizer),
+        updateTemporaryBytes(parameters, precision, optimizer)
+            + groupedGradientBytes(groupedElements, precision),
         0,
         0);
   }
 
-  /** One replica at {@code microBatch} samples, with {@code overheadBytes} of reserve. */
+  /**
+   * The joined gradients of the grouped small parameters: the trainer concatenates each group's
+   * gradients into one working-precision array after backward, for the group's single norm and
+   * fused update, and holds it through the update: {@code groupedElements} times the gradient's
+   * bytes (2 in FP16 mixed, 4 in FP32).
+   */
+  public static long groupedGradientBytes(long groupedElements, Precision precision) {
+    return groupedElements * gradientBytesPerParameter(precision);
+  }
+
+  /**
+   * One replica at {@code microBatch} samples, with {@code overheadBytes} of reserve; {@code
+   * groupedElements} of the parameters are grouped ({@link #modelState(long, long, Precision,
+   * TrainingSpec.Optimizer)}).
+   */
   public static MemoryBreakdown perReplica(
       long parameters,
+      long groupedElements,
       TrainingSpec.Optimizer optimizer,
       Activations activations,
       Precision precision,
       int microBatch,
       long overheadBytes) {
-    MemoryBreakdown state = modelState(parameters, precision, optimizer);
+    MemoryBreakdown state = modelState(parameters, groupedElements, precision, optimizer);
     return new MemoryBreakdown(
         state.weights(),
         state.masterWeights(),
@@ -381,6 +412,7 @@ public final class MemoryModel {
     long parameters = ModelParameters.count(spec.model, shape);
     return perReplica(
         parameters,
+        ModelParameters.groupedElements(spec.model, shape),
         spec.training.optimizer,
         activations(spec.model, shape),
         precision,

@@ -254,16 +254,19 @@ class MemoryModelTest {
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
     // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
-    // = 16 * 21,768 = 348,288; 4 samples * (608 + backward's 512) = 4,480
+    // = 16 * 21,768 = 348,288, plus the FP16 joined gradient of the grouped small parameters (all
+    // six tensors are below 2^16 elements and fit one group) 2 * 21,768 = 43,536 -> 391,824;
+    // 4 samples * (608 + backward's 512) = 4,480
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 4_480, 0));
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 391_824, 4_480, 0));
     // the activations are freed before the update makes its temporaries: the larger of the two
-    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(348_288, 4_480));
-    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 and 4 * 2,208
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(391_824, 4_480));
+    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 with the FP32 joined gradient 4 * 21,768,
+    // and 4 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + Math.max(174_144, 8_832));
+        .isEqualTo(348_288 + Math.max(174_144 + 87_072, 8_832));
     // at 1,000 samples the activations are the larger: 1,000 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
         .isEqualTo(348_288 + 2_208_000);
