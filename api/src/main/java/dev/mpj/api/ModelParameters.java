@@ -1,5 +1,6 @@
 package dev.mpj.api;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -8,6 +9,12 @@ import java.util.List;
  * from it. BatchNorm running statistics are not trainable and not counted.
  */
 public final class ModelParameters {
+  /**
+   * Elements below which the trainer groups a parameter with its neighbours (its {@code
+   * ParameterGroups.CAPACITY}, which a trainer test holds equal to this), and the most a group
+   * holds.
+   */
+  public static final long GROUP_CAPACITY = 1L << 16;
 
   private ModelParameters() {}
 
@@ -92,6 +99,111 @@ public final class ModelParameters {
     long perLayer =
         layerNorm(h) + 4 * linear(h, h) + layerNorm(h) + linear(h, 4 * h) + linear(4 * h, h);
     return v * h + (long) t.sequenceLength * h + t.layers * perLayer + layerNorm(h) + linear(h, v);
+  }
+
+  /**
+   * Elements of each trainable parameter tensor of {@code model} on data of {@code shape}, in the
+   * order the trainer's block lists them (a Linear's weight then bias, a norm's scale then shift,
+   * parent before children): what the trainer's parameter grouping plans over. Sums to {@link
+   * #count(ModelSpec, DataShape)}.
+   */
+  public static long[] tensorSizes(ModelSpec model, DataShape shape) {
+    count(model, shape); // the same check of the shape
+    List<Long> sizes = new ArrayList<>();
+    switch (model.architecture) {
+      case MLP -> {
+        ModelSpec.Mlp mlp = model.mlp != null ? model.mlp : new ModelSpec.Mlp();
+        long previous = shape.features();
+        for (int hidden : mlp.hiddenSizes) {
+          addLinear(sizes, previous, hidden);
+          previous = hidden;
+        }
+        addLinear(sizes, previous, shape.outputs());
+      }
+      case CNN -> {
+        ModelSpec.Cnn cnn = model.cnn != null ? model.cnn : new ModelSpec.Cnn();
+        long first = cnn.channels.get(0);
+        sizes.add(conv(shape.cnnInput().get(0), first, 3));
+        addNorm(sizes, first);
+        long in = first;
+        for (int stage = 0; stage < cnn.channels.size(); stage++) {
+          long out = cnn.channels.get(stage);
+          for (int block = 0; block < cnn.blocksPerStage; block++) {
+            boolean strided = stage > 0 && block == 0;
+            sizes.add(conv(in, out, 3));
+            addNorm(sizes, out);
+            sizes.add(conv(out, out, 3));
+            addNorm(sizes, out);
+            if (in != out || strided) {
+              sizes.add(conv(in, out, 1));
+              addNorm(sizes, out);
+            }
+            in = out;
+          }
+        }
+        addLinear(sizes, in, shape.outputs());
+      }
+      case TRANSFORMER -> {
+        ModelSpec.Transformer t =
+            model.transformer != null ? model.transformer : new ModelSpec.Transformer();
+        long h = t.hiddenSize;
+        sizes.add((long) t.vocabSize * h);
+        sizes.add((long) t.sequenceLength * h);
+        for (int layer = 0; layer < t.layers; layer++) {
+          addNorm(sizes, h);
+          for (int projection = 0; projection < 4; projection++) {
+            addLinear(sizes, h, h);
+          }
+          addNorm(sizes, h);
+          addLinear(sizes, h, 4 * h);
+          addLinear(sizes, 4 * h, h);
+        }
+        addNorm(sizes, h);
+        addLinear(sizes, h, t.vocabSize);
+      }
+    }
+    return sizes.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /**
+   * Elements held in groups of several parameters when parameters of {@code sizes} elements are
+   * grouped as the trainer groups them: each of {@code capacity} elements or more alone, the
+   * smaller ones in order into groups of at most {@code capacity} (a parameter that does not fit
+   * into the open group starts the next one). The trainer joins the gradients of such a group into
+   * one working-precision array for its update; a group of one parameter is used as it is.
+   */
+  public static long groupedElements(ModelSpec model, DataShape shape) {
+    return groupedElements(tensorSizes(model, shape), GROUP_CAPACITY);
+  }
+
+  /** {@link #groupedElements(ModelSpec, DataShape)} of tensors of {@code sizes} elements. */
+  public static long groupedElements(long[] sizes, long capacity) {
+    long grouped = 0;
+    long open = 0;
+    int members = 0;
+    for (long size : sizes) {
+      if (size >= capacity) {
+        continue;
+      }
+      if (open + size > capacity) {
+        grouped += members > 1 ? open : 0;
+        open = 0;
+        members = 0;
+      }
+      open += size;
+      members++;
+    }
+    return grouped + (members > 1 ? open : 0);
+  }
+
+  private static void addLinear(List<Long> sizes, long in, long out) {
+    sizes.add(in * out);
+    sizes.add(out);
+  }
+
+  private static void addNorm(List<Long> sizes, long channels) {
+    sizes.add(channels);
+    sizes.add(channels);
   }
 
   private static long linear(long in, long out) {

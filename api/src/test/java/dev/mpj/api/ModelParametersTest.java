@@ -135,6 +135,53 @@ class ModelParametersTest {
         .containsExactly("imageShape (50 features are not a square)");
   }
 
+  @Test
+  void smallParametersAreGroupedInOrderAndAGroupOfOneIsNotJoined() {
+    // 10 opens a group; 70,000 is alone; 20 and 30 join: 60; 65,530 does not fit (60 + 65,530 >
+    // 65,536) and opens the next group, 5 joins it: 65,535. Both groups hold several: 60 + 65,535
+    assertThat(ModelParameters.groupedElements(new long[] {10, 70_000, 20, 30, 65_530, 5}, 65_536))
+        .isEqualTo(65_595);
+    // 60,000 and 10,000 do not fit together: two groups of one, nothing joined
+    assertThat(ModelParameters.groupedElements(new long[] {60_000, 10_000}, 65_536)).isZero();
+  }
+
+  @Test
+  void tensorSizesFollowTheTrainersBlocksAndSumToTheCount() {
+    ModelSpec transformer = new ModelSpec();
+    transformer.architecture = ModelSpec.Architecture.TRANSFORMER;
+    transformer.transformer = new ModelSpec.Transformer();
+    transformer.transformer.layers = 2;
+    transformer.transformer.hiddenSize = 128;
+    transformer.transformer.heads = 4;
+    transformer.transformer.vocabSize = 256;
+    transformer.transformer.sequenceLength = 128;
+    DataShape sequence = DataShape.of(synthetic(DataSpec.Task.SEQUENCE, 64, 2));
+    long[] sizes = ModelParameters.tensorSizes(transformer, sequence);
+    // embeddings 256*128, 128*128; per layer 2 + 8 + 2 + 2 + 2 tensors; final norm 2, head 2
+    assertThat(sizes).hasSize(2 + 2 * 16 + 4);
+    assertThat(sizes).startsWith(32_768, 16_384, 128, 128, 16_384, 128);
+    assertThat(sizes).endsWith(128, 128, 32_768, 256);
+    assertThat(java.util.Arrays.stream(sizes).sum())
+        .isEqualTo(ModelParameters.count(transformer, sequence));
+    // every tensor but the two 512x128 MLP weights per layer is below 2^16 elements; in order they
+    // pack into groups of 49,408, 49,536, 50,688, 34,176 and 33,024 elements, all of several
+    assertThat(ModelParameters.groupedElements(transformer, sequence)).isEqualTo(216_832);
+
+    ModelSpec cnn = cnn(List.of(4, 8), 1);
+    DataShape images = new DataShape(147, List.of(3, 7, 7), 5);
+    assertThat(java.util.Arrays.stream(ModelParameters.tensorSizes(cnn, images)).sum())
+        .isEqualTo(ModelParameters.count(cnn, images));
+    // one group of everything: stem 108 + 8, block 144 + 8 + 144 + 8, stage 2 288 + 16 + 576 +
+    // 16 + 32 + 16, head 40 + 5
+    assertThat(ModelParameters.groupedElements(cnn, images)).isEqualTo(1_409);
+    // the quick-start MLP 32-128-128-8: 4,224 + 16,512 + 1,032, all in one group
+    assertThat(
+            ModelParameters.groupedElements(
+                mlp(List.of(128, 128)),
+                DataShape.of(synthetic(DataSpec.Task.CLASSIFICATION, 32, 8))))
+        .isEqualTo(21_768);
+  }
+
   static ModelSpec mlp(List<Integer> hidden) {
     ModelSpec model = new ModelSpec();
     model.architecture = ModelSpec.Architecture.MLP;

@@ -33,12 +33,15 @@ class PlanCommandTest {
     // activations per sample (s=128, h=256, a=8, V=512, 4 layers), bytes at 16 bits: per layer
     // 32*s*h + 2*a*s^2 = 1,048,576 + 262,144; x 4 + final LayerNorm 131,072 = 5,373,952;
     // the loss's FP32 log-softmax 4*s*V = 262,144:
-    // FP32 2 * 5,373,952 + 262,144 = 11,010,048; FP16 mixed 5,636,096; and beside them, in both,
-    // the loss backward's FP32 gradients 8*s*V = 524,288: FP32 11,534,336 (11.0 MiB), FP16 mixed
-    // 6,160,384 (5.9 MiB)
-    assertThat(run.out).containsPattern("activations per sample\\s+11\\.0 MiB\\s+5\\.9 MiB");
-    // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed
-    assertThat(run.out).containsPattern("update temporaries\\s+2\\.0 MiB\\s+4\\.0 MiB");
+    // FP32 2 * 5,373,952 + 262,144 = 11,010,048; FP16 mixed 5,636,096; and beside them the loss's
+    // backward, taken in 8 pieces (s*V = 65,536 logits per sample): FP32 the joined gradient of
+    // the logits 4*s*V = 262,144, 11,272,192 (10.8 MiB); FP16 mixed one piece's two FP32
+    // gradients 8*s*V/8 = 65,536, 5,701,632 (5.4 MiB)
+    assertThat(run.out).containsPattern("activations per sample\\s+10\\.8 MiB\\s+5\\.4 MiB");
+    // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed, and the
+    // joined gradient of the 47,104 grouped small parameters (4 and 2 bytes each): 2,285,568 B
+    // (2.2 MiB) and 4,288,512 B (4.1 MiB)
+    assertThat(run.out).containsPattern("update temporaries\\s+2\\.2 MiB\\s+4\\.1 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
     assertThat(run.out).contains("fp16-mixed saves 0 GPUs");
     assertThat(run.err).isEmpty();
@@ -85,10 +88,12 @@ class PlanCommandTest {
     assertThat(run.code).isZero();
     // 21,768 parameters (less than one update piece) at micro-batch 32: the update temporaries are
     // larger than the activations (32 * 1,184 and 32 * 608) in both precisions, FP32 2 pieces
-    // 8 * 21,768 = 174,144 B, FP16 mixed 4 pieces 348,288 B: 174,144 B (170.1 KiB) more
+    // 8 * 21,768 = 174,144 B, FP16 mixed 4 pieces 348,288 B, plus the joined gradient of the
+    // grouped parameters (all 21,768, one group): FP32 4 * 21,768 = 87,072 -> 261,216, FP16 mixed
+    // 2 * 21,768 = 43,536 -> 391,824: 130,608 B (127.5 KiB) more
     assertThat(run.out)
         .contains(
-            "fp16-mixed saves 0 GPUs and needs 170.1 KiB more per replica (at micro-batch 32) against fp32.");
+            "fp16-mixed saves 0 GPUs and needs 127.5 KiB more per replica (at micro-batch 32) against fp32.");
   }
 
   @Test

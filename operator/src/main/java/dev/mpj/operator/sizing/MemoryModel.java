@@ -1,6 +1,7 @@
 package dev.mpj.operator.sizing;
 
 import dev.mpj.api.DataShape;
+import dev.mpj.api.LossChunks;
 import dev.mpj.api.MixedPrecisionJobSpec;
 import dev.mpj.api.ModelParameters;
 import dev.mpj.api.ModelSpec;
@@ -76,26 +77,68 @@ public final class MemoryModel {
    * of backward every activation is still held, and the first operations make gradients of the size
    * of their inputs before any saved tensor is freed. The peak is the larger of two stages:
    *
-   * @param lossBytes the loss's backward, in FP32 in both precisions: the gradient of the
-   *     log-softmax's output (the class-index pick's backward fills a tensor of the outputs' size)
-   *     and of its input, both beside the log-softmax output the activations count; {@link
-   *     #LOSS_BACKWARD_BYTES_PER_OUTPUT} per output value
+   * @param lossBytesFp32 the loss's backward in FP32 ({@link #lossBackward})
+   * @param lossBytesMixed the loss's backward in FP16 mixed (the loss runs in FP32 in both; only
+   *     what the pieces of a split loss leave differs)
    * @param layerBytes16 the widest layer's backward, in the compute precision (counted at 16 bits,
    *     twice this in FP32): the gradient of the layer's output and of its input at once
    */
-  public record BackwardTransient(long lossBytes, long layerBytes16) {
+  public record BackwardTransient(long lossBytesFp32, long lossBytesMixed, long layerBytes16) {
     public static final BackwardTransient NONE = new BackwardTransient(0, 0);
 
+    /** A loss whose backward holds {@code lossBytes} in both precisions. */
+    public BackwardTransient(long lossBytes, long layerBytes16) {
+      this(lossBytes, lossBytes, layerBytes16);
+    }
+
     public long perSample(Precision precision) {
-      return Math.max(lossBytes, precision.isMixed() ? layerBytes16 : 2 * layerBytes16);
+      return precision.isMixed()
+          ? Math.max(lossBytesMixed, layerBytes16)
+          : Math.max(lossBytesFp32, 2 * layerBytes16);
+    }
+
+    /** This transient with the loss's part replaced by {@code loss}'s. */
+    BackwardTransient withLoss(BackwardTransient loss) {
+      return new BackwardTransient(loss.lossBytesFp32, loss.lossBytesMixed, layerBytes16);
     }
   }
 
   /**
-   * FP32 bytes the loss's backward holds per output value beside the activations: the gradients of
-   * the log-softmax's output and input (a regression: of the square and of the difference).
+   * FP32 bytes the loss's backward holds per output value beside the activations when the loss is
+   * taken whole: the gradients of the log-softmax's output (the class-index pick's backward fills a
+   * tensor of the outputs' size) and of its input, beside the log-softmax output the activations
+   * count (a regression: the gradients of the square and of the difference).
    */
   static final long LOSS_BACKWARD_BYTES_PER_OUTPUT = 8;
+
+  /**
+   * The loss's backward per sample for {@code outputsPerSample} output values (classes, or
+   * positions x vocabulary). Taken whole ({@link LossChunks#split} false): {@link
+   * #LOSS_BACKWARD_BYTES_PER_OUTPUT} per value in both precisions. Taken in {@link
+   * LossChunks#PIECES} pieces of rows, autograd runs one piece's backward after the other:
+   *
+   * <ul>
+   *   <li>while the pieces run, the log-softmax is replaced piece by piece by the gradient of the
+   *       outputs, and the one running piece holds its two FP32 gradients: 8 / pieces bytes per
+   *       value above the activations in FP16 mixed (the finished pieces' FP16 gradients take less
+   *       than the log-softmax they replace);
+   *   <li>then the pieces' gradients are joined into one gradient of the outputs, in the compute
+   *       precision, both at once once the log-softmax is gone: in FP32 4 + 4 bytes per value
+   *       against the log-softmax's 4, so 4 above the activations; in FP16 mixed 2 + 2, none.
+   * </ul>
+   *
+   * Exact where the rows of a micro-batch (samples, or samples x positions) are a multiple of
+   * {@link LossChunks#PIECES}; otherwise a piece has at most one row more than this counts.
+   */
+  static BackwardTransient lossBackward(long outputsPerSample) {
+    if (!LossChunks.split(outputsPerSample)) {
+      return new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * outputsPerSample, 0);
+    }
+    return new BackwardTransient(
+        Math.max(4, LOSS_BACKWARD_BYTES_PER_OUTPUT / LossChunks.PIECES) * outputsPerSample,
+        LOSS_BACKWARD_BYTES_PER_OUTPUT * outputsPerSample / LossChunks.PIECES,
+        0);
+  }
 
   public static long weightBytesPerParameter(Precision precision) {
     return precision.isMixed() ? 2 : 4;
@@ -218,10 +261,7 @@ public final class MemoryModel {
       previous = h;
     }
     return new Activations(
-        scaled16,
-        fixed,
-        0,
-        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * outputs, 2 * widest));
+        scaled16, fixed, 0, new BackwardTransient(0, 2 * widest).withLoss(lossBackward(outputs)));
   }
 
   /**
@@ -267,7 +307,7 @@ public final class MemoryModel {
         2 * (pixels + values),
         LOSS_BYTES_PER_OUTPUT * classes,
         0,
-        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * classes, 2 * 3 * widestMap));
+        new BackwardTransient(0, 2 * 3 * widestMap).withLoss(lossBackward(classes)));
   }
 
   /**
@@ -281,8 +321,8 @@ public final class MemoryModel {
    * each). With dropout the paper's 34*s*h + 5*a*s^2: one-byte masks after the attention and the
    * MLP, the attention dropout's mask (a*s^2 bytes) and output. Then the final LayerNorm's input
    * and output; the logits go once the loss's log-softmax is taken, which keeps {@link
-   * #LOSS_BYTES_PER_OUTPUT} per logit (s*V of them). Backward's peak is at the loss: {@link
-   * #LOSS_BACKWARD_BYTES_PER_OUTPUT} per logit beside all of that.
+   * #LOSS_BYTES_PER_OUTPUT} per logit (s*V of them). Backward's peak is at the loss, beside all of
+   * that ({@link #lossBackward}: with s*V of 4,096 or more, the loss is taken in pieces).
    */
   static Activations transformer(ModelSpec.Transformer t) {
     long s = t.sequenceLength;
@@ -294,38 +334,65 @@ public final class MemoryModel {
     long scaled16 = t.layers * perLayer + 2 * (2 * s * h);
     // The peak of backward is at the loss, while every activation is still held; by the time the
     // layers' backward runs, the log-softmax and the final LayerNorm's tensors are freed.
-    return new Activations(
-        scaled16,
-        LOSS_BYTES_PER_OUTPUT * s * v,
-        0,
-        new BackwardTransient(LOSS_BACKWARD_BYTES_PER_OUTPUT * s * v, 0));
+    return new Activations(scaled16, LOSS_BYTES_PER_OUTPUT * s * v, 0, lossBackward(s * v));
   }
 
   /**
-   * Model state and update temporaries of {@code parameters} in {@code precision}: no activations,
-   * no reserve.
+   * Model state and update temporaries of {@code parameters} in {@code precision}, none of them
+   * grouped: no activations, no reserve.
    */
   public static MemoryBreakdown modelState(
       long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
+    return modelState(parameters, 0, precision, optimizer);
+  }
+
+  /**
+   * Model state and update temporaries of {@code parameters} in {@code precision}, {@code
+   * groupedElements} of them in groups of several small parameters ({@link
+   * ModelParameters#groupedElements}): no activations, no reserve. The update temporaries count the
+   * trainer's joined gradient of each such group ({@link #groupedGradientBytes}) beside the update
+   * pieces.
+   */
+  public static MemoryBreakdown modelState(
+      long parameters,
+      long groupedElements,
+      Precision precision,
+      TrainingSpec.Optimizer optimizer) {
     return new MemoryBreakdown(
         parameters * weightBytesPerParameter(precision),
         parameters * masterWeightBytesPerParameter(precision),
         parameters * gradientBytesPerParameter(precision),
         parameters * optimizerBytesPerParameter(optimizer),
-        updateTemporaryBytes(parameters, precision, optimizer),
+        updateTemporaryBytes(parameters, precision, optimizer)
+            + groupedGradientBytes(groupedElements, precision),
         0,
         0);
   }
 
-  /** One replica at {@code microBatch} samples, with {@code overheadBytes} of reserve. */
+  /**
+   * The joined gradients of the grouped small parameters: the trainer concatenates each group's
+   * gradients into one working-precision array after backward, for the group's single norm and
+   * fused update, and holds it through the update: {@code groupedElements} times the gradient's
+   * bytes (2 in FP16 mixed, 4 in FP32).
+   */
+  public static long groupedGradientBytes(long groupedElements, Precision precision) {
+    return groupedElements * gradientBytesPerParameter(precision);
+  }
+
+  /**
+   * One replica at {@code microBatch} samples, with {@code overheadBytes} of reserve; {@code
+   * groupedElements} of the parameters are grouped ({@link #modelState(long, long, Precision,
+   * TrainingSpec.Optimizer)}).
+   */
   public static MemoryBreakdown perReplica(
       long parameters,
+      long groupedElements,
       TrainingSpec.Optimizer optimizer,
       Activations activations,
       Precision precision,
       int microBatch,
       long overheadBytes) {
-    MemoryBreakdown state = modelState(parameters, precision, optimizer);
+    MemoryBreakdown state = modelState(parameters, groupedElements, precision, optimizer);
     return new MemoryBreakdown(
         state.weights(),
         state.masterWeights(),
@@ -345,6 +412,7 @@ public final class MemoryModel {
     long parameters = ModelParameters.count(spec.model, shape);
     return perReplica(
         parameters,
+        ModelParameters.groupedElements(spec.model, shape),
         spec.training.optimizer,
         activations(spec.model, shape),
         precision,

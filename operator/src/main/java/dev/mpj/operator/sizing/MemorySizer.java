@@ -50,20 +50,29 @@ public final class MemorySizer implements Sizer {
   public JobSizing size(
       MixedPrecisionJobSpec spec, DataShape shape, GpuMemory gpu, Integer freeGpus) {
     long parameters = ModelParameters.count(spec.model, shape);
+    long grouped = ModelParameters.groupedElements(spec.model, shape);
     MemoryModel.Activations activations = MemoryModel.activations(spec.model, shape);
     Limits limits = Limits.of(spec, freeGpus);
     TrainingSpec.Optimizer optimizer = spec.training.optimizer;
     PrecisionSizing fp32 =
-        sizePrecision(Precision.FP32, parameters, optimizer, activations, gpu, limits);
+        sizePrecision(Precision.FP32, parameters, grouped, optimizer, activations, gpu, limits);
     PrecisionSizing mixed =
-        sizePrecision(Precision.FP16_MIXED, parameters, optimizer, activations, gpu, limits);
+        sizePrecision(
+            Precision.FP16_MIXED, parameters, grouped, optimizer, activations, gpu, limits);
     PrecisionSizing job = spec.precision.isMixed() ? mixed : fp32;
     int microBatch = job.split() != null ? job.split().microBatch() : 1;
     long saved =
-        MemoryModel.perReplica(parameters, optimizer, activations, Precision.FP32, microBatch, 0)
+        MemoryModel.perReplica(
+                    parameters, grouped, optimizer, activations, Precision.FP32, microBatch, 0)
                 .training()
             - MemoryModel.perReplica(
-                    parameters, optimizer, activations, Precision.FP16_MIXED, microBatch, 0)
+                    parameters,
+                    grouped,
+                    optimizer,
+                    activations,
+                    Precision.FP16_MIXED,
+                    microBatch,
+                    0)
                 .training();
     return new JobSizing(parameters, gpu, freeGpus, spec.precision, fp32, mixed, saved);
   }
@@ -71,6 +80,7 @@ public final class MemorySizer implements Sizer {
   private PrecisionSizing sizePrecision(
       Precision precision,
       long parameters,
+      long grouped,
       TrainingSpec.Optimizer optimizer,
       MemoryModel.Activations activations,
       GpuMemory gpu,
@@ -78,7 +88,7 @@ public final class MemorySizer implements Sizer {
     long overhead = settings.overheadBytes(gpu.bytes());
     long perSample = activations.perSample(precision);
     MemoryBreakdown atOne =
-        MemoryModel.perReplica(parameters, optimizer, activations, precision, 1, overhead);
+        MemoryModel.perReplica(parameters, grouped, optimizer, activations, precision, 1, overhead);
     // Activations and update temporaries are not resident together (MemoryBreakdown.training):
     // the micro-batch is bounded by what the model state leaves, as long as the temporaries fit.
     long available = gpu.bytes() - overhead - atOne.modelState();
@@ -116,7 +126,8 @@ public final class MemorySizer implements Sizer {
     BatchSplit split = decision.split.orElse(null);
     int microBatch = split != null ? split.microBatch() : 1;
     MemoryBreakdown bytes =
-        MemoryModel.perReplica(parameters, optimizer, activations, precision, microBatch, overhead);
+        MemoryModel.perReplica(
+            parameters, grouped, optimizer, activations, precision, microBatch, overhead);
     String message =
         decision.outcome == PrecisionSizing.Outcome.RUNS
             ? decision.message

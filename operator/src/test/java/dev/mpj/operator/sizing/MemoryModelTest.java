@@ -192,17 +192,46 @@ class MemoryModelTest {
     // 2*4*64^2 = 32,768 -> 294,912; two layers 589,824
     // final LayerNorm in and out 2 * 2*64*128 = 32,768 -> 622,592 scaled
     // the FP32 log-softmax 4*64*256 = 65,536 fixed; the logits go once it is taken
-    // backward's peak is at the loss, every activation still held: the FP32 gradients of the
-    // log-softmax's output and input, 8*64*256 = 131,072, in both precisions
+    // backward's peak is at the loss, every activation still held. s*V = 16,384 logits per sample
+    // (4,096 or more): the loss is taken in 8 pieces of rows. FP32: the pieces' gradients and the
+    // joined gradient of the logits, 4 + 4 bytes per logit against the log-softmax's 4 they
+    // replace: 4*16,384 = 65,536. FP16 mixed: one piece's two FP32 gradients at a time,
+    // 8*16,384/8 = 16,384 (taken whole it was 8*16,384 = 131,072 in both)
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a)
         .isEqualTo(
             new MemoryModel.Activations(
-                622_592, 65_536, 0, new MemoryModel.BackwardTransient(131_072, 0)));
+                622_592, 65_536, 0, new MemoryModel.BackwardTransient(65_536, 16_384, 0)));
     assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(2 * 622_592 + 65_536); // 1,310,720
     assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(622_592 + 65_536); // 688,128
-    assertThat(a.perSample(Precision.FP32)).isEqualTo(1_310_720 + 131_072);
-    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(688_128 + 131_072);
+    assertThat(a.perSample(Precision.FP32)).isEqualTo(1_310_720 + 65_536);
+    assertThat(a.perSample(Precision.FP16_MIXED)).isEqualTo(688_128 + 16_384);
+  }
+
+  @Test
+  void aLossOfManyOutputsIsCountedInPiecesAndAFewClassesWhole() {
+    // 10 classes: whole, the two FP32 gradients of the log-softmax, 8 bytes per output in both
+    assertThat(MemoryModel.lossBackward(10)).isEqualTo(new MemoryModel.BackwardTransient(80, 0));
+    assertThat(MemoryModel.lossBackward(4_095))
+        .isEqualTo(new MemoryModel.BackwardTransient(8 * 4_095, 0));
+    // 4,096 outputs and more: in pieces, 4 bytes per output in FP32, 8 / 8 = 1 in FP16 mixed
+    assertThat(MemoryModel.lossBackward(4_096))
+        .isEqualTo(new MemoryModel.BackwardTransient(4 * 4_096, 4_096, 0));
+    // a classifier of 50,000 classes: the same rule as a sequence's positions x vocabulary
+    MixedPrecisionJobSpec spec =
+        Jobs.spec(
+            """
+            precision: fp16-mixed
+            model: {architecture: mlp, mlp: {hiddenSizes: [64]}}
+            data: {source: synthetic, synthetic: {features: 16, classes: 50000}}
+            training: {globalBatchSize: 8, steps: 1}
+            """);
+    MemoryModel.BackwardTransient backward =
+        MemoryModel.activations(spec.model, DataShape.of(spec.data)).backward();
+    assertThat(backward)
+        .isEqualTo(new MemoryModel.BackwardTransient(200_000, 50_000, 2 * (64 + 64)));
+    assertThat(backward.perSample(Precision.FP16_MIXED)).isEqualTo(50_000);
+    assertThat(backward.perSample(Precision.FP32)).isEqualTo(200_000);
   }
 
   @Test
@@ -225,16 +254,19 @@ class MemoryModelTest {
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
     // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
-    // = 16 * 21,768 = 348,288; 4 samples * (608 + backward's 512) = 4,480
+    // = 16 * 21,768 = 348,288, plus the FP16 joined gradient of the grouped small parameters (all
+    // six tensors are below 2^16 elements and fit one group) 2 * 21,768 = 43,536 -> 391,824;
+    // 4 samples * (608 + backward's 512) = 4,480
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 348_288, 4_480, 0));
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 391_824, 4_480, 0));
     // the activations are freed before the update makes its temporaries: the larger of the two
-    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(348_288, 4_480));
-    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 and 4 * 2,208
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(391_824, 4_480));
+    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 with the FP32 joined gradient 4 * 21,768,
+    // and 4 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + Math.max(174_144, 8_832));
+        .isEqualTo(348_288 + Math.max(174_144 + 87_072, 8_832));
     // at 1,000 samples the activations are the larger: 1,000 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
         .isEqualTo(348_288 + 2_208_000);

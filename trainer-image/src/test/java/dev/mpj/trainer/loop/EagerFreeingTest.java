@@ -50,6 +50,21 @@ class EagerFreeingTest {
             optimizer: {type: adam, learningRate: 0.01}
             seed: 5
           """;
+      case "language-model" ->
+          // 8 positions x 512 tokens = 4,096 logits per sample: the loss is taken in 8 pieces
+          """
+          model:
+            architecture: transformer
+            transformer: {layers: 1, hiddenSize: 16, heads: 2, vocabSize: 512, sequenceLength: 8}
+          data:
+            source: synthetic
+            synthetic: {task: sequence, samples: 256}
+          training:
+            globalBatchSize: 16
+            steps: 3
+            optimizer: {type: adam, learningRate: 0.01}
+            seed: 5
+          """;
       default ->
           """
           model:
@@ -74,7 +89,9 @@ class EagerFreeingTest {
     "cnn, fp32",
     "cnn, fp16-mixed",
     "transformer, fp32",
-    "transformer, fp16-mixed"
+    "transformer, fp16-mixed",
+    "language-model, fp32",
+    "language-model, fp16-mixed"
   })
   void gradientsAreBitIdenticalWithAndWithoutEagerFreeing(String architecture, String precision) {
     String job = Jobs.job(precision, spec(architecture));

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.mpj.trainer.data.Dataset;
+import dev.mpj.trainer.model.GraphScalar;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -68,6 +69,71 @@ class ObjectiveTest {
       assertThat(bits(lossByIndex)).containsExactly(bits(lossOneHot));
       assertThat(byIndex.getGradient().getDataType()).isEqualTo(type);
       assertThat(bits(byIndex.getGradient())).containsExactly(bits(oneHot.getGradient()));
+    }
+  }
+
+  /**
+   * The loss as the trainer took it before this form (an FP16 output promoted by a multiplication
+   * with an FP32 one, log-softmax, a gather by the target with a trailing axis added, that axis
+   * dropped, negated, then the mean over a sequence's positions), against today's (the log-softmax
+   * converting in the same call, the sign taken last, large outputs in pieces of rows), through the
+   * session's weighting and loss scale: the same losses and gradients of the outputs, bit for bit,
+   * whole and in pieces.
+   */
+  @ParameterizedTest(name = "{0} from {1}, {2} x {3} x {4}")
+  @CsvSource({
+    "CLASSIFICATION, FLOAT32, 6, 1, 11",
+    "CLASSIFICATION, FLOAT16, 6, 1, 11",
+    "CLASSIFICATION, FLOAT32, 13, 1, 4100",
+    "CLASSIFICATION, FLOAT16, 13, 1, 4100",
+    "SEQUENCE, FLOAT32, 6, 5, 11",
+    "SEQUENCE, FLOAT16, 6, 5, 11",
+    "SEQUENCE, FLOAT32, 6, 40, 128",
+    "SEQUENCE, FLOAT16, 6, 40, 128",
+    "SEQUENCE, FLOAT16, 3, 33, 200"
+  })
+  void theLossAndItsGradientAreThoseOfTheArithmeticItReplaced(
+      Dataset.Kind kind, DataType type, int samples, int positions, int classes) {
+    boolean sequence = kind == Dataset.Kind.SEQUENCE;
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed(11);
+      Shape outputShape =
+          sequence ? new Shape(samples, positions, classes) : new Shape(samples, classes);
+      NDArray logits =
+          manager.randomNormal(0, 4, outputShape, DataType.FLOAT32).toType(type, false);
+      long[] ids = new long[(int) (outputShape.size() / classes)];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = (i * 7919L + 5) % classes;
+      }
+      NDArray target =
+          manager.create(ids, sequence ? new Shape(samples, positions) : new Shape(samples));
+      NDArray weight = GraphScalar.of(manager, 1f / 96);
+      NDArray scale = GraphScalar.of(manager, 65536f);
+
+      NDArray today = logits.duplicate();
+      today.setRequiresGradient(true);
+      NDArray lossToday;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        lossToday = new Objective(kind).perSampleLoss(today, target);
+        collector.backward(lossToday.sum().mul(weight).mul(scale));
+      }
+
+      NDArray before = logits.duplicate();
+      before.setRequiresGradient(true);
+      NDArray lossBefore;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray logProbabilities = Objective.toFp32(before).logSoftmax(-1);
+        NDArray picked =
+            logProbabilities.gather(target.expandDims(-1), outputShape.dimension() - 1);
+        lossBefore =
+            sequence ? picked.squeeze(-1).neg().mean(new int[] {1}) : picked.reshape(-1).neg();
+        collector.backward(lossBefore.sum().mul(weight).mul(scale));
+      }
+
+      assertThat(lossToday.getShape()).isEqualTo(new Shape(samples));
+      assertThat(bits(lossToday)).containsExactly(bits(lossBefore));
+      assertThat(today.getGradient().getDataType()).isEqualTo(type);
+      assertThat(bits(today.getGradient())).containsExactly(bits(before.getGradient()));
     }
   }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import dev.mpj.api.DataShape;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.ModelParameters;
@@ -13,6 +15,7 @@ import dev.mpj.api.validation.SpecValidator;
 import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.Dataset;
 import dev.mpj.trainer.data.SyntheticData;
+import dev.mpj.trainer.optim.ParameterGroups;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,6 +23,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The built blocks have exactly the parameters of the architectures' written definitions. */
 class ModelFactoryTest {
+
+  /** The trainable parameters' element counts of the block built for {@code spec}, in order. */
+  private static long[] tensorSizes(ModelSpec spec, Dataset data) {
+    Block block = ModelFactory.build(spec, data);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      block.initialize(manager, DataType.FLOAT32, ModelFactory.inputShape(data, 2));
+      return block.getParameters().values().stream()
+          .filter(Parameter::requiresGradient)
+          .mapToLong(p -> p.getShape().size())
+          .toArray();
+    }
+  }
 
   private static long count(ModelSpec spec, Dataset data) {
     Block block = ModelFactory.build(spec, data);
@@ -117,6 +132,14 @@ class ModelFactoryTest {
         """
         model: {architecture: transformer, transformer: {layers: 3, hiddenSize: 8, heads: 2, vocabSize: 5, sequenceLength: 4}}
         data: {source: synthetic, synthetic: {task: sequence, samples: 8}}
+        """,
+        """
+        model: {architecture: transformer, transformer: {layers: 2, hiddenSize: 128, heads: 4, vocabSize: 256, sequenceLength: 128}}
+        data: {source: synthetic, synthetic: {task: sequence, samples: 8}}
+        """,
+        """
+        model: {architecture: mlp, mlp: {hiddenSizes: [256, 256, 200]}}
+        data: {source: synthetic, synthetic: {samples: 16, features: 256, classes: 10}}
         """
       })
   void sizingCountsTheParametersOfTheBuiltModel(String modelAndData) {
@@ -135,5 +158,21 @@ class ModelFactoryTest {
     ModelSpec model = job.getSpec().model;
     Dataset data = DataSource.load(job.getSpec());
     assertThat(count(model, data)).isEqualTo(ModelParameters.count(model, job.getSpec().data));
+    // The tensors sizing plans the grouping over are the built model's, in order, and the elements
+    // it counts as grouped are those the trainer's grouping joins (groups of several parameters).
+    DataShape shape = DataShape.of(job.getSpec().data);
+    long[] built = tensorSizes(model, data);
+    assertThat(ModelParameters.tensorSizes(model, shape)).containsExactly(built);
+    ParameterGroups groups = ParameterGroups.plan(built, ParameterGroups.CAPACITY);
+    long joined = 0;
+    for (int g = 0; g < groups.count(); g++) {
+      joined += groups.isFlat(g) ? groups.elements(g) : 0;
+    }
+    assertThat(ModelParameters.groupedElements(model, shape)).isEqualTo(joined);
+  }
+
+  @Test
+  void sizingGroupsWithTheTrainersCapacity() {
+    assertThat(ModelParameters.GROUP_CAPACITY).isEqualTo(ParameterGroups.CAPACITY);
   }
 }
