@@ -194,8 +194,9 @@ public final class MemoryBenchCommand implements Callable<Integer> {
                     : " (MALLOC_MMAP_THRESHOLD_=65536: resident memory follows the live tensors)"));
         report.append(
             String.format(
-                "Peak resident memory of steps 2..%d above the process right after step 1 (median of %d),"
-                    + " against MemoryModel's max(update temporaries, activations with backward's transient):"
+                "Peak resident memory of steps 2..%d above the process right after step 1, less"
+                    + " the code they paged in (median of %d), read before each step's listeners (a"
+                    + " checkpoint's snapshot is host memory), against MemoryModel's max(update temporaries, activations with backward's transient):"
                     + " the weights, master weights, optimizer state and gradients are resident by then;"
                     + " error = measured / predicted - 1.%n"
                     + "1st step: the peak of step 1 above the process right before it (model: the"
@@ -302,11 +303,15 @@ public final class MemoryBenchCommand implements Callable<Integer> {
                 + " Linux): "
                 + output.resolve("summary.json"));
       }
-      measured[i] = laterPeak - afterFirst;
+      // Code the later steps paged in is host memory, as the first step's is (an FP16-mixed first
+      // step that overflows skips the update, whose code then pages in during the second).
+      long laterCode = Math.max(0, summary.path("fileRssAddedLaterStepsBytes").asLong(0));
+      measured[i] = laterPeak - afterFirst - laterCode;
       firsts[i] = firstPeak - before;
       codes[i] = summary.path("fileRssAddedFirstStepBytes").asLong(-1);
       progress.printf(
-          "%-8s %-11s %-10s micro-batch %5d: steps 2..%d %s above %s; step 1 %s above %s%n",
+          "%-8s %-11s %-10s micro-batch %5d: steps 2..%d %s above %s (less %s of code);"
+              + " step 1 %s above %s%n",
           mode,
           c.model().name(),
           c.precision().value(),
@@ -314,6 +319,7 @@ public final class MemoryBenchCommand implements Callable<Integer> {
           steps,
           Bytes.format(measured[i]),
           Bytes.format(afterFirst),
+          Bytes.format(laterCode),
           Bytes.format(firsts[i]),
           Bytes.format(before));
       progress.flush();

@@ -221,12 +221,19 @@ public final class TrainingSession implements AutoCloseable {
     long setUpPeak = ProcessMemory.peakRssBytes();
     boolean peakReset = ProcessMemory.resetPeak();
     FirstStepMemory firstStep = FirstStepMemory.UNKNOWN;
-    boolean laterReset = false;
+    boolean stepReset = peakReset;
+    long laterPeak = -1;
+    long laterFileAdded = 0;
+    long betweenStepsPeak = -1;
     long stepsRun = 0;
     while (step < totalSteps) {
-      runStep();
+      long fileBeforeStep = stepsRun > 0 && stepReset ? ProcessMemory.fileRssBytes() : -1;
+      StepResult result = computeStep();
       stepsRun++;
-      if (stepsRun == 1 && peakReset) {
+      // Each step's peak is read before its listeners run: what runs between steps (a
+      // checkpoint's snapshot, host memory on any device) is not the step's and is not in the
+      // steps' figures; the process's peak still has it.
+      if (stepsRun == 1 && stepReset) {
         // The first step pages in libtorch's code and makes the gradients; the later steps are
         // measured from what it leaves resident.
         long fileAdded = ProcessMemory.fileRssBytes() - fileRssBeforeTraining;
@@ -238,24 +245,33 @@ public final class TrainingSession implements AutoCloseable {
                 ProcessMemory.peakRssBytes(),
                 fileRssBeforeTraining < 0 ? -1 : fileAdded,
                 rssAfterFirst,
+                -1,
                 -1);
-        laterReset = ProcessMemory.resetPeak();
+      } else if (stepReset) {
+        laterPeak = Math.max(laterPeak, ProcessMemory.peakRssBytes());
+        if (fileBeforeStep >= 0) {
+          laterFileAdded += Math.max(0, ProcessMemory.fileRssBytes() - fileBeforeStep);
+        }
+      }
+      publish(result);
+      if (stepReset) {
+        betweenStepsPeak = Math.max(betweenStepsPeak, ProcessMemory.peakRssBytes());
+        stepReset = ProcessMemory.resetPeak();
       }
       if (stopReason != null) {
         throw stopReason;
       }
     }
     long trainingPeak = -1;
-    if (peakReset) {
-      long now = ProcessMemory.peakRssBytes();
-      boolean later = laterReset && stepsRun > 1;
+    if (firstStep.peakBytes() >= 0) {
       firstStep =
           new FirstStepMemory(
               firstStep.peakBytes(),
               firstStep.fileBytesAdded(),
               firstStep.rssAfterBytes(),
-              later ? now : -1);
-      trainingPeak = Math.max(firstStep.peakBytes(), now);
+              stepsRun > 1 && stepReset ? laterPeak : -1,
+              stepsRun > 1 && stepReset && fileRssBeforeTraining >= 0 ? laterFileAdded : -1);
+      trainingPeak = Math.max(firstStep.peakBytes(), laterPeak);
     }
     Evaluation validation = evaluate(weights.working());
     double trainLoss =
@@ -269,7 +285,7 @@ public final class TrainingSession implements AutoCloseable {
             trainLoss,
             validation,
             parameters,
-            Math.max(Math.max(setUpPeak, trainingPeak), ProcessMemory.peakRssBytes()),
+            Math.max(Math.max(setUpPeak, betweenStepsPeak), ProcessMemory.peakRssBytes()),
             rssBeforeTraining,
             trainingPeak,
             firstStep,
@@ -280,8 +296,15 @@ public final class TrainingSession implements AutoCloseable {
     return summary;
   }
 
-  /** One optimizer step attempt. */
+  /** One optimizer step attempt, then its listeners (metrics, checkpoints). */
   public StepResult runStep() {
+    StepResult result = computeStep();
+    publish(result);
+    return result;
+  }
+
+  /** One optimizer step attempt, without its listeners. */
+  private StepResult computeStep() {
     recordNoGradient();
     step++;
     Engine.getInstance().setRandomSeed(stepSeed(config.seed(), step));
@@ -370,13 +393,21 @@ public final class TrainingSession implements AutoCloseable {
             parity,
             new StepResult.Timings(
                 (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9));
+    return result;
+  }
+
+  /**
+   * Hands a step's result to the listeners; throws {@link ParityFailure} if its parity check is out
+   * of bounds and the job says to fail.
+   */
+  private void publish(StepResult result) {
     listeners.forEach(l -> l.onStep(result));
+    ParityCheck parity = result.parity();
     ParitySpec.WorkingWeights spec = workingWeightsCheck();
     if (parity != null && !parity.withinBound() && spec.action == ParitySpec.Action.FAIL) {
       throw new ParityFailure(
           parity, spec.maxRelativeGap, config.spec().parity.workingWeightsField("maxRelativeGap"));
     }
-    return result;
   }
 
   /**

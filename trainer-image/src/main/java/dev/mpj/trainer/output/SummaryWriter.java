@@ -43,6 +43,7 @@ public final class SummaryWriter {
     summary.put("fileRssAddedFirstStepBytes", s.firstStep().fileBytesAdded());
     summary.put("rssAfterFirstStepBytes", s.firstStep().rssAfterBytes());
     summary.put("peakRssLaterStepsBytes", s.firstStep().laterPeakBytes());
+    summary.put("fileRssAddedLaterStepsBytes", s.firstStep().laterFileBytesAdded());
     summary.put("wallSeconds", s.wallSeconds());
     summary.put("resumedFromStep", s.resumedFromStep());
     summary.put("parity", s.parity() == null ? null : MetricsWriter.parity(s.parity()));

@@ -146,6 +146,7 @@ class TrainCommandTest {
     assertThat(summary.get("peakRssTrainingBytes").asLong())
         .isEqualTo(Math.max(firstPeak, laterPeak));
     assertThat(summary.get("fileRssAddedFirstStepBytes").isNumber()).isTrue();
+    assertThat(summary.get("fileRssAddedLaterStepsBytes").asLong()).isNotNegative();
     assertThat(summary.get("wallSeconds").asDouble()).isPositive();
     assertThat(summary.has("resumedFromStep")).isTrue();
     assertThat(summary.get("resumedFromStep").isNull()).isTrue();
