@@ -1,5 +1,6 @@
 package dev.mpj.trainer.bench;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mpj.api.JobFiles;
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -111,10 +113,79 @@ public final class SideBySide {
     }
   }
 
+  /**
+   * In this process (a child JVM): one FP32 matrix multiply {@code [m, k] x [k, n]} through DJL,
+   * timed alone as the PyTorch side times its own (the median of 5 rounds of enough products for
+   * about 0.2 s), printed as {@code RESULT 0 0 GFLOP/s}: the BLAS under the framework.
+   */
+  public static void gemmChild(long m, long k, long n) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray x = manager.randomNormal(new Shape(m, k));
+      NDArray w = manager.randomNormal(new Shape(k, n));
+      for (int i = 0; i < 3; i++) {
+        x.matMul(w).close();
+      }
+      int repeats = 1;
+      while (timeProducts(x, w, repeats) < 0.2) {
+        repeats *= 2;
+      }
+      double[] rounds = new double[5];
+      for (int i = 0; i < rounds.length; i++) {
+        rounds[i] = timeProducts(x, w, repeats);
+      }
+      Arrays.sort(rounds);
+      double seconds = rounds[2] / repeats;
+      System.out.println(new Run(0, 0, 2.0 * m * k * n / seconds / 1e9).line());
+    }
+  }
+
+  private static double timeProducts(NDArray x, NDArray w, int repeats) {
+    long started = System.nanoTime();
+    for (int i = 0; i < repeats; i++) {
+      x.matMul(w).close();
+    }
+    return (System.nanoTime() - started) / 1e9;
+  }
+
+  /** GFLOP/s of one FP32 {@code [m, k] x [k, n]} through DJL in a child JVM, one thread. */
+  public static double trainerGemm(long m, long k, long n)
+      throws IOException, InterruptedException {
+    return Run.parse(resultLine(childCommand("--gemm-child", m + "," + k + "," + n), Map.of()))
+        .samplesPerSecond();
+  }
+
+  /** GFLOP/s of the same product in PyTorch under {@code python}, one thread. */
+  public static double pytorchGemm(Path python, Path script, long m, long k, long n)
+      throws IOException, InterruptedException {
+    List<String> command =
+        List.of(
+            python.toString(),
+            script.toString(),
+            "--gemm",
+            m + "," + k + "," + n,
+            "--threads",
+            "1");
+    return Run.parse(resultLine(command, Map.of())).samplesPerSecond();
+  }
+
   /** The trainer's run in a child JVM (heap fixed and touched up front, one libtorch thread). */
   public static Run trainer(
       String model, int microBatch, int warmUp, int steps, Map<String, String> environment)
       throws IOException, InterruptedException {
+    List<String> command =
+        childCommand(
+            "--trainer-child",
+            model,
+            "--micro-batch",
+            "" + microBatch,
+            "--warm-up",
+            "" + warmUp,
+            "--steps",
+            "" + steps);
+    return Run.parse(resultLine(command, environment));
+  }
+
+  private static List<String> childCommand(String... arguments) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(
@@ -129,16 +200,9 @@ public final class SideBySide {
             System.getProperty("java.class.path"),
             "dev.mpj.trainer.cli.TrainerCommand",
             "bench",
-            "pytorch",
-            "--trainer-child",
-            model,
-            "--micro-batch",
-            "" + microBatch,
-            "--warm-up",
-            "" + warmUp,
-            "--steps",
-            "" + steps));
-    return Run.parse(resultLine(command, environment));
+            "pytorch"));
+    command.addAll(List.of(arguments));
+    return command;
   }
 
   /** The PyTorch side with {@code python}; null when that Python has no torch. */

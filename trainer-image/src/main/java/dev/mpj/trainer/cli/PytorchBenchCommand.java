@@ -50,6 +50,9 @@ final class PytorchBenchCommand implements Callable<Integer> {
   @Option(names = "--trainer-child", hidden = true)
   String trainerChild;
 
+  @Option(names = "--gemm-child", hidden = true, split = ",")
+  long[] gemmChild;
+
   @Option(names = "--micro-batch", hidden = true)
   int microBatch;
 
@@ -66,6 +69,10 @@ final class PytorchBenchCommand implements Callable<Integer> {
         throw new ParameterException(
             spec.commandLine(), "--models: unknown model " + model + " (mlp, transformer)");
       }
+    }
+    if (gemmChild != null) {
+      SideBySide.gemmChild(gemmChild[0], gemmChild[1], gemmChild[2]);
+      return 0;
     }
     if (trainerChild != null) {
       SideBySide.trainerChild(trainerChild, microBatch, warmUp, steps);
@@ -146,6 +153,28 @@ final class PytorchBenchCommand implements Callable<Integer> {
       }
       System.out.println();
       System.out.println(
+          "3. The BLAS under each: one FP32 matrix multiply of a layer's shape, timed alone"
+              + " (GFLOP/s, median of 5 rounds, one thread). Where trainer/pytorch is below 1 here,"
+              + " the speed ratios above are bounded by the matrix library, not by the training"
+              + " loop: DJL's libtorch calls its own built-in BLAS, Debian's PyTorch the system's"
+              + " (OpenBLAS with libopenblas0-pthread).");
+      System.out.printf(
+          "   %-12s %-24s %14s %14s %16s%n",
+          "model", "[M,K] x [K,N]", "pytorch", "trainer", "trainer/pytorch");
+      for (String model : models) {
+        long[] shape = gemmShape(model);
+        double torch = SideBySide.pytorchGemm(python, script, shape[0], shape[1], shape[2]);
+        double ours = SideBySide.trainerGemm(shape[0], shape[1], shape[2]);
+        System.out.printf(
+            "   %-12s %-24s %14.1f %14.1f %16.2f%n",
+            model,
+            "[" + shape[0] + "," + shape[1] + "] x [" + shape[1] + "," + shape[2] + "]",
+            torch,
+            ours,
+            ours / torch);
+      }
+      System.out.println();
+      System.out.println(
           "Targets (docs/concepts/mixed-precision.md): trainer/pytorch peak step memory <= 1.15,"
               + " per-sample slope within 15% (0.85..1.15), speed >= 1.0.");
       return 0;
@@ -165,6 +194,14 @@ final class PytorchBenchCommand implements Callable<Integer> {
       case "transformer" -> new int[] {8, 32};
       default -> throw new IllegalArgumentException("unknown model " + model);
     };
+  }
+
+  /**
+   * The product timed for {@code model}: a hidden layer of the MLP at micro-batch 1024, and the
+   * transformer's MLP expansion at micro-batch 32 (32 x 128 positions, hidden 128 to 512).
+   */
+  private static long[] gemmShape(String model) {
+    return model.equals("mlp") ? new long[] {1024, 256, 256} : new long[] {4096, 128, 512};
   }
 
   private static double mib(long bytes) {

@@ -4,6 +4,9 @@ the trainer, with the same optimizer (Adam, lr 1e-3, betas 0.9/0.999, eps 1e-8) 
 
   RESULT <base RSS bytes> <peak RSS bytes> <samples per second>
 
+or, with --gemm M,K,N, one FP32 matrix multiply [M, K] x [K, N] timed alone (the BLAS under the
+framework), as RESULT 0 0 <GFLOP/s>.
+
 base: resident memory once torch is loaded, before the model exists. peak: the high-water mark of
 the measured steps, reset (Linux /proc/self/clear_refs) after one warm-up step that makes the lazy
 state (Adam's moments, allocator first use). samples/s over the measured steps.
@@ -103,9 +106,36 @@ def mlp(features, hidden, classes):
     return nn.Sequential(*layers)
 
 
+def gemm(m, k, n):
+    """Times [m, k] x [k, n] in FP32: the median of 5 rounds of enough products for ~0.2 s."""
+    torch.manual_seed(0)
+    x = torch.randn(m, k)
+    w = torch.randn(k, n)
+    out = torch.empty(m, n)
+    for _ in range(3):
+        torch.mm(x, w, out=out)
+    repeats = 1
+    while True:
+        started = time.perf_counter()
+        for _ in range(repeats):
+            torch.mm(x, w, out=out)
+        if time.perf_counter() - started > 0.2:
+            break
+        repeats *= 2
+    rounds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(repeats):
+            torch.mm(x, w, out=out)
+        rounds.append(time.perf_counter() - started)
+    seconds = sorted(rounds)[2] / repeats
+    print(f"RESULT 0 0 {2.0 * m * k * n / seconds / 1e9:.3f}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["mlp", "transformer"], required=True)
+    p.add_argument("--model", choices=["mlp", "transformer"])
+    p.add_argument("--gemm", help="M,K,N: time one FP32 matrix multiply instead of training")
     p.add_argument("--features", type=int, default=256)
     p.add_argument("--hidden", default="256,256,256,256,256,256,256,256")
     p.add_argument("--classes", type=int, default=10)
@@ -114,13 +144,18 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--vocab", type=int, default=256)
     p.add_argument("--length", type=int, default=128)
-    p.add_argument("--micro-batch", type=int, required=True)
+    p.add_argument("--micro-batch", type=int)
     p.add_argument("--warm-up", type=int, default=1)
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args()
-
     torch.set_num_threads(a.threads)
+    if a.gemm:
+        gemm(*[int(d) for d in a.gemm.split(",")])
+        return
+    if a.model is None or a.micro_batch is None:
+        p.error("--model and --micro-batch are required without --gemm")
+
     torch.manual_seed(0)
     torch.zeros(1).add_(1)
     base = rss_bytes("VmRSS")

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code mpj-trainer bench pytorch} without PyTorch says so and measures nothing; an unknown model
- * is refused naming the option; the trainer's side of a run reports its memory and speed.
+ * is refused naming the option; the trainer's side of a run reports its memory and speed, and its
+ * side of the BLAS probe the GFLOP/s of one product.
  */
 class PytorchBenchCommandTest {
   private String stdout;
@@ -49,6 +50,15 @@ class PytorchBenchCommandTest {
   void anUnknownModelIsRefusedNamingTheOption() {
     assertThat(bench("--models", "mlp,cnn", "--python", "/nonexistent/python3")).isEqualTo(2);
     assertThat(stderr).contains("--models").contains("cnn");
+  }
+
+  @Test
+  void theBlasProbeTimesOneProductThroughDjl() {
+    assertThat(bench("--gemm-child", "64,32,16")).isZero();
+    String line = stdout.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow();
+    // GFLOP/s in the third field, where the training runs put samples per second
+    assertThat(line).startsWith("RESULT 0 0 ");
+    assertThat(SideBySide.Run.parse(line).samplesPerSecond()).isPositive();
   }
 
   @Test
