@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -39,24 +40,43 @@ public final class SideBySide {
       "{architecture: transformer, transformer: {layers: 2, hiddenSize: 128, heads: 4,"
           + " vocabSize: 256, sequenceLength: 128}}";
 
+  /** The run whose {@link Run#stepBytes} is the median of {@code runs} (the upper one of two). */
+  public static Run medianOfSteps(Run... runs) {
+    Run[] sorted = runs.clone();
+    Arrays.sort(sorted, Comparator.comparingLong(Run::stepBytes));
+    return sorted[sorted.length / 2];
+  }
+
   /** The script of the PyTorch side, a resource of this jar. */
   static final String SCRIPT = "pytorch_side_by_side.py";
 
-  /** One run's figures: bytes, bytes, samples per second. */
-  public record Run(long baseBytes, long peakBytes, double samplesPerSecond) {
-    public long stepBytes() {
-      return peakBytes - baseBytes;
+  /**
+   * One run's figures: resident memory at the base and the steps' peak, samples per second, and the
+   * code the run paged in after its base (resident memory mapped from files: the framework's code
+   * as its operations first run; 0 where not measured).
+   */
+  public record Run(long baseBytes, long peakBytes, double samplesPerSecond, long codeBytes) {
+    public Run(long baseBytes, long peakBytes, double samplesPerSecond) {
+      this(baseBytes, peakBytes, samplesPerSecond, 0);
     }
 
-    /** Parses a "RESULT base peak samplesPerSecond" line. */
+    /** The steps' peak above the base, less the code paged in since (as bench memory counts). */
+    public long stepBytes() {
+      return peakBytes - baseBytes - Math.max(0, codeBytes);
+    }
+
+    /** Parses a "RESULT base peak samplesPerSecond [codeBytes]" line. */
     public static Run parse(String line) {
       String[] parts = line.trim().split(" ");
       return new Run(
-          Long.parseLong(parts[1]), Long.parseLong(parts[2]), Double.parseDouble(parts[3]));
+          Long.parseLong(parts[1]),
+          Long.parseLong(parts[2]),
+          Double.parseDouble(parts[3]),
+          parts.length > 4 ? Long.parseLong(parts[4]) : 0);
     }
 
     String line() {
-      return "RESULT " + baseBytes + " " + peakBytes + " " + samplesPerSecond;
+      return "RESULT " + baseBytes + " " + peakBytes + " " + samplesPerSecond + " " + codeBytes;
     }
   }
 
@@ -98,6 +118,7 @@ public final class SideBySide {
     // own once its arguments are read (and adds its data set): the classes the JVM loads to parse
     // a job and make data are no part of a training step.
     long base = ProcessMemory.rssBytes();
+    long baseCode = ProcessMemory.fileRssBytes();
     try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0, 0))) {
       for (int i = 0; i < warmUp; i++) {
         session.runStep();
@@ -109,7 +130,8 @@ public final class SideBySide {
       }
       double seconds = (System.nanoTime() - started) / 1e9;
       long peak = reset ? ProcessMemory.peakRssBytes() : -1;
-      System.out.println(new Run(base, peak, steps * microBatch / seconds).line());
+      long code = baseCode < 0 ? 0 : ProcessMemory.fileRssBytes() - baseCode;
+      System.out.println(new Run(base, peak, steps * microBatch / seconds, code).line());
     }
   }
 

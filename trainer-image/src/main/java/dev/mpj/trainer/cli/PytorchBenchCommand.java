@@ -45,6 +45,14 @@ final class PytorchBenchCommand implements Callable<Integer> {
       description = "Timed steps per speed run, after 2 warm-up steps (default ${DEFAULT-VALUE}).")
   int speedSteps = 8;
 
+  @Option(
+      names = "--memory-repeats",
+      description =
+          "Runs per side and micro-batch in the memory section; the median is reported (default"
+              + " ${DEFAULT-VALUE}: the JVM's own native memory, its compilers', varies by a few MiB"
+              + " from run to run).")
+  int memoryRepeats = 3;
+
   @Spec CommandSpec spec;
 
   @Option(names = "--trainer-child", hidden = true)
@@ -64,6 +72,9 @@ final class PytorchBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (memoryRepeats < 1) {
+      throw new ParameterException(spec.commandLine(), "--memory-repeats: must be 1 or more");
+    }
     for (String model : models) {
       if (!model.equals("mlp") && !model.equals("transformer")) {
         throw new ParameterException(
@@ -97,25 +108,38 @@ final class PytorchBenchCommand implements Callable<Integer> {
       System.out.println(
           "1. Peak step memory: the high-water mark of 2 steps after 1 warm-up step, above the"
               + " process once its framework is loaded, its job or arguments read and its data set"
-              + " made (before the model exists; the data set is not counted)."
-              + " MALLOC_MMAP_THRESHOLD_=65536 in both: resident memory follows the live tensors.");
+              + " made (before the model exists; the data set is not counted), less the code"
+              + " each side paged in since (resident memory mapped from files: the framework's code,"
+              + " which mpj bench memory leaves out too; shown as \"code\")."
+              + " MALLOC_MMAP_THRESHOLD_=65536 in both: resident memory follows the live tensors."
+              + " Median of "
+              + memoryRepeats
+              + " runs each.");
       System.out.printf(
-          "   %-12s %6s %14s %14s %16s%n",
-          "model", "micro", "pytorch", "trainer", "trainer/pytorch");
+          "   %-12s %6s %14s %14s %16s %24s%n",
+          "model", "micro", "pytorch", "trainer", "trainer/pytorch", "code pytorch / trainer");
       for (String model : models) {
         int[] batches = microBatches(model);
         Run[] torch = new Run[batches.length];
         Run[] ours = new Run[batches.length];
         for (int i = 0; i < batches.length; i++) {
-          torch[i] = SideBySide.pytorch(python, script, model, batches[i], 1, 2, UNMAPPED);
-          ours[i] = SideBySide.trainer(model, batches[i], 1, 2, UNMAPPED);
+          Run[] torchRuns = new Run[memoryRepeats];
+          Run[] ourRuns = new Run[memoryRepeats];
+          for (int r = 0; r < memoryRepeats; r++) {
+            torchRuns[r] = SideBySide.pytorch(python, script, model, batches[i], 1, 2, UNMAPPED);
+            ourRuns[r] = SideBySide.trainer(model, batches[i], 1, 2, UNMAPPED);
+          }
+          torch[i] = SideBySide.medianOfSteps(torchRuns);
+          ours[i] = SideBySide.medianOfSteps(ourRuns);
           System.out.printf(
-              "   %-12s %6d %10.1f MiB %10.1f MiB %16.2f%n",
+              "   %-12s %6d %10.1f MiB %10.1f MiB %16.2f %13.1f / %4.1f MiB%n",
               model,
               batches[i],
               mib(torch[i].stepBytes()),
               mib(ours[i].stepBytes()),
-              (double) ours[i].stepBytes() / torch[i].stepBytes());
+              (double) ours[i].stepBytes() / torch[i].stepBytes(),
+              mib(torch[i].codeBytes()),
+              mib(ours[i].codeBytes()));
         }
         int last = batches.length - 1;
         double torchSlope = SideBySide.slope(batches[0], torch[0], batches[last], torch[last]);

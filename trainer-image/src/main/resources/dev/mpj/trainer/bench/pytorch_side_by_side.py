@@ -2,14 +2,16 @@
 the trainer, with the same optimizer (Adam, lr 1e-3, betas 0.9/0.999, eps 1e-8) and the same loss
 (mean softmax cross-entropy), on the CPU, and prints one line for the trainer to parse:
 
-  RESULT <base RSS bytes> <peak RSS bytes> <samples per second>
+  RESULT <base RSS bytes> <peak RSS bytes> <samples per second> <code bytes>
 
 or, with --gemm M,K,N, one FP32 matrix multiply [M, K] x [K, N] timed alone (the BLAS under the
 framework), as RESULT 0 0 <GFLOP/s>.
 
 base: resident memory once torch is loaded, before the model exists. peak: the high-water mark of
 the measured steps, reset (Linux /proc/self/clear_refs) after one warm-up step that makes the lazy
-state (Adam's moments, allocator first use). samples/s over the measured steps.
+state (Adam's moments, allocator first use). samples/s over the measured steps. code: what the run
+added to resident memory mapped from files after its base (torch's code, paged in as its operations
+first run), which the trainer's side reports too.
 
 Run with Debian's python3-torch: /usr/bin/python3 pytorch_side_by_side.py --model mlp ...
 """
@@ -159,6 +161,7 @@ def main():
     torch.manual_seed(0)
     torch.zeros(1).add_(1)
     base = rss_bytes("VmRSS")
+    base_code = rss_bytes("RssFile")
 
     samples = max(4 * a.micro_batch, 1024)
     if a.model == "mlp":
@@ -198,7 +201,8 @@ def main():
         step()
     seconds = time.perf_counter() - started
     peak = rss_bytes("VmHWM") if reset else -1
-    print(f"RESULT {base} {peak} {a.steps * a.micro_batch / seconds:.3f}", flush=True)
+    code = rss_bytes("RssFile") - base_code if base_code >= 0 else 0
+    print(f"RESULT {base} {peak} {a.steps * a.micro_batch / seconds:.3f} {code}", flush=True)
 
 
 if __name__ == "__main__":

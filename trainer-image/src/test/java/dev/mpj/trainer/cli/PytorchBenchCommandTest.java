@@ -47,9 +47,28 @@ class PytorchBenchCommandTest {
   }
 
   @Test
+  void noMemoryRunsIsRefusedNamingTheOption() {
+    assertThat(bench("--memory-repeats", "0", "--python", "/nonexistent/python3")).isEqualTo(2);
+    assertThat(stderr).contains("--memory-repeats");
+  }
+
+  @Test
   void anUnknownModelIsRefusedNamingTheOption() {
     assertThat(bench("--models", "mlp,cnn", "--python", "/nonexistent/python3")).isEqualTo(2);
     assertThat(stderr).contains("--models").contains("cnn");
+  }
+
+  @Test
+  void aRunsStepMemoryLeavesOutTheCodeItPagedIn() {
+    // base 100, peak 250, of which 30 code paged in after the base: 120 of the step's own
+    assertThat(SideBySide.Run.parse("RESULT 100 250 1.5 30").stepBytes()).isEqualTo(120);
+    // a side that does not report its code (an older script) counts it all
+    assertThat(SideBySide.Run.parse("RESULT 100 250 1.5").stepBytes()).isEqualTo(150);
+    // the median of three runs by their step memory
+    SideBySide.Run small = new SideBySide.Run(100, 150, 1, 0);
+    SideBySide.Run middle = new SideBySide.Run(100, 170, 1, 10);
+    SideBySide.Run large = new SideBySide.Run(100, 300, 1, 0);
+    assertThat(SideBySide.medianOfSteps(large, small, middle)).isEqualTo(middle);
   }
 
   @Test
@@ -80,6 +99,7 @@ class PytorchBenchCommandTest {
             .orElseThrow();
     SideBySide.Run run = SideBySide.Run.parse(line);
     assertThat(run.baseBytes()).isPositive();
+    assertThat(run.codeBytes()).isNotNegative();
     assertThat(run.samplesPerSecond()).isPositive();
     // where Linux lets the process reset its high-water mark the peak is reported, above the base
     if (run.peakBytes() >= 0) {
