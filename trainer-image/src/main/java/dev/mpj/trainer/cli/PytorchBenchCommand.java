@@ -180,8 +180,9 @@ final class PytorchBenchCommand implements Callable<Integer> {
           "3. The BLAS under each: one FP32 matrix multiply of a layer's shape, timed alone"
               + " (GFLOP/s, median of 5 rounds, one thread). Where trainer/pytorch is below 1 here,"
               + " the speed ratios above are bounded by the matrix library, not by the training"
-              + " loop: DJL's libtorch calls its own built-in BLAS, Debian's PyTorch the system's"
-              + " (OpenBLAS with libopenblas0-pthread).");
+              + " loop: DJL's libtorch calls its built-in oneMKL, which takes its AVX-512 kernels"
+              + " on Intel CPUs only (docs/concepts/mixed-precision.md, \"Against eager PyTorch\"),"
+              + " Debian's PyTorch the system's BLAS (OpenBLAS with libopenblas0-pthread).");
       System.out.printf(
           "   %-12s %-24s %14s %14s %16s%n",
           "model", "[M,K] x [K,N]", "pytorch", "trainer", "trainer/pytorch");
