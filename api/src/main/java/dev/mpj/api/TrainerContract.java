@@ -45,6 +45,12 @@ public final class TrainerContract {
           ENV_METRICS_PORT,
           ENV_TERMINATION_MESSAGE_PATH);
 
+  /**
+   * Extra JVM options of the trainer image's launcher (trainer-image/src/main/docker/mpj-trainer);
+   * a job may set it through spec.template.env (e.g. -XX:MaxDirectMemorySize).
+   */
+  public static final String ENV_JAVA_OPTS = "MPJ_TRAINER_JAVA_OPTS";
+
   // Where the trainer finds things in its container; the operator mounts its own volumes there.
   /** The rendered config's folder (a ConfigMap, read-only). */
   public static final String CONFIG_DIR = "/etc/mpj";

@@ -1,5 +1,6 @@
 package dev.mpj.api.validation;
 
+import dev.mpj.api.CheckpointSize;
 import dev.mpj.api.CheckpointSpec;
 import dev.mpj.api.DataShape;
 import dev.mpj.api.DataSpec;
@@ -7,14 +8,17 @@ import dev.mpj.api.DataTask;
 import dev.mpj.api.LossScalingSpec;
 import dev.mpj.api.MixedPrecisionJob;
 import dev.mpj.api.MixedPrecisionJobSpec;
+import dev.mpj.api.ModelParameters;
 import dev.mpj.api.ModelSpec;
 import dev.mpj.api.ParitySpec;
 import dev.mpj.api.Precision;
 import dev.mpj.api.ReplicasSpec;
 import dev.mpj.api.ResourcesSpec;
 import dev.mpj.api.RunPolicySpec;
+import dev.mpj.api.TrainerContract;
 import dev.mpj.api.TrainingSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -110,6 +114,10 @@ public final class SpecValidator {
     }
     if (spec.image != null && spec.image.isBlank()) {
       c.fail("spec.image", "must not be empty");
+    }
+    if (c.violations.isEmpty()) {
+      // Reads the model's size, which needs a valid model and data.
+      hostMemory(c, spec);
     }
     return c.violations;
   }
@@ -558,6 +566,60 @@ public final class SpecValidator {
               + DataShape.of(spec.data).features()
               + " features are not a square image");
     }
+  }
+
+  /**
+   * Rank 0 keeps its checkpoint snapshot (CheckpointSize) in the JVM's direct memory, whose limit
+   * is the heap's maximum unless set; the trainer image gives the heap half the pod's memory
+   * (-XX:MaxRAMPercentage=50, trainer-image/src/main/docker/mpj-trainer). Below that the first
+   * checkpoint fails, and every restart fails there again. A template that sets the trainer's JVM
+   * options (MPJ_TRAINER_JAVA_OPTS) takes that over, and is not checked.
+   */
+  private static void hostMemory(Checks c, MixedPrecisionJobSpec spec) {
+    if (spec.resources == null || spec.resources.memory == null || setsJavaOptions(spec)) {
+      return;
+    }
+    DataShape shape = DataShape.of(spec.data);
+    if (!shape.missingFor(spec.model).isEmpty()) {
+      return;
+    }
+    long parameters = ModelParameters.count(spec.model, shape);
+    TrainingSpec.Optimizer optimizer = spec.training == null ? null : spec.training.optimizer;
+    if (parameters <= 0 || parameters > Long.MAX_VALUE / 16) {
+      return; // a model this size fails elsewhere; no claim about its checkpoint here
+    }
+    long snapshot = CheckpointSize.snapshotBytes(parameters, optimizer);
+    BigDecimal memory = Quantity.getAmountInBytes(spec.resources.memory);
+    BigDecimal directLimit = memory.multiply(BigDecimal.valueOf(JVM_HEAP_SHARE_OF_POD));
+    if (directLimit.compareTo(BigDecimal.valueOf(snapshot)) <= 0) {
+      c.fail(
+          "spec.resources.memory",
+          String.format(
+              Locale.ROOT,
+              "%s cannot hold rank 0's checkpoint snapshot, %.2f GiB (the FP32 master weights and"
+                  + " optimizer state, %d bytes for each of %,d parameters): the trainer keeps it in"
+                  + " the JVM's direct memory, limited to half the pod's memory, so the first"
+                  + " checkpoint would fail and every restart with it. Ask for more than %.2f GiB,"
+                  + " leave the field unset, or set -XX:MaxDirectMemorySize in MPJ_TRAINER_JAVA_OPTS"
+                  + " through spec.template.env",
+              spec.resources.memory,
+              snapshot / GIB,
+              4 * CheckpointSize.valuesPerParameter(optimizer),
+              parameters,
+              snapshot / JVM_HEAP_SHARE_OF_POD / GIB));
+    }
+  }
+
+  /** The trainer image's -XX:MaxRAMPercentage, as a fraction. */
+  private static final double JVM_HEAP_SHARE_OF_POD = 0.5;
+
+  private static final double GIB = 1L << 30;
+
+  private static boolean setsJavaOptions(MixedPrecisionJobSpec spec) {
+    return spec.template != null
+        && spec.template.env != null
+        && spec.template.env.stream()
+            .anyMatch(e -> e != null && TrainerContract.ENV_JAVA_OPTS.equals(e.getName()));
   }
 
   private static boolean isBlank(String s) {

@@ -35,6 +35,62 @@ class SpecValidatorTest {
         training: {globalBatchSize: 32, steps: 10}
       """;
 
+  /**
+   * The MLP of VALID has 16*64+64 + 64*64+64 + 64*4+4 = 5,508 parameters: with Adam rank 0's
+   * snapshot is 12 bytes each, 66,096 bytes; with SGD and momentum 8, without momentum 4. The
+   * trainer image's JVM gets half the pod's memory for its heap, and as much direct memory, where
+   * the snapshot lives: the pod needs more than twice the snapshot.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{}|132192|false",
+        "{}|132194|true",
+        "{type: sgd, momentum: 0.9}|88128|false",
+        "{type: sgd, momentum: 0.9}|88130|true",
+        "{type: sgd}|44064|false",
+        "{type: sgd}|44066|true",
+      })
+  void aReplicasMemoryMustHoldTheCheckpointSnapshot(
+      String optimizer, long memory, boolean accepted) {
+    List<Violation> violations = SpecValidator.validate(withMemory(optimizer, memory, ""));
+    if (accepted) {
+      assertThat(violations).isEmpty();
+    } else {
+      assertThat(violations)
+          .singleElement()
+          .satisfies(
+              v -> {
+                assertThat(v.field()).isEqualTo("spec.resources.memory");
+                assertThat(v.message())
+                    .contains("checkpoint snapshot")
+                    .contains("5,508 parameters")
+                    .contains("the first checkpoint would fail")
+                    .contains("MPJ_TRAINER_JAVA_OPTS");
+              });
+    }
+  }
+
+  @Test
+  void aTemplateThatSetsTheTrainersJavaOptionsTakesTheSnapshotsMemoryOver() {
+    String env =
+        "  template: {env: [{name: MPJ_TRAINER_JAVA_OPTS, value: \"-XX:MaxDirectMemorySize=1g\"}]}\n";
+    assertThat(SpecValidator.validate(withMemory("{}", 1000, ""))).isNotEmpty();
+    assertThat(SpecValidator.validate(withMemory("{}", 1000, env))).isEmpty();
+  }
+
+  private static MixedPrecisionJob withMemory(String optimizer, long memory, String more) {
+    return JobFiles.parse(
+        VALID.replace(
+                "training: {globalBatchSize: 32, steps: 10}",
+                "training: {globalBatchSize: 32, steps: 10, optimizer: " + optimizer + "}")
+            + "  resources: {memory: \""
+            + memory
+            + "\"}\n"
+            + more);
+  }
+
   @Test
   void aValidJobHasNoViolations() {
     assertThat(SpecValidator.validate(JobFiles.parse(VALID))).isEmpty();

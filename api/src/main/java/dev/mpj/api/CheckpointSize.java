@@ -1,0 +1,29 @@
+package dev.mpj.api;
+
+/**
+ * The values of a checkpoint: the FP32 master weights and the optimizer's FP32 state, 4 bytes per
+ * parameter each (BatchNorm's running statistics come beside them, a few values per channel). Rank
+ * 0's trainer copies them into host memory at every checkpoint and keeps that copy (the snapshot)
+ * for the next one, so the replica pod's memory must hold it beside the JVM and libtorch.
+ */
+public final class CheckpointSize {
+  private CheckpointSize() {}
+
+  /**
+   * FP32 values per parameter: the master weight, plus Adam's two moments, or SGD's momentum buffer
+   * where momentum is above 0.
+   */
+  public static int valuesPerParameter(TrainingSpec.Optimizer optimizer) {
+    TrainingSpec.Optimizer o = optimizer != null ? optimizer : new TrainingSpec.Optimizer();
+    TrainingSpec.OptimizerType type = o.type != null ? o.type : TrainingSpec.OptimizerType.ADAM;
+    return switch (type) {
+      case ADAM -> 3;
+      case SGD -> o.momentum > 0 ? 2 : 1;
+    };
+  }
+
+  /** Bytes of the checkpoint's values for {@code parameters} trainable parameters. */
+  public static long snapshotBytes(long parameters, TrainingSpec.Optimizer optimizer) {
+    return Math.multiplyExact(4L * valuesPerParameter(optimizer), parameters);
+  }
+}
