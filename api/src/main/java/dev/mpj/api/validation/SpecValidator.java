@@ -610,8 +610,8 @@ public final class SpecValidator {
     }
   }
 
-  /** The trainer image's -XX:MaxRAMPercentage, as a fraction. */
-  private static final double JVM_HEAP_SHARE_OF_POD = 0.5;
+  /** The trainer image's -XX:MaxRAMPercentage, as a fraction (held to the image by a test). */
+  static final double JVM_HEAP_SHARE_OF_POD = 0.5;
 
   private static final double GIB = 1L << 30;
 

@@ -14,6 +14,9 @@ import dev.mpj.api.Precision;
 import dev.mpj.api.RunPolicySpec;
 import dev.mpj.api.SchedulingPolicySpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -78,6 +81,19 @@ class SpecValidatorTest {
         "  template: {env: [{name: MPJ_TRAINER_JAVA_OPTS, value: \"-XX:MaxDirectMemorySize=1g\"}]}\n";
     assertThat(SpecValidator.validate(withMemory("{}", 1000, ""))).isNotEmpty();
     assertThat(SpecValidator.validate(withMemory("{}", 1000, env))).isEmpty();
+  }
+
+  @Test
+  void theSnapshotRuleReadsTheTrainerImagesHeapShare() throws IOException {
+    Path launcher =
+        Path.of("")
+            .toAbsolutePath()
+            .getParent()
+            .resolve("trainer-image/src/main/docker/mpj-trainer");
+    assertThat(Files.readString(launcher))
+        .contains(
+            "-XX:MaxRAMPercentage=" + Math.round(SpecValidator.JVM_HEAP_SHARE_OF_POD * 100) + " ")
+        .doesNotContain("MaxDirectMemorySize");
   }
 
   private static MixedPrecisionJob withMemory(String optimizer, long memory, String more) {
