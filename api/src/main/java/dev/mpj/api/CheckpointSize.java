@@ -7,7 +7,22 @@ package dev.mpj.api;
  * for the next one, so the replica pod's memory must hold it beside the JVM and libtorch.
  */
 public final class CheckpointSize {
+  /**
+   * The share of the pod's memory the trainer image gives the JVM's heap (-XX:MaxRAMPercentage=50,
+   * trainer-image/src/main/docker/mpj-trainer), which is also its direct memory limit, where the
+   * snapshot lives.
+   */
+  public static final double TRAINER_HEAP_SHARE_OF_POD = 0.5;
+
   private CheckpointSize() {}
+
+  /**
+   * The pod memory below which rank 0's snapshot of {@code snapshotBytes} does not fit the trainer
+   * image's direct memory limit: the pod must ask for more than this.
+   */
+  public static long leastPodMemoryBytes(long snapshotBytes) {
+    return (long) Math.ceil(snapshotBytes / TRAINER_HEAP_SHARE_OF_POD);
+  }
 
   /**
    * FP32 values per parameter: the master weight, plus Adam's two moments, or SGD's momentum buffer

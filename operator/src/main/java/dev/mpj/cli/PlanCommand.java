@@ -3,6 +3,7 @@ package dev.mpj.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.mpj.api.CheckpointSize;
 import dev.mpj.api.DataShape;
 import dev.mpj.api.DataSpec;
 import dev.mpj.api.DataTask;
@@ -270,6 +271,10 @@ final class PlanCommand implements Callable<Integer> {
     root.put("fp16Mixed", json(sizing.fp16Mixed()));
     root.put("gpusSaved", sizing.gpusSavedByMixed());
     root.put("memorySavedPerReplicaBytes", sizing.memorySavedPerReplicaBytes());
+    long snapshot =
+        CheckpointSize.snapshotBytes(sizing.parameters(), job.getSpec().training.optimizer);
+    root.put("checkpointSnapshotBytes", snapshot);
+    root.put("leastPodMemoryBytes", CheckpointSize.leastPodMemoryBytes(snapshot));
     root.put("message", sizing.job().message());
     if (ReferenceGang.beside(job)) {
       Map<String, Object> reference = new LinkedHashMap<>();
@@ -427,6 +432,17 @@ final class PlanCommand implements Callable<Integer> {
           memory,
           microBatch);
     }
+    long snapshot =
+        CheckpointSize.snapshotBytes(sizing.parameters(), job.getSpec().training.optimizer);
+    out.printf(
+        Locale.ROOT,
+        "host memory: rank 0 keeps a %s checkpoint snapshot in the JVM's direct memory; a pod needs"
+            + " more than %s (spec.resources.memory: %s).%n",
+        Bytes.format(snapshot),
+        Bytes.format(CheckpointSize.leastPodMemoryBytes(snapshot)),
+        job.getSpec().resources != null && job.getSpec().resources.memory != null
+            ? job.getSpec().resources.memory
+            : "unset");
     if (ReferenceGang.beside(job)) {
       int steps = job.getSpec().parity.reference.steps;
       Integer both = gpusWhileBothRun(sizing);

@@ -44,6 +44,12 @@ class PlanCommandTest {
     assertThat(run.out).containsPattern("update temporaries\\s+2\\.2 MiB\\s+4\\.1 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
     assertThat(run.out).contains("fp16-mixed saves 0 GPUs");
+    // Adam's checkpoint: 12 bytes per parameter, 41,459,712 B; the trainer image's direct memory
+    // is half the pod's, so the pod needs more than twice that, 82,919,424 B (79.1 MiB)
+    assertThat(run.out)
+        .contains(
+            "host memory: rank 0 keeps a 39.5 MiB checkpoint snapshot in the JVM's direct memory;"
+                + " a pod needs more than 79.1 MiB (spec.resources.memory: 32Gi).");
     assertThat(run.err).isEmpty();
   }
 
@@ -80,6 +86,8 @@ class PlanCommandTest {
     // 3,454,976 parameters * 16 bytes (Adam) in both precisions
     assertThat(plan.at("/fp16Mixed/bytesPerReplica/masterWeights").asLong())
         .isEqualTo(3_454_976L * 4);
+    assertThat(plan.get("checkpointSnapshotBytes").asLong()).isEqualTo(3_454_976L * 12);
+    assertThat(plan.get("leastPodMemoryBytes").asLong()).isEqualTo(3_454_976L * 24);
   }
 
   @Test

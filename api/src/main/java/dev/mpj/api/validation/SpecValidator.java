@@ -589,9 +589,9 @@ public final class SpecValidator {
       return; // a model this size fails elsewhere; no claim about its checkpoint here
     }
     long snapshot = CheckpointSize.snapshotBytes(parameters, optimizer);
-    BigDecimal memory = Quantity.getAmountInBytes(spec.resources.memory);
-    BigDecimal directLimit = memory.multiply(BigDecimal.valueOf(JVM_HEAP_SHARE_OF_POD));
-    if (directLimit.compareTo(BigDecimal.valueOf(snapshot)) <= 0) {
+    long least = CheckpointSize.leastPodMemoryBytes(snapshot);
+    if (Quantity.getAmountInBytes(spec.resources.memory).compareTo(BigDecimal.valueOf(least))
+        <= 0) {
       c.fail(
           "spec.resources.memory",
           String.format(
@@ -606,12 +606,9 @@ public final class SpecValidator {
               snapshot / GIB,
               4 * CheckpointSize.valuesPerParameter(optimizer),
               parameters,
-              snapshot / JVM_HEAP_SHARE_OF_POD / GIB));
+              least / GIB));
     }
   }
-
-  /** The trainer image's -XX:MaxRAMPercentage, as a fraction (held to the image by a test). */
-  static final double JVM_HEAP_SHARE_OF_POD = 0.5;
 
   private static final double GIB = 1L << 30;
 

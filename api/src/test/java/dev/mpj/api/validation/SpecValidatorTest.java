@@ -3,6 +3,7 @@ package dev.mpj.api.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mpj.api.CheckpointSize;
 import dev.mpj.api.CheckpointSpec;
 import dev.mpj.api.DataSpec;
 import dev.mpj.api.GangScheduler;
@@ -92,7 +93,9 @@ class SpecValidatorTest {
             .resolve("trainer-image/src/main/docker/mpj-trainer");
     assertThat(Files.readString(launcher))
         .contains(
-            "-XX:MaxRAMPercentage=" + Math.round(SpecValidator.JVM_HEAP_SHARE_OF_POD * 100) + " ")
+            "-XX:MaxRAMPercentage="
+                + Math.round(CheckpointSize.TRAINER_HEAP_SHARE_OF_POD * 100)
+                + " ")
         .doesNotContain("MaxDirectMemorySize");
   }
 
