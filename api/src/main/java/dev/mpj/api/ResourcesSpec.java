@@ -21,7 +21,11 @@ public class ResourcesSpec {
   @JsonPropertyDescription("CPU request and limit of each replica, e.g. \"4\".")
   public Quantity cpu;
 
-  @JsonPropertyDescription("Memory request and limit of each replica, e.g. 16Gi.")
+  @JsonPropertyDescription(
+      "Memory request and limit of each replica, e.g. 16Gi. Must be more than twice rank 0's"
+          + " checkpoint snapshot (FP32 master weights and optimizer state: 12 bytes per parameter"
+          + " with Adam), which the trainer keeps in direct memory, half the pod's; mpj plan prints"
+          + " the figure.")
   public Quantity memory;
 
   /** The CPU request in cores (500m is 0.5), or empty when the spec sets none. */
