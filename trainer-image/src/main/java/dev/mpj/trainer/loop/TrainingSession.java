@@ -216,46 +216,48 @@ public final class TrainingSession implements AutoCloseable {
   /** Runs the remaining steps and the final validation; returns the summary listeners also get. */
   public RunSummary run() {
     long started = System.nanoTime();
-    long rssBeforeTraining = ProcessMemory.rssBytes();
-    long fileRssBeforeTraining = ProcessMemory.fileRssBytes();
-    long setUpPeak = ProcessMemory.peakRssBytes();
+    ProcessMemory.Reading beforeTraining = ProcessMemory.read();
+    long fileRssBeforeTraining = beforeTraining.fileBytes();
     boolean peakReset = ProcessMemory.resetPeak();
     FirstStepMemory firstStep = FirstStepMemory.UNKNOWN;
     boolean stepReset = peakReset;
     long laterPeak = -1;
     long laterFileAdded = 0;
     long betweenStepsPeak = -1;
+    long fileBeforeStep = -1;
     long stepsRun = 0;
+    // Per step while the mark can be reset: one read of /proc/self/status after the step, one after
+    // its listeners, and the reset.
     while (step < totalSteps) {
-      long fileBeforeStep = stepsRun > 0 && stepReset ? ProcessMemory.fileRssBytes() : -1;
       StepResult result = computeStep();
       stepsRun++;
       // Each step's peak is read before its listeners run: what runs between steps (a
       // checkpoint's snapshot, host memory on any device) is not the step's and is not in the
       // steps' figures; the process's peak still has it.
-      if (stepsRun == 1 && stepReset) {
-        // The first step pages in libtorch's code and makes the gradients; the later steps are
-        // measured from what it leaves resident.
-        long fileAdded = ProcessMemory.fileRssBytes() - fileRssBeforeTraining;
-        // Resident memory first, the high-water mark after it: memory another thread maps between
-        // the two reads cannot put the first step's resident memory above its peak.
-        long rssAfterFirst = ProcessMemory.rssBytes();
-        firstStep =
-            new FirstStepMemory(
-                ProcessMemory.peakRssBytes(),
-                fileRssBeforeTraining < 0 ? -1 : fileAdded,
-                rssAfterFirst,
-                -1,
-                -1);
-      } else if (stepReset) {
-        laterPeak = Math.max(laterPeak, ProcessMemory.peakRssBytes());
-        if (fileBeforeStep >= 0) {
-          laterFileAdded += Math.max(0, ProcessMemory.fileRssBytes() - fileBeforeStep);
+      if (stepReset) {
+        ProcessMemory.Reading afterStep = ProcessMemory.read();
+        if (stepsRun == 1) {
+          // The first step pages in libtorch's code and makes the gradients; the later steps are
+          // measured from what it leaves resident.
+          firstStep =
+              new FirstStepMemory(
+                  afterStep.peakBytes(),
+                  fileRssBeforeTraining < 0 ? -1 : afterStep.fileBytes() - fileRssBeforeTraining,
+                  afterStep.rssBytes(),
+                  -1,
+                  -1);
+        } else {
+          laterPeak = Math.max(laterPeak, afterStep.peakBytes());
+          if (fileBeforeStep >= 0) {
+            laterFileAdded += Math.max(0, afterStep.fileBytes() - fileBeforeStep);
+          }
         }
       }
       publish(result);
       if (stepReset) {
-        betweenStepsPeak = Math.max(betweenStepsPeak, ProcessMemory.peakRssBytes());
+        ProcessMemory.Reading afterListeners = ProcessMemory.read();
+        betweenStepsPeak = Math.max(betweenStepsPeak, afterListeners.peakBytes());
+        fileBeforeStep = afterListeners.fileBytes();
         stepReset = ProcessMemory.resetPeak();
       }
       if (stopReason != null) {
@@ -285,8 +287,10 @@ public final class TrainingSession implements AutoCloseable {
             trainLoss,
             validation,
             parameters,
-            Math.max(Math.max(setUpPeak, betweenStepsPeak), ProcessMemory.peakRssBytes()),
-            rssBeforeTraining,
+            Math.max(
+                Math.max(beforeTraining.peakBytes(), betweenStepsPeak),
+                ProcessMemory.peakRssBytes()),
+            beforeTraining.rssBytes(),
             trainingPeak,
             firstStep,
             (System.nanoTime() - started) / 1e9,
