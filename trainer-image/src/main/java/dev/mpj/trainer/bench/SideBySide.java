@@ -194,17 +194,15 @@ public final class SideBySide {
   public static Run trainer(
       String model, int microBatch, int warmUp, int steps, Map<String, String> environment)
       throws IOException, InterruptedException {
-    List<String> command =
-        childCommand(
-            "--trainer-child",
-            model,
-            "--micro-batch",
-            "" + microBatch,
-            "--warm-up",
-            "" + warmUp,
-            "--steps",
-            "" + steps);
+    List<String> command = childCommand("--trainer-child", model);
+    command.addAll(stepArguments(microBatch, warmUp, steps));
     return Run.parse(resultLine(command, environment));
+  }
+
+  /** The run's shape, as both sides take it. */
+  private static List<String> stepArguments(int microBatch, int warmUp, int steps) {
+    return List.of(
+        "--micro-batch", "" + microBatch, "--warm-up", "" + warmUp, "--steps", "" + steps);
   }
 
   private static List<String> childCommand(String... arguments) {
@@ -238,19 +236,9 @@ public final class SideBySide {
       Map<String, String> environment)
       throws IOException, InterruptedException {
     List<String> command =
-        List.of(
-            python.toString(),
-            script.toString(),
-            "--model",
-            model,
-            "--micro-batch",
-            "" + microBatch,
-            "--warm-up",
-            "" + warmUp,
-            "--steps",
-            "" + steps,
-            "--threads",
-            "1");
+        new ArrayList<>(List.of(python.toString(), script.toString(), "--model", model));
+    command.addAll(stepArguments(microBatch, warmUp, steps));
+    command.addAll(List.of("--threads", "1"));
     String line = resultLine(command, environment);
     return line == null ? null : Run.parse(line);
   }
