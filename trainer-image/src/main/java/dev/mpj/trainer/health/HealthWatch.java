@@ -42,14 +42,21 @@ public final class HealthWatch implements TrainingListener {
     health.record(s.step(), s.loss(), s.lossScale(), s.overflow(), flushedAtStep == s.step());
   }
 
-  /** One read-back: each gradient's largest magnitude, zero only where all of it is zero. */
-  private static boolean anyAllZero(List<NDArray> gradients) {
-    NDList maxima = new NDList(gradients.size());
+  /**
+   * Whether any of {@code gradients} is entirely zero, with one read-back: each gradient's largest
+   * and smallest element (zero both only where all of it is zero). Reductions with no copy: an
+   * {@code abs()} of each gradient would hold a second set of gradients, 2 bytes per parameter in
+   * FP16, until the step's scope closes, through the whole update step.
+   */
+  static boolean anyAllZero(List<NDArray> gradients) {
+    NDList extremes = new NDList(2 * gradients.size());
     for (NDArray g : gradients) {
-      maxima.add(g.abs().max().toType(DataType.FLOAT32, false).reshape(1));
+      extremes.add(g.max().toType(DataType.FLOAT32, false).reshape(1));
+      extremes.add(g.min().toType(DataType.FLOAT32, false).reshape(1));
     }
-    for (float m : NDArrays.concat(maxima).toFloatArray()) {
-      if (m == 0f) {
+    float[] values = NDArrays.concat(extremes).toFloatArray();
+    for (int i = 0; i < values.length; i += 2) {
+      if (values[i] == 0f && values[i + 1] == 0f) {
         return true;
       }
     }
