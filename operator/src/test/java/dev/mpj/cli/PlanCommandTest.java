@@ -38,10 +38,10 @@ class PlanCommandTest {
     // the logits 4*s*V = 262,144, 11,272,192 (10.8 MiB); FP16 mixed one piece's two FP32
     // gradients 8*s*V/8 = 65,536, 5,701,632 (5.4 MiB)
     assertThat(run.out).containsPattern("activations per sample\\s+10\\.8 MiB\\s+5\\.4 MiB");
-    // update temporaries (Adam): 2 pieces of 2^18 FP32 elements in FP32, 4 in FP16 mixed, and the
-    // joined gradient of the 47,104 grouped small parameters (4 and 2 bytes each): 2,285,568 B
-    // (2.2 MiB) and 4,288,512 B (4.1 MiB)
-    assertThat(run.out).containsPattern("update temporaries\\s+2\\.2 MiB\\s+4\\.1 MiB");
+    // update temporaries (Adam): the fused kernel's 5 pieces of 2^16 FP32 elements in FP32, 6 in
+    // FP16 mixed (with the piece's FP32 gradient), and the joined gradient of the 47,104 grouped
+    // small parameters (4 and 2 bytes each): 1,499,136 B (1.4 MiB) and 1,667,072 B (1.6 MiB)
+    assertThat(run.out).containsPattern("update temporaries\\s+1\\.4 MiB\\s+1\\.6 MiB");
     assertThat(run.out).containsPattern("fp32 master weights\\s+0 B\\s+13\\.2 MiB");
     assertThat(run.out).contains("fp16-mixed saves 0 GPUs");
     // Adam's checkpoint: 12 bytes per parameter, 41,459,712 B; the trainer image's direct memory
@@ -95,13 +95,13 @@ class PlanCommandTest {
     Run run = mpj("plan", "-f", Path.of("..", "docs", "examples", "quickstart.yaml").toString());
     assertThat(run.code).isZero();
     // 21,768 parameters (less than one update piece) at micro-batch 32: the update temporaries are
-    // larger than the activations (32 * 1,184 and 32 * 608) in both precisions, FP32 2 pieces
-    // 8 * 21,768 = 174,144 B, FP16 mixed 4 pieces 348,288 B, plus the joined gradient of the
-    // grouped parameters (all 21,768, one group): FP32 4 * 21,768 = 87,072 -> 261,216, FP16 mixed
-    // 2 * 21,768 = 43,536 -> 391,824: 130,608 B (127.5 KiB) more
+    // larger than the activations (32 * 1,184 and 32 * 608) in both precisions, FP32 5 fused
+    // pieces 20 * 21,768 = 435,360 B, FP16 mixed 6 pieces 522,432 B, plus the joined gradient of
+    // the grouped parameters (all 21,768, one group): FP32 4 * 21,768 = 87,072 -> 522,432, FP16
+    // mixed 2 * 21,768 = 43,536 -> 565,968: 43,536 B (42.5 KiB) more
     assertThat(run.out)
         .contains(
-            "fp16-mixed saves 0 GPUs and needs 127.5 KiB more per replica (at micro-batch 32) against fp32.");
+            "fp16-mixed saves 0 GPUs and needs 42.5 KiB more per replica (at micro-batch 32) against fp32.");
   }
 
   @Test

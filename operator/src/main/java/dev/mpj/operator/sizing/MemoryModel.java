@@ -7,6 +7,7 @@ import dev.mpj.api.ModelParameters;
 import dev.mpj.api.ModelSpec;
 import dev.mpj.api.Precision;
 import dev.mpj.api.TrainingSpec;
+import dev.mpj.api.UpdatePieces;
 import java.util.List;
 
 /**
@@ -17,9 +18,8 @@ import java.util.List;
  *   <li>model state per parameter: FP32 4 (weights) + 4 (gradients); FP16 mixed 2 (FP16 weights) +
  *       4 (FP32 master weights) + 2 (FP16 gradients); plus the optimizer's FP32 state in both: Adam
  *       8, SGD with momentum 4, plain SGD 0;
- *   <li>update-step temporaries, bounded by the trainer's update pieces (1 MiB of FP32 each): FP32
- *       with Adam 2 pieces, FP16 mixed with Adam 4; with SGD 1 and 3 ({@link
- *       #updateTemporaryBytes});
+ *   <li>update-step temporaries, bounded by the trainer's update pieces: with Adam 1.25 MiB in FP32
+ *       and 1.5 MiB in FP16 mixed; with SGD 1 and 2 MiB ({@link #updateTemporaryBytes});
  *   <li>activations per sample, from the architecture: the tensors autograd keeps for the backward
  *       pass at the end of the forward pass (the trainer frees every other intermediate as soon as
  *       the next operation has consumed it, and uses libtorch's fused batch norm, layer norm and a
@@ -161,43 +161,56 @@ public final class MemoryModel {
   }
 
   /**
-   * Elements of one piece of the trainer's update step (the trainer's {@code Slices.ELEMENTS}): 1
+   * Elements of one piece of the trainer's norms and SGD update ({@link UpdatePieces#ELEMENTS}): 1
    * MiB of FP32.
    */
-  public static final long UPDATE_PIECE_ELEMENTS = 1L << 18;
+  public static final long UPDATE_PIECE_ELEMENTS = UpdatePieces.ELEMENTS;
 
   /**
-   * Temporaries of one update step. The trainer unscales, checks, clips and updates the weights in
-   * pieces of at most {@link #UPDATE_PIECE_ELEMENTS} elements and closes each piece's temporaries
-   * before the next piece, so they do not grow with the model: a few pieces, or a few copies of the
-   * model where it is smaller than a piece. In FP32 pieces of {@code min(parameters, piece)}
-   * elements:
+   * Elements of one piece of the trainer's fused Adam update ({@link UpdatePieces#FUSED_ELEMENTS}):
+   * 256 KiB of FP32.
+   */
+  public static final long FUSED_PIECE_ELEMENTS = UpdatePieces.FUSED_ELEMENTS;
+
+  /**
+   * Temporaries of one update step. The trainer takes the norms, unscales, clips and updates the
+   * weights in {@link UpdatePieces pieces} and closes each piece's temporaries before the next
+   * piece, so they do not grow with the model: a few pieces, or a few copies of the model where it
+   * is smaller than a piece. With {@code n = min(parameters, 2^18)} and {@code f = min(parameters,
+   * 2^16)}, in FP32 bytes:
    *
    * <ul>
-   *   <li>the overflow check and the global norm (one L2 norm per piece, read back together): none
-   *       in FP32, which takes the norm of the gradient itself; in FP16 mixed the FP32 copy of the
-   *       piece, closed before the update;
-   *   <li>FP32 with Adam: 2 ({@code sqrt(v)...} and {@code m/denominator}; {@code g*(1-b1)} and
-   *       {@code g^2} come and go one at a time before them); with SGD: 1 ({@code b*lr} or {@code
-   *       g*lr});
-   *   <li>FP16 mixed: one more, the piece's FP32 gradient (unscaled and clipped in the same
-   *       multiplication), and what the FP16 conversions hold besides: measured ({@code mpj-trainer
-   *       bench}, mlp 64-2048-2048-10) 3.6 pieces with Adam and 2.6 with SGD, counted as 4 and 3;
+   *   <li>the norms (the overflow check and the global norm, one L2 norm per piece of {@code n},
+   *       read back together): nothing in FP32, which takes the norm of the gradient itself; in
+   *       FP16 mixed the FP32 copy of the piece, {@code 4n}, closed before the update;
+   *   <li>Adam, libtorch's fused kernel on pieces of {@code f}: its {@link
+   *       UpdatePieces#FUSED_TEMPORARIES five temporaries}, {@code 20f}; in FP16 mixed also the
+   *       piece's FP32 gradient (unscaled and clipped in the kernel), {@code 24f} in all, more than
+   *       the norms' {@code 4n};
+   *   <li>SGD on pieces of {@code n}: the change ({@code b*lr} or {@code g*lr}), {@code 4n}; in
+   *       FP16 mixed also the piece's FP32 gradient, {@code 8n} (in FP32 a step that clipping
+   *       scales also makes a scaled copy of the gradient, one more piece, which the reserve
+   *       covers);
    *   <li>the copy-back into the FP16 weights converts while it copies: none.
    * </ul>
    *
-   * Measured above what was resident at the end of backward: FP32 Adam 2.0, SGD 1.1, FP16 mixed
-   * Adam 3.6, SGD 2.6 MiB, for 4.3 million parameters (before the pieces: 24, 12, 34 and 22
-   * B/param).
+   * Measured above what was resident at the end of backward, step by step after the first update
+   * ({@code mpj-trainer bench}, mlp 64-2048-2048-10, 4.35 million parameters, the code paged in by
+   * the first update left out): FP32 Adam 1.1-1.3 MiB (20f: 1.25), SGD 0.9-1.1 (1), FP16 mixed Adam
+   * 1.4-1.6 (1.5), SGD 2.0 (2).
    */
   public static long updateTemporaryBytes(
       long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
-    long pieces =
-        switch (optimizerType(optimizer)) {
-          case ADAM -> precision.isMixed() ? 4 : 2;
-          case SGD -> precision.isMixed() ? 3 : 1;
-        };
-    return pieces * 4 * Math.min(parameters, UPDATE_PIECE_ELEMENTS);
+    long piece = 4 * Math.min(parameters, UPDATE_PIECE_ELEMENTS);
+    long fused = 4 * Math.min(parameters, FUSED_PIECE_ELEMENTS);
+    boolean mixed = precision.isMixed();
+    return switch (optimizerType(optimizer)) {
+      case ADAM ->
+          mixed
+              ? Math.max(piece, (UpdatePieces.FUSED_TEMPORARIES + 1) * fused)
+              : UpdatePieces.FUSED_TEMPORARIES * fused;
+      case SGD -> mixed ? 2 * piece : piece;
+    };
   }
 
   private static TrainingSpec.OptimizerType optimizerType(TrainingSpec.Optimizer optimizer) {

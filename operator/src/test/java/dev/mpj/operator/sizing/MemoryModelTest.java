@@ -14,26 +14,26 @@ class MemoryModelTest {
   void modelStatePerParameterInEachPrecisionAndOptimizer() {
     TrainingSpec.Optimizer adam = new TrainingSpec.Optimizer();
     // FP32 with Adam: 4 weights + 4 gradients + 8 moments = 16 bytes per parameter;
-    // temporaries: the model is smaller than an update piece, so a piece is the whole model; Adam
-    // holds 2 FP32 pieces at once: 8 bytes per parameter here
+    // temporaries: the model is smaller than an update piece, so a piece is the whole model; Adam's
+    // fused kernel holds 5 FP32 temporaries of its piece at once: 20 bytes per parameter here
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, adam))
-        .isEqualTo(new MemoryBreakdown(4_000, 0, 4_000, 8_000, 8_000, 0, 0));
+        .isEqualTo(new MemoryBreakdown(4_000, 0, 4_000, 8_000, 20_000, 0, 0));
     // FP16 mixed with Adam: 2 FP16 weights + 4 FP32 master + 2 FP16 gradients + 8 moments = 16 as
     // well;
-    // temporaries: 4 pieces (the FP32 gradient of a piece, Adam's 2, what FP16's conversions hold)
+    // temporaries: the kernel's 5 and the piece's FP32 gradient, 6 pieces
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam))
-        .isEqualTo(new MemoryBreakdown(2_000, 4_000, 2_000, 8_000, 16_000, 0, 0));
+        .isEqualTo(new MemoryBreakdown(2_000, 4_000, 2_000, 8_000, 24_000, 0, 0));
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, adam).perParameter())
-        .isEqualTo(32_000);
+        .isEqualTo(40_000);
 
     TrainingSpec.Optimizer sgd = new TrainingSpec.Optimizer();
     sgd.type = TrainingSpec.OptimizerType.SGD;
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).optimizerState()).isZero();
-    // plain SGD: g*lr, 1 piece in FP32; 3 in FP16 mixed
+    // plain SGD: g*lr, 1 piece in FP32; in FP16 mixed also the piece's FP32 gradient, 2
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
         .isEqualTo(4_000);
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
-        .isEqualTo(12_000);
+        .isEqualTo(8_000);
     sgd.momentum = 0.9;
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).optimizerState())
         .isEqualTo(4_000);
@@ -43,24 +43,36 @@ class MemoryModelTest {
     assertThat(MemoryModel.modelState(1_000, Precision.FP32, sgd).updateTemporaries())
         .isEqualTo(4_000);
     assertThat(MemoryModel.modelState(1_000, Precision.FP16_MIXED, sgd).updateTemporaries())
-        .isEqualTo(12_000);
+        .isEqualTo(8_000);
     // no optimizer section is Adam
-    assertThat(MemoryModel.updateTemporaryBytes(1_000, Precision.FP32, null)).isEqualTo(8_000);
+    assertThat(MemoryModel.updateTemporaryBytes(1_000, Precision.FP32, null)).isEqualTo(20_000);
   }
 
   @Test
   void updateTemporariesStopGrowingAtOnePiece() {
-    // pieces of 2^18 elements, 1 MiB of FP32: Adam holds 2 MiB in FP32 and 4 MiB in FP16 mixed
-    // whether the model has a million parameters or a billion
+    // Adam's fused pieces of 2^16 elements (256 KiB of FP32): 5 of them in FP32, 1.25 MiB, and 6 in
+    // FP16 mixed, 1.5 MiB, more than the norms' FP32 copy of a piece of 2^18 (1 MiB), whether the
+    // model has a million parameters or a billion
     TrainingSpec.Optimizer adam = new TrainingSpec.Optimizer();
     for (long parameters : new long[] {1L << 18, 1_000_000L, 1_000_000_000L}) {
       assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, adam))
-          .isEqualTo(2L << 20);
+          .isEqualTo(5L << 18);
       assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, adam))
-          .isEqualTo(4L << 20);
+          .isEqualTo(6L << 18);
     }
-    assertThat(MemoryModel.updateTemporaryBytes((1L << 18) - 1, Precision.FP32, adam))
-        .isEqualTo(8L * ((1L << 18) - 1));
+    assertThat(MemoryModel.updateTemporaryBytes((1L << 16) - 1, Precision.FP32, adam))
+        .isEqualTo(20L * ((1L << 16) - 1));
+    // SGD's pieces of 2^18: 1 MiB of change in FP32; 2 MiB in FP16 mixed with the FP32 gradient
+    TrainingSpec.Optimizer sgd = new TrainingSpec.Optimizer();
+    sgd.type = TrainingSpec.OptimizerType.SGD;
+    for (long parameters : new long[] {1L << 18, 1_000_000_000L}) {
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, sgd))
+          .isEqualTo(1L << 20);
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, sgd))
+          .isEqualTo(2L << 20);
+    }
+    assertThat(MemoryModel.updateTemporaryBytes((1L << 18) - 1, Precision.FP32, sgd))
+        .isEqualTo(4L * ((1L << 18) - 1));
   }
 
   @Test
@@ -253,20 +265,21 @@ class MemoryModelTest {
   @Test
   void perReplicaWithoutReserveIsWhatTheTrainerAllocates() {
     MixedPrecisionJobSpec spec = mlpSpec("");
-    // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 4 pieces of 21,768 FP32 elements
-    // = 16 * 21,768 = 348,288, plus the FP16 joined gradient of the grouped small parameters (all
-    // six tensors are below 2^16 elements and fit one group) 2 * 21,768 = 43,536 -> 391,824;
+    // 21,768 parameters * 16 bytes (Adam) = 348,288; temporaries 6 fused pieces of 21,768 FP32
+    // elements = 24 * 21,768 = 522,432, plus the FP16 joined gradient of the grouped small
+    // parameters (all six tensors are below 2^16 elements and fit one group) 2 * 21,768 = 43,536
+    // -> 565,968;
     // 4 samples * (608 + backward's 512) = 4,480
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 391_824, 4_480, 0));
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 565_968, 4_480, 0));
     // the activations are freed before the update makes its temporaries: the larger of the two
-    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(391_824, 4_480));
-    // FP32: 348,288 + the larger of 2 pieces 8 * 21,768 with the FP32 joined gradient 4 * 21,768,
-    // and 4 * 2,208
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(565_968, 4_480));
+    // FP32: 348,288 + the larger of 5 fused pieces 20 * 21,768 with the FP32 joined gradient
+    // 4 * 21,768, and 4 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
-        .isEqualTo(348_288 + Math.max(174_144 + 87_072, 8_832));
+        .isEqualTo(348_288 + Math.max(435_360 + 87_072, 8_832));
     // at 1,000 samples the activations are the larger: 1,000 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
         .isEqualTo(348_288 + 2_208_000);

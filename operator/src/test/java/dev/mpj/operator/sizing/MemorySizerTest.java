@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * parameters  4*8 + 8 + 8*2 + 2 = 58; model state 58 * 16 = 928 bytes in either precision
  * update temporaries (the model is smaller than one update piece, so a piece is 58 elements):
- *   fp32 2 pieces * 4 * 58 = 464; fp16-mixed 4 * 4 * 58 = 928; plus the joined gradient of the
- *   grouped small parameters (all four tensors, 58 elements, one group): fp32 4 * 58 = 232 -> 696,
- *   fp16-mixed 2 * 58 = 116 -> 1,044
+ *   fp32 Adam's 5 fused pieces * 4 * 58 = 1,160; fp16-mixed 6 * 4 * 58 = 1,392; plus the joined
+ *   gradient of the grouped small parameters (all four tensors, 58 elements, one group): fp32
+ *   4 * 58 = 232 -> 1,392, fp16-mixed 2 * 58 = 116 -> 1,508
  * activations per sample, fp32:       2 bytes * 2 * (input 4 + ReLU output 8) = 48 scaled
  *                                     + the loss's FP32 log-softmax 4*2 = 8 fixed          -> 56
  *                                     + backward's transient: the ReLU's output and input
@@ -47,11 +47,11 @@ class MemorySizerTest {
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 30, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 30: fp32 928 + max(696, 30*120) = 4,528, fp16-mixed 928 + max(1,044, 30*64)
+    // at micro-batch 30: fp32 928 + max(1,392, 30*120) = 4,528, fp16-mixed 928 + max(1,508, 30*64)
     // = 2,848 -> 1,680
     assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(1_680);
     assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 64);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_044);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_508);
   }
 
   @Test
@@ -90,21 +90,21 @@ class MemorySizerTest {
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 928 bytes of model state + the larger of 1,044 of temporaries and one sample (64) + 1,000
-    // reserve = 2,972 > 2,852
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 2852");
+    // 928 bytes of model state + the larger of 1,508 of temporaries and one sample (64) + 1,000
+    // reserve = 3,436 > 3,316
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3316");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().fits).isFalse();
     assertThat(plan.status().reason).isEqualTo("DoesNotFit");
     assertThat(plan.status().plan.maxMicroBatch).isZero();
-    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(2_972);
+    assertThat(plan.status().plan.bytesPerReplica).isEqualTo(3_436);
     assertThat(plan.message())
         .isEqualTo(
-            "fp16-mixed needs 2.9 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters, the"
-                + " larger of update temporaries 1.0 KiB and activations 64 B, reserve 1000 B) but a GPU has"
-                + " 2.8 KiB (spec): 120 B short");
+            "fp16-mixed needs 3.4 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters, the"
+                + " larger of update temporaries 1.5 KiB and activations 64 B, reserve 1000 B) but a GPU has"
+                + " 3.2 KiB (spec): 120 B short");
   }
 
   @Test

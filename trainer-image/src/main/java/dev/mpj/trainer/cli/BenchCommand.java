@@ -110,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
 
     System.out.println(
         "2. Update step: peak resident memory from the end of backward to the end of the step"
-            + " (unscale, checks, clipping, optimizer, copy-back), above what was resident then;"
+            + " (unscale, checks, clipping, optimizer, copy-back), above what was resident then,"
+            + " less the code it paged in (the update's kernels, first run in step 2 in fp16-mixed);"
             + " mlp 64-2048-2048-10, batch 32, largest of steps 2-4, child JVM per row with every"
             + " allocation of 64 KiB or more mapped on its own, so that resident memory follows the"
             + " live tensors");
@@ -121,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
       for (String optimizer : new String[] {"adam", "sgd"}) {
         long[] update = bench.updateMemoryInChild(precision, optimizer, 64, "[2048, 2048]", 32, 4);
         System.out.printf(
-            "   %-12s %-10s %12d %14.1f MiB %10.1f B/param%n",
+            "   %-12s %-10s %12d %14.2f MiB %10.2f B/param%n",
             precision,
             optimizer,
             update[0],

@@ -2,6 +2,7 @@ package dev.mpj.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import dev.mpj.api.UpdatePieces;
 
 /**
  * Parameter-shaped arrays in consecutive pieces of their flattened form. The update step works
@@ -13,15 +14,15 @@ import ai.djl.ndarray.index.NDIndex;
  * more than the arithmetic.
  */
 public final class Slices {
-  /** Elements per piece of the norms and of SGD: 1 MiB of FP32. */
-  public static final long ELEMENTS = 1L << 18;
+  /** Elements per piece of the norms and of SGD: 1 MiB of FP32 ({@link UpdatePieces#ELEMENTS}). */
+  public static final long ELEMENTS = UpdatePieces.ELEMENTS;
 
   /**
-   * Elements per piece of Adam's fused update: 256 KiB of FP32. libtorch's kernel holds five
-   * temporaries of its piece's size at once (the gradient's clone, {@code m * step}, {@code
-   * sqrt(v)}, {@code + eps} and the quotient): 1.25 MiB, less than two pieces of {@link #ELEMENTS}.
+   * Elements per piece of Adam's fused update: 256 KiB of FP32 ({@link
+   * UpdatePieces#FUSED_ELEMENTS}). libtorch's kernel holds five temporaries of its piece's size at
+   * once: 1.25 MiB, less than two pieces of {@link #ELEMENTS}.
    */
-  public static final long FUSED_ELEMENTS = 1L << 16;
+  public static final long FUSED_ELEMENTS = UpdatePieces.FUSED_ELEMENTS;
 
   private Slices() {}
 
