@@ -80,10 +80,13 @@ public final class MemoryModel {
    * @param lossBytesFp32 the loss's backward in FP32 ({@link #lossBackward})
    * @param lossBytesMixed the loss's backward in FP16 mixed (the loss runs in FP32 in both; only
    *     what the pieces of a split loss leave differs)
-   * @param layerBytes16 the widest layer's backward, in the compute precision (counted at 16 bits,
-   *     twice this in FP32): the gradient of the layer's output and of its input at once
+   * @param layerBytesFp32 the widest layer's backward in FP32: the gradient of the layer's output
+   *     and of its input at once
+   * @param layerBytesMixed the same in FP16 mixed: half of FP32's, except where the layer runs
+   *     otherwise in FP16 (a convolution on a CPU, {@link Device#CPU})
    */
-  public record BackwardTransient(long lossBytesFp32, long lossBytesMixed, long layerBytes16) {
+  public record BackwardTransient(
+      long lossBytesFp32, long lossBytesMixed, long layerBytesFp32, long layerBytesMixed) {
     public static final BackwardTransient NONE = new BackwardTransient(0, 0);
 
     /** A loss whose backward holds {@code lossBytes} in both precisions. */
@@ -91,16 +94,40 @@ public final class MemoryModel {
       this(lossBytes, lossBytes, layerBytes16);
     }
 
+    /**
+     * A layer of {@code layerBytes16} in the compute precision, counted at 16 bits (twice this in
+     * FP32).
+     */
+    public BackwardTransient(long lossBytesFp32, long lossBytesMixed, long layerBytes16) {
+      this(lossBytesFp32, lossBytesMixed, 2 * layerBytes16, layerBytes16);
+    }
+
     public long perSample(Precision precision) {
       return precision.isMixed()
-          ? Math.max(lossBytesMixed, layerBytes16)
-          : Math.max(lossBytesFp32, 2 * layerBytes16);
+          ? Math.max(lossBytesMixed, layerBytesMixed)
+          : Math.max(lossBytesFp32, layerBytesFp32);
     }
 
     /** This transient with the loss's part replaced by {@code loss}'s. */
     BackwardTransient withLoss(BackwardTransient loss) {
-      return new BackwardTransient(loss.lossBytesFp32, loss.lossBytesMixed, layerBytes16);
+      return new BackwardTransient(
+          loss.lossBytesFp32, loss.lossBytesMixed, layerBytesFp32, layerBytesMixed);
     }
+  }
+
+  /**
+   * Where the trainer runs. What differs for the model is how the trainer runs an FP16 convolution,
+   * and so what the backward pass of a CNN holds beside the activations ({@link #cnn}).
+   */
+  public enum Device {
+    /** cuDNN runs each convolution over the whole micro-batch, in either precision. */
+    GPU,
+    /**
+     * libtorch on a CPU: FP32 convolutions over the whole micro-batch (oneDNN); FP16 ones over
+     * pieces of 8 samples (the trainer's {@code ConvolutionPieces}: libtorch has no FP16
+     * convolution kernel on a CPU without AVX512-FP16, and its fallback unfolds its input).
+     */
+    CPU
   }
 
   /**
@@ -228,9 +255,18 @@ public final class MemoryModel {
   static final long LOSS_BYTES_PER_OUTPUT = 4;
 
   /**
-   * Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model).
+   * Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model),
+   * on a GPU.
    */
   public static Activations activations(ModelSpec model, DataShape shape) {
+    return activations(model, shape, Device.GPU);
+  }
+
+  /**
+   * Activation bytes per sample of {@code model} on data of {@code shape} (complete for the model),
+   * when the trainer runs on {@code device}.
+   */
+  public static Activations activations(ModelSpec model, DataShape shape, Device device) {
     return switch (model.architecture) {
       case MLP ->
           mlp(
@@ -241,7 +277,8 @@ public final class MemoryModel {
           cnn(
               model.cnn != null ? model.cnn : new ModelSpec.Cnn(),
               shape.cnnInput(),
-              shape.outputs());
+              shape.outputs(),
+              device);
       case TRANSFORMER ->
           transformer(model.transformer != null ? model.transformer : new ModelSpec.Transformer());
     };
@@ -287,10 +324,14 @@ public final class MemoryModel {
    * <p>What autograd keeps, one tensor each: every conv's output (libtorch's fused batch norm keeps
    * its input and two per-channel vectors), every ReLU's output (its own backward and the next conv
    * need it). BatchNorm outputs go once the ReLU or the residual sum has consumed them, and the sum
-   * once its ReLU has. Backward holds beside them three maps of the largest block's output size
-   * (the gradient of the block's output, of a conv's input and the sum of the branches' gradients).
+   * once its ReLU has.
+   *
+   * <p>Backward holds beside them, per sample, maps of the widest block's output size ({@link
+   * #CONV_BACKWARD_HALF_MAPS_WHOLE}, {@link #CONV_BACKWARD_HALF_MAPS_PIECES}): 3 where the
+   * convolutions run over the whole micro-batch, 1.5 where the trainer runs them over pieces of 8
+   * samples (FP16 on a CPU, {@link Device#CPU}).
    */
-  static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes) {
+  static Activations cnn(ModelSpec.Cnn cnn, List<Integer> input, long classes, Device device) {
     long channels = input.get(0);
     long height = input.get(1);
     long width = input.get(2);
@@ -314,14 +355,33 @@ public final class MemoryModel {
     }
     values += in; // pooled vector
     long pixels = channels * input.get(1) * input.get(2);
-    // Backward through a residual block holds three maps of its size at once: the gradient of
-    // the block's output, of a conv's input, and the sum of the two branches' gradients.
+    // Half a map at 16 bits is widestMap bytes.
+    long whole16 = CONV_BACKWARD_HALF_MAPS_WHOLE * widestMap;
+    long mixed16 = device == Device.CPU ? CONV_BACKWARD_HALF_MAPS_PIECES * widestMap : whole16;
     return new Activations(
         2 * (pixels + values),
         LOSS_BYTES_PER_OUTPUT * classes,
         0,
-        new BackwardTransient(0, 2 * 3 * widestMap).withLoss(lossBackward(classes)));
+        new BackwardTransient(0, 0, 2 * whole16, mixed16).withLoss(lossBackward(classes)));
   }
+
+  /**
+   * Half-maps of the widest block's output that a CNN's backward pass holds beside the activations
+   * per sample where its convolutions run over the whole micro-batch: 3 maps. Measured on a CPU in
+   * FP32 (oneDNN): 2.9 maps, in a trace of resident memory phase by phase (docs/concepts/sizing.md,
+   * "How close it is"); a GPU's cuDNN is not measured, and the model keeps the same 3.
+   */
+  static final long CONV_BACKWARD_HALF_MAPS_WHOLE = 6;
+
+  /**
+   * Half-maps as {@link #CONV_BACKWARD_HALF_MAPS_WHOLE}, where the trainer runs the convolutions
+   * over pieces of 8 samples: 1.5 maps. The whole-batch convolution's own backward buffers (its
+   * layout reorders) then exist for one piece at a time, which is not a per-sample cost; what is
+   * left is autograd's gradients. Measured in FP16 mixed on a CPU: 1.5 maps in the phase trace, and
+   * 1.65 from the slope between micro-batches 64 and 256 ({@code mpj bench memory}); in eager
+   * PyTorch (FP32), convolutions over pieces of 8 brought backward's peak down to the forward's.
+   */
+  static final long CONV_BACKWARD_HALF_MAPS_PIECES = 3;
 
   /**
    * Per layer, without dropout, 32*s*h bytes at 16 bits for everything but the attention matrices
@@ -417,17 +477,31 @@ public final class MemoryModel {
   }
 
   /**
-   * What the training process of one replica of {@code spec} allocates at {@code microBatch} in
-   * {@code precision}, without any GPU reserve: the figure to compare with a measured peak.
+   * What the training process of one replica of {@code spec} allocates on a GPU at {@code
+   * microBatch} in {@code precision}, without any GPU reserve.
    */
   public static MemoryBreakdown perReplica(
       MixedPrecisionJobSpec spec, DataShape shape, Precision precision, int microBatch) {
+    return perReplica(spec, shape, precision, microBatch, Device.GPU);
+  }
+
+  /**
+   * What the training process of one replica of {@code spec} allocates on {@code device} at {@code
+   * microBatch} in {@code precision}, without any GPU reserve: the figure to compare with a
+   * measured peak.
+   */
+  public static MemoryBreakdown perReplica(
+      MixedPrecisionJobSpec spec,
+      DataShape shape,
+      Precision precision,
+      int microBatch,
+      Device device) {
     long parameters = ModelParameters.count(spec.model, shape);
     return perReplica(
         parameters,
         ModelParameters.groupedElements(spec.model, shape),
         spec.training.optimizer,
-        activations(spec.model, shape),
+        activations(spec.model, shape, device),
         precision,
         microBatch,
         0);

@@ -146,6 +146,38 @@ class MemoryModelTest {
   }
 
   @Test
+  void onACpuAnFp16CnnsBackwardHoldsHalfTheMapsOfAWholeBatch() {
+    MixedPrecisionJobSpec spec =
+        Jobs.spec(
+            """
+            precision: fp16-mixed
+            model: {architecture: cnn, cnn: {channels: [4, 8], blocksPerStage: 1}}
+            data: {source: synthetic, synthetic: {features: 64, classes: 10}, imageShape: [1, 8, 8]}
+            training: {globalBatchSize: 8, steps: 1}
+            """);
+    DataShape shape = DataShape.of(spec.data);
+    MemoryModel.Activations gpu = MemoryModel.activations(spec.model, shape);
+    MemoryModel.Activations cpu =
+        MemoryModel.activations(spec.model, shape, MemoryModel.Device.CPU);
+    // the same tensors kept; the FP16 convolutions run over pieces of 8 samples on a CPU, so
+    // backward holds 1.5 maps of the widest output (4*8*8 = 256 values) at 16 bits: 768 bytes,
+    // against the whole batch's 3 maps, 1,536
+    assertThat(cpu.heldPerSample(Precision.FP16_MIXED))
+        .isEqualTo(gpu.heldPerSample(Precision.FP16_MIXED));
+    assertThat(cpu.perSample(Precision.FP16_MIXED)).isEqualTo(4_536 + 768);
+    assertThat(gpu.perSample(Precision.FP16_MIXED)).isEqualTo(4_536 + 1_536);
+    // FP32 runs whole on both: 3 maps of 4 bytes
+    assertThat(cpu.perSample(Precision.FP32)).isEqualTo(gpu.perSample(Precision.FP32));
+    assertThat(cpu.perSample(Precision.FP32)).isEqualTo(9_032 + 3_072);
+    // a model without convolutions is the same on both
+    MixedPrecisionJobSpec mlp = mlpSpec("");
+    for (Precision p : Precision.values()) {
+      assertThat(MemoryModel.perReplica(mlp, DataShape.of(mlp.data), p, 64, MemoryModel.Device.CPU))
+          .isEqualTo(MemoryModel.perReplica(mlp, DataShape.of(mlp.data), p, 64));
+    }
+  }
+
+  @Test
   void backwardTransientIsTheLargerOfTheLossAndTheWidestLayer() {
     // the loss's FP32 gradients are the same in both precisions; a layer's halve in FP16
     MemoryModel.BackwardTransient t = new MemoryModel.BackwardTransient(1_000, 600);
