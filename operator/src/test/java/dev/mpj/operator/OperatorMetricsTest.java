@@ -154,13 +154,14 @@ class OperatorMetricsTest {
                 "mpj_job_sizing_bytes_per_replica", with(job("digits"), "precision", "fp16-mixed"))
             .orElseThrow();
     // Both at micro-batch 32 with the same reserve. The quick-start's MLP (21,768 parameters) is
-    // smaller than one update piece, so the update temporaries (4 copies of the model in FP32 in
-    // FP16 mixed, 2 in FP32) are larger than the activations (32 * 608 and 32 * 1,184), which the
-    // trainer frees before the update: 4 * 21,768 * 2 = 174,144 B more in FP16 mixed, less the
-    // joined gradient of the grouped parameters (all of them, one group), 4 B each in FP32 and 2 in
-    // FP16 mixed: 174,144 - 2 * 21,768 = 130,608 B more.
-    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(130_608.0);
-    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-130_608L);
+    // smaller than one update piece, so the update temporaries (6 copies of the model in FP32 in
+    // FP16 mixed, 5 in FP32: Adam's fused kernel, and in FP16 mixed the FP32 gradient) are larger
+    // than the activations (32 * 608 + 2 * 16,384 and 32 * 1,184 + 4 * 16,384, with backward's new
+    // gradient of the 128 x 128 weight), which the trainer frees before the update: 4 * 21,768 =
+    // 87,072 B more in FP16 mixed, less the joined gradient of the grouped parameters (all of them,
+    // one group), 4 B each in FP32 and 2 in FP16 mixed: 87,072 - 2 * 21,768 = 43,536 B more.
+    assertThat(mixed - fp32).as("fp16-mixed minus fp32 per replica").isEqualTo(43_536.0);
+    assertThat(sizing.memorySavedPerReplicaBytes).isEqualTo(-43_536L);
     assertThat(scrape.value("mpj_job_sizing_gpus_saved", job("digits")))
         .contains((double) sizing.gpusSaved);
     assertThat(scrape.samples("mpj_job_sizing_bytes_per_replica", job("broken")))

@@ -27,7 +27,8 @@ import java.util.List;
  *       both precisions. Where the trainer keeps more than an ideal fused GPU kernel would (the
  *       attention matrices: DJL does not reach scaled_dot_product_attention), the model counts what
  *       the trainer keeps, because sizing must hold for what runs; plus the gradients the backward
- *       pass holds beside them at its peak ({@link BackwardTransient});
+ *       pass holds beside them at its peak ({@link BackwardTransient}), and once per micro-batch
+ *       the new gradient of the largest parameter ({@link WeightGradient});
  *   <li>a reserve per GPU (CUDA context, workspaces, fragmentation) from {@link SizingSettings}.
  * </ul>
  *
@@ -40,8 +41,8 @@ public final class MemoryModel {
   private MemoryModel() {}
 
   /**
-   * Activation bytes of one sample, split by how they depend on the precision, and what the
-   * backward pass holds beside them at its peak.
+   * Activation bytes of one sample, split by how they depend on the precision, what the backward
+   * pass holds beside them at its peak, and the one weight gradient it holds beside those.
    *
    * @param scaledBytes16 tensors in the compute precision, counted at 16 bits; twice this in FP32
    * @param fixedBytes tensors of the same size in both precisions: the loss's FP32 log-softmax,
@@ -51,9 +52,21 @@ public final class MemoryModel {
    *     the log-softmax is taken)
    * @param backward the backward pass's transient gradients, held beside the activations ({@link
    *     BackwardTransient})
+   * @param weightGradient the new gradient of the largest parameter, held beside them once per
+   *     micro-batch, not per sample ({@link WeightGradient})
    */
   public record Activations(
-      long scaledBytes16, long fixedBytes, long castBytes, BackwardTransient backward) {
+      long scaledBytes16,
+      long fixedBytes,
+      long castBytes,
+      BackwardTransient backward,
+      WeightGradient weightGradient) {
+    /** Activations with backward's transient and no weight gradient. */
+    public Activations(
+        long scaledBytes16, long fixedBytes, long castBytes, BackwardTransient backward) {
+      this(scaledBytes16, fixedBytes, castBytes, backward, WeightGradient.NONE);
+    }
+
     /** Activations alone, with no backward transient. */
     public Activations(long scaledBytes16, long fixedBytes, long castBytes) {
       this(scaledBytes16, fixedBytes, castBytes, BackwardTransient.NONE);
@@ -69,6 +82,52 @@ public final class MemoryModel {
     /** The peak per sample: what autograd keeps plus the backward pass's transient beside it. */
     public long perSample(Precision precision) {
       return heldPerSample(precision) + backward.perSample(precision);
+    }
+
+    /**
+     * The peak of a micro-batch of {@code microBatch} samples: {@link #perSample} for each, and the
+     * weight gradient once.
+     */
+    public long forMicroBatch(Precision precision, int microBatch) {
+      return microBatch * perSample(precision) + weightGradient.bytes(precision);
+    }
+
+    /** These activations with {@code weightGradient}. */
+    Activations with(WeightGradient weightGradient) {
+      return new Activations(scaledBytes16, fixedBytes, castBytes, backward, weightGradient);
+    }
+  }
+
+  /**
+   * The new gradient backward makes for a parameter before adding it into the parameter's kept
+   * gradient. The trainer keeps each parameter's gradient from step to step and zeroes it (DJL
+   * reaches no way to drop it, as PyTorch's {@code zero_grad(set_to_none=True)} does), so autograd
+   * makes each parameter's gradient anew and adds it in place: for the largest parameter, once per
+   * micro-batch, beside the activations still held. Bytes per element of that parameter: 4 in FP32;
+   * in FP16 mixed 2 on a GPU, and 6 on a CPU, where libtorch's FP16 matrix product (no FP16 kernel
+   * without AVX512-FP16) makes the FP32 product and then its FP16 copy.
+   *
+   * @param elements the largest trainable parameter's elements ({@link
+   *     ModelParameters#tensorSizes})
+   * @param bytesPerElementMixed 2 on a GPU, 6 on a CPU
+   */
+  public record WeightGradient(long elements, long bytesPerElementMixed) {
+    public static final WeightGradient NONE = new WeightGradient(0, 0);
+
+    /** FP32 bytes per element of the new gradient. */
+    static final long BYTES_PER_ELEMENT_FP32 = 4;
+
+    /** The largest of {@code sizes} on {@code device}. */
+    static WeightGradient of(long[] sizes, Device device) {
+      long largest = 0;
+      for (long size : sizes) {
+        largest = Math.max(largest, size);
+      }
+      return new WeightGradient(largest, device == Device.CPU ? 6 : 2);
+    }
+
+    public long bytes(Precision precision) {
+      return elements * (precision.isMixed() ? bytesPerElementMixed : BYTES_PER_ELEMENT_FP32);
     }
   }
 
@@ -267,6 +326,11 @@ public final class MemoryModel {
    * when the trainer runs on {@code device}.
    */
   public static Activations activations(ModelSpec model, DataShape shape, Device device) {
+    return layers(model, shape, device)
+        .with(WeightGradient.of(ModelParameters.tensorSizes(model, shape), device));
+  }
+
+  private static Activations layers(ModelSpec model, DataShape shape, Device device) {
     return switch (model.architecture) {
       case MLP ->
           mlp(
@@ -472,7 +536,7 @@ public final class MemoryModel {
         state.gradients(),
         state.optimizerState(),
         state.updateTemporaries(),
-        microBatch * activations.perSample(precision),
+        activations.forMicroBatch(precision, microBatch),
         overheadBytes);
   }
 

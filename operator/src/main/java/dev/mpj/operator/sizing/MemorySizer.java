@@ -92,9 +92,11 @@ public final class MemorySizer implements Sizer {
     // Activations and update temporaries are not resident together (MemoryBreakdown.training):
     // the micro-batch is bounded by what the model state leaves, as long as the temporaries fit.
     long available = gpu.bytes() - overhead - atOne.modelState();
+    // Beside the samples' activations backward holds one weight gradient per micro-batch.
+    long forSamples = available - activations.weightGradient().bytes(precision);
     int maxMicroBatch =
-        available >= perSample && available >= atOne.updateTemporaries()
-            ? (int) Math.min(available / perSample, Integer.MAX_VALUE)
+        forSamples >= perSample && available >= atOne.updateTemporaries()
+            ? (int) Math.min(forSamples / perSample, Integer.MAX_VALUE)
             : 0;
     if (maxMicroBatch == 0) {
       String message =
@@ -107,7 +109,7 @@ public final class MemorySizer implements Sizer {
               Bytes.format(atOne.modelState()),
               parameters,
               Bytes.format(atOne.updateTemporaries()),
-              Bytes.format(perSample),
+              Bytes.format(atOne.activations()),
               Bytes.format(overhead),
               Bytes.format(gpu.bytes()),
               gpu.source(),

@@ -9,6 +9,9 @@ import dev.mpj.api.TrainingSpec;
 import org.junit.jupiter.api.Test;
 
 class MemoryModelTest {
+  /** Backward's new FP16 gradient of mlpSpec's largest weight, 128 x 128, on a GPU. */
+  private static final MemoryModel.WeightGradient HIDDEN_WEIGHT =
+      new MemoryModel.WeightGradient(16_384, 2);
 
   @Test
   void modelStatePerParameterInEachPrecisionAndOptimizer() {
@@ -89,7 +92,8 @@ class MemoryModelTest {
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a)
         .isEqualTo(
-            new MemoryModel.Activations(576, 32, 0, new MemoryModel.BackwardTransient(64, 512)));
+            new MemoryModel.Activations(
+                576, 32, 0, new MemoryModel.BackwardTransient(64, 512), HIDDEN_WEIGHT));
     assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(2 * 576 + 32); // 1,184
     assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(576 + 32); // 608
     assertThat(a.perSample(Precision.FP32)).isEqualTo(1_184 + 2 * 512); // 2,208
@@ -102,7 +106,8 @@ class MemoryModelTest {
     // GELU's backward needs its input, the Linear's output: 2 bytes * (32 + 2 * 256) = 1,088
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
         .isEqualTo(
-            new MemoryModel.Activations(1_088, 32, 0, new MemoryModel.BackwardTransient(64, 512)));
+            new MemoryModel.Activations(
+                1_088, 32, 0, new MemoryModel.BackwardTransient(64, 512), HIDDEN_WEIGHT));
   }
 
   @Test
@@ -111,7 +116,8 @@ class MemoryModelTest {
     // scaled: 2 * (32 + 256 + dropout outputs 256) = 1,088; fixed: 32 + masks 256 bytes = 288
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
         .isEqualTo(
-            new MemoryModel.Activations(1_088, 288, 0, new MemoryModel.BackwardTransient(64, 512)));
+            new MemoryModel.Activations(
+                1_088, 288, 0, new MemoryModel.BackwardTransient(64, 512), HIDDEN_WEIGHT));
   }
 
   @Test
@@ -133,12 +139,17 @@ class MemoryModelTest {
     //                                                            2,184
     // scaled: 2 * (input 64 + 2,184) = 4,496; fixed: log-softmax 4 * 10 = 40; cast: nothing
     // backward beside them: three maps of the largest block output, 4*8*8 = 256 values (the stem's
-    // and stage 0's), 2 * 3 * 256 = 1,536 at 16 bits; the loss's 8 * 10 = 80 is smaller
+    // and stage 0's), 2 * 3 * 256 = 1,536 at 16 bits; the loss's 8 * 10 = 80 is smaller; once per
+    // micro-batch the new gradient of the largest parameter, stage 1's 8x8x3x3 conv (576)
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a)
         .isEqualTo(
             new MemoryModel.Activations(
-                4_496, 40, 0, new MemoryModel.BackwardTransient(80, 1_536)));
+                4_496,
+                40,
+                0,
+                new MemoryModel.BackwardTransient(80, 1_536),
+                new MemoryModel.WeightGradient(576, 2)));
     assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(9_032);
     assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(4_536);
     assertThat(a.perSample(Precision.FP32)).isEqualTo(9_032 + 3_072);
@@ -169,12 +180,17 @@ class MemoryModelTest {
     // FP32 runs whole on both: 3 maps of 4 bytes
     assertThat(cpu.perSample(Precision.FP32)).isEqualTo(gpu.perSample(Precision.FP32));
     assertThat(cpu.perSample(Precision.FP32)).isEqualTo(9_032 + 3_072);
-    // a model without convolutions is the same on both
+    // a model without convolutions differs only in the new FP16 gradient of its largest weight
+    // (128 x 128): 6 bytes an element on a CPU (the FP32 product and its FP16 copy), 2 on a GPU
     MixedPrecisionJobSpec mlp = mlpSpec("");
-    for (Precision p : Precision.values()) {
-      assertThat(MemoryModel.perReplica(mlp, DataShape.of(mlp.data), p, 64, MemoryModel.Device.CPU))
-          .isEqualTo(MemoryModel.perReplica(mlp, DataShape.of(mlp.data), p, 64));
-    }
+    DataShape mlpShape = DataShape.of(mlp.data);
+    assertThat(MemoryModel.perReplica(mlp, mlpShape, Precision.FP32, 64, MemoryModel.Device.CPU))
+        .isEqualTo(MemoryModel.perReplica(mlp, mlpShape, Precision.FP32, 64));
+    assertThat(
+            MemoryModel.perReplica(mlp, mlpShape, Precision.FP16_MIXED, 64, MemoryModel.Device.CPU)
+                    .activations()
+                - MemoryModel.perReplica(mlp, mlpShape, Precision.FP16_MIXED, 64).activations())
+        .isEqualTo(4L * 16_384);
   }
 
   @Test
@@ -216,10 +232,16 @@ class MemoryModelTest {
     // pooled 5:            5
     //                      1,597
     // scaled 2 * (147 + 1,597) = 3,488; fixed 4 * 4 = 16
-    // backward: three maps of the stem's size, 98 values: 2 * 3 * 98 = 588; the loss 8 * 4 = 32
+    // backward: three maps of the stem's size, 98 values: 2 * 3 * 98 = 588; the loss 8 * 4 = 32;
+    // the largest parameter's new gradient: the last stage's 5x5x3x3 conv, 225 elements
     assertThat(MemoryModel.activations(spec.model, DataShape.of(spec.data)))
         .isEqualTo(
-            new MemoryModel.Activations(3_488, 16, 0, new MemoryModel.BackwardTransient(32, 588)));
+            new MemoryModel.Activations(
+                3_488,
+                16,
+                0,
+                new MemoryModel.BackwardTransient(32, 588),
+                new MemoryModel.WeightGradient(225, 2)));
   }
 
   @Test
@@ -240,12 +262,17 @@ class MemoryModelTest {
     // (4,096 or more): the loss is taken in 8 pieces of rows. FP32: the pieces' gradients and the
     // joined gradient of the logits, 4 + 4 bytes per logit against the log-softmax's 4 they
     // replace: 4*16,384 = 65,536. FP16 mixed: one piece's two FP32 gradients at a time,
-    // 8*16,384/8 = 16,384 (taken whole it was 8*16,384 = 131,072 in both)
+    // 8*16,384/8 = 16,384 (taken whole it was 8*16,384 = 131,072 in both); once per micro-batch
+    // the new gradient of the largest parameter, a layer's 128 x 512 MLP weight (65,536)
     MemoryModel.Activations a = MemoryModel.activations(spec.model, DataShape.of(spec.data));
     assertThat(a)
         .isEqualTo(
             new MemoryModel.Activations(
-                622_592, 65_536, 0, new MemoryModel.BackwardTransient(65_536, 16_384, 0)));
+                622_592,
+                65_536,
+                0,
+                new MemoryModel.BackwardTransient(65_536, 16_384, 0),
+                new MemoryModel.WeightGradient(65_536, 2)));
     assertThat(a.heldPerSample(Precision.FP32)).isEqualTo(2 * 622_592 + 65_536); // 1,310,720
     assertThat(a.heldPerSample(Precision.FP16_MIXED)).isEqualTo(622_592 + 65_536); // 688,128
     assertThat(a.perSample(Precision.FP32)).isEqualTo(1_310_720 + 65_536);
@@ -301,20 +328,22 @@ class MemoryModelTest {
     // elements = 24 * 21,768 = 522,432, plus the FP16 joined gradient of the grouped small
     // parameters (all six tensors are below 2^16 elements and fit one group) 2 * 21,768 = 43,536
     // -> 565,968;
-    // 4 samples * (608 + backward's 512) = 4,480
+    // 4 samples * (608 + backward's 512) = 4,480, and backward's new FP16 gradient of the 128 x 128
+    // weight once, 32,768 -> 37,248
     MemoryBreakdown mixed =
         MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP16_MIXED, 4);
     assertThat(mixed)
-        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 565_968, 4_480, 0));
+        .isEqualTo(new MemoryBreakdown(43_536, 87_072, 43_536, 174_144, 565_968, 37_248, 0));
     // the activations are freed before the update makes its temporaries: the larger of the two
-    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(565_968, 4_480));
+    assertThat(mixed.total()).isEqualTo(348_288 + Math.max(565_968, 37_248));
     // FP32: 348,288 + the larger of 5 fused pieces 20 * 21,768 with the FP32 joined gradient
     // 4 * 21,768, and 4 * 2,208
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 4).total())
         .isEqualTo(348_288 + Math.max(435_360 + 87_072, 8_832));
-    // at 1,000 samples the activations are the larger: 1,000 * 2,208
+    // at 1,000 samples the activations are the larger: 1,000 * 2,208 and the FP32 weight gradient
+    // 4 * 16,384
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
-        .isEqualTo(348_288 + 2_208_000);
+        .isEqualTo(348_288 + 2_208_000 + 65_536);
   }
 
   private static MixedPrecisionJobSpec mlpSpec(String extra) {

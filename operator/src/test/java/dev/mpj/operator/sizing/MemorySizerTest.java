@@ -22,11 +22,13 @@ import org.junit.jupiter.api.Test;
  *                                     + backward's transient: the ReLU's output and input
  *                                       gradients 4 * 2 * 8 = 64 (the loss's 8 * 2 = 16)  -> 120
  *                         fp16-mixed: 24 scaled + 8 fixed + 2 * 2 * 8 = 32 transient      -> 64
+ * once per micro-batch, backward's new gradient of the largest parameter (4*8 = 32 elements):
+ *   fp32 4 * 32 = 128, fp16-mixed on a GPU 2 * 32 = 64
  * a step holds the state plus the larger of the update temporaries and the activations (the
  * trainer frees the activations before the update)
- * settings: reserve 1,000 bytes, no fraction; GPU of 4,328 bytes:
- *   4,328 - 1,000 - 928 = 2,400 beside the state, more than either precision's temporaries:
- *   fp32 2,400 / 120 = 20; fp16-mixed 2,400 / 64 = 37
+ * settings: reserve 1,000 bytes, no fraction; GPU of 4,456 bytes:
+ *   4,456 - 1,000 - 928 = 2,528 beside the state, more than either precision's temporaries:
+ *   fp32 (2,528 - 128) / 120 = 20; fp16-mixed (2,528 - 64) / 64 = 38
  * </pre>
  */
 class MemorySizerTest {
@@ -36,34 +38,34 @@ class MemorySizerTest {
 
   @Test
   void largestMicroBatchThatFitsInEachPrecision() {
-    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 4328"), null);
+    JobSizing sizing = size(job(60, 1, 8, "gpuMemory: 4456"), null);
     assertThat(sizing.parameters()).isEqualTo(58);
     assertThat(sizing.fp32().maxMicroBatch()).isEqualTo(20);
-    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(37);
+    assertThat(sizing.fp16Mixed().maxMicroBatch()).isEqualTo(38);
     // one byte less and fp32 fits only 19: 2,399 / 120
-    assertThat(size(job(60, 1, 8, "gpuMemory: 4327"), null).fp32().maxMicroBatch()).isEqualTo(19);
-    // fp32: 60 / 20 = 3 replicas of 20; fp16-mixed: the largest divisor of 60 up to 37 is 30,
+    assertThat(size(job(60, 1, 8, "gpuMemory: 4455"), null).fp32().maxMicroBatch()).isEqualTo(19);
+    // fp32: 60 / 20 = 3 replicas of 20; fp16-mixed: the largest divisor of 60 up to 38 is 30,
     // 2 replicas; one GPU saved
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(3, 20, 1));
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(2, 30, 1));
     assertThat(sizing.gpusSavedByMixed()).isEqualTo(1);
-    // at micro-batch 30: fp32 928 + max(1,392, 30*120) = 4,528, fp16-mixed 928 + max(1,508, 30*64)
-    // = 2,848 -> 1,680
-    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(1_680);
-    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 64);
+    // at micro-batch 30: fp32 928 + max(1,392, 30*120 + 128) = 4,656, fp16-mixed 928 + max(1,508,
+    // 30*64 + 64) = 2,912 -> 1,744
+    assertThat(sizing.memorySavedPerReplicaBytes()).isEqualTo(1_744);
+    assertThat(sizing.fp16Mixed().bytesPerReplica().total()).isEqualTo(1_000 + 928 + 30 * 64 + 64);
     assertThat(sizing.fp16Mixed().bytesPerReplica().updateTemporaries()).isEqualTo(1_508);
   }
 
   @Test
   void theOperatorGetsTheJobsPrecisionAndTheStatusBoth() {
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4328"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4456"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(2);
     assertThat(plan.microBatch()).isEqualTo(30);
     assertThat(plan.gradientAccumulation()).isEqualTo(1);
     SizingStatus status = plan.status();
     assertThat(status.parameters).isEqualTo(58);
-    assertThat(status.gpuMemoryBytes).isEqualTo(4_328);
+    assertThat(status.gpuMemoryBytes).isEqualTo(4_456);
     assertThat(status.gpuMemorySource).isEqualTo("spec");
     assertThat(status.fits).isTrue();
     assertThat(status.reason).isEqualTo("Fits");
@@ -71,27 +73,27 @@ class MemorySizerTest {
     assertThat(status.plan.gpus).isEqualTo(2);
     assertThat(status.fp32.replicas).isEqualTo(3);
     assertThat(status.gpusSaved).isEqualTo(1);
-    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(1_680);
+    assertThat(status.memorySavedPerReplicaBytes).isEqualTo(1_744);
     assertThat(plan.message())
         .startsWith("2 replicas x micro-batch 30 x accumulation 1 = global batch 60");
   }
 
   @Test
   void globalBatchSmallerThanOneMicroBatch() {
-    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 4328"), null);
+    JobSizing sizing = size(job(6, 1, 8, "gpuMemory: 4456"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 6, 1));
     assertThat(sizing.gpusSavedByMixed()).isZero();
     // replicas.min 3 splits the 6 samples: 3 x 2
-    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 4328"), null);
+    JobSizing atLeastThree = size(job(6, 3, 8, "gpuMemory: 4456"), null);
     assertThat(atLeastThree.fp16Mixed().split()).isEqualTo(new BatchSplit(3, 2, 1));
     assertThat(atLeastThree.fp16Mixed().message()).contains("replicas.min is 3");
   }
 
   @Test
   void aModelThatDoesNotFitAtAllStalls() {
-    // 928 bytes of model state + the larger of 1,508 of temporaries and one sample (64) + 1,000
-    // reserve = 3,436 > 3,316
+    // 928 bytes of model state + the larger of 1,508 of temporaries and one sample with the weight
+    // gradient (64 + 64) + 1,000 reserve = 3,436 > 3,316
     MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 3316");
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
@@ -103,16 +105,16 @@ class MemorySizerTest {
     assertThat(plan.message())
         .isEqualTo(
             "fp16-mixed needs 3.4 KiB per replica at micro-batch 1 (model state 928 B of 58 parameters, the"
-                + " larger of update temporaries 1.5 KiB and activations 64 B, reserve 1000 B) but a GPU has"
+                + " larger of update temporaries 1.5 KiB and activations 128 B, reserve 1000 B) but a GPU has"
                 + " 3.2 KiB (spec): 120 B short");
   }
 
   @Test
   void aLargeModelThatDoesNotFitSaysSoWithItsNumbers() {
     // 32,768 -> 32,768 -> 10: 32,768^2 + 32,768 + 327,680 + 10 = 1,074,102,282 parameters,
-    // 16 bytes each of model state = 16.0 GiB, and 4 pieces (4 MiB) of update temporaries, more
-    // than one sample's activations: with the 1.8 GiB reserve, 1.8 GiB more than a 16 GiB GPU
-    // holds.
+    // 16 bytes each of model state = 16.0 GiB; beside it the larger of the update temporaries (1.6
+    // MiB) and one sample's activations with backward's new FP16 gradient of the 32,768^2 weight,
+    // 2.0 GiB: with the 1.8 GiB reserve, 3.8 GiB more than a 16 GiB GPU holds.
     MixedPrecisionJobSpec spec =
         Jobs.spec(
             """
@@ -129,13 +131,14 @@ class MemorySizerTest {
     assertThat(plan.message())
         .contains("1,074,102,282 parameters")
         .contains("model state 16.0 GiB")
-        .contains("but a GPU has 16.0 GiB (spec): 1.8 GiB short");
+        .contains("activations 2.0 GiB")
+        .contains("but a GPU has 16.0 GiB (spec): 3.8 GiB short");
   }
 
   @Test
   void fewerFreeGpusThanIdealMeansMoreAccumulation() {
     // ideal 2 replicas of 30; 1 GPU free: 1 replica, 60 samples = 2 x 30
-    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4328"), new ClusterCapacity(null, 1));
+    SizingPlan plan = sizer.plan(job(60, 1, 8, "gpuMemory: 4456"), new ClusterCapacity(null, 1));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch()).isEqualTo(30);
@@ -145,7 +148,7 @@ class MemorySizerTest {
 
   @Test
   void fewerFreeGpusThanReplicasMinMeansWaiting() {
-    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 4328"), new ClusterCapacity(null, 2));
+    SizingPlan plan = sizer.plan(job(60, 3, 8, "gpuMemory: 4456"), new ClusterCapacity(null, 2));
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isTrue();
     assertThat(plan.status().fits).isTrue();
@@ -156,7 +159,7 @@ class MemorySizerTest {
   @Test
   void replicasOfSeveralGpusCountWholeReplicas() {
     // 2 GPUs per replica, 3 free: 1 replica at most (not the ideal 2); 60 samples = 2 x 30
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4328, gpusPerReplica: 2");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4456, gpusPerReplica: 2");
     SizingPlan plan = sizer.plan(spec, new ClusterCapacity(null, 3));
     assertThat(plan.replicas()).isEqualTo(1);
     assertThat(plan.microBatch() * plan.gradientAccumulation()).isEqualTo(60);
@@ -167,7 +170,7 @@ class MemorySizerTest {
   void cpuReplicasDoNotWaitForGpus() {
     SizingPlan plan =
         sizer.plan(
-            job(60, 3, 8, "gpuMemory: 4328, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
+            job(60, 3, 8, "gpuMemory: 4456, gpusPerReplica: 0"), new ClusterCapacity(null, 0));
     assertThat(plan.fits()).isTrue();
     assertThat(plan.replicas()).isEqualTo(3);
     assertThat(plan.status().plan.gpus).isZero();
@@ -176,7 +179,7 @@ class MemorySizerTest {
   @Test
   void replicasMaxReached() {
     // at most 1 replica: 60 samples; fp16-mixed 2 x 30, fp32 3 x 20
-    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 4328"), null);
+    JobSizing sizing = size(job(60, 1, 1, "gpuMemory: 4456"), null);
     assertThat(sizing.fp16Mixed().split()).isEqualTo(new BatchSplit(1, 30, 2));
     assertThat(sizing.fp32().split()).isEqualTo(new BatchSplit(1, 20, 3));
     assertThat(sizing.fp16Mixed().message()).contains("replicas.max 1 reached");
@@ -185,7 +188,7 @@ class MemorySizerTest {
 
   @Test
   void aGlobalBatchNoReplicaCountDividesCannotRun() {
-    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 4328"), ClusterCapacity.unknown());
+    SizingPlan plan = sizer.plan(job(7, 2, 4, "gpuMemory: 4456"), ClusterCapacity.unknown());
     assertThat(plan.fits()).isFalse();
     assertThat(plan.waitingForGpus()).isFalse();
     assertThat(plan.status().reason).isEqualTo("BatchNotSplittable");
@@ -216,7 +219,7 @@ class MemorySizerTest {
 
   @Test
   void anFp32JobRunsTheFp32PlanAndSavesNothing() {
-    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4328");
+    MixedPrecisionJobSpec spec = job(60, 1, 8, "gpuMemory: 4456");
     spec.precision = Precision.FP32;
     spec.parity = null;
     SizingPlan plan = sizer.plan(spec, ClusterCapacity.unknown());
