@@ -1,19 +1,19 @@
 package dev.mpj.trainer.health;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import dev.mpj.api.Precision;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.loop.StepResult;
 import dev.mpj.trainer.loop.TrainingListener;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Feeds {@link TrainingHealth} from the training loop: each step's loss, scale and skip, and (in
- * fp16-mixed) whether a parameter's FP16 gradient came out of backward entirely zero. The arrays it
- * makes live in the step's scope.
+ * fp16-mixed) whether a parameter's FP16 gradient came out of backward entirely zero, from two
+ * scalars per gradient that the step reads back with its gradient norms. The arrays it makes live
+ * in the step's scope.
  */
 public final class HealthWatch implements TrainingListener {
   private final TrainingHealth health;
@@ -31,8 +31,13 @@ public final class HealthWatch implements TrainingListener {
   }
 
   @Override
-  public void afterBackward(long step, List<NDArray> gradients) {
-    if (mixed && !gradients.isEmpty() && anyAllZero(gradients)) {
+  public List<NDArray> toReadBack(long step, List<NDArray> gradients) {
+    return mixed ? extremes(gradients) : List.of();
+  }
+
+  @Override
+  public void afterReadBack(long step, float[] values) {
+    if (mixed && anyAllZero(values)) {
       flushedAtStep = step;
     }
   }
@@ -43,20 +48,24 @@ public final class HealthWatch implements TrainingListener {
   }
 
   /**
-   * Whether any of {@code gradients} is entirely zero, with one read-back: each gradient's largest
-   * and smallest element (zero both only where all of it is zero). Reductions with no copy: an
-   * {@code abs()} of each gradient would hold a second set of gradients, 2 bytes per parameter in
-   * FP16, until the step's scope closes, through the whole update step.
+   * Each gradient's largest and smallest element, as FP32 scalars: both are zero only where all of
+   * the gradient is zero. Reductions with no copy: an {@code abs()} of each gradient would hold a
+   * second set of gradients, 2 bytes per parameter in FP16, until the step's scope closes, through
+   * the whole update step.
    */
-  static boolean anyAllZero(List<NDArray> gradients) {
-    NDList extremes = new NDList(2 * gradients.size());
+  static List<NDArray> extremes(List<NDArray> gradients) {
+    List<NDArray> extremes = new ArrayList<>(2 * gradients.size());
     for (NDArray g : gradients) {
-      extremes.add(g.max().toType(DataType.FLOAT32, false).reshape(1));
-      extremes.add(g.min().toType(DataType.FLOAT32, false).reshape(1));
+      extremes.add(g.max().toType(DataType.FLOAT32, false));
+      extremes.add(g.min().toType(DataType.FLOAT32, false));
     }
-    float[] values = NDArrays.concat(extremes).toFloatArray();
-    for (int i = 0; i < values.length; i += 2) {
-      if (values[i] == 0f && values[i + 1] == 0f) {
+    return extremes;
+  }
+
+  /** Whether the {@link #extremes} read back say that any gradient is entirely zero. */
+  static boolean anyAllZero(float[] extremes) {
+    for (int i = 0; i + 1 < extremes.length; i += 2) {
+      if (extremes[i] == 0f && extremes[i + 1] == 0f) {
         return true;
       }
     }

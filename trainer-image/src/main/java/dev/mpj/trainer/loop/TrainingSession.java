@@ -352,17 +352,30 @@ public final class TrainingSession implements AutoCloseable {
       }
       t1 = System.nanoTime();
       List<NDArray> gradients = weights.workingGradients();
-      for (TrainingListener l : listeners) {
+      // What the listeners want on the host goes with the losses into the step's one read-back.
+      List<NDArray> alongside = new ArrayList<>(microLosses);
+      int[] wanted = new int[listeners.size()];
+      for (int i = 0; i < listeners.size(); i++) {
+        TrainingListener l = listeners.get(i);
         l.afterBackward(step, gradients);
+        List<NDArray> values = l.toReadBack(step, gradients);
+        wanted[i] = values.size();
+        alongside.addAll(values);
       }
       sync.reduce(gradients);
       // A flat group's gradients concatenated: one norm and one update per group.
       List<NDArray> grouped = weights.groupedGradients();
-      UnscaledGradients unscaled = scaler.unscale(grouped, microLosses);
-      for (float microLoss : unscaled.alongside()) {
-        loss += microLoss;
+      UnscaledGradients unscaled = scaler.unscale(grouped, alongside);
+      float[] read = unscaled.alongside();
+      for (int i = 0; i < microLosses.size(); i++) {
+        loss += read[i];
       }
-      Intermediates.release(microLosses.toArray(NDArray[]::new));
+      for (int i = 0, from = microLosses.size(); i < listeners.size(); from += wanted[i], i++) {
+        if (wanted[i] > 0) {
+          listeners.get(i).afterReadBack(step, Arrays.copyOfRange(read, from, from + wanted[i]));
+        }
+      }
+      Intermediates.release(alongside.toArray(NDArray[]::new));
       loss = sync.totalLoss(loss);
       overflow = sync.anyOverflow(unscaled.nonFinite());
       t2 = System.nanoTime();

@@ -178,8 +178,13 @@ public final class TrainerMetrics implements TrainingListener {
   }
 
   @Override
-  public void afterBackward(long step, List<NDArray> gradients) {
-    healthWatch.afterBackward(step, gradients);
+  public List<NDArray> toReadBack(long step, List<NDArray> gradients) {
+    return healthWatch.toReadBack(step, gradients);
+  }
+
+  @Override
+  public void afterReadBack(long step, float[] values) {
+    healthWatch.afterReadBack(step, values);
   }
 
   @Override
