@@ -81,13 +81,13 @@ public final class MemoryValidation {
           null,
           List.of(1));
 
-  /** One training run to measure. */
   /**
    * The loss scale the mixed-precision runs start at: GradScaler's 65536 overflows in step 1 on
    * every model here (the step is skipped, and the update runs first in step 2); 1024 does not.
    */
   static final double MIXED_INITIAL_SCALE = 1024;
 
+  /** One training run to measure. */
   public record Case(Model model, Precision precision, int microBatch, int steps) {
     /**
      * The job the trainer runs: one replica, the whole global batch in one micro-batch, no
