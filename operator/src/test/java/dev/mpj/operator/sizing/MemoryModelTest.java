@@ -122,14 +122,7 @@ class MemoryModelTest {
 
   @Test
   void cnnActivationsFollowTheResolution() {
-    MixedPrecisionJobSpec spec =
-        Jobs.spec(
-            """
-            precision: fp16-mixed
-            model: {architecture: cnn, cnn: {channels: [4, 8], blocksPerStage: 1}}
-            data: {source: synthetic, synthetic: {features: 64, classes: 10}, imageShape: [1, 8, 8]}
-            training: {globalBatchSize: 8, steps: 1}
-            """);
+    MixedPrecisionJobSpec spec = smallCnnSpec();
     // one tensor each: every conv's output (the fused batch norm's input) and every ReLU's output
     // stem at 8x8 (4*64 = 256): conv, ReLU                       2 * 256 = 512
     // stage 0 block (4->4) at 8x8: 2 convs, 2 ReLUs              4 * 256 = 1,024
@@ -158,14 +151,7 @@ class MemoryModelTest {
 
   @Test
   void onACpuAnFp16CnnsBackwardHoldsHalfTheMapsOfAWholeBatch() {
-    MixedPrecisionJobSpec spec =
-        Jobs.spec(
-            """
-            precision: fp16-mixed
-            model: {architecture: cnn, cnn: {channels: [4, 8], blocksPerStage: 1}}
-            data: {source: synthetic, synthetic: {features: 64, classes: 10}, imageShape: [1, 8, 8]}
-            training: {globalBatchSize: 8, steps: 1}
-            """);
+    MixedPrecisionJobSpec spec = smallCnnSpec();
     DataShape shape = DataShape.of(spec.data);
     MemoryModel.Activations gpu = MemoryModel.activations(spec.model, shape);
     MemoryModel.Activations cpu =
@@ -344,6 +330,17 @@ class MemoryModelTest {
     // 4 * 16,384
     assertThat(MemoryModel.perReplica(spec, DataShape.of(spec.data), Precision.FP32, 1_000).total())
         .isEqualTo(348_288 + 2_208_000 + 65_536);
+  }
+
+  /** A CNN of channels [4, 8], one block per stage, on 1 x 8 x 8 images, 10 classes. */
+  private static MixedPrecisionJobSpec smallCnnSpec() {
+    return Jobs.spec(
+        """
+        precision: fp16-mixed
+        model: {architecture: cnn, cnn: {channels: [4, 8], blocksPerStage: 1}}
+        data: {source: synthetic, synthetic: {features: 64, classes: 10}, imageShape: [1, 8, 8]}
+        training: {globalBatchSize: 8, steps: 1}
+        """);
   }
 
   private static MixedPrecisionJobSpec mlpSpec(String extra) {
