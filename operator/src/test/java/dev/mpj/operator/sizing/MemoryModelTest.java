@@ -57,25 +57,26 @@ class MemoryModelTest {
     // FP16 mixed, 1.5 MiB, more than the norms' FP32 copy of a piece of 2^18 (1 MiB), whether the
     // model has a million parameters or a billion
     TrainingSpec.Optimizer adam = new TrainingSpec.Optimizer();
-    for (long parameters : new long[] {1L << 18, 1_000_000L, 1_000_000_000L}) {
-      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, adam))
-          .isEqualTo(5L << 18);
-      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, adam))
-          .isEqualTo(6L << 18);
-    }
+    assertStopsGrowing(adam, 5L << 18, 6L << 18);
     assertThat(MemoryModel.updateTemporaryBytes((1L << 16) - 1, Precision.FP32, adam))
         .isEqualTo(20L * ((1L << 16) - 1));
     // SGD's pieces of 2^18: 1 MiB of change in FP32; 2 MiB in FP16 mixed with the FP32 gradient
     TrainingSpec.Optimizer sgd = new TrainingSpec.Optimizer();
     sgd.type = TrainingSpec.OptimizerType.SGD;
-    for (long parameters : new long[] {1L << 18, 1_000_000_000L}) {
-      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, sgd))
-          .isEqualTo(1L << 20);
-      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, sgd))
-          .isEqualTo(2L << 20);
-    }
+    assertStopsGrowing(sgd, 1L << 20, 2L << 20);
     assertThat(MemoryModel.updateTemporaryBytes((1L << 18) - 1, Precision.FP32, sgd))
         .isEqualTo(4L * ((1L << 18) - 1));
+  }
+
+  private static void assertStopsGrowing(TrainingSpec.Optimizer optimizer, long fp32, long mixed) {
+    for (long parameters : new long[] {1L << 18, 1_000_000L, 1_000_000_000L}) {
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP32, optimizer))
+          .as("%d parameters", parameters)
+          .isEqualTo(fp32);
+      assertThat(MemoryModel.updateTemporaryBytes(parameters, Precision.FP16_MIXED, optimizer))
+          .as("%d parameters", parameters)
+          .isEqualTo(mixed);
+    }
   }
 
   @Test
