@@ -29,12 +29,7 @@ public final class CheckpointSize {
    * where momentum is above 0.
    */
   public static int valuesPerParameter(TrainingSpec.Optimizer optimizer) {
-    TrainingSpec.Optimizer o = optimizer != null ? optimizer : new TrainingSpec.Optimizer();
-    TrainingSpec.OptimizerType type = o.type != null ? o.type : TrainingSpec.OptimizerType.ADAM;
-    return switch (type) {
-      case ADAM -> 3;
-      case SGD -> o.momentum > 0 ? 2 : 1;
-    };
+    return 1 + TrainingSpec.Optimizer.stateValuesPerParameter(optimizer);
   }
 
   /** Bytes of the checkpoint's values for {@code parameters} trainable parameters. */

@@ -76,5 +76,21 @@ public class TrainingSpec {
     @Min(0)
     @JsonPropertyDescription("SGD: momentum, in [0, 1) (default 0: plain SGD).")
     public double momentum = 0.0;
+
+    /** The type of {@code optimizer}: Adam where the optimizer or its type is unset. */
+    public static OptimizerType typeOf(Optimizer optimizer) {
+      return optimizer != null && optimizer.type != null ? optimizer.type : OptimizerType.ADAM;
+    }
+
+    /**
+     * FP32 values the trainer keeps per parameter for {@code optimizer}: Adam's two moments, SGD's
+     * momentum buffer where momentum is above 0, none for plain SGD.
+     */
+    public static int stateValuesPerParameter(Optimizer optimizer) {
+      return switch (typeOf(optimizer)) {
+        case ADAM -> 2;
+        case SGD -> optimizer.momentum > 0 ? 1 : 0;
+      };
+    }
   }
 }

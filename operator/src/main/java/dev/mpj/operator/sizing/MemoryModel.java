@@ -240,10 +240,7 @@ public final class MemoryModel {
 
   /** FP32 optimizer state per parameter: Adam's two moments 8, SGD's momentum 4, plain SGD 0. */
   public static long optimizerBytesPerParameter(TrainingSpec.Optimizer optimizer) {
-    return switch (optimizerType(optimizer)) {
-      case ADAM -> 8;
-      case SGD -> optimizer.momentum > 0 ? 4 : 0;
-    };
+    return 4L * TrainingSpec.Optimizer.stateValuesPerParameter(optimizer);
   }
 
   /**
@@ -290,19 +287,13 @@ public final class MemoryModel {
     long piece = 4 * Math.min(parameters, UPDATE_PIECE_ELEMENTS);
     long fused = 4 * Math.min(parameters, FUSED_PIECE_ELEMENTS);
     boolean mixed = precision.isMixed();
-    return switch (optimizerType(optimizer)) {
+    return switch (TrainingSpec.Optimizer.typeOf(optimizer)) {
       case ADAM ->
           mixed
               ? Math.max(piece, (UpdatePieces.FUSED_TEMPORARIES + 1) * fused)
               : UpdatePieces.FUSED_TEMPORARIES * fused;
       case SGD -> mixed ? 2 * piece : piece;
     };
-  }
-
-  private static TrainingSpec.OptimizerType optimizerType(TrainingSpec.Optimizer optimizer) {
-    return optimizer != null && optimizer.type != null
-        ? optimizer.type
-        : TrainingSpec.OptimizerType.ADAM;
   }
 
   /**

@@ -117,8 +117,7 @@ public final class SideBySide {
     // The base is taken once the job is read and the data set made, as the PyTorch side takes its
     // own once its arguments are read (and adds its data set): the classes the JVM loads to parse
     // a job and make data are no part of a training step.
-    long base = ProcessMemory.rssBytes();
-    long baseCode = ProcessMemory.fileRssBytes();
+    ProcessMemory.Reading base = ProcessMemory.read();
     try (TrainingSession session = new TrainingSession(config, DataSplit.of(all, 0, 0))) {
       for (int i = 0; i < warmUp; i++) {
         session.runStep();
@@ -129,9 +128,10 @@ public final class SideBySide {
         session.runStep();
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      long peak = reset ? ProcessMemory.peakRssBytes() : -1;
-      long code = baseCode < 0 ? 0 : ProcessMemory.fileRssBytes() - baseCode;
-      System.out.println(new Run(base, peak, steps * microBatch / seconds, code).line());
+      ProcessMemory.Reading end = ProcessMemory.read();
+      long peak = reset ? end.peakBytes() : -1;
+      long code = base.fileBytes() < 0 ? 0 : end.fileBytes() - base.fileBytes();
+      System.out.println(new Run(base.rssBytes(), peak, steps * microBatch / seconds, code).line());
     }
   }
 
