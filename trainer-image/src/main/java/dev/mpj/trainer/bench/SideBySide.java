@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mpj.api.JobFiles;
 import dev.mpj.api.MixedPrecisionJob;
+import dev.mpj.trainer.config.MatrixLibrary;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
@@ -45,6 +46,33 @@ public final class SideBySide {
     Run[] sorted = runs.clone();
     Arrays.sort(sorted, Comparator.comparingLong(Run::stepBytes));
     return sorted[sorted.length / 2];
+  }
+
+  /**
+   * The run whose {@link Run#samplesPerSecond} is the median of {@code runs} (the upper of two).
+   */
+  public static Run medianOfSpeed(Run... runs) {
+    Run[] sorted = runs.clone();
+    Arrays.sort(sorted, Comparator.comparingDouble(Run::samplesPerSecond));
+    return sorted[sorted.length / 2];
+  }
+
+  /**
+   * The median of {@code ours[i] / theirs[i]} in samples per second (the upper of two), each pair
+   * run back to back: the machine's speed drifts between minutes (a shared host), and a pair sees
+   * the same drift on both sides where the two sides' own medians may not.
+   */
+  public static double medianSpeedRatio(Run[] ours, Run[] theirs) {
+    if (ours.length != theirs.length || ours.length == 0) {
+      throw new IllegalArgumentException(
+          "pairs of runs needed: " + ours.length + " against " + theirs.length);
+    }
+    double[] ratios = new double[ours.length];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = ours[i].samplesPerSecond() / theirs[i].samplesPerSecond();
+    }
+    Arrays.sort(ratios);
+    return ratios[ratios.length / 2];
   }
 
   /** The script of the PyTorch side, a resource of this jar. */
@@ -157,8 +185,39 @@ public final class SideBySide {
       }
       Arrays.sort(rounds);
       double seconds = rounds[2] / repeats;
+      System.err.println(
+          "mpj-trainer: matrix library: " + MatrixLibrary.ofThisProcess().describe());
+      try (NDArray product = x.matMul(w)) {
+        System.out.println(
+            "CHECK "
+                + productError(
+                    x.toFloatArray(), w.toFloatArray(), product.toFloatArray(), m, k, n));
+      }
       System.out.println(new Run(0, 0, 2.0 * m * k * n / seconds / 1e9).line());
     }
+  }
+
+  /**
+   * The largest error of an FP32 product {@code c = x w} against the same product in double, each
+   * element's relative to {@code sum |x_ik| |w_kj|} (the scale its rounding errors have): a few
+   * FP32 epsilons times {@code sqrt(k)} from a correct kernel, about 1 from a wrong one.
+   */
+  public static double productError(float[] x, float[] w, float[] c, long m, long k, long n) {
+    double worst = 0;
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double exact = 0;
+        double scale = 0;
+        for (int p = 0; p < k; p++) {
+          double term = (double) x[(int) (i * k + p)] * w[(int) (p * n + j)];
+          exact += term;
+          scale += Math.abs(term);
+        }
+        double error = Math.abs(c[(int) (i * n + j)] - exact) / Math.max(scale, Double.MIN_NORMAL);
+        worst = Math.max(worst, error);
+      }
+    }
+    return worst;
   }
 
   private static double timeProducts(NDArray x, NDArray w, int repeats) {

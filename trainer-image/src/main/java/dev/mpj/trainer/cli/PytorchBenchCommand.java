@@ -2,6 +2,7 @@ package dev.mpj.trainer.cli;
 
 import dev.mpj.trainer.bench.SideBySide;
 import dev.mpj.trainer.bench.SideBySide.Run;
+import dev.mpj.trainer.config.MatrixLibrary;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,10 +41,22 @@ final class PytorchBenchCommand implements Callable<Integer> {
       description = "mlp and/or transformer (default ${DEFAULT-VALUE}).")
   List<String> models = List.of("mlp", "transformer");
 
+  /** Steps before the timed ones of a speed run: the JVM's compilers and lazy state settle. */
+  private static final int SPEED_WARM_UP = 3;
+
   @Option(
       names = "--speed-steps",
-      description = "Timed steps per speed run, after 2 warm-up steps (default ${DEFAULT-VALUE}).")
-  int speedSteps = 8;
+      description = "Timed steps per speed run, after 3 warm-up steps (default ${DEFAULT-VALUE}).")
+  int speedSteps = 16;
+
+  @Option(
+      names = "--speed-repeats",
+      description =
+          "Pairs of runs (PyTorch, then the trainer) per micro-batch in the speed section; the"
+              + " medians are reported, and the median of the pairs' ratios (default"
+              + " ${DEFAULT-VALUE}: on a shared machine a step's time drifts by 10-20% between"
+              + " minutes).")
+  int speedRepeats = 5;
 
   @Option(
       names = "--memory-repeats",
@@ -75,6 +88,12 @@ final class PytorchBenchCommand implements Callable<Integer> {
     if (memoryRepeats < 1) {
       throw new ParameterException(spec.commandLine(), "--memory-repeats: must be 1 or more");
     }
+    if (speedRepeats < 1) {
+      throw new ParameterException(spec.commandLine(), "--speed-repeats: must be 1 or more");
+    }
+    if (speedSteps < 1) {
+      throw new ParameterException(spec.commandLine(), "--speed-steps: must be 1 or more");
+    }
     for (String model : models) {
       if (!model.equals("mlp") && !model.equals("transformer")) {
         throw new ParameterException(
@@ -103,8 +122,9 @@ final class PytorchBenchCommand implements Callable<Integer> {
       Path script = SideBySide.extractScript(folder);
       System.out.printf(
           "mpj-trainer bench pytorch: the trainer against eager PyTorch %s (%s) on the CPU, FP32,"
-              + " Adam, one libtorch thread each, every run in its own process%n%n",
-          version, python);
+              + " Adam, one libtorch thread each, every run in its own process%n"
+              + "Matrix library under the trainer: %s%n%n",
+          version, python, MatrixLibrary.ofThisProcess().describe());
       System.out.println(
           "1. Peak step memory: the high-water mark of 2 steps after 1 warm-up step, above the"
               + " process once its framework is loaded, its job or arguments read and its data set"
@@ -158,21 +178,31 @@ final class PytorchBenchCommand implements Callable<Integer> {
       System.out.println(
           "2. Speed: samples/s over "
               + speedSteps
-              + " steps after 2 warm-up steps, glibc's default allocator.");
+              + " steps after "
+              + SPEED_WARM_UP
+              + " warm-up steps, glibc's default allocator. "
+              + speedRepeats
+              + " pairs of runs back to back (PyTorch, then the trainer): each side's median, and"
+              + " the median of the pairs' ratios.");
       System.out.printf(
           "   %-12s %6s %14s %14s %16s%n",
           "model", "micro", "pytorch", "trainer", "trainer/pytorch");
       for (String model : models) {
         for (int batch : microBatches(model)) {
-          Run torch = SideBySide.pytorch(python, script, model, batch, 2, speedSteps, Map.of());
-          Run ours = SideBySide.trainer(model, batch, 2, speedSteps, Map.of());
+          Run[] torchRuns = new Run[speedRepeats];
+          Run[] ourRuns = new Run[speedRepeats];
+          for (int r = 0; r < speedRepeats; r++) {
+            torchRuns[r] =
+                SideBySide.pytorch(
+                    python, script, model, batch, SPEED_WARM_UP, speedSteps, Map.of());
+            ourRuns[r] = SideBySide.trainer(model, batch, SPEED_WARM_UP, speedSteps, Map.of());
+          }
+          Run torch = SideBySide.medianOfSpeed(torchRuns);
+          Run ours = SideBySide.medianOfSpeed(ourRuns);
+          double ratio = SideBySide.medianSpeedRatio(ourRuns, torchRuns);
           System.out.printf(
               "   %-12s %6d %14.1f %14.1f %16.2f%n",
-              model,
-              batch,
-              torch.samplesPerSecond(),
-              ours.samplesPerSecond(),
-              ours.samplesPerSecond() / torch.samplesPerSecond());
+              model, batch, torch.samplesPerSecond(), ours.samplesPerSecond(), ratio);
         }
       }
       System.out.println();
@@ -180,8 +210,10 @@ final class PytorchBenchCommand implements Callable<Integer> {
           "3. The BLAS under each: one FP32 matrix multiply of a layer's shape, timed alone"
               + " (GFLOP/s, median of 5 rounds, one thread). Where trainer/pytorch is below 1 here,"
               + " the speed ratios above are bounded by the matrix library, not by the training"
-              + " loop: DJL's libtorch calls its built-in oneMKL, which takes its AVX-512 kernels"
-              + " on Intel CPUs only (docs/concepts/mixed-precision.md, \"Against eager PyTorch\"),"
+              + " loop: DJL's libtorch calls the oneMKL built into it, which takes the kernels a"
+              + " CPU allows on Intel's CPUs only unless the launcher preloaded "
+              + MatrixLibrary.LIBRARY
+              + " (docs/concepts/mixed-precision.md, \"The matrix library on AMD CPUs\"),"
               + " Debian's PyTorch the system's BLAS (OpenBLAS with libopenblas0-pthread).");
       System.out.printf(
           "   %-12s %-24s %14s %14s %16s%n",

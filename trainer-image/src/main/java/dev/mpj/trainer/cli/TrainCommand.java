@@ -14,6 +14,7 @@ import dev.mpj.trainer.checkpoint.PreemptionHandler;
 import dev.mpj.trainer.checkpoint.Resume;
 import dev.mpj.trainer.collective.CollectiveException;
 import dev.mpj.trainer.collective.ReplicaGroup;
+import dev.mpj.trainer.config.MatrixLibrary;
 import dev.mpj.trainer.config.RunConfig;
 import dev.mpj.trainer.data.DataSource;
 import dev.mpj.trainer.data.DataSplit;
@@ -168,6 +169,8 @@ final class TrainCommand implements Callable<Integer> {
       metricsPort = MetricsServer.port(metricsPort, System.getenv());
       Dataset all = DataSource.load(config.spec());
       System.err.println("mpj-trainer: data: " + DataSource.describe(config.spec().data, all));
+      System.err.println(
+          "mpj-trainer: matrix library: " + MatrixLibrary.ofThisProcess().describe());
       ModelFactory.check(config.spec().model, all);
       DataSplit split = DataSplit.of(all, config.spec().data.validationFraction, config.seed());
       Duration grace = terminationGrace();

@@ -1,6 +1,8 @@
 package dev.mpj.trainer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.mpj.trainer.bench.SideBySide;
 import java.io.ByteArrayOutputStream;
@@ -53,6 +55,31 @@ class PytorchBenchCommandTest {
   }
 
   @Test
+  void noSpeedRunsIsRefusedNamingTheOption() {
+    assertThat(bench("--speed-repeats", "0", "--python", "/nonexistent/python3")).isEqualTo(2);
+    assertThat(stderr).contains("--speed-repeats");
+    assertThat(bench("--speed-steps", "0", "--python", "/nonexistent/python3")).isEqualTo(2);
+    assertThat(stderr).contains("--speed-steps");
+  }
+
+  @Test
+  void theSpeedRatioIsTheMedianOfPairsRunBackToBack() {
+    // The machine runs at half speed for a while: the third pair's PyTorch run falls into it,
+    // the trainer's after it. Four pairs say 1.1x, one 2.2x; the two sides' own medians 2.2x.
+    SideBySide.Run[] torch = {run(100), run(100), run(50), run(50), run(50)};
+    SideBySide.Run[] ours = {run(110), run(110), run(110), run(55), run(55)};
+    assertThat(SideBySide.medianSpeedRatio(ours, torch)).isCloseTo(1.1, within(1e-9));
+    assertThat(SideBySide.medianOfSpeed(ours).samplesPerSecond()).isEqualTo(110);
+    assertThat(SideBySide.medianOfSpeed(torch).samplesPerSecond()).isEqualTo(50);
+    assertThatThrownBy(() -> SideBySide.medianSpeedRatio(ours, new SideBySide.Run[] {run(1)}))
+        .hasMessageContaining("pairs");
+  }
+
+  private static SideBySide.Run run(double samplesPerSecond) {
+    return new SideBySide.Run(0, 0, samplesPerSecond, 0);
+  }
+
+  @Test
   void anUnknownModelIsRefusedNamingTheOption() {
     assertThat(bench("--models", "mlp,cnn", "--python", "/nonexistent/python3")).isEqualTo(2);
     assertThat(stderr).contains("--models").contains("cnn");
@@ -78,6 +105,9 @@ class PytorchBenchCommandTest {
     // GFLOP/s in the third field, where the training runs put samples per second
     assertThat(line).startsWith("RESULT 0 0 ");
     assertThat(SideBySide.Run.parse(line).samplesPerSecond()).isPositive();
+    // and checks the product it timed against double precision: a few FP32 epsilons
+    String check = stdout.lines().filter(l -> l.startsWith("CHECK ")).findFirst().orElseThrow();
+    assertThat(Double.parseDouble(check.substring("CHECK ".length()))).isBetween(0.0, 1e-5);
   }
 
   @Test
