@@ -33,14 +33,6 @@ public record MatrixLibrary(
         Optional.ofNullable(System.getenv(OVERRIDE_VARIABLE)));
   }
 
-  /**
-   * Whether MKL takes the kernels the CPU's instruction sets allow: on Intel's CPUs by itself, on
-   * others with the library loaded. False where MKL's vendor check does not apply (no x86 vendor).
-   */
-  public boolean fastKernels() {
-    return vendorLibraryLoaded || cpuVendor.filter(INTEL::equals).isPresent();
-  }
-
   /** One line for a person: which kernels MKL runs here, and why. */
   public String describe() {
     if (cpuVendor.isEmpty()) {
