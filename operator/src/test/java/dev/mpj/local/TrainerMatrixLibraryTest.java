@@ -44,19 +44,17 @@ class TrainerMatrixLibraryTest {
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
-    String matrix =
-        output
-            .lines()
-            .filter(l -> l.startsWith("mpj-trainer: matrix library: "))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no matrix library line in\n" + output));
-    String check =
-        output
-            .lines()
-            .filter(l -> l.startsWith("CHECK "))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no product check in\n" + output));
+    String matrix = firstLine(output, "mpj-trainer: matrix library: ");
+    String check = firstLine(output, "CHECK ");
     return new Probe(matrix, Double.parseDouble(check.substring("CHECK ".length())));
+  }
+
+  private static String firstLine(String output, String prefix) {
+    return output
+        .lines()
+        .filter(l -> l.startsWith(prefix))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no line starting \"" + prefix + "\" in\n" + output));
   }
 
   private static String cpuVendor() throws IOException {
