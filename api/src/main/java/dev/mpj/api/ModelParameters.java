@@ -12,9 +12,9 @@ public final class ModelParameters {
   /**
    * Elements below which the trainer groups a parameter with its neighbours (its {@code
    * ParameterGroups.CAPACITY}, which a trainer test holds equal to this), and the most a group
-   * holds.
+   * holds: a piece of Adam's fused update, which updates a group in one call.
    */
-  public static final long GROUP_CAPACITY = 1L << 16;
+  public static final long GROUP_CAPACITY = UpdatePieces.FUSED_ELEMENTS;
 
   private ModelParameters() {}
 

@@ -244,18 +244,6 @@ public final class MemoryModel {
   }
 
   /**
-   * Elements of one piece of the trainer's norms and SGD update ({@link UpdatePieces#ELEMENTS}): 1
-   * MiB of FP32.
-   */
-  public static final long UPDATE_PIECE_ELEMENTS = UpdatePieces.ELEMENTS;
-
-  /**
-   * Elements of one piece of the trainer's fused Adam update ({@link UpdatePieces#FUSED_ELEMENTS}):
-   * 256 KiB of FP32.
-   */
-  public static final long FUSED_PIECE_ELEMENTS = UpdatePieces.FUSED_ELEMENTS;
-
-  /**
    * Temporaries of one update step. The trainer takes the norms, unscales, clips and updates the
    * weights in {@link UpdatePieces pieces} and closes each piece's temporaries before the next
    * piece, so they do not grow with the model: a few pieces, or a few copies of the model where it
@@ -284,8 +272,8 @@ public final class MemoryModel {
    */
   public static long updateTemporaryBytes(
       long parameters, Precision precision, TrainingSpec.Optimizer optimizer) {
-    long piece = 4 * Math.min(parameters, UPDATE_PIECE_ELEMENTS);
-    long fused = 4 * Math.min(parameters, FUSED_PIECE_ELEMENTS);
+    long piece = 4 * Math.min(parameters, UpdatePieces.ELEMENTS);
+    long fused = 4 * Math.min(parameters, UpdatePieces.FUSED_ELEMENTS);
     boolean mixed = precision.isMixed();
     return switch (TrainingSpec.Optimizer.typeOf(optimizer)) {
       case ADAM ->

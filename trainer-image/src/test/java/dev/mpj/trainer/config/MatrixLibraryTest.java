@@ -44,20 +44,21 @@ class MatrixLibraryTest {
     assertThat(MatrixLibrary.cpuVendor(dir.resolve("missing"))).isEmpty();
   }
 
+  /** A maps file with libc and one more file mapped, as Linux writes /proc/PID/maps. */
+  private Path maps(String name, String mapped) throws IOException {
+    return file(
+        name,
+        "7f00a0000000-7f00a0028000 r--p 00000000 08:01 1234 /usr/lib/libc.so.6\n"
+            + "7f00b0000000-7f00b0001000 r-xp 00001000 08:01 99 "
+            + mapped
+            + "\n");
+  }
+
   @Test
   void theLibraryCountsAsLoadedOnlyWhereTheMapsMapIt() throws IOException {
-    String libc = "7f00a0000000-7f00a0028000 r--p 00000000 08:01 1234 /usr/lib/libc.so.6\n";
-    Path loaded =
-        file(
-            "loaded",
-            libc
-                + "7f00b0000000-7f00b0001000 r-xp 00001000 08:01 99 /src/trainer-image/target/native/libmpj-mkl-vendor.so\n");
+    Path loaded = maps("loaded", "/src/trainer-image/target/native/libmpj-mkl-vendor.so");
     assertThat(MatrixLibrary.mapsLibrary(loaded)).isTrue();
-    Path other =
-        file(
-            "other",
-            libc
-                + "7f00b0000000-7f00b0001000 r--p 00000000 08:01 98 /tmp/libmpj-mkl-vendor.so.old\n");
+    Path other = maps("other", "/opt/old/libmpj-mkl-vendor.so.old");
     assertThat(MatrixLibrary.mapsLibrary(other)).isFalse();
     assertThat(MatrixLibrary.mapsLibrary(dir.resolve("missing"))).isFalse();
   }
